@@ -1,0 +1,294 @@
+// Package graph is dlrun's Go API for declaring models as symbolic
+// computation graphs on Gorgonia.
+//
+// A Graph wraps a gorgonia.ExprGraph together with the two things every
+// model needs and Gorgonia leaves to the caller: a fixed element type
+// (float32 by default, float64 for gradient checks) and a seeded random
+// number generator that owns every random draw made while building or
+// training the model (parameter initialisers, dropout masks). Nothing in
+// dlrun seeds from the clock, so the same seed always builds the same model.
+//
+// Inputs and parameters are declared by name. The operations in this
+// package check shapes when the graph is built and report errors that name
+// the node and both shapes, instead of failing later inside the machine.
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// DType is the element type of every tensor in a graph.
+type DType string
+
+// The element types a Graph supports.
+const (
+	Float32 DType = "float32"
+	Float64 DType = "float64"
+)
+
+// ParseDType returns the DType named s ("float32" or "float64").
+func ParseDType(s string) (DType, error) {
+	switch DType(s) {
+	case Float32, Float64:
+		return DType(s), nil
+	}
+	return "", errors.Errorf("unknown dtype %q (want float32 or float64)", s)
+}
+
+// Tensor returns the gorgonia/tensor element type for d.
+func (d DType) Tensor() tensor.Dtype {
+	if d == Float64 {
+		return tensor.Float64
+	}
+	return tensor.Float32
+}
+
+// Graph is a symbolic computation graph with a dtype and a seeded RNG.
+type Graph struct {
+	g       *gorgonia.ExprGraph
+	dtype   DType
+	seed    uint64
+	rng     *rand.Rand
+	pcg     *rand.PCG
+	params  []*Param
+	names   map[string]bool
+	feeders []feeder
+}
+
+// Option configures a new Graph.
+type Option func(*Graph)
+
+// WithDType sets the element type of the graph (default Float32).
+func WithDType(d DType) Option { return func(g *Graph) { g.dtype = d } }
+
+// WithSeed sets the seed of the graph's random number generator (default 1).
+func WithSeed(seed uint64) Option { return func(g *Graph) { g.seed = seed } }
+
+// New returns an empty graph.
+func New(opts ...Option) *Graph {
+	g := &Graph{g: gorgonia.NewGraph(), dtype: Float32, seed: 1, names: map[string]bool{}}
+	for _, o := range opts {
+		o(g)
+	}
+	if g.dtype != Float64 {
+		g.dtype = Float32
+	}
+	g.pcg = rand.NewPCG(g.seed, 0x646c72756e) // "dlrun"
+	g.rng = rand.New(g.pcg)
+	return g
+}
+
+// Expr returns the underlying Gorgonia graph.
+func (g *Graph) Expr() *gorgonia.ExprGraph { return g.g }
+
+// DType returns the element type of the graph.
+func (g *Graph) DType() DType { return g.dtype }
+
+// Seed returns the seed the graph's RNG started from.
+func (g *Graph) Seed() uint64 { return g.seed }
+
+// RNG returns the graph's random number generator. Every random draw that
+// belongs to the model (initialisers, dropout masks) must come from it.
+func (g *Graph) RNG() *rand.Rand { return g.rng }
+
+// RNGState returns the state of the graph's RNG, for checkpoints.
+func (g *Graph) RNGState() ([]byte, error) { return g.pcg.MarshalBinary() }
+
+// SetRNGState restores a state returned by RNGState.
+func (g *Graph) SetRNGState(b []byte) error {
+	return errors.Wrap(g.pcg.UnmarshalBinary(b), "restoring graph RNG state")
+}
+
+func (g *Graph) claim(name string) error {
+	if name == "" {
+		return errors.New("graph: empty node name")
+	}
+	if g.names[name] {
+		return errors.Errorf("graph: a node named %q already exists", name)
+	}
+	g.names[name] = true
+	return nil
+}
+
+func checkShape(name string, shape []int) error {
+	if len(shape) == 0 {
+		return errors.Errorf("graph: %s: empty shape", name)
+	}
+	for _, d := range shape {
+		if d <= 0 {
+			return errors.Errorf("graph: %s: shape %v has a non-positive dimension", name, shape)
+		}
+	}
+	return nil
+}
+
+// Input declares an input node: a tensor of the given shape whose value is
+// bound (with Let or Set) before each run.
+func (g *Graph) Input(name string, shape ...int) (*gorgonia.Node, error) {
+	if err := checkShape(name, shape); err != nil {
+		return nil, err
+	}
+	if err := g.claim(name); err != nil {
+		return nil, err
+	}
+	t := tensor.New(tensor.Of(g.dtype.Tensor()), tensor.WithShape(shape...))
+	return gorgonia.NodeFromAny(g.g, t, gorgonia.WithName(name)), nil
+}
+
+// Param is a named, trainable tensor of a graph.
+type Param struct {
+	Name string
+	Node *gorgonia.Node
+}
+
+// Shape returns the parameter's shape.
+func (p *Param) Shape() []int { return []int(p.Node.Shape().Clone()) }
+
+// Size returns the number of scalars in the parameter.
+func (p *Param) Size() int { return p.Node.Shape().TotalSize() }
+
+// Value returns the parameter's current value.
+func (p *Param) Value() *tensor.Dense { return p.Node.Value().(*tensor.Dense) }
+
+// Param declares a trainable parameter with the given shape, initialised by
+// init from the graph's RNG. Fan-in and fan-out for the initialiser follow
+// the shape: a 1-D shape [n] has fans n and n; a 2-D shape [in, out] (the
+// layout of a dense kernel, used as x·W) has fan-in in and fan-out out; a
+// shape of 3 or more dimensions [out, in, k...] (a convolution kernel) has
+// fan-in in·prod(k) and fan-out out·prod(k).
+func (g *Graph) Param(name string, shape []int, init Initializer) (*Param, error) {
+	if err := checkShape(name, shape); err != nil {
+		return nil, err
+	}
+	if init == nil {
+		return nil, errors.Errorf("graph: parameter %s has no initialiser", name)
+	}
+	if err := g.claim(name); err != nil {
+		return nil, err
+	}
+	fanIn, fanOut := Fans(shape)
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	vals := make([]float64, n)
+	init.Fill(g.rng, vals, fanIn, fanOut)
+	t := g.tensorFrom(vals, shape)
+	node := gorgonia.NodeFromAny(g.g, t, gorgonia.WithName(name))
+	p := &Param{Name: name, Node: node}
+	g.params = append(g.params, p)
+	return p, nil
+}
+
+// Params returns the graph's parameters in declaration order.
+func (g *Graph) Params() []*Param { return append([]*Param(nil), g.params...) }
+
+// ParamByName returns the parameter with the given name, or nil.
+func (g *Graph) ParamByName(name string) *Param {
+	for _, p := range g.params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Nodes returns the parameter nodes in declaration order.
+func (g *Graph) Nodes() gorgonia.Nodes {
+	ns := make(gorgonia.Nodes, len(g.params))
+	for i, p := range g.params {
+		ns[i] = p.Node
+	}
+	return ns
+}
+
+// NumParams returns the total number of scalars in the graph's parameters.
+func (g *Graph) NumParams() int {
+	n := 0
+	for _, p := range g.params {
+		n += p.Size()
+	}
+	return n
+}
+
+// ParamNames returns the sorted parameter names.
+func (g *Graph) ParamNames() []string {
+	s := make([]string, len(g.params))
+	for i, p := range g.params {
+		s[i] = p.Name
+	}
+	sort.Strings(s)
+	return s
+}
+
+// tensorFrom makes a dense tensor of the graph's dtype from float64 values.
+func (g *Graph) tensorFrom(vals []float64, shape []int) *tensor.Dense {
+	if g.dtype == Float64 {
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(vals))
+	}
+	f := make([]float32, len(vals))
+	for i, v := range vals {
+		f[i] = float32(v)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
+}
+
+// Constant adds a constant tensor of the graph's dtype.
+func (g *Graph) Constant(name string, vals []float64, shape ...int) (*gorgonia.Node, error) {
+	if err := checkShape(name, shape); err != nil {
+		return nil, err
+	}
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	if n != len(vals) {
+		return nil, errors.Errorf("graph: constant %s: %d values for shape %v", name, len(vals), shape)
+	}
+	if err := g.claim(name); err != nil {
+		return nil, err
+	}
+	return gorgonia.NodeFromAny(g.g, g.tensorFrom(vals, shape), gorgonia.WithName(name)), nil
+}
+
+// Scalar returns a scalar constant of the graph's dtype.
+func (g *Graph) Scalar(v float64) *gorgonia.Node {
+	if g.dtype == Float64 {
+		return gorgonia.NewConstant(v)
+	}
+	return gorgonia.NewConstant(float32(v))
+}
+
+// Feed is called before every run of a machine over the graph to bind the
+// values of inputs that the model itself owns (a dropout mask, say).
+// training says whether the run is a training step.
+type Feed func(training bool) error
+
+type feeder struct {
+	name string
+	fn   Feed
+}
+
+// AddFeed registers fn to be called by Feed before every run.
+func (g *Graph) AddFeed(name string, fn Feed) { g.feeders = append(g.feeders, feeder{name, fn}) }
+
+// Feed calls every registered feed in registration order.
+func (g *Graph) Feed(training bool) error {
+	for _, f := range g.feeders {
+		if err := f.fn(training); err != nil {
+			return errors.Wrapf(err, "feeding %s", f.name)
+		}
+	}
+	return nil
+}
+
+// String describes the graph briefly.
+func (g *Graph) String() string {
+	return fmt.Sprintf("graph(%s, seed %d, %d params)", g.dtype, g.seed, len(g.params))
+}

@@ -1,0 +1,186 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/dlrun/dlrun/internal/kernels"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ShapeError reports operands whose shapes do not fit an operation.
+type ShapeError struct {
+	Op     string // the operation, e.g. "matmul"
+	Node   string // the node being built (a layer or parameter name)
+	A, B   tensor.Shape
+	Reason string
+}
+
+func (e *ShapeError) Error() string {
+	if e.B == nil {
+		return fmt.Sprintf("graph: %s %s: input shape %v: %s", e.Op, e.Node, e.A, e.Reason)
+	}
+	return fmt.Sprintf("graph: %s %s: shapes %v and %v: %s", e.Op, e.Node, e.A, e.B, e.Reason)
+}
+
+// MatMul returns a·b for matrices a (m×k) and b (k×n).
+func MatMul(a, b *gorgonia.Node) (*gorgonia.Node, error) {
+	sa, sb := a.Shape(), b.Shape()
+	if sa.Dims() != 2 || sb.Dims() != 2 {
+		return nil, &ShapeError{"matmul", b.Name(), sa, sb, "both operands must be matrices"}
+	}
+	if sa[1] != sb[0] {
+		return nil, &ShapeError{"matmul", b.Name(), sa, sb, fmt.Sprintf("inner dimensions %d and %d differ", sa[1], sb[0])}
+	}
+	n, err := gorgonia.Mul(a, b)
+	return n, errors.Wrapf(err, "graph: matmul %s", b.Name())
+}
+
+// AddBias returns x + b, adding the vector b (shape [c]) along the last
+// axis of x (shape [..., c]).
+func AddBias(x, b *gorgonia.Node) (*gorgonia.Node, error) {
+	sx, sb := x.Shape(), b.Shape()
+	if sb.Dims() != 1 || sx.Dims() < 1 || sx[sx.Dims()-1] != sb[0] {
+		return nil, &ShapeError{"add bias", b.Name(), sx, sb, "the bias must be a vector as long as the input's last axis"}
+	}
+	return apply(biasKernel{}, sx.Clone(), x, b)
+}
+
+type biasKernel struct{}
+
+func (biasKernel) name() string       { return "AddBias" }
+func (biasKernel) diffWRT(int) []bool { return []bool{true, true} }
+func (biasKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.AddBias(o, in[0], in[1]) },
+		func(o []float64, in [][]float64) { kernels.AddBias(o, in[0], in[1]) })
+}
+func (biasKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	db, err := apply(sumRowsKernel{}, in[1].Shape().Clone(), g)
+	return gorgonia.Nodes{g, db}, err
+}
+
+type sumRowsKernel struct{ noGrad }
+
+func (sumRowsKernel) name() string { return "SumRows" }
+func (sumRowsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.SumRows(o, in[0]) },
+		func(o []float64, in [][]float64) { kernels.SumRows(o, in[0]) })
+}
+
+// elemKernel is an elementwise activation with its derivative, which reads
+// either the input x or (withOutput) the output y.
+type elemKernel struct {
+	nm         string
+	f32        func(dst, x []float32)
+	f64        func(dst, x []float64)
+	g32        func(dx, xy, dy []float32)
+	g64        func(dx, xy, dy []float64)
+	withOutput bool
+}
+
+func (k *elemKernel) name() string       { return k.nm }
+func (k *elemKernel) diffWRT(int) []bool { return []bool{true} }
+func (k *elemKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { k.f32(o, in[0]) },
+		func(o []float64, in [][]float64) { k.f64(o, in[0]) })
+}
+func (k *elemKernel) grad(in gorgonia.Nodes, out, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	xy := in[0]
+	if k.withOutput {
+		xy = out
+	}
+	dx, err := apply(&elemGradKernel{k}, in[0].Shape().Clone(), xy, g)
+	return gorgonia.Nodes{dx}, err
+}
+
+type elemGradKernel struct {
+	*elemKernel
+}
+
+func (k *elemGradKernel) name() string         { return k.nm + "Grad" }
+func (k *elemGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
+func (k *elemGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return noGrad{}.grad(nil, nil, nil)
+}
+func (k *elemGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { k.g32(o, in[0], in[1]) },
+		func(o []float64, in [][]float64) { k.g64(o, in[0], in[1]) })
+}
+
+var (
+	reluK    = &elemKernel{"ReLU", kernels.ReLU[float32], kernels.ReLU[float64], kernels.ReLUGrad[float32], kernels.ReLUGrad[float64], false}
+	sigmoidK = &elemKernel{"Sigmoid", kernels.Sigmoid[float32], kernels.Sigmoid[float64], kernels.SigmoidGrad[float32], kernels.SigmoidGrad[float64], true}
+	tanhK    = &elemKernel{"Tanh", kernels.Tanh[float32], kernels.Tanh[float64], kernels.TanhGrad[float32], kernels.TanhGrad[float64], true}
+)
+
+// ReLU returns max(x, 0) elementwise.
+func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) { return apply(reluK, x.Shape().Clone(), x) }
+
+// Sigmoid returns 1/(1+exp(-x)) elementwise.
+func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) { return apply(sigmoidK, x.Shape().Clone(), x) }
+
+// Tanh returns tanh(x) elementwise.
+func Tanh(x *gorgonia.Node) (*gorgonia.Node, error) { return apply(tanhK, x.Shape().Clone(), x) }
+
+// Softmax returns the softmax of x along its last axis.
+func Softmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return apply(softmaxKernel{log: false, n: lastDim(x)}, x.Shape().Clone(), x)
+}
+
+// LogSoftmax returns the log of the softmax of x along its last axis,
+// computed stably.
+func LogSoftmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return apply(softmaxKernel{log: true, n: lastDim(x)}, x.Shape().Clone(), x)
+}
+
+func lastDim(x *gorgonia.Node) int {
+	s := x.Shape()
+	if len(s) == 0 {
+		return 1
+	}
+	return s[len(s)-1]
+}
+
+type softmaxKernel struct {
+	log bool
+	n   int
+}
+
+func (k softmaxKernel) name() string {
+	if k.log {
+		return "LogSoftmax"
+	}
+	return "Softmax"
+}
+func (softmaxKernel) diffWRT(int) []bool { return []bool{true} }
+func (k softmaxKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.Softmax(o, in[0], k.n, k.log) },
+		func(o []float64, in [][]float64) { kernels.Softmax(o, in[0], k.n, k.log) })
+}
+func (k softmaxKernel) grad(in gorgonia.Nodes, out, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(softmaxGradKernel{k}, in[0].Shape().Clone(), out, g)
+	return gorgonia.Nodes{dx}, err
+}
+
+type softmaxGradKernel struct{ softmaxKernel }
+
+func (k softmaxGradKernel) name() string       { return k.softmaxKernel.name() + "Grad" }
+func (softmaxGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
+func (softmaxGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return noGrad{}.grad(nil, nil, nil)
+}
+func (k softmaxGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.SoftmaxGrad(o, in[0], in[1], k.n, k.log) },
+		func(o []float64, in [][]float64) { kernels.SoftmaxGrad(o, in[0], in[1], k.n, k.log) })
+}
+
+// Reshape returns x with a new shape of the same size.
+func Reshape(x *gorgonia.Node, shape ...int) (*gorgonia.Node, error) {
+	to := tensor.Shape(shape)
+	if to.TotalSize() != x.Shape().TotalSize() {
+		return nil, &ShapeError{"reshape", x.Name(), x.Shape(), to, "sizes differ"}
+	}
+	n, err := gorgonia.Reshape(x, to)
+	return n, errors.Wrapf(err, "graph: reshape %s", x.Name())
+}
