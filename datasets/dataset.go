@@ -1,0 +1,172 @@
+// Package datasets provides dlrun's bundled datasets and readers for the
+// standard file formats.
+//
+// The bundled data (the XOR points and a 6,000/1,000 subset of
+// Fashion-MNIST) is embedded in the binary, so dlrun works from any
+// folder. Other data is read from a folder: IDX files (the MNIST format,
+// gzipped or not). Every reader checks its input and reports a malformed or
+// truncated file as an error naming the file; none panics or allocates
+// more than the file holds.
+//
+// The package stands alone: the training loop consumes a Split through its
+// Len, Shape, NumClasses and Example methods.
+package datasets
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// Dataset is a train/test pair of labelled examples.
+type Dataset struct {
+	Name    string   // "fashion-mnist", "xor", or the folder it was read from
+	Shape   []int    // per-example input shape, e.g. [1 28 28] (channels, height, width)
+	Classes []string // class names in label order
+	Train   *Split
+	Test    *Split
+	SHA256  string // hex SHA-256 over the dataset's source files, in a fixed order
+}
+
+// Split is one part of a dataset: N examples of a fixed shape with integer
+// labels in [0, NumClasses).
+type Split struct {
+	X       []float32 // N × prod(shape) values; pixels are scaled to [0, 1]
+	Labels  []int
+	shape   []int
+	classes int
+}
+
+// NewSplit checks and wraps examples x (len(labels) × prod(shape) values)
+// and their labels.
+func NewSplit(x []float32, labels []int, shape []int, classes int) (*Split, error) {
+	size := 1
+	for _, d := range shape {
+		if d <= 0 {
+			return nil, errors.Errorf("datasets: shape %v has a non-positive dimension", shape)
+		}
+		size *= d
+	}
+	if len(x) != len(labels)*size {
+		return nil, errors.Errorf("datasets: %d values for %d examples of shape %v", len(x), len(labels), shape)
+	}
+	for i, l := range labels {
+		if l < 0 || l >= classes {
+			return nil, errors.Errorf("datasets: label %d of example %d is outside [0, %d)", l, i, classes)
+		}
+	}
+	return &Split{X: x, Labels: labels, shape: append([]int(nil), shape...), classes: classes}, nil
+}
+
+// Len returns the number of examples.
+func (s *Split) Len() int { return len(s.Labels) }
+
+// Shape returns the per-example input shape.
+func (s *Split) Shape() []int { return append([]int(nil), s.shape...) }
+
+// NumClasses returns the number of classes.
+func (s *Split) NumClasses() int { return s.classes }
+
+// Example copies example i into dst (prod(Shape) values) and returns its label.
+func (s *Split) Example(i int, dst []float32) int {
+	n := len(dst)
+	copy(dst, s.X[i*n:(i+1)*n])
+	return s.Labels[i]
+}
+
+// Subset returns the first n examples of s (all of them if n >= Len).
+func (s *Split) Subset(n int) *Split {
+	if n >= s.Len() {
+		return s
+	}
+	size := len(s.X) / s.Len()
+	return &Split{X: s.X[:n*size], Labels: s.Labels[:n], shape: s.shape, classes: s.classes}
+}
+
+// Names lists the bundled datasets.
+func Names() []string { return []string{"fashion-mnist", "xor"} }
+
+// Load returns a bundled dataset by name, or reads the folder at nameOrDir
+// when it is not a bundled name. A folder is read as IDX files (see
+// LoadIDXDir).
+func Load(nameOrDir string) (*Dataset, error) {
+	switch nameOrDir {
+	case "xor":
+		return XOR(), nil
+	case "fashion-mnist", "fashion_mnist", "fashionmnist":
+		return FashionMNIST()
+	}
+	st, err := os.Stat(nameOrDir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, errors.Errorf("dataset %q: neither a bundled dataset (%s) nor an existing folder", nameOrDir, strings.Join(Names(), ", "))
+		}
+		return nil, errors.Wrapf(err, "dataset %s", nameOrDir)
+	}
+	if !st.IsDir() {
+		return nil, errors.Errorf("dataset %s: not a folder", nameOrDir)
+	}
+	return LoadDir(nameOrDir)
+}
+
+// LoadDir reads a dataset from a folder, detecting its format. Today the
+// format is IDX (LoadIDXDir); a folder in no known format is an error that
+// says what was looked for.
+func LoadDir(dir string) (*Dataset, error) {
+	if ok, _ := hasIDX(dir); ok {
+		return LoadIDXDir(dir)
+	}
+	return nil, errors.Errorf("dataset folder %s: no IDX files (want %s, optionally gzipped)", dir, strings.Join(idxNames[:], ", "))
+}
+
+// hashFiles returns the hex SHA-256 over the concatenated contents, in order.
+func hashFiles(contents ...[]byte) string {
+	h := sha256.New()
+	for _, c := range contents {
+		h.Write(c)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// classNames returns names for a dataset read from dir: the names of a
+// known dataset if the folder is named after it (as Debian's
+// /usr/share/datasets/fashion-mnist is), else the names listed one per line
+// in dir/classes.txt, else the label numbers.
+func classNames(dir string, classes int) []string {
+	base := strings.ToLower(filepath.Base(filepath.Clean(dir)))
+	if strings.Contains(base, "fashion") && classes == len(FashionMNISTClasses) {
+		return append([]string(nil), FashionMNISTClasses...)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "classes.txt")); err == nil {
+		var names []string
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			names = append(names, strings.TrimSpace(l))
+		}
+		if len(names) == classes {
+			return names
+		}
+	}
+	names := make([]string, classes)
+	for i := range names {
+		names[i] = strconv.Itoa(i)
+	}
+	return names
+}
+
+// numClasses returns 1 + the largest label in the splits.
+func numClasses(labels ...[]uint8) int {
+	m := 0
+	for _, ls := range labels {
+		for _, l := range ls {
+			if int(l)+1 > m {
+				m = int(l) + 1
+			}
+		}
+	}
+	return m
+}

@@ -1,0 +1,140 @@
+package nn
+
+import (
+	"github.com/dlrun/dlrun/graph"
+	"gorgonia.org/gorgonia"
+)
+
+// Dense is a fully connected layer: y = x·W + b, with W of shape
+// [in, units] and b of shape [units]. Its input is a vector per example.
+type Dense struct {
+	base
+	Units      int
+	KernelInit graph.Initializer // default graph.GlorotUniform
+	BiasInit   graph.Initializer // default graph.Zeros
+	NoBias     bool
+}
+
+// NewDense returns a dense layer with the given number of output units.
+func NewDense(units int) *Dense { return &Dense{Units: units} }
+
+// Kind implements Layer.
+func (d *Dense) Kind() string { return "Dense" }
+
+// OutputShape implements Layer.
+func (d *Dense) OutputShape(in []int) ([]int, error) {
+	if d.Units <= 0 {
+		return nil, shapeErr(d, in, "units must be positive, not %d", d.Units)
+	}
+	if len(in) != 1 {
+		return nil, shapeErr(d, in, "want a vector per example (add a Flatten layer before it)")
+	}
+	return []int{d.Units}, nil
+}
+
+// NumParams implements Layer.
+func (d *Dense) NumParams(in []int) int {
+	n := size(in) * d.Units
+	if !d.NoBias {
+		n += d.Units
+	}
+	return n
+}
+
+// Build implements Layer.
+func (d *Dense) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	in, err := checkInput(d, x)
+	if err != nil {
+		return nil, err
+	}
+	kinit, binit := d.KernelInit, d.BiasInit
+	if kinit == nil {
+		kinit = graph.GlorotUniform
+	}
+	if binit == nil {
+		binit = graph.Zeros
+	}
+	d.params = nil
+	w, err := d.param(g, "weight", []int{in[0], d.Units}, kinit)
+	if err != nil {
+		return nil, err
+	}
+	y, err := graph.MatMul(x, w.Node)
+	if err != nil || d.NoBias {
+		return y, err
+	}
+	b, err := d.param(g, "bias", []int{d.Units}, binit)
+	if err != nil {
+		return nil, err
+	}
+	return graph.AddBias(y, b.Node)
+}
+
+// Activation is a parameter-free elementwise (or, for Softmax, row-wise)
+// layer.
+type Activation struct {
+	base
+	kind string
+	fn   func(*gorgonia.Node) (*gorgonia.Node, error)
+}
+
+// ReLU returns a rectified linear unit layer, max(x, 0).
+func ReLU() *Activation { return &Activation{kind: "ReLU", fn: graph.ReLU} }
+
+// Sigmoid returns a logistic sigmoid layer.
+func Sigmoid() *Activation { return &Activation{kind: "Sigmoid", fn: graph.Sigmoid} }
+
+// Tanh returns a hyperbolic tangent layer.
+func Tanh() *Activation { return &Activation{kind: "Tanh", fn: graph.Tanh} }
+
+// Softmax returns a layer applying softmax along the last axis. Models
+// trained with a cross-entropy loss output logits and need no Softmax layer.
+func Softmax() *Activation { return &Activation{kind: "Softmax", fn: graph.Softmax} }
+
+// Kind implements Layer.
+func (a *Activation) Kind() string { return a.kind }
+
+// OutputShape implements Layer.
+func (a *Activation) OutputShape(in []int) ([]int, error) {
+	if len(in) == 0 {
+		return nil, shapeErr(a, in, "empty shape")
+	}
+	return append([]int(nil), in...), nil
+}
+
+// Build implements Layer.
+func (a *Activation) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	if _, err := checkInput(a, x); err != nil {
+		return nil, err
+	}
+	return a.fn(x)
+}
+
+// Flatten reshapes each example to a vector.
+type Flatten struct{ base }
+
+// NewFlatten returns a Flatten layer.
+func NewFlatten() *Flatten { return &Flatten{} }
+
+// Kind implements Layer.
+func (f *Flatten) Kind() string { return "Flatten" }
+
+// OutputShape implements Layer.
+func (f *Flatten) OutputShape(in []int) ([]int, error) {
+	if len(in) == 0 {
+		return nil, shapeErr(f, in, "empty shape")
+	}
+	return []int{size(in)}, nil
+}
+
+// Build implements Layer.
+func (f *Flatten) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	in, err := checkInput(f, x)
+	if err != nil {
+		return nil, err
+	}
+	if len(in) == 1 {
+		return x, nil
+	}
+	return graph.Reshape(x, x.Shape()[0], size(in))
+}

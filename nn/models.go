@@ -1,0 +1,78 @@
+package nn
+
+import (
+	"sort"
+
+	"github.com/pkg/errors"
+)
+
+// Recipe is how a reference model is trained by default: the dataset it
+// is made for and the hyperparameters of its published runs.
+type Recipe struct {
+	Dataset      string  `json:"dataset"`
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batch_size"`
+	Optimizer    string  `json:"optimizer"`
+	LearningRate float64 `json:"learning_rate"`
+	Loss         string  `json:"loss"`
+}
+
+// Reference is one of dlrun's reference models.
+type Reference struct {
+	Name        string
+	Description string
+	Recipe      Recipe
+	// New builds the model for per-example input shape in and the given
+	// number of outputs (classes).
+	New func(in []int, outputs int) (*Sequential, error)
+}
+
+var references = map[string]Reference{}
+
+// register adds a reference model; it is called from init functions.
+func register(r Reference) { references[r.Name] = r }
+
+// References returns the reference models sorted by name.
+func References() []Reference {
+	out := make([]Reference, 0, len(references))
+	for _, r := range references {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ReferenceByName returns the named reference model.
+func ReferenceByName(name string) (Reference, error) {
+	r, ok := references[name]
+	if !ok {
+		names := make([]string, 0, len(references))
+		for _, r := range References() {
+			names = append(names, r.Name)
+		}
+		return Reference{}, errors.Errorf("unknown model %q (known: %v)", name, names)
+	}
+	return r, nil
+}
+
+func init() {
+	register(Reference{
+		Name:        "xor",
+		Description: "the origin's first example: 2-8-1 with tanh, on the four XOR points",
+		Recipe:      Recipe{Dataset: "xor", Epochs: 300, BatchSize: 4, Optimizer: "adam", LearningRate: 0.05, Loss: "bce"},
+		New: func(in []int, outputs int) (*Sequential, error) {
+			if outputs == 2 {
+				outputs = 1 // one logit for a binary problem
+			}
+			return NewSequential("xor", NewDense(8), Tanh(), NewDense(outputs)), nil
+		},
+	})
+	register(Reference{
+		Name:        "mlp",
+		Description: "feedforward classifier: flatten -> dense 256 ReLU -> dense 128 ReLU -> dense 10",
+		Recipe:      Recipe{Dataset: "fashion-mnist", Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
+		New: func(in []int, outputs int) (*Sequential, error) {
+			return NewSequential("mlp", NewFlatten(), NewDense(256), ReLU(), NewDense(128), ReLU(), NewDense(outputs)), nil
+		},
+	})
+}

@@ -1,0 +1,349 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// Regularization holds the options every optimizer shares. They are
+// applied to the gradients before the update rule, in this order:
+// clipping by global norm, clipping by value, then L2 weight decay.
+type Regularization struct {
+	// WeightDecay adds WeightDecay·w to each gradient (L2 regularisation,
+	// as PyTorch's weight_decay).
+	WeightDecay float64
+	// ClipNorm rescales all gradients together so that their global L2
+	// norm is at most ClipNorm (PyTorch's clip_grad_norm_). 0: off.
+	ClipNorm float64
+	// ClipValue clips each gradient element to [-ClipValue, ClipValue]. 0: off.
+	ClipValue float64
+}
+
+// Var is a trainable variable as an optimizer sees it: its current value
+// and its gradient, both as float64. Optimizer state is kept per Name.
+type Var struct {
+	Name  string
+	Value []float64 // updated in place by Step
+	Grad  []float64 // may be modified by Step
+}
+
+// Optimizer updates variables from their gradients.
+type Optimizer interface {
+	// Name returns the optimizer's name, as accepted by OptimizerByName.
+	Name() string
+	// LearningRate returns the current learning rate.
+	LearningRate() float64
+	// SetLearningRate changes the learning rate (for schedules).
+	SetLearningRate(lr float64)
+	// Step applies one update to vars. The set and order of vars must be
+	// the same at every call.
+	Step(vars []Var) error
+	// State returns the optimizer's state (moments, step count) by name,
+	// for checkpoints.
+	State() map[string][]float64
+	// SetState restores a state returned by State.
+	SetState(map[string][]float64) error
+	// Options returns the shared options (clipping, weight decay).
+	Options() *Regularization
+}
+
+// prepare applies clipping and weight decay to the gradients of vars.
+func (r *Regularization) prepare(vars []Var) {
+	if r.ClipNorm > 0 {
+		sq := 0.0
+		for _, v := range vars {
+			for _, g := range v.Grad {
+				sq += g * g
+			}
+		}
+		if norm := math.Sqrt(sq); norm > r.ClipNorm {
+			s := r.ClipNorm / (norm + 1e-6)
+			for _, v := range vars {
+				for i := range v.Grad {
+					v.Grad[i] *= s
+				}
+			}
+		}
+	}
+	if c := r.ClipValue; c > 0 {
+		for _, v := range vars {
+			for i, g := range v.Grad {
+				v.Grad[i] = math.Max(-c, math.Min(c, g))
+			}
+		}
+	}
+	if wd := r.WeightDecay; wd != 0 {
+		for _, v := range vars {
+			for i := range v.Grad {
+				v.Grad[i] += wd * v.Value[i]
+			}
+		}
+	}
+}
+
+// slots holds per-variable optimizer state, created on first use.
+type slots struct {
+	names []string
+	m     map[string][]float64
+	step  float64
+}
+
+func (s *slots) get(kind string, v Var) []float64 {
+	if s.m == nil {
+		s.m = map[string][]float64{}
+	}
+	key := kind + "/" + v.Name
+	buf, ok := s.m[key]
+	if !ok || len(buf) != len(v.Value) {
+		buf = make([]float64, len(v.Value))
+		s.m[key] = buf
+	}
+	return buf
+}
+
+func (s *slots) state() map[string][]float64 {
+	out := map[string][]float64{"step": {s.step}}
+	for k, v := range s.m {
+		out[k] = append([]float64(nil), v...)
+	}
+	return out
+}
+
+func (s *slots) setState(st map[string][]float64) error {
+	s.m = map[string][]float64{}
+	for k, v := range st {
+		if k == "step" {
+			if len(v) != 1 {
+				return errors.New("optimizer state: step must hold one value")
+			}
+			s.step = v[0]
+			continue
+		}
+		s.m[k] = append([]float64(nil), v...)
+	}
+	return nil
+}
+
+// SGD is plain stochastic gradient descent: w -= lr·g.
+type SGD struct {
+	LR float64
+	Regularization
+	slots
+}
+
+// Momentum is SGD with (optionally Nesterov) momentum, as PyTorch defines
+// it: v = μ·v + g; w -= lr·v (Nesterov: w -= lr·(g + μ·v)).
+type Momentum struct {
+	LR       float64
+	Mu       float64 // default 0.9
+	Nesterov bool
+	Regularization
+	slots
+}
+
+// Adam is Kingma and Ba's Adam with bias correction (PyTorch's defaults).
+type Adam struct {
+	LR      float64
+	Beta1   float64 // default 0.9
+	Beta2   float64 // default 0.999
+	Epsilon float64 // default 1e-8
+	Regularization
+	slots
+}
+
+// RMSProp divides the gradient by a running RMS of its recent values:
+// s = ρ·s + (1-ρ)·g²; w -= lr·g/(sqrt(s)+ε) (PyTorch's formulation).
+type RMSProp struct {
+	LR      float64
+	Rho     float64 // default 0.99, as PyTorch's alpha
+	Epsilon float64 // default 1e-8
+	Regularization
+	slots
+}
+
+// AdaGrad scales each step by the root of the sum of past squared
+// gradients: s += g²; w -= lr·g/(sqrt(s)+ε). Unlike Gorgonia's AdaGrad,
+// it honours clipping and weight decay.
+type AdaGrad struct {
+	LR      float64
+	Epsilon float64 // default 1e-10
+	Regularization
+	slots
+}
+
+func or(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Names, learning rates and shared options.
+
+// Name implements Optimizer.
+func (o *SGD) Name() string { return "sgd" }
+
+// Name implements Optimizer.
+func (o *Momentum) Name() string { return "momentum" }
+
+// Name implements Optimizer.
+func (o *Adam) Name() string { return "adam" }
+
+// Name implements Optimizer.
+func (o *RMSProp) Name() string { return "rmsprop" }
+
+// Name implements Optimizer.
+func (o *AdaGrad) Name() string { return "adagrad" }
+
+// LearningRate implements Optimizer.
+func (o *SGD) LearningRate() float64 { return o.LR }
+
+// LearningRate implements Optimizer.
+func (o *Momentum) LearningRate() float64 { return o.LR }
+
+// LearningRate implements Optimizer.
+func (o *Adam) LearningRate() float64 { return o.LR }
+
+// LearningRate implements Optimizer.
+func (o *RMSProp) LearningRate() float64 { return o.LR }
+
+// LearningRate implements Optimizer.
+func (o *AdaGrad) LearningRate() float64 { return o.LR }
+
+// SetLearningRate implements Optimizer.
+func (o *SGD) SetLearningRate(lr float64) { o.LR = lr }
+
+// SetLearningRate implements Optimizer.
+func (o *Momentum) SetLearningRate(lr float64) { o.LR = lr }
+
+// SetLearningRate implements Optimizer.
+func (o *Adam) SetLearningRate(lr float64) { o.LR = lr }
+
+// SetLearningRate implements Optimizer.
+func (o *RMSProp) SetLearningRate(lr float64) { o.LR = lr }
+
+// SetLearningRate implements Optimizer.
+func (o *AdaGrad) SetLearningRate(lr float64) { o.LR = lr }
+
+// Options implements Optimizer.
+func (r *Regularization) Options() *Regularization { return r }
+
+// State implements Optimizer.
+func (s *slots) State() map[string][]float64 { return s.state() }
+
+// SetState implements Optimizer.
+func (s *slots) SetState(st map[string][]float64) error { return s.setState(st) }
+
+// Step implements Optimizer.
+func (o *SGD) Step(vars []Var) error {
+	o.prepare(vars)
+	o.step++
+	for _, v := range vars {
+		for j, g := range v.Grad {
+			v.Value[j] -= o.LR * g
+		}
+	}
+	return nil
+}
+
+// Step implements Optimizer.
+func (o *Momentum) Step(vars []Var) error {
+	o.prepare(vars)
+	o.step++
+	mu := or(o.Mu, 0.9)
+	for _, v := range vars {
+		buf := o.get("momentum", v)
+		for j, g := range v.Grad {
+			buf[j] = mu*buf[j] + g
+			if o.Nesterov {
+				v.Value[j] -= o.LR * (g + mu*buf[j])
+			} else {
+				v.Value[j] -= o.LR * buf[j]
+			}
+		}
+	}
+	return nil
+}
+
+// Step implements Optimizer.
+func (o *Adam) Step(vars []Var) error {
+	o.prepare(vars)
+	o.step++
+	b1, b2, eps := or(o.Beta1, 0.9), or(o.Beta2, 0.999), or(o.Epsilon, 1e-8)
+	c1 := 1 - math.Pow(b1, o.step)
+	c2 := math.Sqrt(1 - math.Pow(b2, o.step))
+	for _, v := range vars {
+		m, s := o.get("m", v), o.get("v", v)
+		for j, g := range v.Grad {
+			m[j] = b1*m[j] + (1-b1)*g
+			s[j] = b2*s[j] + (1-b2)*g*g
+			v.Value[j] -= o.LR * (m[j] / c1) / (math.Sqrt(s[j])/c2 + eps)
+		}
+	}
+	return nil
+}
+
+// Step implements Optimizer.
+func (o *RMSProp) Step(vars []Var) error {
+	o.prepare(vars)
+	o.step++
+	rho, eps := or(o.Rho, 0.99), or(o.Epsilon, 1e-8)
+	for _, v := range vars {
+		s := o.get("square_avg", v)
+		for j, g := range v.Grad {
+			s[j] = rho*s[j] + (1-rho)*g*g
+			v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
+		}
+	}
+	return nil
+}
+
+// Step implements Optimizer.
+func (o *AdaGrad) Step(vars []Var) error {
+	o.prepare(vars)
+	o.step++
+	eps := or(o.Epsilon, 1e-10)
+	for _, v := range vars {
+		s := o.get("sum", v)
+		for j, g := range v.Grad {
+			s[j] += g * g
+			v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
+		}
+	}
+	return nil
+}
+
+var optimizers = map[string]func(lr float64) Optimizer{
+	"sgd":      func(lr float64) Optimizer { return &SGD{LR: lr} },
+	"momentum": func(lr float64) Optimizer { return &Momentum{LR: lr} },
+	"adam":     func(lr float64) Optimizer { return &Adam{LR: lr} },
+	"rmsprop":  func(lr float64) Optimizer { return &RMSProp{LR: lr} },
+	"adagrad":  func(lr float64) Optimizer { return &AdaGrad{LR: lr} },
+}
+
+// OptimizerNames lists the names OptimizerByName accepts.
+func OptimizerNames() []string {
+	var n []string
+	for k := range optimizers {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// OptimizerByName returns a new optimizer: sgd, momentum, adam, rmsprop or
+// adagrad, with learning rate lr and default hyperparameters.
+func OptimizerByName(name string, lr float64) (Optimizer, error) {
+	f, ok := optimizers[strings.ToLower(name)]
+	if !ok {
+		return nil, fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(OptimizerNames(), ", "))
+	}
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return nil, fmt.Errorf("learning rate %g: must be positive", lr)
+	}
+	return f(lr), nil
+}

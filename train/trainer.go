@@ -1,0 +1,471 @@
+// Package train is dlrun's training loop: mini-batch training of an nn
+// model on Gorgonia's tape machine (reverse-mode, tape-based backprop),
+// with seeded shuffling, a held-out evaluation after each epoch, the
+// losses and optimizers a Keras or PyTorch user expects, and a run folder
+// that records what was done.
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Data is what the training loop needs of a dataset split.
+type Data interface {
+	// Len returns the number of examples.
+	Len() int
+	// Shape returns the per-example input shape.
+	Shape() []int
+	// NumClasses returns the number of classes of the labels.
+	NumClasses() int
+	// Example copies example i into dst (prod(Shape) values) and returns its label.
+	Example(i int, dst []float32) int
+}
+
+// Config holds the hyperparameters of a training run.
+type Config struct {
+	Epochs    int         // passes over the training data (default 1)
+	BatchSize int         // examples per step (default 32)
+	Seed      uint64      // seeds initialisation, shuffling and dropout (default 1)
+	DType     graph.DType // float32 (default) or float64
+	Loss      Loss        // default CrossEntropy
+	Optimizer Optimizer   // default Adam with learning rate 1e-3
+	NoShuffle bool        // keep the data order instead of shuffling each epoch
+}
+
+func (c *Config) defaults() error {
+	if c.Epochs == 0 {
+		c.Epochs = 1
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 32
+	}
+	if c.Epochs < 0 {
+		return errors.Errorf("epochs %d: must be positive", c.Epochs)
+	}
+	if c.BatchSize < 0 {
+		return errors.Errorf("batch size %d: must be positive", c.BatchSize)
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.DType == "" {
+		c.DType = graph.Float32
+	}
+	if c.Loss.Name == "" {
+		c.Loss = CrossEntropy
+	}
+	if c.Optimizer == nil {
+		c.Optimizer = &Adam{LR: 1e-3}
+	}
+	return nil
+}
+
+// EpochStats are the metrics of one epoch.
+type EpochStats struct {
+	Epoch         int     `json:"epoch"`
+	TrainLoss     float64 `json:"train_loss"`
+	TrainAccuracy float64 `json:"train_accuracy"`
+	TestLoss      float64 `json:"test_loss"`
+	TestAccuracy  float64 `json:"test_accuracy"`
+	Seconds       float64 `json:"seconds"`       // wall time of the epoch, evaluation included
+	TrainSeconds  float64 `json:"train_seconds"` // wall time of the training steps alone
+	Samples       int     `json:"samples"`       // training examples seen
+}
+
+// Trainer trains one model. It owns the graph, the tape machines and the
+// optimizer; create it with New.
+type Trainer struct {
+	cfg     Config
+	model   nn.Layer
+	inShape []int
+	outputs int
+
+	g         *graph.Graph
+	x, y, w   *gorgonia.Node
+	out, loss *gorgonia.Node
+	params    []*graph.Param
+	trainVM   gorgonia.VM
+	evalVM    gorgonia.VM
+	lossV     gorgonia.Value
+	outV      gorgonia.Value
+	gradV     []gorgonia.Value
+
+	xT, yT, wT *tensor.Dense
+	example    []float32
+	target     []float64
+	vars       []Var
+
+	shuffle *rand.Rand
+	pcg     *rand.PCG
+	epoch   int
+}
+
+// New builds model on a new graph for per-example input shape inShape and
+// the given number of model outputs, and compiles its training and
+// evaluation machines.
+func New(model nn.Layer, inShape []int, outputs int, cfg Config) (t *Trainer, err error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	out, err := model.OutputShape(inShape)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) != 1 || out[0] != outputs {
+		return nil, errors.Errorf("model %s outputs %v per example, want [%d]", model.Name(), out, outputs)
+	}
+	if err := cfg.Loss.check(outputs); err != nil {
+		return nil, err
+	}
+	t = &Trainer{cfg: cfg, model: model, inShape: append([]int(nil), inShape...), outputs: outputs}
+	t.g = graph.New(graph.WithDType(cfg.DType), graph.WithSeed(cfg.Seed))
+	t.pcg = rand.NewPCG(cfg.Seed, 0x73687566) // "shuf"
+	t.shuffle = rand.New(t.pcg)
+	b := cfg.BatchSize
+	if t.x, err = t.g.Input("x", append([]int{b}, inShape...)...); err != nil {
+		return nil, err
+	}
+	if t.y, err = t.g.Input("y", b, outputs); err != nil {
+		return nil, err
+	}
+	if t.w, err = t.g.Input("weights", b); err != nil {
+		return nil, err
+	}
+	if t.out, err = model.Build(t.g, t.x); err != nil {
+		return nil, err
+	}
+	if t.loss, err = graph.Loss(cfg.Loss.Kind, t.out, t.y, t.w); err != nil {
+		return nil, err
+	}
+	t.params = t.g.Params()
+	if len(t.params) == 0 {
+		return nil, errors.Errorf("model %s has no parameters to train", model.Name())
+	}
+	grads, err := gorgonia.Grad(t.loss, t.g.Nodes()...)
+	if err != nil {
+		return nil, errors.Wrap(err, "differentiating the loss")
+	}
+	readLoss := gorgonia.Read(t.loss, &t.lossV)
+	readOut := gorgonia.Read(t.out, &t.outV)
+	t.gradV = make([]gorgonia.Value, len(grads))
+	roots := gorgonia.Nodes{readLoss, readOut}
+	for i, gn := range grads {
+		roots = append(roots, gorgonia.Read(gn, &t.gradV[i]))
+	}
+	defer func() {
+		if r := recover(); r != nil { // NewTapeMachine panics on compile errors
+			err = errors.Errorf("compiling the model: %v", r)
+		}
+	}()
+	t.trainVM = gorgonia.NewTapeMachine(t.g.Expr().SubgraphRoots(roots...))
+	t.evalVM = gorgonia.NewTapeMachine(t.g.Expr().SubgraphRoots(readLoss, readOut))
+
+	dt := cfg.DType.Tensor()
+	t.xT = tensor.New(tensor.Of(dt), tensor.WithShape(t.x.Shape()...))
+	t.yT = tensor.New(tensor.Of(dt), tensor.WithShape(b, outputs))
+	t.wT = tensor.New(tensor.Of(dt), tensor.WithShape(b))
+	for _, bind := range []struct {
+		n *gorgonia.Node
+		v *tensor.Dense
+	}{{t.x, t.xT}, {t.y, t.yT}, {t.w, t.wT}} {
+		if err := gorgonia.Let(bind.n, bind.v); err != nil {
+			return nil, errors.Wrapf(err, "binding %s", bind.n.Name())
+		}
+	}
+	t.example = make([]float32, tensor.Shape(inShape).TotalSize())
+	t.target = make([]float64, outputs)
+	t.vars = make([]Var, len(t.params))
+	for i, p := range t.params {
+		t.vars[i] = Var{Name: p.Name, Value: make([]float64, p.Size()), Grad: make([]float64, p.Size())}
+	}
+	return t, nil
+}
+
+// Graph returns the trainer's graph (parameters, RNG).
+func (t *Trainer) Graph() *graph.Graph { return t.g }
+
+// Config returns the resolved configuration.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// NumParams returns the number of trainable scalars.
+func (t *Trainer) NumParams() int { return t.g.NumParams() }
+
+// Epoch returns the number of epochs trained so far.
+func (t *Trainer) Epoch() int { return t.epoch }
+
+// Close releases the machines.
+func (t *Trainer) Close() {
+	t.trainVM.Close()
+	t.evalVM.Close()
+}
+
+// checkData verifies that d fits the model.
+func (t *Trainer) checkData(d Data, what string) error {
+	if d == nil || d.Len() == 0 {
+		return errors.Errorf("%s data is empty", what)
+	}
+	if s := d.Shape(); !tensor.Shape(s).Eq(tensor.Shape(t.inShape)) {
+		return errors.Errorf("%s data has examples of shape %v, the model takes %v", what, s, t.inShape)
+	}
+	if c := d.NumClasses(); c > t.outputs && !(t.outputs == 1 && c == 2) {
+		return errors.Errorf("%s data has %d classes, the model has %d outputs", what, c, t.outputs)
+	}
+	return nil
+}
+
+// fill loads examples idx (at most BatchSize) into the input tensors and
+// returns their labels; rows past len(idx) get weight 0.
+func (t *Trainer) fill(d Data, idx []int, labels []int) []int {
+	labels = labels[:0]
+	n := len(t.example)
+	k := t.outputs
+	switch xs := t.xT.Data().(type) {
+	case []float32:
+		ys, ws := t.yT.Data().([]float32), t.wT.Data().([]float32)
+		for r := 0; r < t.cfg.BatchSize; r++ {
+			if r >= len(idx) {
+				clear(xs[r*n : (r+1)*n])
+				clear(ys[r*k : (r+1)*k])
+				ws[r] = 0
+				continue
+			}
+			l := d.Example(idx[r], xs[r*n:(r+1)*n])
+			labels = append(labels, l)
+			t.cfg.Loss.target(t.target, l)
+			for j, v := range t.target {
+				ys[r*k+j] = float32(v)
+			}
+			ws[r] = 1
+		}
+	case []float64:
+		ys, ws := t.yT.Data().([]float64), t.wT.Data().([]float64)
+		for r := 0; r < t.cfg.BatchSize; r++ {
+			if r >= len(idx) {
+				clear(xs[r*n : (r+1)*n])
+				clear(ys[r*k : (r+1)*k])
+				ws[r] = 0
+				continue
+			}
+			l := d.Example(idx[r], t.example)
+			for j, v := range t.example {
+				xs[r*n+j] = float64(v)
+			}
+			labels = append(labels, l)
+			t.cfg.Loss.target(ys[r*k:(r+1)*k], l)
+			ws[r] = 1
+		}
+	}
+	return labels
+}
+
+// run executes one pass of vm and returns the batch loss.
+func (t *Trainer) run(vm gorgonia.VM, training bool) (float64, error) {
+	if err := t.g.Feed(training); err != nil {
+		return 0, err
+	}
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		return 0, err
+	}
+	switch v := t.lossV.(type) {
+	case *gorgonia.F32:
+		return float64(*v), nil
+	case *gorgonia.F64:
+		return float64(*v), nil
+	}
+	return 0, errors.Errorf("loss value has type %T", t.lossV)
+}
+
+// correct counts the rows of the output whose predicted class is the label.
+func (t *Trainer) correct(labels []int, preds []int) int {
+	row := make([]float64, t.outputs)
+	c := 0
+	for r, l := range labels {
+		outputRow(t.outV, r, row)
+		p := t.cfg.Loss.Predict(row)
+		if preds != nil {
+			preds = append(preds, p)
+		}
+		if p == l {
+			c++
+		}
+	}
+	return c
+}
+
+func outputRow(v gorgonia.Value, r int, row []float64) {
+	k := len(row)
+	switch d := v.(*tensor.Dense).Data().(type) {
+	case []float32:
+		for j := range row {
+			row[j] = float64(d[r*k+j])
+		}
+	case []float64:
+		copy(row, d[r*k:(r+1)*k])
+	}
+}
+
+// step applies the optimizer to the parameters using the gradients just read.
+func (t *Trainer) step() error {
+	for i, p := range t.params {
+		v := t.vars[i]
+		toF64(v.Value, p.Value().Data())
+		toF64(v.Grad, t.gradV[i].(*tensor.Dense).Data())
+	}
+	if err := t.cfg.Optimizer.Step(t.vars); err != nil {
+		return err
+	}
+	for i, p := range t.params {
+		fromF64(p.Value().Data(), t.vars[i].Value)
+	}
+	return nil
+}
+
+func toF64(dst []float64, src any) {
+	switch s := src.(type) {
+	case []float32:
+		for i, v := range s {
+			dst[i] = float64(v)
+		}
+	case []float64:
+		copy(dst, s)
+	}
+}
+
+func fromF64(dst any, src []float64) {
+	switch d := dst.(type) {
+	case []float32:
+		for i, v := range src {
+			d[i] = float32(v)
+		}
+	case []float64:
+		copy(d, src)
+	}
+}
+
+// TrainEpoch runs one epoch of training steps over d and returns the mean
+// loss and accuracy over its examples (as the weights changed during the
+// epoch, like Keras's training metrics).
+func (t *Trainer) TrainEpoch(d Data) (loss, acc float64, err error) {
+	if err := t.checkData(d, "training"); err != nil {
+		return 0, 0, err
+	}
+	order := make([]int, d.Len())
+	for i := range order {
+		order[i] = i
+	}
+	if !t.cfg.NoShuffle {
+		t.shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	var labels []int
+	sum, correct := 0.0, 0
+	for start := 0; start < len(order); start += t.cfg.BatchSize {
+		idx := order[start:min(start+t.cfg.BatchSize, len(order))]
+		labels = t.fill(d, idx, labels)
+		l, err := t.run(t.trainVM, true)
+		if err != nil {
+			return 0, 0, errors.Wrapf(err, "epoch %d, batch %d", t.epoch+1, start/t.cfg.BatchSize+1)
+		}
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return 0, 0, errors.Errorf("epoch %d, batch %d: the loss became %v", t.epoch+1, start/t.cfg.BatchSize+1, l)
+		}
+		sum += l * float64(len(idx))
+		correct += t.correct(labels, nil)
+		if err := t.step(); err != nil {
+			return 0, 0, err
+		}
+	}
+	t.epoch++
+	n := float64(len(order))
+	return sum / n, float64(correct) / n, nil
+}
+
+// Evaluation holds the result of evaluating a model on a dataset split.
+type Evaluation struct {
+	Loss        float64
+	Accuracy    float64
+	Labels      []int // true label of each example, in data order
+	Predictions []int // predicted class of each example
+}
+
+// Evaluate computes the loss and accuracy of the model on d, in data
+// order, without training (dropout off).
+func (t *Trainer) Evaluate(d Data) (*Evaluation, error) {
+	if err := t.checkData(d, "evaluation"); err != nil {
+		return nil, err
+	}
+	ev := &Evaluation{}
+	idx := make([]int, 0, t.cfg.BatchSize)
+	var labels []int
+	sum, correct := 0.0, 0
+	row := make([]float64, t.outputs)
+	for start := 0; start < d.Len(); start += t.cfg.BatchSize {
+		idx = idx[:0]
+		for i := start; i < min(start+t.cfg.BatchSize, d.Len()); i++ {
+			idx = append(idx, i)
+		}
+		labels = t.fill(d, idx, labels)
+		l, err := t.run(t.evalVM, false)
+		if err != nil {
+			return nil, errors.Wrap(err, "evaluating")
+		}
+		sum += l * float64(len(idx))
+		for r, lab := range labels {
+			outputRow(t.outV, r, row)
+			p := t.cfg.Loss.Predict(row)
+			ev.Labels = append(ev.Labels, lab)
+			ev.Predictions = append(ev.Predictions, p)
+			if p == lab {
+				correct++
+			}
+		}
+	}
+	ev.Loss = sum / float64(d.Len())
+	ev.Accuracy = float64(correct) / float64(d.Len())
+	return ev, nil
+}
+
+// Fit trains for the configured number of epochs, evaluating on test after
+// each epoch, and calls onEpoch (if not nil) with each epoch's metrics; an
+// error from onEpoch stops training.
+func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]EpochStats, error) {
+	if err := t.checkData(train, "training"); err != nil {
+		return nil, err
+	}
+	if err := t.checkData(test, "test"); err != nil {
+		return nil, err
+	}
+	var hist []EpochStats
+	for t.epoch < t.cfg.Epochs {
+		start := time.Now()
+		loss, acc, err := t.TrainEpoch(train)
+		if err != nil {
+			return hist, err
+		}
+		trainSecs := time.Since(start).Seconds()
+		ev, err := t.Evaluate(test)
+		if err != nil {
+			return hist, err
+		}
+		s := EpochStats{
+			Epoch: t.epoch, TrainLoss: loss, TrainAccuracy: acc,
+			TestLoss: ev.Loss, TestAccuracy: ev.Accuracy,
+			Seconds: time.Since(start).Seconds(), TrainSeconds: trainSecs, Samples: train.Len(),
+		}
+		hist = append(hist, s)
+		if onEpoch != nil {
+			if err := onEpoch(s); err != nil {
+				return hist, err
+			}
+		}
+	}
+	return hist, nil
+}
