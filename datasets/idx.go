@@ -73,6 +73,9 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 	// Read at most total+1 bytes; the buffer grows only as data arrives.
 	var buf bytes.Buffer
 	n, err := io.Copy(&buf, io.LimitReader(br, int64(total)+1))
+	if err == io.ErrUnexpectedEOF {
+		return nil, errors.Errorf("%s: truncated: the gzip stream ends early, after %d of the %d bytes that header %v claims", name, n, total, dims)
+	}
 	if err != nil {
 		return nil, errors.Wrapf(err, "%s: reading IDX data", name)
 	}

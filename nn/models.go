@@ -61,9 +61,6 @@ func init() {
 		Description: "the origin's first example: 2-8-1 with tanh, on the four XOR points",
 		Recipe:      Recipe{Dataset: "xor", Epochs: 300, BatchSize: 4, Optimizer: "adam", LearningRate: 0.05, Loss: "bce"},
 		New: func(in []int, outputs int) (*Sequential, error) {
-			if outputs == 2 {
-				outputs = 1 // one logit for a binary problem
-			}
 			return NewSequential("xor", NewDense(8), Tanh(), NewDense(outputs)), nil
 		},
 	})

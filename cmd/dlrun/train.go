@@ -1,0 +1,90 @@
+package main
+
+import (
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+	"github.com/spf13/cobra"
+)
+
+func newTrainCmd() *cobra.Command {
+	var cfg train.RunConfig
+	var data, out string
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train a reference model and record the run",
+		Long: `Train a reference model (see 'dlrun models') and write a run folder holding
+config.json (the resolved configuration), metrics.csv (one row per epoch) and
+summary.json (the final figures).
+
+Flags left unset take the model's recipe: its dataset, epochs, batch size,
+optimizer, learning rate and loss.`,
+		Example: `  dlrun train --model mlp
+  dlrun train --model mlp --epochs 3 --optimizer sgd --lr 0.1 --out runs/sgd
+  dlrun train --model xor --seed 3
+  dlrun train --model mlp --data /usr/share/datasets/fashion-mnist`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			for _, name := range []string{"epochs", "batch", "lr"} {
+				if f.Changed(name) {
+					if v, _ := f.GetFloat64(name); name == "lr" && !(v > 0) {
+						return errors.Errorf("--lr %v: must be positive", v)
+					}
+					if v, _ := f.GetInt(name); name != "lr" && v <= 0 {
+						return errors.Errorf("--%s %d: must be positive", name, v)
+					}
+				}
+			}
+			if cfg.WeightDecay < 0 || cfg.ClipNorm < 0 || cfg.ClipValue < 0 {
+				return errors.New("--weight-decay, --clip-norm and --clip-value must not be negative")
+			}
+			ref, err := nn.ReferenceByName(cfg.Model)
+			if err != nil {
+				return err
+			}
+			if data == "" {
+				data = ref.Recipe.Dataset
+			}
+			d, err := datasets.Load(data)
+			if err != nil {
+				return errors.Wrap(err, "--data")
+			}
+			cfg.Dataset = d.Name
+			cfg.DatasetSHA256 = d.SHA256
+			cfg.InputShape = d.Shape
+			cfg.Classes = d.Classes
+			cfg.TrainExamples = d.Train.Len()
+			cfg.TestExamples = d.Test.Len()
+			_, err = train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: out, Log: cmd.OutOrStdout()})
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Model, "model", "mlp", "reference model to train (see 'dlrun models')")
+	f.StringVar(&data, "data", "", "bundled dataset name ("+joinNames(datasets.Names())+") or a folder of IDX files (default: the model's)")
+	f.IntVar(&cfg.Epochs, "epochs", 0, "passes over the training data (default: the model's)")
+	f.IntVar(&cfg.BatchSize, "batch", 0, "examples per training step (default: the model's)")
+	f.Float64Var(&cfg.LearningRate, "lr", 0, "learning rate (default: the model's)")
+	f.StringVar(&cfg.Optimizer, "optimizer", "", "sgd, momentum, adam, rmsprop or adagrad (default: the model's)")
+	f.StringVar(&cfg.Loss, "loss", "", "cce (categorical cross-entropy), bce (binary) or mse (default: the model's)")
+	f.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "L2 weight decay added to the gradients")
+	f.Float64Var(&cfg.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
+	f.Float64Var(&cfg.ClipValue, "clip-value", 0, "clip each gradient element to ±this value (0: off)")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for initialisation, shuffling and dropout")
+	f.StringVar(&cfg.DType, "dtype", "float32", "element type: float32 or float64")
+	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
+	return cmd
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}

@@ -1,0 +1,223 @@
+package datasets_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlrun/dlrun/datasets"
+)
+
+// idxBytes encodes an IDX file of unsigned bytes.
+func idxBytes(dims []int, data []byte) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0, 0, 8, byte(len(dims))})
+	for _, d := range dims {
+		binary.Write(&b, binary.BigEndian, uint32(d))
+	}
+	b.Write(data)
+	return b.Bytes()
+}
+
+func gz(b []byte) []byte {
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out)
+	w.Write(b)
+	w.Close()
+	return out.Bytes()
+}
+
+func TestReadIDX(t *testing.T) {
+	good := idxBytes([]int{2, 3}, []byte{1, 2, 3, 4, 5, 6})
+	huge := idxBytes([]int{1 << 20, 1 << 20}, []byte{1, 2})
+	cases := []struct {
+		name    string
+		file    []byte
+		wantErr string
+	}{
+		{"plain", good, ""},
+		{"gzipped", gz(good), ""},
+		{"truncated data", good[:len(good)-2], "truncated"},
+		{"truncated gzip", gz(good)[:20], "f.idx"},
+		{"truncated header", good[:6], "truncated IDX header"},
+		{"trailing bytes", append(append([]byte{}, good...), 9), "more data than header"},
+		{"not idx", []byte("hello world, not an idx file"), "not an IDX file"},
+		{"float idx", append([]byte{0, 0, 0x0d, 1, 0, 0, 0, 1}, 0, 0, 0, 0), "not supported"},
+		{"header claims terabytes", huge, "claims more than"},
+		{"empty", nil, "truncated IDX header"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			idx, err := datasets.ReadIDX(bytes.NewReader(c.file), "f.idx")
+			if c.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(idx.Dims) != 2 || idx.Dims[0] != 2 || idx.Dims[1] != 3 || !bytes.Equal(idx.Data, []byte{1, 2, 3, 4, 5, 6}) {
+					t.Fatalf("read %+v", idx)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), "f.idx") {
+				t.Fatalf("error %v, want one naming f.idx and saying %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
+// writeIDXDir writes a tiny 4-file IDX dataset (gzipped or not) into dir.
+func writeIDXDir(t *testing.T, dir string, zip bool, trainImages []byte) {
+	t.Helper()
+	files := map[string][]byte{
+		"train-images-idx3-ubyte": trainImages,
+		"train-labels-idx1-ubyte": idxBytes([]int{3}, []byte{0, 1, 2}),
+		"t10k-images-idx3-ubyte":  idxBytes([]int{1, 2, 2}, []byte{255, 0, 0, 255}),
+		"t10k-labels-idx1-ubyte":  idxBytes([]int{1}, []byte{1}),
+	}
+	for name, b := range files {
+		if zip {
+			name += ".gz"
+			b = gz(b)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLoadIDXDir(t *testing.T) {
+	images := idxBytes([]int{3, 2, 2}, []byte{0, 51, 102, 255, 1, 2, 3, 4, 5, 6, 7, 8})
+	for _, zip := range []bool{false, true} {
+		dir := t.TempDir()
+		writeIDXDir(t, dir, zip, images)
+		d, err := datasets.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Train.Len() != 3 || d.Test.Len() != 1 || len(d.Classes) != 3 {
+			t.Fatalf("train %d test %d classes %v", d.Train.Len(), d.Test.Len(), d.Classes)
+		}
+		x := make([]float32, 4)
+		if l := d.Train.Example(0, x); l != 0 || x[1] != 0.2 || x[3] != 1 {
+			t.Fatalf("example 0: label %d, pixels %v (want scaled to [0,1])", l, x)
+		}
+		if len(d.SHA256) != 64 {
+			t.Fatalf("sha %q", d.SHA256)
+		}
+	}
+	// Mismatched image and label counts.
+	dir := t.TempDir()
+	writeIDXDir(t, dir, false, idxBytes([]int{2, 2, 2}, make([]byte, 8)))
+	if _, err := datasets.Load(dir); err == nil || !strings.Contains(err.Error(), "2 images but") {
+		t.Fatalf("count mismatch: error %v", err)
+	}
+	// A folder with no IDX files, and a path that does not exist.
+	if _, err := datasets.Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no IDX files") {
+		t.Fatalf("empty folder: error %v", err)
+	}
+	if _, err := datasets.Load(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("missing folder: error %v", err)
+	}
+}
+
+func TestBundledFashionMNIST(t *testing.T) {
+	d, err := datasets.FashionMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.Len() != 6000 || d.Test.Len() != 1000 {
+		t.Fatalf("train %d, test %d", d.Train.Len(), d.Test.Len())
+	}
+	if got := d.Train.Shape(); len(got) != 3 || got[0] != 1 || got[1] != 28 || got[2] != 28 {
+		t.Fatalf("shape %v", got)
+	}
+	for _, s := range []struct {
+		split *datasets.Split
+		per   int
+	}{{d.Train, 600}, {d.Test, 100}} {
+		counts := make([]int, 10)
+		for _, l := range s.split.Labels {
+			counts[l]++
+		}
+		for c, n := range counts {
+			if n != s.per {
+				t.Errorf("class %d (%s): %d examples, want %d", c, d.Classes[c], n, s.per)
+			}
+		}
+	}
+	lo, hi := float32(1), float32(0)
+	for _, v := range d.Train.X {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo != 0 || hi != 1 {
+		t.Errorf("pixel range [%g, %g], want [0, 1]", lo, hi)
+	}
+	if d.Classes[9] != "Ankle boot" {
+		t.Errorf("class 9 is %q", d.Classes[9])
+	}
+	if !strings.Contains(datasets.FashionMNISTLicence(), "Zalando") {
+		t.Error("licence text missing")
+	}
+}
+
+// The embedded files are byte for byte those listed in the bundled SHA256SUMS.
+func TestBundledChecksums(t *testing.T) {
+	sums, err := datasets.BundledFile("fashion-mnist/SHA256SUMS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(sums))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		b, err := datasets.BundledFile("fashion-mnist/" + f[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != f[0] {
+			t.Errorf("%s: SHA-256 differs from SHA256SUMS", f[1])
+		}
+		n++
+	}
+	if n != 5 {
+		t.Fatalf("%d files checked, want 5", n)
+	}
+}
+
+func TestXOR(t *testing.T) {
+	d := datasets.XOR()
+	x := make([]float32, 2)
+	for i, want := range []int{0, 1, 1, 0} {
+		l := d.Train.Example(i, x)
+		if l != want || (x[0] != 0) != (x[1] != 0) != (l == 1) {
+			t.Errorf("point %d: %v -> %d", i, x, l)
+		}
+	}
+}
+
+func TestSubsetKeepsFirstPerClassInOrder(t *testing.T) {
+	images := &datasets.IDX{Dims: []int{6, 1}, Data: []byte{10, 11, 12, 13, 14, 15}}
+	labels := &datasets.IDX{Dims: []int{6}, Data: []byte{1, 0, 1, 1, 0, 2}}
+	img, lab, err := datasets.Subset(images, labels, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(lab.Data, []byte{1, 0, 2}) || !bytes.Equal(img.Data, []byte{10, 11, 15}) || img.Dims[0] != 3 || lab.Dims[0] != 3 {
+		t.Fatalf("labels %v images %v dims %v", lab.Data, img.Data, img.Dims)
+	}
+	if _, _, err := datasets.Subset(images, labels, 2); err == nil {
+		t.Fatal("class 2 has one example, yet a subset of 2 per class succeeded")
+	}
+	round, err := datasets.ReadIDX(bytes.NewReader(img.Encode()), "encoded")
+	if err != nil || !bytes.Equal(round.Data, img.Data) {
+		t.Fatalf("encode round trip: %v", err)
+	}
+}

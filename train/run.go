@@ -1,0 +1,247 @@
+package train
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/version"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/pkg/errors"
+)
+
+// RunConfig is the full, resolved configuration of a training run of a
+// reference model. It is what config.json in the run folder holds, and is
+// enough to repeat the run.
+type RunConfig struct {
+	Model         string   `json:"model"`
+	Dataset       string   `json:"dataset"`
+	DatasetSHA256 string   `json:"dataset_sha256"`
+	InputShape    []int    `json:"input_shape"`
+	Classes       []string `json:"classes"`
+	TrainExamples int      `json:"train_examples"`
+	TestExamples  int      `json:"test_examples"`
+	Epochs        int      `json:"epochs"`
+	BatchSize     int      `json:"batch_size"`
+	Optimizer     string   `json:"optimizer"`
+	LearningRate  float64  `json:"learning_rate"`
+	WeightDecay   float64  `json:"weight_decay"`
+	ClipNorm      float64  `json:"clip_norm"`
+	ClipValue     float64  `json:"clip_value"`
+	Loss          string   `json:"loss"`
+	Seed          uint64   `json:"seed"`
+	DType         string   `json:"dtype"`
+	NoShuffle     bool     `json:"no_shuffle"`
+	Params        int      `json:"params"`
+	Version       string   `json:"dlrun_version"`
+}
+
+// Summary is the content of summary.json, written last in a run folder.
+type Summary struct {
+	Model         string  `json:"model"`
+	Dataset       string  `json:"dataset"`
+	Seed          uint64  `json:"seed"`
+	Epochs        int     `json:"epochs"`
+	BatchSize     int     `json:"batch_size"`
+	DType         string  `json:"dtype"`
+	Optimizer     string  `json:"optimizer"`
+	LearningRate  float64 `json:"learning_rate"`
+	Params        int     `json:"params"`
+	TrainLoss     float64 `json:"train_loss"`
+	TestLoss      float64 `json:"test_loss"`
+	TestAccuracy  float64 `json:"test_accuracy"`
+	SamplesPerSec float64 `json:"samples_per_sec"` // training examples per second of training time
+	WallSeconds   float64 `json:"wall_seconds"`
+}
+
+// RunOptions says where a run writes.
+type RunOptions struct {
+	// Out is the run folder. Empty: runs/<model>-<timestamp>.
+	Out string
+	// Log receives one line per epoch (nil: nothing is printed).
+	Log io.Writer
+}
+
+// Defaults fills the zero fields of c from the recipe of its reference
+// model (epochs, batch size, optimizer, learning rate, loss) and the
+// defaults of the loop (seed 1, float32).
+func (c *RunConfig) Defaults() error {
+	ref, err := nn.ReferenceByName(c.Model)
+	if err != nil {
+		return err
+	}
+	r := ref.Recipe
+	if c.Epochs == 0 {
+		c.Epochs = r.Epochs
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = r.BatchSize
+	}
+	if c.Optimizer == "" {
+		c.Optimizer = r.Optimizer
+	}
+	if c.LearningRate == 0 {
+		c.LearningRate = r.LearningRate
+	}
+	if c.Loss == "" {
+		c.Loss = r.Loss
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.DType == "" {
+		c.DType = string(graph.Float32)
+	}
+	c.Version = version.Version
+	return nil
+}
+
+// NewTrainer builds the reference model named by c and a Trainer for it
+// from the (defaulted) configuration.
+func (c *RunConfig) NewTrainer() (*Trainer, error) {
+	if err := c.Defaults(); err != nil {
+		return nil, err
+	}
+	if c.Epochs < 0 || c.BatchSize < 0 {
+		return nil, errors.Errorf("epochs (%d) and batch size (%d) must be positive", c.Epochs, c.BatchSize)
+	}
+	dt, err := graph.ParseDType(c.DType)
+	if err != nil {
+		return nil, err
+	}
+	loss, err := LossByName(c.Loss)
+	if err != nil {
+		return nil, err
+	}
+	c.Loss = loss.Name
+	opt, err := OptimizerByName(c.Optimizer, c.LearningRate)
+	if err != nil {
+		return nil, err
+	}
+	c.Optimizer = opt.Name()
+	*opt.Options() = Regularization{WeightDecay: c.WeightDecay, ClipNorm: c.ClipNorm, ClipValue: c.ClipValue}
+	ref, err := nn.ReferenceByName(c.Model)
+	if err != nil {
+		return nil, err
+	}
+	classes := len(c.Classes)
+	if classes == 0 {
+		return nil, errors.New("run config names no classes")
+	}
+	outputs := classes
+	if loss.Kind != graph.SoftmaxCrossEntropy && classes == 2 {
+		outputs = 1 // one logit (bce) or one regression output (mse) for two classes
+	}
+	model, err := ref.New(c.InputShape, outputs)
+	if err != nil {
+		return nil, err
+	}
+	t, err := New(model, c.InputShape, outputs, Config{
+		Epochs: c.Epochs, BatchSize: c.BatchSize, Seed: c.Seed, DType: dt,
+		Loss: loss, Optimizer: opt, NoShuffle: c.NoShuffle,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Params = t.NumParams()
+	return t, nil
+}
+
+// Run trains the reference model described by cfg on train, evaluates it
+// on test after every epoch, and records the run in a folder:
+// config.json (the resolved configuration) first, metrics.csv (rewritten
+// after every epoch) and summary.json last. Every file is written
+// atomically. A folder that already holds a run is refused.
+func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
+	start := time.Now()
+	t, err := cfg.NewTrainer()
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	dir := opts.Out
+	if dir == "" {
+		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, start.Format("20060102-150405")))
+	}
+	if err := prepareDir(dir); err != nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
+		return nil, err
+	}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	fmt.Fprintf(log, "training %s on %s (%d train, %d test examples), %d parameters, writing %s\n",
+		cfg.Model, cfg.Dataset, train.Len(), test.Len(), cfg.Params, dir)
+	var rows []EpochStats
+	trainSecs := 0.0
+	hist, err := t.Fit(train, test, func(s EpochStats) error {
+		rows = append(rows, s)
+		trainSecs += s.TrainSeconds
+		fmt.Fprintf(log, "epoch %*d/%d  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f  %6.0f samples/s  %.1fs\n",
+			len(strconv.Itoa(cfg.Epochs)), s.Epoch, cfg.Epochs, s.TrainLoss, s.TrainAccuracy, s.TestLoss, s.TestAccuracy,
+			float64(s.Samples)/s.TrainSeconds, s.Seconds)
+		return WriteMetrics(filepath.Join(dir, "metrics.csv"), rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	last := hist[len(hist)-1]
+	sum := &Summary{
+		Model: cfg.Model, Dataset: cfg.Dataset, Seed: cfg.Seed, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize,
+		DType: cfg.DType, Optimizer: cfg.Optimizer, LearningRate: cfg.LearningRate, Params: cfg.Params,
+		TrainLoss: last.TrainLoss, TestLoss: last.TestLoss, TestAccuracy: last.TestAccuracy,
+		SamplesPerSec: float64(train.Len()*len(hist)) / trainSecs,
+		WallSeconds:   time.Since(start).Seconds(),
+	}
+	if err := writeJSON(filepath.Join(dir, "summary.json"), sum); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+func prepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrapf(err, "creating run folder %s", dir)
+	}
+	for _, f := range []string{"config.json", "metrics.csv", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return errors.Errorf("run folder %s already holds a run (%s); choose another --out", dir, f)
+		}
+	}
+	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return errors.Wrapf(err, "encoding %s", path)
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// MetricsHeader is the header row of metrics.csv.
+const MetricsHeader = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds"
+
+// WriteMetrics writes rows to path as CSV (MetricsHeader, then one row per
+// epoch), atomically. Numbers are written in full precision, so two runs
+// with the same seed give byte-identical columns.
+func WriteMetrics(path string, rows []EpochStats) error {
+	var b bytes.Buffer
+	b.WriteString(MetricsHeader + "\n")
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s\n", r.Epoch, f(r.TrainLoss), f(r.TrainAccuracy), f(r.TestLoss), f(r.TestAccuracy),
+			strconv.FormatFloat(r.Seconds, 'f', 3, 64))
+	}
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
+}
