@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlrun/dlrun/datasets"
+)
+
+// dlrun runs the command line in-process and returns its output and error.
+func dlrun(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestTrainXORSeeds1To5(t *testing.T) {
+	for _, seed := range []string{"1", "2", "3", "4", "5"} {
+		dir := filepath.Join(t.TempDir(), "run")
+		out, err := dlrun(t, "train", "--model", "xor", "--seed", seed, "--out", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Count(out, "\nepoch "); lines != 300 {
+			t.Errorf("%d epoch lines, want 300", lines)
+		}
+		var s struct {
+			TestAccuracy float64 `json:"test_accuracy"`
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err != nil || json.Unmarshal(b, &s) != nil {
+			t.Fatal(err)
+		}
+		if s.TestAccuracy != 1 {
+			t.Errorf("seed %s: test accuracy %g", seed, s.TestAccuracy)
+		}
+	}
+}
+
+func TestBadInputGivesOneLineErrors(t *testing.T) {
+	empty := t.TempDir()
+	truncated := t.TempDir()
+	for _, n := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+		b, err := datasets.BundledFile("fashion-mnist/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(n, "t10k-images") {
+			b = b[:len(b)/2]
+		}
+		if err := os.WriteFile(filepath.Join(truncated, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--data", filepath.Join(empty, "nope")}, "nope"},
+		{[]string{"train", "--data", empty}, "no IDX files"},
+		{[]string{"train", "--data", truncated}, "t10k-images-idx3-ubyte.gz: truncated"},
+		{[]string{"train", "--model", "resnet"}, `unknown model "resnet"`},
+		{[]string{"train", "--loss", "hinge"}, `unknown loss "hinge"`},
+		{[]string{"train", "--optimizer", "lbfgs"}, `unknown optimizer "lbfgs"`},
+		{[]string{"train", "--dtype", "float16"}, `unknown dtype "float16"`},
+		{[]string{"train", "--epochs", "0"}, "--epochs 0"},
+		{[]string{"train", "--batch", "-3"}, "--batch -3"},
+		{[]string{"train", "--lr", "-1"}, "--lr -1"},
+		{[]string{"train", "--epochs", "two"}, "invalid argument"},
+		{[]string{"train", "--model", "xor", "--loss", "cce", "--data", "fashion-mnist", "--epochs", "1", "--out", filepath.Join(empty, "x")}, "dense1 (Dense): input shape [1 28 28]"},
+		{[]string{"frobnicate"}, "unknown command"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			_, err := dlrun(t, c.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if msg := err.Error(); !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+				t.Fatalf("error %q, want one line containing %q", msg, c.want)
+			}
+		})
+	}
+}
+
+func TestModelsListsParamCounts(t *testing.T) {
+	out, err := dlrun(t, "models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"mlp", "235146", "xor", "33"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("models output lacks %q:\n%s", want, out)
+		}
+	}
+}

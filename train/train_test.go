@@ -1,0 +1,192 @@
+package train_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/train"
+)
+
+func runConfig(model string, d *datasets.Dataset) train.RunConfig {
+	return train.RunConfig{
+		Model: model, Dataset: d.Name, DatasetSHA256: d.SHA256, InputShape: d.Shape, Classes: d.Classes,
+		TrainExamples: d.Train.Len(), TestExamples: d.Test.Len(),
+	}
+}
+
+func TestXORReachesFullAccuracyForSeeds1To5(t *testing.T) {
+	d := datasets.XOR()
+	for seed := uint64(1); seed <= 5; seed++ {
+		cfg := runConfig("xor", d)
+		cfg.Seed = seed
+		s, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.TestAccuracy != 1 {
+			t.Errorf("seed %d: accuracy %g", seed, s.TestAccuracy)
+		}
+	}
+}
+
+func TestMLPOnBundledFashionMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 epochs of the mlp")
+	}
+	d, err := datasets.FashionMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := train.Run(runConfig("mlp", d), d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("mlp, 10 epochs: test accuracy %.4f, %.0f samples/s", s.TestAccuracy, s.SamplesPerSec)
+	if s.TestAccuracy < 0.84 {
+		t.Errorf("test accuracy %.4f, want >= 0.84", s.TestAccuracy)
+	}
+}
+
+// smallFashion returns the first examples of the bundled data, for fast runs.
+func smallFashion(t *testing.T, n int) *datasets.Dataset {
+	d, err := datasets.FashionMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := *d
+	small.Train, small.Test = d.Train.Subset(n), d.Test.Subset(n/4)
+	return &small
+}
+
+func metricsWithoutSeconds(t *testing.T, dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		out = append(out, strings.Join(f[:len(f)-1], ","))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestSameSeedSameMetricsOtherSeedOtherLosses(t *testing.T) {
+	d := smallFashion(t, 600)
+	run := func(seed uint64) string {
+		cfg := runConfig("mlp", d)
+		cfg.Epochs, cfg.Seed = 2, seed
+		dir := t.TempDir()
+		if _, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir}); err != nil {
+			t.Fatal(err)
+		}
+		return metricsWithoutSeconds(t, dir)
+	}
+	a, b, c := run(5), run(5), run(6)
+	if a != b {
+		t.Fatalf("same seed, different metrics:\n%s\n%s", a, b)
+	}
+	if a == c {
+		t.Fatal("seeds 5 and 6 gave the same metrics")
+	}
+	if strings.Count(a, "\n") != 2 {
+		t.Fatalf("metrics.csv has %d rows, want a header and 2 epochs:\n%s", strings.Count(a, "\n"), a)
+	}
+}
+
+func TestRunFolderContract(t *testing.T) {
+	d := smallFashion(t, 200)
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := runConfig("mlp", d)
+	cfg.Epochs = 1
+	if _, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range sum {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	want := []string{"batch_size", "dataset", "dtype", "epochs", "learning_rate", "model", "optimizer", "params",
+		"samples_per_sec", "seed", "test_accuracy", "test_loss", "train_loss", "wall_seconds"}
+	if strings.Join(keys, ",") != strings.Join(want, ",") {
+		t.Errorf("summary.json keys %v, want %v", keys, want)
+	}
+	var cfgOut train.RunConfig
+	b, err = os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil || json.Unmarshal(b, &cfgOut) != nil {
+		t.Fatalf("config.json: %v", err)
+	}
+	if cfgOut.Optimizer != "adam" || cfgOut.LearningRate != 1e-3 || cfgOut.BatchSize != 64 || cfgOut.Params != 235146 ||
+		cfgOut.DatasetSHA256 != d.SHA256 || cfgOut.Version == "" || cfgOut.DType != "float32" {
+		t.Errorf("config.json is not fully resolved: %+v", cfgOut)
+	}
+	m, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if !bytes.HasPrefix(m, []byte(train.MetricsHeader+"\n1,")) {
+		t.Errorf("metrics.csv:\n%s", m)
+	}
+	if _, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir}); err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Errorf("second run into the same folder: %v", err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// The padding rows of a short last batch must not count: evaluating with a
+// batch size that does not divide the data gives the same figures as one
+// that does.
+func TestShortLastBatchIsMasked(t *testing.T) {
+	d := smallFashion(t, 400)
+	eval := func(batch int) *train.Evaluation {
+		m, err := nn.ReferenceByName("mlp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		model, err := m.New(d.Shape, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := train.New(model, d.Shape, 10, train.Config{BatchSize: batch, Seed: 3, DType: "float64"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		ev, err := tr.Evaluate(d.Train)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	a, b := eval(400), eval(64) // 400 = 6·64 + 16
+	if math.Abs(a.Loss-b.Loss) > 1e-9 || a.Accuracy != b.Accuracy || len(b.Predictions) != 400 {
+		t.Fatalf("batch 400: loss %v acc %v; batch 64: loss %v acc %v (%d predictions)", a.Loss, a.Accuracy, b.Loss, b.Accuracy, len(b.Predictions))
+	}
+}
+
+func TestDataShapeMismatchIsAnError(t *testing.T) {
+	d := smallFashion(t, 100)
+	cfg := runConfig("mlp", d)
+	cfg.InputShape = []int{1, 14, 14}
+	_, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "[1 28 28]") {
+		t.Fatalf("error %v", err)
+	}
+}
