@@ -52,4 +52,3 @@ func ExampleRun() {
 	fmt.Println(summary.Model, summary.Epochs, summary.TestAccuracy)
 	// Output: xor 300 1
 }
-
