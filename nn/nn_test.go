@@ -124,7 +124,7 @@ func TestReferenceParamCounts(t *testing.T) {
 		classes int
 		want    int
 	}{
-		{"xor", []int{2}, 2, 2*8 + 8 + 8 + 1},
+		{"xor", []int{2}, 1, 2*8 + 8 + 8 + 1},
 		{"mlp", []int{1, 28, 28}, 10, 784*256 + 256 + 256*128 + 128 + 128*10 + 10},
 	} {
 		r, err := nn.ReferenceByName(c.name)
