@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""PyTorch 1.13 reference for dlrun's reference models (Debian python3-torch).
+
+Trains the same nets as dlrun (mlp, cnn, rnn) on the same data, with the
+same optimizer, batch size and epochs, and prints one JSON line with the
+figures: test accuracy, training samples/s (evaluation excluded) and the
+peak RSS of the process.
+
+    OPENBLAS_CORETYPE=SkylakeX python3 bench/torch_ref.py --model cnn --epochs 1 --threads 1
+
+The data is read from a folder of IDX files (gzipped or not); bench/compare
+passes the bundled subset, extracted by `dlrun export-data`-free means: the
+files under datasets/data/fashion-mnist are read directly.
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    zero, dtype, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or dtype != 8:
+        raise SystemExit(f"{path}: not an IDX file of unsigned bytes")
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if arr.size != int(np.prod(dims)):
+        raise SystemExit(f"{path}: truncated")
+    return arr.reshape(dims)
+
+
+def find(d, name):
+    for p in (name, name + ".gz"):
+        if os.path.exists(os.path.join(d, p)):
+            return os.path.join(d, p)
+    raise SystemExit(f"{d}: missing {name}")
+
+
+def load(d):
+    xs = read_idx(find(d, "train-images-idx3-ubyte")).astype(np.float32) / 255
+    ys = read_idx(find(d, "train-labels-idx1-ubyte")).astype(np.int64)
+    xt = read_idx(find(d, "t10k-images-idx3-ubyte")).astype(np.float32) / 255
+    yt = read_idx(find(d, "t10k-labels-idx1-ubyte")).astype(np.int64)
+    return (torch.from_numpy(xs).unsqueeze(1), torch.from_numpy(ys),
+            torch.from_numpy(xt).unsqueeze(1), torch.from_numpy(yt))
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
+                                 nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 5 * 5, 512), nn.ReLU(), nn.Linear(512, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class RNN(nn.Module):
+    def __init__(self, cell="lstm"):
+        super().__init__()
+        rnn = nn.LSTM if cell == "lstm" else nn.GRU
+        self.rnn = rnn(28, 128, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    def forward(self, x):
+        out, _ = self.rnn(x.view(x.shape[0], 28, 28))
+        return self.head(out[:, -1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "rnn", "gru"])
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"))
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    xs, ys, xt, yt = load(args.data)
+    model = {"mlp": MLP, "cnn": CNN, "rnn": lambda: RNN("lstm"), "gru": lambda: RNN("gru")}[args.model]()
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    lossf = nn.CrossEntropyLoss()
+    g = torch.Generator().manual_seed(args.seed)
+    train_secs = 0.0
+    acc = loss_v = 0.0
+    for epoch in range(args.epochs):
+        model.train()
+        perm = torch.randperm(len(xs), generator=g)
+        t0 = time.perf_counter()
+        for i in range(0, len(xs), args.batch):
+            idx = perm[i:i + args.batch]
+            opt.zero_grad()
+            loss = lossf(model(xs[idx]), ys[idx])
+            loss.backward()
+            opt.step()
+        train_secs += time.perf_counter() - t0
+        model.eval()
+        with torch.no_grad():
+            correct, total_loss = 0, 0.0
+            for i in range(0, len(xt), 1000):
+                out = model(xt[i:i + 1000])
+                total_loss += lossf(out, yt[i:i + 1000]).item() * len(out)
+                correct += (out.argmax(1) == yt[i:i + 1000]).sum().item()
+        acc, loss_v = correct / len(xt), total_loss / len(xt)
+        print(f"epoch {epoch + 1}/{args.epochs} test_loss {loss_v:.4f} test_acc {acc:.4f}", file=sys.stderr)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({
+        "framework": "pytorch " + torch.__version__, "model": args.model, "epochs": args.epochs,
+        "batch_size": args.batch, "threads": args.threads,
+        "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
+        "test_accuracy": acc, "test_loss": loss_v,
+        "samples_per_sec": len(xs) * args.epochs / train_secs, "peak_rss_bytes": rss}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Blocking of the matrix multiply (BLIS-style): C is computed in MR×NR
+// tiles by a micro-kernel over packed panels of A (MR rows) and B (NR
+// columns), with the shared dimension cut into blocks of KC. Each element
+// of C is summed in one fixed order (k ascending inside a block, blocks in
+// order), whichever rows or columns a worker is given, so results never
+// depend on how the work is split or on GOMAXPROCS.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 96
+	nc = 1024
+)
+
+// Gemm computes C = op(A)·op(B) (+ C if accumulate), for row-major
+// matrices: op(A) is m×k (A is k×m if transA), op(B) is k×n (B is n×k if
+// transB), C is m×n; lda, ldb and ldc are the row strides.
+func Gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !accumulate {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	ws := getWorkspace[T]()
+	defer putWorkspace(ws)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			ws.b = packB(ws.b, transB, b, ldb, pc, kb, jc, nb)
+			load := accumulate || pc > 0
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				ws.a = packA(ws.a, transA, a, lda, ic, mb, pc, kb)
+				for jr := 0; jr < nb; jr += nr {
+					bp := ws.b[jr*kb : jr*kb+nr*kb]
+					for ir := 0; ir < mb; ir += mr {
+						ap := ws.a[ir*kb : ir*kb+mr*kb]
+						ci := (ic+ir)*ldc + jc + jr
+						rows, cols := min(mr, mb-ir), min(nr, nb-jr)
+						if rows == mr && cols == nr {
+							microKernel(kb, ap, bp, c[ci:], ldc, load)
+							continue
+						}
+						// Edge tile: compute into a full tile, copy the valid part.
+						tile := ws.tile[:]
+						if load {
+							for i := 0; i < rows; i++ {
+								copy(tile[i*nr:i*nr+cols], c[ci+i*ldc:ci+i*ldc+cols])
+							}
+						}
+						microKernel(kb, ap, bp, tile, nr, load)
+						for i := 0; i < rows; i++ {
+							copy(c[ci+i*ldc:ci+i*ldc+cols], tile[i*nr:i*nr+cols])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+type workspace[T Float] struct {
+	a, b []T
+	tile [mr * nr]T
+}
+
+var (
+	pool32 = sync.Pool{New: func() any { return new(workspace[float32]) }}
+	pool64 = sync.Pool{New: func() any { return new(workspace[float64]) }}
+)
+
+func getWorkspace[T Float]() *workspace[T] {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return any(pool32.Get()).(*workspace[T])
+	}
+	return any(pool64.Get()).(*workspace[T])
+}
+
+func putWorkspace[T Float](ws *workspace[T]) {
+	switch w := any(ws).(type) {
+	case *workspace[float32]:
+		pool32.Put(w)
+	case *workspace[float64]:
+		pool64.Put(w)
+	}
+}
+
+func grow[T Float](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
+}
+
+// packA packs rows [ic, ic+mb) and columns [pc, pc+kb) of op(A) into
+// panels of mr rows: panel r holds, for each p, the mr values A[r·mr+i, p].
+func packA[T Float](buf []T, trans bool, a []T, lda, ic, mb, pc, kb int) []T {
+	panels := (mb + mr - 1) / mr
+	buf = grow(buf, panels*mr*kb)
+	for r := 0; r < panels; r++ {
+		dst := buf[r*mr*kb : (r+1)*mr*kb]
+		rows := min(mr, mb-r*mr)
+		for i := 0; i < mr; i++ {
+			if i >= rows {
+				for p := 0; p < kb; p++ {
+					dst[p*mr+i] = 0
+				}
+				continue
+			}
+			row := ic + r*mr + i
+			if trans { // op(A)[row, p] = A[p, row]
+				for p := 0; p < kb; p++ {
+					dst[p*mr+i] = a[(pc+p)*lda+row]
+				}
+			} else {
+				src := a[row*lda+pc : row*lda+pc+kb]
+				for p, v := range src {
+					dst[p*mr+i] = v
+				}
+			}
+		}
+	}
+	return buf
+}
+
+// packB packs rows [pc, pc+kb) and columns [jc, jc+nb) of op(B) into
+// panels of nr columns: panel j holds, for each p, the nr values B[p, j·nr+l].
+func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
+	panels := (nb + nr - 1) / nr
+	buf = grow(buf, panels*nr*kb)
+	for j := 0; j < panels; j++ {
+		dst := buf[j*nr*kb : (j+1)*nr*kb]
+		cols := min(nr, nb-j*nr)
+		col0 := jc + j*nr
+		if trans { // op(B)[p, col] = B[col, p]
+			for l := 0; l < nr; l++ {
+				if l >= cols {
+					for p := 0; p < kb; p++ {
+						dst[p*nr+l] = 0
+					}
+					continue
+				}
+				src := b[(col0+l)*ldb+pc : (col0+l)*ldb+pc+kb]
+				for p, v := range src {
+					dst[p*nr+l] = v
+				}
+			}
+			continue
+		}
+		for p := 0; p < kb; p++ {
+			row := b[(pc+p)*ldb+col0 : (pc+p)*ldb+col0+cols]
+			d := dst[p*nr : p*nr+nr]
+			copy(d, row)
+			clear(d[cols:])
+		}
+	}
+	return buf
+}
+
+// microKernel computes the mr×nr tile C = Ap·Bp (+ C if load).
+func microKernel[T Float](k int, ap, bp []T, c []T, ldc int, load bool) {
+	if f, ok := any(ap).([]float32); ok && useAsm {
+		kern6x16(k, &f[0], &any(bp).([]float32)[0], &any(c).([]float32)[0], ldc, load)
+		return
+	}
+	microKernelGo(k, ap, bp, c, ldc, load)
+}
+
+func microKernelGo[T Float](k int, ap, bp []T, c []T, ldc int, load bool) {
+	var acc [mr * nr]T
+	for p := 0; p < k; p++ {
+		b := bp[p*nr : p*nr+nr : p*nr+nr]
+		a := ap[p*mr : p*mr+mr : p*mr+mr]
+		for i, av := range a {
+			row := acc[i*nr : i*nr+nr : i*nr+nr]
+			for j, bv := range b {
+				row[j] += av * bv
+			}
+		}
+	}
+	for i := 0; i < mr; i++ {
+		row := c[i*ldc : i*ldc+nr]
+		if load {
+			for j := range row {
+				row[j] += acc[i*nr+j]
+			}
+		} else {
+			copy(row, acc[i*nr:i*nr+nr])
+		}
+	}
+}
+
+// ParallelFor runs fn over [0, n) split into contiguous ranges, one per
+// worker (at most GOMAXPROCS, at most n/grain). fn must write disjoint
+// outputs for disjoint ranges; then the result does not depend on the split.
+func ParallelFor(n, grain int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if grain < 1 {
+		grain = 1
+	}
+	workers = min(workers, (n+grain-1)/grain)
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		if lo == hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// ParallelGemm is Gemm with the rows of C (or, when m is small, its
+// columns) shared among workers. Every element is computed exactly as Gemm
+// computes it, so the result is the same for any number of workers.
+func ParallelGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
+	if 2*m*n*k < 1<<20 {
+		Gemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc)
+		return
+	}
+	if m >= n {
+		ParallelFor((m+mr-1)/mr, 1, func(lo, hi int) {
+			r0, r1 := lo*mr, min(hi*mr, m)
+			aOff := r0 * lda
+			if transA {
+				aOff = r0
+			}
+			Gemm(transA, transB, r1-r0, n, k, a[aOff:], lda, b, ldb, accumulate, c[r0*ldc:], ldc)
+		})
+		return
+	}
+	ParallelFor((n+nr-1)/nr, 1, func(lo, hi int) {
+		c0, c1 := lo*nr, min(hi*nr, n)
+		bOff := c0
+		if transB {
+			bOff = c0 * ldb
+		}
+		Gemm(transA, transB, m, c1-c0, k, a, lda, b[bOff:], ldb, accumulate, c[c0:], ldc)
+	})
+}
