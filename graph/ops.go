@@ -33,8 +33,47 @@ func MatMul(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if sa[1] != sb[0] {
 		return nil, &ShapeError{"matmul", b.Name(), sa, sb, fmt.Sprintf("inner dimensions %d and %d differ", sa[1], sb[0])}
 	}
-	n, err := gorgonia.Mul(a, b)
-	return n, errors.Wrapf(err, "graph: matmul %s", b.Name())
+	return apply(matmulKernel{m: sa[0], n: sb[1], k: sa[1]}, tensor.Shape{sa[0], sb[1]}, a, b)
+}
+
+// matmulKernel computes op(A)·op(B) with dlrun's blocked gemm; the
+// transposed forms serve the gradients.
+type matmulKernel struct {
+	transA, transB bool
+	m, n, k        int
+}
+
+func (k matmulKernel) name() string {
+	return fmt.Sprintf("MatMul(%v,%v)", k.transA, k.transB)
+}
+func (k matmulKernel) diffWRT(n int) []bool {
+	return []bool{!k.transA && !k.transB, !k.transA && !k.transB}
+}
+func (k matmulKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	lda, ldb := k.k, k.n
+	if k.transA {
+		lda = k.m
+	}
+	if k.transB {
+		ldb = k.k
+	}
+	return floats(out, in, func(o []float32, in [][]float32) {
+		kernels.ParallelGemm(k.transA, k.transB, k.m, k.n, k.k, in[0], lda, in[1], ldb, false, o, k.n)
+	}, func(o []float64, in [][]float64) {
+		kernels.ParallelGemm(k.transA, k.transB, k.m, k.n, k.k, in[0], lda, in[1], ldb, false, o, k.n)
+	})
+}
+func (k matmulKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	if k.transA || k.transB {
+		return noGrad{}.grad(nil, nil, nil)
+	}
+	// dA = dC·Bᵀ (m×k), dB = Aᵀ·dC (k×n).
+	da, err := apply(matmulKernel{transB: true, m: k.m, n: k.k, k: k.n}, tensor.Shape{k.m, k.k}, g, in[1])
+	if err != nil {
+		return nil, err
+	}
+	db, err := apply(matmulKernel{transA: true, m: k.k, n: k.n, k: k.m}, tensor.Shape{k.k, k.n}, in[0], g)
+	return gorgonia.Nodes{da, db}, err
 }
 
 // AddBias returns x + b, adding the vector b (shape [c]) along the last

@@ -65,6 +65,17 @@ func init() {
 		},
 	})
 	register(Reference{
+		Name:        "cnn",
+		Description: "convolutional classifier: conv 32 3x3 ReLU -> maxpool 2 -> conv 64 3x3 ReLU -> maxpool 2 -> dense 512 ReLU -> dense 10",
+		Recipe:      Recipe{Dataset: "fashion-mnist", Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
+		New: func(in []int, outputs int) (*Sequential, error) {
+			return NewSequential("cnn",
+				NewConv2D(32, 3), ReLU(), NewMaxPool2D(2),
+				NewConv2D(64, 3), ReLU(), NewMaxPool2D(2),
+				NewFlatten(), NewDense(512), ReLU(), NewDense(outputs)), nil
+		},
+	})
+	register(Reference{
 		Name:        "mlp",
 		Description: "feedforward classifier: flatten -> dense 256 ReLU -> dense 128 ReLU -> dense 10",
 		Recipe:      Recipe{Dataset: "fashion-mnist", Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},

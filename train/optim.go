@@ -6,8 +6,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dlrun/dlrun/internal/kernels"
 	"github.com/pkg/errors"
 )
+
+// each calls fn on chunks of every variable, in parallel. Updates are
+// elementwise, so the split does not change the result.
+func each(vars []Var, fn func(v Var, lo, hi int)) {
+	for _, v := range vars {
+		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) { fn(v, lo, hi) })
+	}
+}
 
 // Regularization holds the options every optimizer shares. They are
 // applied to the gradients before the update rule, in this order:
@@ -70,18 +79,18 @@ func (r *Regularization) prepare(vars []Var) {
 		}
 	}
 	if c := r.ClipValue; c > 0 {
-		for _, v := range vars {
-			for i, g := range v.Grad {
-				v.Grad[i] = math.Max(-c, math.Min(c, g))
+		each(vars, func(v Var, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				v.Grad[i] = math.Max(-c, math.Min(c, v.Grad[i]))
 			}
-		}
+		})
 	}
 	if wd := r.WeightDecay; wd != 0 {
-		for _, v := range vars {
-			for i := range v.Grad {
+		each(vars, func(v Var, lo, hi int) {
+			for i := lo; i < hi; i++ {
 				v.Grad[i] += wd * v.Value[i]
 			}
-		}
+		})
 	}
 }
 
@@ -242,11 +251,11 @@ func (s *slots) SetState(st map[string][]float64) error { return s.setState(st) 
 func (o *SGD) Step(vars []Var) error {
 	o.prepare(vars)
 	o.step++
-	for _, v := range vars {
-		for j, g := range v.Grad {
-			v.Value[j] -= o.LR * g
+	each(vars, func(v Var, lo, hi int) {
+		for j := lo; j < hi; j++ {
+			v.Value[j] -= o.LR * v.Grad[j]
 		}
-	}
+	})
 	return nil
 }
 
@@ -257,14 +266,17 @@ func (o *Momentum) Step(vars []Var) error {
 	mu := or(o.Mu, 0.9)
 	for _, v := range vars {
 		buf := o.get("momentum", v)
-		for j, g := range v.Grad {
-			buf[j] = mu*buf[j] + g
-			if o.Nesterov {
-				v.Value[j] -= o.LR * (g + mu*buf[j])
-			} else {
-				v.Value[j] -= o.LR * buf[j]
+		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				g := v.Grad[j]
+				buf[j] = mu*buf[j] + g
+				if o.Nesterov {
+					v.Value[j] -= o.LR * (g + mu*buf[j])
+				} else {
+					v.Value[j] -= o.LR * buf[j]
+				}
 			}
-		}
+		})
 	}
 	return nil
 }
@@ -278,11 +290,14 @@ func (o *Adam) Step(vars []Var) error {
 	c2 := math.Sqrt(1 - math.Pow(b2, o.step))
 	for _, v := range vars {
 		m, s := o.get("m", v), o.get("v", v)
-		for j, g := range v.Grad {
-			m[j] = b1*m[j] + (1-b1)*g
-			s[j] = b2*s[j] + (1-b2)*g*g
-			v.Value[j] -= o.LR * (m[j] / c1) / (math.Sqrt(s[j])/c2 + eps)
-		}
+		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				g := v.Grad[j]
+				m[j] = b1*m[j] + (1-b1)*g
+				s[j] = b2*s[j] + (1-b2)*g*g
+				v.Value[j] -= o.LR * (m[j] / c1) / (math.Sqrt(s[j])/c2 + eps)
+			}
+		})
 	}
 	return nil
 }
@@ -294,10 +309,13 @@ func (o *RMSProp) Step(vars []Var) error {
 	rho, eps := or(o.Rho, 0.99), or(o.Epsilon, 1e-8)
 	for _, v := range vars {
 		s := o.get("square_avg", v)
-		for j, g := range v.Grad {
-			s[j] = rho*s[j] + (1-rho)*g*g
-			v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
-		}
+		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				g := v.Grad[j]
+				s[j] = rho*s[j] + (1-rho)*g*g
+				v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
+			}
+		})
 	}
 	return nil
 }
@@ -309,10 +327,13 @@ func (o *AdaGrad) Step(vars []Var) error {
 	eps := or(o.Epsilon, 1e-10)
 	for _, v := range vars {
 		s := o.get("sum", v)
-		for j, g := range v.Grad {
-			s[j] += g * g
-			v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
-		}
+		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				g := v.Grad[j]
+				s[j] += g * g
+				v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
+			}
+		})
 	}
 	return nil
 }

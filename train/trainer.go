@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/internal/kernels"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -317,37 +318,44 @@ func outputRow(v gorgonia.Value, r int, row []float64) {
 func (t *Trainer) step() error {
 	for i, p := range t.params {
 		v := t.vars[i]
-		toF64(v.Value, p.Value().Data())
-		toF64(v.Grad, t.gradV[i].(*tensor.Dense).Data())
+		w, g := p.Value().Data(), t.gradV[i].(*tensor.Dense).Data()
+		kernels.ParallelFor(len(v.Value), 1<<15, func(lo, hi int) {
+			toF64(v.Value[lo:hi], w, lo, hi)
+			toF64(v.Grad[lo:hi], g, lo, hi)
+		})
 	}
 	if err := t.cfg.Optimizer.Step(t.vars); err != nil {
 		return err
 	}
 	for i, p := range t.params {
-		fromF64(p.Value().Data(), t.vars[i].Value)
+		v, w := t.vars[i].Value, p.Value().Data()
+		kernels.ParallelFor(len(v), 1<<15, func(lo, hi int) { fromF64(w, v[lo:hi], lo, hi) })
 	}
 	return nil
 }
 
-func toF64(dst []float64, src any) {
+// toF64 copies src[lo:hi] (float32 or float64) into dst.
+func toF64(dst []float64, src any, lo, hi int) {
 	switch s := src.(type) {
 	case []float32:
-		for i, v := range s {
+		for i, v := range s[lo:hi] {
 			dst[i] = float64(v)
 		}
 	case []float64:
-		copy(dst, s)
+		copy(dst, s[lo:hi])
 	}
 }
 
-func fromF64(dst any, src []float64) {
+// fromF64 copies src into dst[lo:hi] (float32 or float64).
+func fromF64(dst any, src []float64, lo, hi int) {
 	switch d := dst.(type) {
 	case []float32:
+		d = d[lo:hi]
 		for i, v := range src {
 			d[i] = float32(v)
 		}
 	case []float64:
-		copy(d, src)
+		copy(d[lo:hi], src)
 	}
 }
 

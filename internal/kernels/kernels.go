@@ -8,8 +8,16 @@ import "math"
 // Float is the set of element types the kernels support.
 type Float interface{ ~float32 | ~float64 }
 
+// elementGrain is the smallest slice worth splitting among workers.
+const elementGrain = 1 << 15
+
 // ReLU sets dst[i] = max(x[i], 0).
 func ReLU[T Float](dst, x []T) {
+	if d, ok := any(dst).([]float32); ok {
+		xs := any(x).([]float32)
+		ParallelFor(len(xs), elementGrain, func(lo, hi int) { reluMask32(d[lo:hi], xs[lo:hi], xs[lo:hi]) })
+		return
+	}
 	for i, v := range x {
 		if v > 0 {
 			dst[i] = v
@@ -19,8 +27,25 @@ func ReLU[T Float](dst, x []T) {
 	}
 }
 
+// reluMask32 sets dst[i] = v[i] where x[i] > 0, else 0, without branches:
+// the mask is all ones exactly when x's bits, as an int32, are positive.
+func reluMask32(dst, x, v []float32) {
+	v = v[:len(x)]
+	dst = dst[:len(x)]
+	for i, xv := range x {
+		b := int32(math.Float32bits(xv))
+		mask := ^uint32(((b - 1) | b) >> 31)
+		dst[i] = math.Float32frombits(math.Float32bits(v[i]) & mask)
+	}
+}
+
 // ReLUGrad sets dx[i] = dy[i] where x[i] > 0, else 0.
 func ReLUGrad[T Float](dx, x, dy []T) {
+	if d, ok := any(dx).([]float32); ok {
+		xs, g := any(x).([]float32), any(dy).([]float32)
+		ParallelFor(len(xs), elementGrain, func(lo, hi int) { reluMask32(d[lo:hi], xs[lo:hi], g[lo:hi]) })
+		return
+	}
 	for i, v := range x {
 		if v > 0 {
 			dx[i] = dy[i]

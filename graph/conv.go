@@ -1,0 +1,272 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/dlrun/dlrun/internal/kernels"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Padding of a convolution: explicit zero rows and columns on each side.
+type Padding struct{ Top, Bottom, Left, Right int }
+
+// SamePadding returns the padding that gives an output of ceil(in/stride)
+// for a window of size k, split as TensorFlow and Keras do (the odd extra
+// row or column goes to the bottom or right).
+func SamePadding(h, w, kh, kw, sh, sw int) Padding {
+	pad := func(in, k, s int) (int, int) {
+		out := (in + s - 1) / s
+		total := max((out-1)*s+k-in, 0)
+		return total / 2, total - total/2
+	}
+	t, b := pad(h, kh, sh)
+	l, r := pad(w, kw, sw)
+	return Padding{t, b, l, r}
+}
+
+// Conv2D returns the 2-D cross-correlation of x (NCHW: [n, c, h, w]) with
+// the filters w ([oc, c, kh, kw], PyTorch's layout), plus the bias b ([oc])
+// if b is not nil: an output of shape [n, oc, oh, ow].
+func Conv2D(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding) (*gorgonia.Node, error) {
+	sx, sw := x.Shape(), w.Shape()
+	if sx.Dims() != 4 {
+		return nil, &ShapeError{"conv2d", w.Name(), sx, sw, "the input must be NCHW (4 dimensions)"}
+	}
+	if sw.Dims() != 4 || sw[1] != sx[1] {
+		return nil, &ShapeError{"conv2d", w.Name(), sx, sw, "filters must be [out channels, in channels, kh, kw] with the input's channels"}
+	}
+	if strideH < 1 || strideW < 1 || pad.Top < 0 || pad.Bottom < 0 || pad.Left < 0 || pad.Right < 0 {
+		return nil, errors.Errorf("graph: conv2d %s: strides %dx%d and padding %+v must be positive and non-negative", w.Name(), strideH, strideW, pad)
+	}
+	g := kernels.NewConvGeom(sx[0], sx[1], sx[2], sx[3], sw[2], sw[3], strideH, strideW, pad.Top, pad.Bottom, pad.Left, pad.Right)
+	if g.OH < 1 || g.OW < 1 {
+		return nil, &ShapeError{"conv2d", w.Name(), sx, sw, "the window is larger than the padded input"}
+	}
+	inputs := []*gorgonia.Node{x, w}
+	if b != nil {
+		if sb := b.Shape(); sb.Dims() != 1 || sb[0] != sw[0] {
+			return nil, &ShapeError{"conv2d bias", b.Name(), sw, sb, "the bias must be a vector with one value per output channel"}
+		}
+		inputs = append(inputs, b)
+	}
+	k := &convKernel{g: g, oc: sw[0], bias: b != nil}
+	return apply(k, tensor.Shape{g.N, k.oc, g.OH, g.OW}, inputs...)
+}
+
+// convKernel computes a convolution as one matrix product over the whole
+// batch: Y[oc, n·p] = W[oc, c·kh·kw] · cols[c·kh·kw, n·p]. It keeps cols
+// for the gradient kernels.
+type convKernel struct {
+	g    kernels.ConvGeom
+	oc   int
+	bias bool
+	c    *tensor.Dense // the im2col matrix of the last forward pass
+	ych  *tensor.Dense // Y in channel layout
+}
+
+func (k *convKernel) name() string {
+	return fmt.Sprintf("Conv2D(%dx%d/%dx%d pad %d,%d,%d,%d bias %v)", k.g.KH, k.g.KW, k.g.SH, k.g.SW, k.g.PadT, k.g.PadB, k.g.PadL, k.g.PadR, k.bias)
+}
+func (k *convKernel) ckk() int { return k.g.C * k.g.KH * k.g.KW }
+func (k *convKernel) np() int  { return k.g.N * k.g.OH * k.g.OW }
+
+func (k *convKernel) diffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	return d
+}
+
+func (k *convKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	if k.c == nil {
+		k.c = tensor.New(tensor.Of(out.Dtype()), tensor.WithShape(k.ckk(), k.np()))
+		k.ych = tensor.New(tensor.Of(out.Dtype()), tensor.WithShape(k.oc, k.np()))
+	}
+	return floats(out, in, func(o []float32, in [][]float32) {
+		convForward(k, in, o, k.c.Data().([]float32), k.ych.Data().([]float32))
+	}, func(o []float64, in [][]float64) {
+		convForward(k, in, o, k.c.Data().([]float64), k.ych.Data().([]float64))
+	})
+}
+
+func convForward[T kernels.Float](k *convKernel, in [][]T, out, cols, ych []T) {
+	kernels.Im2col(k.g, in[0], cols)
+	kernels.ParallelGemm(false, false, k.oc, k.np(), k.ckk(), in[1], k.ckk(), cols, k.np(), false, ych, k.np())
+	var b []T
+	if k.bias {
+		b = in[2]
+	}
+	kernels.ChannelsToNCHW(ych, k.g.N, k.oc, k.g.OH*k.g.OW, b, out)
+}
+
+func (k *convKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	dy, err := apply(&convLayoutKernel{k}, tensor.Shape{k.oc, k.np()}, g)
+	if err != nil {
+		return nil, err
+	}
+	dx, err := apply(&convInputGradKernel{f: k}, in[0].Shape().Clone(), in[1], dy)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := apply(&convFilterGradKernel{k}, in[1].Shape().Clone(), dy)
+	if err != nil {
+		return nil, err
+	}
+	out := gorgonia.Nodes{dx, dw}
+	if k.bias {
+		db, err := apply(rowSumsKernel{}, in[2].Shape().Clone(), dy)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, db)
+	}
+	return out, nil
+}
+
+// convLayoutKernel turns the output gradient from NCHW to [oc, n·p].
+type convLayoutKernel struct{ f *convKernel }
+
+func (k *convLayoutKernel) name() string        { return fmt.Sprintf("Conv2DGradLayout(%p)", k.f) }
+func (k *convLayoutKernel) diffWRT(n int) []bool { return make([]bool, n) }
+func (k *convLayoutKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return noGrad{}.grad(nil, nil, nil)
+}
+func (k *convLayoutKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	g := k.f.g
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.NCHWToChannels(in[0], g.N, k.f.oc, g.OH*g.OW, o) },
+		func(o []float64, in [][]float64) { kernels.NCHWToChannels(in[0], g.N, k.f.oc, g.OH*g.OW, o) })
+}
+
+// convInputGradKernel computes dX = col2im(Wᵀ · dY).
+type convInputGradKernel struct {
+	f     *convKernel
+	dcols *tensor.Dense
+}
+
+func (k *convInputGradKernel) name() string        { return fmt.Sprintf("Conv2DInputGrad(%p)", k.f) }
+func (k *convInputGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
+func (k *convInputGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return noGrad{}.grad(nil, nil, nil)
+}
+func (k *convInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	f := k.f
+	if k.dcols == nil {
+		k.dcols = tensor.New(tensor.Of(out.Dtype()), tensor.WithShape(f.ckk(), f.np()))
+	}
+	return floats(out, in, func(o []float32, in [][]float32) {
+		d := k.dcols.Data().([]float32)
+		kernels.ParallelGemm(true, false, f.ckk(), f.np(), f.oc, in[0], f.ckk(), in[1], f.np(), false, d, f.np())
+		kernels.Col2im(f.g, d, o)
+	}, func(o []float64, in [][]float64) {
+		d := k.dcols.Data().([]float64)
+		kernels.ParallelGemm(true, false, f.ckk(), f.np(), f.oc, in[0], f.ckk(), in[1], f.np(), false, d, f.np())
+		kernels.Col2im(f.g, d, o)
+	})
+}
+
+// convFilterGradKernel computes dW = dY · colsᵀ from the forward pass's cols.
+type convFilterGradKernel struct{ f *convKernel }
+
+func (k *convFilterGradKernel) name() string        { return fmt.Sprintf("Conv2DFilterGrad(%p)", k.f) }
+func (k *convFilterGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
+func (k *convFilterGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return noGrad{}.grad(nil, nil, nil)
+}
+func (k *convFilterGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	f := k.f
+	return floats(out, in, func(o []float32, in [][]float32) {
+		kernels.ParallelGemm(false, true, f.oc, f.ckk(), f.np(), in[0], f.np(), f.c.Data().([]float32), f.np(), false, o, f.ckk())
+	}, func(o []float64, in [][]float64) {
+		kernels.ParallelGemm(false, true, f.oc, f.ckk(), f.np(), in[0], f.np(), f.c.Data().([]float64), f.np(), false, o, f.ckk())
+	})
+}
+
+type rowSumsKernel struct{ noGrad }
+
+func (rowSumsKernel) name() string { return "RowSums" }
+func (rowSumsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.RowSums(in[0], o) },
+		func(o []float64, in [][]float64) { kernels.RowSums(in[0], o) })
+}
+
+// MaxPool2D returns the maximum over windows of kh×kw taken every sh rows
+// and sw columns of x (NCHW), without padding: [n, c, (h-kh)/sh+1, (w-kw)/sw+1].
+func MaxPool2D(x *gorgonia.Node, kh, kw, sh, sw int) (*gorgonia.Node, error) {
+	sx := x.Shape()
+	if sx.Dims() != 4 {
+		return nil, &ShapeError{"maxpool2d", x.Name(), sx, nil, "the input must be NCHW (4 dimensions)"}
+	}
+	if kh < 1 || kw < 1 || sh < 1 || sw < 1 {
+		return nil, errors.Errorf("graph: maxpool2d %s: window %dx%d and stride %dx%d must be positive", x.Name(), kh, kw, sh, sw)
+	}
+	g := kernels.NewConvGeom(sx[0], sx[1], sx[2], sx[3], kh, kw, sh, sw, 0, 0, 0, 0)
+	if g.OH < 1 || g.OW < 1 {
+		return nil, &ShapeError{"maxpool2d", x.Name(), sx, nil, fmt.Sprintf("a %dx%d window does not fit", kh, kw)}
+	}
+	return apply(&poolKernel{g: g}, tensor.Shape{g.N, g.C, g.OH, g.OW}, x)
+}
+
+type poolKernel struct {
+	g   kernels.ConvGeom
+	arg []int32
+}
+
+func (k *poolKernel) name() string {
+	return fmt.Sprintf("MaxPool2D(%dx%d/%dx%d)", k.g.KH, k.g.KW, k.g.SH, k.g.SW)
+}
+func (k *poolKernel) diffWRT(int) []bool { return []bool{true} }
+func (k *poolKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	if k.arg == nil {
+		k.arg = make([]int32, out.Shape().TotalSize())
+	}
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.MaxPool(k.g, in[0], o, k.arg) },
+		func(o []float64, in [][]float64) { kernels.MaxPool(k.g, in[0], o, k.arg) })
+}
+func (k *poolKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(&poolGradKernel{k}, in[0].Shape().Clone(), g)
+	return gorgonia.Nodes{dx}, err
+}
+
+type poolGradKernel struct{ f *poolKernel }
+
+func (k *poolGradKernel) name() string        { return fmt.Sprintf("MaxPool2DGrad(%p)", k.f) }
+func (k *poolGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
+func (k *poolGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return noGrad{}.grad(nil, nil, nil)
+}
+func (k *poolGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.MaxPoolGrad(k.f.g, in[0], k.f.arg, o) },
+		func(o []float64, in [][]float64) { kernels.MaxPoolGrad(k.f.g, in[0], k.f.arg, o) })
+}
+
+// Mask returns x ⊙ m elementwise, differentiable in x only: the mask is
+// data (a dropout mask, say), not a parameter.
+func Mask(x, m *gorgonia.Node) (*gorgonia.Node, error) {
+	if !x.Shape().Eq(m.Shape()) {
+		return nil, &ShapeError{"mask", m.Name(), x.Shape(), m.Shape(), "shapes differ"}
+	}
+	return apply(maskKernel{}, x.Shape().Clone(), x, m)
+}
+
+type maskKernel struct{}
+
+func (maskKernel) name() string       { return "Mask" }
+func (maskKernel) diffWRT(int) []bool { return []bool{true, false} }
+func (maskKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.Mul(o, in[0], in[1]) },
+		func(o []float64, in [][]float64) { kernels.Mul(o, in[0], in[1]) })
+}
+func (maskKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(maskGradKernel{}, in[0].Shape().Clone(), g, in[1])
+	return gorgonia.Nodes{dx, nil}, err
+}
+
+type maskGradKernel struct{ noGrad }
+
+func (maskGradKernel) name() string { return "MaskGrad" }
+func (maskGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return maskKernel{}.do(out, in)
+}
