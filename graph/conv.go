@@ -129,7 +129,7 @@ func (k *convKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Node
 // convLayoutKernel turns the output gradient from NCHW to [oc, n·p].
 type convLayoutKernel struct{ f *convKernel }
 
-func (k *convLayoutKernel) name() string        { return fmt.Sprintf("Conv2DGradLayout(%p)", k.f) }
+func (k *convLayoutKernel) name() string         { return fmt.Sprintf("Conv2DGradLayout(%p)", k.f) }
 func (k *convLayoutKernel) diffWRT(n int) []bool { return make([]bool, n) }
 func (k *convLayoutKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
 	return noGrad{}.grad(nil, nil, nil)
@@ -146,7 +146,7 @@ type convInputGradKernel struct {
 	dcols *tensor.Dense
 }
 
-func (k *convInputGradKernel) name() string        { return fmt.Sprintf("Conv2DInputGrad(%p)", k.f) }
+func (k *convInputGradKernel) name() string         { return fmt.Sprintf("Conv2DInputGrad(%p)", k.f) }
 func (k *convInputGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
 func (k *convInputGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
 	return noGrad{}.grad(nil, nil, nil)
@@ -170,7 +170,7 @@ func (k *convInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 // convFilterGradKernel computes dW = dY · colsᵀ from the forward pass's cols.
 type convFilterGradKernel struct{ f *convKernel }
 
-func (k *convFilterGradKernel) name() string        { return fmt.Sprintf("Conv2DFilterGrad(%p)", k.f) }
+func (k *convFilterGradKernel) name() string         { return fmt.Sprintf("Conv2DFilterGrad(%p)", k.f) }
 func (k *convFilterGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
 func (k *convFilterGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
 	return noGrad{}.grad(nil, nil, nil)
@@ -232,7 +232,7 @@ func (k *poolKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Node
 
 type poolGradKernel struct{ f *poolKernel }
 
-func (k *poolGradKernel) name() string        { return fmt.Sprintf("MaxPool2DGrad(%p)", k.f) }
+func (k *poolGradKernel) name() string         { return fmt.Sprintf("MaxPool2DGrad(%p)", k.f) }
 func (k *poolGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
 func (k *poolGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
 	return noGrad{}.grad(nil, nil, nil)
