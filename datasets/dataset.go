@@ -4,7 +4,7 @@
 // The bundled data (the XOR points and a 6,000/1,000 subset of
 // Fashion-MNIST) is embedded in the binary, so dlrun works from any
 // folder. Other data is read from a folder: IDX files (the MNIST format,
-// gzipped or not). Every reader checks its input and reports a malformed or
+// gzipped or not) or CIFAR-10's binary batches. Every reader checks its input and reports a malformed or
 // truncated file as an error naming the file; none panics or allocates
 // more than the file holds.
 //
@@ -114,14 +114,17 @@ func Load(nameOrDir string) (*Dataset, error) {
 	return LoadDir(nameOrDir)
 }
 
-// LoadDir reads a dataset from a folder, detecting its format. Today the
-// format is IDX (LoadIDXDir); a folder in no known format is an error that
-// says what was looked for.
+// LoadDir reads a dataset from a folder, detecting its format: IDX files
+// (LoadIDXDir) or CIFAR-10 binary batches (LoadCIFAR10Dir). A folder in
+// neither format is an error that says what was looked for.
 func LoadDir(dir string) (*Dataset, error) {
 	if ok, _ := hasIDX(dir); ok {
 		return LoadIDXDir(dir)
 	}
-	return nil, errors.Errorf("dataset folder %s: no IDX files (want %s, optionally gzipped)", dir, strings.Join(idxNames[:], ", "))
+	if _, _, ok := cifarFiles(dir); ok {
+		return LoadCIFAR10Dir(dir)
+	}
+	return nil, errors.Errorf("dataset folder %s: neither format found: want %s", dir, formatsWanted())
 }
 
 // hashFiles returns the hex SHA-256 over the concatenated contents, in order.

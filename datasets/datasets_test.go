@@ -119,7 +119,7 @@ func TestLoadIDXDir(t *testing.T) {
 		t.Fatalf("count mismatch: error %v", err)
 	}
 	// A folder with no IDX files, and a path that does not exist.
-	if _, err := datasets.Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no IDX files") {
+	if _, err := datasets.Load(t.TempDir()); err == nil || !strings.Contains(err.Error(), "neither format found") {
 		t.Fatalf("empty folder: error %v", err)
 	}
 	if _, err := datasets.Load(filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
@@ -219,5 +219,52 @@ func TestSubsetKeepsFirstPerClassInOrder(t *testing.T) {
 	round, err := datasets.ReadIDX(bytes.NewReader(img.Encode()), "encoded")
 	if err != nil || !bytes.Equal(round.Data, img.Data) {
 		t.Fatalf("encode round trip: %v", err)
+	}
+}
+
+func cifarRecords(labels ...byte) []byte {
+	var b []byte
+	for i, l := range labels {
+		rec := make([]byte, 3073)
+		rec[0] = l
+		for j := 1; j < len(rec); j++ {
+			rec[j] = byte(i + j)
+		}
+		b = append(b, rec...)
+	}
+	return b
+}
+
+func TestLoadCIFAR10Dir(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "cifar-10-batches-bin")
+	os.Mkdir(sub, 0o755)
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(filepath.Join(sub, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("data_batch_1.bin", cifarRecords(3, 9))
+	write("data_batch_2.bin", cifarRecords(0))
+	write("test_batch.bin", cifarRecords(7))
+	d, err := datasets.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.Len() != 3 || d.Test.Len() != 1 || d.Classes[3] != "cat" || len(d.Shape) != 3 || d.Shape[0] != 3 {
+		t.Fatalf("train %d, test %d, classes %v, shape %v", d.Train.Len(), d.Test.Len(), d.Classes, d.Shape)
+	}
+	x := make([]float32, 3072)
+	if l := d.Train.Example(2, x); l != 0 || x[0] != float32(1)/255 || x[1024] != float32(1025%256)/255 {
+		t.Fatalf("example 2: label %d, first pixels %v %v", l, x[0], x[1024])
+	}
+	// Truncated batch and bad label.
+	write("data_batch_2.bin", cifarRecords(0)[:3000])
+	if _, err := datasets.Load(dir); err == nil || !strings.Contains(err.Error(), "data_batch_2.bin") {
+		t.Fatalf("truncated: %v", err)
+	}
+	write("data_batch_2.bin", cifarRecords(10))
+	if _, err := datasets.Load(dir); err == nil || !strings.Contains(err.Error(), "label 10") {
+		t.Fatalf("bad label: %v", err)
 	}
 }

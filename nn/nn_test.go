@@ -64,6 +64,11 @@ func TestLayerGradients(t *testing.T) {
 		{"Tanh", []int{3, 5}, nn.Tanh()},
 		{"Softmax", []int{3, 5}, nn.Softmax()},
 		{"Flatten", []int{2, 2, 3, 2}, nn.NewFlatten()},
+		{"Conv2DValid", []int{2, 2, 5, 5}, nn.NewConv2D(3, 3)},
+		{"Conv2DSameStride2", []int{2, 2, 6, 5}, &nn.Conv2D{Filters: 2, KernelH: 3, KernelW: 2, StrideH: 2, StrideW: 2, Padding: "same"}},
+		{"MaxPool2D", []int{2, 2, 4, 6}, nn.NewMaxPool2D(2)},
+		{"MaxPool2DOverlapping", []int{1, 2, 5, 5}, &nn.MaxPool2D{Size: 3, Stride: 1}},
+		{"SmallCNN", []int{2, 1, 8, 8}, nn.NewSequential("c", nn.NewConv2D(2, 3), nn.ReLU(), nn.NewMaxPool2D(2), nn.NewFlatten(), nn.NewDense(3))},
 		{"MLP", []int{2, 1, 3, 3}, nn.NewSequential("m", nn.NewFlatten(), nn.NewDense(4), nn.ReLU(), nn.NewDense(3), nn.Tanh(), nn.NewDense(2))},
 	}
 	for _, c := range cases {
@@ -126,6 +131,8 @@ func TestReferenceParamCounts(t *testing.T) {
 	}{
 		{"xor", []int{2}, 1, 2*8 + 8 + 8 + 1},
 		{"mlp", []int{1, 28, 28}, 10, 784*256 + 256 + 256*128 + 128 + 128*10 + 10},
+		{"cnn", []int{1, 28, 28}, 10, 843658},
+		{"cnn", []int{3, 32, 32}, 10, (32*3*9 + 32) + (64*32*9 + 64) + (64*6*6*512 + 512) + (512*10 + 10)},
 	} {
 		r, err := nn.ReferenceByName(c.name)
 		if err != nil {
@@ -158,4 +165,108 @@ func ExampleSequential_Summary() {
 	// relu1            ReLU         [256]                       0
 	// dense2           Dense        [10]                     2570
 	// Total params: 203530
+}
+
+func TestWrongInputShapeNamesLayer(t *testing.T) {
+	r, _ := nn.ReferenceByName("cnn")
+	m, err := r.New([]int{1, 28, 28}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   []int
+		want string
+	}{
+		{[]int{784}, "conv2d1 (Conv2D): input shape [784]"},
+		{[]int{1, 3, 3}, "maxpool2d1 (MaxPool2D): input shape [32 1 1]"},
+	} {
+		_, err := m.OutputShape(c.in)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("input %v: error %v, want it to say %q", c.in, err, c.want)
+		}
+		g := graph.New()
+		x, _ := g.Input("x", append([]int{2}, c.in...)...)
+		if _, err := m.Build(g, x); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("build on %v: error %v", c.in, err)
+		}
+	}
+}
+
+func TestDropout(t *testing.T) {
+	build := func(seed uint64) (*graph.Graph, *gorgonia.Node, gorgonia.VM, *gorgonia.Value) {
+		g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(seed))
+		x := boundInput(t, g, 50, 40)
+		y, err := nn.NewSequential("m", nn.NewDropout(0.25)).Build(g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out gorgonia.Value
+		gorgonia.Read(y, &out)
+		return g, x, gorgonia.NewTapeMachine(g.Expr()), &out
+	}
+	run := func(g *graph.Graph, vm gorgonia.VM, training bool) {
+		if err := g.Feed(training); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, x, vm, out := build(9)
+	xs := x.Value().Data().([]float64)
+	run(g, vm, false)
+	for i, v := range (*out).Data().([]float64) {
+		if v != xs[i] {
+			t.Fatalf("evaluation changed element %d: %g -> %g", i, xs[i], v)
+		}
+	}
+	run(g, vm, true)
+	first := append([]float64(nil), (*out).Data().([]float64)...)
+	dropped := 0
+	for i, v := range first {
+		switch {
+		case v == 0 && xs[i] != 0:
+			dropped++
+		case math.Abs(v-xs[i]/0.75) > 1e-12:
+			t.Fatalf("kept element %d is %g, want %g/0.75", i, v, xs[i])
+		}
+	}
+	if frac := float64(dropped) / float64(len(first)); frac < 0.2 || frac > 0.3 {
+		t.Errorf("dropped %.3f of the values, want about 0.25", frac)
+	}
+	run(g, vm, true)
+	second := (*out).Data().([]float64)
+	same := true
+	for i := range second {
+		same = same && second[i] == first[i]
+	}
+	if same {
+		t.Error("two training steps drew the same mask")
+	}
+	// The same seed draws the same masks.
+	g2, _, vm2, out2 := build(9)
+	run(g2, vm2, true)
+	for i, v := range (*out2).Data().([]float64) {
+		if v != first[i] {
+			t.Fatalf("same seed, different mask at %d", i)
+		}
+	}
+}
+
+// With a fixed mask, dropout's gradient is checked like any layer's.
+func TestDropoutGradient(t *testing.T) {
+	g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(4))
+	x := boundInput(t, g, 3, 5)
+	y, err := nn.NewSequential("m", nn.NewDense(4), nn.NewDropout(0.5)).Build(g, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Feed(true); err != nil {
+		t.Fatal(err)
+	}
+	wrt := append(gorgonia.Nodes{x}, g.Nodes()...)
+	if _, err := gradcheck.Check(g.Expr(), scalarise(t, g, y), wrt, 1e-6, 1e-6); err != nil {
+		t.Fatal(err)
+	}
 }

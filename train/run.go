@@ -15,6 +15,7 @@ import (
 	"github.com/dlrun/dlrun/internal/version"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
+	"github.com/schollz/progressbar/v3"
 )
 
 // RunConfig is the full, resolved configuration of a training run of a
@@ -67,6 +68,9 @@ type RunOptions struct {
 	Out string
 	// Log receives one line per epoch (nil: nothing is printed).
 	Log io.Writer
+	// Progress draws a progress bar with the loss and samples/s on Log
+	// during each epoch; meant for a terminal.
+	Progress bool
 }
 
 // Defaults fills the zero fields of c from the recipe of its reference
@@ -105,7 +109,9 @@ func (c *RunConfig) Defaults() error {
 
 // NewTrainer builds the reference model named by c and a Trainer for it
 // from the (defaulted) configuration.
-func (c *RunConfig) NewTrainer() (*Trainer, error) {
+func (c *RunConfig) NewTrainer() (*Trainer, error) { return c.newTrainer(nil) }
+
+func (c *RunConfig) newTrainer(onBatch func(done, total int, loss float64)) (*Trainer, error) {
 	if err := c.Defaults(); err != nil {
 		return nil, err
 	}
@@ -145,7 +151,7 @@ func (c *RunConfig) NewTrainer() (*Trainer, error) {
 	}
 	t, err := New(model, c.InputShape, outputs, Config{
 		Epochs: c.Epochs, BatchSize: c.BatchSize, Seed: c.Seed, DType: dt,
-		Loss: loss, Optimizer: opt, NoShuffle: c.NoShuffle,
+		Loss: loss, Optimizer: opt, NoShuffle: c.NoShuffle, OnBatch: onBatch,
 	})
 	if err != nil {
 		return nil, err
@@ -161,7 +167,31 @@ func (c *RunConfig) NewTrainer() (*Trainer, error) {
 // atomically. A folder that already holds a run is refused.
 func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 	start := time.Now()
-	t, err := cfg.NewTrainer()
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	var bar *progressbar.ProgressBar
+	var epochStart time.Time
+	onBatch := func(done, total int, loss float64) {
+		if done == 1 || bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(log),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionClearOnFinish(),
+				progressbar.OptionSetDescription("training"),
+				progressbar.OptionShowCount(),
+				progressbar.OptionThrottle(100*time.Millisecond))
+			epochStart = time.Now()
+		}
+		rate := float64(done*cfg.BatchSize) / time.Since(epochStart).Seconds()
+		bar.Describe(fmt.Sprintf("loss %.4f  %5.0f samples/s", loss, rate))
+		bar.Set(done)
+	}
+	if !opts.Progress {
+		onBatch = nil
+	}
+	t, err := cfg.newTrainer(onBatch)
 	if err != nil {
 		return nil, err
 	}
@@ -175,10 +205,6 @@ func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 	}
 	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
 		return nil, err
-	}
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
 	}
 	fmt.Fprintf(log, "training %s on %s (%d train, %d test examples), %d parameters, writing %s\n",
 		cfg.Model, cfg.Dataset, train.Len(), test.Len(), cfg.Params, dir)

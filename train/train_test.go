@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -188,5 +189,46 @@ func TestDataShapeMismatchIsAnError(t *testing.T) {
 	_, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "[1 28 28]") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestCNNOnBundledFashionMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 epochs of the cnn")
+	}
+	d, err := datasets.FashionMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := train.Run(runConfig("cnn", d), d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cnn, 10 epochs: test accuracy %.4f, %.0f samples/s", s.TestAccuracy, s.SamplesPerSec)
+	if s.TestAccuracy < 0.87 {
+		t.Errorf("test accuracy %.4f, want >= 0.87", s.TestAccuracy)
+	}
+}
+
+// The parallel kernels must not make results depend on the number of cores.
+func TestCNNSameMetricsForAnyGOMAXPROCS(t *testing.T) {
+	d := smallFashion(t, 256)
+	var ref string
+	for _, procs := range []int{1, 2, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		cfg := runConfig("cnn", d)
+		cfg.Epochs = 2
+		dir := t.TempDir()
+		_, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir})
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := metricsWithoutSeconds(t, dir)
+		if ref == "" {
+			ref = m
+		} else if m != ref {
+			t.Fatalf("GOMAXPROCS=%d:\n%s\nGOMAXPROCS=1:\n%s", procs, m, ref)
+		}
 	}
 }

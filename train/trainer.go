@@ -39,6 +39,9 @@ type Config struct {
 	Loss      Loss        // default CrossEntropy
 	Optimizer Optimizer   // default Adam with learning rate 1e-3
 	NoShuffle bool        // keep the data order instead of shuffling each epoch
+	// OnBatch, if set, is called after every training step with the
+	// number of steps done in the epoch, their total, and the step's loss.
+	OnBatch func(done, total int, loss float64)
 }
 
 func (c *Config) defaults() error {
@@ -389,6 +392,10 @@ func (t *Trainer) TrainEpoch(d Data) (loss, acc float64, err error) {
 		correct += t.correct(labels, nil)
 		if err := t.step(); err != nil {
 			return 0, 0, err
+		}
+		if t.cfg.OnBatch != nil {
+			bs := t.cfg.BatchSize
+			t.cfg.OnBatch(start/bs+1, (len(order)+bs-1)/bs, l)
 		}
 	}
 	t.epoch++

@@ -66,7 +66,7 @@ func TestBadInputGivesOneLineErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"train", "--data", filepath.Join(empty, "nope")}, "nope"},
-		{[]string{"train", "--data", empty}, "no IDX files"},
+		{[]string{"train", "--data", empty}, "neither format found"},
 		{[]string{"train", "--data", truncated}, "t10k-images-idx3-ubyte.gz: truncated"},
 		{[]string{"train", "--model", "resnet"}, `unknown model "resnet"`},
 		{[]string{"train", "--loss", "hinge"}, `unknown loss "hinge"`},
@@ -101,5 +101,36 @@ func TestModelsListsParamCounts(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("models output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// --data accepts a CIFAR-10 binary folder; the cnn takes its input shape from it.
+func TestTrainCNNOnCIFARFolder(t *testing.T) {
+	dir := t.TempDir()
+	rec := func(label byte) []byte {
+		b := make([]byte, 3073)
+		b[0] = label
+		for i := 1; i < len(b); i++ {
+			b[i] = byte(i * int(label+1))
+		}
+		return b
+	}
+	var train, test []byte
+	for i := 0; i < 20; i++ {
+		train = append(train, rec(byte(i%10))...)
+	}
+	test = append(rec(1), rec(2)...)
+	os.WriteFile(filepath.Join(dir, "data_batch_1.bin"), train, 0o644)
+	os.WriteFile(filepath.Join(dir, "test_batch.bin"), test, 0o644)
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := dlrun(t, "train", "--model", "cnn", "--data", dir, "--epochs", "1", "--batch", "8", "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"params": 1204682`) || !strings.Contains(string(b), `"airplane"`) {
+		t.Fatalf("config.json:\n%s", b)
 	}
 }

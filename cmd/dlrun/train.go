@@ -1,11 +1,15 @@
 package main
 
 import (
+	"io"
+	"os"
+
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func newTrainCmd() *cobra.Command {
@@ -57,7 +61,8 @@ optimizer, learning rate and loss.`,
 			cfg.Classes = d.Classes
 			cfg.TrainExamples = d.Train.Len()
 			cfg.TestExamples = d.Test.Len()
-			_, err = train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: out, Log: cmd.OutOrStdout()})
+			w := cmd.OutOrStdout()
+			_, err = train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: out, Log: w, Progress: isTerminal(w)})
 			return err
 		},
 	}
@@ -76,6 +81,12 @@ optimizer, learning rate and loss.`,
 	f.StringVar(&cfg.DType, "dtype", "float32", "element type: float32 or float64")
 	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
 	return cmd
+}
+
+// isTerminal reports whether w is a terminal, where a progress bar belongs.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func joinNames(names []string) string {
