@@ -152,3 +152,20 @@ func TestConvShapeErrors(t *testing.T) {
 		t.Error("9x9 pool on 8x8 input accepted")
 	}
 }
+
+func TestConv2DReLUGradient(t *testing.T) {
+	g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(8))
+	x := input(t, g, "x", 1, 2, 2, 5, 5)
+	w, _ := g.Param("w", []int{3, 2, 3, 3}, graph.HeNormal)
+	b, _ := g.Param("b", []int{3}, graph.Normal(0.5))
+	y, err := graph.Conv2DReLU(x, w.Node, b.Node, 1, 1, graph.Padding{1, 1, 1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := input(t, g, "probe", 1, y.Shape()...)
+	p, _ := gorgonia.HadamardProd(y, probe)
+	s, _ := gorgonia.Sum(p)
+	if _, err := gradcheck.Check(g.Expr(), s, gorgonia.Nodes{x, w.Node, b.Node}, 1e-6, 1e-6); err != nil {
+		t.Fatal(err)
+	}
+}

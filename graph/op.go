@@ -86,11 +86,11 @@ func (o *op) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		if err := o.k.do(tmp, o.ins); err != nil {
 			return nil, err
 		}
-		switch d := tmp.Data().(type) {
-		case []float32:
-			return gorgonia.NewF32(d[0]), nil
-		case []float64:
-			return gorgonia.NewF64(d[0]), nil
+		switch o.dt {
+		case tensor.Float32:
+			return gorgonia.NewF32(tmp.Float32s()[0]), nil
+		case tensor.Float64:
+			return gorgonia.NewF64(tmp.Float64s()[0]), nil
 		}
 		return nil, errors.Errorf("%s: unsupported dtype %v", o.k.name(), o.dt)
 	}
@@ -143,29 +143,29 @@ func (noGrad) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nod
 	return nil, errors.New("second derivatives are not supported")
 }
 
-// floats dispatches f on the dtype of the tensors.
+// floats dispatches f on the dtype of the tensors. It reads their data
+// without reflection (tensor.Dense.Data allocates on every call).
 func floats(out *tensor.Dense, in []*tensor.Dense, f32 func(out []float32, in [][]float32), f64 func(out []float64, in [][]float64)) error {
-	switch o := out.Data().(type) {
-	case []float32:
-		ins := make([][]float32, len(in))
-		for i, t := range in {
-			d, ok := t.Data().([]float32)
-			if !ok {
-				return errors.Errorf("input %d is %v, want float32", i, t.Dtype())
-			}
-			ins[i] = d
+	for i, t := range in {
+		if t.Dtype() != out.Dtype() {
+			return errors.Errorf("input %d is %v, want %v", i, t.Dtype(), out.Dtype())
 		}
-		f32(o, ins)
-	case []float64:
-		ins := make([][]float64, len(in))
-		for i, t := range in {
-			d, ok := t.Data().([]float64)
-			if !ok {
-				return errors.Errorf("input %d is %v, want float64", i, t.Dtype())
-			}
-			ins[i] = d
+	}
+	switch out.Dtype() {
+	case tensor.Float32:
+		var buf [4][]float32
+		ins := buf[:0]
+		for _, t := range in {
+			ins = append(ins, t.Float32s())
 		}
-		f64(o, ins)
+		f32(out.Float32s(), ins)
+	case tensor.Float64:
+		var buf [4][]float64
+		ins := buf[:0]
+		for _, t := range in {
+			ins = append(ins, t.Float64s())
+		}
+		f64(out.Float64s(), ins)
 	default:
 		return errors.Errorf("unsupported dtype %v", out.Dtype())
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/dlrun/dlrun/internal/kernels"
-	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -220,6 +219,20 @@ func Reshape(x *gorgonia.Node, shape ...int) (*gorgonia.Node, error) {
 	if to.TotalSize() != x.Shape().TotalSize() {
 		return nil, &ShapeError{"reshape", x.Name(), x.Shape(), to, "sizes differ"}
 	}
-	n, err := gorgonia.Reshape(x, to)
-	return n, errors.Wrapf(err, "graph: reshape %s", x.Name())
+	return apply(reshapeKernel{}, to.Clone(), x)
+}
+
+// reshapeKernel copies its input into a buffer of another shape (Gorgonia's
+// own reshape allocates a new tensor on every run).
+type reshapeKernel struct{}
+
+func (reshapeKernel) name() string       { return "Reshape" }
+func (reshapeKernel) diffWRT(int) []bool { return []bool{true} }
+func (reshapeKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { copy(o, in[0]) },
+		func(o []float64, in [][]float64) { copy(o, in[0]) })
+}
+func (reshapeKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(reshapeKernel{}, in[0].Shape().Clone(), g)
+	return gorgonia.Nodes{dx}, err
 }

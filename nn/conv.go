@@ -88,6 +88,11 @@ func (c *Conv2D) NumParams(in []int) int {
 
 // Build implements Layer.
 func (c *Conv2D) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	return c.build(g, x, false)
+}
+
+// build adds the convolution, followed by a ReLU fused into it if relu.
+func (c *Conv2D) build(g *graph.Graph, x *gorgonia.Node, relu bool) (*gorgonia.Node, error) {
 	in, err := checkInput(c, x)
 	if err != nil {
 		return nil, err
@@ -114,6 +119,9 @@ func (c *Conv2D) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error)
 	}
 	p, _ := c.padding(in)
 	sh, sw := c.strides()
+	if relu {
+		return graph.Conv2DReLU(x, w.Node, b, sh, sw, p)
+	}
 	return graph.Conv2D(x, w.Node, b, sh, sw, p)
 }
 
@@ -200,11 +208,10 @@ func (d *Dropout) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error
 	rate, rng := d.Rate, g.RNG()
 	keep := 1 / (1 - rate)
 	g.AddFeed(d.name, func(training bool) error {
-		switch m := t.Data().(type) {
-		case []float32:
-			fillMask(m, training, rate, float32(keep), rng.Float64)
-		case []float64:
-			fillMask(m, training, rate, keep, rng.Float64)
+		if t.Dtype() == tensor.Float32 {
+			fillMask(t.Float32s(), training, rate, float32(keep), rng.Float64)
+		} else {
+			fillMask(t.Float64s(), training, rate, keep, rng.Float64)
 		}
 		return nil
 	})

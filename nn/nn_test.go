@@ -270,3 +270,57 @@ func TestDropoutGradient(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Sequential fuses Conv2D+ReLU; the fused op must give the very same bits
+// as the two layers built one after the other.
+func TestConvReLUFusionChangesNothing(t *testing.T) {
+	run := func(fused bool) (out, grad []float32) {
+		g := graph.New(graph.WithSeed(3))
+		x, _ := g.Input("x", 4, 2, 9, 9)
+		vals := make([]float32, 4*2*9*9)
+		for i := range vals {
+			vals[i] = float32(math.Sin(float64(i)))
+		}
+		gorgonia.Let(x, tensor.New(tensor.WithShape(4, 2, 9, 9), tensor.WithBacking(vals)))
+		conv, relu := nn.NewConv2D(3, 3), nn.ReLU()
+		var y *gorgonia.Node
+		var err error
+		if fused {
+			y, err = nn.NewSequential("m", conv, relu).Build(g, x)
+		} else {
+			nn.NewSequential("m", conv, relu) // names the layers alike
+			if y, err = conv.Build(g, x); err == nil {
+				y, err = relu.Build(g, y)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := gorgonia.Sum(y)
+		grads, err := gorgonia.Grad(s, g.Nodes()[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var yv, gv gorgonia.Value
+		gorgonia.Read(y, &yv)
+		gorgonia.Read(grads[0], &gv)
+		vm := gorgonia.NewTapeMachine(g.Expr())
+		defer vm.Close()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return yv.Data().([]float32), gv.Data().([]float32)
+	}
+	y1, g1 := run(true)
+	y2, g2 := run(false)
+	for i := range y1 {
+		if math.Float32bits(y1[i]) != math.Float32bits(y2[i]) {
+			t.Fatalf("output %d: fused %g, unfused %g", i, y1[i], y2[i])
+		}
+	}
+	for i := range g1 {
+		if math.Float32bits(g1[i]) != math.Float32bits(g2[i]) {
+			t.Fatalf("weight gradient %d: fused %g, unfused %g", i, g1[i], g2[i])
+		}
+	}
+}

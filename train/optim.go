@@ -286,17 +286,12 @@ func (o *Adam) Step(vars []Var) error {
 	o.prepare(vars)
 	o.step++
 	b1, b2, eps := or(o.Beta1, 0.9), or(o.Beta2, 0.999), or(o.Epsilon, 1e-8)
-	c1 := 1 - math.Pow(b1, o.step)
-	c2 := math.Sqrt(1 - math.Pow(b2, o.step))
+	lrc := o.LR / (1 - math.Pow(b1, o.step))
+	c2inv := 1 / math.Sqrt(1-math.Pow(b2, o.step))
 	for _, v := range vars {
 		m, s := o.get("m", v), o.get("v", v)
 		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				g := v.Grad[j]
-				m[j] = b1*m[j] + (1-b1)*g
-				s[j] = b2*s[j] + (1-b2)*g*g
-				v.Value[j] -= o.LR * (m[j] / c1) / (math.Sqrt(s[j])/c2 + eps)
-			}
+			kernels.AdamUpdate(v.Value[lo:hi], v.Grad[lo:hi], m[lo:hi], s[lo:hi], b1, b2, lrc, c2inv, eps)
 		})
 	}
 	return nil

@@ -8,6 +8,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"time"
 
 	"github.com/dlrun/dlrun/graph"
@@ -231,9 +232,9 @@ func (t *Trainer) fill(d Data, idx []int, labels []int) []int {
 	labels = labels[:0]
 	n := len(t.example)
 	k := t.outputs
-	switch xs := t.xT.Data().(type) {
-	case []float32:
-		ys, ws := t.yT.Data().([]float32), t.wT.Data().([]float32)
+	switch t.xT.Dtype() {
+	case tensor.Float32:
+		xs, ys, ws := t.xT.Float32s(), t.yT.Float32s(), t.wT.Float32s()
 		for r := 0; r < t.cfg.BatchSize; r++ {
 			if r >= len(idx) {
 				clear(xs[r*n : (r+1)*n])
@@ -249,8 +250,8 @@ func (t *Trainer) fill(d Data, idx []int, labels []int) []int {
 			}
 			ws[r] = 1
 		}
-	case []float64:
-		ys, ws := t.yT.Data().([]float64), t.wT.Data().([]float64)
+	case tensor.Float64:
+		xs, ys, ws := t.xT.Float64s(), t.yT.Float64s(), t.wT.Float64s()
 		for r := 0; r < t.cfg.BatchSize; r++ {
 			if r >= len(idx) {
 				clear(xs[r*n : (r+1)*n])
@@ -307,21 +308,22 @@ func (t *Trainer) correct(labels []int, preds []int) int {
 
 func outputRow(v gorgonia.Value, r int, row []float64) {
 	k := len(row)
-	switch d := v.(*tensor.Dense).Data().(type) {
-	case []float32:
+	t := v.(*tensor.Dense)
+	if t.Dtype() == tensor.Float32 {
+		d := t.Float32s()
 		for j := range row {
 			row[j] = float64(d[r*k+j])
 		}
-	case []float64:
-		copy(row, d[r*k:(r+1)*k])
+		return
 	}
+	copy(row, t.Float64s()[r*k:(r+1)*k])
 }
 
 // step applies the optimizer to the parameters using the gradients just read.
 func (t *Trainer) step() error {
 	for i, p := range t.params {
 		v := t.vars[i]
-		w, g := p.Value().Data(), t.gradV[i].(*tensor.Dense).Data()
+		w, g := data(p.Value()), data(t.gradV[i].(*tensor.Dense))
 		kernels.ParallelFor(len(v.Value), 1<<15, func(lo, hi int) {
 			toF64(v.Value[lo:hi], w, lo, hi)
 			toF64(v.Grad[lo:hi], g, lo, hi)
@@ -331,10 +333,19 @@ func (t *Trainer) step() error {
 		return err
 	}
 	for i, p := range t.params {
-		v, w := t.vars[i].Value, p.Value().Data()
+		v, w := t.vars[i].Value, data(p.Value())
 		kernels.ParallelFor(len(v), 1<<15, func(lo, hi int) { fromF64(w, v[lo:hi], lo, hi) })
 	}
 	return nil
+}
+
+// data returns t's backing slice ([]float32 or []float64) without the
+// reflection (and allocation) of tensor.Dense.Data.
+func data(t *tensor.Dense) any {
+	if t.Dtype() == tensor.Float32 {
+		return t.Float32s()
+	}
+	return t.Float64s()
 }
 
 // toF64 copies src[lo:hi] (float32 or float64) into dst.
@@ -450,7 +461,8 @@ func (t *Trainer) Evaluate(d Data) (*Evaluation, error) {
 
 // Fit trains for the configured number of epochs, evaluating on test after
 // each epoch, and calls onEpoch (if not nil) with each epoch's metrics; an
-// error from onEpoch stops training.
+// error from onEpoch stops training. Fit runs the garbage collector after
+// each epoch, so memory does not grow from epoch to epoch.
 func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]EpochStats, error) {
 	if err := t.checkData(train, "training"); err != nil {
 		return nil, err
@@ -476,6 +488,9 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 			Seconds: time.Since(start).Seconds(), TrainSeconds: trainSecs, Samples: train.Len(),
 		}
 		hist = append(hist, s)
+		// Collect the epoch's small garbage now, so that the heap, and with
+		// it the resident memory, stays flat from epoch to epoch.
+		runtime.GC()
 		if onEpoch != nil {
 			if err := onEpoch(s); err != nil {
 				return hist, err

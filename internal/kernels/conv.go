@@ -83,6 +83,13 @@ func Col2im[T Float](g ConvGeom, cols, dx []T) {
 						}
 						drow := plane[ih*g.W : (ih+1)*g.W]
 						s := src[oh*g.OW : (oh+1)*g.OW]
+						if g.SW == 1 && g.PadL == 0 && g.PadR == 0 {
+							d := drow[j : j+g.OW]
+							for ow, v := range s {
+								d[ow] += v
+							}
+							continue
+						}
 						for ow, v := range s {
 							iw := ow*g.SW + j - g.PadL
 							if iw >= 0 && iw < g.W {
@@ -97,32 +104,49 @@ func Col2im[T Float](g ConvGeom, cols, dx []T) {
 }
 
 // ChannelsToNCHW turns y (OC × N·P, as a convolution's matrix product
-// gives it) into out (N × OC × P), adding bias[oc] if bias is not nil.
-func ChannelsToNCHW[T Float](y []T, n, oc, p int, bias []T, out []T) {
+// gives it) into out (N × OC × P), adding bias[oc] if bias is not nil and
+// then applying ReLU if relu is set.
+func ChannelsToNCHW[T Float](y []T, n, oc, p int, bias []T, relu bool, out []T) {
 	ParallelFor(n, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for c := 0; c < oc; c++ {
 				src := y[c*n*p+i*p : c*n*p+(i+1)*p]
 				dst := out[(i*oc+c)*p : (i*oc+c+1)*p]
-				if bias == nil {
-					copy(dst, src)
-					continue
+				var b T
+				if bias != nil {
+					b = bias[c]
 				}
-				b := bias[c]
-				for k, v := range src {
-					dst[k] = v + b
+				switch {
+				case relu:
+					for k, v := range src {
+						dst[k] = v + b
+					}
+					keepPositive(dst, dst, dst)
+				case bias != nil:
+					for k, v := range src {
+						dst[k] = v + b
+					}
+				default:
+					copy(dst, src)
 				}
 			}
 		}
 	})
 }
 
-// NCHWToChannels is the inverse layout change: out (OC × N·P) from y (N × OC × P).
-func NCHWToChannels[T Float](y []T, n, oc, p int, out []T) {
+// NCHWToChannels is the inverse layout change: out (OC × N·P) from dy
+// (N × OC × P). If y is not nil (the output of a fused ReLU), gradients
+// where y is not positive become 0.
+func NCHWToChannels[T Float](dy, y []T, n, oc, p int, out []T) {
 	ParallelFor(oc, 1, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			for i := 0; i < n; i++ {
-				copy(out[c*n*p+i*p:c*n*p+(i+1)*p], y[(i*oc+c)*p:(i*oc+c+1)*p])
+				dst, src := out[c*n*p+i*p:c*n*p+(i+1)*p], dy[(i*oc+c)*p:(i*oc+c+1)*p]
+				if y == nil {
+					copy(dst, src)
+					continue
+				}
+				keepPositive(dst, y[(i*oc+c)*p:(i*oc+c+1)*p], src)
 			}
 		}
 	})
@@ -185,7 +209,13 @@ func maxPool2x2[T Float](g ConvGeom, x, y []T, arg []int32) {
 				r0 := 2 * oh * g.W
 				top, bot := plane[r0:r0+g.W], plane[r0+g.W:r0+2*g.W]
 				o, ix := out[oh*g.OW:(oh+1)*g.OW], idx[oh*g.OW:(oh+1)*g.OW]
-				for ow := range o {
+				start := 0
+				if f, ok := any(top).([]float32); ok && useAsm && g.OW >= 4 {
+					start = g.OW &^ 3
+					b, of := any(bot).([]float32), any(o).([]float32)
+					pool2x2Row(&f[0], &b[0], &of[0], &ix[0], start, int32(r0), int32(g.W))
+				}
+				for ow := start; ow < len(o); ow++ {
 					c := 2 * ow
 					best, at := top[c], r0+c
 					if v := top[c+1]; v > best {

@@ -10,3 +10,19 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kern6x16(k int, a, b, c *float32, ldc int, load bool)
+
+// adamAVX2 is AdamUpdate's loop over n (a multiple of 4) elements.
+//
+//go:noescape
+func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
+
+// pool2x2Row is the vector loop of a 2×2, stride-2 max-pool row (n a
+// multiple of 4); see pool_amd64.s.
+//
+//go:noescape
+func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32)
+
+// keepPositiveAVX2 is reluMask32's vector loop (n a multiple of 8).
+//
+//go:noescape
+func keepPositiveAVX2(dst, x, v *float32, n int)

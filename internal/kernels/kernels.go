@@ -27,15 +27,38 @@ func ReLU[T Float](dst, x []T) {
 	}
 }
 
-// reluMask32 sets dst[i] = v[i] where x[i] > 0, else 0, without branches:
-// the mask is all ones exactly when x's bits, as an int32, are positive.
+// reluMask32 sets dst[i] = v[i] where x[i] > 0, else 0 (NaN counts as
+// not positive), eight at a time where AVX2 is available.
 func reluMask32(dst, x, v []float32) {
-	v = v[:len(x)]
-	dst = dst[:len(x)]
+	n := len(x)
+	v, dst = v[:n], dst[:n]
+	done := 0
+	if useAsm && n >= 8 {
+		done = n &^ 7
+		keepPositiveAVX2(&dst[0], &x[0], &v[0], done)
+	}
+	for i := done; i < n; i++ {
+		if x[i] > 0 {
+			dst[i] = v[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// keepPositive sets dst[i] = v[i] where x[i] > 0, else 0 (branch-free
+// for float32). dst may alias x or v.
+func keepPositive[T Float](dst, x, v []T) {
+	if d, ok := any(dst).([]float32); ok {
+		reluMask32(d, any(x).([]float32), any(v).([]float32))
+		return
+	}
 	for i, xv := range x {
-		b := int32(math.Float32bits(xv))
-		mask := ^uint32(((b - 1) | b) >> 31)
-		dst[i] = math.Float32frombits(math.Float32bits(v[i]) & mask)
+		if xv > 0 {
+			dst[i] = v[i]
+		} else {
+			dst[i] = 0
+		}
 	}
 }
 

@@ -22,3 +22,53 @@ func TestReLUFloat32BranchFree(t *testing.T) {
 		}
 	}
 }
+
+// The AVX2 Adam loop and the Go tail compute the same bits.
+func TestAdamUpdateAsmMatchesGo(t *testing.T) {
+	n := 37
+	mk := func(seed float64) []float64 {
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = math.Sin(seed*float64(i+1)) * 0.1
+		}
+		return s
+	}
+	w1, g, m1, v1 := mk(1), mk(2), mk(3), mk(4)
+	for i := range v1 {
+		v1[i] = math.Abs(v1[i])
+	}
+	w2, m2, v2 := append([]float64(nil), w1...), append([]float64(nil), m1...), append([]float64(nil), v1...)
+	AdamUpdate(w1, g, m1, v1, 0.9, 0.999, 0.01, 1.2, 1e-8)
+	for i := range w2 { // one element at a time: the Go path only
+		AdamUpdate(w2[i:i+1], g[i:i+1], m2[i:i+1], v2[i:i+1], 0.9, 0.999, 0.01, 1.2, 1e-8)
+	}
+	for i := range w1 {
+		if math.Float64bits(w1[i]) != math.Float64bits(w2[i]) || m1[i] != m2[i] || v1[i] != v2[i] {
+			t.Fatalf("element %d: asm %v %v %v, Go %v %v %v", i, w1[i], m1[i], v1[i], w2[i], m2[i], v2[i])
+		}
+	}
+}
+
+// The vector 2×2 pool agrees with the scalar loop, ties and all.
+func TestMaxPool2x2VectorMatchesScalar(t *testing.T) {
+	for _, hw := range [][2]int{{26, 26}, {11, 11}, {8, 16}, {4, 9}} {
+		g := NewConvGeom(2, 3, hw[0], hw[1], 2, 2, 2, 2, 0, 0, 0, 0)
+		x := make([]float32, 2*3*hw[0]*hw[1])
+		for i := range x {
+			x[i] = float32(int(math.Sin(float64(i)*1.7)*3)) / 2 // many ties
+		}
+		y, arg := make([]float32, 2*3*g.OH*g.OW), make([]int32, 2*3*g.OH*g.OW)
+		MaxPool(g, x, y, arg)
+		x64 := make([]float64, len(x))
+		for i, v := range x {
+			x64[i] = float64(v)
+		}
+		y64, arg64 := make([]float64, len(y)), make([]int32, len(y))
+		MaxPool(g, x64, y64, arg64)
+		for i := range y {
+			if float64(y[i]) != y64[i] || arg[i] != arg64[i] {
+				t.Fatalf("%v: output %d: vector %g at %d, scalar %g at %d", hw, i, y[i], arg[i], y64[i], arg64[i])
+			}
+		}
+	}
+}

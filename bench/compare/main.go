@@ -1,0 +1,212 @@
+// Command compare trains one of dlrun's reference models and the same net
+// in PyTorch 1.13 (Debian's python3-torch) back to back, on the same data
+// with the same optimizer, batch size and epochs, and prints both
+// training throughputs (samples/s, evaluation excluded), both peak RSS
+// figures and their ratios.
+//
+//	go run ./bench/compare -model cnn -epochs 3
+//
+// PyTorch gets its best settings on this machine: OPENBLAS_CORETYPE=SkylakeX
+// (Debian's OpenBLAS 0.3.21 misdetects the CPU and falls back to slow
+// kernels otherwise) and the best of the thread splits given by -splits
+// (torch threads / OPENBLAS_NUM_THREADS). dlrun runs with all cores
+// (GOMAXPROCS unset). dlrun's resident memory is sampled after every epoch
+// to show that it does not grow.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+type result struct {
+	Name          string
+	SamplesPerSec float64
+	PeakRSS       int64 // bytes
+	TestAccuracy  float64
+	Note          string
+}
+
+func main() {
+	model := flag.String("model", "cnn", "reference model: mlp, cnn, rnn or gru")
+	epochs := flag.Int("epochs", 3, "epochs for each framework")
+	data := flag.String("data", "", "IDX folder for both (default: the bundled Fashion-MNIST subset)")
+	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
+	splits := flag.String("splits", "2/1,1/2,1/1", "PyTorch thread splits to try: torch threads/OpenBLAS threads")
+	tags := flag.String("tags", "", "build tags for dlrun (e.g. openblas)")
+	flag.Parse()
+	if err := run(*model, *epochs, *data, *python, *splits, *tags); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+func run(model string, epochs int, data, python, splits, tags string) error {
+	tmp, err := os.MkdirTemp("", "dlrun-compare-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "dlrun")
+	args := []string{"build", "-o", bin}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	build := exec.Command("go", append(args, "./cmd/dlrun")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building dlrun: %v", err)
+	}
+	dl, err := runDlrun(bin, model, epochs, data, filepath.Join(tmp, "run"))
+	if err != nil {
+		return err
+	}
+	if tags != "" {
+		dl.Name += " -tags " + tags
+	}
+	results := []result{dl}
+	best := result{}
+	if _, err := os.Stat(python); err != nil {
+		best = result{Name: "pytorch", Note: "not run: " + python + " not found (apt-get install python3-torch)"}
+	} else {
+		for _, s := range strings.Split(splits, ",") {
+			tt, ob, ok := strings.Cut(strings.TrimSpace(s), "/")
+			if !ok {
+				return fmt.Errorf("-splits: %q is not torch/openblas", s)
+			}
+			r, err := runTorch(python, model, epochs, data, tt, ob)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "pytorch %s: %v\n", s, err)
+				continue
+			}
+			results = append(results, r)
+			if r.SamplesPerSec > best.SamplesPerSec {
+				best = r
+			}
+		}
+		if best.Name == "" {
+			best = result{Name: "pytorch", Note: "every PyTorch run failed (is python3-torch installed?)"}
+		}
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(w, "model %s, %d epochs, batch 64, float32\n", model, epochs)
+	fmt.Fprintln(w, "RUN\tSAMPLES/S\tPEAK RSS\tTEST ACC\tNOTE")
+	for _, r := range results {
+		fmt.Fprintf(w, "%s\t%.0f\t%.0f MiB\t%.4f\t%s\n", r.Name, r.SamplesPerSec, float64(r.PeakRSS)/(1<<20), r.TestAccuracy, r.Note)
+	}
+	w.Flush()
+	if best.SamplesPerSec > 0 {
+		fmt.Printf("best pytorch: %s\n", best.Name)
+		fmt.Printf("ratio dlrun/pytorch: speed %.2fx, peak RSS %.2fx\n", dl.SamplesPerSec/best.SamplesPerSec, float64(dl.PeakRSS)/float64(best.PeakRSS))
+	} else {
+		fmt.Println(best.Note)
+	}
+	return nil
+}
+
+// runDlrun trains with the dlrun binary, sampling its RSS after each epoch line.
+func runDlrun(bin, model string, epochs int, data, out string) (result, error) {
+	args := []string{"train", "--model", model, "--epochs", strconv.Itoa(epochs), "--out", out}
+	if data != "" {
+		args = append(args, "--data", data)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return result{}, err
+	}
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	var rss []string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(os.Stderr, "dlrun:", line)
+		if strings.HasPrefix(line, "epoch ") {
+			rss = append(rss, fmt.Sprintf("%.0f", float64(vmRSS(cmd.Process.Pid))/(1<<20)))
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		return result{}, fmt.Errorf("dlrun train: %v", err)
+	}
+	var s struct {
+		SamplesPerSec float64 `json:"samples_per_sec"`
+		TestAccuracy  float64 `json:"test_accuracy"`
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		return result{}, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return result{}, err
+	}
+	return result{
+		Name: "dlrun", SamplesPerSec: s.SamplesPerSec, TestAccuracy: s.TestAccuracy,
+		PeakRSS: maxRSS(cmd.ProcessState), Note: "RSS after each epoch (MiB): " + strings.Join(rss, " "),
+	}, nil
+}
+
+func runTorch(python, model string, epochs int, data, torchThreads, blasThreads string) (result, error) {
+	script := filepath.Join("bench", "torch_ref.py")
+	args := []string{script, "--model", model, "--epochs", strconv.Itoa(epochs), "--threads", torchThreads}
+	if data != "" {
+		args = append(args, "--data", data)
+	}
+	cmd := exec.Command(python, args...)
+	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+blasThreads, "PYTHONUNBUFFERED=1")
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	if err != nil {
+		return result{}, err
+	}
+	var r struct {
+		SamplesPerSec float64 `json:"samples_per_sec"`
+		TestAccuracy  float64 `json:"test_accuracy"`
+		PeakRSS       int64   `json:"peak_rss_bytes"`
+		Framework     string  `json:"framework"`
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return result{}, fmt.Errorf("reading its output: %v", err)
+	}
+	return result{
+		Name:          fmt.Sprintf("pytorch %s/%s", torchThreads, blasThreads),
+		SamplesPerSec: r.SamplesPerSec, TestAccuracy: r.TestAccuracy, PeakRSS: r.PeakRSS,
+		Note: fmt.Sprintf("%s, %.0fs", r.Framework, time.Since(start).Seconds()),
+	}, nil
+}
+
+// vmRSS returns the current resident set size of a process, in bytes.
+func vmRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func maxRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss << 10 // kilobytes on Linux
+	}
+	return 0
+}
