@@ -1,7 +1,7 @@
 // Command dlrun trains dlrun's reference models from the command line.
 //
-//	dlrun train --model mlp            # train on the bundled Fashion-MNIST subset
-//	dlrun train --model mlp --data /usr/share/datasets/fashion-mnist
+//	dlrun train --model cnn            # train on the bundled Fashion-MNIST subset
+//	dlrun train --model cnn --data /usr/share/datasets/fashion-mnist
 //	dlrun models                       # list the reference models
 //
 // Every training run writes a run folder (see the train package):
@@ -30,7 +30,7 @@ func newRoot() *cobra.Command {
 the same seed gives the same weights and the same metrics, bit for bit.
 
 The reference models train on bundled data, so no download is needed:
-  dlrun train --model mlp
+  dlrun train --model cnn
   dlrun models`,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -24,10 +24,10 @@ summary.json (the final figures).
 
 Flags left unset take the model's recipe: its dataset, epochs, batch size,
 optimizer, learning rate and loss.`,
-		Example: `  dlrun train --model mlp
+		Example: `  dlrun train                       # the cnn on the bundled data
   dlrun train --model mlp --epochs 3 --optimizer sgd --lr 0.1 --out runs/sgd
   dlrun train --model xor --seed 3
-  dlrun train --model mlp --data /usr/share/datasets/fashion-mnist`,
+  dlrun train --model cnn --data /usr/share/datasets/fashion-mnist`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
@@ -67,7 +67,7 @@ optimizer, learning rate and loss.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Model, "model", "mlp", "reference model to train (see 'dlrun models')")
+	f.StringVar(&cfg.Model, "model", "cnn", "reference model to train (see 'dlrun models')")
 	f.StringVar(&data, "data", "", "bundled dataset name ("+joinNames(datasets.Names())+") or a folder of IDX files (default: the model's)")
 	f.IntVar(&cfg.Epochs, "epochs", 0, "passes over the training data (default: the model's)")
 	f.IntVar(&cfg.BatchSize, "batch", 0, "examples per training step (default: the model's)")
