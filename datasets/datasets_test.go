@@ -268,3 +268,32 @@ func TestLoadCIFAR10Dir(t *testing.T) {
 		t.Fatalf("bad label: %v", err)
 	}
 }
+
+func TestAsSequence(t *testing.T) {
+	x := []float32{
+		1, 2, 3, 4, 5, 6, // channel 0: rows [1 2 3], [4 5 6]
+		7, 8, 9, 10, 11, 12, // channel 1
+	}
+	s, err := datasets.NewSplit(x, []int{0}, []int{2, 2, 3}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := datasets.AsSequence(&datasets.Dataset{Name: "t", Shape: []int{2, 2, 3}, Train: s, Test: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, 12)
+	d.Train.Example(0, got)
+	want := []float32{1, 2, 3, 7, 8, 9, 4, 5, 6, 10, 11, 12}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("sequence %v, want %v", got, want)
+		}
+	}
+	if sh := d.Train.Shape(); sh[0] != 2 || sh[1] != 6 {
+		t.Fatalf("shape %v", sh)
+	}
+	if _, err := datasets.AsSequence(datasets.XOR()); err == nil {
+		t.Fatal("XOR viewed as sequences")
+	}
+}

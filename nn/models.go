@@ -3,13 +3,17 @@ package nn
 import (
 	"sort"
 
+	"github.com/dlrun/dlrun/graph"
+
 	"github.com/pkg/errors"
 )
 
 // Recipe is how a reference model is trained by default: the dataset it
 // is made for and the hyperparameters of its published runs.
 type Recipe struct {
-	Dataset      string  `json:"dataset"`
+	Dataset string `json:"dataset"`
+	// Sequence says the model reads each image as a sequence of its rows.
+	Sequence     bool    `json:"sequence,omitempty"`
 	Epochs       int     `json:"epochs"`
 	BatchSize    int     `json:"batch_size"`
 	Optimizer    string  `json:"optimizer"`
@@ -22,9 +26,30 @@ type Reference struct {
 	Name        string
 	Description string
 	Recipe      Recipe
-	// New builds the model for per-example input shape in and the given
-	// number of outputs (classes).
-	New func(in []int, outputs int) (*Sequential, error)
+	// Build builds the model for per-example input shape in, the given
+	// number of outputs (classes) and options.
+	Build func(in []int, outputs int, opt Options) (*Sequential, error)
+}
+
+// Options vary a reference model.
+type Options struct {
+	// Cell is the recurrent cell of the rnn models (default LSTM).
+	Cell graph.Cell
+}
+
+// InputShape returns the per-example input shape the model takes for data
+// of shape data: for a sequence model, an image [c h w] is read as h steps of
+// c·w features (datasets.AsSequence).
+func (r Reference) InputShape(data []int) []int {
+	if r.Recipe.Sequence && len(data) == 3 {
+		return []int{data[1], data[0] * data[2]}
+	}
+	return data
+}
+
+// New builds the model with default options.
+func (r Reference) New(in []int, outputs int) (*Sequential, error) {
+	return r.Build(in, outputs, Options{})
 }
 
 var references = map[string]Reference{}
@@ -60,7 +85,7 @@ func init() {
 		Name:        "xor",
 		Description: "the origin's first example: 2-8-1 with tanh, on the four XOR points",
 		Recipe:      Recipe{Dataset: "xor", Epochs: 300, BatchSize: 4, Optimizer: "adam", LearningRate: 0.05, Loss: "bce"},
-		New: func(in []int, outputs int) (*Sequential, error) {
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("xor", NewDense(8), Tanh(), NewDense(outputs)), nil
 		},
 	})
@@ -68,7 +93,7 @@ func init() {
 		Name:        "cnn",
 		Description: "convolutional classifier: conv 32 3x3 ReLU -> maxpool 2 -> conv 64 3x3 ReLU -> maxpool 2 -> dense 512 ReLU -> dense 10",
 		Recipe:      Recipe{Dataset: "fashion-mnist", Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
-		New: func(in []int, outputs int) (*Sequential, error) {
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("cnn",
 				NewConv2D(32, 3), ReLU(), NewMaxPool2D(2),
 				NewConv2D(64, 3), ReLU(), NewMaxPool2D(2),
@@ -76,10 +101,18 @@ func init() {
 		},
 	})
 	register(Reference{
+		Name:        "rnn",
+		Description: "recurrent classifier over image rows: LSTM 128 (or GRU with --cell gru) -> dense 128 ReLU -> dense 10",
+		Recipe:      Recipe{Dataset: "fashion-mnist", Sequence: true, Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			return NewSequential("rnn", &Recurrent{Cell: opt.Cell, Hidden: 128}, NewDense(128), ReLU(), NewDense(outputs)), nil
+		},
+	})
+	register(Reference{
 		Name:        "mlp",
 		Description: "feedforward classifier: flatten -> dense 256 ReLU -> dense 128 ReLU -> dense 10",
 		Recipe:      Recipe{Dataset: "fashion-mnist", Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
-		New: func(in []int, outputs int) (*Sequential, error) {
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("mlp", NewFlatten(), NewDense(256), ReLU(), NewDense(128), ReLU(), NewDense(outputs)), nil
 		},
 	})

@@ -69,6 +69,9 @@ func TestLayerGradients(t *testing.T) {
 		{"MaxPool2D", []int{2, 2, 4, 6}, nn.NewMaxPool2D(2)},
 		{"MaxPool2DOverlapping", []int{1, 2, 5, 5}, &nn.MaxPool2D{Size: 3, Stride: 1}},
 		{"SmallCNN", []int{2, 1, 8, 8}, nn.NewSequential("c", nn.NewConv2D(2, 3), nn.ReLU(), nn.NewMaxPool2D(2), nn.NewFlatten(), nn.NewDense(3))},
+		{"LSTMLast", []int{2, 3, 4}, nn.NewLSTM(5)},
+		{"GRUSequences", []int{2, 3, 4}, &nn.Recurrent{Cell: graph.GRUCell, Hidden: 3, ReturnSequences: true}},
+		{"LSTMNoBias", []int{2, 3, 2}, &nn.Recurrent{Cell: graph.LSTMCell, Hidden: 2, NoBias: true}},
 		{"MLP", []int{2, 1, 3, 3}, nn.NewSequential("m", nn.NewFlatten(), nn.NewDense(4), nn.ReLU(), nn.NewDense(3), nn.Tanh(), nn.NewDense(2))},
 	}
 	for _, c := range cases {
@@ -132,6 +135,7 @@ func TestReferenceParamCounts(t *testing.T) {
 		{"xor", []int{2}, 1, 2*8 + 8 + 8 + 1},
 		{"mlp", []int{1, 28, 28}, 10, 784*256 + 256 + 256*128 + 128 + 128*10 + 10},
 		{"cnn", []int{1, 28, 28}, 10, 843658},
+		{"rnn", []int{28, 28}, 10, 4*128*(28+128) + 2*4*128 + 128*128 + 128 + 128*10 + 10},
 		{"cnn", []int{3, 32, 32}, 10, (32*3*9 + 32) + (64*32*9 + 64) + (64*6*6*512 + 512) + (512*10 + 10)},
 	} {
 		r, err := nn.ReferenceByName(c.name)
@@ -322,5 +326,24 @@ func TestConvReLUFusionChangesNothing(t *testing.T) {
 		if math.Float32bits(g1[i]) != math.Float32bits(g2[i]) {
 			t.Fatalf("weight gradient %d: fused %g, unfused %g", i, g1[i], g2[i])
 		}
+	}
+}
+
+func TestEmbeddingThenLSTMGradient(t *testing.T) {
+	g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(6))
+	ids, err := g.Constant("ids", []float64{1, 0, 3, 2, 2, 1}, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := nn.NewSequential("m", nn.NewEmbedding(4, 3), &nn.Recurrent{Cell: graph.LSTMCell, Hidden: 4, ReturnSequences: true}, nn.NewGRU(2))
+	y, err := m.Build(g, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.NumParams([]int{3}); got != g.NumParams() {
+		t.Fatalf("NumParams %d, graph %d", got, g.NumParams())
+	}
+	if _, err := gradcheck.Check(g.Expr(), scalarise(t, g, y), g.Nodes(), 1e-6, 1e-6); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -20,6 +20,12 @@ func benchEpoch(b *testing.B, model string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	if ref.Recipe.Sequence {
+		if d, err = datasets.AsSequence(d); err != nil {
+			b.Fatal(err)
+		}
+		data = d.Train.Subset(1280)
+	}
 	m, err := ref.New(d.Shape, 10)
 	if err != nil {
 		b.Fatal(err)
@@ -41,3 +47,4 @@ func benchEpoch(b *testing.B, model string) {
 
 func BenchmarkTrainMLP(b *testing.B) { benchEpoch(b, "mlp") }
 func BenchmarkTrainCNN(b *testing.B) { benchEpoch(b, "cnn") }
+func BenchmarkTrainRNN(b *testing.B) { benchEpoch(b, "rnn") }

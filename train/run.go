@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dlrun/dlrun/graph"
@@ -37,6 +38,7 @@ type RunConfig struct {
 	ClipNorm      float64  `json:"clip_norm"`
 	ClipValue     float64  `json:"clip_value"`
 	Loss          string   `json:"loss"`
+	Cell          string   `json:"cell,omitempty"` // lstm or gru, for the recurrent models
 	Seed          uint64   `json:"seed"`
 	DType         string   `json:"dtype"`
 	NoShuffle     bool     `json:"no_shuffle"`
@@ -103,6 +105,9 @@ func (c *RunConfig) Defaults() error {
 	if c.DType == "" {
 		c.DType = string(graph.Float32)
 	}
+	if r.Sequence && c.Cell == "" {
+		c.Cell = "lstm"
+	}
 	c.Version = version.Version
 	return nil
 }
@@ -145,7 +150,15 @@ func (c *RunConfig) newTrainer(onBatch func(done, total int, loss float64)) (*Tr
 	if loss.Kind != graph.SoftmaxCrossEntropy && classes == 2 {
 		outputs = 1 // one logit (bce) or one regression output (mse) for two classes
 	}
-	model, err := ref.New(c.InputShape, outputs)
+	var mopt nn.Options
+	switch strings.ToLower(c.Cell) {
+	case "", "lstm":
+	case "gru":
+		mopt.Cell = graph.GRUCell
+	default:
+		return nil, errors.Errorf("unknown cell %q (want lstm or gru)", c.Cell)
+	}
+	model, err := ref.Build(c.InputShape, outputs, mopt)
 	if err != nil {
 		return nil, err
 	}

@@ -232,3 +232,24 @@ func TestCNNSameMetricsForAnyGOMAXPROCS(t *testing.T) {
 		}
 	}
 }
+
+func TestRNNOnBundledFashionMNIST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 epochs of the rnn")
+	}
+	d, err := datasets.FashionMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err = datasets.AsSequence(d); err != nil {
+		t.Fatal(err)
+	}
+	s, err := train.Run(runConfig("rnn", d), d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rnn, 10 epochs: test accuracy %.4f, %.0f samples/s", s.TestAccuracy, s.SamplesPerSec)
+	if s.TestAccuracy < 0.78 {
+		t.Errorf("test accuracy %.4f, want >= 0.78", s.TestAccuracy)
+	}
+}

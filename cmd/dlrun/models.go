@@ -27,11 +27,12 @@ func newModelsCmd() *cobra.Command {
 				if r.Recipe.Loss != "cce" && outputs == 2 {
 					outputs = 1
 				}
-				m, err := r.New(d.Shape, outputs)
+				in := r.InputShape(d.Shape)
+				m, err := r.New(in, outputs)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.Name, m.NumParams(d.Shape), r.Recipe.Dataset, r.Description)
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.Name, m.NumParams(in), r.Recipe.Dataset, r.Description)
 			}
 			return w.Flush()
 		},

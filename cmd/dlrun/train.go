@@ -55,6 +55,11 @@ optimizer, learning rate and loss.`,
 			if err != nil {
 				return errors.Wrap(err, "--data")
 			}
+			if ref.Recipe.Sequence && len(d.Shape) == 3 {
+				if d, err = datasets.AsSequence(d); err != nil {
+					return err
+				}
+			}
 			cfg.Dataset = d.Name
 			cfg.DatasetSHA256 = d.SHA256
 			cfg.InputShape = d.Shape
@@ -77,6 +82,7 @@ optimizer, learning rate and loss.`,
 	f.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "L2 weight decay added to the gradients")
 	f.Float64Var(&cfg.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
 	f.Float64Var(&cfg.ClipValue, "clip-value", 0, "clip each gradient element to ±this value (0: off)")
+	f.StringVar(&cfg.Cell, "cell", "", "recurrent cell of the rnn model: lstm or gru")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for initialisation, shuffling and dropout")
 	f.StringVar(&cfg.DType, "dtype", "float32", "element type: float32 or float64")
 	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")

@@ -115,6 +115,15 @@ func packA[T Float](buf []T, trans bool, a []T, lda, ic, mb, pc, kb int) []T {
 	for r := 0; r < panels; r++ {
 		dst := buf[r*mr*kb : (r+1)*mr*kb]
 		rows := min(mr, mb-r*mr)
+		if trans { // op(A)[row, p] = A[p, row]: rows are contiguous in A
+			row0 := ic + r*mr
+			for p := 0; p < kb; p++ {
+				d := dst[p*mr : p*mr+mr]
+				copy(d, a[(pc+p)*lda+row0:(pc+p)*lda+row0+rows])
+				clear(d[rows:])
+			}
+			continue
+		}
 		for i := 0; i < mr; i++ {
 			if i >= rows {
 				for p := 0; p < kb; p++ {
@@ -123,11 +132,7 @@ func packA[T Float](buf []T, trans bool, a []T, lda, ic, mb, pc, kb int) []T {
 				continue
 			}
 			row := ic + r*mr + i
-			if trans { // op(A)[row, p] = A[p, row]
-				for p := 0; p < kb; p++ {
-					dst[p*mr+i] = a[(pc+p)*lda+row]
-				}
-			} else {
+			{
 				src := a[row*lda+pc : row*lda+pc+kb]
 				for p, v := range src {
 					dst[p*mr+i] = v

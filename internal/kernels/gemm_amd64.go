@@ -26,3 +26,9 @@ func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32)
 //
 //go:noescape
 func keepPositiveAVX2(dst, x, v *float32, n int)
+
+// activateAVX2 applies exp (mode 0), sigmoid (1) or tanh (2) to n (a
+// multiple of 8) values, with the constants of expConsts.
+//
+//go:noescape
+func activateAVX2(dst, x *float32, n, mode int, consts *float32)

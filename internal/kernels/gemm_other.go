@@ -11,3 +11,5 @@ func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64) { pa
 func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32) { panic("unreachable") }
 
 func keepPositiveAVX2(dst, x, v *float32, n int) { panic("unreachable") }
+
+func activateAVX2(dst, x *float32, n, mode int, consts *float32) { panic("unreachable") }

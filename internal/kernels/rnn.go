@@ -1,0 +1,306 @@
+package kernels
+
+// RNNDims are the sizes of a recurrent layer over a batch: B sequences of
+// T steps of I inputs, H hidden units.
+type RNNDims struct{ B, T, I, H int }
+
+// RNNCache holds what a recurrent forward pass keeps for its backward pass.
+type RNNCache[T Float] struct {
+	XW    []T // input projections x·W_ihᵀ + b_ih, [B, T, G·H]
+	Gates []T // activated gates per step, [T, B, G·H]
+	HN    []T // GRU only: W_hn·h + b_hn per step, [T, B, H]
+	C     []T // LSTM only: cell states, [T+1, B, H] (C[0] is the initial state)
+	TC    []T // LSTM only: tanh of the cell states after each step, [T, B, H]
+	Hs    []T // hidden states time-major, [T+1, B, H] (Hs[0] is the initial state)
+	hh    []T // scratch: h·W_hhᵀ for one step, [B, G·H]
+	dG    []T // gate gradients (pre-activation), [B, T, G·H]
+	dGh   []T // GRU: hidden-side gate gradients, [B, T, G·H]
+	dh    []T // scratch [B, H]
+	dc    []T // scratch [B, H]
+	hPrev []T // scratch: the previous hidden states batch-major, [B, T, H]
+}
+
+func (c *RNNCache[T]) ensure(d RNNDims, g int, lstm bool) {
+	gh := g * d.H
+	c.XW = grow(c.XW, d.B*d.T*gh)
+	c.Gates = grow(c.Gates, d.T*d.B*gh)
+	c.Hs = grow(c.Hs, (d.T+1)*d.B*d.H)
+	c.hh = grow(c.hh, d.B*gh)
+	if lstm {
+		c.C = grow(c.C, (d.T+1)*d.B*d.H)
+		c.TC = grow(c.TC, d.T*d.B*d.H)
+	} else {
+		c.HN = grow(c.HN, d.T*d.B*d.H)
+	}
+}
+
+// LSTMForward runs an LSTM with PyTorch's equations and gate order (i, f,
+// g, o) over x [B, T, I]: wih [4H, I], whh [4H, H], biases [4H] (nil: none),
+// initial states h0, c0 [B, H] (nil: zeros). It writes every hidden state
+// to hs [B, T, H] and keeps what the backward pass needs in cache.
+func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cache *RNNCache[T]) {
+	B, Tn, H := d.B, d.T, d.H
+	G := 4 * H
+	cache.ensure(d, 4, true)
+	inputProjection(d, G, x, wih, bih, cache.XW)
+	initState(cache.Hs[:B*H], h0)
+	initState(cache.C[:B*H], c0)
+	for t := 0; t < Tn; t++ {
+		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
+		ParallelGemm(false, true, B, G, H, hPrev, H, whh, H, false, cache.hh, G)
+		cPrev := cache.C[t*B*H : (t+1)*B*H]
+		cNext := cache.C[(t+1)*B*H : (t+2)*B*H]
+		hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
+		gates := cache.Gates[t*B*G : (t+1)*B*G]
+		tcs := cache.TC[t*B*H : (t+1)*B*H]
+		ParallelFor(B, 8, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				xw := cache.XW[(b*Tn+t)*G : (b*Tn+t+1)*G]
+				hh := cache.hh[b*G : (b+1)*G]
+				gt := gates[b*G : (b+1)*G]
+				for j := range gt {
+					v := xw[j] + hh[j]
+					if bhh != nil {
+						v += bhh[j]
+					}
+					gt[j] = v
+				}
+				sigmoids(gt[:2*H], gt[:2*H])
+				tanhs(gt[2*H:3*H], gt[2*H:3*H])
+				sigmoids(gt[3*H:], gt[3*H:])
+				c := cNext[b*H : (b+1)*H]
+				for j := range c {
+					c[j] = gt[H+j]*cPrev[b*H+j] + gt[j]*gt[2*H+j]
+				}
+				tc := tcs[b*H : (b+1)*H]
+				tanhs(tc, c)
+				for j, o := range gt[3*H:] {
+					h := o * tc[j]
+					hNext[b*H+j] = h
+					hs[(b*Tn+t)*H+j] = h
+				}
+			}
+		})
+	}
+}
+
+// LSTMBackward computes the gradients of an LSTM from dhs [B, T, H], the
+// gradient of every hidden state output, using the cache of the forward
+// pass. dx [B, T, I], dwih, dwhh, db [4H] (the gradient of each bias), dh0
+// and dc0 [B, H] are overwritten; any of dx, dh0, dc0 may be nil.
+func LSTMBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], dx, dwih, dwhh, db, dh0, dc0 []T) {
+	B, Tn, H := d.B, d.T, d.H
+	G := 4 * H
+	cache.dG = grow(cache.dG, B*Tn*G)
+	cache.dh = grow(cache.dh, B*H)
+	cache.dc = grow(cache.dc, B*H)
+	clear(cache.dh)
+	clear(cache.dc)
+	for t := Tn - 1; t >= 0; t-- {
+		gates := cache.Gates[t*B*G : (t+1)*B*G]
+		cPrev := cache.C[t*B*H : (t+1)*B*H]
+		tcs := cache.TC[t*B*H : (t+1)*B*H]
+		ParallelFor(B, 8, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				gt := gates[b*G : (b+1)*G]
+				dg := cache.dG[(b*Tn+t)*G : (b*Tn+t+1)*G]
+				for j := 0; j < H; j++ {
+					i, f, g, o := gt[j], gt[H+j], gt[2*H+j], gt[3*H+j]
+					dh := cache.dh[b*H+j] + dhs[(b*Tn+t)*H+j]
+					tc := tcs[b*H+j]
+					dc := cache.dc[b*H+j] + dh*o*(1-tc*tc)
+					dg[j] = dc * g * i * (1 - i)
+					dg[H+j] = dc * cPrev[b*H+j] * f * (1 - f)
+					dg[2*H+j] = dc * i * (1 - g*g)
+					dg[3*H+j] = dh * tc * o * (1 - o)
+					cache.dc[b*H+j] = dc * f
+				}
+			}
+		})
+		// dh_{t-1} = dgates_t · W_hh, from the rows of step t.
+		ParallelGemm(false, false, B, H, G, cache.dG[t*G:], Tn*G, whh, H, false, cache.dh, H)
+	}
+	if dh0 != nil {
+		copy(dh0, cache.dh)
+	}
+	if dc0 != nil {
+		copy(dc0, cache.dc)
+	}
+	weightGrads(d, G, x, cache, cache.dG, cache.dG, dx, wih, dwih, dwhh, db, nil)
+}
+
+// GRUForward runs a GRU with PyTorch's equations and gate order (r, z, n):
+//
+//	r = σ(W_ir x + b_ir + W_hr h + b_hr)
+//	z = σ(W_iz x + b_iz + W_hz h + b_hz)
+//	n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+//	h' = (1 - z) ⊙ n + z ⊙ h
+//
+// with wih [3H, I], whh [3H, H], biases [3H] (nil: none), h0 [B, H] (nil:
+// zeros); every hidden state goes to hs [B, T, H].
+func GRUForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, hs []T, cache *RNNCache[T]) {
+	B, Tn, H := d.B, d.T, d.H
+	G := 3 * H
+	cache.ensure(d, 3, false)
+	inputProjection(d, G, x, wih, bih, cache.XW)
+	initState(cache.Hs[:B*H], h0)
+	for t := 0; t < Tn; t++ {
+		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
+		ParallelGemm(false, true, B, G, H, hPrev, H, whh, H, false, cache.hh, G)
+		hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
+		gates := cache.Gates[t*B*G : (t+1)*B*G]
+		hn := cache.HN[t*B*H : (t+1)*B*H]
+		ParallelFor(B, 8, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				xw := cache.XW[(b*Tn+t)*G : (b*Tn+t+1)*G]
+				hh := cache.hh[b*G : (b+1)*G]
+				gt := gates[b*G : (b+1)*G]
+				hnb := hn[b*H : (b+1)*H]
+				for j := 0; j < 2*H; j++ {
+					v := hh[j]
+					if bhh != nil {
+						v += bhh[j]
+					}
+					gt[j] = xw[j] + v
+				}
+				sigmoids(gt[:2*H], gt[:2*H])
+				for j := range hnb {
+					v := hh[2*H+j]
+					if bhh != nil {
+						v += bhh[2*H+j]
+					}
+					hnb[j] = v
+					gt[2*H+j] = xw[2*H+j] + gt[j]*v
+				}
+				tanhs(gt[2*H:], gt[2*H:])
+				for j := 0; j < H; j++ {
+					z, n := gt[H+j], gt[2*H+j]
+					h := (1-z)*n + z*hPrev[b*H+j]
+					hNext[b*H+j] = h
+					hs[(b*Tn+t)*H+j] = h
+				}
+			}
+		})
+	}
+}
+
+// GRUBackward is LSTMBackward for GRUForward; dbih and dbhh [3H] differ in
+// the n gate, where r scales the hidden side.
+func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], dx, dwih, dwhh, dbih, dbhh, dh0 []T) {
+	B, Tn, H := d.B, d.T, d.H
+	G := 3 * H
+	cache.dG = grow(cache.dG, B*Tn*G)
+	cache.dGh = grow(cache.dGh, B*Tn*G)
+	cache.dh = grow(cache.dh, B*H)
+	clear(cache.dh)
+	for t := Tn - 1; t >= 0; t-- {
+		gates := cache.Gates[t*B*G : (t+1)*B*G]
+		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
+		hn := cache.HN[t*B*H : (t+1)*B*H]
+		ParallelFor(B, 8, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				gt := gates[b*G : (b+1)*G]
+				dgx := cache.dG[(b*Tn+t)*G : (b*Tn+t+1)*G]
+				dgh := cache.dGh[(b*Tn+t)*G : (b*Tn+t+1)*G]
+				for j := 0; j < H; j++ {
+					r, z, n := gt[j], gt[H+j], gt[2*H+j]
+					dh := cache.dh[b*H+j] + dhs[(b*Tn+t)*H+j]
+					dn := dh * (1 - z) * (1 - n*n)
+					dz := dh * (hPrev[b*H+j] - n) * z * (1 - z)
+					dr := dn * hn[b*H+j] * r * (1 - r)
+					dgx[j], dgx[H+j], dgx[2*H+j] = dr, dz, dn
+					dgh[j], dgh[H+j], dgh[2*H+j] = dr, dz, dn*r
+					cache.dh[b*H+j] = dh * z // the direct path; W_hh's part is added below
+				}
+			}
+		})
+		ParallelGemm(false, false, B, H, G, cache.dGh[t*G:], Tn*G, whh, H, true, cache.dh, H)
+	}
+	if dh0 != nil {
+		copy(dh0, cache.dh)
+	}
+	weightGrads(d, G, x, cache, cache.dG, cache.dGh, dx, wih, dwih, dwhh, dbih, dbhh)
+}
+
+// inputProjection sets xw [B·T, G] = x [B·T, I] · wihᵀ + bih.
+func inputProjection[T Float](d RNNDims, G int, x, wih, bih, xw []T) {
+	ParallelGemm(false, true, d.B*d.T, G, d.I, x, d.I, wih, d.I, false, xw, G)
+	if bih != nil {
+		ParallelFor(d.B*d.T, 64, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				row := xw[r*G : (r+1)*G]
+				for j, b := range bih {
+					row[j] += b
+				}
+			}
+		})
+	}
+}
+
+func initState[T Float](dst, src []T) {
+	if src == nil {
+		clear(dst)
+	} else {
+		copy(dst, src)
+	}
+}
+
+// weightGrads finishes a recurrent backward pass with one large product
+// each: dx = dGx·W_ih, dW_ih = dGxᵀ·x, dW_hh = dGhᵀ·h_prev, and the bias
+// gradients as column sums (dbhh nil: the same as dbih, as in the LSTM).
+func weightGrads[T Float](d RNNDims, G int, x []T, cache *RNNCache[T], dGx, dGh, dx, wih, dwih, dwhh, dbih, dbhh []T) {
+	B, Tn, H := d.B, d.T, d.H
+	if dx != nil {
+		ParallelGemm(false, false, B*Tn, d.I, G, dGx, G, wih, d.I, false, dx, d.I)
+	}
+	ParallelGemm(true, false, G, d.I, B*Tn, dGx, G, x, d.I, false, dwih, d.I)
+	// h_prev batch-major: row (b, t) = Hs[t][b].
+	cache.hPrev = grow(cache.hPrev, B*Tn*H)
+	for b := 0; b < B; b++ {
+		for t := 0; t < Tn; t++ {
+			copy(cache.hPrev[(b*Tn+t)*H:(b*Tn+t+1)*H], cache.Hs[(t*B+b)*H:(t*B+b+1)*H])
+		}
+	}
+	ParallelGemm(true, false, G, H, B*Tn, dGh, G, cache.hPrev, H, false, dwhh, H)
+	columnSums(dGx, G, dbih)
+	if dbhh != nil {
+		columnSums(dGh, G, dbhh)
+	}
+}
+
+// columnSums sets s[j] = Σ_r m[r, j] for m of len(s) columns, rows in order.
+func columnSums[T Float](m []T, cols int, s []T) {
+	ParallelFor(cols, 64, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			s[j] = 0
+		}
+		for r := 0; r+cols <= len(m); r += cols {
+			row := m[r+lo : r+hi]
+			for j, v := range row {
+				s[lo+j] += v
+			}
+		}
+	})
+}
+
+// sigmoids and tanhs apply the activations to a slice: the AVX2 forms for
+// float32, the standard library's for float64 (which gradient checks use).
+func sigmoids[T Float](dst, x []T) {
+	if d, ok := any(dst).([]float32); ok {
+		Sigmoids(d, any(x).([]float32))
+		return
+	}
+	for i, v := range x {
+		dst[i] = sig(v)
+	}
+}
+
+func tanhs[T Float](dst, x []T) {
+	if d, ok := any(dst).([]float32); ok {
+		Tanhs(d, any(x).([]float32))
+		return
+	}
+	for i, v := range x {
+		dst[i] = tnh(v)
+	}
+}

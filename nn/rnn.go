@@ -1,0 +1,160 @@
+package nn
+
+import (
+	"github.com/dlrun/dlrun/graph"
+	"gorgonia.org/gorgonia"
+)
+
+// Recurrent is an LSTM or GRU layer over sequences: per example the input
+// is [steps, features] and the output [steps, Hidden] (ReturnSequences) or
+// [Hidden] (the last step). Its parameters are PyTorch's: weight_ih
+// [G·Hidden, features], weight_hh [G·Hidden, Hidden], bias_ih and bias_hh
+// [G·Hidden], with G = 4 gates (i, f, g, o) for the LSTM and 3 (r, z, n)
+// for the GRU, so weights compare one to one with nn.LSTM and nn.GRU.
+type Recurrent struct {
+	base
+	Cell            graph.Cell
+	Hidden          int
+	ReturnSequences bool
+	NoBias          bool
+	// Init initialises weights and biases; default PyTorch's
+	// U(-1/sqrt(Hidden), 1/sqrt(Hidden)).
+	Init graph.Initializer
+	// InitialState, if set, supplies the initial hidden (and LSTM cell)
+	// state nodes, [batch, Hidden] each; nil means zeros.
+	InitialState func(g *graph.Graph, batch int) (h0, c0 *gorgonia.Node, err error)
+
+	node *gorgonia.Node
+}
+
+// NewLSTM returns an LSTM layer with the given hidden size, returning the
+// last step.
+func NewLSTM(hidden int) *Recurrent { return &Recurrent{Cell: graph.LSTMCell, Hidden: hidden} }
+
+// NewGRU returns a GRU layer with the given hidden size, returning the last step.
+func NewGRU(hidden int) *Recurrent { return &Recurrent{Cell: graph.GRUCell, Hidden: hidden} }
+
+// Kind implements Layer.
+func (r *Recurrent) Kind() string { return r.Cell.String() }
+
+// OutputShape implements Layer.
+func (r *Recurrent) OutputShape(in []int) ([]int, error) {
+	if len(in) != 2 {
+		return nil, shapeErr(r, in, "want [steps features] per example")
+	}
+	if r.Hidden <= 0 {
+		return nil, shapeErr(r, in, "hidden size %d must be positive", r.Hidden)
+	}
+	if r.ReturnSequences {
+		return []int{in[0], r.Hidden}, nil
+	}
+	return []int{r.Hidden}, nil
+}
+
+// NumParams implements Layer.
+func (r *Recurrent) NumParams(in []int) int {
+	if len(in) != 2 {
+		return 0
+	}
+	gh := r.Cell.Gates() * r.Hidden
+	n := gh*in[1] + gh*r.Hidden
+	if !r.NoBias {
+		n += 2 * gh
+	}
+	return n
+}
+
+// Build implements Layer.
+func (r *Recurrent) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	in, err := checkInput(r, x)
+	if err != nil {
+		return nil, err
+	}
+	init := r.Init
+	if init == nil {
+		init = graph.Bounded(r.Hidden)
+	}
+	gh := r.Cell.Gates() * r.Hidden
+	r.params = nil
+	wih, err := r.param(g, "weight_ih", []int{gh, in[1]}, init)
+	if err != nil {
+		return nil, err
+	}
+	whh, err := r.param(g, "weight_hh", []int{gh, r.Hidden}, init)
+	if err != nil {
+		return nil, err
+	}
+	var bih, bhh *gorgonia.Node
+	if !r.NoBias {
+		bi, err := r.param(g, "bias_ih", []int{gh}, init)
+		if err != nil {
+			return nil, err
+		}
+		bh, err := r.param(g, "bias_hh", []int{gh}, init)
+		if err != nil {
+			return nil, err
+		}
+		bih, bhh = bi.Node, bh.Node
+	}
+	var h0, c0 *gorgonia.Node
+	if r.InitialState != nil {
+		if h0, c0, err = r.InitialState(g, x.Shape()[0]); err != nil {
+			return nil, err
+		}
+	}
+	y, err := graph.RNN(r.Cell, x, wih.Node, whh.Node, bih, bhh, h0, c0)
+	if err != nil {
+		return nil, err
+	}
+	r.node = y
+	if r.ReturnSequences {
+		return y, nil
+	}
+	return graph.LastStep(y)
+}
+
+// Embedding maps token ids to learned vectors: per example the input is
+// [steps] ids (as float values) and the output [steps, Dim]. Its weight is
+// [Vocab, Dim], like PyTorch's nn.Embedding, initialised N(0, 1).
+type Embedding struct {
+	base
+	Vocab, Dim int
+	Init       graph.Initializer // default graph.Normal(1)
+}
+
+// NewEmbedding returns an embedding of vocab tokens into dim dimensions.
+func NewEmbedding(vocab, dim int) *Embedding { return &Embedding{Vocab: vocab, Dim: dim} }
+
+// Kind implements Layer.
+func (e *Embedding) Kind() string { return "Embedding" }
+
+// OutputShape implements Layer.
+func (e *Embedding) OutputShape(in []int) ([]int, error) {
+	if len(in) != 1 {
+		return nil, shapeErr(e, in, "want [steps] token ids per example")
+	}
+	if e.Vocab <= 0 || e.Dim <= 0 {
+		return nil, shapeErr(e, in, "vocabulary %d and dimension %d must be positive", e.Vocab, e.Dim)
+	}
+	return []int{in[0], e.Dim}, nil
+}
+
+// NumParams implements Layer.
+func (e *Embedding) NumParams([]int) int { return e.Vocab * e.Dim }
+
+// Build implements Layer.
+func (e *Embedding) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	if _, err := checkInput(e, x); err != nil {
+		return nil, err
+	}
+	init := e.Init
+	if init == nil {
+		init = graph.Normal(1)
+	}
+	e.params = nil
+	w, err := e.param(g, "weight", []int{e.Vocab, e.Dim}, init)
+	if err != nil {
+		return nil, err
+	}
+	return graph.Embedding(x, w.Node)
+}
