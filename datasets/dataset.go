@@ -88,7 +88,8 @@ func (s *Split) Subset(n int) *Split {
 	return &Split{X: s.X[:n*size], Labels: s.Labels[:n], shape: s.shape, classes: s.classes}
 }
 
-// Names lists the bundled datasets.
+// Names lists the bundled datasets (images and XOR; the bundled text is
+// PrideAndPrejudice).
 func Names() []string { return []string{"fashion-mnist", "xor"} }
 
 // Load returns a bundled dataset by name, or reads the folder at nameOrDir

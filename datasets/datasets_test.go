@@ -297,3 +297,34 @@ func TestAsSequence(t *testing.T) {
 		t.Fatal("XOR viewed as sequences")
 	}
 }
+
+func TestPrideAndPrejudice(t *testing.T) {
+	txt, err := datasets.PrideAndPrejudice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(txt.Train) + len(txt.HeldOut); n != 684768 {
+		t.Errorf("%d characters, want 684,768", n)
+	}
+	if len(txt.Vocab) != 75 {
+		t.Errorf("vocabulary of %d, want 75", len(txt.Vocab))
+	}
+	if len(txt.HeldOut) != 68476 {
+		t.Errorf("held out %d", len(txt.HeldOut))
+	}
+	for i := 1; i < len(txt.Vocab); i++ {
+		if txt.Vocab[i-1] >= txt.Vocab[i] {
+			t.Fatalf("vocabulary not sorted at %d", i)
+		}
+	}
+	ids, err := datasets.Encode(txt.Vocab, "It is a truth")
+	if err != nil || len(ids) != 13 {
+		t.Fatalf("encode: %v %v", ids, err)
+	}
+	if _, err := datasets.Encode(txt.Vocab, "€"); err == nil {
+		t.Error("encoded a character outside the vocabulary")
+	}
+	if !strings.Contains(datasets.AustenLicence(), "Silge") {
+		t.Error("licence text missing")
+	}
+}

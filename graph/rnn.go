@@ -140,15 +140,53 @@ func (k *rnnKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 		func(o []float64, in [][]float64) { rnnForward(k, in, o, &k.c64) })
 }
 
-// FinalState copies the last hidden state (and for the LSTM the last cell
-// state) of the most recent forward pass into h and c ([batch·hidden]
-// values each; c may be nil).
-func finalState[T kernels.Float](k *rnnKernel, cache *kernels.RNNCache[T], h, c []T) {
+// RNNFinalState copies the final hidden state (and, for an LSTM, the final
+// cell state) of the most recent run of the recurrent node y, made by RNN,
+// into h and c ([batch, hidden]; c may be nil). It is how a stateful layer
+// carries its state from one batch to the next.
+func RNNFinalState(y *gorgonia.Node, h, c *tensor.Dense) error {
+	o, ok := y.Op().(*op)
+	if !ok {
+		return errors.Errorf("graph: %s was not made by RNN", y.Name())
+	}
+	k, ok := o.k.(*rnnKernel)
+	if !ok {
+		return errors.Errorf("graph: %s was not made by RNN", y.Name())
+	}
 	n := k.d.B * k.d.H
+	if h.Shape().TotalSize() != n || (c != nil && c.Shape().TotalSize() != n) {
+		return errors.Errorf("graph: final state of %s has %d values per tensor", y.Name(), n)
+	}
+	if h.Dtype() == tensor.Float32 {
+		return finalState(k, &k.c32, h.Float32s(), c32(c))
+	}
+	return finalState(k, &k.c64, h.Float64s(), c64(c))
+}
+
+func c32(c *tensor.Dense) []float32 {
+	if c == nil {
+		return nil
+	}
+	return c.Float32s()
+}
+
+func c64(c *tensor.Dense) []float64 {
+	if c == nil {
+		return nil
+	}
+	return c.Float64s()
+}
+
+func finalState[T kernels.Float](k *rnnKernel, cache *kernels.RNNCache[T], h, c []T) error {
+	n := k.d.B * k.d.H
+	if len(cache.Hs) < (k.d.T+1)*n {
+		return errors.New("graph: the recurrent layer has not run yet")
+	}
 	copy(h, cache.Hs[k.d.T*n:(k.d.T+1)*n])
-	if c != nil && cache.C != nil {
+	if c != nil && k.cell == LSTMCell {
 		copy(c, cache.C[k.d.T*n:(k.d.T+1)*n])
 	}
+	return nil
 }
 
 func (k *rnnKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {

@@ -6,7 +6,9 @@ import (
 )
 
 // Dense is a fully connected layer: y = x·W + b, with W of shape
-// [in, units] and b of shape [units]. Its input is a vector per example.
+// [in, units] and b of shape [units]. Its input is a vector per example,
+// or a sequence of vectors [steps, in], to each of which it applies the
+// same weights (as Keras's Dense does on its last axis).
 type Dense struct {
 	base
 	Units      int
@@ -26,15 +28,21 @@ func (d *Dense) OutputShape(in []int) ([]int, error) {
 	if d.Units <= 0 {
 		return nil, shapeErr(d, in, "units must be positive, not %d", d.Units)
 	}
-	if len(in) != 1 {
-		return nil, shapeErr(d, in, "want a vector per example (add a Flatten layer before it)")
+	switch len(in) {
+	case 1:
+		return []int{d.Units}, nil
+	case 2:
+		return []int{in[0], d.Units}, nil
 	}
-	return []int{d.Units}, nil
+	return nil, shapeErr(d, in, "want a vector per example (add a Flatten layer before it)")
 }
 
 // NumParams implements Layer.
 func (d *Dense) NumParams(in []int) int {
-	n := size(in) * d.Units
+	if len(in) == 0 {
+		return 0
+	}
+	n := in[len(in)-1] * d.Units
 	if !d.NoBias {
 		n += d.Units
 	}
@@ -55,19 +63,33 @@ func (d *Dense) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 		binit = graph.Zeros
 	}
 	d.params = nil
-	w, err := d.param(g, "weight", []int{in[0], d.Units}, kinit)
+	features := in[len(in)-1]
+	w, err := d.param(g, "weight", []int{features, d.Units}, kinit)
 	if err != nil {
 		return nil, err
+	}
+	if len(in) == 2 { // a sequence: apply to every step as one product
+		if x, err = graph.Reshape(x, x.Shape()[0]*in[0], features); err != nil {
+			return nil, err
+		}
 	}
 	y, err := graph.MatMul(x, w.Node)
-	if err != nil || d.NoBias {
-		return y, err
-	}
-	b, err := d.param(g, "bias", []int{d.Units}, binit)
 	if err != nil {
 		return nil, err
 	}
-	return graph.AddBias(y, b.Node)
+	if !d.NoBias {
+		b, err := d.param(g, "bias", []int{d.Units}, binit)
+		if err != nil {
+			return nil, err
+		}
+		if y, err = graph.AddBias(y, b.Node); err != nil {
+			return nil, err
+		}
+	}
+	if len(in) == 2 {
+		return graph.Reshape(y, y.Shape()[0]/in[0], in[0], d.Units)
+	}
+	return y, nil
 }
 
 // Activation is a parameter-free elementwise (or, for Softmax, row-wise)

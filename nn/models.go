@@ -13,12 +13,16 @@ import (
 type Recipe struct {
 	Dataset string `json:"dataset"`
 	// Sequence says the model reads each image as a sequence of its rows.
-	Sequence     bool    `json:"sequence,omitempty"`
-	Epochs       int     `json:"epochs"`
-	BatchSize    int     `json:"batch_size"`
-	Optimizer    string  `json:"optimizer"`
-	LearningRate float64 `json:"learning_rate"`
-	Loss         string  `json:"loss"`
+	Sequence bool `json:"sequence,omitempty"`
+	// LanguageModel says the model predicts the next token of a text,
+	// trained by truncated backpropagation through time over SeqLen steps.
+	LanguageModel bool    `json:"language_model,omitempty"`
+	SeqLen        int     `json:"seq_len,omitempty"`
+	Epochs        int     `json:"epochs"`
+	BatchSize     int     `json:"batch_size"`
+	Optimizer     string  `json:"optimizer"`
+	LearningRate  float64 `json:"learning_rate"`
+	Loss          string  `json:"loss"`
 }
 
 // Reference is one of dlrun's reference models.
@@ -106,6 +110,18 @@ func init() {
 		Recipe:      Recipe{Dataset: "fashion-mnist", Sequence: true, Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("rnn", &Recurrent{Cell: opt.Cell, Hidden: 128}, NewDense(128), ReLU(), NewDense(outputs)), nil
+		},
+	})
+	register(Reference{
+		Name:        "charrnn",
+		Description: "character language model: embedding 64 -> LSTM 256 -> LSTM 256 -> dense over the vocabulary",
+		Recipe:      Recipe{Dataset: "pride-and-prejudice", LanguageModel: true, SeqLen: 100, Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"},
+		Build: func(in []int, vocab int, opt Options) (*Sequential, error) {
+			layers := []Layer{NewEmbedding(vocab, 64)}
+			for i := 0; i < 2; i++ {
+				layers = append(layers, &Recurrent{Cell: opt.Cell, Hidden: 256, ReturnSequences: true, Stateful: true})
+			}
+			return NewSequential("charrnn", append(layers, NewDense(vocab))...), nil
 		},
 	})
 	register(Reference{

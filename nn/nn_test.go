@@ -70,6 +70,7 @@ func TestLayerGradients(t *testing.T) {
 		{"MaxPool2DOverlapping", []int{1, 2, 5, 5}, &nn.MaxPool2D{Size: 3, Stride: 1}},
 		{"SmallCNN", []int{2, 1, 8, 8}, nn.NewSequential("c", nn.NewConv2D(2, 3), nn.ReLU(), nn.NewMaxPool2D(2), nn.NewFlatten(), nn.NewDense(3))},
 		{"LSTMLast", []int{2, 3, 4}, nn.NewLSTM(5)},
+		{"DenseOverSteps", []int{2, 3, 4}, nn.NewDense(2)},
 		{"GRUSequences", []int{2, 3, 4}, &nn.Recurrent{Cell: graph.GRUCell, Hidden: 3, ReturnSequences: true}},
 		{"LSTMNoBias", []int{2, 3, 2}, &nn.Recurrent{Cell: graph.LSTMCell, Hidden: 2, NoBias: true}},
 		{"MLP", []int{2, 1, 3, 3}, nn.NewSequential("m", nn.NewFlatten(), nn.NewDense(4), nn.ReLU(), nn.NewDense(3), nn.Tanh(), nn.NewDense(2))},
@@ -345,5 +346,62 @@ func TestEmbeddingThenLSTMGradient(t *testing.T) {
 	}
 	if _, err := gradcheck.Check(g.Expr(), scalarise(t, g, y), g.Nodes(), 1e-6, 1e-6); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A stateful LSTM fed a sequence in two chunks gives the same outputs as
+// one fed the whole sequence; after ResetState it starts from zeros again.
+func TestStatefulLSTMCarriesState(t *testing.T) {
+	const B, T, I, H = 2, 6, 3, 4
+	seq := make([]float64, B*T*I)
+	for i := range seq {
+		seq[i] = math.Sin(float64(i) * 0.7)
+	}
+	run := func(steps int, stateful bool) (*graph.Graph, *gorgonia.Node, *nn.Recurrent, gorgonia.VM, *gorgonia.Value) {
+		g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(5))
+		x, _ := g.Input("x", B, steps, I)
+		gorgonia.Let(x, tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(B, steps, I)))
+		r := &nn.Recurrent{Cell: graph.LSTMCell, Hidden: H, ReturnSequences: true, Stateful: stateful}
+		y, err := nn.NewSequential("m", r).Build(g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out gorgonia.Value
+		gorgonia.Read(y, &out)
+		return g, x, r, gorgonia.NewTapeMachine(g.Expr()), &out
+	}
+	step := func(g *graph.Graph, x *gorgonia.Node, vm gorgonia.VM, from, steps int) {
+		xs := x.Value().Data().([]float64)
+		for b := 0; b < B; b++ {
+			copy(xs[b*steps*I:(b+1)*steps*I], seq[(b*T+from)*I:(b*T+from+steps)*I])
+		}
+		if err := g.Feed(true); err != nil {
+			t.Fatal(err)
+		}
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gw, xw, _, vmw, outw := run(T, false)
+	step(gw, xw, vmw, 0, T)
+	whole := (*outw).Data().([]float64)
+	gc, xc, rc, vmc, outc := run(T/2, true)
+	for pass := 0; pass < 2; pass++ {
+		for half := 0; half < 2; half++ {
+			step(gc, xc, vmc, half*T/2, T/2)
+			got := (*outc).Data().([]float64)
+			for b := 0; b < B; b++ {
+				for s := 0; s < T/2; s++ {
+					for j := 0; j < H; j++ {
+						want := whole[(b*T+half*T/2+s)*H+j]
+						if v := got[(b*T/2+s)*H+j]; math.Abs(v-want) > 1e-12 {
+							t.Fatalf("pass %d half %d: sequence %d step %d: %g, want %g", pass, half, b, s, v, want)
+						}
+					}
+				}
+			}
+		}
+		rc.ResetState()
 	}
 }

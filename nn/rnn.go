@@ -3,6 +3,7 @@ package nn
 import (
 	"github.com/dlrun/dlrun/graph"
 	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // Recurrent is an LSTM or GRU layer over sequences: per example the input
@@ -20,12 +21,19 @@ type Recurrent struct {
 	// Init initialises weights and biases; default PyTorch's
 	// U(-1/sqrt(Hidden), 1/sqrt(Hidden)).
 	Init graph.Initializer
-	// InitialState, if set, supplies the initial hidden (and LSTM cell)
-	// state nodes, [batch, Hidden] each; nil means zeros.
-	InitialState func(g *graph.Graph, batch int) (h0, c0 *gorgonia.Node, err error)
+	// Stateful carries the final state of each batch into the next as its
+	// initial state (Keras's stateful RNN), for truncated backpropagation
+	// through time over long sequences split into consecutive chunks, one
+	// sequence per batch row. ResetState starts again from zeros.
+	Stateful bool
 
-	node *gorgonia.Node
+	node   *gorgonia.Node
+	h0, c0 *tensor.Dense
+	carry  bool // the next run starts from the previous run's final state
 }
+
+// ResetState makes the next run of a stateful layer start from zeros.
+func (r *Recurrent) ResetState() { r.carry = false }
 
 // NewLSTM returns an LSTM layer with the given hidden size, returning the
 // last step.
@@ -97,8 +105,8 @@ func (r *Recurrent) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, err
 		bih, bhh = bi.Node, bh.Node
 	}
 	var h0, c0 *gorgonia.Node
-	if r.InitialState != nil {
-		if h0, c0, err = r.InitialState(g, x.Shape()[0]); err != nil {
+	if r.Stateful {
+		if h0, c0, err = r.stateInputs(g, x.Shape()[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -157,4 +165,48 @@ func (e *Embedding) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, err
 		return nil, err
 	}
 	return graph.Embedding(x, w.Node)
+}
+
+// stateInputs declares the initial-state inputs of a stateful layer and
+// registers the feed that fills them before every run: zeros after a
+// reset, else the final state of the previous run.
+func (r *Recurrent) stateInputs(g *graph.Graph, batch int) (h0, c0 *gorgonia.Node, err error) {
+	dt := g.DType().Tensor()
+	r.h0 = tensor.New(tensor.Of(dt), tensor.WithShape(batch, r.Hidden))
+	if h0, err = g.Input(r.name+".h0", batch, r.Hidden); err != nil {
+		return nil, nil, err
+	}
+	if err = gorgonia.Let(h0, r.h0); err != nil {
+		return nil, nil, err
+	}
+	if r.Cell == graph.LSTMCell {
+		r.c0 = tensor.New(tensor.Of(dt), tensor.WithShape(batch, r.Hidden))
+		if c0, err = g.Input(r.name+".c0", batch, r.Hidden); err != nil {
+			return nil, nil, err
+		}
+		if err = gorgonia.Let(c0, r.c0); err != nil {
+			return nil, nil, err
+		}
+	}
+	r.carry = false
+	g.AddFeed(r.name, func(bool) error {
+		if !r.carry {
+			r.carry = true
+			zero(r.h0)
+			if r.c0 != nil {
+				zero(r.c0)
+			}
+			return nil
+		}
+		return graph.RNNFinalState(r.node, r.h0, r.c0)
+	})
+	return h0, c0, nil
+}
+
+func zero(t *tensor.Dense) {
+	if t.Dtype() == tensor.Float32 {
+		clear(t.Float32s())
+	} else {
+		clear(t.Float64s())
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/dlrun/dlrun/graph"
@@ -38,7 +37,9 @@ type RunConfig struct {
 	ClipNorm      float64  `json:"clip_norm"`
 	ClipValue     float64  `json:"clip_value"`
 	Loss          string   `json:"loss"`
-	Cell          string   `json:"cell,omitempty"` // lstm or gru, for the recurrent models
+	Cell          string   `json:"cell,omitempty"`    // lstm or gru, for the recurrent models
+	SeqLen        int      `json:"seq_len,omitempty"` // language models: steps per batch
+	Vocab         []string `json:"vocab,omitempty"`   // language models: the tokens in id order
 	Seed          uint64   `json:"seed"`
 	DType         string   `json:"dtype"`
 	NoShuffle     bool     `json:"no_shuffle"`
@@ -105,7 +106,7 @@ func (c *RunConfig) Defaults() error {
 	if c.DType == "" {
 		c.DType = string(graph.Float32)
 	}
-	if r.Sequence && c.Cell == "" {
+	if (r.Sequence || r.LanguageModel) && c.Cell == "" {
 		c.Cell = "lstm"
 	}
 	c.Version = version.Version
@@ -150,13 +151,9 @@ func (c *RunConfig) newTrainer(onBatch func(done, total int, loss float64)) (*Tr
 	if loss.Kind != graph.SoftmaxCrossEntropy && classes == 2 {
 		outputs = 1 // one logit (bce) or one regression output (mse) for two classes
 	}
-	var mopt nn.Options
-	switch strings.ToLower(c.Cell) {
-	case "", "lstm":
-	case "gru":
-		mopt.Cell = graph.GRUCell
-	default:
-		return nil, errors.Errorf("unknown cell %q (want lstm or gru)", c.Cell)
+	mopt, err := modelOptions(c.Cell)
+	if err != nil {
+		return nil, err
 	}
 	model, err := ref.Build(c.InputShape, outputs, mopt)
 	if err != nil {
@@ -184,36 +181,17 @@ func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	var bar *progressbar.ProgressBar
-	var epochStart time.Time
-	onBatch := func(done, total int, loss float64) {
-		if done == 1 || bar == nil {
-			bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(log),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionClearOnFinish(),
-				progressbar.OptionSetDescription("training"),
-				progressbar.OptionShowCount(),
-				progressbar.OptionThrottle(100*time.Millisecond))
-			epochStart = time.Now()
-		}
-		rate := float64(done*cfg.BatchSize) / time.Since(epochStart).Seconds()
-		bar.Describe(fmt.Sprintf("loss %.4f  %5.0f samples/s", loss, rate))
-		bar.Set(done)
-	}
-	if !opts.Progress {
-		onBatch = nil
+	var onBatch func(done, total int, loss float64)
+	if opts.Progress {
+		onBatch = progress(log, func() int { return cfg.BatchSize })
 	}
 	t, err := cfg.newTrainer(onBatch)
 	if err != nil {
 		return nil, err
 	}
 	defer t.Close()
-	dir := opts.Out
-	if dir == "" {
-		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, start.Format("20060102-150405")))
-	}
-	if err := prepareDir(dir); err != nil {
+	dir, err := runDir(opts.Out, cfg.Model, start)
+	if err != nil {
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
@@ -234,6 +212,9 @@ func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := SaveWeights(filepath.Join(dir, "model.safetensors"), t.Graph()); err != nil {
+		return nil, err
+	}
 	last := hist[len(hist)-1]
 	sum := &Summary{
 		Model: cfg.Model, Dataset: cfg.Dataset, Seed: cfg.Seed, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize,
@@ -248,11 +229,42 @@ func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 	return sum, nil
 }
 
+// progress returns a per-batch callback drawing a progress bar on w with
+// the loss and the rate; perBatch gives the samples in one batch.
+func progress(w io.Writer, perBatch func() int) func(done, total int, loss float64) {
+	var bar *progressbar.ProgressBar
+	var epochStart time.Time
+	return func(done, total int, loss float64) {
+		if done == 1 || bar == nil {
+			bar = progressbar.NewOptions(total,
+				progressbar.OptionSetWriter(w),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionClearOnFinish(),
+				progressbar.OptionShowCount(),
+				progressbar.OptionThrottle(100*time.Millisecond))
+			epochStart = time.Now()
+		}
+		rate := float64(done*perBatch()) / time.Since(epochStart).Seconds()
+		bar.Describe(fmt.Sprintf("loss %.4f  %5.0f samples/s", loss, rate))
+		bar.Set(done)
+	}
+}
+
+// runDir returns the run folder (default runs/<model>-<timestamp>),
+// created and checked not to hold a run already.
+func runDir(out, model string, start time.Time) (string, error) {
+	dir := out
+	if dir == "" {
+		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", model, start.Format("20060102-150405")))
+	}
+	return dir, prepareDir(dir)
+}
+
 func prepareDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrapf(err, "creating run folder %s", dir)
 	}
-	for _, f := range []string{"config.json", "metrics.csv", "summary.json"} {
+	for _, f := range []string{"config.json", "metrics.csv", "summary.json", "model.safetensors"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			return errors.Errorf("run folder %s already holds a run (%s); choose another --out", dir, f)
 		}

@@ -253,3 +253,23 @@ func TestRNNOnBundledFashionMNIST(t *testing.T) {
 		t.Errorf("test accuracy %.4f, want >= 0.78", s.TestAccuracy)
 	}
 }
+
+func TestCharRNNReachesBelow2Point5BitsPerChar(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two epochs of the charrnn")
+	}
+	txt, err := datasets.PrideAndPrejudice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := train.RunConfig{Model: "charrnn", Dataset: txt.Name, Vocab: txt.Vocab, Epochs: 2}
+	s, err := train.RunLM(cfg, txt.Train, txt.HeldOut, train.RunOptions{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bpc := s.TestLoss / math.Ln2
+	t.Logf("charrnn, 2 epochs: %.3f bits per character on the held-out tail", bpc)
+	if bpc >= 2.5 {
+		t.Errorf("%.3f bits per character, want < 2.5", bpc)
+	}
+}

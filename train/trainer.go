@@ -320,20 +320,24 @@ func outputRow(v gorgonia.Value, r int, row []float64) {
 }
 
 // step applies the optimizer to the parameters using the gradients just read.
-func (t *Trainer) step() error {
-	for i, p := range t.params {
-		v := t.vars[i]
-		w, g := data(p.Value()), data(t.gradV[i].(*tensor.Dense))
+func (t *Trainer) step() error { return stepParams(t.params, t.vars, t.gradV, t.cfg.Optimizer) }
+
+// stepParams copies parameters and gradients into the optimizer's float64
+// variables, applies one update and writes the parameters back.
+func stepParams(params []*graph.Param, vars []Var, grads []gorgonia.Value, opt Optimizer) error {
+	for i, p := range params {
+		v := vars[i]
+		w, g := data(p.Value()), data(grads[i].(*tensor.Dense))
 		kernels.ParallelFor(len(v.Value), 1<<15, func(lo, hi int) {
 			toF64(v.Value[lo:hi], w, lo, hi)
 			toF64(v.Grad[lo:hi], g, lo, hi)
 		})
 	}
-	if err := t.cfg.Optimizer.Step(t.vars); err != nil {
+	if err := opt.Step(vars); err != nil {
 		return err
 	}
-	for i, p := range t.params {
-		v, w := t.vars[i].Value, data(p.Value())
+	for i, p := range params {
+		v, w := vars[i].Value, data(p.Value())
 		kernels.ParallelFor(len(v), 1<<15, func(lo, hi int) { fromF64(w, v[lo:hi], lo, hi) })
 	}
 	return nil

@@ -134,3 +134,49 @@ func TestTrainCNNOnCIFARFolder(t *testing.T) {
 		t.Fatalf("config.json:\n%s", b)
 	}
 }
+
+func TestCharRNNTrainAndGenerate(t *testing.T) {
+	text := strings.Repeat("the cat sat on the mat. the dog ate the hat. ", 80)
+	file := filepath.Join(t.TempDir(), "tiny.txt")
+	os.WriteFile(file, []byte(text), 0o644)
+	run := filepath.Join(t.TempDir(), "run")
+	if _, err := dlrun(t, "train", "--model", "charrnn", "--data", file, "--epochs", "1", "--batch", "4", "--seq-len", "20", "--out", run); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "metrics.csv", "model.safetensors", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(run, f)); err != nil {
+			t.Errorf("run folder lacks %s", f)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(run, "summary.json"))
+	if !strings.Contains(string(b), "test_bits_per_char") {
+		t.Errorf("summary.json:\n%s", b)
+	}
+	gen := func(seed string) string {
+		out, err := dlrun(t, "generate", "--run", run, "--prime", "the ", "--length", "50", "--seed", seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	a, b2, c := gen("1"), gen("1"), gen("2")
+	if a != b2 {
+		t.Errorf("same seed, different text:\n%q\n%q", a, b2)
+	}
+	if a == c {
+		t.Errorf("seeds 1 and 2 wrote the same text %q", a)
+	}
+	if !strings.HasPrefix(a, "the ") || len([]rune(a)) != 4+50+1 {
+		t.Errorf("generated %q", a)
+	}
+	if _, err := dlrun(t, "generate", "--run", run, "--prime", "€"); err == nil || !strings.Contains(err.Error(), "vocabulary") {
+		t.Errorf("unknown prime character: %v", err)
+	}
+	xorRun := filepath.Join(t.TempDir(), "xor")
+	if _, err := dlrun(t, "train", "--model", "xor", "--epochs", "1", "--out", xorRun); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dlrun(t, "generate", "--run", xorRun); err == nil || !strings.Contains(err.Error(), "not a language model") {
+		t.Errorf("generate from an xor run: %v", err)
+	}
+}

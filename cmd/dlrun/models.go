@@ -19,6 +19,18 @@ func newModelsCmd() *cobra.Command {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "MODEL\tPARAMS\tDATASET\tDESCRIPTION")
 			for _, r := range nn.References() {
+				if r.Recipe.LanguageModel {
+					txt, err := datasets.PrideAndPrejudice()
+					if err != nil {
+						return err
+					}
+					m, err := r.New([]int{r.Recipe.SeqLen}, len(txt.Vocab))
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.Name, m.NumParams([]int{r.Recipe.SeqLen}), r.Recipe.Dataset, r.Description)
+					continue
+				}
 				d, err := datasets.Load(r.Recipe.Dataset)
 				if err != nil {
 					return err

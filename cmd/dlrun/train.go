@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/nn"
@@ -27,11 +28,13 @@ optimizer, learning rate and loss.`,
 		Example: `  dlrun train                       # the cnn on the bundled data
   dlrun train --model mlp --epochs 3 --optimizer sgd --lr 0.1 --out runs/sgd
   dlrun train --model xor --seed 3
+  dlrun train --model rnn --cell gru
+  dlrun train --model charrnn --epochs 2 --out runs/austen
   dlrun train --model cnn --data /usr/share/datasets/fashion-mnist`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
-			for _, name := range []string{"epochs", "batch", "lr"} {
+			for _, name := range []string{"epochs", "batch", "lr", "seq-len"} {
 				if f.Changed(name) {
 					if v, _ := f.GetFloat64(name); name == "lr" && !(v > 0) {
 						return errors.Errorf("--lr %v: must be positive", v)
@@ -51,6 +54,17 @@ optimizer, learning rate and loss.`,
 			if data == "" {
 				data = ref.Recipe.Dataset
 			}
+			w := cmd.OutOrStdout()
+			opts := train.RunOptions{Out: out, Log: w, Progress: isTerminal(w)}
+			if ref.Recipe.LanguageModel {
+				txt, err := loadText(data)
+				if err != nil {
+					return errors.Wrap(err, "--data")
+				}
+				cfg.Dataset, cfg.DatasetSHA256, cfg.Vocab = txt.Name, txt.SHA256, txt.Vocab
+				_, err = train.RunLM(cfg, txt.Train, txt.HeldOut, opts)
+				return err
+			}
 			d, err := datasets.Load(data)
 			if err != nil {
 				return errors.Wrap(err, "--data")
@@ -66,8 +80,7 @@ optimizer, learning rate and loss.`,
 			cfg.Classes = d.Classes
 			cfg.TrainExamples = d.Train.Len()
 			cfg.TestExamples = d.Test.Len()
-			w := cmd.OutOrStdout()
-			_, err = train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: out, Log: w, Progress: isTerminal(w)})
+			_, err = train.Run(cfg, d.Train, d.Test, opts)
 			return err
 		},
 	}
@@ -82,7 +95,8 @@ optimizer, learning rate and loss.`,
 	f.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "L2 weight decay added to the gradients")
 	f.Float64Var(&cfg.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
 	f.Float64Var(&cfg.ClipValue, "clip-value", 0, "clip each gradient element to ±this value (0: off)")
-	f.StringVar(&cfg.Cell, "cell", "", "recurrent cell of the rnn model: lstm or gru")
+	f.StringVar(&cfg.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
+	f.IntVar(&cfg.SeqLen, "seq-len", 0, "language models: steps of backpropagation through time per batch (default: the model's)")
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for initialisation, shuffling and dropout")
 	f.StringVar(&cfg.DType, "dtype", "float32", "element type: float32 or float64")
 	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
@@ -93,6 +107,22 @@ optimizer, learning rate and loss.`,
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// loadText returns the bundled novel, or the UTF-8 text file at path with
+// its last 10% held out.
+func loadText(path string) (*datasets.Text, error) {
+	if path == "pride-and-prejudice" {
+		return datasets.PrideAndPrejudice()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading the text")
+	}
+	if !utf8.Valid(b) {
+		return nil, errors.Errorf("%s is not UTF-8 text", path)
+	}
+	return datasets.NewText(path, string(b), 0.1)
 }
 
 func joinNames(names []string) string {

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+	"github.com/spf13/cobra"
+)
+
+func newGenerateCmd() *cobra.Command {
+	var dir string
+	var o train.GenerateOptions
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Write text with a trained charrnn",
+		Long: `Load a language model from its run folder (config.json and model.safetensors)
+and write text: the model reads --prime, then samples --length characters, one
+at a time. The same --seed writes the same text.`,
+		Example: `  dlrun train --model charrnn --out runs/austen
+  dlrun generate --run runs/austen --prime "Elizabeth" --length 400 --temperature 0.8`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				return errors.New("--run: name the run folder of a trained charrnn")
+			}
+			if o.Length < 0 {
+				return errors.Errorf("--length %d: must not be negative", o.Length)
+			}
+			if o.Temperature < 0 {
+				return errors.Errorf("--temperature %g: must not be negative", o.Temperature)
+			}
+			text, err := train.Generate(dir, o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), text)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "run", "", "run folder of a trained language model")
+	f.StringVar(&o.Prime, "prime", "\n", "text the model reads before writing")
+	f.IntVar(&o.Length, "length", 500, "characters to write")
+	f.Float64Var(&o.Temperature, "temperature", 0.8, "sampling temperature (0: always the most likely character)")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed for sampling")
+	return cmd
+}
