@@ -37,9 +37,14 @@ type RunConfig struct {
 	ClipNorm      float64  `json:"clip_norm"`
 	ClipValue     float64  `json:"clip_value"`
 	Loss          string   `json:"loss"`
-	Cell          string   `json:"cell,omitempty"`    // lstm or gru, for the recurrent models
-	SeqLen        int      `json:"seq_len,omitempty"` // language models: steps per batch
-	Vocab         []string `json:"vocab,omitempty"`   // language models: the tokens in id order
+	Cell          string   `json:"cell,omitempty"`        // lstm or gru, for the recurrent models
+	SeqLen        int      `json:"seq_len,omitempty"`     // language models: steps per batch
+	Vocab         []string `json:"vocab,omitempty"`       // language models: the tokens in id order
+	Schedule      string   `json:"lr_schedule,omitempty"` // constant, step or cosine
+	StepEvery     int      `json:"lr_step_every,omitempty"`
+	Gamma         float64  `json:"lr_gamma,omitempty"`
+	Patience      int      `json:"patience,omitempty"` // early stopping; 0: off
+	Monitor       string   `json:"monitor,omitempty"`  // test_loss or test_accuracy
 	Seed          uint64   `json:"seed"`
 	DType         string   `json:"dtype"`
 	NoShuffle     bool     `json:"no_shuffle"`
@@ -74,6 +79,8 @@ type RunOptions struct {
 	// Progress draws a progress bar with the loss and samples/s on Log
 	// during each epoch; meant for a terminal.
 	Progress bool
+	// Resume continues the run in Out from its checkpoint.
+	Resume bool
 }
 
 // Defaults fills the zero fields of c from the recipe of its reference
@@ -159,9 +166,14 @@ func (c *RunConfig) newTrainer(onBatch func(done, total int, loss float64)) (*Tr
 	if err != nil {
 		return nil, err
 	}
+	sched, err := ScheduleByName(c.Schedule, c.StepEvery, c.Gamma)
+	if err != nil {
+		return nil, err
+	}
 	t, err := New(model, c.InputShape, outputs, Config{
 		Epochs: c.Epochs, BatchSize: c.BatchSize, Seed: c.Seed, DType: dt,
 		Loss: loss, Optimizer: opt, NoShuffle: c.NoShuffle, OnBatch: onBatch,
+		Schedule: sched, EarlyStopping: EarlyStopping{Patience: c.Patience, Monitor: c.Monitor},
 	})
 	if err != nil {
 		return nil, err
@@ -172,9 +184,22 @@ func (c *RunConfig) newTrainer(onBatch func(done, total int, loss float64)) (*Tr
 
 // Run trains the reference model described by cfg on train, evaluates it
 // on test after every epoch, and records the run in a folder:
-// config.json (the resolved configuration) first, metrics.csv (rewritten
-// after every epoch) and summary.json last. Every file is written
-// atomically. A folder that already holds a run is refused.
+//
+//   - config.json, the resolved configuration, first;
+//   - after every epoch: metrics.csv (one row per epoch), curves.png (loss
+//     and accuracy per epoch), model.safetensors (the last weights),
+//     best.safetensors (the weights of the best epoch by the early-stopping
+//     metric, test loss by default) and checkpoint.safetensors (weights,
+//     optimizer state, RNG states and history, for resuming);
+//   - summary.json, last.
+//
+// Every file is written atomically, so a run killed at any moment leaves
+// the files of its last complete epoch. A folder that already holds a run
+// is refused unless opts.Resume is set: then training continues from the
+// folder's checkpoint up to cfg.Epochs, with exactly the weights and
+// metrics a run straight through would have had. If the loss becomes NaN
+// or infinite, Run stops with an error that names the last good
+// checkpoint.
 func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 	start := time.Now()
 	log := opts.Log
@@ -190,43 +215,86 @@ func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 		return nil, err
 	}
 	defer t.Close()
-	dir, err := runDir(opts.Out, cfg.Model, start)
-	if err != nil {
+	var dir string
+	if opts.Resume {
+		if dir = opts.Out; dir == "" {
+			return nil, errors.New("resume: no run folder given")
+		}
+		if err := t.Restore(filepath.Join(dir, "checkpoint.safetensors")); err != nil {
+			return nil, err
+		}
+	} else if dir, err = runDir(opts.Out, cfg.Model, start); err != nil {
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "training %s on %s (%d train, %d test examples), %d parameters, writing %s\n",
-		cfg.Model, cfg.Dataset, train.Len(), test.Len(), cfg.Params, dir)
-	var rows []EpochStats
+	verb := "training"
+	if opts.Resume {
+		verb = fmt.Sprintf("resuming after epoch %d:", t.Epoch())
+	}
+	fmt.Fprintf(log, "%s %s on %s (%d train, %d test examples), %d parameters, writing %s\n",
+		verb, cfg.Model, cfg.Dataset, train.Len(), test.Len(), cfg.Params, dir)
 	trainSecs := 0.0
+	es := t.cfg.EarlyStopping
 	hist, err := t.Fit(train, test, func(s EpochStats) error {
-		rows = append(rows, s)
 		trainSecs += s.TrainSeconds
 		fmt.Fprintf(log, "epoch %*d/%d  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f  %6.0f samples/s  %.1fs\n",
 			len(strconv.Itoa(cfg.Epochs)), s.Epoch, cfg.Epochs, s.TrainLoss, s.TrainAccuracy, s.TestLoss, s.TestAccuracy,
 			float64(s.Samples)/s.TrainSeconds, s.Seconds)
-		return WriteMetrics(filepath.Join(dir, "metrics.csv"), rows)
+		rows := t.History()
+		if es.Best(rows) == len(rows)-1 {
+			if err := SaveWeights(filepath.Join(dir, "best.safetensors"), t.Graph()); err != nil {
+				return err
+			}
+		}
+		if err := SaveWeights(filepath.Join(dir, "model.safetensors"), t.Graph()); err != nil {
+			return err
+		}
+		if err := t.SaveCheckpoint(filepath.Join(dir, "checkpoint.safetensors")); err != nil {
+			return err
+		}
+		if err := WriteMetrics(filepath.Join(dir, "metrics.csv"), rows); err != nil {
+			return err
+		}
+		return WriteCurves(filepath.Join(dir, "curves.png"), cfg.Model, rows)
 	})
 	if err != nil {
+		if t.Epoch() > 0 {
+			return nil, errors.Wrapf(err, "training stopped; the last good checkpoint (epoch %d) is %s", t.Epoch(), filepath.Join(dir, "checkpoint.safetensors"))
+		}
 		return nil, err
 	}
-	if err := SaveWeights(filepath.Join(dir, "model.safetensors"), t.Graph()); err != nil {
-		return nil, err
+	if t.Stopped() {
+		fmt.Fprintf(log, "early stopping: %s has not improved for %d epochs; best epoch %d (best.safetensors)\n",
+			monitorName(es), es.Patience, es.Best(t.History())+1)
 	}
-	last := hist[len(hist)-1]
+	all := t.History()
+	if len(all) == 0 {
+		return nil, errors.Errorf("run folder %s: nothing to train (already %d epochs)", dir, t.Epoch())
+	}
+	last := all[len(all)-1]
+	sps := 0.0
+	if trainSecs > 0 {
+		sps = float64(train.Len()*len(hist)) / trainSecs
+	}
 	sum := &Summary{
-		Model: cfg.Model, Dataset: cfg.Dataset, Seed: cfg.Seed, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize,
+		Model: cfg.Model, Dataset: cfg.Dataset, Seed: cfg.Seed, Epochs: last.Epoch, BatchSize: cfg.BatchSize,
 		DType: cfg.DType, Optimizer: cfg.Optimizer, LearningRate: cfg.LearningRate, Params: cfg.Params,
 		TrainLoss: last.TrainLoss, TestLoss: last.TestLoss, TestAccuracy: last.TestAccuracy,
-		SamplesPerSec: float64(train.Len()*len(hist)) / trainSecs,
-		WallSeconds:   time.Since(start).Seconds(),
+		SamplesPerSec: sps, WallSeconds: time.Since(start).Seconds(),
 	}
 	if err := writeJSON(filepath.Join(dir, "summary.json"), sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
+}
+
+func monitorName(e EarlyStopping) string {
+	if e.Monitor == "" {
+		return "test_loss"
+	}
+	return e.Monitor
 }
 
 // progress returns a per-batch callback drawing a progress bar on w with
@@ -264,9 +332,9 @@ func prepareDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrapf(err, "creating run folder %s", dir)
 	}
-	for _, f := range []string{"config.json", "metrics.csv", "summary.json", "model.safetensors"} {
+	for _, f := range []string{"config.json", "metrics.csv", "summary.json", "model.safetensors", "checkpoint.safetensors"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			return errors.Errorf("run folder %s already holds a run (%s); choose another --out", dir, f)
+			return errors.Errorf("run folder %s already holds a run (%s); choose another --out, or continue it with --resume", dir, f)
 		}
 	}
 	return nil

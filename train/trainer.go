@@ -40,6 +40,11 @@ type Config struct {
 	Loss      Loss        // default CrossEntropy
 	Optimizer Optimizer   // default Adam with learning rate 1e-3
 	NoShuffle bool        // keep the data order instead of shuffling each epoch
+	// Schedule, if set, sets the learning rate at the start of each epoch
+	// from the optimizer's initial rate.
+	Schedule Schedule
+	// EarlyStopping stops Fit when the test metric stops improving.
+	EarlyStopping EarlyStopping
 	// OnBatch, if set, is called after every training step with the
 	// number of steps done in the epoch, their total, and the step's loss.
 	OnBatch func(done, total int, loss float64)
@@ -111,6 +116,9 @@ type Trainer struct {
 	shuffle *rand.Rand
 	pcg     *rand.PCG
 	epoch   int
+	baseLR  float64
+	hist    []EpochStats
+	stopped bool
 }
 
 // New builds model on a new graph for per-example input shape inShape and
@@ -130,7 +138,11 @@ func New(model nn.Layer, inShape []int, outputs int, cfg Config) (t *Trainer, er
 	if err := cfg.Loss.check(outputs); err != nil {
 		return nil, err
 	}
+	if err := cfg.EarlyStopping.check(); err != nil {
+		return nil, err
+	}
 	t = &Trainer{cfg: cfg, model: model, inShape: append([]int(nil), inShape...), outputs: outputs}
+	t.baseLR = cfg.Optimizer.LearningRate()
 	t.g = graph.New(graph.WithDType(cfg.DType), graph.WithSeed(cfg.Seed))
 	t.pcg = rand.NewPCG(cfg.Seed, 0x73687566) // "shuf"
 	t.shuffle = rand.New(t.pcg)
@@ -463,10 +475,21 @@ func (t *Trainer) Evaluate(d Data) (*Evaluation, error) {
 	return ev, nil
 }
 
-// Fit trains for the configured number of epochs, evaluating on test after
-// each epoch, and calls onEpoch (if not nil) with each epoch's metrics; an
-// error from onEpoch stops training. Fit runs the garbage collector after
-// each epoch, so memory does not grow from epoch to epoch.
+// History returns the metrics of every epoch trained so far (restored
+// ones included).
+func (t *Trainer) History() []EpochStats { return append([]EpochStats(nil), t.hist...) }
+
+// Stopped reports whether early stopping ended the last Fit.
+func (t *Trainer) Stopped() bool { return t.stopped }
+
+// Fit trains until the configured number of epochs (counting epochs
+// already trained, as after Restore), evaluating on test after each epoch,
+// and calls onEpoch (if not nil) with each epoch's metrics; an error from
+// onEpoch stops training. The learning-rate schedule is applied at the
+// start of each epoch, and early stopping, if configured, ends training
+// when the test metric has not improved for its patience (Stopped reports
+// it). Fit runs the garbage collector after each epoch, so memory does not
+// grow from epoch to epoch. It returns the metrics of the epochs it ran.
 func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]EpochStats, error) {
 	if err := t.checkData(train, "training"); err != nil {
 		return nil, err
@@ -475,7 +498,15 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 		return nil, err
 	}
 	var hist []EpochStats
+	t.stopped = false
 	for t.epoch < t.cfg.Epochs {
+		if t.cfg.EarlyStopping.stop(t.hist) {
+			t.stopped = true
+			break
+		}
+		if t.cfg.Schedule != nil {
+			t.cfg.Optimizer.SetLearningRate(t.cfg.Schedule.LearningRate(t.epoch+1, t.cfg.Epochs, t.baseLR))
+		}
 		start := time.Now()
 		loss, acc, err := t.TrainEpoch(train)
 		if err != nil {
@@ -492,6 +523,7 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 			Seconds: time.Since(start).Seconds(), TrainSeconds: trainSecs, Samples: train.Len(),
 		}
 		hist = append(hist, s)
+		t.hist = append(t.hist, s)
 		// Collect the epoch's small garbage now, so that the heap, and with
 		// it the resident memory, stays flat from epoch to epoch.
 		runtime.GC()
@@ -500,6 +532,9 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 				return hist, err
 			}
 		}
+	}
+	if t.cfg.EarlyStopping.stop(t.hist) && t.epoch < t.cfg.Epochs {
+		t.stopped = true
 	}
 	return hist, nil
 }

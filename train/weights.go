@@ -67,12 +67,25 @@ func LoadWeights(path string, g *graph.Graph) error {
 	if err != nil {
 		return errors.Errorf("loading %s: not a valid safetensors file: %v", path, err)
 	}
+	views := map[string]safetensors.TensorView{}
+	for _, n := range st.Names() {
+		views[n], _ = st.Tensor(n)
+	}
+	return loadViews(path, views, g)
+}
+
+// loadViews checks views against the parameters of g (every parameter
+// present with its shape and dtype, nothing else) and then copies them in.
+func loadViews(path string, views map[string]safetensors.TensorView, g *graph.Graph) error {
 	params := g.Params()
 	want := map[string]bool{}
 	for _, p := range params {
 		want[p.Name] = true
 	}
-	names := st.Names()
+	names := make([]string, 0, len(views))
+	for n := range views {
+		names = append(names, n)
+	}
 	sort.Strings(names)
 	for _, n := range names {
 		if !want[n] {
@@ -84,7 +97,7 @@ func LoadWeights(path string, g *graph.Graph) error {
 		dt = safetensors.F64
 	}
 	for _, p := range params {
-		v, ok := st.Tensor(p.Name)
+		v, ok := views[p.Name]
 		if !ok {
 			return errors.Errorf("loading %s: tensor %q is missing", path, p.Name)
 		}
@@ -101,8 +114,7 @@ func LoadWeights(path string, g *graph.Graph) error {
 		}
 	}
 	for _, p := range params {
-		v, _ := st.Tensor(p.Name)
-		data := v.Data()
+		data := views[p.Name].Data()
 		if t := p.Value(); t.Dtype() == tensor.Float32 {
 			dst := t.Float32s()
 			for i := range dst {

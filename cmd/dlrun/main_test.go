@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dlrun/dlrun/datasets"
 )
@@ -179,4 +181,70 @@ func TestCharRNNTrainAndGenerate(t *testing.T) {
 	if _, err := dlrun(t, "generate", "--run", xorRun); err == nil || !strings.Contains(err.Error(), "not a language model") {
 		t.Errorf("generate from an xor run: %v", err)
 	}
+}
+
+// A run killed (SIGKILL) during its third epoch and then resumed ends with
+// the weights and metrics of a run straight through.
+func TestKilledRunResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds dlrun and trains three times")
+	}
+	bin := filepath.Join(t.TempDir(), "dlrun")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building dlrun: %v\n%s", err, out)
+	}
+	killed := filepath.Join(t.TempDir(), "killed")
+	cmd := exec.Command(bin, "train", "--model", "mlp", "--epochs", "4", "--out", killed)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		b, _ := os.ReadFile(filepath.Join(killed, "metrics.csv"))
+		if strings.Count(string(b), "\n") >= 3 { // header and two epochs
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the run did not finish two epochs")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	b, _ := os.ReadFile(filepath.Join(killed, "metrics.csv"))
+	if n := strings.Count(string(b), "\n"); n != 3 {
+		t.Logf("killed after %d epochs rather than during the third", n-1)
+	}
+	if _, err := os.Stat(filepath.Join(killed, "summary.json")); err == nil {
+		t.Fatal("the killed run finished")
+	}
+	if out, err := exec.Command(bin, "train", "--resume", killed, "--epochs", "4").CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	straight := filepath.Join(t.TempDir(), "straight")
+	if _, err := dlrun(t, "train", "--model", "mlp", "--epochs", "4", "--out", straight); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"metrics.csv", "model.safetensors"} {
+		a, _ := os.ReadFile(filepath.Join(straight, f))
+		b, _ := os.ReadFile(filepath.Join(killed, f))
+		if f == "metrics.csv" {
+			a, b = []byte(dropLastColumn(string(a))), []byte(dropLastColumn(string(b)))
+		}
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("%s differs between the killed-and-resumed run and the straight one", f)
+		}
+	}
+	if _, err := dlrun(t, "train", "--resume", killed, "--lr", "0.1"); err == nil || !strings.Contains(err.Error(), "--lr") {
+		t.Errorf("resume with another learning rate: %v", err)
+	}
+}
+
+func dropLastColumn(csv string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(csv), "\n") {
+		out = append(out, l[:strings.LastIndex(l, ",")])
+	}
+	return strings.Join(out, "\n")
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"io"
 	"os"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/spf13/pflag"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/nn"
@@ -15,7 +18,7 @@ import (
 
 func newTrainCmd() *cobra.Command {
 	var cfg train.RunConfig
-	var data, out string
+	var data, out, resume string
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a reference model and record the run",
@@ -30,10 +33,14 @@ optimizer, learning rate and loss.`,
   dlrun train --model xor --seed 3
   dlrun train --model rnn --cell gru
   dlrun train --model charrnn --epochs 2 --out runs/austen
+  dlrun train --model mlp --epochs 2 --out runs/m && dlrun train --resume runs/m --epochs 4
   dlrun train --model cnn --data /usr/share/datasets/fashion-mnist`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
+			if resume != "" {
+				return resumeRun(cmd, resume, cfg.Epochs)
+			}
 			for _, name := range []string{"epochs", "batch", "lr", "seq-len"} {
 				if f.Changed(name) {
 					if v, _ := f.GetFloat64(name); name == "lr" && !(v > 0) {
@@ -100,7 +107,57 @@ optimizer, learning rate and loss.`,
 	f.Uint64Var(&cfg.Seed, "seed", 1, "seed for initialisation, shuffling and dropout")
 	f.StringVar(&cfg.DType, "dtype", "float32", "element type: float32 or float64")
 	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
+	f.StringVar(&resume, "resume", "", "continue the run in this folder from its checkpoint (only --epochs may change)")
+	f.StringVar(&cfg.Schedule, "lr-schedule", "", "learning-rate schedule per epoch: constant, step or cosine")
+	f.IntVar(&cfg.StepEvery, "lr-step", 0, "step schedule: epochs between decays")
+	f.Float64Var(&cfg.Gamma, "lr-gamma", 0, "step schedule: factor of each decay (default 0.1)")
+	f.IntVar(&cfg.Patience, "patience", 0, "early stopping: epochs without improvement of --monitor before stopping (0: off)")
+	f.StringVar(&cfg.Monitor, "monitor", "test_loss", "metric for early stopping and best.safetensors: test_loss or test_accuracy")
 	return cmd
+}
+
+// resumeRun continues the run in dir from its checkpoint, to epochs in all
+// (0: the configured number).
+func resumeRun(cmd *cobra.Command, dir string, epochs int) error {
+	f := cmd.Flags()
+	var changed []string
+	f.Visit(func(fl *pflag.Flag) {
+		if fl.Name != "resume" && fl.Name != "epochs" {
+			changed = append(changed, "--"+fl.Name)
+		}
+	})
+	if len(changed) > 0 {
+		return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
+	}
+	cfg, err := train.ReadRunConfig(dir)
+	if err != nil {
+		return err
+	}
+	if epochs > 0 {
+		cfg.Epochs = epochs
+	}
+	ref, err := nn.ReferenceByName(cfg.Model)
+	if err != nil {
+		return errors.Wrapf(err, "run folder %s", dir)
+	}
+	if ref.Recipe.LanguageModel {
+		return errors.Errorf("run folder %s: resuming a language model is not supported yet", dir)
+	}
+	d, err := datasets.Load(cfg.Dataset)
+	if err != nil {
+		return errors.Wrapf(err, "run folder %s: its dataset", dir)
+	}
+	if d.SHA256 != cfg.DatasetSHA256 {
+		return errors.Errorf("run folder %s: dataset %s has changed since the run began (SHA-256 %s, was %s)", dir, cfg.Dataset, d.SHA256, cfg.DatasetSHA256)
+	}
+	if ref.Recipe.Sequence && len(d.Shape) == 3 {
+		if d, err = datasets.AsSequence(d); err != nil {
+			return err
+		}
+	}
+	w := cmd.OutOrStdout()
+	_, err = train.Run(*cfg, d.Train, d.Test, train.RunOptions{Out: dir, Log: w, Progress: isTerminal(w), Resume: true})
+	return err
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar belongs.

@@ -1,0 +1,114 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// A Schedule sets the learning rate of each epoch from the base rate.
+type Schedule interface {
+	// LearningRate returns the rate for epoch (counted from 1) of epochs.
+	LearningRate(epoch, epochs int, base float64) float64
+	String() string
+}
+
+// StepDecay multiplies the learning rate by Gamma every Every epochs
+// (PyTorch's StepLR).
+type StepDecay struct {
+	Every int
+	Gamma float64
+}
+
+// LearningRate implements Schedule.
+func (s StepDecay) LearningRate(epoch, _ int, base float64) float64 {
+	if s.Every <= 0 {
+		return base
+	}
+	return base * math.Pow(s.Gamma, float64((epoch-1)/s.Every))
+}
+
+func (s StepDecay) String() string { return fmt.Sprintf("step(every %d, gamma %g)", s.Every, s.Gamma) }
+
+// Cosine anneals the learning rate from the base rate at the first epoch
+// towards Min along a half cosine over the run (PyTorch's
+// CosineAnnealingLR with T_max = epochs, stepped per epoch).
+type Cosine struct{ Min float64 }
+
+// LearningRate implements Schedule.
+func (c Cosine) LearningRate(epoch, epochs int, base float64) float64 {
+	if epochs <= 1 {
+		return base
+	}
+	return c.Min + (base-c.Min)*(1+math.Cos(math.Pi*float64(epoch-1)/float64(epochs)))/2
+}
+
+func (c Cosine) String() string { return fmt.Sprintf("cosine(min %g)", c.Min) }
+
+// ScheduleByName returns the schedule called name: "" or "constant"
+// (nil), "step" (StepDecay with every and gamma, default 0.1) or "cosine".
+func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
+	switch strings.ToLower(name) {
+	case "", "constant":
+		return nil, nil
+	case "step":
+		if gamma == 0 {
+			gamma = 0.1
+		}
+		if every <= 0 || !(gamma > 0) {
+			return nil, errors.Errorf("step schedule: every %d and gamma %g must be positive", every, gamma)
+		}
+		return StepDecay{Every: every, Gamma: gamma}, nil
+	case "cosine":
+		return Cosine{}, nil
+	}
+	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step or cosine)", name)
+}
+
+// EarlyStopping stops training when the monitored test metric has not
+// improved for Patience epochs.
+type EarlyStopping struct {
+	Patience int    // epochs without improvement before stopping; 0: off
+	Monitor  string // "test_loss" (default, lower is better) or "test_accuracy"
+}
+
+func (e EarlyStopping) check() error {
+	switch e.Monitor {
+	case "", "test_loss", "test_accuracy":
+	default:
+		return errors.Errorf("early stopping: unknown metric %q (want test_loss or test_accuracy)", e.Monitor)
+	}
+	if e.Patience < 0 {
+		return errors.Errorf("early stopping: patience %d must not be negative", e.Patience)
+	}
+	return nil
+}
+
+// Best returns the index of the best epoch of hist by the monitored
+// metric (the first of equals), or -1 for an empty history.
+func (e EarlyStopping) Best(hist []EpochStats) int {
+	best := -1
+	for i, s := range hist {
+		if best < 0 || e.better(s, hist[best]) {
+			best = i
+		}
+	}
+	return best
+}
+
+func (e EarlyStopping) better(a, b EpochStats) bool {
+	if e.Monitor == "test_accuracy" {
+		return a.TestAccuracy > b.TestAccuracy
+	}
+	return a.TestLoss < b.TestLoss
+}
+
+// stop reports whether training should stop after hist.
+func (e EarlyStopping) stop(hist []EpochStats) bool {
+	if e.Patience <= 0 || len(hist) == 0 {
+		return false
+	}
+	return len(hist)-1-e.Best(hist) >= e.Patience
+}

@@ -1,0 +1,55 @@
+package train
+
+import (
+	"bytes"
+
+	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/pkg/errors"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// WriteCurves draws the loss and the accuracy of rows, training and test,
+// per epoch, side by side, and writes them to path as a PNG (atomically).
+func WriteCurves(path, title string, rows []EpochStats) error {
+	mk := func(name string, train, test func(EpochStats) float64) (*plot.Plot, error) {
+		p := plot.New()
+		p.Title.Text = title + ": " + name
+		p.X.Label.Text = "epoch"
+		p.Y.Label.Text = name
+		tr, te := make(plotter.XYs, len(rows)), make(plotter.XYs, len(rows))
+		for i, r := range rows {
+			tr[i] = plotter.XY{X: float64(r.Epoch), Y: train(r)}
+			te[i] = plotter.XY{X: float64(r.Epoch), Y: test(r)}
+		}
+		if err := plotutil.AddLinePoints(p, "train", tr, "test", te); err != nil {
+			return nil, err
+		}
+		// Loss falls and accuracy rises: keep the legend in the corner they leave.
+		p.Legend.Top = name == "loss"
+		return p, nil
+	}
+	loss, err := mk("loss", func(r EpochStats) float64 { return r.TrainLoss }, func(r EpochStats) float64 { return r.TestLoss })
+	if err != nil {
+		return errors.Wrap(err, "drawing the loss curve")
+	}
+	acc, err := mk("accuracy", func(r EpochStats) float64 { return r.TrainAccuracy }, func(r EpochStats) float64 { return r.TestAccuracy })
+	if err != nil {
+		return errors.Wrap(err, "drawing the accuracy curve")
+	}
+	img := vgimg.New(12*vg.Inch, 4.5*vg.Inch)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align([][]*plot.Plot{{loss, acc}}, tiles, dc)
+	loss.Draw(canvases[0][0])
+	acc.Draw(canvases[0][1])
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return errors.Wrap(err, "encoding curves.png")
+	}
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
+}
