@@ -7,6 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -326,5 +331,51 @@ func TestPrideAndPrejudice(t *testing.T) {
 	}
 	if !strings.Contains(datasets.AustenLicence(), "Silge") {
 		t.Error("licence text missing")
+	}
+}
+
+func TestReadImage(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 56, 56))
+	for y := 0; y < 56; y++ {
+		for x := 0; x < 56; x++ {
+			v := uint8(0)
+			if x >= 28 {
+				v = 255
+			}
+			img.Set(x, y, color.RGBA{v, 0, 0, 255})
+		}
+	}
+	pngPath := filepath.Join(dir, "half.png")
+	f, _ := os.Create(pngPath)
+	png.Encode(f, img)
+	f.Close()
+	jpgPath := filepath.Join(dir, "half.jpg")
+	f, _ = os.Create(jpgPath)
+	jpeg.Encode(f, img, &jpeg.Options{Quality: 95})
+	f.Close()
+	for _, p := range []string{pngPath, jpgPath} {
+		gray, err := datasets.ReadImage(p, []int{1, 28, 28}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gray) != 28*28 || gray[0] > 0.05 || math.Abs(float64(gray[27])-0.299) > 0.05 {
+			t.Fatalf("%s: gray left %g, right %g (want 0 and 0.299)", p, gray[0], gray[27])
+		}
+		rgb, err := datasets.ReadImage(p, []int{3, 8, 8}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rgb[7] > 0.05 || rgb[0] < 0.95 || rgb[64] < 0.95 { // inverted: red channel right 0, left 1; green 1
+			t.Fatalf("%s: inverted RGB %v %v %v", p, rgb[0], rgb[7], rgb[64])
+		}
+	}
+	bad := filepath.Join(dir, "bad.png")
+	os.WriteFile(bad, []byte("not an image"), 0o644)
+	if _, err := datasets.ReadImage(bad, []int{1, 28, 28}, false); err == nil || !strings.Contains(err.Error(), "bad.png") {
+		t.Fatalf("bad image: %v", err)
+	}
+	if _, err := datasets.ReadImage(pngPath, []int{28, 28}, false); err == nil {
+		t.Fatal("a sequence shape accepted as an image")
 	}
 }

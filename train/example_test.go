@@ -52,3 +52,33 @@ func ExampleRun() {
 	fmt.Println(summary.Model, summary.Epochs, summary.TestAccuracy)
 	// Output: xor 300 1
 }
+
+// Train a run, then load it back, as a new process would, and predict.
+func ExampleLoad() {
+	dir, err := os.MkdirTemp("", "dlrun-load-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	data := datasets.XOR()
+	cfg := train.RunConfig{Model: "xor", Dataset: data.Name, InputShape: data.Shape, Classes: data.Classes}
+	if _, err := train.Run(cfg, data.Train, data.Test, train.RunOptions{Out: dir}); err != nil {
+		panic(err)
+	}
+
+	model, err := train.Load(dir, false)
+	if err != nil {
+		panic(err)
+	}
+	defer model.Close()
+	probs, err := model.Predict([]float32{0, 1, 1, 1})
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range probs {
+		fmt.Printf("P(1) > 0.9: %v\n", p[1] > 0.9)
+	}
+	// Output:
+	// P(1) > 0.9: true
+	// P(1) > 0.9: false
+}

@@ -187,7 +187,8 @@ func (c *RunConfig) newTrainer(onBatch func(done, total int, loss float64)) (*Tr
 //
 //   - config.json, the resolved configuration, first;
 //   - after every epoch: metrics.csv (one row per epoch), curves.png (loss
-//     and accuracy per epoch), model.safetensors (the last weights),
+//     and accuracy per epoch; at most every 2 s for very short epochs, and
+//     after the last), model.safetensors (the last weights),
 //     best.safetensors (the weights of the best epoch by the early-stopping
 //     metric, test loss by default) and checkpoint.safetensors (weights,
 //     optimizer state, RNG states and history, for resuming);
@@ -237,6 +238,16 @@ func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 		verb, cfg.Model, cfg.Dataset, train.Len(), test.Len(), cfg.Params, dir)
 	trainSecs := 0.0
 	es := t.cfg.EarlyStopping
+	var drawn int // epochs in the last curves.png
+	var lastDraw time.Time
+	curves := func() error {
+		rows := t.History()
+		if len(rows) == drawn {
+			return nil
+		}
+		drawn, lastDraw = len(rows), time.Now()
+		return WriteCurves(filepath.Join(dir, "curves.png"), cfg.Model, rows)
+	}
 	hist, err := t.Fit(train, test, func(s EpochStats) error {
 		trainSecs += s.TrainSeconds
 		fmt.Fprintf(log, "epoch %*d/%d  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f  %6.0f samples/s  %.1fs\n",
@@ -257,8 +268,16 @@ func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 		if err := WriteMetrics(filepath.Join(dir, "metrics.csv"), rows); err != nil {
 			return err
 		}
-		return WriteCurves(filepath.Join(dir, "curves.png"), cfg.Model, rows)
+		// Drawing takes tens of milliseconds: for epochs shorter than that
+		// (xor) the curves are redrawn at most every 2 s, and after the end.
+		if time.Since(lastDraw) >= 2*time.Second || s.Epoch == cfg.Epochs {
+			return curves()
+		}
+		return nil
 	})
+	if cerr := curves(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		if t.Epoch() > 0 {
 			return nil, errors.Wrapf(err, "training stopped; the last good checkpoint (epoch %d) is %s", t.Epoch(), filepath.Join(dir, "checkpoint.safetensors"))

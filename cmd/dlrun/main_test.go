@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,10 +191,7 @@ func TestKilledRunResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds dlrun and trains three times")
 	}
-	bin := filepath.Join(t.TempDir(), "dlrun")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building dlrun: %v\n%s", err, out)
-	}
+	bin := buildDlrun(t)
 	killed := filepath.Join(t.TempDir(), "killed")
 	cmd := exec.Command(bin, "train", "--model", "mlp", "--epochs", "4", "--out", killed)
 	if err := cmd.Start(); err != nil {
@@ -247,4 +246,113 @@ func dropLastColumn(csv string) string {
 		out = append(out, l[:strings.LastIndex(l, ",")])
 	}
 	return strings.Join(out, "\n")
+}
+
+// buildDlrun compiles the command once per test binary.
+var builtDlrun string
+
+func buildDlrun(t *testing.T) string {
+	t.Helper()
+	if builtDlrun != "" {
+		return builtDlrun
+	}
+	dir, err := os.MkdirTemp("", "dlrun-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "dlrun")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building dlrun: %v\n%s", err, out)
+	}
+	builtDlrun = bin
+	return bin
+}
+
+// Train, then load in a new process: eval gives the run's last test loss
+// and accuracy to the last digit; predict and summary work from the folder.
+func TestEvalPredictSummaryRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds dlrun")
+	}
+	run := filepath.Join(t.TempDir(), "run")
+	if _, err := dlrun(t, "train", "--model", "cnn", "--epochs", "1", "--out", run); err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		TestLoss     float64 `json:"test_loss"`
+		TestAccuracy float64 `json:"test_accuracy"`
+	}
+	b, _ := os.ReadFile(filepath.Join(run, "summary.json"))
+	json.Unmarshal(b, &sum)
+	out, err := exec.Command(buildDlrun(t), "eval", "--run", run, "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Loss      float64 `json:"loss"`
+		Accuracy  float64 `json:"accuracy"`
+		Confusion [][]int `json:"confusion"`
+		Classes   []struct {
+			Name    string `json:"name"`
+			Support int    `json:"support"`
+		} `json:"classes"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("eval --json: %v\n%s", err, out)
+	}
+	if rep.Loss != sum.TestLoss || rep.Accuracy != sum.TestAccuracy {
+		t.Errorf("eval in a new process: loss %v accuracy %v; training ended with %v %v", rep.Loss, rep.Accuracy, sum.TestLoss, sum.TestAccuracy)
+	}
+	if len(rep.Confusion) != 10 || rep.Classes[9].Name != "Ankle boot" || rep.Classes[9].Support != 100 {
+		t.Errorf("report: %+v", rep.Classes)
+	}
+	text, err := dlrun(t, "eval", "--run", run)
+	if err != nil || !strings.Contains(text, "confusion matrix") || !strings.Contains(text, "Ankle boot") {
+		t.Errorf("eval table: %v\n%s", err, text)
+	}
+	// Predict the first test image, written as a PNG.
+	d, _ := datasets.FashionMNIST()
+	x := make([]float32, 784)
+	label := d.Test.Example(0, x)
+	img := image.NewGray(image.Rect(0, 0, 28, 28))
+	for i, v := range x {
+		img.Pix[i] = uint8(v*255 + 0.5)
+	}
+	png1 := filepath.Join(t.TempDir(), "first.png")
+	f, _ := os.Create(png1)
+	png.Encode(f, img)
+	f.Close()
+	pred, err := dlrun(t, "predict", "--run", run, "--top", "2", png1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(pred, png1+": "+d.Classes[label]+" ") || strings.Count(pred, ",") != 1 {
+		t.Errorf("predict: %q (true class %s)", pred, d.Classes[label])
+	}
+	if _, err := dlrun(t, "predict", "--run", run, filepath.Join(t.TempDir(), "missing.png")); err == nil || !strings.Contains(err.Error(), "missing.png") {
+		t.Errorf("predict on a missing file: %v", err)
+	}
+	for _, args := range [][]string{{"summary", "--run", run}, {"summary", "--model", "cnn"}} {
+		s, err := dlrun(t, args...)
+		if err != nil || !strings.Contains(s, "Total params: 843658") || !strings.Contains(s, "conv2d1") {
+			t.Errorf("%v: %v\n%s", args, err, s)
+		}
+	}
+	// curves.png is a PNG of the run's curves.
+	cf, err := os.Open(filepath.Join(run, "curves.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cf.Close()
+	if c, err := png.DecodeConfig(cf); err != nil || c.Width < 600 {
+		t.Errorf("curves.png: %v %+v", err, c)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDlrun != "" {
+		os.RemoveAll(filepath.Dir(builtDlrun))
+	}
+	os.Exit(code)
 }

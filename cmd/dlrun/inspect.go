@@ -1,0 +1,245 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+	"github.com/spf13/cobra"
+)
+
+func newEvalCmd() *cobra.Command {
+	var dir, data string
+	var asJSON, best bool
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Evaluate a trained classifier: loss, accuracy, per-class figures, confusion matrix",
+		Example: `  dlrun eval --run runs/cnn
+  dlrun eval --run runs/cnn --data /usr/share/datasets/fashion-mnist --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				return errors.New("--run: name the run folder of a trained model")
+			}
+			m, err := train.Load(dir, best)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if data == "" {
+				data = m.Config.Dataset
+			}
+			d, err := datasets.Load(data)
+			if err != nil {
+				return errors.Wrap(err, "--data")
+			}
+			if ref, _ := nn.ReferenceByName(m.Config.Model); ref.Recipe.Sequence && len(d.Shape) == 3 {
+				if d, err = datasets.AsSequence(d); err != nil {
+					return err
+				}
+			}
+			r, err := m.Evaluate(d.Test)
+			if err != nil {
+				return errors.Wrapf(err, "evaluating on %s", data)
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			printReport(out, r, data)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "run", "", "run folder of a trained classifier")
+	f.StringVar(&data, "data", "", "dataset to evaluate on, its test split (default: the run's)")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
+	return cmd
+}
+
+func printReport(w io.Writer, r *train.Report, data string) {
+	fmt.Fprintf(w, "%s: %d examples, loss %.4f, accuracy %.4f\n\n", data, r.Examples, r.Loss, r.Accuracy)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "class\tprecision\trecall\tf1\tsupport\t")
+	for _, c := range r.Classes {
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f\t%d\t\n", c.Name, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
+	tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
+	head := []string{""}
+	for i := range r.Classes {
+		head = append(head, fmt.Sprint(i))
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for i, row := range r.Confusion {
+		cells := []string{fmt.Sprintf("%d %s", i, r.Classes[i].Name)}
+		for _, v := range row {
+			cells = append(cells, fmt.Sprint(v))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
+	tw.Flush()
+}
+
+func newPredictCmd() *cobra.Command {
+	var dir string
+	var top int
+	var invert, best bool
+	cmd := &cobra.Command{
+		Use:   "predict --run DIR FILE...",
+		Short: "Classify image files (PNG, JPEG) with a trained model",
+		Long: `Classify image files with a trained image classifier. Each image is converted
+to the model's input: resized to its height and width, to one channel
+(luminance) or three (RGB), scaled to [0, 1]. Fashion-MNIST images are light on
+black: use --invert for photographs on a light background.`,
+		Example: `  dlrun predict --run runs/cnn shirt.png boot.jpg`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			if dir == "" {
+				return errors.New("--run: name the run folder of a trained model")
+			}
+			if top < 1 {
+				return errors.Errorf("--top %d: must be positive", top)
+			}
+			m, err := train.Load(dir, best)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			if ref, _ := nn.ReferenceByName(m.Config.Model); ref.Recipe.Sequence {
+				return errors.Errorf("run folder %s holds a sequence model; predict takes image classifiers", dir)
+			}
+			var x []float32
+			for _, f := range files {
+				img, err := datasets.ReadImage(f, m.InputShape(), invert)
+				if err != nil {
+					return err
+				}
+				x = append(x, img...)
+			}
+			probs, err := m.Predict(x)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for i, p := range probs {
+				order := make([]int, len(p))
+				for j := range order {
+					order[j] = j
+				}
+				sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+				var parts []string
+				for _, c := range order[:min(top, len(order))] {
+					parts = append(parts, fmt.Sprintf("%s %.3f", m.Classes()[c], p[c]))
+				}
+				fmt.Fprintf(out, "%s: %s\n", files[i], strings.Join(parts, ", "))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "run", "", "run folder of a trained image classifier")
+	f.IntVar(&top, "top", 3, "classes to show per image")
+	f.BoolVar(&invert, "invert", false, "invert the images' brightness first")
+	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
+	return cmd
+}
+
+func newSummaryCmd() *cobra.Command {
+	var model, dir, data string
+	cmd := &cobra.Command{
+		Use:   "summary",
+		Short: "Print a model's layers with output shapes and parameter counts",
+		Example: `  dlrun summary --model cnn
+  dlrun summary --run runs/cnn`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var in []int
+			var ref nn.Reference
+			var err error
+			var opt nn.Options
+			outputs := 0
+			switch {
+			case dir != "":
+				cfg, err := train.ReadRunConfig(dir)
+				if err != nil {
+					return err
+				}
+				if ref, err = nn.ReferenceByName(cfg.Model); err != nil {
+					return err
+				}
+				in, outputs = cfg.InputShape, len(cfg.Classes)
+				if len(cfg.Vocab) > 0 {
+					outputs = len(cfg.Vocab)
+				}
+				if cfg.Loss != "cce" && outputs == 2 {
+					outputs = 1
+				}
+				if strings.EqualFold(cfg.Cell, "gru") {
+					opt.Cell = graph.GRUCell
+				}
+			case model != "":
+				if ref, err = nn.ReferenceByName(model); err != nil {
+					return err
+				}
+				in, outputs, err = referenceInput(ref, data)
+				if err != nil {
+					return err
+				}
+			default:
+				return errors.New("name a --model or a --run folder")
+			}
+			m, err := ref.Build(in, outputs, opt)
+			if err != nil {
+				return err
+			}
+			rows, err := m.Summary(in)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s, input %v per example\n%s", ref.Name, in, nn.FormatSummary(rows))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "reference model")
+	f.StringVar(&dir, "run", "", "run folder")
+	f.StringVar(&data, "data", "", "with --model: dataset that sets the input shape (default: the model's)")
+	return cmd
+}
+
+// referenceInput returns the input shape and outputs of ref for data
+// (default: its recipe's dataset).
+func referenceInput(ref nn.Reference, data string) ([]int, int, error) {
+	if ref.Recipe.LanguageModel {
+		txt, err := datasets.PrideAndPrejudice()
+		if err != nil {
+			return nil, 0, err
+		}
+		return []int{ref.Recipe.SeqLen}, len(txt.Vocab), nil
+	}
+	if data == "" {
+		data = ref.Recipe.Dataset
+	}
+	d, err := datasets.Load(data)
+	if err != nil {
+		return nil, 0, errors.Wrap(err, "--data")
+	}
+	outputs := len(d.Classes)
+	if ref.Recipe.Loss != "cce" && outputs == 2 {
+		outputs = 1
+	}
+	return ref.InputShape(d.Shape), outputs, nil
+}
