@@ -36,6 +36,6 @@ The reference models train on bundled data, so no download is needed:
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newTrainCmd(), newEvalCmd(), newPredictCmd(), newGenerateCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newEvalCmd(), newPredictCmd(), newGenerateCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())
 	return root
 }

@@ -356,3 +356,32 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+func TestRunExperimentWithOverrides(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "small.yaml")
+	os.WriteFile(cfg, []byte("name: small\nmodel: mlp\nepochs: 3\nlearning_rate: 0.001\nseeds: [1]\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "exp")
+	if _, err := dlrun(t, "run", cfg, "--epochs", "1", "--lr", "0.002", "--seeds", "4,5", "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "seed-5", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"learning_rate": 0.002`, `"epochs": 1`, `"seed": 5`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("config.json lacks %s:\n%s", want, b)
+		}
+	}
+	var res struct {
+		Runs         []json.RawMessage `json:"runs"`
+		TestAccuracy struct{ Mean, Std float64 }
+	}
+	b, _ = os.ReadFile(filepath.Join(out, "experiment.json"))
+	if err := json.Unmarshal(b, &res); err != nil || len(res.Runs) != 2 || res.TestAccuracy.Mean == 0 {
+		t.Fatalf("experiment.json: %v\n%s", err, b)
+	}
+	if _, err := dlrun(t, "run", cfg, "--seeds", "x"); err == nil || !strings.Contains(err.Error(), "--seeds") {
+		t.Errorf("bad --seeds: %v", err)
+	}
+}

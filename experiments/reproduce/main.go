@@ -1,0 +1,232 @@
+// Command reproduce runs every experiment in experiments/*.yaml, trains
+// the same nets with PyTorch 1.13 (Debian's python3-torch, through
+// bench/torch_ref.py) side by side, and writes docs/results.md: per
+// experiment the test accuracy (or bits per character), loss, epochs, wall
+// time, training samples/s, parameters, the exact command and the SHA-256
+// of the trained weights, and the machine it ran on.
+//
+//	go run ./experiments/reproduce            # about ten minutes on 2 cores
+//
+// Experiments whose data is not installed (cnn-full needs Debian's
+// dataset-fashion-mnist) are listed as skipped, and where python3-torch is
+// missing the PyTorch column says so.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dlrun/dlrun/experiments"
+	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/version"
+	"github.com/dlrun/dlrun/nn"
+)
+
+func main() {
+	out := flag.String("out", "docs/results.md", "where to write the results (also printed)")
+	runs := flag.String("runs", filepath.Join("runs", "reproduce"), "folder for the run folders (emptied first)")
+	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
+	only := flag.String("only", "", "comma-separated experiment names to run (default: all)")
+	flag.Parse()
+	if err := run(*out, *runs, *python, *only); err != nil {
+		fmt.Fprintln(os.Stderr, "reproduce:", err)
+		os.Exit(1)
+	}
+}
+
+type torchResult struct {
+	Accuracy      float64 `json:"test_accuracy"`
+	SamplesPerSec float64 `json:"samples_per_sec"`
+	Framework     string  `json:"framework"`
+	Note          string  `json:"-"`
+}
+
+func run(outPath, runsDir, python, only string) error {
+	paths, err := filepath.Glob(filepath.Join("experiments", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		return fmt.Errorf("no experiments/*.yaml here: run from the repository root")
+	}
+	sort.Strings(paths)
+	want := map[string]bool{}
+	for _, n := range strings.Split(only, ",") {
+		if n != "" {
+			want[n] = true
+		}
+	}
+	if err := os.RemoveAll(runsDir); err != nil {
+		return err
+	}
+	torchOK, torchVersion := torchAvailable(python)
+	started := time.Now()
+	var results []*experiments.Result
+	var cmds []string
+	torch := map[string]torchResult{}
+	for _, p := range paths {
+		c, err := experiments.Load(p)
+		if err != nil {
+			return err
+		}
+		if len(want) > 0 && !want[c.Name] {
+			continue
+		}
+		res, err := experiments.Run(c, filepath.Join(runsDir, c.Name), os.Stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, res)
+		cmds = append(cmds, "dlrun run "+filepath.ToSlash(p))
+		switch {
+		case c.PyTorch == nil:
+			torch[c.Name] = torchResult{Note: "no reference script"}
+		case res.Skipped != "":
+			torch[c.Name] = torchResult{Note: "skipped"}
+		case !torchOK:
+			torch[c.Name] = torchResult{Note: "python3-torch not installed"}
+		default:
+			r, err := runTorch(python, c, res)
+			if err != nil {
+				r = torchResult{Note: "failed: " + err.Error()}
+			}
+			torch[c.Name] = r
+		}
+	}
+	md := render(results, cmds, torch, torchVersion, started)
+	fmt.Print(md)
+	if outPath != "" {
+		return atomicfile.WriteFile(outPath, []byte(md), 0o644)
+	}
+	return nil
+}
+
+func torchAvailable(python string) (bool, string) {
+	out, err := exec.Command(python, "-c", "import torch; print(torch.__version__)").Output()
+	if err != nil {
+		return false, ""
+	}
+	return true, strings.TrimSpace(string(out))
+}
+
+func runTorch(python string, c *experiments.Config, res *experiments.Result) (torchResult, error) {
+	ref, _ := nn.ReferenceByName(c.Model)
+	epochs, batch, lr := c.Epochs, c.BatchSize, c.LearningRate
+	if epochs == 0 {
+		epochs = ref.Recipe.Epochs
+	}
+	if batch == 0 {
+		batch = ref.Recipe.BatchSize
+	}
+	if lr == 0 {
+		lr = ref.Recipe.LearningRate
+	}
+	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
+		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
+		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}
+	if c.Dataset != "" && c.Dataset != "fashion-mnist" {
+		args = append(args, "--data", c.Dataset)
+	}
+	cmd := exec.Command(python, args...)
+	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+strconv.Itoa(max(c.PyTorch.OpenBLASThreads, 1)))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return torchResult{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var r torchResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return torchResult{}, err
+	}
+	r.Note = fmt.Sprintf("%d/%d threads", max(c.PyTorch.Threads, 1), max(c.PyTorch.OpenBLASThreads, 1))
+	return r, nil
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			if _, v, ok := strings.Cut(l, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH
+}
+
+func render(results []*experiments.Result, cmds []string, torch map[string]torchResult, torchVersion string, started time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Results\n\n")
+	fmt.Fprintf(&b, "Generated by `go run ./experiments/reproduce` on %s (%.0f s).\n\n", started.UTC().Format("2006-01-02 15:04 MST"), time.Since(started).Seconds())
+	fmt.Fprintf(&b, "Machine: %s, %d cores visible to Go, %s %s/%s, dlrun %s", cpuModel(), runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, version.Version)
+	if torchVersion != "" {
+		fmt.Fprintf(&b, ", PyTorch %s (Debian python3-torch, OPENBLAS_CORETYPE=SkylakeX)", torchVersion)
+	}
+	b.WriteString(".\n\nEvery figure below comes back bit for bit from the same command on a machine of the same instruction set: each experiment's config fixes its seeds, and dlrun's kernels do not depend on the number of cores. Accuracy and loss are on the test split (for charrnn: the held-out last 10% of the text, in bits per character and nats); samples/s counts training examples (characters for charrnn) per second of training, evaluation excluded; wall time covers every seed.\n\n")
+	b.WriteString("| experiment | model | epochs | seeds | test accuracy | test loss | bits/char | wall s | samples/s | params | command |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for i, r := range results {
+		c := r.Config
+		if r.Skipped != "" {
+			fmt.Fprintf(&b, "| %s | %s | | | skipped: %s | | | | | | `%s` |\n", c.Name, c.Model, r.Skipped, cmds[i])
+			continue
+		}
+		s := r.Runs[0].Summary
+		bpc := ""
+		if c.LanguageModel() {
+			bpc = pm(r.BitsPerChar, 3)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %.1f | %.0f | %d | `%s` |\n",
+			c.Name, c.Model, s.Epochs, seedList(c.Seeds), pm(r.TestAccuracy, 4), pm(r.TestLoss, 4), bpc,
+			r.WallSeconds, r.SamplesPerSec.Mean, s.Params, cmds[i])
+	}
+	b.WriteString("\n## PyTorch side by side\n\nThe same nets, data, optimizer, batch size, epochs and first seed in PyTorch (`bench/torch_ref.py`), with the thread split (torch / OpenBLAS) that `go run ./bench/compare` found fastest here.\n\n")
+	b.WriteString("| experiment | dlrun accuracy | PyTorch accuracy | dlrun samples/s | PyTorch samples/s | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		t := torch[r.Config.Name]
+		if r.Skipped != "" {
+			continue
+		}
+		acc := r.Runs[0].Summary.TestAccuracy
+		sps := r.Runs[0].Summary.SamplesPerSec
+		if t.SamplesPerSec == 0 {
+			fmt.Fprintf(&b, "| %s | %.4f | %s | %.0f | %s | | |\n", r.Config.Name, acc, t.Note, sps, t.Note)
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %.0f | %.0f | %.2fx | %s |\n", r.Config.Name, acc, t.Accuracy, sps, t.SamplesPerSec, sps/t.SamplesPerSec, t.Note)
+	}
+	b.WriteString("\n## Trained weights\n\nSHA-256 of each run's `model.safetensors`:\n\n| experiment | seed | SHA-256 |\n|---|---|---|\n")
+	for _, r := range results {
+		for _, s := range r.Runs {
+			fmt.Fprintf(&b, "| %s | %d | `%s` |\n", r.Config.Name, s.Seed, s.WeightsSHA256)
+		}
+	}
+	return b.String()
+}
+
+func pm(s experiments.Stat, digits int) string {
+	if s.Std == 0 {
+		return strconv.FormatFloat(s.Mean, 'f', digits, 64)
+	}
+	return strconv.FormatFloat(s.Mean, 'f', digits, 64) + " ± " + strconv.FormatFloat(s.Std, 'f', digits, 64)
+}
+
+func seedList(seeds []uint64) string {
+	var s []string
+	for _, v := range seeds {
+		s = append(s, strconv.FormatUint(v, 10))
+	}
+	return strings.Join(s, ",")
+}
