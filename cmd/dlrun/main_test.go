@@ -374,8 +374,8 @@ func TestRunExperimentWithOverrides(t *testing.T) {
 		}
 	}
 	var res struct {
-		Runs         []json.RawMessage `json:"runs"`
-		TestAccuracy struct{ Mean, Std float64 }
+		Runs         []json.RawMessage           `json:"runs"`
+		TestAccuracy struct{ Mean, Std float64 } `json:"test_accuracy"`
 	}
 	b, _ = os.ReadFile(filepath.Join(out, "experiment.json"))
 	if err := json.Unmarshal(b, &res); err != nil || len(res.Runs) != 2 || res.TestAccuracy.Mean == 0 {
