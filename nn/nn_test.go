@@ -405,3 +405,44 @@ func TestStatefulLSTMCarriesState(t *testing.T) {
 		rc.ResetState()
 	}
 }
+
+// An initial state given to the layer changes its output as PyTorch's
+// (h0, c0) argument does: from a zero state it matches the default.
+func TestRecurrentInitialState(t *testing.T) {
+	run := func(h float64) []float64 {
+		g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(9))
+		x := boundInput(t, g, 2, 3, 4)
+		r := &nn.Recurrent{Cell: graph.GRUCell, Hidden: 3}
+		if h >= 0 {
+			r.InitialState = func(g *graph.Graph, batch int) (*gorgonia.Node, *gorgonia.Node, error) {
+				vals := make([]float64, batch*3)
+				for i := range vals {
+					vals[i] = h
+				}
+				h0, err := g.Constant("h0", vals, batch, 3)
+				return h0, nil, err
+			}
+		}
+		y, err := nn.NewSequential("m", r).Build(g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out gorgonia.Value
+		gorgonia.Read(y, &out)
+		vm := gorgonia.NewTapeMachine(g.Expr())
+		defer vm.Close()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float64(nil), out.Data().([]float64)...)
+	}
+	def, zero, half := run(-1), run(0), run(0.5)
+	for i := range def {
+		if def[i] != zero[i] {
+			t.Fatalf("zero initial state differs from the default at %d", i)
+		}
+	}
+	if def[0] == half[0] {
+		t.Fatal("a non-zero initial state changed nothing")
+	}
+}

@@ -21,6 +21,10 @@ type Recurrent struct {
 	// Init initialises weights and biases; default PyTorch's
 	// U(-1/sqrt(Hidden), 1/sqrt(Hidden)).
 	Init graph.Initializer
+	// InitialState, if set, supplies the initial hidden state and, for an
+	// LSTM, cell state ([batch, Hidden] nodes; c0 nil for a GRU). Without
+	// it (and without Stateful) sequences start from zeros.
+	InitialState func(g *graph.Graph, batch int) (h0, c0 *gorgonia.Node, err error)
 	// Stateful carries the final state of each batch into the next as its
 	// initial state (Keras's stateful RNN), for truncated backpropagation
 	// through time over long sequences split into consecutive chunks, one
@@ -105,8 +109,15 @@ func (r *Recurrent) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, err
 		bih, bhh = bi.Node, bh.Node
 	}
 	var h0, c0 *gorgonia.Node
-	if r.Stateful {
+	switch {
+	case r.Stateful && r.InitialState != nil:
+		return nil, shapeErr(r, in, "a layer is either stateful or given an initial state, not both")
+	case r.Stateful:
 		if h0, c0, err = r.stateInputs(g, x.Shape()[0]); err != nil {
+			return nil, err
+		}
+	case r.InitialState != nil:
+		if h0, c0, err = r.InitialState(g, x.Shape()[0]); err != nil {
 			return nil, err
 		}
 	}

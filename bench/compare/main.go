@@ -43,7 +43,7 @@ func main() {
 	data := flag.String("data", "", "IDX folder for both (default: the bundled Fashion-MNIST subset)")
 	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
 	splits := flag.String("splits", "2/1,1/2,1/1", "PyTorch thread splits to try: torch threads/OpenBLAS threads")
-	tags := flag.String("tags", "", "build tags for dlrun (e.g. openblas)")
+	tags := flag.String("tags", "", "build tags for dlrun")
 	flag.Parse()
 	if err := run(*model, *epochs, *data, *python, *splits, *tags); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
