@@ -118,7 +118,8 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 func runDlrun(bin, model string, epochs int, data, out string) (result, error) {
 	args := []string{"train", "--model", model, "--epochs", strconv.Itoa(epochs), "--out", out}
 	if model == "gru" {
-		args[2], args = "rnn", append(args, "--cell", "gru")
+		args[2] = "rnn"
+		args = append(args, "--cell", "gru")
 	}
 	if data != "" {
 		args = append(args, "--data", data)
