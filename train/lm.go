@@ -30,27 +30,20 @@ type LMConfig struct {
 // batch to the next within an epoch. The model maps [SeqLen] token ids to
 // [SeqLen, vocab] logits per stream.
 type LM struct {
+	machines
 	cfg      LMConfig
 	vocab    int
-	g        *graph.Graph
 	x, y, w  *gorgonia.Node
 	out      *gorgonia.Node
-	params   []*graph.Param
-	trainVM  gorgonia.VM
-	evalVM   gorgonia.VM
-	lossV    gorgonia.Value
-	outV     gorgonia.Value
-	gradV    []gorgonia.Value
 	xT, yT   *tensor.Dense
 	wT       *tensor.Dense
-	vars     []Var
 	stateful []*nn.Recurrent
 	epoch    int
 }
 
 // NewLM builds model for a vocabulary of vocab tokens and compiles its
 // training and evaluation machines.
-func NewLM(model *nn.Sequential, vocab int, cfg LMConfig) (m *LM, err error) {
+func NewLM(model *nn.Sequential, vocab int, cfg LMConfig) (*LM, error) {
 	if cfg.Epochs == 0 {
 		cfg.Epochs = 1
 	}
@@ -80,7 +73,7 @@ func NewLM(model *nn.Sequential, vocab int, cfg LMConfig) (m *LM, err error) {
 	if len(shape) != 2 || shape[0] != T || shape[1] != vocab {
 		return nil, errors.Errorf("model %s maps [%d] ids to %v, want [%d %d] logits", model.Name(), T, shape, T, vocab)
 	}
-	m = &LM{cfg: cfg, vocab: vocab}
+	m := &LM{cfg: cfg, vocab: vocab}
 	m.g = graph.New(graph.WithDType(cfg.DType), graph.WithSeed(cfg.Seed))
 	if m.x, err = m.g.Input("x", B, T); err != nil {
 		return nil, err
@@ -107,54 +100,15 @@ func NewLM(model *nn.Sequential, vocab int, cfg LMConfig) (m *LM, err error) {
 			m.stateful = append(m.stateful, r)
 		}
 	}
-	m.params = m.g.Params()
-	grads, err := gorgonia.Grad(loss, m.g.Nodes()...)
+	if err := m.compile(loss, m.out); err != nil {
+		return nil, errors.Wrapf(err, "model %s", model.Name())
+	}
+	bound, err := m.bind(m.x, m.y, m.w)
 	if err != nil {
-		return nil, errors.Wrap(err, "differentiating the loss")
+		return nil, err
 	}
-	readLoss := gorgonia.Read(loss, &m.lossV)
-	readOut := gorgonia.Read(m.out, &m.outV)
-	m.gradV = make([]gorgonia.Value, len(grads))
-	roots := gorgonia.Nodes{readLoss, readOut}
-	for i, gn := range grads {
-		roots = append(roots, gorgonia.Read(gn, &m.gradV[i]))
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = errors.Errorf("compiling the model: %v", r)
-		}
-	}()
-	m.trainVM = gorgonia.NewTapeMachine(m.g.Expr().SubgraphRoots(roots...))
-	m.evalVM = gorgonia.NewTapeMachine(m.g.Expr().SubgraphRoots(readLoss, readOut))
-	dt := cfg.DType.Tensor()
-	m.xT = tensor.New(tensor.Of(dt), tensor.WithShape(B, T))
-	m.yT = tensor.New(tensor.Of(dt), tensor.WithShape(B*T, vocab))
-	m.wT = tensor.New(tensor.Of(dt), tensor.WithShape(B*T))
-	for _, b := range []struct {
-		n *gorgonia.Node
-		v *tensor.Dense
-	}{{m.x, m.xT}, {m.y, m.yT}, {m.w, m.wT}} {
-		if err := gorgonia.Let(b.n, b.v); err != nil {
-			return nil, errors.Wrapf(err, "binding %s", b.n.Name())
-		}
-	}
-	m.vars = make([]Var, len(m.params))
-	for i, p := range m.params {
-		m.vars[i] = Var{Name: p.Name, Value: make([]float64, p.Size()), Grad: make([]float64, p.Size())}
-	}
+	m.xT, m.yT, m.wT = bound[0], bound[1], bound[2]
 	return m, nil
-}
-
-// Graph returns the model's graph.
-func (m *LM) Graph() *graph.Graph { return m.g }
-
-// NumParams returns the number of trainable scalars.
-func (m *LM) NumParams() int { return m.g.NumParams() }
-
-// Close releases the machines.
-func (m *LM) Close() {
-	m.trainVM.Close()
-	m.evalVM.Close()
 }
 
 // batches returns the number of batches an epoch over tokens takes: the
@@ -199,23 +153,6 @@ func (m *LM) fill(tokens []int, streamLen, c int) int {
 		}
 	}
 	return real
-}
-
-func (m *LM) run(vm gorgonia.VM, training bool) (float64, error) {
-	if err := m.g.Feed(training); err != nil {
-		return 0, err
-	}
-	vm.Reset()
-	if err := vm.RunAll(); err != nil {
-		return 0, err
-	}
-	switch v := m.lossV.(type) {
-	case *gorgonia.F32:
-		return float64(*v), nil
-	case *gorgonia.F64:
-		return float64(*v), nil
-	}
-	return 0, errors.Errorf("loss value has type %T", m.lossV)
 }
 
 // correct counts the positions whose most likely next token is the target.
@@ -278,7 +215,7 @@ func (m *LM) TrainEpoch(tokens []int) (loss, acc float64, err error) {
 		sum += l * float64(real)
 		count += real
 		correct += m.correct()
-		if err := stepParams(m.params, m.vars, m.gradV, m.cfg.Optimizer); err != nil {
+		if err := m.step(m.cfg.Optimizer); err != nil {
 			return 0, 0, err
 		}
 		if m.cfg.OnBatch != nil {

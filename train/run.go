@@ -203,14 +203,7 @@ func (c *RunConfig) newTrainer(onBatch func(done, total int, loss float64)) (*Tr
 // checkpoint.
 func Run(cfg RunConfig, train, test Data, opts RunOptions) (*Summary, error) {
 	start := time.Now()
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
-	}
-	var onBatch func(done, total int, loss float64)
-	if opts.Progress {
-		onBatch = progress(log, func() int { return cfg.BatchSize })
-	}
+	log, onBatch := opts.output(func() int { return cfg.BatchSize })
 	t, err := cfg.newTrainer(onBatch)
 	if err != nil {
 		return nil, err
@@ -314,6 +307,19 @@ func monitorName(e EarlyStopping) string {
 		return "test_loss"
 	}
 	return e.Monitor
+}
+
+// output returns where to log (never nil) and, if a progress bar is
+// wanted, the per-batch callback drawing it.
+func (o RunOptions) output(perBatch func() int) (io.Writer, func(done, total int, loss float64)) {
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
+	if !o.Progress {
+		return log, nil
+	}
+	return log, progress(log, perBatch)
 }
 
 // progress returns a per-batch callback drawing a progress bar on w with

@@ -3,7 +3,6 @@ package train
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -83,14 +82,7 @@ func modelOptions(cell string) (nn.Options, error) {
 // test_bits_per_char to Run's keys. Losses are in nats per token.
 func RunLM(cfg RunConfig, train, heldOut []int, opts RunOptions) (*Summary, error) {
 	start := time.Now()
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
-	}
-	var onBatch func(done, total int, loss float64)
-	if opts.Progress {
-		onBatch = progress(log, func() int { return cfg.BatchSize * cfg.SeqLen })
-	}
+	log, onBatch := opts.output(func() int { return cfg.BatchSize * cfg.SeqLen })
 	m, err := cfg.newLM(onBatch)
 	if err != nil {
 		return nil, err

@@ -98,20 +98,13 @@ type Trainer struct {
 	inShape []int
 	outputs int
 
-	g         *graph.Graph
+	machines
 	x, y, w   *gorgonia.Node
 	out, loss *gorgonia.Node
-	params    []*graph.Param
-	trainVM   gorgonia.VM
-	evalVM    gorgonia.VM
-	lossV     gorgonia.Value
-	outV      gorgonia.Value
-	gradV     []gorgonia.Value
 
 	xT, yT, wT *tensor.Dense
 	example    []float32
 	target     []float64
-	vars       []Var
 
 	shuffle *rand.Rand
 	pcg     *rand.PCG
@@ -162,67 +155,24 @@ func New(model nn.Layer, inShape []int, outputs int, cfg Config) (t *Trainer, er
 	if t.loss, err = graph.Loss(cfg.Loss.Kind, t.out, t.y, t.w); err != nil {
 		return nil, err
 	}
-	t.params = t.g.Params()
-	if len(t.params) == 0 {
-		return nil, errors.Errorf("model %s has no parameters to train", model.Name())
+	if err := t.compile(t.loss, t.out); err != nil {
+		return nil, errors.Wrapf(err, "model %s", model.Name())
 	}
-	grads, err := gorgonia.Grad(t.loss, t.g.Nodes()...)
+	bound, err := t.bind(t.x, t.y, t.w)
 	if err != nil {
-		return nil, errors.Wrap(err, "differentiating the loss")
+		return nil, err
 	}
-	readLoss := gorgonia.Read(t.loss, &t.lossV)
-	readOut := gorgonia.Read(t.out, &t.outV)
-	t.gradV = make([]gorgonia.Value, len(grads))
-	roots := gorgonia.Nodes{readLoss, readOut}
-	for i, gn := range grads {
-		roots = append(roots, gorgonia.Read(gn, &t.gradV[i]))
-	}
-	defer func() {
-		if r := recover(); r != nil { // NewTapeMachine panics on compile errors
-			err = errors.Errorf("compiling the model: %v", r)
-		}
-	}()
-	t.trainVM = gorgonia.NewTapeMachine(t.g.Expr().SubgraphRoots(roots...))
-	t.evalVM = gorgonia.NewTapeMachine(t.g.Expr().SubgraphRoots(readLoss, readOut))
-
-	dt := cfg.DType.Tensor()
-	t.xT = tensor.New(tensor.Of(dt), tensor.WithShape(t.x.Shape()...))
-	t.yT = tensor.New(tensor.Of(dt), tensor.WithShape(b, outputs))
-	t.wT = tensor.New(tensor.Of(dt), tensor.WithShape(b))
-	for _, bind := range []struct {
-		n *gorgonia.Node
-		v *tensor.Dense
-	}{{t.x, t.xT}, {t.y, t.yT}, {t.w, t.wT}} {
-		if err := gorgonia.Let(bind.n, bind.v); err != nil {
-			return nil, errors.Wrapf(err, "binding %s", bind.n.Name())
-		}
-	}
+	t.xT, t.yT, t.wT = bound[0], bound[1], bound[2]
 	t.example = make([]float32, tensor.Shape(inShape).TotalSize())
 	t.target = make([]float64, outputs)
-	t.vars = make([]Var, len(t.params))
-	for i, p := range t.params {
-		t.vars[i] = Var{Name: p.Name, Value: make([]float64, p.Size()), Grad: make([]float64, p.Size())}
-	}
 	return t, nil
 }
-
-// Graph returns the trainer's graph (parameters, RNG).
-func (t *Trainer) Graph() *graph.Graph { return t.g }
 
 // Config returns the resolved configuration.
 func (t *Trainer) Config() Config { return t.cfg }
 
-// NumParams returns the number of trainable scalars.
-func (t *Trainer) NumParams() int { return t.g.NumParams() }
-
 // Epoch returns the number of epochs trained so far.
 func (t *Trainer) Epoch() int { return t.epoch }
-
-// Close releases the machines.
-func (t *Trainer) Close() {
-	t.trainVM.Close()
-	t.evalVM.Close()
-}
 
 // checkData verifies that d fits the model.
 func (t *Trainer) checkData(d Data, what string) error {
@@ -241,64 +191,39 @@ func (t *Trainer) checkData(d Data, what string) error {
 // fill loads examples idx (at most BatchSize) into the input tensors and
 // returns their labels; rows past len(idx) get weight 0.
 func (t *Trainer) fill(d Data, idx []int, labels []int) []int {
-	labels = labels[:0]
-	n := len(t.example)
-	k := t.outputs
-	switch t.xT.Dtype() {
-	case tensor.Float32:
-		xs, ys, ws := t.xT.Float32s(), t.yT.Float32s(), t.wT.Float32s()
-		for r := 0; r < t.cfg.BatchSize; r++ {
-			if r >= len(idx) {
-				clear(xs[r*n : (r+1)*n])
-				clear(ys[r*k : (r+1)*k])
-				ws[r] = 0
-				continue
-			}
-			l := d.Example(idx[r], xs[r*n:(r+1)*n])
-			labels = append(labels, l)
-			t.cfg.Loss.target(t.target, l)
-			for j, v := range t.target {
-				ys[r*k+j] = float32(v)
-			}
-			ws[r] = 1
-		}
-	case tensor.Float64:
-		xs, ys, ws := t.xT.Float64s(), t.yT.Float64s(), t.wT.Float64s()
-		for r := 0; r < t.cfg.BatchSize; r++ {
-			if r >= len(idx) {
-				clear(xs[r*n : (r+1)*n])
-				clear(ys[r*k : (r+1)*k])
-				ws[r] = 0
-				continue
-			}
-			l := d.Example(idx[r], t.example)
-			for j, v := range t.example {
-				xs[r*n+j] = float64(v)
-			}
-			labels = append(labels, l)
-			t.cfg.Loss.target(ys[r*k:(r+1)*k], l)
-			ws[r] = 1
-		}
+	if t.xT.Dtype() == tensor.Float32 {
+		return fillBatch(t, d, idx, labels[:0], t.xT.Float32s(), t.yT.Float32s(), t.wT.Float32s())
 	}
-	return labels
+	return fillBatch(t, d, idx, labels[:0], t.xT.Float64s(), t.yT.Float64s(), t.wT.Float64s())
 }
 
-// run executes one pass of vm and returns the batch loss.
-func (t *Trainer) run(vm gorgonia.VM, training bool) (float64, error) {
-	if err := t.g.Feed(training); err != nil {
-		return 0, err
+func fillBatch[T kernels.Float](t *Trainer, d Data, idx, labels []int, xs, ys, ws []T) []int {
+	n, k := len(t.example), t.outputs
+	for r := 0; r < t.cfg.BatchSize; r++ {
+		x, y := xs[r*n:(r+1)*n], ys[r*k:(r+1)*k]
+		if r >= len(idx) {
+			clear(x)
+			clear(y)
+			ws[r] = 0
+			continue
+		}
+		var l int
+		if x32, ok := any(x).([]float32); ok {
+			l = d.Example(idx[r], x32) // straight into the batch
+		} else {
+			l = d.Example(idx[r], t.example)
+			for j, v := range t.example {
+				x[j] = T(v)
+			}
+		}
+		labels = append(labels, l)
+		t.cfg.Loss.target(t.target, l)
+		for j, v := range t.target {
+			y[j] = T(v)
+		}
+		ws[r] = 1
 	}
-	vm.Reset()
-	if err := vm.RunAll(); err != nil {
-		return 0, err
-	}
-	switch v := t.lossV.(type) {
-	case *gorgonia.F32:
-		return float64(*v), nil
-	case *gorgonia.F64:
-		return float64(*v), nil
-	}
-	return 0, errors.Errorf("loss value has type %T", t.lossV)
+	return labels
 }
 
 // correct counts the rows of the output whose predicted class is the label.
@@ -330,9 +255,6 @@ func outputRow(v gorgonia.Value, r int, row []float64) {
 	}
 	copy(row, t.Float64s()[r*k:(r+1)*k])
 }
-
-// step applies the optimizer to the parameters using the gradients just read.
-func (t *Trainer) step() error { return stepParams(t.params, t.vars, t.gradV, t.cfg.Optimizer) }
 
 // stepParams copies parameters and gradients into the optimizer's float64
 // variables, applies one update and writes the parameters back.
@@ -417,7 +339,7 @@ func (t *Trainer) TrainEpoch(d Data) (loss, acc float64, err error) {
 		}
 		sum += l * float64(len(idx))
 		correct += t.correct(labels, nil)
-		if err := t.step(); err != nil {
+		if err := t.step(t.cfg.Optimizer); err != nil {
 			return 0, 0, err
 		}
 		if t.cfg.OnBatch != nil {
