@@ -25,6 +25,7 @@ const (
 	SquaredError
 )
 
+// String returns the loss kernel's name.
 func (k LossKind) String() string {
 	return [...]string{"SoftmaxCrossEntropy", "SigmoidCrossEntropy", "SquaredError"}[k]
 }

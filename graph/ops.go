@@ -16,6 +16,7 @@ type ShapeError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *ShapeError) Error() string {
 	if e.B == nil {
 		return fmt.Sprintf("graph: %s %s: input shape %v: %s", e.Op, e.Node, e.A, e.Reason)

@@ -18,6 +18,7 @@ const (
 	GRUCell              // gates r, z, n: weights [3H, in] and [3H, H]
 )
 
+// String returns "LSTM" or "GRU".
 func (c Cell) String() string { return [...]string{"LSTM", "GRU"}[c] }
 
 // Gates returns the number of gate blocks of the cell (4 or 3).

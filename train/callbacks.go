@@ -30,6 +30,7 @@ func (s StepDecay) LearningRate(epoch, _ int, base float64) float64 {
 	return base * math.Pow(s.Gamma, float64((epoch-1)/s.Every))
 }
 
+// String describes the schedule.
 func (s StepDecay) String() string { return fmt.Sprintf("step(every %d, gamma %g)", s.Every, s.Gamma) }
 
 // Cosine anneals the learning rate from the base rate at the first epoch
@@ -45,6 +46,7 @@ func (c Cosine) LearningRate(epoch, epochs int, base float64) float64 {
 	return c.Min + (base-c.Min)*(1+math.Cos(math.Pi*float64(epoch-1)/float64(epochs)))/2
 }
 
+// String describes the schedule.
 func (c Cosine) String() string { return fmt.Sprintf("cosine(min %g)", c.Min) }
 
 // ScheduleByName returns the schedule called name: "" or "constant"
