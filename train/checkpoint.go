@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strconv"
@@ -23,16 +24,38 @@ const CheckpointFormat = "dlrun-checkpoint-1"
 // "optimizer/<slot>/<parameter>" and "optimizer/step", and in the file's
 // metadata the epoch, the learning rate, the states of the graph's and the
 // shuffling RNGs, and the metrics of every epoch so far.
-func (t *Trainer) SaveCheckpoint(path string) error {
+func (t *Trainer) SaveCheckpoint(path string) error { return saveCheckpoint(path, t.resumable()) }
+
+// Restore loads a checkpoint written by SaveCheckpoint into t, which must
+// have been built with the same model and configuration: parameters,
+// optimizer state, RNG states, epoch and history. Every parameter and
+// optimizer tensor is checked by name, shape and dtype; on error t is left
+// as it was.
+func (t *Trainer) Restore(path string) error { return restoreCheckpoint(path, t.resumable()) }
+
+func (t *Trainer) resumable() resumable {
+	return resumable{&t.machines, t.cfg.Optimizer, &t.epoch, &t.hist, t.pcg}
+}
+
+// resumable is the state a checkpoint saves and restores.
+type resumable struct {
+	m       *machines
+	opt     Optimizer
+	epoch   *int
+	hist    *[]EpochStats
+	shuffle *rand.PCG // nil where nothing is shuffled
+}
+
+func saveCheckpoint(path string, t resumable) error {
 	views := map[string]safetensors.TensorView{}
-	for _, p := range t.g.Params() {
+	for _, p := range t.m.g.Params() {
 		v, err := tensorView(p.Value())
 		if err != nil {
 			return errors.Wrapf(err, "saving %s: tensor %s", path, p.Name)
 		}
 		views[p.Name] = v
 	}
-	for k, vals := range t.cfg.Optimizer.State() {
+	for k, vals := range t.opt.State() {
 		b := make([]byte, 8*len(vals))
 		for i, v := range vals {
 			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
@@ -43,23 +66,25 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		}
 		views["optimizer/"+k] = v
 	}
-	gr, err := t.g.RNGState()
+	gr, err := t.m.g.RNGState()
 	if err != nil {
 		return err
 	}
-	sr, err := t.pcg.MarshalBinary()
-	if err != nil {
-		return err
+	var sr []byte
+	if t.shuffle != nil {
+		if sr, err = t.shuffle.MarshalBinary(); err != nil {
+			return err
+		}
 	}
-	hist, err := json.Marshal(t.hist)
+	hist, err := json.Marshal(*t.hist)
 	if err != nil {
 		return err
 	}
 	meta := map[string]string{
 		"format":        CheckpointFormat,
-		"epoch":         strconv.Itoa(t.epoch),
-		"optimizer":     t.cfg.Optimizer.Name(),
-		"learning_rate": strconv.FormatFloat(t.cfg.Optimizer.LearningRate(), 'g', -1, 64),
+		"epoch":         strconv.Itoa(*t.epoch),
+		"optimizer":     t.opt.Name(),
+		"learning_rate": strconv.FormatFloat(t.opt.LearningRate(), 'g', -1, 64),
 		"graph_rng":     base64.StdEncoding.EncodeToString(gr),
 		"shuffle_rng":   base64.StdEncoding.EncodeToString(sr),
 		"history":       string(hist),
@@ -71,12 +96,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	return atomicfile.WriteFile(path, b, 0o644)
 }
 
-// Restore loads a checkpoint written by SaveCheckpoint into t, which must
-// have been built with the same model and configuration: parameters,
-// optimizer state, RNG states, epoch and history. Every parameter and
-// optimizer tensor is checked by name, shape and dtype; on error t is left
-// as it was.
-func (t *Trainer) Restore(path string) error {
+func restoreCheckpoint(path string, t resumable) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return errors.Wrap(err, "restoring checkpoint")
@@ -100,8 +120,8 @@ func (t *Trainer) Restore(path string) error {
 		return errors.Errorf("restoring %s: not a dlrun checkpoint (no %q format in its metadata)", path, CheckpointFormat)
 	}
 	m := header.Meta
-	if m["optimizer"] != t.cfg.Optimizer.Name() {
-		return errors.Errorf("restoring %s: it holds %s state, the run uses %s", path, m["optimizer"], t.cfg.Optimizer.Name())
+	if m["optimizer"] != t.opt.Name() {
+		return errors.Errorf("restoring %s: it holds %s state, the run uses %s", path, m["optimizer"], t.opt.Name())
 	}
 	epoch, err := strconv.Atoi(m["epoch"])
 	if err != nil || epoch < 0 {
@@ -141,27 +161,32 @@ func (t *Trainer) Restore(path string) error {
 		}
 		weights[n] = v
 	}
-	for _, p := range t.params {
+	for _, p := range t.m.params {
 		for _, slot := range []string{"m", "v", "momentum", "square_avg", "sum"} {
 			if vals, ok := state[slot+"/"+p.Name]; ok && len(vals) != p.Size() {
 				return errors.Errorf("restoring %s: optimizer tensor %q has %d values, parameter %s has %d", path, "optimizer/"+slot+"/"+p.Name, len(vals), p.Name, p.Size())
 			}
 		}
 	}
-	if err := loadViews(path, weights, t.g); err != nil {
+	if (t.shuffle != nil) != (len(sr) > 0) {
+		return errors.Errorf("restoring %s: checkpoint of another kind of training (shuffle RNG state)", path)
+	}
+	if err := loadViews(path, weights, t.m.g); err != nil {
 		return err
 	}
-	if err := t.cfg.Optimizer.SetState(state); err != nil {
+	if err := t.opt.SetState(state); err != nil {
 		return errors.Wrapf(err, "restoring %s", path)
 	}
-	if err := t.g.SetRNGState(gr); err != nil {
+	if err := t.m.g.SetRNGState(gr); err != nil {
 		return err
 	}
-	if err := t.pcg.UnmarshalBinary(sr); err != nil {
-		return errors.Wrapf(err, "restoring %s: shuffle RNG", path)
+	if t.shuffle != nil {
+		if err := t.shuffle.UnmarshalBinary(sr); err != nil {
+			return errors.Wrapf(err, "restoring %s: shuffle RNG", path)
+		}
 	}
-	t.cfg.Optimizer.SetLearningRate(lr)
-	t.epoch = epoch
-	t.hist = hist
+	t.opt.SetLearningRate(lr)
+	*t.epoch = epoch
+	*t.hist = hist
 	return nil
 }

@@ -39,6 +39,28 @@ type LM struct {
 	wT       *tensor.Dense
 	stateful []*nn.Recurrent
 	epoch    int
+	hist     []EpochStats
+}
+
+// SaveCheckpoint writes the model's weights, the optimizer's state, the
+// epoch and the history to path, atomically (see Trainer.SaveCheckpoint).
+func (m *LM) SaveCheckpoint(path string) error { return saveCheckpoint(path, m.resumable()) }
+
+// Restore loads a checkpoint written by SaveCheckpoint. Stateful layers
+// start every epoch from zeros, so training resumes exactly.
+func (m *LM) Restore(path string) error { return restoreCheckpoint(path, m.resumable()) }
+
+// Epoch returns the number of epochs trained so far.
+func (m *LM) Epoch() int { return m.epoch }
+
+// History returns the metrics of every epoch recorded with Record.
+func (m *LM) History() []EpochStats { return append([]EpochStats(nil), m.hist...) }
+
+// Record appends an epoch's metrics to the history that checkpoints keep.
+func (m *LM) Record(s EpochStats) { m.hist = append(m.hist, s) }
+
+func (m *LM) resumable() resumable {
+	return resumable{&m.machines, m.cfg.Optimizer, &m.epoch, &m.hist, nil}
 }
 
 // NewLM builds model for a vocabulary of vocab tokens and compiles its

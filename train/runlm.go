@@ -77,9 +77,12 @@ func modelOptions(cell string) (nn.Options, error) {
 
 // RunLM trains the language model described by cfg (cfg.Vocab set) on the
 // train tokens, evaluating on heldOut after every epoch, and records the
-// run like Run: config.json (with the vocabulary, in id order),
-// metrics.csv, model.safetensors and summary.json, which adds
-// test_bits_per_char to Run's keys. Losses are in nats per token.
+// run like Run: config.json (with the vocabulary, in id order), and after
+// every epoch metrics.csv, curves.png, model.safetensors, best.safetensors
+// (by held-out loss) and checkpoint.safetensors; summary.json last, with
+// test_bits_per_char added to Run's keys. Losses are in nats per token.
+// With opts.Resume it continues the run in opts.Out from its checkpoint,
+// exactly as a run straight through.
 func RunLM(cfg RunConfig, train, heldOut []int, opts RunOptions) (*Summary, error) {
 	start := time.Now()
 	log, onBatch := opts.output(func() int { return cfg.BatchSize * cfg.SeqLen })
@@ -89,8 +92,15 @@ func RunLM(cfg RunConfig, train, heldOut []int, opts RunOptions) (*Summary, erro
 	}
 	defer m.Close()
 	cfg.TrainExamples, cfg.TestExamples = len(train), len(heldOut)
-	dir, err := runDir(opts.Out, cfg.Model, start)
-	if err != nil {
+	var dir string
+	if opts.Resume {
+		if dir = opts.Out; dir == "" {
+			return nil, errors.New("resume: no run folder given")
+		}
+		if err := m.Restore(filepath.Join(dir, "checkpoint.safetensors")); err != nil {
+			return nil, err
+		}
+	} else if dir, err = runDir(opts.Out, cfg.Model, start); err != nil {
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
@@ -98,39 +108,59 @@ func RunLM(cfg RunConfig, train, heldOut []int, opts RunOptions) (*Summary, erro
 	}
 	fmt.Fprintf(log, "training %s on %s (%d training, %d held-out tokens, vocabulary %d), %d parameters, writing %s\n",
 		cfg.Model, cfg.Dataset, len(train), len(heldOut), len(cfg.Vocab), cfg.Params, dir)
-	var rows []EpochStats
-	trainSecs := 0.0
-	for e := 1; e <= cfg.Epochs; e++ {
+	trainSecs, ran := 0.0, 0
+	for m.Epoch() < cfg.Epochs {
 		t0 := time.Now()
 		loss, acc, err := m.TrainEpoch(train)
 		if err != nil {
+			if m.Epoch() > 0 {
+				return nil, errors.Wrapf(err, "training stopped; the last good checkpoint (epoch %d) is %s", m.Epoch(), filepath.Join(dir, "checkpoint.safetensors"))
+			}
 			return nil, err
 		}
 		ts := time.Since(t0).Seconds()
 		trainSecs += ts
+		ran++
 		tl, ta, err := m.Evaluate(heldOut)
 		if err != nil {
 			return nil, err
 		}
 		runtime.GC()
+		e := m.Epoch()
 		s := EpochStats{Epoch: e, TrainLoss: loss, TrainAccuracy: acc, TestLoss: tl, TestAccuracy: ta,
 			Seconds: time.Since(t0).Seconds(), TrainSeconds: ts, Samples: len(train)}
-		rows = append(rows, s)
+		m.Record(s)
 		fmt.Fprintf(log, "epoch %*d/%d  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f  test_bpc %.3f  %6.0f chars/s  %.1fs\n",
 			len(strconv.Itoa(cfg.Epochs)), e, cfg.Epochs, loss, acc, tl, ta, tl/math.Ln2, float64(len(train))/ts, s.Seconds)
+		rows := m.History()
+		if (EarlyStopping{}).Best(rows) == len(rows)-1 {
+			if err := SaveWeights(filepath.Join(dir, "best.safetensors"), m.Graph()); err != nil {
+				return nil, err
+			}
+		}
+		if err := SaveWeights(filepath.Join(dir, "model.safetensors"), m.Graph()); err != nil {
+			return nil, err
+		}
+		if err := m.SaveCheckpoint(filepath.Join(dir, "checkpoint.safetensors")); err != nil {
+			return nil, err
+		}
 		if err := WriteMetrics(filepath.Join(dir, "metrics.csv"), rows); err != nil {
 			return nil, err
 		}
+		if err := WriteCurves(filepath.Join(dir, "curves.png"), cfg.Model, rows); err != nil {
+			return nil, err
+		}
 	}
-	if err := SaveWeights(filepath.Join(dir, "model.safetensors"), m.Graph()); err != nil {
-		return nil, err
+	rows := m.History()
+	if len(rows) == 0 {
+		return nil, errors.New("no epoch to train")
 	}
 	last := rows[len(rows)-1]
 	sum := &Summary{
 		Model: cfg.Model, Dataset: cfg.Dataset, Seed: cfg.Seed, Epochs: cfg.Epochs, BatchSize: cfg.BatchSize,
 		DType: cfg.DType, Optimizer: cfg.Optimizer, LearningRate: cfg.LearningRate, Params: cfg.Params,
 		TrainLoss: last.TrainLoss, TestLoss: last.TestLoss, TestAccuracy: last.TestAccuracy,
-		SamplesPerSec: float64(len(train)*len(rows)) / trainSecs, WallSeconds: time.Since(start).Seconds(),
+		SamplesPerSec: sps(len(train)*ran, trainSecs), WallSeconds: time.Since(start).Seconds(),
 	}
 	out := struct {
 		*Summary
@@ -262,4 +292,11 @@ func Generate(dir string, o GenerateOptions) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+func sps(samples int, secs float64) float64 {
+	if secs <= 0 {
+		return 0
+	}
+	return float64(samples) / secs
 }

@@ -385,3 +385,33 @@ func TestRunExperimentWithOverrides(t *testing.T) {
 		t.Errorf("bad --seeds: %v", err)
 	}
 }
+
+// A charrnn run resumed after its first epoch ends as a straight run.
+func TestCharRNNResume(t *testing.T) {
+	text := strings.Repeat("she said that he would come to the ball. ", 60)
+	file := filepath.Join(t.TempDir(), "tiny.txt")
+	os.WriteFile(file, []byte(text), 0o644)
+	args := func(out, epochs string) []string {
+		return []string{"train", "--model", "charrnn", "--data", file, "--epochs", epochs, "--batch", "4", "--seq-len", "16", "--out", out}
+	}
+	straight, split := filepath.Join(t.TempDir(), "s"), filepath.Join(t.TempDir(), "r")
+	if _, err := dlrun(t, args(straight, "2")...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dlrun(t, args(split, "1")...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dlrun(t, "train", "--resume", split, "--epochs", "2"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"metrics.csv", "model.safetensors", "best.safetensors"} {
+		a, _ := os.ReadFile(filepath.Join(straight, f))
+		b, _ := os.ReadFile(filepath.Join(split, f))
+		if f == "metrics.csv" {
+			a, b = []byte(dropLastColumn(string(a))), []byte(dropLastColumn(string(b)))
+		}
+		if len(a) == 0 || string(a) != string(b) {
+			t.Errorf("%s differs between the resumed and the straight run", f)
+		}
+	}
+}

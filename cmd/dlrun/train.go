@@ -140,8 +140,18 @@ func resumeRun(cmd *cobra.Command, dir string, epochs int) error {
 	if err != nil {
 		return errors.Wrapf(err, "run folder %s", dir)
 	}
+	w := cmd.OutOrStdout()
+	opts := train.RunOptions{Out: dir, Log: w, Progress: isTerminal(w), Resume: true}
 	if ref.Recipe.LanguageModel {
-		return errors.Errorf("run folder %s: resuming a language model is not supported yet", dir)
+		txt, err := loadText(cfg.Dataset)
+		if err != nil {
+			return errors.Wrapf(err, "run folder %s: its text", dir)
+		}
+		if txt.SHA256 != cfg.DatasetSHA256 {
+			return errors.Errorf("run folder %s: text %s has changed since the run began", dir, cfg.Dataset)
+		}
+		_, err = train.RunLM(*cfg, txt.Train, txt.HeldOut, opts)
+		return err
 	}
 	d, err := datasets.Load(cfg.Dataset)
 	if err != nil {
@@ -155,8 +165,7 @@ func resumeRun(cmd *cobra.Command, dir string, epochs int) error {
 			return err
 		}
 	}
-	w := cmd.OutOrStdout()
-	_, err = train.Run(*cfg, d.Train, d.Test, train.RunOptions{Out: dir, Log: w, Progress: isTerminal(w), Resume: true})
+	_, err = train.Run(*cfg, d.Train, d.Test, opts)
 	return err
 }
 
