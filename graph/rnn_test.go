@@ -122,14 +122,11 @@ func TestOneStepByHand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out gorgonia.Value
-		gorgonia.Read(y, &out)
-		vm := gorgonia.NewTapeMachine(g.Expr())
-		defer vm.Close()
-		if err := vm.RunAll(); err != nil {
+		out, err := gradcheck.Forward(g.Expr(), y)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return out.Data().([]float64)[0]
+		return out[0]
 	}
 	i, f, gg, o := sig(pre(0)), sig(pre(1)), math.Tanh(pre(2)), sig(pre(3))
 	wantLSTM := o * math.Tanh(f*c0+i*gg)
@@ -157,18 +154,14 @@ func TestGateLayoutAtHidden128(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out gorgonia.Value
-	gorgonia.Read(y, &out)
-	vm := gorgonia.NewTapeMachine(g.Expr())
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
+	got, err := gradcheck.Forward(g.Expr(), y)
+	if err != nil {
 		t.Fatal(err)
 	}
 	X := x.Value().Data().([]float64)
 	Wi, Wh := wih.Value().Data().([]float64), whh.Value().Data().([]float64)
 	Bi, Bh := bih.Value().Data().([]float64), bhh.Value().Data().([]float64)
 	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
-	got := out.Data().([]float64)
 	for b := 0; b < B; b++ {
 		h, c := make([]float64, H), make([]float64, H)
 		for s := 0; s < T; s++ {

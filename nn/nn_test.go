@@ -427,14 +427,11 @@ func TestRecurrentInitialState(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out gorgonia.Value
-		gorgonia.Read(y, &out)
-		vm := gorgonia.NewTapeMachine(g.Expr())
-		defer vm.Close()
-		if err := vm.RunAll(); err != nil {
+		out, err := gradcheck.Forward(g.Expr(), y)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return append([]float64(nil), out.Data().([]float64)...)
+		return out
 	}
 	def, zero, half := run(-1), run(0), run(0.5)
 	for i := range def {

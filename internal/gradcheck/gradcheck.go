@@ -1,4 +1,5 @@
-// Package gradcheck compares the gradients that Gorgonia computes
+// Package gradcheck holds test helpers for dlrun's ops and layers: Check
+// compares the gradients that Gorgonia computes
 // symbolically with central finite differences, for tests of dlrun's ops
 // and layers. Graphs under check should be float64.
 package gradcheck
@@ -105,4 +106,21 @@ func scalar(v gorgonia.Value) (float64, error) {
 		}
 	}
 	return 0, errors.Errorf("loss value %v (%T) is not a scalar", v, v)
+}
+
+// Forward runs the graph g once and returns a copy of the float64 values
+// of y: the forward checks' counterpart of Check.
+func Forward(g *gorgonia.ExprGraph, y *gorgonia.Node) ([]float64, error) {
+	var out gorgonia.Value
+	gorgonia.Read(y, &out)
+	vm := gorgonia.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		return nil, err
+	}
+	d, ok := out.Data().([]float64)
+	if !ok {
+		return nil, errors.Errorf("%s is %T, want float64 values", y.Name(), out.Data())
+	}
+	return append([]float64(nil), d...), nil
 }
