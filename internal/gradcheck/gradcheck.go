@@ -1,7 +1,7 @@
 // Package gradcheck holds test helpers for dlrun's ops and layers: Check
-// compares the gradients that Gorgonia computes
-// symbolically with central finite differences, for tests of dlrun's ops
-// and layers. Graphs under check should be float64.
+// compares the gradients that Gorgonia computes symbolically with central
+// finite differences, and Forward runs a graph once and returns a node's
+// values. Graphs under check should be float64.
 package gradcheck
 
 import (
