@@ -23,8 +23,10 @@ func newTrainCmd() *cobra.Command {
 		Use:   "train",
 		Short: "Train a reference model and record the run",
 		Long: `Train a reference model (see 'dlrun models') and write a run folder holding
-config.json (the resolved configuration), metrics.csv (one row per epoch) and
-summary.json (the final figures).
+config.json (the resolved configuration); after every epoch metrics.csv,
+curves.png, model.safetensors (last weights), best.safetensors and
+checkpoint.safetensors (for --resume); and summary.json at the end. Every file
+is written atomically.
 
 Flags left unset take the model's recipe: its dataset, epochs, batch size,
 optimizer, learning rate and loss.`,
@@ -93,7 +95,7 @@ optimizer, learning rate and loss.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Model, "model", "cnn", "reference model to train (see 'dlrun models')")
-	f.StringVar(&data, "data", "", "bundled dataset name ("+joinNames(datasets.Names())+") or a folder of IDX files (default: the model's)")
+	f.StringVar(&data, "data", "", "bundled dataset ("+joinNames(datasets.Names())+"), a folder of IDX files or CIFAR-10 batches, or for charrnn a UTF-8 text file (default: the model's)")
 	f.IntVar(&cfg.Epochs, "epochs", 0, "passes over the training data (default: the model's)")
 	f.IntVar(&cfg.BatchSize, "batch", 0, "examples per training step (default: the model's)")
 	f.Float64Var(&cfg.LearningRate, "lr", 0, "learning rate (default: the model's)")
