@@ -189,13 +189,7 @@ func (m *LM) correct() int {
 			continue
 		}
 		outputRow(m.outV, r, row)
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		if valueAt(yd, r*V+best) == 1 {
+		if valueAt(yd, r*V+CrossEntropy.Predict(row)) == 1 {
 			c++
 		}
 	}

@@ -116,25 +116,17 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 	if len(x) == 0 || len(x)%size != 0 {
 		return nil, errors.Errorf("predict: %d values are not a whole number of examples of shape %v", len(x), t.inShape)
 	}
-	n := len(x) / size
 	d := &rawData{x: x, shape: t.inShape, size: size}
 	var out [][]float64
-	idx := make([]int, 0, t.cfg.BatchSize)
-	var labels []int
-	for start := 0; start < n; start += t.cfg.BatchSize {
-		idx = idx[:0]
-		for i := start; i < min(start+t.cfg.BatchSize, n); i++ {
-			idx = append(idx, i)
-		}
-		labels = t.fill(d, idx, labels)
-		if _, err := t.run(t.evalVM, false); err != nil {
-			return nil, err
-		}
+	err := t.forward(d, func(idx, _ []int, _ float64) {
 		for r := range idx {
 			row := make([]float64, t.outputs)
 			outputRow(t.outV, r, row)
 			out = append(out, probabilities(t.cfg.Loss, row))
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

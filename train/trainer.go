@@ -105,6 +105,7 @@ type Trainer struct {
 	xT, yT, wT *tensor.Dense
 	example    []float32
 	target     []float64
+	row        []float64 // one row of outputs, for predictions
 
 	shuffle *rand.Rand
 	pcg     *rand.PCG
@@ -165,6 +166,7 @@ func New(model nn.Layer, inShape []int, outputs int, cfg Config) (t *Trainer, er
 	t.xT, t.yT, t.wT = bound[0], bound[1], bound[2]
 	t.example = make([]float32, tensor.Shape(inShape).TotalSize())
 	t.target = make([]float64, outputs)
+	t.row = make([]float64, outputs)
 	return t, nil
 }
 
@@ -226,21 +228,34 @@ func fillBatch[T kernels.Float](t *Trainer, d Data, idx, labels []int, xs, ys, w
 	return labels
 }
 
-// correct counts the rows of the output whose predicted class is the label.
-func (t *Trainer) correct(labels []int, preds []int) int {
-	row := make([]float64, t.outputs)
-	c := 0
-	for r, l := range labels {
-		outputRow(t.outV, r, row)
-		p := t.cfg.Loss.Predict(row)
-		if preds != nil {
-			preds = append(preds, p)
-		}
-		if p == l {
-			c++
-		}
+// predictions appends to preds the class each of the first n rows of the
+// last batch's output stands for.
+func (t *Trainer) predictions(n int, preds []int) []int {
+	for r := 0; r < n; r++ {
+		outputRow(t.outV, r, t.row)
+		preds = append(preds, t.cfg.Loss.Predict(t.row))
 	}
-	return c
+	return preds
+}
+
+// forward runs the evaluation machine over d in data order, one batch at
+// a time, and calls fn with each batch's example indices, labels and loss.
+func (t *Trainer) forward(d Data, fn func(idx, labels []int, loss float64)) error {
+	idx := make([]int, 0, t.cfg.BatchSize)
+	var labels []int
+	for start := 0; start < d.Len(); start += t.cfg.BatchSize {
+		idx = idx[:0]
+		for i := start; i < min(start+t.cfg.BatchSize, d.Len()); i++ {
+			idx = append(idx, i)
+		}
+		labels = t.fill(d, idx, labels)
+		l, err := t.run(t.evalVM, false)
+		if err != nil {
+			return err
+		}
+		fn(idx, labels, l)
+	}
+	return nil
 }
 
 func outputRow(v gorgonia.Value, r int, row []float64) {
@@ -325,7 +340,7 @@ func (t *Trainer) TrainEpoch(d Data) (loss, acc float64, err error) {
 	if !t.cfg.NoShuffle {
 		t.shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	}
-	var labels []int
+	var labels, preds []int
 	sum, correct := 0.0, 0
 	for start := 0; start < len(order); start += t.cfg.BatchSize {
 		idx := order[start:min(start+t.cfg.BatchSize, len(order))]
@@ -338,7 +353,12 @@ func (t *Trainer) TrainEpoch(d Data) (loss, acc float64, err error) {
 			return 0, 0, errors.Errorf("epoch %d, batch %d: the loss became %v", t.epoch+1, start/t.cfg.BatchSize+1, l)
 		}
 		sum += l * float64(len(idx))
-		correct += t.correct(labels, nil)
+		preds = t.predictions(len(labels), preds[:0])
+		for r, p := range preds {
+			if p == labels[r] {
+				correct++
+			}
+		}
 		if err := t.step(t.cfg.Optimizer); err != nil {
 			return 0, 0, err
 		}
@@ -367,29 +387,19 @@ func (t *Trainer) Evaluate(d Data) (*Evaluation, error) {
 		return nil, err
 	}
 	ev := &Evaluation{}
-	idx := make([]int, 0, t.cfg.BatchSize)
-	var labels []int
-	sum, correct := 0.0, 0
-	row := make([]float64, t.outputs)
-	for start := 0; start < d.Len(); start += t.cfg.BatchSize {
-		idx = idx[:0]
-		for i := start; i < min(start+t.cfg.BatchSize, d.Len()); i++ {
-			idx = append(idx, i)
-		}
-		labels = t.fill(d, idx, labels)
-		l, err := t.run(t.evalVM, false)
-		if err != nil {
-			return nil, errors.Wrap(err, "evaluating")
-		}
-		sum += l * float64(len(idx))
-		for r, lab := range labels {
-			outputRow(t.outV, r, row)
-			p := t.cfg.Loss.Predict(row)
-			ev.Labels = append(ev.Labels, lab)
-			ev.Predictions = append(ev.Predictions, p)
-			if p == lab {
-				correct++
-			}
+	sum := 0.0
+	err := t.forward(d, func(idx, labels []int, loss float64) {
+		sum += loss * float64(len(idx))
+		ev.Labels = append(ev.Labels, labels...)
+		ev.Predictions = t.predictions(len(labels), ev.Predictions)
+	})
+	if err != nil {
+		return nil, errors.Wrap(err, "evaluating")
+	}
+	correct := 0
+	for i, p := range ev.Predictions {
+		if p == ev.Labels[i] {
+			correct++
 		}
 	}
 	ev.Loss = sum / float64(d.Len())

@@ -125,18 +125,19 @@ func AddBias[T Float](dst, x, b []T) {
 	}
 }
 
-// SumRows sets db[j] = Σ_r dy[r, j] for dy of rows×len(db).
+// SumRows sets db[j] = Σ_r dy[r, j] for dy of rows×len(db) (the bias
+// gradient), summing rows in order; columns are split among cores.
 func SumRows[T Float](db, dy []T) {
-	n := len(db)
-	for j := range db {
-		db[j] = 0
-	}
-	for r := 0; r+n <= len(dy); r += n {
-		row := dy[r : r+n]
-		for j, v := range row {
-			db[j] += v
+	cols := len(db)
+	ParallelFor(cols, 64, func(lo, hi int) {
+		s := db[lo:hi]
+		clear(s)
+		for r := 0; r+cols <= len(dy); r += cols {
+			for j, v := range dy[r+lo : r+hi] {
+				s[j] += v
+			}
 		}
-	}
+	})
 }
 
 // Softmax sets each row of dst (rows of length n) to the softmax of x's row.

@@ -262,25 +262,10 @@ func weightGrads[T Float](d RNNDims, G int, x []T, cache *RNNCache[T], dGx, dGh,
 		}
 	}
 	ParallelGemm(true, false, G, H, B*Tn, dGh, G, cache.hPrev, H, false, dwhh, H)
-	columnSums(dGx, G, dbih)
+	SumRows(dbih, dGx)
 	if dbhh != nil {
-		columnSums(dGh, G, dbhh)
+		SumRows(dbhh, dGh)
 	}
-}
-
-// columnSums sets s[j] = Σ_r m[r, j] for m of len(s) columns, rows in order.
-func columnSums[T Float](m []T, cols int, s []T) {
-	ParallelFor(cols, 64, func(lo, hi int) {
-		for j := lo; j < hi; j++ {
-			s[j] = 0
-		}
-		for r := 0; r+cols <= len(m); r += cols {
-			row := m[r+lo : r+hi]
-			for j, v := range row {
-				s[lo+j] += v
-			}
-		}
-	})
 }
 
 // sigmoids and tanhs apply the activations to a slice: the AVX2 forms for
