@@ -14,9 +14,13 @@ type Padding struct{ Top, Bottom, Left, Right int }
 
 // SamePadding returns the padding that gives an output of ceil(in/stride)
 // for a window of size k, split as TensorFlow and Keras do (the odd extra
-// row or column goes to the bottom or right).
+// row or column goes to the bottom or right). A stride below 1 gives no
+// padding on that axis (Conv2D rejects such a stride).
 func SamePadding(h, w, kh, kw, sh, sw int) Padding {
 	pad := func(in, k, s int) (int, int) {
+		if s < 1 {
+			return 0, 0
+		}
 		out := (in + s - 1) / s
 		total := max((out-1)*s+k-in, 0)
 		return total / 2, total - total/2
@@ -28,7 +32,8 @@ func SamePadding(h, w, kh, kw, sh, sw int) Padding {
 
 // Conv2D returns the 2-D cross-correlation of x (NCHW: [n, c, h, w]) with
 // the filters w ([oc, c, kh, kw], PyTorch's layout), plus the bias b ([oc])
-// if b is not nil: an output of shape [n, oc, oh, ow].
+// if b is not nil: an output of shape [n, oc, oh, ow]. x and w must not be
+// nil.
 func Conv2D(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding) (*gorgonia.Node, error) {
 	return conv2D(x, w, b, strideH, strideW, pad, false)
 }
@@ -41,6 +46,17 @@ func Conv2DReLU(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding) (*gor
 }
 
 func conv2D(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding, relu bool) (*gorgonia.Node, error) {
+	opName := "conv2d"
+	if relu {
+		opName = "conv2d relu"
+	}
+	nodes := []*gorgonia.Node{x, w}
+	if b != nil {
+		nodes = append(nodes, b)
+	}
+	if err := checkNodes(opName, nodes...); err != nil {
+		return nil, err
+	}
 	sx, sw := x.Shape(), w.Shape()
 	if sx.Dims() != 4 {
 		return nil, &ShapeError{"conv2d", w.Name(), sx, sw, "the input must be NCHW (4 dimensions)"}
@@ -219,6 +235,9 @@ func (rowSumsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 // MaxPool2D returns the maximum over windows of kh×kw taken every sh rows
 // and sw columns of x (NCHW), without padding: [n, c, (h-kh)/sh+1, (w-kw)/sw+1].
 func MaxPool2D(x *gorgonia.Node, kh, kw, sh, sw int) (*gorgonia.Node, error) {
+	if err := checkNodes("maxpool2d", x); err != nil {
+		return nil, err
+	}
 	sx := x.Shape()
 	if sx.Dims() != 4 {
 		return nil, &ShapeError{"maxpool2d", x.Name(), sx, nil, "the input must be NCHW (4 dimensions)"}
@@ -269,6 +288,9 @@ func (k *poolGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 // Mask returns x ⊙ m elementwise, differentiable in x only: the mask is
 // data (a dropout mask, say), not a parameter.
 func Mask(x, m *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes("mask", x, m); err != nil {
+		return nil, err
+	}
 	if !x.Shape().Eq(m.Shape()) {
 		return nil, &ShapeError{"mask", m.Name(), x.Shape(), m.Shape(), "shapes differ"}
 	}

@@ -57,8 +57,12 @@ type Graph struct {
 	rng     *rand.Rand
 	pcg     *rand.PCG
 	params  []*Param
+	buffers []*Buffer
 	names   map[string]bool
 	feeders []feeder
+
+	training   bool // runs are training steps (SetTraining)
+	activeRows int  // rows of the batch that are real data; 0: all (SetActiveRows)
 }
 
 // Option configures a new Graph.
@@ -265,9 +269,51 @@ func (g *Graph) Scalar(v float64) *gorgonia.Node {
 	return gorgonia.NewConstant(float32(v))
 }
 
+// SetTraining switches the graph between training mode (on) and
+// evaluation mode, PyTorch's model.train() and model.eval(): dropout draws
+// masks and BatchNorm normalises with the batch's statistics (and updates
+// its running statistics) only in training mode. A new graph is in
+// evaluation mode. Ops read the mode when they run, so it can be switched
+// between runs of the same machine.
+func (g *Graph) SetTraining(on bool) {
+	if g != nil {
+		g.training = on
+	}
+}
+
+// Training reports whether the graph is in training mode.
+func (g *Graph) Training() bool { return g != nil && g.training }
+
+// SetActiveRows says that only the first n rows of the next runs' batches
+// are real examples; the rest pad a short batch to the graph's batch size
+// (with loss weight 0). Ops that mix rows (BatchNorm's batch statistics)
+// use only the active rows and give the padded rows zero gradient. n ≤ 0
+// (the default) or n ≥ the batch size means every row.
+func (g *Graph) SetActiveRows(n int) {
+	if g != nil {
+		g.activeRows = max(n, 0)
+	}
+}
+
+// ActiveRows returns the number of rows set by SetActiveRows (0: every row).
+func (g *Graph) ActiveRows() int {
+	if g == nil {
+		return 0
+	}
+	return g.activeRows
+}
+
+// rowsOf returns how many of batch rows are real examples.
+func (g *Graph) rowsOf(batch int) int {
+	if n := g.ActiveRows(); n > 0 && n < batch {
+		return n
+	}
+	return batch
+}
+
 // Feed is called before every run of a machine over the graph to bind the
 // values of inputs that the model itself owns (a dropout mask, say).
-// training says whether the run is a training step.
+// training says whether the run is a training step (Graph.Training).
 type Feed func(training bool) error
 
 type feeder struct {
@@ -278,10 +324,14 @@ type feeder struct {
 // AddFeed registers fn to be called by Feed before every run.
 func (g *Graph) AddFeed(name string, fn Feed) { g.feeders = append(g.feeders, feeder{name, fn}) }
 
-// Feed calls every registered feed in registration order.
-func (g *Graph) Feed(training bool) error {
+// Feed calls every registered feed in registration order with the graph's
+// mode (Training). Call it before every run of a machine over the graph.
+func (g *Graph) Feed() error {
+	if g == nil {
+		return errors.New("graph: Feed on a nil graph")
+	}
 	for _, f := range g.feeders {
-		if err := f.fn(training); err != nil {
+		if err := f.fn(g.training); err != nil {
 			return errors.Wrapf(err, "feeding %s", f.name)
 		}
 	}

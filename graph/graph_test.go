@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -61,9 +62,11 @@ func TestOpGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, err := g.Constant("w", weights, 4)
-			if err != nil {
-				t.Fatal(err)
+			var w *gorgonia.Node // nil weights: every example weighs 1
+			if weights != nil {
+				if w, err = g.Constant("w", weights, 4); err != nil {
+					t.Fatal(err)
+				}
 			}
 			l, err := graph.Loss(kind, z, tt, w)
 			if err != nil {
@@ -107,6 +110,10 @@ func TestOpGradients(t *testing.T) {
 		{"SoftmaxCrossEntropySoftTargets", loss(graph.SoftmaxCrossEntropy, soft, []float64{1, 0.5, 1, 0})},
 		{"SigmoidCrossEntropy", loss(graph.SigmoidCrossEntropy, soft, []float64{1, 1, 0, 1})},
 		{"SquaredError", loss(graph.SquaredError, soft, []float64{1, 1, 1, 1})},
+		{"SoftmaxCrossEntropyUnweighted", loss(graph.SoftmaxCrossEntropy, oneHot, nil)},
+		{"SoftmaxCrossEntropySoftTargetsUnweighted", loss(graph.SoftmaxCrossEntropy, soft, nil)},
+		{"SigmoidCrossEntropyUnweighted", loss(graph.SigmoidCrossEntropy, soft, nil)},
+		{"SquaredErrorUnweighted", loss(graph.SquaredError, soft, nil)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -203,6 +210,74 @@ func TestSeededInitialisers(t *testing.T) {
 	for _, v := range z {
 		if v != 0 {
 			t.Fatal("zeros initialiser gave", v)
+		}
+	}
+}
+
+// Loss without weights is, bit for bit, Loss with weights of 1: the same
+// value and the same gradient, in both dtypes.
+func TestUnweightedLossEqualsWeightedByOnes(t *testing.T) {
+	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
+		for _, kind := range []graph.LossKind{graph.SoftmaxCrossEntropy, graph.SigmoidCrossEntropy, graph.SquaredError} {
+			t.Run(fmt.Sprint(dt, "/", kind), func(t *testing.T) {
+				g := graph.New(graph.WithDType(dt))
+				zv := make([]float64, 5*3)
+				for i := range zv {
+					zv[i] = 2.5 * math.Sin(float64(7*i+1))
+				}
+				tv := []float64{0.2, 0.3, 0.5, 0, 0, 1, 0.5, 0.5, 0, 1, 0, 0, 0, 1, 0}
+				z, err := g.Constant("z", zv, 5, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt, err := g.Constant("t", tv, 5, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := g.Constant("w", []float64{1, 1, 1, 1, 1}, 5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, err := graph.Loss(kind, z, tt, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				weighted, err := graph.Loss(kind, z, tt, w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if plain == weighted {
+					t.Fatal("the unweighted and weighted losses are one node")
+				}
+				gp, err := gorgonia.Grad(plain, z)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gw, err := gorgonia.Grad(weighted, z)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var lp, lw, dp, dw gorgonia.Value
+				gorgonia.Read(plain, &lp)
+				gorgonia.Read(weighted, &lw)
+				gorgonia.Read(gp[0], &dp)
+				gorgonia.Read(gw[0], &dw)
+				vm := gorgonia.NewTapeMachine(g.Expr())
+				defer vm.Close()
+				if err := vm.RunAll(); err != nil {
+					t.Fatal(err)
+				}
+				// Shortest round-trip formatting: equal strings, equal bits.
+				if fmt.Sprint(lp.Data()) != fmt.Sprint(lw.Data()) {
+					t.Errorf("loss %v without weights, %v with weights of 1", lp.Data(), lw.Data())
+				}
+				if fmt.Sprint(dp.Data()) != fmt.Sprint(dw.Data()) {
+					t.Errorf("gradient %v without weights, %v with weights of 1", dp.Data(), dw.Data())
+				}
+				if f := fmt.Sprint(lp.Data()); f == "0" || f == "NaN" {
+					t.Errorf("loss %s", f)
+				}
+			})
 		}
 	}
 }

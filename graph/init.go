@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // An Initializer fills a new parameter's values from the graph's RNG.
@@ -111,11 +112,17 @@ func Bounded(fanIn int) Initializer {
 
 // InitializerByName returns the named initialiser: zeros, glorot_uniform,
 // glorot_normal, he_uniform, he_normal or torch_default.
+// Any other name, the empty one included, is an error.
 func InitializerByName(name string) (Initializer, error) {
-	for _, in := range []Initializer{Zeros, GlorotUniform, GlorotNormal, HeUniform, HeNormal, TorchDefault} {
+	known := []Initializer{Zeros, GlorotUniform, GlorotNormal, HeUniform, HeNormal, TorchDefault}
+	for _, in := range known {
 		if in.String() == name {
 			return in, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown initialiser %q", name)
+	names := make([]string, len(known))
+	for i, in := range known {
+		names[i] = in.String()
+	}
+	return nil, fmt.Errorf("graph: unknown initialiser %q (known: %s)", name, strings.Join(names, ", "))
 }

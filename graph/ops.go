@@ -26,6 +26,9 @@ func (e *ShapeError) Error() string {
 
 // MatMul returns a·b for matrices a (m×k) and b (k×n).
 func MatMul(a, b *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes("matmul", a, b); err != nil {
+		return nil, err
+	}
 	sa, sb := a.Shape(), b.Shape()
 	if sa.Dims() != 2 || sb.Dims() != 2 {
 		return nil, &ShapeError{"matmul", b.Name(), sa, sb, "both operands must be matrices"}
@@ -79,6 +82,9 @@ func (k matmulKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nod
 // AddBias returns x + b, adding the vector b (shape [c]) along the last
 // axis of x (shape [..., c]).
 func AddBias(x, b *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes("add bias", x, b); err != nil {
+		return nil, err
+	}
 	sx, sb := x.Shape(), b.Shape()
 	if sb.Dims() != 1 || sx.Dims() < 1 || sx[sx.Dims()-1] != sb[0] {
 		return nil, &ShapeError{"add bias", b.Name(), sx, sb, "the bias must be a vector as long as the input's last axis"}
@@ -154,23 +160,37 @@ var (
 )
 
 // ReLU returns max(x, 0) elementwise.
-func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) { return apply(reluK, x.Shape().Clone(), x) }
+func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) { return unary("relu", reluK, x) }
 
 // Sigmoid returns 1/(1+exp(-x)) elementwise.
-func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) { return apply(sigmoidK, x.Shape().Clone(), x) }
+func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) { return unary("sigmoid", sigmoidK, x) }
 
 // Tanh returns tanh(x) elementwise.
-func Tanh(x *gorgonia.Node) (*gorgonia.Node, error) { return apply(tanhK, x.Shape().Clone(), x) }
+func Tanh(x *gorgonia.Node) (*gorgonia.Node, error) { return unary("tanh", tanhK, x) }
 
 // Softmax returns the softmax of x along its last axis.
 func Softmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes("softmax", x); err != nil {
+		return nil, err
+	}
 	return apply(softmaxKernel{log: false, n: lastDim(x)}, x.Shape().Clone(), x)
 }
 
 // LogSoftmax returns the log of the softmax of x along its last axis,
 // computed stably.
 func LogSoftmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes("log softmax", x); err != nil {
+		return nil, err
+	}
 	return apply(softmaxKernel{log: true, n: lastDim(x)}, x.Shape().Clone(), x)
+}
+
+// unary applies an elementwise kernel to x, which must not be nil.
+func unary(opName string, k kernel, x *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes(opName, x); err != nil {
+		return nil, err
+	}
+	return apply(k, x.Shape().Clone(), x)
 }
 
 func lastDim(x *gorgonia.Node) int {
@@ -214,9 +234,18 @@ func (k softmaxGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 		func(o []float64, in [][]float64) { kernels.SoftmaxGrad(o, in[0], in[1], k.n, k.log) })
 }
 
-// Reshape returns x with a new shape of the same size.
+// Reshape returns x with a new shape of the same size; every dimension of
+// shape must be positive (no shape at all makes a scalar of a 1-element x).
 func Reshape(x *gorgonia.Node, shape ...int) (*gorgonia.Node, error) {
-	to := tensor.Shape(shape)
+	if err := checkNodes("reshape", x); err != nil {
+		return nil, err
+	}
+	to := tensor.Shape(append([]int{}, shape...))
+	for _, d := range shape {
+		if d < 1 {
+			return nil, &ShapeError{"reshape", x.Name(), x.Shape(), to, "dimensions must be positive"}
+		}
+	}
 	if to.TotalSize() != x.Shape().TotalSize() {
 		return nil, &ShapeError{"reshape", x.Name(), x.Shape(), to, "sizes differ"}
 	}

@@ -18,8 +18,16 @@ const (
 	GRUCell              // gates r, z, n: weights [3H, in] and [3H, H]
 )
 
-// String returns "LSTM" or "GRU".
-func (c Cell) String() string { return [...]string{"LSTM", "GRU"}[c] }
+// String returns "LSTM" or "GRU" ("Cell(n)" for an unknown cell).
+func (c Cell) String() string {
+	switch c {
+	case LSTMCell:
+		return "LSTM"
+	case GRUCell:
+		return "GRU"
+	}
+	return fmt.Sprintf("Cell(%d)", int(c))
+}
 
 // Gates returns the number of gate blocks of the cell (4 or 3).
 func (c Cell) Gates() int {
@@ -36,8 +44,24 @@ func (c Cell) Gates() int {
 // the initial states (nil: zeros; c0 is for the LSTM only). The time loop,
 // with one set of shared weights, runs inside the op: a Gorgonia node per
 // step and gate would cost more than the arithmetic, and slicing gates out
-// of a fused product with Gorgonia's Slice hits its hash bug.
+// of a fused product with Gorgonia's Slice hits its hash bug. x, wih and
+// whh must not be nil.
 func RNN(cell Cell, x, wih, whh, bih, bhh, h0, c0 *gorgonia.Node) (*gorgonia.Node, error) {
+	nodes := []*gorgonia.Node{x, wih, whh}
+	if err := checkNodes("rnn", nodes...); err != nil {
+		return nil, err
+	}
+	for _, n := range []*gorgonia.Node{bih, bhh, h0, c0} {
+		if n != nil {
+			nodes = append(nodes, n)
+		}
+	}
+	if err := checkNodes("rnn", nodes...); err != nil {
+		return nil, err
+	}
+	if cell != LSTMCell && cell != GRUCell {
+		return nil, errors.Errorf("graph: rnn %s: unknown cell %v", wih.Name(), cell)
+	}
 	sx, si, sh := x.Shape(), wih.Shape(), whh.Shape()
 	if sx.Dims() != 3 {
 		return nil, &ShapeError{"rnn", wih.Name(), sx, si, "the input must be [batch, steps, features]"}
@@ -146,6 +170,12 @@ func (k *rnnKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 // into h and c ([batch, hidden]; c may be nil). It is how a stateful layer
 // carries its state from one batch to the next.
 func RNNFinalState(y *gorgonia.Node, h, c *tensor.Dense) error {
+	if y == nil {
+		return errors.New("graph: rnn final state: the recurrent node is nil")
+	}
+	if h == nil {
+		return errors.Errorf("graph: rnn final state of %s: h is nil", y.Name())
+	}
 	o, ok := y.Op().(*op)
 	if !ok {
 		return errors.Errorf("graph: %s was not made by RNN", y.Name())
@@ -158,10 +188,13 @@ func RNNFinalState(y *gorgonia.Node, h, c *tensor.Dense) error {
 	if h.Shape().TotalSize() != n || (c != nil && c.Shape().TotalSize() != n) {
 		return errors.Errorf("graph: final state of %s has %d values per tensor", y.Name(), n)
 	}
-	if h.Dtype() == tensor.Float32 {
-		return finalState(k, &k.c32, h.Float32s(), c32(c))
+	if h.Dtype() != o.dt || (c != nil && c.Dtype() != o.dt) {
+		return errors.Errorf("graph: final state of %s: h and c must be %v, as the layer is", y.Name(), o.dt)
 	}
-	return finalState(k, &k.c64, h.Float64s(), c64(c))
+	if h.Dtype() == tensor.Float32 {
+		return finalState(y, k, &k.c32, h.Float32s(), c32(c))
+	}
+	return finalState(y, k, &k.c64, h.Float64s(), c64(c))
 }
 
 func c32(c *tensor.Dense) []float32 {
@@ -178,10 +211,10 @@ func c64(c *tensor.Dense) []float64 {
 	return c.Float64s()
 }
 
-func finalState[T kernels.Float](k *rnnKernel, cache *kernels.RNNCache[T], h, c []T) error {
+func finalState[T kernels.Float](y *gorgonia.Node, k *rnnKernel, cache *kernels.RNNCache[T], h, c []T) error {
 	n := k.d.B * k.d.H
 	if len(cache.Hs) < (k.d.T+1)*n {
-		return errors.New("graph: the recurrent layer has not run yet")
+		return errors.Errorf("graph: final state of %s: the recurrent layer has not run yet", y.Name())
 	}
 	copy(h, cache.Hs[k.d.T*n:(k.d.T+1)*n])
 	if c != nil && k.cell == LSTMCell {
@@ -275,6 +308,9 @@ func (k *pickKernel) do(out *tensor.Dense, _ []*tensor.Dense) error {
 
 // LastStep returns x[:, steps-1, :] for x [batch, steps, features].
 func LastStep(x *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes("last step", x); err != nil {
+		return nil, err
+	}
 	s := x.Shape()
 	if s.Dims() != 3 {
 		return nil, &ShapeError{"last step", x.Name(), s, nil, "the input must be [batch, steps, features]"}
@@ -322,6 +358,9 @@ func lastStepGrad[T kernels.Float](k lastStepKernel, g, dx []T) {
 // ids in ids [batch, steps] (ids are stored as floats, as every input is):
 // [batch, steps, dim]. An id outside [0, vocab) is an error when the op runs.
 func Embedding(ids, table *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkNodes("embedding", ids, table); err != nil {
+		return nil, err
+	}
 	si, st := ids.Shape(), table.Shape()
 	if si.Dims() != 2 || st.Dims() != 2 {
 		return nil, &ShapeError{"embedding", table.Name(), si, st, "ids must be [batch, steps] and the table [vocab, dim]"}

@@ -210,7 +210,8 @@ func TestDropout(t *testing.T) {
 		return g, x, gorgonia.NewTapeMachine(g.Expr()), &out
 	}
 	run := func(g *graph.Graph, vm gorgonia.VM, training bool) {
-		if err := g.Feed(training); err != nil {
+		g.SetTraining(training)
+		if err := g.Feed(); err != nil {
 			t.Fatal(err)
 		}
 		vm.Reset()
@@ -267,7 +268,8 @@ func TestDropoutGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Feed(true); err != nil {
+	g.SetTraining(true)
+	if err := g.Feed(); err != nil {
 		t.Fatal(err)
 	}
 	wrt := append(gorgonia.Nodes{x}, g.Nodes()...)
@@ -375,7 +377,8 @@ func TestStatefulLSTMCarriesState(t *testing.T) {
 		for b := 0; b < B; b++ {
 			copy(xs[b*steps*I:(b+1)*steps*I], seq[(b*T+from)*I:(b*T+from+steps)*I])
 		}
-		if err := g.Feed(true); err != nil {
+		g.SetTraining(true)
+		if err := g.Feed(); err != nil {
 			t.Fatal(err)
 		}
 		vm.Reset()

@@ -73,7 +73,8 @@ func (m *machines) bind(inputs ...*gorgonia.Node) ([]*tensor.Dense, error) {
 // run feeds the model's own inputs (dropout masks, recurrent state),
 // executes one pass of vm and returns the loss.
 func (m *machines) run(vm gorgonia.VM, training bool) (float64, error) {
-	if err := m.g.Feed(training); err != nil {
+	m.g.SetTraining(training)
+	if err := m.g.Feed(); err != nil {
 		return 0, err
 	}
 	vm.Reset()

@@ -267,7 +267,7 @@ func Generate(dir string, o GenerateOptions) (string, error) {
 		} else {
 			xT.Float64s()[0] = float64(id)
 		}
-		if err := g.Feed(false); err != nil {
+		if err := g.Feed(); err != nil {
 			return err
 		}
 		vm.Reset()

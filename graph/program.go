@@ -1,0 +1,245 @@
+package graph
+
+import (
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrClosed is returned by a Program used after Close.
+var ErrClosed = errors.New("graph: the program is closed")
+
+// Program runs a graph: a training pass computes a scalar loss, the
+// outputs asked for and the gradient of the loss with respect to every
+// parameter; an evaluation pass computes the loss and the outputs only.
+// Both are Gorgonia tape machines compiled over just the subgraph they
+// need (no gradient nobody reads, such as an input's). Values are copied
+// out of the machine as each pass runs (the tape may reuse a node's memory
+// for a later op), so they stay readable until the next pass.
+//
+// A Program is what the train package's Trainer and Minimizer run; it is
+// also enough on its own to train a hand-built graph (see train.Minimizer).
+type Program struct {
+	g          *Graph
+	params     []*Param
+	trainVM    gorgonia.VM // compiled at the first training pass
+	evalVM     gorgonia.VM
+	trainRoots gorgonia.Nodes
+	lossV      gorgonia.Value
+	outV       []gorgonia.Value
+	gradV      []gorgonia.Value
+	closed     bool
+}
+
+// Compile differentiates the scalar loss with respect to every parameter
+// of g and compiles the training and evaluation passes over it; outputs
+// are further nodes whose values the passes keep (a model's logits, say).
+func (g *Graph) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Program, err error) {
+	if g == nil {
+		return nil, errors.New("graph: compile: nil graph")
+	}
+	if loss == nil {
+		return nil, errors.New("graph: compile: nil loss node")
+	}
+	if loss.Graph() != g.g {
+		return nil, errors.Errorf("graph: compile: loss %s belongs to another graph", loss.Name())
+	}
+	if !loss.IsScalar() {
+		return nil, &ShapeError{"compile", loss.Name(), loss.Shape(), nil, "the loss must be a scalar"}
+	}
+	for i, o := range outputs {
+		if o == nil {
+			return nil, errors.Errorf("graph: compile: output %d is nil", i)
+		}
+		if o.Graph() != g.g {
+			return nil, errors.Errorf("graph: compile: output %s belongs to another graph", o.Name())
+		}
+	}
+	p = &Program{g: g, params: g.Params()}
+	if len(p.params) == 0 {
+		return nil, errors.New("graph: compile: the graph has no parameters to train")
+	}
+	grads, err := gorgonia.Grad(loss, g.Nodes()...)
+	if err != nil {
+		return nil, errors.Wrap(err, "graph: compile: differentiating the loss")
+	}
+	readLoss := gorgonia.Read(loss, &p.lossV)
+	p.outV = make([]gorgonia.Value, len(outputs))
+	roots := gorgonia.Nodes{readLoss}
+	for i, o := range outputs {
+		roots = append(roots, gorgonia.Read(o, &p.outV[i]))
+	}
+	evalRoots := append(gorgonia.Nodes(nil), roots...)
+	p.gradV = make([]gorgonia.Value, len(grads))
+	for i, gn := range grads {
+		roots = append(roots, gorgonia.Read(gn, &p.gradV[i]))
+	}
+	defer func() {
+		if r := recover(); r != nil { // NewTapeMachine panics on compile errors
+			err = errors.Errorf("graph: compiling the model: %v", r)
+		}
+	}()
+	p.trainRoots = roots
+	p.evalVM = gorgonia.NewTapeMachine(g.g.SubgraphRoots(evalRoots...))
+	return p, nil
+}
+
+// CompileForward compiles an evaluation pass alone, computing outputs
+// (at least one) with no loss and no gradients: inference, such as text
+// generation. Run(false) runs it and returns a loss of 0; Run(true) is an
+// error.
+func (g *Graph) CompileForward(outputs ...*gorgonia.Node) (p *Program, err error) {
+	if g == nil {
+		return nil, errors.New("graph: compile: nil graph")
+	}
+	if len(outputs) == 0 {
+		return nil, errors.New("graph: compile: no output to compute")
+	}
+	p = &Program{g: g, params: g.Params(), outV: make([]gorgonia.Value, len(outputs))}
+	var roots gorgonia.Nodes
+	for i, o := range outputs {
+		if o == nil {
+			return nil, errors.Errorf("graph: compile: output %d is nil", i)
+		}
+		if o.Graph() != g.g {
+			return nil, errors.Errorf("graph: compile: output %s belongs to another graph", o.Name())
+		}
+		roots = append(roots, gorgonia.Read(o, &p.outV[i]))
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("graph: compiling the model: %v", r)
+		}
+	}()
+	p.evalVM = gorgonia.NewTapeMachine(g.g.SubgraphRoots(roots...))
+	return p, nil
+}
+
+// Graph returns the graph the program runs.
+func (p *Program) Graph() *Graph { return p.g }
+
+// Params returns the parameters the training pass differentiates, in
+// declaration order.
+func (p *Program) Params() []*Param { return p.params }
+
+// Run sets the graph's mode (training or evaluation), calls its feeds
+// (dropout masks, recurrent state), runs the training or the evaluation
+// pass and returns the loss.
+func (p *Program) Run(training bool) (float64, error) {
+	if p == nil || p.closed {
+		return 0, ErrClosed
+	}
+	p.g.SetTraining(training)
+	if err := p.g.Feed(); err != nil {
+		return 0, err
+	}
+	vm := p.evalVM
+	if training {
+		if p.trainRoots == nil {
+			return 0, errors.New("graph: the program was compiled for inference only")
+		}
+		if p.trainVM == nil {
+			if err := p.compileTraining(); err != nil {
+				return 0, err
+			}
+		}
+		vm = p.trainVM
+	}
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		return 0, err
+	}
+	switch v := p.lossV.(type) {
+	case nil:
+		return 0, nil
+	case *gorgonia.F32:
+		return float64(*v), nil
+	case *gorgonia.F64:
+		return float64(*v), nil
+	}
+	return 0, errors.Errorf("graph: loss value has type %T", p.lossV)
+}
+
+// Gradient copies the gradient of parameter i (as Params orders them)
+// from the last training pass into dst, which must have the parameter's
+// size.
+func (p *Program) Gradient(i int, dst []float64) error {
+	if p == nil || p.closed {
+		return ErrClosed
+	}
+	if i < 0 || i >= len(p.gradV) {
+		return errors.Errorf("graph: gradient %d of %d parameters", i, len(p.gradV))
+	}
+	t, ok := p.gradV[i].(*tensor.Dense)
+	if !ok {
+		return errors.Errorf("graph: no gradient of %s yet: run a training pass first", p.params[i].Name)
+	}
+	return copyOut(t, dst, p.params[i].Name)
+}
+
+// OutputRow copies row r of output k (the k-th node given to Compile,
+// read as a matrix of len(row) columns) from the last pass into row.
+func (p *Program) OutputRow(k, r int, row []float64) error {
+	if p == nil || p.closed {
+		return ErrClosed
+	}
+	if k < 0 || k >= len(p.outV) {
+		return errors.Errorf("graph: output %d of %d", k, len(p.outV))
+	}
+	t, ok := p.outV[k].(*tensor.Dense)
+	if !ok {
+		return errors.Errorf("graph: output %d has no value yet: run a pass first", k)
+	}
+	n := len(row)
+	if (r+1)*n > t.Shape().TotalSize() || r < 0 {
+		return errors.Errorf("graph: output %d has no row %d of %d values", k, r, n)
+	}
+	if t.Dtype() == tensor.Float32 {
+		for j, v := range t.Float32s()[r*n : (r+1)*n] {
+			row[j] = float64(v)
+		}
+		return nil
+	}
+	copy(row, t.Float64s()[r*n:(r+1)*n])
+	return nil
+}
+
+// Output returns a copy of output k's values from the last pass.
+func (p *Program) Output(k int) ([]float64, error) {
+	if p == nil || p.closed {
+		return nil, ErrClosed
+	}
+	if k < 0 || k >= len(p.outV) {
+		return nil, errors.Errorf("graph: output %d of %d", k, len(p.outV))
+	}
+	t, ok := p.outV[k].(*tensor.Dense)
+	if !ok {
+		return nil, errors.Errorf("graph: output %d has no value yet: run a pass first", k)
+	}
+	out := make([]float64, t.Shape().TotalSize())
+	return out, copyOut(t, out, "output")
+}
+
+// Close releases the machines; a closed program returns ErrClosed.
+func (p *Program) Close() error {
+	if p == nil || p.closed {
+		return nil
+	}
+	p.closed = true
+	if p.trainVM != nil {
+		p.trainVM.Close()
+	}
+	p.evalVM.Close()
+	return nil
+}
+
+// compileTraining compiles the training pass: loss, outputs and gradients.
+func (p *Program) compileTraining() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("graph: compiling the training pass: %v", r)
+		}
+	}()
+	p.trainVM = gorgonia.NewTapeMachine(p.g.g.SubgraphRoots(p.trainRoots...))
+	return nil
+}
