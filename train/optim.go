@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,17 +45,23 @@ type Var struct {
 type Optimizer interface {
 	// Name returns the optimizer's name, as accepted by OptimizerByName.
 	Name() string
-	// LearningRate returns the current learning rate.
+	// LearningRate returns the current learning rate: the optimizer's
+	// default where its LR is 0.
 	LearningRate() float64
-	// SetLearningRate changes the learning rate (for schedules).
+	// SetLearningRate changes the learning rate (for schedules); 0 means
+	// the optimizer's default.
 	SetLearningRate(lr float64)
 	// Step applies one update to vars. The set and order of vars must be
-	// the same at every call.
+	// the same at every call. It returns an error, and changes nothing, if
+	// the learning rate is negative, NaN or infinite, if vars is empty or
+	// if a variable's value and gradient differ in length.
 	Step(vars []Var) error
 	// State returns the optimizer's state (moments, step count) by name,
 	// for checkpoints.
 	State() map[string][]float64
-	// SetState restores a state returned by State.
+	// SetState restores a state returned by State. It returns an error,
+	// and changes nothing, for a state without a whole non-negative step
+	// count or with an entry that is not one of this optimizer's.
 	SetState(map[string][]float64) error
 	// Options returns the shared options (clipping, weight decay).
 	Options() *Regularization
@@ -122,24 +129,78 @@ func (s *slots) state() map[string][]float64 {
 	return out
 }
 
-func (s *slots) setState(st map[string][]float64) error {
-	s.m = map[string][]float64{}
-	for k, v := range st {
-		if k == "step" {
-			if len(v) != 1 {
-				return errors.New("optimizer state: step must hold one value")
-			}
-			s.step = v[0]
-			continue
+// setState restores st, whose entries other than "step" must be
+// "<kind>/<variable>" with one of kinds, the optimizer's slot kinds.
+func (s *slots) setState(opt string, st map[string][]float64, kinds ...string) error {
+	step, ok := st["step"]
+	if !ok {
+		return errors.Errorf("train: %s state: no step count", opt)
+	}
+	if len(step) != 1 || !(step[0] >= 0) || math.IsInf(step[0], 0) || step[0] != math.Trunc(step[0]) {
+		return errors.Errorf("train: %s state: step %v must be one whole non-negative number", opt, step)
+	}
+	for k := range st {
+		if kind, _, ok := strings.Cut(k, "/"); k != "step" && (!ok || !slices.Contains(kinds, kind)) {
+			return errors.Errorf("train: %s state: unknown entry %q (it keeps %s)", opt, k, slotNames(kinds))
 		}
-		s.m[k] = append([]float64(nil), v...)
+	}
+	s.m = map[string][]float64{}
+	s.step = step[0]
+	for k, v := range st {
+		if k != "step" {
+			s.m[k] = append([]float64(nil), v...)
+		}
 	}
 	return nil
 }
 
+// slotNames describes the state entries of an optimizer with kinds.
+func slotNames(kinds []string) string {
+	if len(kinds) == 0 {
+		return "only step"
+	}
+	return "step and " + strings.Join(kinds, "/<variable>, ") + "/<variable>"
+}
+
+// checkStep returns an error, naming the optimizer, if lr is not positive
+// and finite, if vars is empty or if a variable's value and gradient
+// differ in length.
+func checkStep(opt string, lr float64, vars []Var) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return errors.Errorf("train: %s: learning rate %g: must be positive and finite", opt, lr)
+	}
+	if len(vars) == 0 {
+		return errors.Errorf("train: %s: no variables to update", opt)
+	}
+	for _, v := range vars {
+		if len(v.Value) != len(v.Grad) {
+			return errors.Errorf("train: %s: variable %q has %d values and %d gradients", opt, v.Name, len(v.Value), len(v.Grad))
+		}
+	}
+	return nil
+}
+
+// The default learning rates, used where an optimizer's LR is 0.
+const (
+	defaultSGDLR      = 1e-2 // Keras's SGD
+	defaultMomentumLR = 1e-2 // Keras's SGD
+	defaultAdamLR     = 1e-3 // PyTorch's and Keras's
+	defaultRMSPropLR  = 1e-3 // Keras's (PyTorch's is 1e-2)
+	defaultAdaGradLR  = 1e-2 // PyTorch's (Keras's is 1e-3)
+)
+
+// The five optimizers implement Optimizer.
+var (
+	_ Optimizer = (*SGD)(nil)
+	_ Optimizer = (*Momentum)(nil)
+	_ Optimizer = (*Adam)(nil)
+	_ Optimizer = (*RMSProp)(nil)
+	_ Optimizer = (*AdaGrad)(nil)
+)
+
 // SGD is plain stochastic gradient descent: w -= lr·g.
 type SGD struct {
-	LR float64
+	LR float64 // learning rate; 0 means 1e-2 (Keras's SGD default)
 	Regularization
 	slots
 }
@@ -147,7 +208,7 @@ type SGD struct {
 // Momentum is SGD with (optionally Nesterov) momentum, as PyTorch defines
 // it: v = μ·v + g; w -= lr·v (Nesterov: w -= lr·(g + μ·v)).
 type Momentum struct {
-	LR       float64
+	LR       float64 // learning rate; 0 means 1e-2 (Keras's SGD default)
 	Mu       float64 // default 0.9
 	Nesterov bool
 	Regularization
@@ -156,7 +217,7 @@ type Momentum struct {
 
 // Adam is Kingma and Ba's Adam with bias correction (PyTorch's defaults).
 type Adam struct {
-	LR      float64
+	LR      float64 // learning rate; 0 means 1e-3 (PyTorch's and Keras's)
 	Beta1   float64 // default 0.9
 	Beta2   float64 // default 0.999
 	Epsilon float64 // default 1e-8
@@ -166,8 +227,12 @@ type Adam struct {
 
 // RMSProp divides the gradient by a running RMS of its recent values:
 // s = ρ·s + (1-ρ)·g²; w -= lr·g/(sqrt(s)+ε) (PyTorch's formulation).
+// Its default learning rate is Keras's 1e-3 rather than PyTorch's 1e-2:
+// the same as Adam's (Keras uses 1e-3 for both), whose update has the same
+// scale (a gradient over a running RMS of gradients), and the safer of the
+// two.
 type RMSProp struct {
-	LR      float64
+	LR      float64 // learning rate; 0 means 1e-3 (Keras's; PyTorch's is 1e-2)
 	Rho     float64 // default 0.99, as PyTorch's alpha
 	Epsilon float64 // default 1e-8
 	Regularization
@@ -178,7 +243,7 @@ type RMSProp struct {
 // gradients: s += g²; w -= lr·g/(sqrt(s)+ε). Unlike Gorgonia's AdaGrad,
 // it honours clipping and weight decay.
 type AdaGrad struct {
-	LR      float64
+	LR      float64 // learning rate; 0 means 1e-2 (PyTorch's; Keras's is 1e-3)
 	Epsilon float64 // default 1e-10
 	Regularization
 	slots
@@ -208,20 +273,20 @@ func (o *RMSProp) Name() string { return "rmsprop" }
 // Name implements Optimizer.
 func (o *AdaGrad) Name() string { return "adagrad" }
 
-// LearningRate implements Optimizer.
-func (o *SGD) LearningRate() float64 { return o.LR }
+// LearningRate implements Optimizer: LR, or 1e-2 where LR is 0.
+func (o *SGD) LearningRate() float64 { return or(o.LR, defaultSGDLR) }
 
-// LearningRate implements Optimizer.
-func (o *Momentum) LearningRate() float64 { return o.LR }
+// LearningRate implements Optimizer: LR, or 1e-2 where LR is 0.
+func (o *Momentum) LearningRate() float64 { return or(o.LR, defaultMomentumLR) }
 
-// LearningRate implements Optimizer.
-func (o *Adam) LearningRate() float64 { return o.LR }
+// LearningRate implements Optimizer: LR, or 1e-3 where LR is 0.
+func (o *Adam) LearningRate() float64 { return or(o.LR, defaultAdamLR) }
 
-// LearningRate implements Optimizer.
-func (o *RMSProp) LearningRate() float64 { return o.LR }
+// LearningRate implements Optimizer: LR, or 1e-3 where LR is 0.
+func (o *RMSProp) LearningRate() float64 { return or(o.LR, defaultRMSPropLR) }
 
-// LearningRate implements Optimizer.
-func (o *AdaGrad) LearningRate() float64 { return o.LR }
+// LearningRate implements Optimizer: LR, or 1e-2 where LR is 0.
+func (o *AdaGrad) LearningRate() float64 { return or(o.LR, defaultAdaGradLR) }
 
 // SetLearningRate implements Optimizer.
 func (o *SGD) SetLearningRate(lr float64) { o.LR = lr }
@@ -245,15 +310,35 @@ func (r *Regularization) Options() *Regularization { return r }
 func (s *slots) State() map[string][]float64 { return s.state() }
 
 // SetState implements Optimizer.
-func (s *slots) SetState(st map[string][]float64) error { return s.setState(st) }
+func (o *SGD) SetState(st map[string][]float64) error { return o.setState(o.Name(), st) }
+
+// SetState implements Optimizer.
+func (o *Momentum) SetState(st map[string][]float64) error {
+	return o.setState(o.Name(), st, "momentum")
+}
+
+// SetState implements Optimizer.
+func (o *Adam) SetState(st map[string][]float64) error { return o.setState(o.Name(), st, "m", "v") }
+
+// SetState implements Optimizer.
+func (o *RMSProp) SetState(st map[string][]float64) error {
+	return o.setState(o.Name(), st, "square_avg")
+}
+
+// SetState implements Optimizer.
+func (o *AdaGrad) SetState(st map[string][]float64) error { return o.setState(o.Name(), st, "sum") }
 
 // Step implements Optimizer.
 func (o *SGD) Step(vars []Var) error {
+	lr := o.LearningRate()
+	if err := checkStep(o.Name(), lr, vars); err != nil {
+		return err
+	}
 	o.prepare(vars)
 	o.step++
 	each(vars, func(v Var, lo, hi int) {
 		for j := lo; j < hi; j++ {
-			v.Value[j] -= o.LR * v.Grad[j]
+			v.Value[j] -= lr * v.Grad[j]
 		}
 	})
 	return nil
@@ -261,6 +346,10 @@ func (o *SGD) Step(vars []Var) error {
 
 // Step implements Optimizer.
 func (o *Momentum) Step(vars []Var) error {
+	lr := o.LearningRate()
+	if err := checkStep(o.Name(), lr, vars); err != nil {
+		return err
+	}
 	o.prepare(vars)
 	o.step++
 	mu := or(o.Mu, 0.9)
@@ -271,9 +360,9 @@ func (o *Momentum) Step(vars []Var) error {
 				g := v.Grad[j]
 				buf[j] = mu*buf[j] + g
 				if o.Nesterov {
-					v.Value[j] -= o.LR * (g + mu*buf[j])
+					v.Value[j] -= lr * (g + mu*buf[j])
 				} else {
-					v.Value[j] -= o.LR * buf[j]
+					v.Value[j] -= lr * buf[j]
 				}
 			}
 		})
@@ -283,10 +372,14 @@ func (o *Momentum) Step(vars []Var) error {
 
 // Step implements Optimizer.
 func (o *Adam) Step(vars []Var) error {
+	lr := o.LearningRate()
+	if err := checkStep(o.Name(), lr, vars); err != nil {
+		return err
+	}
 	o.prepare(vars)
 	o.step++
 	b1, b2, eps := or(o.Beta1, 0.9), or(o.Beta2, 0.999), or(o.Epsilon, 1e-8)
-	lrc := o.LR / (1 - math.Pow(b1, o.step))
+	lrc := lr / (1 - math.Pow(b1, o.step))
 	c2inv := 1 / math.Sqrt(1-math.Pow(b2, o.step))
 	for _, v := range vars {
 		m, s := o.get("m", v), o.get("v", v)
@@ -299,6 +392,10 @@ func (o *Adam) Step(vars []Var) error {
 
 // Step implements Optimizer.
 func (o *RMSProp) Step(vars []Var) error {
+	lr := o.LearningRate()
+	if err := checkStep(o.Name(), lr, vars); err != nil {
+		return err
+	}
 	o.prepare(vars)
 	o.step++
 	rho, eps := or(o.Rho, 0.99), or(o.Epsilon, 1e-8)
@@ -308,7 +405,7 @@ func (o *RMSProp) Step(vars []Var) error {
 			for j := lo; j < hi; j++ {
 				g := v.Grad[j]
 				s[j] = rho*s[j] + (1-rho)*g*g
-				v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
+				v.Value[j] -= lr * g / (math.Sqrt(s[j]) + eps)
 			}
 		})
 	}
@@ -317,6 +414,10 @@ func (o *RMSProp) Step(vars []Var) error {
 
 // Step implements Optimizer.
 func (o *AdaGrad) Step(vars []Var) error {
+	lr := o.LearningRate()
+	if err := checkStep(o.Name(), lr, vars); err != nil {
+		return err
+	}
 	o.prepare(vars)
 	o.step++
 	eps := or(o.Epsilon, 1e-10)
@@ -326,7 +427,7 @@ func (o *AdaGrad) Step(vars []Var) error {
 			for j := lo; j < hi; j++ {
 				g := v.Grad[j]
 				s[j] += g * g
-				v.Value[j] -= o.LR * g / (math.Sqrt(s[j]) + eps)
+				v.Value[j] -= lr * g / (math.Sqrt(s[j]) + eps)
 			}
 		})
 	}
