@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/dlrun/dlrun/graph"
@@ -17,19 +18,67 @@ type Sequential struct {
 	Layers []Layer
 }
 
-// NewSequential returns a model made of layers, applied in order.
+// NewSequential returns a model made of layers, applied in order. A nil
+// layer is kept, for OutputShape, Build and Summary to report.
 func NewSequential(name string, layers ...Layer) *Sequential {
 	s := &Sequential{Layers: layers}
 	s.name = name
 	counts := map[string]int{}
 	for _, l := range layers {
-		k := strings.ToLower(l.Kind())
-		counts[k]++
+		if isNil(l) {
+			continue
+		}
+		auto := autoName(l.Kind(), counts)
 		if n, ok := l.(named); ok && l.Name() == "" {
-			n.setName(fmt.Sprintf("%s%d", k, counts[k]))
+			n.setName(auto)
 		}
 	}
 	return s
+}
+
+// autoName returns the name NewSequential gives the next layer of kind,
+// counting layers by kind in counts.
+func autoName(kind string, counts map[string]int) string {
+	k := strings.ToLower(kind)
+	counts[k]++
+	return fmt.Sprintf("%s%d", k, counts[k])
+}
+
+// isNil says whether l is nil or a nil pointer (or other nil value) in a
+// Layer interface.
+func isNil(l Layer) bool {
+	if l == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(l); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
+}
+
+// layerShape returns the output shape of layer i for input shape in; its
+// error names the model and the layer by position (from 1), name and kind.
+func (s *Sequential) layerShape(i int, in []int) ([]int, error) {
+	l := s.Layers[i]
+	if isNil(l) {
+		return nil, fmt.Errorf("%s: layer %d is nil", s.name, i+1)
+	}
+	out, err := l.OutputShape(in)
+	if err != nil {
+		return nil, s.layerErr(i, err)
+	}
+	return out, nil
+}
+
+// layerErr prefixes err with the model's name and layer i's position, and
+// its name and kind unless err begins with them, as layers' shape errors do.
+func (s *Sequential) layerErr(i int, err error) error {
+	l := s.Layers[i]
+	if strings.HasPrefix(err.Error(), fmt.Sprintf("%s (%s): ", l.Name(), l.Kind())) {
+		return fmt.Errorf("%s: layer %d: %w", s.name, i+1, err)
+	}
+	return fmt.Errorf("%s: layer %d (%s, %s): %w", s.name, i+1, l.Name(), l.Kind(), err)
 }
 
 // Kind implements Layer.
@@ -38,10 +87,10 @@ func (s *Sequential) Kind() string { return "Sequential" }
 // OutputShape implements Layer.
 func (s *Sequential) OutputShape(in []int) ([]int, error) {
 	shape := in
-	for _, l := range s.Layers {
-		out, err := l.OutputShape(shape)
+	for i := range s.Layers {
+		out, err := s.layerShape(i, shape)
 		if err != nil {
-			return nil, errors.Wrap(err, s.name)
+			return nil, err
 		}
 		shape = out
 	}
@@ -53,6 +102,9 @@ func (s *Sequential) NumParams(in []int) int {
 	n := 0
 	shape := in
 	for _, l := range s.Layers {
+		if isNil(l) {
+			return n
+		}
 		n += l.NumParams(shape)
 		out, err := l.OutputShape(shape)
 		if err != nil {
@@ -67,12 +119,18 @@ func (s *Sequential) NumParams(in []int) int {
 // as one fused op (graph.Conv2DReLU): the same values and gradients, with
 // one pass over memory fewer each way.
 func (s *Sequential) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+	if g == nil || x == nil {
+		return nil, errors.Errorf("%s: building on a nil graph or input", s.name)
+	}
+	if x.Shape().Dims() < 2 {
+		return nil, errors.Errorf("%s: input %v has no batch axis", s.name, x.Shape())
+	}
 	if _, err := s.OutputShape([]int(x.Shape()[1:])); err != nil {
 		return nil, err
 	}
 	s.params = nil
 	for i := 0; i < len(s.Layers); i++ {
-		l := s.Layers[i]
+		l, pos := s.Layers[i], i+1
 		var y *gorgonia.Node
 		var err error
 		if c, ok := l.(*Conv2D); ok && i+1 < len(s.Layers) && isReLU(s.Layers[i+1]) {
@@ -82,7 +140,7 @@ func (s *Sequential) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, er
 			y, err = l.Build(g, x)
 		}
 		if err != nil {
-			return nil, errors.Wrapf(err, "%s: building %s", s.name, l.Name())
+			return nil, errors.Wrapf(err, "%s: layer %d: building %s", s.name, pos, l.Name())
 		}
 		s.params = append(s.params, l.Params()...)
 		x = y
@@ -108,8 +166,8 @@ type LayerInfo struct {
 func (s *Sequential) Summary(in []int) ([]LayerInfo, error) {
 	var rows []LayerInfo
 	shape := in
-	for _, l := range s.Layers {
-		out, err := l.OutputShape(shape)
+	for i, l := range s.Layers {
+		out, err := s.layerShape(i, shape)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,995 @@
+package nn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/dlrun/dlrun/graph"
+	"gopkg.in/yaml.v3"
+)
+
+// Every layer type is a Layer.
+var (
+	_ Layer = (*Dense)(nil)
+	_ Layer = (*Activation)(nil)
+	_ Layer = (*Flatten)(nil)
+	_ Layer = (*Conv2D)(nil)
+	_ Layer = (*MaxPool2D)(nil)
+	_ Layer = (*Dropout)(nil)
+	_ Layer = (*Recurrent)(nil)
+	_ Layer = (*Embedding)(nil)
+	_ Layer = (*Sequential)(nil)
+)
+
+// Spec describes a Sequential model: its name and its layers in order,
+// each a kind and its settings. It round-trips through YAML and JSON, as a
+// saved Keras model carries its architecture:
+//
+//	name: small-cnn
+//	layers:
+//	  - conv2d: {filters: 16, kernel: 5}
+//	  - relu: {}
+//	  - max_pool2d: {size: 2}
+//	  - flatten: {}
+//	  - dense: {units: 10}
+//
+// docs/models.md lists every layer kind and its settings.
+type Spec struct {
+	Name   string      `json:"name" yaml:"name"`
+	Layers []LayerSpec `json:"layers" yaml:"layers"`
+}
+
+// LayerSpec is one layer: its kind (snake_case, e.g. "conv2d") and its
+// settings. In YAML and JSON it is a one-key map, kind: settings.
+type LayerSpec struct {
+	Kind     string
+	Settings map[string]any
+}
+
+// Build returns a new Sequential made as s says. Errors name the layer by
+// position (from 1) and kind, and the setting at fault.
+func (s Spec) Build() (*Sequential, error) {
+	if s.Name == "" {
+		return nil, errors.New(`missing "name"`)
+	}
+	if len(s.Layers) == 0 {
+		return nil, errors.New(`no layers (want a list under "layers")`)
+	}
+	layers := make([]Layer, len(s.Layers))
+	for i, ls := range s.Layers {
+		l, err := ls.build()
+		if err != nil {
+			return nil, fmt.Errorf("layer %d%s: %v", i+1, ls.kindTag(), err)
+		}
+		layers[i] = l
+	}
+	m := NewSequential(s.Name, layers...)
+	seen := map[string]int{}
+	for i, l := range layers {
+		if l.Name() == "" {
+			continue
+		}
+		if j, ok := seen[l.Name()]; ok {
+			return nil, fmt.Errorf("layer %d (%s): name %q is taken by layer %d", i+1, s.Layers[i].Kind, l.Name(), j)
+		}
+		seen[l.Name()] = i + 1
+	}
+	return m, nil
+}
+
+// kindTag is " (kind)" for a registered kind, else "": an error about an
+// unknown kind names the kind itself.
+func (l LayerSpec) kindTag() string {
+	if lookupKind(l.Kind) == nil {
+		return ""
+	}
+	return " (" + l.Kind + ")"
+}
+
+// build makes the layer l describes.
+func (l LayerSpec) build() (layer Layer, err error) {
+	t := lookupKind(l.Kind)
+	if t == nil {
+		return nil, fmt.Errorf("unknown layer kind %q (known: %s)", l.Kind, strings.Join(LayerKinds(), ", "))
+	}
+	s := &Settings{m: l.Settings}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("building the layer panicked: %v", r)
+			}
+		}()
+		layer = t.build(s)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	name := s.name()
+	if err := s.unknown(); err != nil {
+		return nil, err
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	if isNil(layer) {
+		return nil, errors.New("the layer kind built no layer")
+	}
+	if name != "" {
+		n, ok := layer.(named)
+		if !ok {
+			return nil, fmt.Errorf(`setting "name": a %T cannot be named`, layer)
+		}
+		n.setName(name)
+	}
+	return layer, nil
+}
+
+// Describe returns the spec of m: Build on it gives a model with the same
+// layers, parameter names and shapes and, on a graph with the same seed, the
+// same initial values. Settings at their defaults are left out, and names
+// too where NewSequential would give the same. A layer that no registered
+// kind describes (a Layer type of one's own; see RegisterLayer), a
+// Recurrent's InitialState function or an initialiser without a name that
+// graph.InitializerByName knows is an error naming the layer.
+func Describe(m *Sequential) (Spec, error) {
+	if m == nil {
+		return Spec{}, errors.New("describing a nil model")
+	}
+	spec := Spec{Name: m.Name(), Layers: make([]LayerSpec, 0, len(m.Layers))}
+	counts := map[string]int{}
+	for i, l := range m.Layers {
+		if isNil(l) {
+			return Spec{}, fmt.Errorf("%s: layer %d is nil", m.Name(), i+1)
+		}
+		auto := autoName(l.Kind(), counts)
+		ls, err := describeLayer(l)
+		if err != nil {
+			return Spec{}, fmt.Errorf("%s: layer %d (%s, %s): %v", m.Name(), i+1, l.Name(), l.Kind(), err)
+		}
+		if l.Name() != "" && l.Name() != auto {
+			ls.Settings["name"] = l.Name()
+		}
+		spec.Layers = append(spec.Layers, ls)
+	}
+	if _, err := spec.Build(); err != nil {
+		return Spec{}, fmt.Errorf("%s: %v", m.Name(), err)
+	}
+	return spec, nil
+}
+
+func describeLayer(l Layer) (LayerSpec, error) {
+	for _, t := range registeredTypes() {
+		if t.describe == nil {
+			continue
+		}
+		s := &Settings{m: map[string]any{}}
+		if !t.describe(l, s) {
+			continue
+		}
+		if s.err != nil {
+			return LayerSpec{}, s.err
+		}
+		return LayerSpec{Kind: t.kind, Settings: s.m}, nil
+	}
+	return LayerSpec{}, fmt.Errorf("cannot describe a %T: no layer kind is registered for it (see nn.RegisterLayer)", l)
+}
+
+// ParseSpec reads a model spec in YAML or JSON (JSON is read as YAML) and
+// checks that it builds. name, a file name, only prefixes error messages.
+func ParseSpec(b []byte, name string) (spec Spec, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			spec, err = Spec{}, fmt.Errorf("unreadable model spec: %v", r)
+		}
+		if err != nil && name != "" {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+	}()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return Spec{}, oneLine(err)
+	}
+	if spec, err = specFromNode(&doc); err != nil {
+		return Spec{}, err
+	}
+	if _, err := spec.Build(); err != nil {
+		return Spec{}, err
+	}
+	return spec, nil
+}
+
+// ReadSpec reads the model spec in the YAML or JSON file at path.
+func ReadSpec(path string) (Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Spec{}, err
+	}
+	return ParseSpec(b, path)
+}
+
+// UnmarshalJSON reads s as ParseSpec does.
+func (s *Spec) UnmarshalJSON(b []byte) error {
+	spec, err := ParseSpec(b, "")
+	if err != nil {
+		return err
+	}
+	*s = spec
+	return nil
+}
+
+// UnmarshalYAML reads s as ParseSpec does.
+func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
+	spec, err := specFromNode(n)
+	if err == nil {
+		_, err = spec.Build()
+	}
+	if err != nil {
+		return err
+	}
+	*s = spec
+	return nil
+}
+
+// MarshalJSON writes l as a one-key object, {"kind": {settings}}.
+func (l LayerSpec) MarshalJSON() ([]byte, error) {
+	settings := l.Settings
+	if settings == nil {
+		settings = map[string]any{}
+	}
+	return json.Marshal(map[string]any{l.Kind: settings})
+}
+
+// MarshalYAML writes l as a one-key map with its settings in flow style,
+// "kind: {key: value, ...}".
+func (l LayerSpec) MarshalYAML() (any, error) {
+	settings := l.Settings
+	if settings == nil {
+		settings = map[string]any{}
+	}
+	var k, v yaml.Node
+	if err := k.Encode(l.Kind); err != nil {
+		return nil, err
+	}
+	if err := v.Encode(settings); err != nil {
+		return nil, err
+	}
+	v.Style = yaml.FlowStyle
+	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{&k, &v}}, nil
+}
+
+// UnmarshalJSON reads a one-key object {"kind": {settings}}.
+func (l *LayerSpec) UnmarshalJSON(b []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("unreadable layer: %v", r)
+		}
+	}()
+	var n yaml.Node
+	if err := yaml.Unmarshal(b, &n); err != nil {
+		return oneLine(err)
+	}
+	return l.UnmarshalYAML(&n)
+}
+
+// UnmarshalYAML reads a one-key map "kind: {settings}" or a bare kind.
+func (l *LayerSpec) UnmarshalYAML(n *yaml.Node) error {
+	ls, err := layerFromNode(n)
+	if err != nil {
+		return err
+	}
+	*l = ls
+	return nil
+}
+
+// resolve follows documents and aliases to the node they stand for.
+func resolve(n *yaml.Node) *yaml.Node {
+	for depth := 0; n != nil && depth < 100; depth++ {
+		switch {
+		case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
+			n = n.Content[0]
+		case n.Kind == yaml.DocumentNode:
+			return nil
+		case n.Kind == yaml.AliasNode:
+			n = n.Alias
+		default:
+			return n
+		}
+	}
+	return nil
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || n.Kind == 0 || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
+}
+
+// nodeText says what n is, for error messages: a scalar as written
+// (strings quoted), else "a list" or "a map".
+func nodeText(n *yaml.Node) string {
+	switch {
+	case isNull(n):
+		return "nothing"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Kind == yaml.MappingNode:
+		return "a map"
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
+		return strconv.Quote(n.Value)
+	case n.Kind == yaml.ScalarNode:
+		return n.Value
+	}
+	return "something else"
+}
+
+func specFromNode(n *yaml.Node) (Spec, error) {
+	n = resolve(n)
+	if isNull(n) {
+		return Spec{}, errors.New("empty model spec (want a map with name and layers)")
+	}
+	if n.Kind != yaml.MappingNode {
+		return Spec{}, fmt.Errorf("want a map with name and layers, not %s", nodeText(n))
+	}
+	var s Spec
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k == nil || k.Kind != yaml.ScalarNode {
+			return Spec{}, fmt.Errorf("line %d: a key must be a word, not %s", n.Content[i].Line, nodeText(k))
+		}
+		if seen[k.Value] {
+			return Spec{}, fmt.Errorf("line %d: %q given twice", k.Line, k.Value)
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "name":
+			if isNull(v) {
+				continue
+			}
+			if v.Kind != yaml.ScalarNode {
+				return Spec{}, fmt.Errorf(`"name" must be a string, not %s`, nodeText(v))
+			}
+			s.Name = v.Value
+		case "layers":
+			if isNull(v) {
+				continue
+			}
+			if v.Kind != yaml.SequenceNode {
+				return Spec{}, fmt.Errorf(`"layers" must be a list, not %s`, nodeText(v))
+			}
+			for j, item := range v.Content {
+				ls, err := layerFromNode(item)
+				if err != nil {
+					tag := ""
+					if ls.Kind != "" {
+						tag = " (" + ls.Kind + ")"
+					}
+					return Spec{}, fmt.Errorf("layer %d%s: %v", j+1, tag, err)
+				}
+				s.Layers = append(s.Layers, ls)
+			}
+		default:
+			return Spec{}, fmt.Errorf("unknown key %q (known: name, layers)", k.Value)
+		}
+	}
+	return s, nil
+}
+
+// layerFromNode reads a layer item. On an error about the settings the
+// LayerSpec returned holds the kind, for the message.
+func layerFromNode(n *yaml.Node) (LayerSpec, error) {
+	n = resolve(n)
+	const want = `want a kind and its settings, as in "dense: {units: 10}" or "relu"`
+	switch {
+	case isNull(n):
+		return LayerSpec{}, fmt.Errorf("%s, not nothing", want)
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
+		return LayerSpec{Kind: n.Value, Settings: map[string]any{}}, nil
+	case n.Kind != yaml.MappingNode:
+		return LayerSpec{}, fmt.Errorf("%s, not %s", want, nodeText(n))
+	case len(n.Content) != 2:
+		var keys []string
+		for i := 0; i < len(n.Content); i += 2 {
+			keys = append(keys, nodeText(resolve(n.Content[i])))
+		}
+		if len(keys) == 0 {
+			return LayerSpec{}, fmt.Errorf("%s, not an empty map", want)
+		}
+		return LayerSpec{}, fmt.Errorf("%s, not a map with %d keys (%s): one key per layer, its settings indented under it", want, len(keys), strings.Join(keys, ", "))
+	}
+	k, v := resolve(n.Content[0]), resolve(n.Content[1])
+	if k == nil || k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+		return LayerSpec{}, fmt.Errorf("%s, not a map keyed by %s", want, nodeText(k))
+	}
+	ls := LayerSpec{Kind: k.Value, Settings: map[string]any{}}
+	if isNull(v) {
+		return ls, nil
+	}
+	if v.Kind != yaml.MappingNode {
+		return LayerSpec{Kind: k.Value}, fmt.Errorf("want its settings as a map, as in {units: 10}, not %s", nodeText(v))
+	}
+	if err := v.Decode(&ls.Settings); err != nil {
+		return LayerSpec{Kind: k.Value}, oneLine(err)
+	}
+	if ls.Settings == nil {
+		ls.Settings = map[string]any{}
+	}
+	return ls, nil
+}
+
+// oneLine returns err on one line: yaml's type errors list one per line.
+func oneLine(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return errors.New(strings.Join(te.Errors, "; "))
+	}
+	if strings.Contains(err.Error(), "\n") {
+		return errors.New(strings.Join(strings.Fields(err.Error()), " "))
+	}
+	return err
+}
+
+// Settings are the settings of one layer, as a layer kind registered with
+// RegisterLayer reads them (to build a layer) and writes them (to describe
+// one). Reading records the first error and goes on, so that a build
+// function reads every setting it knows, straight through, and Spec.Build
+// can list the known settings when it meets an unknown one.
+type Settings struct {
+	m     map[string]any
+	asked []string
+	err   error
+}
+
+func (s *Settings) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// Fail records an error: a describe function's reason why its layer cannot
+// be written down, or a build function's own check.
+func (s *Settings) Fail(format string, args ...any) { s.fail(fmt.Errorf(format, args...)) }
+
+// Invalid records that setting key is not what it must be; want completes
+// "must be ...", as in s.Invalid("rate", "at least 0 and less than 1").
+func (s *Settings) Invalid(key, want string) {
+	s.fail(fmt.Errorf("setting %q must be %s, not %s", key, want, formatValue(s.m[key])))
+}
+
+// lookup returns the value of key; a null value is absent.
+func (s *Settings) lookup(key string) (any, bool) {
+	s.asked = append(s.asked, key)
+	v, ok := s.m[key]
+	return v, ok && v != nil
+}
+
+func (s *Settings) missing(key string) { s.Fail("missing required setting %q", key) }
+
+// Int returns the setting key, a positive integer. With a default def, an
+// absent setting gives def and 0 is allowed (it means the default too);
+// without one the setting is required.
+func (s *Settings) Int(key string, def ...int) int {
+	v, ok := s.lookup(key)
+	if !ok {
+		if len(def) == 0 {
+			s.missing(key)
+			return 0
+		}
+		return def[0]
+	}
+	n, isInt := toInt(v)
+	if !isInt || n < 0 || (n == 0 && len(def) == 0) {
+		s.Invalid(key, "a positive integer")
+		return 0
+	}
+	return n
+}
+
+// Pair returns the setting key, a positive integer n (giving n, n) or a
+// pair [h, w] of them. Defaults work as for Int: none, the setting is
+// required; one, both values; two, h and w.
+func (s *Settings) Pair(key string, def ...int) (h, w int) {
+	v, ok := s.lookup(key)
+	if !ok {
+		switch len(def) {
+		case 0:
+			s.missing(key)
+			return 0, 0
+		case 1:
+			return def[0], def[0]
+		}
+		return def[0], def[1]
+	}
+	ok = true
+	if n, isInt := toInt(v); isInt {
+		h, w = n, n
+	} else if rv := reflect.ValueOf(v); (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && rv.Len() == 2 {
+		var okh, okw bool
+		h, okh = toInt(rv.Index(0).Interface())
+		w, okw = toInt(rv.Index(1).Interface())
+		ok = okh && okw
+	} else {
+		ok = false
+	}
+	if !ok || h < 0 || w < 0 || ((h == 0 || w == 0) && len(def) == 0) {
+		s.Invalid(key, "a positive integer or a pair [h, w] of them")
+		return 0, 0
+	}
+	return h, w
+}
+
+// Float returns the setting key, a finite number; defaults work as for
+// Int, without its positivity check (a build function checks its range and
+// calls Invalid).
+func (s *Settings) Float(key string, def ...float64) float64 {
+	v, ok := s.lookup(key)
+	if !ok {
+		if len(def) == 0 {
+			s.missing(key)
+			return 0
+		}
+		return def[0]
+	}
+	f, isNum := toFloat(v)
+	if !isNum {
+		s.Invalid(key, "a number")
+		return 0
+	}
+	return f
+}
+
+// Bool returns the setting key, true or false, or def if it is absent.
+func (s *Settings) Bool(key string, def bool) bool {
+	v, ok := s.lookup(key)
+	if !ok {
+		return def
+	}
+	b, isBool := v.(bool)
+	if !isBool {
+		s.Invalid(key, "true or false")
+		return def
+	}
+	return b
+}
+
+// Choice returns the setting key, one of options (matched ignoring case),
+// or options[0] if it is absent.
+func (s *Settings) Choice(key string, options ...string) string {
+	v, ok := s.lookup(key)
+	if !ok {
+		if len(options) == 0 {
+			return ""
+		}
+		return options[0]
+	}
+	if str, isStr := v.(string); isStr {
+		for _, o := range options {
+			if strings.EqualFold(str, o) {
+				return o
+			}
+		}
+	}
+	quoted := make([]string, len(options))
+	for i, o := range options {
+		quoted[i] = strconv.Quote(o)
+	}
+	s.Invalid(key, "one of "+strings.Join(quoted, ", "))
+	return ""
+}
+
+// Init returns the initialiser named by setting key (a name that
+// graph.InitializerByName accepts), or nil if it is absent: the layer's
+// default.
+func (s *Settings) Init(key string) graph.Initializer {
+	v, ok := s.lookup(key)
+	if !ok {
+		return nil
+	}
+	if str, isStr := v.(string); isStr {
+		if in, err := graph.InitializerByName(str); err == nil {
+			return in
+		}
+	}
+	s.Invalid(key, "an initialiser name ("+strings.Join(initNames(), ", ")+")")
+	return nil
+}
+
+// name returns the optional "name" setting that every layer accepts.
+func (s *Settings) name() string {
+	v, ok := s.lookup("name")
+	if !ok {
+		return ""
+	}
+	str, isStr := v.(string)
+	if !isStr {
+		s.Invalid("name", "a string")
+	}
+	return str
+}
+
+// unknown returns an error for the first (in sorted order) setting that
+// the build function did not read.
+func (s *Settings) unknown() error {
+	known := map[string]bool{}
+	for _, k := range s.asked {
+		known[k] = true
+	}
+	var extra []string
+	for k := range s.m {
+		if !known[k] {
+			extra = append(extra, k)
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	sort.Strings(extra)
+	names := make([]string, 0, len(known))
+	for k := range known {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return fmt.Errorf("unknown setting %q (known: %s)", extra[0], strings.Join(names, ", "))
+}
+
+// Set writes setting key (describing a layer). Values are ints, float64s,
+// bools, strings or lists of them.
+func (s *Settings) Set(key string, v any) {
+	if s.m == nil {
+		s.m = map[string]any{}
+	}
+	s.m[key] = v
+}
+
+// SetPair writes setting key as h if h == w, else as [h, w].
+func (s *Settings) SetPair(key string, h, w int) {
+	if h == w {
+		s.Set(key, h)
+	} else {
+		s.Set(key, []any{h, w})
+	}
+}
+
+// SetInit writes setting key as the name of initialiser in, unless in is
+// nil or has the name of def (the layer's default; nil for none). An
+// initialiser whose name graph.InitializerByName does not know is an error.
+func (s *Settings) SetInit(key string, in, def graph.Initializer) {
+	if in == nil || (def != nil && in.String() == def.String()) {
+		return
+	}
+	if got, err := graph.InitializerByName(in.String()); err != nil || got.String() != in.String() {
+		s.Fail("%s %s has no name a spec can give (known: %s)", key, in.String(), strings.Join(initNames(), ", "))
+		return
+	}
+	s.Set(key, in.String())
+}
+
+// initNames returns the initialiser names that graph.InitializerByName knows.
+func initNames() []string {
+	var names []string
+	for _, in := range []graph.Initializer{graph.Zeros, graph.GlorotUniform, graph.GlorotNormal, graph.HeUniform, graph.HeNormal, graph.TorchDefault} {
+		if _, err := graph.InitializerByName(in.String()); err == nil {
+			names = append(names, in.String())
+		}
+	}
+	return names
+}
+
+func toInt(v any) (int, bool) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n := rv.Int()
+		return int(n), n >= math.MinInt32 && n <= math.MaxInt32
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n := rv.Uint()
+		return int(n), n <= math.MaxInt32
+	case reflect.Float32, reflect.Float64:
+		f := rv.Float()
+		return int(f), f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32
+	}
+	return 0, false
+}
+
+func toFloat(v any) (float64, bool) {
+	rv := reflect.ValueOf(v)
+	var f float64
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f = float64(rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		f = float64(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		f = rv.Float()
+	default:
+		return 0, false
+	}
+	return f, !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+// formatValue writes a setting's value as a spec would: strings quoted,
+// lists [a, b], maps {k: v}.
+func formatValue(v any) string {
+	if v == nil {
+		return "null"
+	}
+	switch x := v.(type) {
+	case string:
+		return strconv.Quote(x)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		parts := make([]string, rv.Len())
+		for i := range parts {
+			parts[i] = formatValue(rv.Index(i).Interface())
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Map:
+		parts := make([]string, 0, rv.Len())
+		for _, k := range rv.MapKeys() {
+			parts = append(parts, fmt.Sprintf("%v: %s", k.Interface(), formatValue(rv.MapIndex(k).Interface())))
+		}
+		sort.Strings(parts)
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+// layerType is a registered layer kind.
+type layerType struct {
+	kind     string
+	build    func(*Settings) Layer
+	describe func(Layer, *Settings) bool
+}
+
+var registry struct {
+	sync.RWMutex
+	kinds map[string]*layerType
+	order []*layerType // registration order, in which Describe tries them
+}
+
+var kindPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// RegisterLayer adds a layer kind, named in specs by kind (snake_case, as
+// "conv2d"), so that Spec.Build and Describe know it. build makes a layer
+// from its settings: it reads every setting it knows with the Settings
+// methods, unconditionally (reading records errors and goes on; a setting
+// it does not read is unknown), and may check values and call Invalid;
+// Spec.Build handles the "name" setting of every layer. describe writes
+// the settings of l that build would turn back into the same layer,
+// leaving out those at their defaults, and returns false if l is not of
+// this kind (several kinds may share a Go type, as relu and tanh do); it
+// calls Fail for what cannot be written down. describe may be nil: the
+// kind can then be built but not described. A layer's own file registers
+// it from an init function:
+//
+//	func init() {
+//		RegisterLayer("dropout",
+//			func(s *Settings) *Dropout { return NewDropout(s.Float("rate")) },
+//			func(d *Dropout, s *Settings) bool { s.Set("rate", d.Rate); return true })
+//	}
+//
+// RegisterLayer panics if kind is not snake_case, build is nil or kind is
+// already registered.
+func RegisterLayer[L Layer](kind string, build func(s *Settings) L, describe func(l L, s *Settings) bool) {
+	if !kindPattern.MatchString(kind) {
+		panic(fmt.Sprintf("nn.RegisterLayer: kind %q is not snake_case", kind))
+	}
+	if build == nil {
+		panic(fmt.Sprintf("nn.RegisterLayer: kind %q has no build function", kind))
+	}
+	t := &layerType{kind: kind, build: func(s *Settings) Layer { return build(s) }}
+	if describe != nil {
+		t.describe = func(l Layer, s *Settings) bool {
+			x, ok := l.(L)
+			return ok && describe(x, s)
+		}
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.kinds == nil {
+		registry.kinds = map[string]*layerType{}
+	}
+	if _, dup := registry.kinds[kind]; dup {
+		panic(fmt.Sprintf("nn.RegisterLayer: kind %q registered twice", kind))
+	}
+	registry.kinds[kind] = t
+	registry.order = append(registry.order, t)
+}
+
+// LayerKinds returns the registered layer kinds, sorted.
+func LayerKinds() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	kinds := make([]string, 0, len(registry.kinds))
+	for k := range registry.kinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+func lookupKind(kind string) *layerType {
+	registry.RLock()
+	defer registry.RUnlock()
+	return registry.kinds[kind]
+}
+
+func registeredTypes() []*layerType {
+	registry.RLock()
+	defer registry.RUnlock()
+	return append([]*layerType(nil), registry.order...)
+}
+
+// The layers of this package.
+func init() {
+	RegisterLayer("dense",
+		func(s *Settings) *Dense {
+			return &Dense{
+				Units:      s.Int("units"),
+				NoBias:     !s.Bool("bias", true),
+				KernelInit: s.Init("kernel_init"),
+				BiasInit:   s.Init("bias_init"),
+			}
+		},
+		func(d *Dense, s *Settings) bool {
+			s.Set("units", d.Units)
+			if d.NoBias {
+				s.Set("bias", false)
+			}
+			s.SetInit("kernel_init", d.KernelInit, graph.GlorotUniform)
+			s.SetInit("bias_init", d.BiasInit, graph.Zeros)
+			return true
+		})
+	RegisterLayer("conv2d",
+		func(s *Settings) *Conv2D {
+			c := &Conv2D{Filters: s.Int("filters")}
+			c.KernelH, c.KernelW = s.Pair("kernel")
+			c.StrideH, c.StrideW = s.Pair("stride", 0)
+			if c.Padding = s.Choice("padding", "valid", "same"); c.Padding == "valid" {
+				c.Padding = ""
+			}
+			c.NoBias = !s.Bool("bias", true)
+			c.KernelInit, c.BiasInit = s.Init("kernel_init"), s.Init("bias_init")
+			return c
+		},
+		func(c *Conv2D, s *Settings) bool {
+			s.Set("filters", c.Filters)
+			s.SetPair("kernel", c.KernelH, c.KernelW)
+			if sh, sw := c.strides(); sh != 1 || sw != 1 {
+				s.SetPair("stride", sh, sw)
+			}
+			if p := strings.ToLower(c.Padding); p != "" && p != "valid" {
+				s.Set("padding", p)
+			}
+			if c.NoBias {
+				s.Set("bias", false)
+			}
+			s.SetInit("kernel_init", c.KernelInit, graph.GlorotUniform)
+			s.SetInit("bias_init", c.BiasInit, graph.Zeros)
+			return true
+		})
+	RegisterLayer("max_pool2d",
+		func(s *Settings) *MaxPool2D { return &MaxPool2D{Size: s.Int("size"), Stride: s.Int("stride", 0)} },
+		func(m *MaxPool2D, s *Settings) bool {
+			s.Set("size", m.Size)
+			if m.Stride != 0 && m.Stride != m.Size {
+				s.Set("stride", m.Stride)
+			}
+			return true
+		})
+	RegisterLayer("flatten",
+		func(*Settings) *Flatten { return NewFlatten() },
+		func(*Flatten, *Settings) bool { return true })
+	for _, a := range []struct {
+		kind string
+		new  func() *Activation
+	}{{"relu", ReLU}, {"sigmoid", Sigmoid}, {"tanh", Tanh}, {"softmax", Softmax}} {
+		own := a.new().kind
+		RegisterLayer(a.kind,
+			func(*Settings) *Activation { return a.new() },
+			func(l *Activation, _ *Settings) bool { return l.kind == own })
+	}
+	RegisterLayer("dropout",
+		func(s *Settings) *Dropout {
+			d := NewDropout(s.Float("rate"))
+			if !(d.Rate >= 0 && d.Rate < 1) {
+				s.Invalid("rate", "at least 0 and less than 1")
+			}
+			return d
+		},
+		func(d *Dropout, s *Settings) bool { s.Set("rate", d.Rate); return true })
+	for _, cell := range []graph.Cell{graph.LSTMCell, graph.GRUCell} {
+		RegisterLayer(strings.ToLower(cell.String()),
+			func(s *Settings) *Recurrent {
+				return &Recurrent{
+					Cell:            cell,
+					Hidden:          s.Int("hidden"),
+					ReturnSequences: s.Bool("return_sequences", false),
+					Stateful:        s.Bool("stateful", false),
+					NoBias:          !s.Bool("bias", true),
+					Init:            s.Init("init"),
+				}
+			},
+			func(r *Recurrent, s *Settings) bool {
+				if r.Cell != cell {
+					return false
+				}
+				s.Set("hidden", r.Hidden)
+				if r.ReturnSequences {
+					s.Set("return_sequences", true)
+				}
+				if r.Stateful {
+					s.Set("stateful", true)
+				}
+				if r.NoBias {
+					s.Set("bias", false)
+				}
+				s.SetInit("init", r.Init, graph.Bounded(r.Hidden))
+				if r.InitialState != nil {
+					s.Fail("its InitialState function cannot be written in a spec")
+				}
+				return true
+			})
+	}
+	RegisterLayer("embedding",
+		func(s *Settings) *Embedding {
+			return &Embedding{Vocab: s.Int("vocab"), Dim: s.Int("dim"), Init: s.Init("init")}
+		},
+		func(e *Embedding, s *Settings) bool {
+			s.Set("vocab", e.Vocab)
+			s.Set("dim", e.Dim)
+			s.SetInit("init", e.Init, graph.Normal(1))
+			return true
+		})
+}
+
+// The normalisation layers of norm.go.
+func init() {
+	RegisterLayer("batch_norm",
+		func(s *Settings) *BatchNorm {
+			b := &BatchNorm{Momentum: s.Float("momentum", 0), Eps: s.Float("eps", 0)}
+			if !(b.Momentum >= 0 && b.Momentum < 1) {
+				s.Invalid("momentum", "at least 0 and less than 1")
+			}
+			if b.Eps < 0 {
+				s.Invalid("eps", "a positive number")
+			}
+			return b
+		},
+		func(b *BatchNorm, s *Settings) bool {
+			if b.Momentum != 0 && b.Momentum != 0.1 {
+				s.Set("momentum", b.Momentum)
+			}
+			if b.Eps != 0 && b.Eps != 1e-5 {
+				s.Set("eps", b.Eps)
+			}
+			return true
+		})
+	RegisterLayer("layer_norm",
+		func(s *Settings) *LayerNorm {
+			l := &LayerNorm{Eps: s.Float("eps", 0)}
+			if l.Eps < 0 {
+				s.Invalid("eps", "a positive number")
+			}
+			return l
+		},
+		func(l *LayerNorm, s *Settings) bool {
+			if l.Eps != 0 && l.Eps != 1e-5 {
+				s.Set("eps", l.Eps)
+			}
+			return true
+		})
+}
