@@ -78,6 +78,20 @@ class CNN(nn.Module):
         return self.net(x)
 
 
+class CNNBN(nn.Module):
+    """dlrun's cnn-bn: the cnn with batch normalisation after each convolution (no conv bias)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 3, bias=False), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 5 * 5, 512), nn.ReLU(), nn.Linear(512, 10))
+
+    def forward(self, x):
+        return self.net(x)
+
+
 class RNN(nn.Module):
     def __init__(self, cell="lstm"):
         super().__init__()
@@ -92,7 +106,7 @@ class RNN(nn.Module):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "rnn", "gru"])
+    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru"])
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"))
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=64)
@@ -103,7 +117,7 @@ def main():
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     xs, ys, xt, yt = load(args.data)
-    model = {"mlp": MLP, "cnn": CNN, "rnn": lambda: RNN("lstm"), "gru": lambda: RNN("gru")}[args.model]()
+    model = {"mlp": MLP, "cnn": CNN, "cnn-bn": CNNBN, "rnn": lambda: RNN("lstm"), "gru": lambda: RNN("gru")}[args.model]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     lossf = nn.CrossEntropyLoss()
     g = torch.Generator().manual_seed(args.seed)

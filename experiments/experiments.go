@@ -17,53 +17,36 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/internal/atomicfile"
-	"github.com/dlrun/dlrun/nn"
-	"github.com/dlrun/dlrun/train"
+	"github.com/dlrun/dlrun/run"
 	"github.com/pkg/errors"
 	"gopkg.in/yaml.v3"
 )
 
-// Config is one experiment. Zero hyperparameters take the model's recipe.
+// Config is one experiment: a run configuration (run.Config, whose zero
+// fields take the model's recipe) with the seeds to run it with, under the
+// same snake_case names in the YAML file and in experiment.json.
 type Config struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
-	Model       string `yaml:"model"`
-	// Dataset is a bundled dataset (fashion-mnist, xor,
-	// pride-and-prejudice) or a folder.
-	Dataset string `yaml:"dataset"`
+	Name        string `json:"name" yaml:"name"`
+	Description string `json:"description" yaml:"description"`
+
+	run.Config `yaml:",inline"`
+
 	// Requires names a path the experiment needs (data installed by a
 	// Debian package, say); when it is missing the experiment is skipped
 	// with RequiresHint as the reason.
-	Requires     string   `yaml:"requires"`
-	RequiresHint string   `yaml:"requires_hint"`
-	Epochs       int      `yaml:"epochs"`
-	BatchSize    int      `yaml:"batch_size"`
-	Optimizer    string   `yaml:"optimizer"`
-	LearningRate float64  `yaml:"learning_rate"`
-	Loss         string   `yaml:"loss"`
-	WeightDecay  float64  `yaml:"weight_decay"`
-	ClipNorm     float64  `yaml:"clip_norm"`
-	ClipValue    float64  `yaml:"clip_value"`
-	Cell         string   `yaml:"cell"`
-	SeqLen       int      `yaml:"seq_len"`
-	Schedule     string   `yaml:"lr_schedule"`
-	StepEvery    int      `yaml:"lr_step_every"`
-	Gamma        float64  `yaml:"lr_gamma"`
-	Patience     int      `yaml:"patience"`
-	Monitor      string   `yaml:"monitor"`
-	DType        string   `yaml:"dtype"`
-	Seeds        []uint64 `yaml:"seeds"`
+	Requires     string   `json:"requires,omitempty" yaml:"requires"`
+	RequiresHint string   `json:"requires_hint,omitempty" yaml:"requires_hint"`
+	Seeds        []uint64 `json:"seeds" yaml:"seeds"`
 	// PyTorch, if set, is the side-by-side reference run by bench/torch_ref.py.
-	PyTorch *PyTorch `yaml:"pytorch"`
+	PyTorch *PyTorch `json:"pytorch,omitempty" yaml:"pytorch"`
 }
 
 // PyTorch describes the reference run of an experiment.
 type PyTorch struct {
-	Model           string `yaml:"model"` // bench/torch_ref.py's --model
-	Threads         int    `yaml:"threads"`
-	OpenBLASThreads int    `yaml:"openblas_threads"`
+	Model           string `json:"model" yaml:"model"` // bench/torch_ref.py's --model
+	Threads         int    `json:"threads" yaml:"threads"`
+	OpenBLASThreads int    `json:"openblas_threads" yaml:"openblas_threads"`
 }
 
 // Load reads an experiment config. Unknown keys are errors, so a typo
@@ -85,7 +68,14 @@ func Load(path string) (*Config, error) {
 	if c.Model == "" {
 		return nil, errors.Errorf("%s: no model", path)
 	}
-	if _, err := nn.ReferenceByName(c.Model); err != nil {
+	if run.IsModelFile(c.Model) && !filepath.IsAbs(c.Model) {
+		// A model file is named relative to the experiment file.
+		c.Model = filepath.Join(filepath.Dir(path), c.Model)
+	}
+	if c.Seed != 0 {
+		return nil, errors.Errorf("%s: an experiment lists its seeds (seeds: [%d]), not one seed", path, c.Seed)
+	}
+	if err := c.Check(); err != nil {
 		return nil, errors.Wrap(err, path)
 	}
 	if len(c.Seeds) == 0 {
@@ -99,23 +89,26 @@ func Load(path string) (*Config, error) {
 	return &c, nil
 }
 
-// RunConfig returns the training configuration of one seed.
-func (c *Config) RunConfig(seed uint64) train.RunConfig {
-	return train.RunConfig{
-		Model: c.Model, Epochs: c.Epochs, BatchSize: c.BatchSize, Optimizer: c.Optimizer,
-		LearningRate: c.LearningRate, Loss: c.Loss, WeightDecay: c.WeightDecay, ClipNorm: c.ClipNorm,
-		ClipValue: c.ClipValue, Cell: c.Cell, SeqLen: c.SeqLen, Schedule: c.Schedule, StepEvery: c.StepEvery,
-		Gamma: c.Gamma, Patience: c.Patience, Monitor: c.Monitor, DType: c.DType, Seed: seed,
-	}
+// Check reports whether every setting of the experiment is valid and
+// applies to its model, as Run would find; the error names the setting.
+func (c *Config) Check() error {
+	rc := c.RunConfig(1)
+	return rc.Resolve()
+}
+
+// RunConfig returns the run configuration of one seed.
+func (c *Config) RunConfig(seed uint64) run.Config {
+	rc := c.Config
+	rc.Seed = seed
+	return rc
 }
 
 // SeedResult is the outcome of one seed.
 type SeedResult struct {
-	Seed          uint64        `json:"seed"`
-	Dir           string        `json:"dir"`
-	Summary       train.Summary `json:"summary"`
-	BitsPerChar   float64       `json:"test_bits_per_char,omitempty"`
-	WeightsSHA256 string        `json:"weights_sha256"`
+	Seed          uint64      `json:"seed"`
+	Dir           string      `json:"dir"`
+	Summary       run.Summary `json:"summary"`
+	WeightsSHA256 string      `json:"weights_sha256"`
 }
 
 // Stat is a mean and a standard deviation over seeds (population, n).
@@ -136,10 +129,10 @@ type Result struct {
 	WallSeconds   float64      `json:"wall_seconds"` // all seeds together
 }
 
-// LanguageModel reports whether the experiment trains a language model.
+// LanguageModel reports whether the experiment trains a next-token model.
 func (c *Config) LanguageModel() bool {
-	ref, err := nn.ReferenceByName(c.Model)
-	return err == nil && ref.Recipe.LanguageModel
+	rc := c.RunConfig(1)
+	return rc.Resolve() == nil && rc.Task == run.NextToken
 }
 
 // Run runs the experiment into folder out (one subfolder per seed,
@@ -157,50 +150,10 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 			return res, writeResult(out, res)
 		}
 	}
-	ref, _ := nn.ReferenceByName(c.Model)
-	dataset := c.Dataset
-	if dataset == "" {
-		dataset = ref.Recipe.Dataset
-	}
 	for _, seed := range c.Seeds {
-		cfg := c.RunConfig(seed)
 		dir := filepath.Join(out, fmt.Sprintf("seed-%d", seed))
 		fmt.Fprintf(log, "experiment %s, seed %d\n", c.Name, seed)
-		var sum *train.Summary
-		var bpc float64
-		var err error
-		if ref.Recipe.LanguageModel {
-			var txt *datasets.Text
-			if dataset == "pride-and-prejudice" {
-				txt, err = datasets.PrideAndPrejudice()
-			} else {
-				var b []byte
-				if b, err = os.ReadFile(dataset); err == nil {
-					txt, err = datasets.NewText(dataset, string(b), 0.1)
-				}
-			}
-			if err != nil {
-				return nil, errors.Wrapf(err, "experiment %s: dataset", c.Name)
-			}
-			cfg.Dataset, cfg.DatasetSHA256, cfg.Vocab = txt.Name, txt.SHA256, txt.Vocab
-			sum, err = train.RunLM(cfg, txt.Train, txt.HeldOut, train.RunOptions{Out: dir, Log: log})
-			if sum != nil {
-				bpc = sum.TestLoss / math.Ln2
-			}
-		} else {
-			d, lerr := datasets.Load(dataset)
-			if lerr != nil {
-				return nil, errors.Wrapf(lerr, "experiment %s: dataset", c.Name)
-			}
-			if ref.Recipe.Sequence && len(d.Shape) == 3 {
-				if d, lerr = datasets.AsSequence(d); lerr != nil {
-					return nil, lerr
-				}
-			}
-			cfg.Dataset, cfg.DatasetSHA256, cfg.InputShape, cfg.Classes = d.Name, d.SHA256, d.Shape, d.Classes
-			cfg.TrainExamples, cfg.TestExamples = d.Train.Len(), d.Test.Len()
-			sum, err = train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir, Log: log})
-		}
+		sum, err := run.Train(c.RunConfig(seed), run.Options{Out: dir, Log: log})
 		if err != nil {
 			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
 		}
@@ -208,7 +161,7 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Runs = append(res.Runs, SeedResult{Seed: seed, Dir: dir, Summary: *sum, BitsPerChar: bpc, WeightsSHA256: h})
+		res.Runs = append(res.Runs, SeedResult{Seed: seed, Dir: dir, Summary: *sum, WeightsSHA256: h})
 		res.WallSeconds += sum.WallSeconds
 	}
 	stat := func(f func(SeedResult) float64) Stat {
@@ -225,7 +178,7 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 	}
 	res.TestAccuracy = stat(func(r SeedResult) float64 { return r.Summary.TestAccuracy })
 	res.TestLoss = stat(func(r SeedResult) float64 { return r.Summary.TestLoss })
-	res.BitsPerChar = stat(func(r SeedResult) float64 { return r.BitsPerChar })
+	res.BitsPerChar = stat(func(r SeedResult) float64 { return r.Summary.BitsPerChar })
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
 	if len(res.Runs) > 1 {
 		fmt.Fprintf(log, "experiment %s: test accuracy %.4f ± %.4f over %d seeds\n", c.Name, res.TestAccuracy.Mean, res.TestAccuracy.Std, len(res.Runs))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dlrun/dlrun/experiments"
+	"github.com/dlrun/dlrun/run"
 )
 
 // The same config run twice, and run with GOMAXPROCS 1 and 2, gives the
@@ -63,7 +64,7 @@ func TestLoadRejectsUnknownKeysAndBadSeeds(t *testing.T) {
 }
 
 func TestMissingDataIsSkippedNotFailed(t *testing.T) {
-	c := &experiments.Config{Name: "full", Model: "cnn", Requires: filepath.Join(t.TempDir(), "absent"), RequiresHint: "apt-get install x", Seeds: []uint64{1}}
+	c := &experiments.Config{Name: "full", Config: run.Config{Model: "cnn"}, Requires: filepath.Join(t.TempDir(), "absent"), RequiresHint: "apt-get install x", Seeds: []uint64{1}}
 	out := filepath.Join(t.TempDir(), "exp")
 	res, err := experiments.Run(c, out, nil)
 	if err != nil || !strings.Contains(res.Skipped, "apt-get install x") {
@@ -71,6 +72,52 @@ func TestMissingDataIsSkippedNotFailed(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "experiment.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An experiment names a model file relative to itself and sets the
+// loop's schedule and early stopping under config.json's names; a setting
+// that does not apply to the model is refused when the file is loaded.
+func TestLoadModelFileAndLoopSettings(t *testing.T) {
+	c, err := experiments.Load(filepath.Join("testdata", "tiny-model-file.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Model != filepath.Join("testdata", "small-cnn.yaml") {
+		t.Errorf("model %q, want the file next to the experiment", c.Model)
+	}
+	if c.Schedule != "step" || c.StepEvery != 1 || c.Gamma != 0.5 || c.Patience != 1 || c.Monitor != "test_accuracy" ||
+		c.WeightDecay != 0.0001 || c.ClipNorm != 1 || c.BatchSize != 32 || len(c.Seeds) != 2 {
+		t.Errorf("settings not read: %+v", c.Config)
+	}
+	if c.LanguageModel() {
+		t.Error("a classifier's model file counts as a language model")
+	}
+	rc := c.RunConfig(2)
+	if err := rc.Resolve(); err != nil || rc.Seed != 2 || rc.Task != run.Classify || rc.Dataset != "fashion-mnist" || rc.LearningRate != 0.001 {
+		t.Errorf("run config of seed 2: %+v %v", rc, err)
+	}
+	if c, err := experiments.Load("charrnn.yaml"); err != nil || !c.LanguageModel() {
+		t.Errorf("charrnn.yaml: language model %v, %v", c != nil && c.LanguageModel(), err)
+	}
+
+	dir := t.TempDir()
+	for _, c := range []struct {
+		body, want string
+	}{
+		{"model: mlp\ncell: gru\n", `cell "gru" does not apply to model mlp`},
+		{"model: cnn\nseq_len: 50\n", "seq_len 50 does not apply to model cnn"},
+		{"model: cnn\nlr_step_every: 2\n", "lr_step_every"},
+		{"model: charrnn\nloss: mse\n", "loss mse does not apply to model charrnn"},
+		{"model: cnn\nmonitor: train_loss\n", "train_loss"},
+		{"model: cnn\nseed: 3\n", "seeds: [3]"},
+	} {
+		p := filepath.Join(dir, "bad.yaml")
+		os.WriteFile(p, []byte(c.body), 0o644)
+		_, err := experiments.Load(p)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), p) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%q: error %v, want one line naming the file and %q", c.body, err, c.want)
+		}
 	}
 }
 

@@ -8,28 +8,10 @@ import (
 	"github.com/pkg/errors"
 )
 
-// Recipe is how a reference model is trained by default: the dataset it
-// is made for and the hyperparameters of its published runs.
-type Recipe struct {
-	Dataset string `json:"dataset"`
-	// Sequence says the model reads each image as a sequence of its rows.
-	Sequence bool `json:"sequence,omitempty"`
-	// LanguageModel says the model predicts the next token of a text,
-	// trained by truncated backpropagation through time over SeqLen steps.
-	LanguageModel bool    `json:"language_model,omitempty"`
-	SeqLen        int     `json:"seq_len,omitempty"`
-	Epochs        int     `json:"epochs"`
-	BatchSize     int     `json:"batch_size"`
-	Optimizer     string  `json:"optimizer"`
-	LearningRate  float64 `json:"learning_rate"`
-	Loss          string  `json:"loss"`
-}
-
 // Reference is one of dlrun's reference models.
 type Reference struct {
 	Name        string
 	Description string
-	Recipe      Recipe
 	// Build builds the model for per-example input shape in, the given
 	// number of outputs (classes) and options.
 	Build func(in []int, outputs int, opt Options) (*Sequential, error)
@@ -39,16 +21,6 @@ type Reference struct {
 type Options struct {
 	// Cell is the recurrent cell of the rnn models (default LSTM).
 	Cell graph.Cell
-}
-
-// InputShape returns the per-example input shape the model takes for data
-// of shape data: for a sequence model, an image [c h w] is read as h steps of
-// c·w features (datasets.AsSequence).
-func (r Reference) InputShape(data []int) []int {
-	if r.Recipe.Sequence && len(data) == 3 {
-		return []int{data[1], data[0] * data[2]}
-	}
-	return data
 }
 
 // New builds the model with default options.
@@ -88,7 +60,6 @@ func init() {
 	register(Reference{
 		Name:        "xor",
 		Description: "the origin's first example: 2-8-1 with tanh, on the four XOR points",
-		Recipe:      Recipe{Dataset: "xor", Epochs: 300, BatchSize: 4, Optimizer: "adam", LearningRate: 0.05, Loss: "bce"},
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("xor", NewDense(8), Tanh(), NewDense(outputs)), nil
 		},
@@ -96,7 +67,6 @@ func init() {
 	register(Reference{
 		Name:        "cnn",
 		Description: "convolutional classifier: conv 32 3x3 ReLU -> maxpool 2 -> conv 64 3x3 ReLU -> maxpool 2 -> dense 512 ReLU -> dense 10",
-		Recipe:      Recipe{Dataset: "fashion-mnist", Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("cnn",
 				NewConv2D(32, 3), ReLU(), NewMaxPool2D(2),
@@ -105,9 +75,18 @@ func init() {
 		},
 	})
 	register(Reference{
+		Name:        "cnn-bn",
+		Description: "the cnn with batch normalisation: conv 32 3x3 -> batchnorm -> ReLU -> maxpool 2 -> conv 64 3x3 -> batchnorm -> ReLU -> maxpool 2 -> dense 512 ReLU -> dense 10",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			return NewSequential("cnn-bn",
+				&Conv2D{Filters: 32, KernelH: 3, KernelW: 3, NoBias: true}, NewBatchNorm(), ReLU(), NewMaxPool2D(2),
+				&Conv2D{Filters: 64, KernelH: 3, KernelW: 3, NoBias: true}, NewBatchNorm(), ReLU(), NewMaxPool2D(2),
+				NewFlatten(), NewDense(512), ReLU(), NewDense(outputs)), nil
+		},
+	})
+	register(Reference{
 		Name:        "rnn",
 		Description: "recurrent classifier over image rows: LSTM 128 (or GRU with --cell gru) -> dense 128 ReLU -> dense 10",
-		Recipe:      Recipe{Dataset: "fashion-mnist", Sequence: true, Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("rnn", &Recurrent{Cell: opt.Cell, Hidden: 128}, NewDense(128), ReLU(), NewDense(outputs)), nil
 		},
@@ -115,7 +94,6 @@ func init() {
 	register(Reference{
 		Name:        "charrnn",
 		Description: "character language model: embedding 64 -> LSTM 256 -> LSTM 256 -> dense over the vocabulary",
-		Recipe:      Recipe{Dataset: "pride-and-prejudice", LanguageModel: true, SeqLen: 100, Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"},
 		Build: func(in []int, vocab int, opt Options) (*Sequential, error) {
 			layers := []Layer{NewEmbedding(vocab, 64)}
 			for i := 0; i < 2; i++ {
@@ -127,7 +105,6 @@ func init() {
 	register(Reference{
 		Name:        "mlp",
 		Description: "feedforward classifier: flatten -> dense 256 ReLU -> dense 128 ReLU -> dense 10",
-		Recipe:      Recipe{Dataset: "fashion-mnist", Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"},
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("mlp", NewFlatten(), NewDense(256), ReLU(), NewDense(128), ReLU(), NewDense(outputs)), nil
 		},

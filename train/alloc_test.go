@@ -17,7 +17,7 @@ func TestTrainingStepsReuseTheirBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := train.New(m, d.Shape, 10, train.Config{BatchSize: 64, Epochs: 100})
+	tr, err := train.New(m, &train.Classify{Shape: d.Shape, Outputs: 10}, train.Config{BatchSize: 64, Epochs: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func benchEpoch(b *testing.B, model string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if ref.Recipe.Sequence {
+	if model == "rnn" { // reads each image as the sequence of its rows
 		if d, err = datasets.AsSequence(d); err != nil {
 			b.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func benchEpoch(b *testing.B, model string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	t, err := train.New(m, d.Shape, 10, train.Config{BatchSize: 64, Epochs: 1 << 30})
+	t, err := train.New(m, &train.Classify{Shape: d.Shape, Outputs: 10}, train.Config{BatchSize: 64, Epochs: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}

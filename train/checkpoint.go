@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/nlpodyssey/safetensors"
 	"github.com/pkg/errors"
@@ -19,41 +20,47 @@ import (
 const CheckpointFormat = "dlrun-checkpoint-1"
 
 // SaveCheckpoint writes everything needed to continue training exactly as
-// if it had not stopped, to path, atomically: the parameters (as
-// SaveWeights names them), the optimizer's state as float64 tensors named
-// "optimizer/<slot>/<parameter>" and "optimizer/step", and in the file's
-// metadata the epoch, the learning rate, the states of the graph's and the
-// shuffling RNGs, and the metrics of every epoch so far.
-func (t *Trainer) SaveCheckpoint(path string) error { return saveCheckpoint(path, t.resumable()) }
+// if it had not stopped, to path, atomically: the parameters and buffers
+// (as SaveWeights names them), the optimizer's state as float64 tensors
+// named "optimizer/<slot>/<parameter>" and "optimizer/step", and in the
+// file's metadata the epoch, the learning rate, the states of the graph's
+// and the shuffling RNGs, and the metrics of every epoch so far.
+func (t *Trainer) SaveCheckpoint(path string) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	return saveCheckpoint(path, t.resumable())
+}
 
 // Restore loads a checkpoint written by SaveCheckpoint into t, which must
 // have been built with the same model and configuration: parameters,
-// optimizer state, RNG states, epoch and history. Every parameter and
-// optimizer tensor is checked by name, shape and dtype; on error t is left
-// as it was.
-func (t *Trainer) Restore(path string) error { return restoreCheckpoint(path, t.resumable()) }
+// buffers, optimizer state, RNG states, epoch and history. Every parameter
+// and optimizer tensor is checked by name, shape and dtype; on error t is
+// left as it was.
+func (t *Trainer) Restore(path string) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	return restoreCheckpoint(path, t.resumable())
+}
 
 func (t *Trainer) resumable() resumable {
-	return resumable{&t.machines, t.cfg.Optimizer, &t.epoch, &t.hist, t.pcg}
+	return resumable{t.g, t.parts.opt, &t.epoch, &t.hist, t.pcg}
 }
 
 // resumable is the state a checkpoint saves and restores.
 type resumable struct {
-	m       *machines
+	g       *graph.Graph
 	opt     Optimizer
 	epoch   *int
 	hist    *[]EpochStats
-	shuffle *rand.PCG // nil where nothing is shuffled
+	shuffle *rand.PCG
 }
 
 func saveCheckpoint(path string, t resumable) error {
-	views := map[string]safetensors.TensorView{}
-	for _, p := range t.m.g.Params() {
-		v, err := tensorView(p.Value())
-		if err != nil {
-			return errors.Wrapf(err, "saving %s: tensor %s", path, p.Name)
-		}
-		views[p.Name] = v
+	views, err := weightViews(t.g)
+	if err != nil {
+		return errors.Wrapf(err, "saving %s", path)
 	}
 	for k, vals := range t.opt.State() {
 		b := make([]byte, 8*len(vals))
@@ -66,15 +73,13 @@ func saveCheckpoint(path string, t resumable) error {
 		}
 		views["optimizer/"+k] = v
 	}
-	gr, err := t.m.g.RNGState()
+	gr, err := t.g.RNGState()
 	if err != nil {
 		return err
 	}
-	var sr []byte
-	if t.shuffle != nil {
-		if sr, err = t.shuffle.MarshalBinary(); err != nil {
-			return err
-		}
+	sr, err := t.shuffle.MarshalBinary()
+	if err != nil {
+		return err
 	}
 	hist, err := json.Marshal(*t.hist)
 	if err != nil {
@@ -161,29 +166,27 @@ func restoreCheckpoint(path string, t resumable) error {
 		}
 		weights[n] = v
 	}
-	for _, p := range t.m.params {
+	for _, p := range t.g.Params() {
 		for _, slot := range []string{"m", "v", "momentum", "square_avg", "sum"} {
 			if vals, ok := state[slot+"/"+p.Name]; ok && len(vals) != p.Size() {
 				return errors.Errorf("restoring %s: optimizer tensor %q has %d values, parameter %s has %d", path, "optimizer/"+slot+"/"+p.Name, len(vals), p.Name, p.Size())
 			}
 		}
 	}
-	if (t.shuffle != nil) != (len(sr) > 0) {
-		return errors.Errorf("restoring %s: checkpoint of another kind of training (shuffle RNG state)", path)
+	if len(sr) == 0 {
+		return errors.Errorf("restoring %s: no shuffle RNG state", path)
 	}
-	if err := loadViews(path, weights, t.m.g); err != nil {
+	if err := loadViews(path, weights, t.g); err != nil {
 		return err
 	}
 	if err := t.opt.SetState(state); err != nil {
 		return errors.Wrapf(err, "restoring %s", path)
 	}
-	if err := t.m.g.SetRNGState(gr); err != nil {
+	if err := t.g.SetRNGState(gr); err != nil {
 		return err
 	}
-	if t.shuffle != nil {
-		if err := t.shuffle.UnmarshalBinary(sr); err != nil {
-			return errors.Wrapf(err, "restoring %s: shuffle RNG", path)
-		}
+	if err := t.shuffle.UnmarshalBinary(sr); err != nil {
+		return errors.Wrapf(err, "restoring %s: shuffle RNG", path)
 	}
 	t.opt.SetLearningRate(lr)
 	*t.epoch = epoch

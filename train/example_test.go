@@ -2,9 +2,9 @@ package train_test
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 )
@@ -13,12 +13,14 @@ import (
 func Example() {
 	data := datasets.XOR()
 	model := nn.NewSequential("xor", nn.NewDense(8), nn.Tanh(), nn.NewDense(1))
-	trainer, err := train.New(model, data.Shape, 1, train.Config{
-		Epochs:    300,
-		BatchSize: 4,
-		Seed:      1,
-		Loss:      train.BinaryCrossEntropy,
-		Optimizer: &train.Adam{LR: 0.05},
+	task := &train.Classify{Shape: data.Shape, Outputs: 1}
+	trainer, err := train.New(model, task, train.Config{
+		Epochs:       300,
+		BatchSize:    4,
+		Seed:         1,
+		Loss:         "bce",
+		Optimizer:    "adam",
+		LearningRate: 0.05,
 	})
 	if err != nil {
 		panic(err)
@@ -35,50 +37,41 @@ func Example() {
 	// Output: accuracy 1.00, predictions [0 1 1 0]
 }
 
-// Train a reference model by name and record the run in a folder, as
-// `dlrun train` does.
-func ExampleRun() {
-	data := datasets.XOR()
-	cfg := train.RunConfig{Model: "xor", Dataset: data.Name, InputShape: data.Shape, Classes: data.Classes, Seed: 2}
-	dir, err := os.MkdirTemp("", "dlrun-run-")
+// Fit y = 2x + 1 with a graph built by hand: an input, two parameters, a
+// loss, and train's optimizer. No Gorgonia or tensor import is needed.
+func ExampleMinimizer() {
+	g := graph.New(graph.WithDType(graph.Float64))
+	x, _ := g.Input("x", 4, 1)
+	y, _ := g.Input("y", 4, 1)
+	w, _ := g.Param("w", []int{1, 1}, graph.Zeros)
+	b, _ := g.Param("b", []int{1}, graph.Zeros)
+	z, err := graph.MatMul(x, w.Node)
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(dir)
-	summary, err := train.Run(cfg, data.Train, data.Test, train.RunOptions{Out: dir})
+	if z, err = graph.AddBias(z, b.Node); err != nil {
+		panic(err)
+	}
+	loss, err := graph.Loss(graph.SquaredError, z, y, nil) // nil: every row weighs 1
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(summary.Model, summary.Epochs, summary.TestAccuracy)
-	// Output: xor 300 1
-}
-
-// Train a run, then load it back, as a new process would, and predict.
-func ExampleLoad() {
-	dir, err := os.MkdirTemp("", "dlrun-load-")
+	if err := g.SetInput(x, []float64{0, 1, 2, 3}); err != nil {
+		panic(err)
+	}
+	if err := g.SetInput(y, []float64{1, 3, 5, 7}); err != nil {
+		panic(err)
+	}
+	m, err := train.NewMinimizer(g, loss, &train.Adam{LR: 0.1})
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(dir)
-	data := datasets.XOR()
-	cfg := train.RunConfig{Model: "xor", Dataset: data.Name, InputShape: data.Shape, Classes: data.Classes}
-	if _, err := train.Run(cfg, data.Train, data.Test, train.RunOptions{Out: dir}); err != nil {
-		panic(err)
+	defer m.Close()
+	for i := 0; i < 1000; i++ {
+		if _, err := m.Step(); err != nil {
+			panic(err)
+		}
 	}
-
-	model, err := train.Load(dir, false)
-	if err != nil {
-		panic(err)
-	}
-	defer model.Close()
-	probs, err := model.Predict([]float32{0, 1, 1, 1})
-	if err != nil {
-		panic(err)
-	}
-	for _, p := range probs {
-		fmt.Printf("P(1) > 0.9: %v\n", p[1] > 0.9)
-	}
-	// Output:
-	// P(1) > 0.9: true
-	// P(1) > 0.9: false
+	fmt.Printf("w %.3f, b %.3f\n", w.Values()[0], b.Values()[0])
+	// Output: w 2.000, b 1.000
 }

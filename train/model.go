@@ -1,30 +1,146 @@
 package train
 
 import (
+	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 
+	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
 )
 
-// Model is a trained classifier loaded from its run folder, ready to
-// evaluate and predict.
-type Model struct {
-	Config  RunConfig
-	trainer *Trainer
+// ModelFormat marks a dlrun model description (model.json).
+const ModelFormat = "dlrun-model-1"
+
+// ModelInfo is what model.json holds beside model.safetensors: the
+// model's architecture (an nn.Spec) and the task it was trained for, which
+// is everything needed to rebuild the trained model without the Go code
+// that built it, as a saved Keras model carries its architecture.
+type ModelInfo struct {
+	Format     string  `json:"format"`
+	Task       string  `json:"task"`                  // classify or next-token
+	InputShape []int   `json:"input_shape,omitempty"` // classify: per-example input shape
+	Outputs    int     `json:"outputs"`               // classify: outputs; next-token: vocabulary
+	SeqLen     int     `json:"seq_len,omitempty"`     // next-token: steps per batch
+	Loss       string  `json:"loss"`
+	DType      string  `json:"dtype"`
+	BatchSize  int     `json:"batch_size"`
+	Model      nn.Spec `json:"model"`
 }
 
-// Load rebuilds the model of run folder dir from its config.json and loads
-// its weights: model.safetensors (the last epoch's) or, with best set,
-// best.safetensors (the best epoch's).
-func Load(dir string, best bool) (*Model, error) {
-	cfg, err := ReadRunConfig(dir)
+// Info describes the trainer's model and task for model.json. It fails
+// for a model that nn cannot describe (a layer type of the user's own).
+func (t *Trainer) Info() (*ModelInfo, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	seq, ok := t.model.(*nn.Sequential)
+	if !ok {
+		return nil, errors.Errorf("model %s is a %s, not an nn.Sequential: it cannot be described", t.model.Name(), t.model.Kind())
+	}
+	spec, err := nn.Describe(seq)
 	if err != nil {
 		return nil, err
 	}
-	t, err := cfg.NewTrainer()
+	info := &ModelInfo{Format: ModelFormat, Task: t.task.Name(), Loss: t.parts.loss.Name, DType: string(t.parts.dtype),
+		BatchSize: t.cfg.BatchSize, Model: spec}
+	switch task := t.task.(type) {
+	case *Classify:
+		info.InputShape, info.Outputs = task.Shape, task.Outputs
+	case *NextToken:
+		info.Outputs, info.SeqLen = task.Vocab, task.seqLen()
+	default:
+		return nil, errors.Errorf("task %s cannot be saved in model.json", t.task.Name())
+	}
+	return info, nil
+}
+
+// SaveInfo writes the trainer's model.json into dir, atomically.
+func (t *Trainer) SaveInfo(dir string) error {
+	info, err := t.Info()
 	if err != nil {
-		return nil, errors.Wrapf(err, "run folder %s", dir)
+		return err
+	}
+	b, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, "encoding model.json")
+	}
+	return atomicfile.WriteFile(filepath.Join(dir, "model.json"), append(b, '\n'), 0o644)
+}
+
+// Save writes the trained model into folder dir, creating it: model.json
+// (its architecture and task) and model.safetensors (its parameters and
+// buffers), each atomically. Load reads it back.
+func (t *Trainer) Save(dir string) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return errors.Wrapf(err, "saving the model")
+	}
+	if err := t.SaveInfo(dir); err != nil {
+		return err
+	}
+	return SaveWeights(filepath.Join(dir, "model.safetensors"), t.g)
+}
+
+// ReadInfo reads the model.json of folder dir.
+func ReadInfo(dir string) (*ModelInfo, error) {
+	path := filepath.Join(dir, "model.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.Wrapf(err, "loading the model of %s", dir)
+	}
+	var info ModelInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, errors.Errorf("%s: %v", path, err)
+	}
+	if info.Format != ModelFormat {
+		return nil, errors.Errorf("%s: not a dlrun model description (format %q, want %q)", path, info.Format, ModelFormat)
+	}
+	return &info, nil
+}
+
+// NewTask returns a new task of the kind and shape the description records.
+func (info *ModelInfo) NewTask() (Task, error) {
+	switch info.Task {
+	case "classify":
+		return &Classify{Shape: info.InputShape, Outputs: info.Outputs}, nil
+	case "next-token":
+		return &NextToken{Vocab: info.Outputs, SeqLen: info.SeqLen}, nil
+	}
+	return nil, errors.Errorf("model.json: unknown task %q (known: classify, next-token)", info.Task)
+}
+
+// Model is a trained model loaded from a folder, ready to evaluate and
+// predict.
+type Model struct {
+	Info    ModelInfo
+	trainer *Trainer
+}
+
+// Load rebuilds the model saved in folder dir from its model.json (no Go
+// code of the model is needed) and loads its weights: model.safetensors
+// (the last epoch's) or, with best set, best.safetensors (the best
+// epoch's).
+func Load(dir string, best bool) (*Model, error) {
+	info, err := ReadInfo(dir)
+	if err != nil {
+		return nil, err
+	}
+	model, err := info.Model.Build()
+	if err != nil {
+		return nil, errors.Wrapf(err, "%s", filepath.Join(dir, "model.json"))
+	}
+	task, err := info.NewTask()
+	if err != nil {
+		return nil, err
+	}
+	t, err := New(model, task, Config{BatchSize: info.BatchSize, Loss: info.Loss, DType: info.DType})
+	if err != nil {
+		return nil, errors.Wrapf(err, "rebuilding the model of %s", dir)
 	}
 	name := "model.safetensors"
 	if best {
@@ -34,99 +150,58 @@ func Load(dir string, best bool) (*Model, error) {
 		t.Close()
 		return nil, err
 	}
-	return &Model{Config: *cfg, trainer: t}, nil
+	return &Model{Info: *info, trainer: t}, nil
 }
 
 // Close releases the model's machines.
-func (m *Model) Close() { m.trainer.Close() }
+func (m *Model) Close() error { return m.trainer.Close() }
 
-// Classes returns the class names in label order.
-func (m *Model) Classes() []string { return m.Config.Classes }
+// Trainer returns the trainer holding the loaded model, for further
+// training or evaluation.
+func (m *Model) Trainer() *Trainer { return m.trainer }
 
-// InputShape returns the per-example input shape.
-func (m *Model) InputShape() []int { return m.Config.InputShape }
-
-// Report is an evaluation of a classifier: loss, accuracy, per-class
-// precision, recall and F1, and the confusion matrix.
-type Report struct {
-	Loss      float64       `json:"loss"`
-	Accuracy  float64       `json:"accuracy"`
-	Examples  int           `json:"examples"`
-	Classes   []ClassReport `json:"classes"`
-	Confusion [][]int       `json:"confusion"` // [true class][predicted class]
-}
-
-// ClassReport holds the figures of one class.
-type ClassReport struct {
-	Name      string  `json:"name"`
-	Precision float64 `json:"precision"`
-	Recall    float64 `json:"recall"`
-	F1        float64 `json:"f1"`
-	Support   int     `json:"support"` // examples of the class
-}
-
-// Evaluate computes the model's Report on d.
-func (m *Model) Evaluate(d Data) (*Report, error) {
-	ev, err := m.trainer.Evaluate(d)
-	if err != nil {
-		return nil, err
-	}
-	return NewReport(ev, m.Config.Classes), nil
-}
-
-// NewReport computes per-class figures and the confusion matrix of ev.
-func NewReport(ev *Evaluation, classes []string) *Report {
-	k := len(classes)
-	r := &Report{Loss: ev.Loss, Accuracy: ev.Accuracy, Examples: len(ev.Labels), Confusion: make([][]int, k)}
-	for i := range r.Confusion {
-		r.Confusion[i] = make([]int, k)
-	}
-	for i, l := range ev.Labels {
-		if l < k && ev.Predictions[i] < k {
-			r.Confusion[l][ev.Predictions[i]]++
-		}
-	}
-	for c := 0; c < k; c++ {
-		tp, predicted, actual := r.Confusion[c][c], 0, 0
-		for j := 0; j < k; j++ {
-			predicted += r.Confusion[j][c]
-			actual += r.Confusion[c][j]
-		}
-		cr := ClassReport{Name: classes[c], Support: actual}
-		if predicted > 0 {
-			cr.Precision = float64(tp) / float64(predicted)
-		}
-		if actual > 0 {
-			cr.Recall = float64(tp) / float64(actual)
-		}
-		if cr.Precision+cr.Recall > 0 {
-			cr.F1 = 2 * cr.Precision * cr.Recall / (cr.Precision + cr.Recall)
-		}
-		r.Classes = append(r.Classes, cr)
-	}
-	return r
-}
+// Evaluate computes the model's loss and accuracy on d, with each
+// example's label and prediction for a classifier.
+func (m *Model) Evaluate(d Data) (*Evaluation, error) { return m.trainer.Evaluate(d) }
 
 // Predict returns the class probabilities of each example of x (examples
-// of InputShape, one after another): the softmax of the outputs for a
-// cross-entropy model, sigmoid for a single-output binary one.
+// of the model's input shape, one after another): the softmax of the
+// outputs for a cross-entropy model, sigmoid for a single-output binary
+// one.
 func (m *Model) Predict(x []float32) ([][]float64, error) {
 	t := m.trainer
-	size := len(t.example)
-	if len(x) == 0 || len(x)%size != 0 {
-		return nil, errors.Errorf("predict: %d values are not a whole number of examples of shape %v", len(x), t.inShape)
+	c, ok := t.task.(*Classify)
+	if !ok {
+		return nil, errors.Errorf("predict: the model was trained for %s, not classification", t.task.Name())
 	}
-	d := &rawData{x: x, shape: t.inShape, size: size}
-	var out [][]float64
-	err := t.forward(d, func(idx, _ []int, _ float64) {
-		for r := range idx {
-			row := make([]float64, t.outputs)
-			outputRow(t.outV, r, row)
-			out = append(out, probabilities(t.cfg.Loss, row))
-		}
-	})
+	size := len(c.example)
+	if len(x) == 0 || len(x)%size != 0 {
+		return nil, errors.Errorf("predict: %d values are not a whole number of examples of shape %v", len(x), c.Shape)
+	}
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	d := &rawData{x: x, shape: c.Shape, size: size}
+	n, err := c.Pass(d, nil)
 	if err != nil {
 		return nil, err
+	}
+	var out [][]float64
+	for i := 0; i < n; i++ {
+		k, err := c.Fill(i)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.min.Loss(); err != nil {
+			return nil, err
+		}
+		for r := 0; r < k; r++ {
+			row := make([]float64, c.Outputs)
+			if err := t.min.prog.OutputRow(0, r, row); err != nil {
+				return nil, err
+			}
+			out = append(out, probabilities(t.parts.loss, row))
+		}
 	}
 	return out, nil
 }
@@ -158,7 +233,7 @@ func probabilities(l Loss, row []float64) []float64 {
 	return p
 }
 
-// rawData presents unlabeled examples as Data.
+// rawData presents unlabeled examples as Examples.
 type rawData struct {
 	x     []float32
 	shape []int

@@ -13,24 +13,80 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// SaveWeights writes the parameters of g to path in the safetensors format
-// (a JSON header, then raw little-endian tensors), one tensor per parameter
-// under its name ("conv1.weight"), in the graph's dtype. The file is
-// written atomically: a crash never leaves a partial file at path.
+// SaveWeights writes the parameters and buffers of g to path in the
+// safetensors format (a JSON header, then raw little-endian tensors), one
+// tensor per parameter or buffer under its name ("conv1.weight",
+// "batchnorm1.running_mean"), in the graph's dtype (counters such as
+// num_batches_tracked as int64 scalars, as PyTorch keeps them). The file
+// is written atomically: a crash never leaves a partial file at path.
 func SaveWeights(path string, g *graph.Graph) error {
-	views := map[string]safetensors.TensorView{}
-	for _, p := range g.Params() {
-		v, err := tensorView(p.Value())
-		if err != nil {
-			return errors.Wrapf(err, "saving %s: tensor %s", path, p.Name)
-		}
-		views[p.Name] = v
+	if g == nil {
+		return errors.Errorf("saving %s: nil graph", path)
+	}
+	views, err := weightViews(g)
+	if err != nil {
+		return errors.Wrapf(err, "saving %s", path)
 	}
 	b, err := safetensors.Serialize(views, map[string]string{"format": "dlrun"})
 	if err != nil {
 		return errors.Wrapf(err, "saving %s", path)
 	}
 	return atomicfile.WriteFile(path, b, 0o644)
+}
+
+// weightViews returns a view of every parameter and buffer of g by name.
+func weightViews(g *graph.Graph) (map[string]safetensors.TensorView, error) {
+	views := map[string]safetensors.TensorView{}
+	for _, p := range g.Params() {
+		v, err := tensorView(p.Value())
+		if err != nil {
+			return nil, errors.Wrapf(err, "tensor %s", p.Name)
+		}
+		views[p.Name] = v
+	}
+	for _, b := range g.Buffers() {
+		v, err := bufferView(b)
+		if err != nil {
+			return nil, errors.Wrapf(err, "buffer %s", b.Name)
+		}
+		views[b.Name] = v
+	}
+	return views, nil
+}
+
+func bufferView(b *graph.Buffer) (safetensors.TensorView, error) {
+	shape := make([]uint64, len(b.Shape()))
+	for i, d := range b.Shape() {
+		shape[i] = uint64(d)
+	}
+	if len(shape) == 0 {
+		// A scalar (num_batches_tracked) is stored as one element: the
+		// safetensors library reads shape [] as holding no data.
+		// PyTorch's load_state_dict takes a one-element tensor for a
+		// scalar buffer.
+		shape = []uint64{1}
+	}
+	switch d := b.Data().(type) {
+	case []float32:
+		out := make([]byte, 4*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
+		}
+		return safetensors.NewTensorView(safetensors.F32, shape, out)
+	case []float64:
+		out := make([]byte, 8*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint64(out[8*i:], math.Float64bits(v))
+		}
+		return safetensors.NewTensorView(safetensors.F64, shape, out)
+	case []int64:
+		out := make([]byte, 8*len(d))
+		for i, v := range d {
+			binary.LittleEndian.PutUint64(out[8*i:], uint64(v))
+		}
+		return safetensors.NewTensorView(safetensors.I64, shape, out)
+	}
+	return safetensors.TensorView{}, errors.Errorf("unsupported data %T", b.Data())
 }
 
 func tensorView(t *tensor.Dense) (safetensors.TensorView, error) {
@@ -55,10 +111,14 @@ func tensorView(t *tensor.Dense) (safetensors.TensorView, error) {
 }
 
 // LoadWeights reads a safetensors file written by SaveWeights into the
-// parameters of g. Every parameter must be in the file with its shape and
-// dtype, and the file must hold nothing else: the error names the file and
-// the first tensor that does not match. g is unchanged on error.
+// parameters and buffers of g. Every parameter and buffer must be in the
+// file with its shape and dtype, and the file must hold nothing else: the
+// error names the file and the first tensor that does not match. g is
+// unchanged on error.
 func LoadWeights(path string, g *graph.Graph) error {
+	if g == nil {
+		return errors.Errorf("loading %s: nil graph", path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return errors.Wrap(err, "loading weights")
@@ -74,13 +134,39 @@ func LoadWeights(path string, g *graph.Graph) error {
 	return loadViews(path, views, g)
 }
 
-// loadViews checks views against the parameters of g (every parameter
-// present with its shape and dtype, nothing else) and then copies them in.
+// loadViews checks views against the parameters and buffers of g (every
+// one present with its shape and dtype, nothing else) and then copies them
+// in.
 func loadViews(path string, views map[string]safetensors.TensorView, g *graph.Graph) error {
-	params := g.Params()
+	type slot struct {
+		name  string
+		shape []int
+		dtype safetensors.DType
+		set   func(data []byte)
+	}
+	dt := safetensors.F32
+	if g.DType() == graph.Float64 {
+		dt = safetensors.F64
+	}
+	var slots []slot
+	for _, p := range g.Params() {
+		t := p.Value()
+		slots = append(slots, slot{p.Name, p.Shape(), dt, func(data []byte) { setFloats(t.Data(), data) }})
+	}
+	for _, b := range g.Buffers() {
+		d := b.Data()
+		bdt, shape := dt, b.Shape()
+		if b.Int() {
+			bdt = safetensors.I64
+		}
+		if len(shape) == 0 {
+			shape = []int{1} // as bufferView stores a scalar
+		}
+		slots = append(slots, slot{b.Name, shape, bdt, func(data []byte) { setFloats(d, data) }})
+	}
 	want := map[string]bool{}
-	for _, p := range params {
-		want[p.Name] = true
+	for _, s := range slots {
+		want[s.name] = true
 	}
 	names := make([]string, 0, len(views))
 	for n := range views {
@@ -89,43 +175,47 @@ func loadViews(path string, views map[string]safetensors.TensorView, g *graph.Gr
 	sort.Strings(names)
 	for _, n := range names {
 		if !want[n] {
-			return errors.Errorf("loading %s: tensor %q is not a parameter of this model", path, n)
+			return errors.Errorf("loading %s: tensor %q is not a parameter of this model (nor a buffer)", path, n)
 		}
 	}
-	dt := safetensors.F32
-	if g.DType() == graph.Float64 {
-		dt = safetensors.F64
-	}
-	for _, p := range params {
-		v, ok := views[p.Name]
+	for _, s := range slots {
+		v, ok := views[s.name]
 		if !ok {
-			return errors.Errorf("loading %s: tensor %q is missing", path, p.Name)
+			return errors.Errorf("loading %s: tensor %q is missing", path, s.name)
 		}
-		if v.DType() != dt {
-			return errors.Errorf("loading %s: tensor %q is %v, the model wants %v", path, p.Name, v.DType(), dt)
+		if v.DType() != s.dtype {
+			return errors.Errorf("loading %s: tensor %q is %v, the model wants %v", path, s.name, v.DType(), s.dtype)
 		}
 		shape := v.Shape()
-		ok = len(shape) == len(p.Shape())
+		ok = len(shape) == len(s.shape)
 		for i := 0; ok && i < len(shape); i++ {
-			ok = int(shape[i]) == p.Shape()[i]
+			ok = int(shape[i]) == s.shape[i]
 		}
 		if !ok {
-			return errors.Errorf("loading %s: tensor %q has shape %v, the model wants %v", path, p.Name, shape, p.Shape())
+			return errors.Errorf("loading %s: tensor %q has shape %v, the model wants %v", path, s.name, shape, s.shape)
 		}
 	}
-	for _, p := range params {
-		data := views[p.Name].Data()
-		if t := p.Value(); t.Dtype() == tensor.Float32 {
-			dst := t.Float32s()
-			for i := range dst {
-				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
-			}
-		} else {
-			dst := t.Float64s()
-			for i := range dst {
-				dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
-			}
-		}
+	for _, s := range slots {
+		s.set(views[s.name].Data())
 	}
 	return nil
+}
+
+// setFloats decodes little-endian data into dst ([]float32, []float64 or
+// []int64), whose length the caller has checked.
+func setFloats(dst any, data []byte) {
+	switch d := dst.(type) {
+	case []float32:
+		for i := range d {
+			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+	case []float64:
+		for i := range d {
+			d[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+	case []int64:
+		for i := range d {
+			d[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+	}
 }

@@ -3,20 +3,20 @@ package main
 import (
 	"fmt"
 
-	"github.com/dlrun/dlrun/train"
+	"github.com/dlrun/dlrun/run"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 )
 
 func newGenerateCmd() *cobra.Command {
 	var dir string
-	var o train.GenerateOptions
+	var o run.GenerateOptions
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Write text with a trained charrnn",
-		Long: `Load a language model from its run folder (config.json and model.safetensors)
-and write text: the model reads --prime, then samples --length characters, one
-at a time. The same --seed writes the same text.`,
+		Long: `Load a language model from its run folder (config.json, model.json and
+model.safetensors) and write text: the model reads --prime, then samples
+--length characters, one at a time. The same --seed writes the same text.`,
 		Example: `  dlrun train --model charrnn --out runs/austen
   dlrun generate --run runs/austen --prime "Elizabeth" --length 400 --temperature 0.8`,
 		Args: cobra.NoArgs,
@@ -30,7 +30,7 @@ at a time. The same --seed writes the same text.`,
 			if o.Temperature < 0 {
 				return errors.Errorf("--temperature %g: must not be negative", o.Temperature)
 			}
-			text, err := train.Generate(dir, o)
+			text, err := run.Generate(dir, o)
 			if err != nil {
 				return err
 			}

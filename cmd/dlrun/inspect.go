@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/dlrun/dlrun/datasets"
-	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/run"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
@@ -29,7 +29,7 @@ func newEvalCmd() *cobra.Command {
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained model")
 			}
-			m, err := train.Load(dir, best)
+			m, err := run.Load(dir, best)
 			if err != nil {
 				return err
 			}
@@ -37,16 +37,11 @@ func newEvalCmd() *cobra.Command {
 			if data == "" {
 				data = m.Config.Dataset
 			}
-			d, err := datasets.Load(data)
+			d, err := m.Data(data)
 			if err != nil {
 				return errors.Wrap(err, "--data")
 			}
-			if ref, _ := nn.ReferenceByName(m.Config.Model); ref.Recipe.Sequence && len(d.Shape) == 3 {
-				if d, err = datasets.AsSequence(d); err != nil {
-					return err
-				}
-			}
-			r, err := m.Evaluate(d.Test)
+			r, err := m.Report(d)
 			if err != nil {
 				return errors.Wrapf(err, "evaluating on %s", data)
 			}
@@ -68,7 +63,7 @@ func newEvalCmd() *cobra.Command {
 	return cmd
 }
 
-func printReport(w io.Writer, r *train.Report, data string) {
+func printReport(w io.Writer, r *run.Report, data string) {
 	fmt.Fprintf(w, "%s: %d examples, loss %.4f, accuracy %.4f\n\n", data, r.Examples, r.Loss, r.Accuracy)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "class\tprecision\trecall\tf1\tsupport\t")
@@ -113,13 +108,13 @@ black: use --invert for photographs on a light background.`,
 			if top < 1 {
 				return errors.Errorf("--top %d: must be positive", top)
 			}
-			m, err := train.Load(dir, best)
+			m, err := run.Load(dir, best)
 			if err != nil {
 				return err
 			}
 			defer m.Close()
-			if ref, _ := nn.ReferenceByName(m.Config.Model); ref.Recipe.Sequence {
-				return errors.Errorf("run folder %s holds a sequence model; predict takes image classifiers", dir)
+			if m.Info.Task != run.Classify || len(m.InputShape()) != 3 {
+				return errors.Errorf("run folder %s holds a %s model over inputs of shape %v; predict takes image classifiers", dir, m.Info.Task, m.InputShape())
 			}
 			var x []float32
 			for _, f := range files {
@@ -163,83 +158,44 @@ func newSummaryCmd() *cobra.Command {
 		Use:   "summary",
 		Short: "Print a model's layers with output shapes and parameter counts",
 		Example: `  dlrun summary --model cnn
+  dlrun summary --model small-cnn.yaml
   dlrun summary --run runs/cnn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var m *nn.Sequential
 			var in []int
-			var ref nn.Reference
-			var err error
-			var opt nn.Options
-			outputs := 0
 			switch {
 			case dir != "":
-				cfg, err := train.ReadRunConfig(dir)
+				info, err := train.ReadInfo(dir)
 				if err != nil {
 					return err
 				}
-				if ref, err = nn.ReferenceByName(cfg.Model); err != nil {
-					return err
+				if m, err = info.Model.Build(); err != nil {
+					return errors.Wrapf(err, "run folder %s: model.json", dir)
 				}
-				in, outputs = cfg.InputShape, len(cfg.Classes)
-				if len(cfg.Vocab) > 0 {
-					outputs = len(cfg.Vocab)
-				}
-				if cfg.Loss != "cce" && outputs == 2 {
-					outputs = 1
-				}
-				if strings.EqualFold(cfg.Cell, "gru") {
-					opt.Cell = graph.GRUCell
+				in = info.InputShape
+				if info.Task == run.NextToken {
+					in = []int{info.SeqLen}
 				}
 			case model != "":
-				if ref, err = nn.ReferenceByName(model); err != nil {
-					return err
-				}
-				in, outputs, err = referenceInput(ref, data)
-				if err != nil {
+				var err error
+				if m, in, err = run.BuildModel(run.Config{Model: model, Dataset: data}); err != nil {
 					return err
 				}
 			default:
 				return errors.New("name a --model or a --run folder")
 			}
-			m, err := ref.Build(in, outputs, opt)
-			if err != nil {
-				return err
-			}
 			rows, err := m.Summary(in)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s, input %v per example\n%s", ref.Name, in, nn.FormatSummary(rows))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s, input %v per example\n%s", m.Name(), in, nn.FormatSummary(rows))
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "reference model")
+	f.StringVar(&model, "model", "", "reference model or model file (YAML or JSON)")
 	f.StringVar(&dir, "run", "", "run folder")
 	f.StringVar(&data, "data", "", "with --model: dataset that sets the input shape (default: the model's)")
 	return cmd
-}
-
-// referenceInput returns the input shape and outputs of ref for data
-// (default: its recipe's dataset).
-func referenceInput(ref nn.Reference, data string) ([]int, int, error) {
-	if ref.Recipe.LanguageModel {
-		txt, err := datasets.PrideAndPrejudice()
-		if err != nil {
-			return nil, 0, err
-		}
-		return []int{ref.Recipe.SeqLen}, len(txt.Vocab), nil
-	}
-	if data == "" {
-		data = ref.Recipe.Dataset
-	}
-	d, err := datasets.Load(data)
-	if err != nil {
-		return nil, 0, errors.Wrap(err, "--data")
-	}
-	outputs := len(d.Classes)
-	if ref.Recipe.Loss != "cce" && outputs == 2 {
-		outputs = 1
-	}
-	return ref.InputShape(d.Shape), outputs, nil
 }

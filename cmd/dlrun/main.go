@@ -36,6 +36,7 @@ The reference models train on bundled data, so no download is needed:
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newTrainCmd(), newRunCmd(), newEvalCmd(), newPredictCmd(), newGenerateCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())
 	return root
 }

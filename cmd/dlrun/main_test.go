@@ -147,7 +147,7 @@ func TestCharRNNTrainAndGenerate(t *testing.T) {
 	if _, err := dlrun(t, "train", "--model", "charrnn", "--data", file, "--epochs", "1", "--batch", "4", "--seq-len", "20", "--out", run); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"config.json", "metrics.csv", "model.safetensors", "summary.json"} {
+	for _, f := range []string{"config.json", "model.json", "metrics.csv", "model.safetensors", "summary.json"} {
 		if _, err := os.Stat(filepath.Join(run, f)); err != nil {
 			t.Errorf("run folder lacks %s", f)
 		}

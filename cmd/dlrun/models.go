@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/internal/version"
 	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/run"
 	"github.com/spf13/cobra"
 )
 
@@ -17,34 +17,17 @@ func newModelsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "MODEL\tPARAMS\tDATASET\tDESCRIPTION")
+			fmt.Fprintln(w, "MODEL\tPARAMS\tDATASET\tTASK\tDESCRIPTION")
 			for _, r := range nn.References() {
-				if r.Recipe.LanguageModel {
-					txt, err := datasets.PrideAndPrejudice()
-					if err != nil {
-						return err
-					}
-					m, err := r.New([]int{r.Recipe.SeqLen}, len(txt.Vocab))
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.Name, m.NumParams([]int{r.Recipe.SeqLen}), r.Recipe.Dataset, r.Description)
-					continue
-				}
-				d, err := datasets.Load(r.Recipe.Dataset)
+				recipe, err := run.Recipe(r.Name, "")
 				if err != nil {
 					return err
 				}
-				outputs := len(d.Classes)
-				if r.Recipe.Loss != "cce" && outputs == 2 {
-					outputs = 1
-				}
-				in := r.InputShape(d.Shape)
-				m, err := r.New(in, outputs)
+				m, in, err := run.BuildModel(run.Config{Model: r.Name})
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.Name, m.NumParams(in), r.Recipe.Dataset, r.Description)
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", r.Name, m.NumParams(in), recipe.Dataset, recipe.Task, r.Description)
 			}
 			return w.Flush()
 		},

@@ -7,21 +7,23 @@ import (
 	"strings"
 
 	"github.com/dlrun/dlrun/experiments"
+	"github.com/dlrun/dlrun/run"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 )
 
 func newRunCmd() *cobra.Command {
-	var o experiments.Config
+	var scratch run.Config // only to declare the flags; applyFlags copies the given ones
 	var seeds, out string
 	cmd := &cobra.Command{
 		Use:   "run CONFIG...",
 		Short: "Run experiments from YAML configs",
 		Long: `Run each experiment config (see experiments/*.yaml): its model on its dataset with
-every hyperparameter and seed it names. Flags given here override the file; the
-resolved configuration of each seed is what its config.json records. Each seed
-trains into OUT/seed-N, and OUT/experiment.json holds every seed's figures with
-their mean and standard deviation and the SHA-256 of each trained weights file.`,
+every hyperparameter and seed it names. Every flag of 'dlrun train' can
+override the file (--seed N runs that one seed); the resolved configuration of
+each seed is what its config.json records. Each seed trains into OUT/seed-N,
+and OUT/experiment.json holds every seed's figures with their mean and
+standard deviation and the SHA-256 of each trained weights file.`,
 		Example: `  dlrun run experiments/cnn.yaml
   dlrun run experiments/mlp.yaml --epochs 3 --seeds 1,2 --out runs/mlp-short
   dlrun run experiments/*.yaml`,
@@ -30,6 +32,9 @@ their mean and standard deviation and the SHA-256 of each trained weights file.`
 			f := cmd.Flags()
 			if len(paths) > 1 && f.Changed("out") {
 				return errors.New("--out names one folder: give one config with it")
+			}
+			if f.Changed("seeds") && f.Changed("seed") {
+				return errors.New("--seed and --seeds: give one of them")
 			}
 			var seedList []uint64
 			if f.Changed("seeds") {
@@ -46,9 +51,21 @@ their mean and standard deviation and the SHA-256 of each trained weights file.`
 				if err != nil {
 					return err
 				}
-				override(cmd, c, &o)
+				if err := applyFlags(cmd, &c.Config); err != nil {
+					return err
+				}
+				if f.Changed("data") {
+					c.Requires = "" // the file's data requirement is about its own dataset
+				}
+				if f.Changed("seed") {
+					seedList = []uint64{c.Seed}
+					c.Seed = 0
+				}
 				if seedList != nil {
 					c.Seeds = seedList
+				}
+				if err := c.Check(); err != nil {
+					return errors.Wrap(err, p)
 				}
 				dir := out
 				if dir == "" {
@@ -66,32 +83,8 @@ their mean and standard deviation and the SHA-256 of each trained weights file.`
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.Epochs, "epochs", 0, "override the epochs")
-	f.IntVar(&o.BatchSize, "batch", 0, "override the batch size")
-	f.Float64Var(&o.LearningRate, "lr", 0, "override the learning rate")
-	f.StringVar(&o.Optimizer, "optimizer", "", "override the optimizer")
-	f.StringVar(&o.Loss, "loss", "", "override the loss")
-	f.StringVar(&o.DType, "dtype", "", "override the dtype")
-	f.StringVar(&o.Cell, "cell", "", "override the recurrent cell")
-	f.StringVar(&o.Dataset, "data", "", "override the dataset")
-	f.Float64Var(&o.ClipNorm, "clip-norm", 0, "override gradient-norm clipping")
+	runFlags(f, &scratch)
 	f.StringVar(&seeds, "seeds", "", "override the seeds (comma-separated)")
 	f.StringVar(&out, "out", "", "experiment folder (default runs/experiments/<name>)")
 	return cmd
-}
-
-// override copies the flags given on the command line into c.
-func override(cmd *cobra.Command, c, o *experiments.Config) {
-	f := cmd.Flags()
-	set := map[string]func(){
-		"epochs": func() { c.Epochs = o.Epochs }, "batch": func() { c.BatchSize = o.BatchSize },
-		"lr": func() { c.LearningRate = o.LearningRate }, "optimizer": func() { c.Optimizer = o.Optimizer },
-		"loss": func() { c.Loss = o.Loss }, "dtype": func() { c.DType = o.DType }, "cell": func() { c.Cell = o.Cell },
-		"data": func() { c.Dataset, c.Requires = o.Dataset, "" }, "clip-norm": func() { c.ClipNorm = o.ClipNorm },
-	}
-	for name, apply := range set {
-		if f.Changed(name) {
-			apply()
-		}
-	}
 }

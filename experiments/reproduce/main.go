@@ -29,7 +29,6 @@ import (
 	"github.com/dlrun/dlrun/experiments"
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/version"
-	"github.com/dlrun/dlrun/nn"
 )
 
 func main() {
@@ -117,17 +116,11 @@ func torchAvailable(python string) (bool, string) {
 }
 
 func runTorch(python string, c *experiments.Config, res *experiments.Result) (torchResult, error) {
-	ref, _ := nn.ReferenceByName(c.Model)
-	epochs, batch, lr := c.Epochs, c.BatchSize, c.LearningRate
-	if epochs == 0 {
-		epochs = ref.Recipe.Epochs
+	rc := c.RunConfig(c.Seeds[0])
+	if err := rc.Resolve(); err != nil {
+		return torchResult{}, err
 	}
-	if batch == 0 {
-		batch = ref.Recipe.BatchSize
-	}
-	if lr == 0 {
-		lr = ref.Recipe.LearningRate
-	}
+	epochs, batch, lr := rc.Epochs, rc.BatchSize, rc.LearningRate
 	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
 		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}

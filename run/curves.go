@@ -1,9 +1,10 @@
-package train
+package run
 
 import (
 	"bytes"
 
 	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -15,16 +16,16 @@ import (
 
 // WriteCurves draws the loss and the accuracy of rows, training and test,
 // per epoch, side by side, and writes them to path as a PNG (atomically).
-func WriteCurves(path, title string, rows []EpochStats) error {
-	mk := func(name string, train, test func(EpochStats) float64) (*plot.Plot, error) {
+func WriteCurves(path, title string, rows []train.EpochStats) error {
+	mk := func(name string, trainOf, testOf func(train.EpochStats) float64) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title + ": " + name
 		p.X.Label.Text = "epoch"
 		p.Y.Label.Text = name
 		tr, te := make(plotter.XYs, len(rows)), make(plotter.XYs, len(rows))
 		for i, r := range rows {
-			tr[i] = plotter.XY{X: float64(r.Epoch), Y: train(r)}
-			te[i] = plotter.XY{X: float64(r.Epoch), Y: test(r)}
+			tr[i] = plotter.XY{X: float64(r.Epoch), Y: trainOf(r)}
+			te[i] = plotter.XY{X: float64(r.Epoch), Y: testOf(r)}
 		}
 		if err := plotutil.AddLinePoints(p, "train", tr, "test", te); err != nil {
 			return nil, err
@@ -33,11 +34,11 @@ func WriteCurves(path, title string, rows []EpochStats) error {
 		p.Legend.Top = name == "loss"
 		return p, nil
 	}
-	loss, err := mk("loss", func(r EpochStats) float64 { return r.TrainLoss }, func(r EpochStats) float64 { return r.TestLoss })
+	loss, err := mk("loss", func(r train.EpochStats) float64 { return r.TrainLoss }, func(r train.EpochStats) float64 { return r.TestLoss })
 	if err != nil {
 		return errors.Wrap(err, "drawing the loss curve")
 	}
-	acc, err := mk("accuracy", func(r EpochStats) float64 { return r.TrainAccuracy }, func(r EpochStats) float64 { return r.TestAccuracy })
+	acc, err := mk("accuracy", func(r train.EpochStats) float64 { return r.TrainAccuracy }, func(r train.EpochStats) float64 { return r.TestAccuracy })
 	if err != nil {
 		return errors.Wrap(err, "drawing the accuracy curve")
 	}

@@ -1,4 +1,4 @@
-package train_test
+package run_test
 
 import (
 	"bytes"
@@ -12,15 +12,14 @@ import (
 	"testing"
 
 	"github.com/dlrun/dlrun/datasets"
-	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/run"
 	"github.com/dlrun/dlrun/train"
 )
 
-func runConfig(model string, d *datasets.Dataset) train.RunConfig {
-	return train.RunConfig{
-		Model: model, Dataset: d.Name, DatasetSHA256: d.SHA256, InputShape: d.Shape, Classes: d.Classes,
-		TrainExamples: d.Train.Len(), TestExamples: d.Test.Len(),
-	}
+// runConfig returns the configuration of a run of model; the data is
+// handed to run.Run through run.Options.Data.
+func runConfig(model string, d *datasets.Dataset) run.Config {
+	return run.Config{Model: model, Dataset: d.Name}
 }
 
 func TestXORReachesFullAccuracyForSeeds1To5(t *testing.T) {
@@ -28,7 +27,7 @@ func TestXORReachesFullAccuracyForSeeds1To5(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		cfg := runConfig("xor", d)
 		cfg.Seed = seed
-		s, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+		s, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +45,7 @@ func TestMLPOnBundledFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := train.Run(runConfig("mlp", d), d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+	s, err := run.Train(runConfig("mlp", d), run.Options{Data: run.FromDataset(d), Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +55,7 @@ func TestMLPOnBundledFashionMNIST(t *testing.T) {
 	}
 }
 
-// smallFashion returns the first examples of the bundled data, for fast runs.
+// smallFashion returns the first examples of the bundled data, for fast run.
 func smallFashion(t *testing.T, n int) *datasets.Dataset {
 	d, err := datasets.FashionMNIST()
 	if err != nil {
@@ -86,7 +85,7 @@ func TestSameSeedSameMetricsOtherSeedOtherLosses(t *testing.T) {
 		cfg := runConfig("mlp", d)
 		cfg.Epochs, cfg.Seed = 2, seed
 		dir := t.TempDir()
-		if _, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir}); err != nil {
+		if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: dir}); err != nil {
 			t.Fatal(err)
 		}
 		return metricsWithoutSeconds(t, dir)
@@ -108,7 +107,7 @@ func TestRunFolderContract(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	cfg := runConfig("mlp", d)
 	cfg.Epochs = 1
-	if _, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir}); err != nil {
+	if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: dir}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
@@ -124,12 +123,12 @@ func TestRunFolderContract(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"batch_size", "dataset", "dtype", "epochs", "learning_rate", "model", "optimizer", "params",
-		"samples_per_sec", "seed", "test_accuracy", "test_loss", "train_loss", "wall_seconds"}
+	want := []string{"batch_size", "best_epoch", "dataset", "dtype", "epochs", "learning_rate", "model", "optimizer", "params",
+		"samples_per_sec", "seed", "task", "test_accuracy", "test_loss", "train_loss", "wall_seconds"}
 	if strings.Join(keys, ",") != strings.Join(want, ",") {
 		t.Errorf("summary.json keys %v, want %v", keys, want)
 	}
-	var cfgOut train.RunConfig
+	var cfgOut run.Config
 	b, err = os.ReadFile(filepath.Join(dir, "config.json"))
 	if err != nil || json.Unmarshal(b, &cfgOut) != nil {
 		t.Fatalf("config.json: %v", err)
@@ -139,56 +138,15 @@ func TestRunFolderContract(t *testing.T) {
 		t.Errorf("config.json is not fully resolved: %+v", cfgOut)
 	}
 	m, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
-	if !bytes.HasPrefix(m, []byte(train.MetricsHeader+"\n1,")) {
+	if !bytes.HasPrefix(m, []byte(run.MetricsHeader+"\n1,")) {
 		t.Errorf("metrics.csv:\n%s", m)
 	}
-	if _, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir}); err == nil || !strings.Contains(err.Error(), "already holds a run") {
+	if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: dir}); err == nil || !strings.Contains(err.Error(), "already holds a run") {
 		t.Errorf("second run into the same folder: %v", err)
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left: %v", leftovers)
-	}
-}
-
-// The padding rows of a short last batch must not count: evaluating with a
-// batch size that does not divide the data gives the same figures as one
-// that does.
-func TestShortLastBatchIsMasked(t *testing.T) {
-	d := smallFashion(t, 400)
-	eval := func(batch int) *train.Evaluation {
-		m, err := nn.ReferenceByName("mlp")
-		if err != nil {
-			t.Fatal(err)
-		}
-		model, err := m.New(d.Shape, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := train.New(model, d.Shape, 10, train.Config{BatchSize: batch, Seed: 3, DType: "float64"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tr.Close()
-		ev, err := tr.Evaluate(d.Train)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ev
-	}
-	a, b := eval(400), eval(64) // 400 = 6·64 + 16
-	if math.Abs(a.Loss-b.Loss) > 1e-9 || a.Accuracy != b.Accuracy || len(b.Predictions) != 400 {
-		t.Fatalf("batch 400: loss %v acc %v; batch 64: loss %v acc %v (%d predictions)", a.Loss, a.Accuracy, b.Loss, b.Accuracy, len(b.Predictions))
-	}
-}
-
-func TestDataShapeMismatchIsAnError(t *testing.T) {
-	d := smallFashion(t, 100)
-	cfg := runConfig("mlp", d)
-	cfg.InputShape = []int{1, 14, 14}
-	_, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "[1 28 28]") {
-		t.Fatalf("error %v", err)
 	}
 }
 
@@ -200,7 +158,7 @@ func TestCNNOnBundledFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := train.Run(runConfig("cnn", d), d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+	s, err := run.Train(runConfig("cnn", d), run.Options{Data: run.FromDataset(d), Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +177,7 @@ func TestCNNSameMetricsForAnyGOMAXPROCS(t *testing.T) {
 		cfg := runConfig("cnn", d)
 		cfg.Epochs = 2
 		dir := t.TempDir()
-		_, err := train.Run(cfg, d.Train, d.Test, train.RunOptions{Out: dir})
+		_, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: dir})
 		runtime.GOMAXPROCS(old)
 		if err != nil {
 			t.Fatal(err)
@@ -241,10 +199,7 @@ func TestRNNOnBundledFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err = datasets.AsSequence(d); err != nil {
-		t.Fatal(err)
-	}
-	s, err := train.Run(runConfig("rnn", d), d.Train, d.Test, train.RunOptions{Out: t.TempDir()})
+	s, err := run.Train(runConfig("rnn", d), run.Options{Data: run.FromDataset(d), Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,8 +217,8 @@ func TestCharRNNReachesBelow2Point5BitsPerChar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := train.RunConfig{Model: "charrnn", Dataset: txt.Name, Vocab: txt.Vocab, Epochs: 2}
-	s, err := train.RunLM(cfg, txt.Train, txt.HeldOut, train.RunOptions{Out: t.TempDir()})
+	cfg := run.Config{Model: "charrnn", Dataset: txt.Name, Config: train.Config{Epochs: 2}}
+	s, err := run.Train(cfg, run.Options{Data: run.FromText(txt), Out: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/run"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// runFlags declares the flags that set a run's configuration, bound to c.
+// `dlrun train` and `dlrun run` share this one declaration: train binds
+// them to the run it starts, run applies the ones given to every
+// experiment it loads (applyFlags), so a value refused by one is refused
+// by the other. A flag left unset keeps the model's recipe (or the
+// experiment file's value).
+func runFlags(f *pflag.FlagSet, c *run.Config) {
+	f.StringVar(&c.Model, "model", "", "reference model (see 'dlrun models') or a model file, YAML or JSON (docs/models.md)")
+	f.StringVar(&c.Task, "task", "", "classify or next-token (default: the model's; classify for a model file)")
+	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(append(datasets.Names(), "pride-and-prejudice"))+"), a folder of IDX files or CIFAR-10 batches, or for next-token a UTF-8 text file (default: the model's)")
+	f.Var(positiveInt{&c.Epochs}, "epochs", "passes over the training data (default: the model's)")
+	f.Var(positiveInt{&c.BatchSize}, "batch", "examples per training step (default: the model's)")
+	f.Var(positiveFloat{&c.LearningRate}, "lr", "learning rate (default: the model's)")
+	f.StringVar(&c.Optimizer, "optimizer", "", "sgd, momentum, adam, rmsprop or adagrad (default: the model's)")
+	f.StringVar(&c.Loss, "loss", "", "cce (categorical cross-entropy), bce (binary) or mse (default: the model's)")
+	f.Var(nonNegativeFloat{&c.WeightDecay}, "weight-decay", "L2 weight decay added to the gradients")
+	f.Var(nonNegativeFloat{&c.ClipNorm}, "clip-norm", "clip gradients to this global L2 norm (0: off)")
+	f.Var(nonNegativeFloat{&c.ClipValue}, "clip-value", "clip each gradient element to ±this value (0: off)")
+	f.StringVar(&c.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
+	f.Var(positiveInt{&c.SeqLen}, "seq-len", "next-token models: steps of backpropagation through time per batch (default: the model's)")
+	f.Var(positiveUint{&c.Seed}, "seed", "seed for initialisation, shuffling and dropout (default 1)")
+	f.StringVar(&c.DType, "dtype", "", "element type: float32 (default) or float64")
+	f.BoolVar(&c.NoShuffle, "no-shuffle", false, "keep the data order instead of shuffling each epoch")
+	f.StringVar(&c.Schedule, "lr-schedule", "", "learning-rate schedule per epoch: constant (default), step or cosine")
+	f.Var(positiveInt{&c.StepEvery}, "lr-step", "step schedule: epochs between decays")
+	f.Var(positiveFloat{&c.Gamma}, "lr-gamma", "step schedule: factor of each decay (default 0.1)")
+	f.Var(nonNegativeInt{&c.Patience}, "patience", "early stopping: epochs without improvement of --monitor before stopping (0: off)")
+	f.StringVar(&c.Monitor, "monitor", "", "metric for early stopping and best.safetensors: test_loss (default) or test_accuracy")
+}
+
+// applyFlags sets in c the run flags given on cmd's command line, and only
+// those: a flag left unset keeps c's value.
+func applyFlags(cmd *cobra.Command, c *run.Config) error {
+	to := pflag.NewFlagSet("overrides", pflag.ContinueOnError)
+	kept := *c
+	runFlags(to, c) // declaring sets c's fields to the flags' defaults
+	*c = kept
+	var err error
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if err == nil && to.Lookup(fl.Name) != nil {
+			err = to.Set(fl.Name, fl.Value.String())
+		}
+	})
+	return err
+}
+
+// flagError turns pflag's "invalid argument" errors for dlrun's checked
+// values into one line that names the flag and the value first.
+func flagError(_ *cobra.Command, err error) error {
+	var inv *pflag.InvalidValueError
+	var r rangeError
+	if errors.As(err, &inv) && errors.As(err, &r) {
+		return fmt.Errorf("--%s %s: %s", inv.GetFlag().Name, inv.GetValue(), r.why)
+	}
+	return err
+}
+
+// rangeError is a value outside the range a flag allows.
+type rangeError struct{ why string }
+
+func (e rangeError) Error() string { return e.why }
+
+type positiveInt struct{ p *int }
+
+func (v positiveInt) String() string { return strconv.Itoa(*v.p) }
+func (v positiveInt) Type() string   { return "int" }
+func (v positiveInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return err
+	}
+	if n <= 0 {
+		return rangeError{"must be positive"}
+	}
+	*v.p = n
+	return nil
+}
+
+type nonNegativeInt struct{ p *int }
+
+func (v nonNegativeInt) String() string { return strconv.Itoa(*v.p) }
+func (v nonNegativeInt) Type() string   { return "int" }
+func (v nonNegativeInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return err
+	}
+	if n < 0 {
+		return rangeError{"must not be negative"}
+	}
+	*v.p = n
+	return nil
+}
+
+type positiveUint struct{ p *uint64 }
+
+func (v positiveUint) String() string { return strconv.FormatUint(*v.p, 10) }
+func (v positiveUint) Type() string   { return "uint" }
+func (v positiveUint) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return rangeError{"must be positive (seeds count from 1)"}
+	}
+	*v.p = n
+	return nil
+}
+
+type positiveFloat struct{ p *float64 }
+
+func (v positiveFloat) String() string { return strconv.FormatFloat(*v.p, 'g', -1, 64) }
+func (v positiveFloat) Type() string   { return "float" }
+func (v positiveFloat) Set(s string) error {
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return err
+	}
+	if !(x > 0) || math.IsInf(x, 0) {
+		return rangeError{"must be positive"}
+	}
+	*v.p = x
+	return nil
+}
+
+type nonNegativeFloat struct{ p *float64 }
+
+func (v nonNegativeFloat) String() string { return strconv.FormatFloat(*v.p, 'g', -1, 64) }
+func (v nonNegativeFloat) Type() string   { return "float" }
+func (v nonNegativeFloat) Set(s string) error {
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return err
+	}
+	if !(x >= 0) || math.IsInf(x, 0) {
+		return rangeError{"must not be negative"}
+	}
+	*v.p = x
+	return nil
+}
+
+func joinNames(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}

@@ -1,0 +1,217 @@
+// Package run turns a run's configuration into a trained model and a run
+// folder: it resolves one Config (from dlrun's flags, an experiment file or
+// a run folder's config.json) into a model, its data and its task, trains
+// it with train's one loop, and writes and reads run folders (config.json,
+// model.json, weights, checkpoints, metrics.csv, curves.png,
+// summary.json). It also loads trained runs for evaluation and prediction
+// and generates text with a trained language model. cmd/dlrun and
+// experiments call it; nothing else decides which kind of model a run is.
+package run
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/dlrun/dlrun/internal/version"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+)
+
+// The tasks a run can have.
+const (
+	Classify  = "classify"
+	NextToken = "next-token"
+)
+
+// Config is the one configuration of a training run: what `dlrun train`'s
+// flags set, what an experiment file holds (with its seeds), and what a
+// run folder's config.json records, under the same snake_case names. A
+// zero field takes the model's recipe, then the loop's default; Resolve
+// fills them in and refuses a setting that does not apply to the model.
+type Config struct {
+	// Model is a reference model's name (`dlrun models`) or the path of a
+	// model file, YAML or JSON (docs/models.md).
+	Model string `json:"model" yaml:"model"`
+	// Task is classify or next-token (default: the model's; classify for a
+	// model file).
+	Task string `json:"task" yaml:"task"`
+	// Dataset is a bundled dataset (fashion-mnist, xor,
+	// pride-and-prejudice), a folder of IDX files or CIFAR-10 batches, or
+	// for next-token prediction a UTF-8 text file (default: the model's).
+	Dataset string `json:"dataset" yaml:"dataset"`
+	// Cell is the recurrent cell of the rnn and charrnn reference models:
+	// lstm (default) or gru.
+	Cell string `json:"cell,omitempty" yaml:"cell"`
+	// SeqLen is next-token prediction's steps of backpropagation through
+	// time per batch (default: the model's, 100).
+	SeqLen int `json:"seq_len,omitempty" yaml:"seq_len"`
+
+	train.Config `yaml:",inline"`
+
+	// Recorded in config.json when the run starts.
+	DatasetSHA256 string   `json:"dataset_sha256,omitempty" yaml:"-"`
+	InputShape    []int    `json:"input_shape,omitempty" yaml:"-"`
+	Classes       []string `json:"classes,omitempty" yaml:"-"`
+	Vocab         []string `json:"vocab,omitempty" yaml:"-"` // next-token: the tokens in id order
+	TrainExamples int      `json:"train_examples,omitempty" yaml:"-"`
+	TestExamples  int      `json:"test_examples,omitempty" yaml:"-"`
+	Params        int      `json:"params,omitempty" yaml:"-"`
+	Version       string   `json:"dlrun_version,omitempty" yaml:"-"`
+}
+
+// recipes are the reference models' defaults: the data each is made for
+// and the hyperparameters of its published run.
+var recipes = map[string]Config{
+	"xor":     {Task: Classify, Dataset: "xor", Config: train.Config{Epochs: 300, BatchSize: 4, Optimizer: "adam", LearningRate: 0.05, Loss: "bce"}},
+	"mlp":     {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
+	"cnn":     {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
+	"cnn-bn":  {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
+	"rnn":     {Task: Classify, Dataset: "fashion-mnist", Cell: "lstm", Config: imageRecipe},
+	"charrnn": {Task: NextToken, Dataset: "pride-and-prejudice", Cell: "lstm", SeqLen: 100, Config: train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}},
+}
+
+var imageRecipe = train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"}
+
+// fileRecipes are the defaults of a model file, by task.
+var fileRecipes = map[string]Config{
+	Classify:  {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
+	NextToken: {Task: NextToken, Dataset: "pride-and-prejudice", SeqLen: 100, Config: train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}},
+}
+
+// Recipe returns the defaults of a reference model or, for a model file,
+// of its task (classify unless task says otherwise).
+func Recipe(model, task string) (Config, error) {
+	if IsModelFile(model) {
+		if task == "" {
+			task = Classify
+		}
+		r, ok := fileRecipes[task]
+		if !ok {
+			return Config{}, errors.Errorf("unknown task %q (known: %s, %s)", task, Classify, NextToken)
+		}
+		return r, nil
+	}
+	if _, err := nn.ReferenceByName(model); err != nil {
+		return Config{}, errors.Errorf("%v, or a model file (.yaml, .yml, .json)", err)
+	}
+	r, ok := recipes[model]
+	if !ok {
+		return Config{}, errors.Errorf("reference model %s has no recipe", model)
+	}
+	return r, nil
+}
+
+// IsModelFile reports whether model names a model file rather than a
+// reference model: a path ending in .yaml, .yml or .json.
+func IsModelFile(model string) bool {
+	switch strings.ToLower(filepath.Ext(model)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// Resolve fills the zero fields of c from its model's recipe and the
+// loop's defaults, and checks every setting: an unknown name, a bad value,
+// or a setting that does not apply to the model (cell for a model without
+// a recurrent cell, seq_len for a classifier, lr_step_every without the
+// step schedule) is an error that names the setting and says why.
+func (c *Config) Resolve() error {
+	if c.Model == "" {
+		return errors.New("no model: name a reference model (dlrun models) or a model file")
+	}
+	r, err := Recipe(c.Model, c.Task)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Task == "":
+		c.Task = r.Task
+	case c.Task != Classify && c.Task != NextToken:
+		return errors.Errorf("unknown task %q (known: %s, %s)", c.Task, Classify, NextToken)
+	case c.Task != r.Task:
+		return errors.Errorf("task %s does not apply to model %s, which is trained for %s", c.Task, c.Model, r.Task)
+	}
+	if c.Cell != "" && r.Cell == "" {
+		return errors.Errorf("cell %q does not apply to model %s: only the rnn and charrnn reference models have a cell to choose (a model file names lstm or gru per layer)", c.Cell, c.Model)
+	}
+	if c.SeqLen != 0 && c.Task != NextToken {
+		return errors.Errorf("seq_len %d does not apply to model %s: it is a %s model, and seq_len sets next-token prediction's steps per batch", c.SeqLen, c.Model, c.Task)
+	}
+	if c.SeqLen < 0 {
+		return errors.Errorf("seq_len %d: must be positive", c.SeqLen)
+	}
+	if IsModelFile(c.Model) {
+		if _, err := nn.ReadSpec(c.Model); err != nil {
+			return err
+		}
+	}
+	fillZero(c, r)
+	switch strings.ToLower(c.Cell) {
+	case "", "lstm", "gru":
+		c.Cell = strings.ToLower(c.Cell)
+	default:
+		return errors.Errorf("unknown cell %q (want lstm or gru)", c.Cell)
+	}
+	c.Config = c.Config.Defaults()
+	if err := c.Config.Check(); err != nil {
+		return err
+	}
+	if c.Task == NextToken && !strings.EqualFold(c.Loss, train.CrossEntropy.Name) {
+		if l, err := train.LossByName(c.Loss); err != nil || l.Name != train.CrossEntropy.Name {
+			return errors.Errorf("loss %s does not apply to model %s: next-token prediction trains with cce", c.Loss, c.Model)
+		}
+	}
+	c.Version = version.Version
+	return nil
+}
+
+// fillZero sets every zero exported field of dst, and of the train.Config
+// inside it, to src's value.
+func fillZero(dst *Config, src Config) {
+	var fill func(d, s reflect.Value)
+	fill = func(d, s reflect.Value) {
+		for i := 0; i < d.NumField(); i++ {
+			f := d.Field(i)
+			if !d.Type().Field(i).IsExported() || f.Kind() == reflect.Func {
+				continue
+			}
+			if f.Kind() == reflect.Struct {
+				fill(f, s.Field(i))
+				continue
+			}
+			if f.IsZero() {
+				f.Set(s.Field(i))
+			}
+		}
+	}
+	fill(reflect.ValueOf(dst).Elem(), reflect.ValueOf(src))
+}
+
+// ReadConfig reads the config.json of run folder dir.
+func ReadConfig(dir string) (*Config, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, errors.Wrapf(err, "run folder %s", dir)
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, errors.Wrapf(err, "run folder %s: config.json", dir)
+	}
+	return &c, nil
+}
+
+// Models lists the reference models' names, sorted.
+func Models() []string {
+	var names []string
+	for n := range recipes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

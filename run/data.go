@@ -1,0 +1,170 @@
+package run
+
+import (
+	"os"
+	"unicode/utf8"
+
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+)
+
+// Data is a dataset ready for a run: its splits as the loop reads them
+// and what config.json records of it.
+type Data struct {
+	Name    string
+	SHA256  string
+	Shape   []int    // classify: per-example input shape
+	Classes []string // classify: class names in label order
+	Vocab   []string // next-token: the tokens in id order
+	Train   train.Data
+	Test    train.Data
+
+	set *datasets.Dataset // classify: the dataset, to read its images as rows
+}
+
+// FromDataset presents a labelled dataset for classification.
+func FromDataset(d *datasets.Dataset) *Data {
+	return &Data{Name: d.Name, SHA256: d.SHA256, Shape: d.Shape, Classes: d.Classes, Train: d.Train, Test: d.Test, set: d}
+}
+
+// FromText presents a text for next-token prediction: the training part
+// and the held-out part.
+func FromText(t *datasets.Text) *Data {
+	return &Data{Name: t.Name, SHA256: t.SHA256, Vocab: t.Vocab, Train: train.Tokens(t.Train), Test: train.Tokens(t.HeldOut)}
+}
+
+// LoadData loads the dataset a resolved configuration names, as its task
+// reads it: labelled examples for classify (a bundled dataset or a folder
+// of IDX files or CIFAR-10 batches), a text for next-token (the bundled
+// novel, or a UTF-8 text file with its last 10% held out).
+func LoadData(c *Config) (*Data, error) {
+	if c.Task == NextToken {
+		t, err := LoadText(c.Dataset)
+		if err != nil {
+			return nil, err
+		}
+		return FromText(t), nil
+	}
+	d, err := datasets.Load(c.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	return FromDataset(d), nil
+}
+
+// LoadText returns the bundled novel (pride-and-prejudice) or the UTF-8
+// text file at path with its last 10% held out.
+func LoadText(path string) (*datasets.Text, error) {
+	if path == "pride-and-prejudice" {
+		return datasets.PrideAndPrejudice()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading the text")
+	}
+	if !utf8.Valid(b) {
+		return nil, errors.Errorf("%s is not UTF-8 text", path)
+	}
+	return datasets.NewText(path, string(b), 0.1)
+}
+
+// build makes the model and the task of a resolved configuration for data
+// d. A classifier whose first layer is recurrent reads each image as the
+// sequence of its rows (datasets.AsSequence), which changes d's shape.
+func build(c *Config, d *Data) (*nn.Sequential, train.Task, error) {
+	loss, err := train.LossByName(c.Loss)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, outputs := d.Shape, len(d.Classes)
+	if c.Task == NextToken {
+		if len(d.Vocab) == 0 {
+			return nil, nil, errors.Errorf("dataset %s has no vocabulary: next-token prediction needs a text", d.Name)
+		}
+		in, outputs = []int{c.SeqLen}, len(d.Vocab)
+	} else {
+		if len(d.Classes) == 0 {
+			return nil, nil, errors.Errorf("dataset %s has no classes: classification needs labelled examples", d.Name)
+		}
+		outputs = train.Outputs(loss, outputs)
+	}
+	var model *nn.Sequential
+	if IsModelFile(c.Model) {
+		spec, err := nn.ReadSpec(c.Model)
+		if err != nil {
+			return nil, nil, err
+		}
+		if model, err = spec.Build(); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		ref, err := nn.ReferenceByName(c.Model)
+		if err != nil {
+			return nil, nil, err
+		}
+		opt := nn.Options{}
+		if c.Cell == "gru" {
+			opt.Cell = graph.GRUCell
+		}
+		if model, err = ref.Build(in, outputs, opt); err != nil {
+			return nil, nil, err
+		}
+	}
+	task, err := newTask(c, model, d, outputs)
+	return model, task, err
+}
+
+// newTask returns the task of c for model on d, reading images as rows
+// for a model whose first layer is recurrent.
+func newTask(c *Config, model *nn.Sequential, d *Data, outputs int) (train.Task, error) {
+	if c.Task == NextToken {
+		return &train.NextToken{Vocab: len(d.Vocab), SeqLen: c.SeqLen}, nil
+	}
+	if err := readAsModelDoes(model, d); err != nil {
+		return nil, err
+	}
+	return &train.Classify{Shape: d.Shape, Outputs: outputs}, nil
+}
+
+// readAsModelDoes is the one rule for reading images as sequences: a
+// classifier whose first layer is recurrent reads each image as the
+// sequence of its rows (datasets.AsSequence), which changes d's shape.
+func readAsModelDoes(model nn.Layer, d *Data) error {
+	s, ok := model.(*nn.Sequential)
+	if !ok || len(s.Layers) == 0 || len(d.Shape) != 3 || d.set == nil {
+		return nil
+	}
+	if _, ok := s.Layers[0].(*nn.Recurrent); !ok {
+		return nil
+	}
+	rows, err := datasets.AsSequence(d.set)
+	if err != nil {
+		return err
+	}
+	*d = *FromDataset(rows)
+	return nil
+}
+
+// BuildModel builds the model cfg names for its dataset without training
+// it, and returns it with its per-example input shape (for summaries and
+// parameter counts).
+func BuildModel(cfg Config) (*nn.Sequential, []int, error) {
+	if err := cfg.Resolve(); err != nil {
+		return nil, nil, err
+	}
+	d, err := LoadData(&cfg)
+	if err != nil {
+		return nil, nil, errors.Wrap(err, "dataset")
+	}
+	model, _, err := build(&cfg, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.Task == NextToken {
+		return model, []int{cfg.SeqLen}, nil
+	}
+	return model, d.Shape, nil
+}

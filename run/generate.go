@@ -1,0 +1,138 @@
+package run
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+)
+
+// GenerateOptions control text generation.
+type GenerateOptions struct {
+	Prime       string  // text the model reads before it writes (default "\n")
+	Length      int     // tokens (characters) to write
+	Temperature float64 // sampling temperature; 0 picks the most likely token
+	Seed        uint64  // seeds sampling: the same seed writes the same text
+}
+
+// Generate loads the language model trained in run folder dir (its
+// config.json for the vocabulary, model.json and model.safetensors) and
+// writes text: it reads the prime, then samples Length tokens one at a
+// time, each fed back as the next input. The model is rebuilt for one
+// stream of one step, its stateful layers carrying the state from step to
+// step.
+func Generate(dir string, o GenerateOptions) (string, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return "", err
+	}
+	info, err := train.ReadInfo(dir)
+	if err != nil {
+		return "", err
+	}
+	if info.Task != NextToken || len(cfg.Vocab) == 0 {
+		return "", errors.Errorf("run folder %s holds a %s model (%s), not a language model", dir, info.Task, cfg.Model)
+	}
+	if len(cfg.Vocab) != info.Outputs {
+		return "", errors.Errorf("run folder %s: config.json has %d tokens, model.json %d", dir, len(cfg.Vocab), info.Outputs)
+	}
+	if o.Length < 0 {
+		return "", errors.Errorf("length %d must not be negative", o.Length)
+	}
+	if o.Temperature < 0 || math.IsNaN(o.Temperature) {
+		return "", errors.Errorf("temperature %g must not be negative", o.Temperature)
+	}
+	if o.Prime == "" {
+		o.Prime = "\n"
+	}
+	prime, err := datasets.Encode(cfg.Vocab, o.Prime)
+	if err != nil {
+		return "", errors.Wrap(err, "--prime")
+	}
+	dt, err := graph.ParseDType(info.DType)
+	if err != nil {
+		return "", err
+	}
+	model, err := info.Model.Build()
+	if err != nil {
+		return "", errors.Wrapf(err, "run folder %s: model.json", dir)
+	}
+	g := graph.New(graph.WithDType(dt), graph.WithSeed(cfg.Seed))
+	x, err := g.Input("x", 1, 1)
+	if err != nil {
+		return "", err
+	}
+	y, err := model.Build(g, x)
+	if err != nil {
+		return "", err
+	}
+	if err := train.LoadWeights(filepath.Join(dir, "model.safetensors"), g); err != nil {
+		return "", err
+	}
+	prog, err := g.CompileForward(y)
+	if err != nil {
+		return "", err
+	}
+	defer prog.Close()
+	rng := rand.New(rand.NewPCG(o.Seed, 0x67656e)) // "gen"
+	logits := make([]float64, len(cfg.Vocab))
+	in := []float64{0}
+	step := func(id int) error {
+		in[0] = float64(id)
+		if err := g.SetInput(x, in); err != nil {
+			return err
+		}
+		if _, err := prog.Run(false); err != nil {
+			return err
+		}
+		return prog.OutputRow(0, 0, logits)
+	}
+	for _, id := range prime {
+		if err := step(id); err != nil {
+			return "", err
+		}
+	}
+	var b strings.Builder
+	b.WriteString(o.Prime)
+	for i := 0; i < o.Length; i++ {
+		next := Sample(logits, o.Temperature, rng)
+		b.WriteString(cfg.Vocab[next])
+		if err := step(next); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// Sample draws the next token from logits divided by temperature (0 or
+// less: the most likely token) using rng.
+func Sample(logits []float64, temperature float64, rng *rand.Rand) int {
+	best := 0
+	for i, v := range logits {
+		if v > logits[best] {
+			best = i
+		}
+	}
+	if temperature <= 0 {
+		return best
+	}
+	p := make([]float64, len(logits))
+	sum := 0.0
+	for i, v := range logits {
+		p[i] = math.Exp((v - logits[best]) / temperature)
+		sum += p[i]
+	}
+	u := rng.Float64() * sum
+	for i, v := range p {
+		if u < v {
+			return i
+		}
+		u -= v
+	}
+	return best
+}

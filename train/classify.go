@@ -1,0 +1,208 @@
+package train
+
+import (
+	"math/rand/v2"
+
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/internal/kernels"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Classify is the task of classifying examples of a fixed shape (images,
+// feature vectors, image rows read as sequences): the model maps
+// [batch, Shape...] to [batch, Outputs] logits, targets are one-hot rows
+// made from integer labels (the label itself for a single output), and a
+// pass is scored by accuracy. Training passes visit the examples in a
+// shuffled order; the last batch of a pass is padded with weight-0 rows.
+type Classify struct {
+	// Shape is the per-example input shape, e.g. [1 28 28].
+	Shape []int
+	// Outputs is the number of model outputs: the number of classes, or 1
+	// for a binary classifier trained with bce or mse (see Outputs).
+	Outputs int
+
+	g          *graph.Graph
+	loss       Loss
+	batch      int
+	xT, yT, wT *tensor.Dense
+	example    []float32
+	target     []float64
+	row        []float64
+	data       Examples
+	order      []int
+	idx        []int
+	labels     []int
+}
+
+var _ Task = (*Classify)(nil)
+
+// Outputs returns the number of model outputs a classifier of classes
+// classes trained with loss needs: one logit (bce) or one regression
+// output (mse) for two classes, else one per class.
+func Outputs(loss Loss, classes int) int {
+	if loss.Kind != graph.SoftmaxCrossEntropy && classes == 2 {
+		return 1
+	}
+	return classes
+}
+
+// Name implements Task.
+func (c *Classify) Name() string { return "classify" }
+
+// Build implements Task.
+func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *gorgonia.Node, err error) {
+	if c.Outputs < 1 {
+		return nil, nil, errors.Errorf("classify: %d outputs: must be positive", c.Outputs)
+	}
+	if err := loss.check(c.Outputs); err != nil {
+		return nil, nil, err
+	}
+	shape, err := model.OutputShape(c.Shape)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(shape) != 1 || shape[0] != c.Outputs {
+		return nil, nil, errors.Errorf("model %s outputs %v per example, want [%d]", model.Name(), shape, c.Outputs)
+	}
+	c.g, c.loss, c.batch = g, loss, batch
+	x, err := g.Input("x", append([]int{batch}, c.Shape...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := g.Input("y", batch, c.Outputs)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := g.Input("weights", batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	if out, err = model.Build(g, x); err != nil {
+		return nil, nil, err
+	}
+	if lossNode, err = graph.Loss(loss.Kind, out, y, w); err != nil {
+		return nil, nil, err
+	}
+	bound, err := bind(g, x, y, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.xT, c.yT, c.wT = bound[0], bound[1], bound[2]
+	c.example = make([]float32, tensor.Shape(c.Shape).TotalSize())
+	c.target = make([]float64, c.Outputs)
+	c.row = make([]float64, c.Outputs)
+	return out, lossNode, nil
+}
+
+// Check implements Task: d must be Examples of the task's shape with at
+// most as many classes as the model has outputs.
+func (c *Classify) Check(d Data, role string) error {
+	if d == nil || d.Len() == 0 {
+		return errors.Errorf("%s data is empty", role)
+	}
+	e, ok := d.(Examples)
+	if !ok {
+		return errors.Errorf("%s data (%T) are not labelled examples, which classification needs", role, d)
+	}
+	if s := e.Shape(); !tensor.Shape(s).Eq(tensor.Shape(c.Shape)) {
+		return errors.Errorf("%s data has examples of shape %v, the model takes %v", role, s, c.Shape)
+	}
+	if k := e.NumClasses(); k > c.Outputs && !(c.Outputs == 1 && k == 2) {
+		return errors.Errorf("%s data has %d classes, the model has %d outputs", role, k, c.Outputs)
+	}
+	return nil
+}
+
+// Pass implements Task.
+func (c *Classify) Pass(d Data, rng *rand.Rand) (int, error) {
+	c.data = d.(Examples)
+	c.order = c.order[:0]
+	for i := 0; i < d.Len(); i++ {
+		c.order = append(c.order, i)
+	}
+	if rng != nil {
+		rng.Shuffle(len(c.order), func(i, j int) { c.order[i], c.order[j] = c.order[j], c.order[i] })
+	}
+	return (len(c.order) + c.batch - 1) / c.batch, nil
+}
+
+// Fill implements Task.
+func (c *Classify) Fill(i int) (int, error) {
+	lo := i * c.batch
+	if lo < 0 || lo >= len(c.order) {
+		return 0, errors.Errorf("classify: batch %d is outside the pass", i+1)
+	}
+	c.idx = c.order[lo:min(lo+c.batch, len(c.order))]
+	if c.xT.Dtype() == tensor.Float32 {
+		c.labels = fillBatch(c, c.labels[:0], c.xT.Float32s(), c.yT.Float32s(), c.wT.Float32s())
+	} else {
+		c.labels = fillBatch(c, c.labels[:0], c.xT.Float64s(), c.yT.Float64s(), c.wT.Float64s())
+	}
+	c.g.SetActiveRows(len(c.idx))
+	return len(c.idx), nil
+}
+
+func fillBatch[T kernels.Float](c *Classify, labels []int, xs, ys, ws []T) []int {
+	n, k := len(c.example), c.Outputs
+	for r := 0; r < c.batch; r++ {
+		x, y := xs[r*n:(r+1)*n], ys[r*k:(r+1)*k]
+		if r >= len(c.idx) {
+			clear(x)
+			clear(y)
+			ws[r] = 0
+			continue
+		}
+		var l int
+		if x32, ok := any(x).([]float32); ok {
+			l = c.data.Example(c.idx[r], x32) // straight into the batch
+		} else {
+			l = c.data.Example(c.idx[r], c.example)
+			for j, v := range c.example {
+				x[j] = T(v)
+			}
+		}
+		labels = append(labels, l)
+		c.loss.target(c.target, l)
+		for j, v := range c.target {
+			y[j] = T(v)
+		}
+		ws[r] = 1
+	}
+	return labels
+}
+
+// Score implements Task: it compares each example's predicted class with
+// its label.
+func (c *Classify) Score(p *graph.Program, ev *Evaluation) (int, error) {
+	correct := 0
+	for r, l := range c.labels {
+		if err := p.OutputRow(0, r, c.row); err != nil {
+			return 0, err
+		}
+		pred := c.loss.Predict(c.row)
+		if pred == l {
+			correct++
+		}
+		if ev != nil {
+			ev.Labels = append(ev.Labels, l)
+			ev.Predictions = append(ev.Predictions, pred)
+		}
+	}
+	return correct, nil
+}
+
+// bind allocates a tensor of the graph's dtype for each input node and
+// binds it; the tensors are refilled in place before each run.
+func bind(g *graph.Graph, inputs ...*gorgonia.Node) ([]*tensor.Dense, error) {
+	out := make([]*tensor.Dense, len(inputs))
+	for i, n := range inputs {
+		out[i] = tensor.New(tensor.Of(g.DType().Tensor()), tensor.WithShape(n.Shape()...))
+		if err := gorgonia.Let(n, out[i]); err != nil {
+			return nil, errors.Wrapf(err, "binding %s", n.Name())
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,95 @@
+package train
+
+import (
+	"math"
+
+	"github.com/dlrun/dlrun/graph"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+)
+
+// Minimizer minimises a scalar loss built with the graph package by
+// gradient descent with one of train's optimizers: each Step runs the
+// graph forward and backward and updates every parameter. It is the core
+// of the Trainer, and enough on its own to fit a hand-built graph without
+// importing Gorgonia (see the example).
+type Minimizer struct {
+	prog *graph.Program
+	opt  Optimizer
+	vars []Var
+}
+
+// NewMinimizer compiles g for minimising loss with opt (nil: Adam at its
+// default rate). outputs are further nodes whose values each pass keeps,
+// readable through Program().OutputRow.
+func NewMinimizer(g *graph.Graph, loss *gorgonia.Node, opt Optimizer, outputs ...*gorgonia.Node) (*Minimizer, error) {
+	if opt == nil {
+		opt = &Adam{}
+	}
+	p, err := g.Compile(loss, outputs...)
+	if err != nil {
+		return nil, err
+	}
+	m := &Minimizer{prog: p, opt: opt}
+	for _, prm := range p.Params() {
+		m.vars = append(m.vars, Var{Name: prm.Name, Value: make([]float64, prm.Size()), Grad: make([]float64, prm.Size())})
+	}
+	return m, nil
+}
+
+// Step runs one training pass and, unless the loss is NaN or infinite (an
+// error), applies one update of the optimizer. It returns the loss before
+// the update.
+func (m *Minimizer) Step() (float64, error) {
+	if m == nil || m.prog == nil {
+		return 0, graph.ErrClosed
+	}
+	l, err := m.prog.Run(true)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(l) || math.IsInf(l, 0) {
+		return l, errors.Errorf("the loss became %v", l)
+	}
+	params := m.prog.Params()
+	for i, p := range params {
+		if err := p.ReadInto(m.vars[i].Value); err != nil {
+			return l, err
+		}
+		if err := m.prog.Gradient(i, m.vars[i].Grad); err != nil {
+			return l, err
+		}
+	}
+	if err := m.opt.Step(m.vars); err != nil {
+		return l, err
+	}
+	for i, p := range params {
+		if err := p.SetValues(m.vars[i].Value); err != nil {
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+// Loss runs an evaluation pass (no gradients, layers in evaluation mode)
+// and returns the loss.
+func (m *Minimizer) Loss() (float64, error) {
+	if m == nil || m.prog == nil {
+		return 0, graph.ErrClosed
+	}
+	return m.prog.Run(false)
+}
+
+// Program returns the compiled graph, for reading outputs.
+func (m *Minimizer) Program() *graph.Program { return m.prog }
+
+// Optimizer returns the optimizer.
+func (m *Minimizer) Optimizer() Optimizer { return m.opt }
+
+// Close releases the compiled machines; later calls return errors.
+func (m *Minimizer) Close() error {
+	if m == nil || m.prog == nil {
+		return nil
+	}
+	return m.prog.Close()
+}

@@ -1,0 +1,190 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// NextToken is the task of predicting the next token of a sequence, such
+// as the charrnn's next character, trained by truncated backpropagation
+// through time: a pass cuts the tokens into BatchSize contiguous streams,
+// each batch is the next SeqLen tokens of every stream, and stateful
+// recurrent layers carry their state from one batch to the next within a
+// pass (they start every pass from zeros). The model maps [SeqLen] token
+// ids to [SeqLen, Vocab] logits per stream; the loss is categorical
+// cross-entropy per token (nats), and a pass is scored by the accuracy of
+// the most likely next token. Its derived figure is bits per token.
+type NextToken struct {
+	// Vocab is the number of distinct tokens.
+	Vocab int
+	// SeqLen is the number of steps per batch (default 100).
+	SeqLen int
+
+	batch      int
+	xT, yT, wT *tensor.Dense
+	row        []float64
+	tokens     []int
+	streamLen  int
+	stateful   []Stateful
+}
+
+var (
+	_ Task    = (*NextToken)(nil)
+	_ Deriver = (*NextToken)(nil)
+)
+
+// Name implements Task.
+func (t *NextToken) Name() string { return "next-token" }
+
+func (t *NextToken) seqLen() int {
+	if t.SeqLen == 0 {
+		return 100
+	}
+	return t.SeqLen
+}
+
+// Build implements Task. The loss must be categorical cross-entropy.
+func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *gorgonia.Node, err error) {
+	if loss.Kind != graph.SoftmaxCrossEntropy {
+		return nil, nil, errors.Errorf("next-token prediction trains with cce, not %s", loss.Name)
+	}
+	T, V := t.seqLen(), t.Vocab
+	if T < 1 || V < 2 {
+		return nil, nil, errors.Errorf("next-token: sequence length %d and vocabulary %d must be positive (vocabulary at least 2)", T, V)
+	}
+	shape, err := model.OutputShape([]int{T})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(shape) != 2 || shape[0] != T || shape[1] != V {
+		return nil, nil, errors.Errorf("model %s maps [%d] ids to %v, want [%d %d] logits", model.Name(), T, shape, T, V)
+	}
+	t.batch = batch
+	x, err := g.Input("x", batch, T)
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err := g.Input("y", batch*T, V)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := g.Input("weights", batch*T)
+	if err != nil {
+		return nil, nil, err
+	}
+	logits, err := model.Build(g, x)
+	if err != nil {
+		return nil, nil, err
+	}
+	if out, err = graph.Reshape(logits, batch*T, V); err != nil {
+		return nil, nil, err
+	}
+	if lossNode, err = graph.Loss(graph.SoftmaxCrossEntropy, out, y, w); err != nil {
+		return nil, nil, err
+	}
+	bound, err := bind(g, x, y, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.xT, t.yT, t.wT = bound[0], bound[1], bound[2]
+	t.row = make([]float64, V)
+	t.stateful = statefulLayers(model)
+	return out, lossNode, nil
+}
+
+// Check implements Task: d must be Tokens, enough for one token per
+// stream and its successor, each a valid id.
+func (t *NextToken) Check(d Data, role string) error {
+	tok, ok := d.(Tokens)
+	if !ok {
+		return errors.Errorf("%s data (%T) are not train.Tokens, which next-token prediction needs", role, d)
+	}
+	if (len(tok)-1)/t.batch < 1 {
+		return errors.Errorf("%s data: %d tokens are too few for %d streams", role, len(tok), t.batch)
+	}
+	for i, id := range tok {
+		if id < 0 || id >= t.Vocab {
+			return errors.Errorf("%s data: token %d has id %d, outside the vocabulary of %d", role, i, id, t.Vocab)
+		}
+	}
+	return nil
+}
+
+// Pass implements Task. The order of the streams is fixed, so rng is not
+// used; stateful layers start from zeros.
+func (t *NextToken) Pass(d Data, _ *rand.Rand) (int, error) {
+	t.tokens = d.(Tokens)
+	t.streamLen = (len(t.tokens) - 1) / t.batch
+	for _, s := range t.stateful {
+		s.ResetState()
+	}
+	T := t.seqLen()
+	return (t.streamLen + T - 1) / T, nil
+}
+
+// Fill implements Task: chunk c of every stream, positions past the end
+// of a stream padded with weight 0.
+func (t *NextToken) Fill(c int) (int, error) {
+	if t.xT.Dtype() == tensor.Float32 {
+		return fillTokens(t, c, t.xT.Float32s(), t.yT.Float32s(), t.wT.Float32s()), nil
+	}
+	return fillTokens(t, c, t.xT.Float64s(), t.yT.Float64s(), t.wT.Float64s()), nil
+}
+
+func fillTokens[T float32 | float64](t *NextToken, c int, xd, yd, wd []T) int {
+	B, S, V := t.batch, t.seqLen(), t.Vocab
+	clear(yd)
+	real := 0
+	for b := 0; b < B; b++ {
+		for s := 0; s < S; s++ {
+			pos := c*S + s
+			row := b*S + s
+			if pos >= t.streamLen {
+				xd[row] = 0
+				wd[row] = 0
+				continue
+			}
+			i := b*t.streamLen + pos
+			xd[row] = T(t.tokens[i])
+			yd[row*V+t.tokens[i+1]] = 1
+			wd[row] = 1
+			real++
+		}
+	}
+	return real
+}
+
+// Score implements Task: the positions whose most likely next token is
+// the target.
+func (t *NextToken) Score(p *graph.Program, _ *Evaluation) (int, error) {
+	if t.xT.Dtype() == tensor.Float32 {
+		return scoreTokens(t, p, t.yT.Float32s(), t.wT.Float32s())
+	}
+	return scoreTokens(t, p, t.yT.Float64s(), t.wT.Float64s())
+}
+
+func scoreTokens[T float32 | float64](t *NextToken, p *graph.Program, yd, wd []T) (int, error) {
+	V, c := t.Vocab, 0
+	for r := range wd {
+		if wd[r] == 0 {
+			continue
+		}
+		if err := p.OutputRow(0, r, t.row); err != nil {
+			return 0, err
+		}
+		if yd[r*V+CrossEntropy.Predict(t.row)] == 1 {
+			c++
+		}
+	}
+	return c, nil
+}
+
+// Derived implements Deriver: bits per token (per character for the
+// charrnn), the loss in nats divided by ln 2.
+func (t *NextToken) Derived(loss float64) (string, float64) { return "bits_per_char", loss / math.Ln2 }

@@ -1,0 +1,105 @@
+package train
+
+import (
+	"math/rand/v2"
+
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/nn"
+	"gorgonia.org/gorgonia"
+)
+
+// Data is a split of a dataset as the loop sees it. Each task says what
+// more it needs: Classify reads Examples, NextToken reads Tokens.
+type Data interface {
+	// Len returns the number of examples (or tokens).
+	Len() int
+}
+
+// Examples are labelled examples of a fixed shape, what Classify trains
+// on. datasets.Split implements it.
+type Examples interface {
+	Data
+	// Shape returns the per-example input shape.
+	Shape() []int
+	// NumClasses returns the number of classes of the labels.
+	NumClasses() int
+	// Example copies example i into dst (prod(Shape) values) and returns
+	// its label.
+	Example(i int, dst []float32) int
+}
+
+// Tokens is a sequence of token ids, what NextToken trains on.
+type Tokens []int
+
+// Len implements Data.
+func (t Tokens) Len() int { return len(t) }
+
+// A Task is what differs between kinds of models, handed to the one
+// training loop: which inputs the model reads and what its targets are,
+// how a pass over the data is cut into batches and each batch filled, and
+// how outputs are scored. Classify (image and feature classification) and
+// NextToken (language models) are the built-in tasks. A task value serves
+// one Trainer: Build binds it to that trainer's graph.
+type Task interface {
+	// Name returns the task's name, as config files write it.
+	Name() string
+	// Build declares the task's inputs on g for batches of batch rows,
+	// builds model on them and adds the loss. It returns the model's
+	// output and the scalar loss to minimise.
+	Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *gorgonia.Node, err error)
+	// Check reports whether d is data the task can run on; role ("training",
+	// "test") names the split in the error.
+	Check(d Data, role string) error
+	// Pass starts a pass over d and returns its number of batches. rng, if
+	// not nil, orders a training pass; nil keeps the data order.
+	Pass(d Data, rng *rand.Rand) (batches int, err error)
+	// Fill binds batch i of the current pass to the task's inputs and
+	// returns how many examples (or tokens) it holds; the rest of the
+	// batch is padding of weight 0, which the loss ignores.
+	Fill(i int) (n int, err error)
+	// Score reads the outputs of the batch just run and returns how many
+	// of its examples the model got right. With ev not nil it may also
+	// append each example's label and prediction.
+	Score(p *graph.Program, ev *Evaluation) (correct int, err error)
+}
+
+// A Deriver is a task that derives a further figure from the mean loss of
+// a pass, such as bits per character from a language model's loss in
+// nats. Logs and summaries show it beside the loss.
+type Deriver interface {
+	// Derived returns the figure's name and its value for loss.
+	Derived(loss float64) (name string, value float64)
+}
+
+// A Stateful layer carries state from one batch to the next (a stateful
+// recurrent layer); the loop resets it at the start of every pass.
+type Stateful interface {
+	ResetState()
+}
+
+// Evaluation holds the result of a pass over a dataset split without
+// training.
+type Evaluation struct {
+	Loss     float64
+	Accuracy float64
+	// Labels and Predictions hold each example's true label and predicted
+	// class, in data order (Classify only).
+	Labels      []int
+	Predictions []int
+}
+
+// statefulLayers returns the layers of model (looking inside a
+// Sequential) that carry state between batches.
+func statefulLayers(model nn.Layer) []Stateful {
+	var out []Stateful
+	if s, ok := model.(*nn.Sequential); ok {
+		for _, l := range s.Layers {
+			out = append(out, statefulLayers(l)...)
+		}
+		return out
+	}
+	if s, ok := model.(Stateful); ok {
+		out = append(out, s)
+	}
+	return out
+}
