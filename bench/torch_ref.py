@@ -111,6 +111,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
+                    help="cosine: CosineAnnealingLR with T_max = epochs, stepped per epoch (dlrun's cosine)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -119,6 +121,7 @@ def main():
     xs, ys, xt, yt = load(args.data)
     model = {"mlp": MLP, "cnn": CNN, "cnn-bn": CNNBN, "rnn": lambda: RNN("lstm"), "gru": lambda: RNN("gru")}[args.model]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs) if args.lr_schedule == "cosine" else None
     lossf = nn.CrossEntropyLoss()
     g = torch.Generator().manual_seed(args.seed)
     train_secs = 0.0
@@ -134,6 +137,8 @@ def main():
             loss.backward()
             opt.step()
         train_secs += time.perf_counter() - t0
+        if sched is not None:
+            sched.step()
         model.eval()
         with torch.no_grad():
             correct, total_loss = 0, 0.0

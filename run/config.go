@@ -70,7 +70,7 @@ var recipes = map[string]Config{
 	"xor":     {Task: Classify, Dataset: "xor", Config: train.Config{Epochs: 300, BatchSize: 4, Optimizer: "adam", LearningRate: 0.05, Loss: "bce"}},
 	"mlp":     {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
 	"cnn":     {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
-	"cnn-bn":  {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
+	"cnn-bn":  {Task: Classify, Dataset: "fashion-mnist", Config: train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce", Schedule: "cosine"}},
 	"rnn":     {Task: Classify, Dataset: "fashion-mnist", Cell: "lstm", Config: imageRecipe},
 	"charrnn": {Task: NextToken, Dataset: "pride-and-prejudice", Cell: "lstm", SeqLen: 100, Config: train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}},
 }

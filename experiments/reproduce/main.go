@@ -124,6 +124,13 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
 		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}
+	switch rc.Schedule {
+	case "", "constant":
+	case "cosine":
+		args = append(args, "--lr-schedule", "cosine")
+	default:
+		return torchResult{}, fmt.Errorf("bench/torch_ref.py has no %s schedule", rc.Schedule)
+	}
 	if c.Dataset != "" && c.Dataset != "fashion-mnist" {
 		args = append(args, "--data", c.Dataset)
 	}
