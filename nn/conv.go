@@ -231,3 +231,53 @@ func fillMask[T float32 | float64](m []T, training bool, rate float64, keep T, u
 		}
 	}
 }
+
+// Model files (spec.go) name these layers conv2d, max_pool2d and dropout.
+func init() {
+	RegisterLayer("conv2d",
+		func(s *Settings) *Conv2D {
+			c := &Conv2D{Filters: s.Int("filters")}
+			c.KernelH, c.KernelW = s.Pair("kernel")
+			c.StrideH, c.StrideW = s.Pair("stride", 0)
+			if c.Padding = s.Choice("padding", "valid", "same"); c.Padding == "valid" {
+				c.Padding = ""
+			}
+			c.NoBias = !s.Bool("bias", true)
+			c.KernelInit, c.BiasInit = s.Init("kernel_init"), s.Init("bias_init")
+			return c
+		},
+		func(c *Conv2D, s *Settings) bool {
+			s.Set("filters", c.Filters)
+			s.SetPair("kernel", c.KernelH, c.KernelW)
+			if sh, sw := c.strides(); sh != 1 || sw != 1 {
+				s.SetPair("stride", sh, sw)
+			}
+			if p := strings.ToLower(c.Padding); p != "" && p != "valid" {
+				s.Set("padding", p)
+			}
+			if c.NoBias {
+				s.Set("bias", false)
+			}
+			s.SetInit("kernel_init", c.KernelInit, graph.GlorotUniform)
+			s.SetInit("bias_init", c.BiasInit, graph.Zeros)
+			return true
+		})
+	RegisterLayer("max_pool2d",
+		func(s *Settings) *MaxPool2D { return &MaxPool2D{Size: s.Int("size"), Stride: s.Int("stride", 0)} },
+		func(m *MaxPool2D, s *Settings) bool {
+			s.Set("size", m.Size)
+			if m.Stride != 0 && m.Stride != m.Size {
+				s.Set("stride", m.Stride)
+			}
+			return true
+		})
+	RegisterLayer("dropout",
+		func(s *Settings) *Dropout {
+			d := NewDropout(s.Float("rate"))
+			if !(d.Rate >= 0 && d.Rate < 1) {
+				s.Invalid("rate", "at least 0 and less than 1")
+			}
+			return d
+		},
+		func(d *Dropout, s *Settings) bool { s.Set("rate", d.Rate); return true })
+}

@@ -160,3 +160,37 @@ func (f *Flatten) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error
 	}
 	return graph.Reshape(x, x.Shape()[0], size(in))
 }
+
+// Model files (spec.go) name these layers dense, flatten, relu, sigmoid, tanh and softmax.
+func init() {
+	RegisterLayer("dense",
+		func(s *Settings) *Dense {
+			return &Dense{
+				Units:      s.Int("units"),
+				NoBias:     !s.Bool("bias", true),
+				KernelInit: s.Init("kernel_init"),
+				BiasInit:   s.Init("bias_init"),
+			}
+		},
+		func(d *Dense, s *Settings) bool {
+			s.Set("units", d.Units)
+			if d.NoBias {
+				s.Set("bias", false)
+			}
+			s.SetInit("kernel_init", d.KernelInit, graph.GlorotUniform)
+			s.SetInit("bias_init", d.BiasInit, graph.Zeros)
+			return true
+		})
+	RegisterLayer("flatten",
+		func(*Settings) *Flatten { return NewFlatten() },
+		func(*Flatten, *Settings) bool { return true })
+	for _, a := range []struct {
+		kind string
+		new  func() *Activation
+	}{{"relu", ReLU}, {"sigmoid", Sigmoid}, {"tanh", Tanh}, {"softmax", Softmax}} {
+		own := a.new().kind
+		RegisterLayer(a.kind,
+			func(*Settings) *Activation { return a.new() },
+			func(l *Activation, _ *Settings) bool { return l.kind == own })
+	}
+}

@@ -173,3 +173,42 @@ func normDimsPositive(l Layer, in []int) error {
 	}
 	return nil
 }
+
+// Model files (spec.go) name these layers batch_norm and layer_norm.
+func init() {
+
+	RegisterLayer("batch_norm",
+		func(s *Settings) *BatchNorm {
+			b := &BatchNorm{Momentum: s.Float("momentum", 0), Eps: s.Float("eps", 0)}
+			if !(b.Momentum >= 0 && b.Momentum < 1) {
+				s.Invalid("momentum", "at least 0 and less than 1")
+			}
+			if b.Eps < 0 {
+				s.Invalid("eps", "a positive number")
+			}
+			return b
+		},
+		func(b *BatchNorm, s *Settings) bool {
+			if b.Momentum != 0 && b.Momentum != 0.1 {
+				s.Set("momentum", b.Momentum)
+			}
+			if b.Eps != 0 && b.Eps != 1e-5 {
+				s.Set("eps", b.Eps)
+			}
+			return true
+		})
+	RegisterLayer("layer_norm",
+		func(s *Settings) *LayerNorm {
+			l := &LayerNorm{Eps: s.Float("eps", 0)}
+			if l.Eps < 0 {
+				s.Invalid("eps", "a positive number")
+			}
+			return l
+		},
+		func(l *LayerNorm, s *Settings) bool {
+			if l.Eps != 0 && l.Eps != 1e-5 {
+				s.Set("eps", l.Eps)
+			}
+			return true
+		})
+}

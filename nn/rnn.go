@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"strings"
+
 	"github.com/dlrun/dlrun/graph"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -220,4 +222,51 @@ func zero(t *tensor.Dense) {
 	} else {
 		clear(t.Float64s())
 	}
+}
+
+// Model files (spec.go) name these layers lstm, gru and embedding.
+func init() {
+	for _, cell := range []graph.Cell{graph.LSTMCell, graph.GRUCell} {
+		RegisterLayer(strings.ToLower(cell.String()),
+			func(s *Settings) *Recurrent {
+				return &Recurrent{
+					Cell:            cell,
+					Hidden:          s.Int("hidden"),
+					ReturnSequences: s.Bool("return_sequences", false),
+					Stateful:        s.Bool("stateful", false),
+					NoBias:          !s.Bool("bias", true),
+					Init:            s.Init("init"),
+				}
+			},
+			func(r *Recurrent, s *Settings) bool {
+				if r.Cell != cell {
+					return false
+				}
+				s.Set("hidden", r.Hidden)
+				if r.ReturnSequences {
+					s.Set("return_sequences", true)
+				}
+				if r.Stateful {
+					s.Set("stateful", true)
+				}
+				if r.NoBias {
+					s.Set("bias", false)
+				}
+				s.SetInit("init", r.Init, graph.Bounded(r.Hidden))
+				if r.InitialState != nil {
+					s.Fail("its InitialState function cannot be written in a spec")
+				}
+				return true
+			})
+	}
+	RegisterLayer("embedding",
+		func(s *Settings) *Embedding {
+			return &Embedding{Vocab: s.Int("vocab"), Dim: s.Int("dim"), Init: s.Init("init")}
+		},
+		func(e *Embedding, s *Settings) bool {
+			s.Set("vocab", e.Vocab)
+			s.Set("dim", e.Dim)
+			s.SetInit("init", e.Init, graph.Normal(1))
+			return true
+		})
 }

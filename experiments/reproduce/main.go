@@ -9,7 +9,10 @@
 //
 // Experiments whose data is not installed (cnn-full needs Debian's
 // dataset-fashion-mnist) are listed as skipped, and where python3-torch is
-// missing the PyTorch column says so.
+// missing the PyTorch column says so. PyTorch's figures need OpenBLAS
+// (apt-get install python3-torch libopenblas0-pthread): with Debian's
+// reference BLAS alone, which python3-torch can pull in, it runs several
+// times slower.
 package main
 
 import (
