@@ -178,7 +178,7 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 	}
 	res.TestAccuracy = stat(func(r SeedResult) float64 { return r.Summary.TestAccuracy })
 	res.TestLoss = stat(func(r SeedResult) float64 { return r.Summary.TestLoss })
-	res.BitsPerChar = stat(func(r SeedResult) float64 { return r.Summary.BitsPerChar })
+	res.BitsPerChar = stat(func(r SeedResult) float64 { return r.Summary.Derived["bits_per_char"] })
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
 	if len(res.Runs) > 1 {
 		fmt.Fprintf(log, "experiment %s: test accuracy %.4f ± %.4f over %d seeds\n", c.Name, res.TestAccuracy.Mean, res.TestAccuracy.Std, len(res.Runs))

@@ -32,8 +32,10 @@ type Program struct {
 }
 
 // Compile differentiates the scalar loss with respect to every parameter
-// of g and compiles the training and evaluation passes over it; outputs
-// are further nodes whose values the passes keep (a model's logits, say).
+// of g and compiles the evaluation pass over it; the training pass is
+// compiled at its first Run, so a program used only for evaluation never
+// builds the gradient tape. outputs are further nodes whose values the
+// passes keep (a model's logits, say).
 func (g *Graph) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Program, err error) {
 	if g == nil {
 		return nil, errors.New("graph: compile: nil graph")
@@ -129,15 +131,15 @@ func (p *Program) Run(training bool) (float64, error) {
 	if p == nil || p.closed {
 		return 0, ErrClosed
 	}
+	if training && p.trainRoots == nil {
+		return 0, errors.New("graph: the program was compiled for inference only")
+	}
 	p.g.SetTraining(training)
 	if err := p.g.Feed(); err != nil {
 		return 0, err
 	}
 	vm := p.evalVM
 	if training {
-		if p.trainRoots == nil {
-			return 0, errors.New("graph: the program was compiled for inference only")
-		}
 		if p.trainVM == nil {
 			if err := p.compileTraining(); err != nil {
 				return 0, err

@@ -121,7 +121,11 @@ func IsModelFile(model string) bool {
 // or a setting that does not apply to the model (cell for a model without
 // a recurrent cell, seq_len for a classifier, lr_step_every without the
 // step schedule) is an error that names the setting and says why.
-func (c *Config) Resolve() error {
+func (c *Config) Resolve() error { return c.resolve(true) }
+
+// resolve is Resolve; readFile says whether a model file is read (and
+// checked) too.
+func (c *Config) resolve(readFile bool) error {
 	if c.Model == "" {
 		return errors.New("no model: name a reference model (dlrun models) or a model file")
 	}
@@ -146,7 +150,7 @@ func (c *Config) Resolve() error {
 	if c.SeqLen < 0 {
 		return errors.Errorf("seq_len %d: must be positive", c.SeqLen)
 	}
-	if IsModelFile(c.Model) {
+	if readFile && IsModelFile(c.Model) {
 		if _, err := nn.ReadSpec(c.Model); err != nil {
 			return err
 		}
@@ -167,7 +171,9 @@ func (c *Config) Resolve() error {
 			return errors.Errorf("loss %s does not apply to model %s: next-token prediction trains with cce", c.Loss, c.Model)
 		}
 	}
-	c.Version = version.Version
+	if c.Version == "" { // a resumed run keeps the version it began with
+		c.Version = version.Version
+	}
 	return nil
 }
 

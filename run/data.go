@@ -159,12 +159,9 @@ func BuildModel(cfg Config) (*nn.Sequential, []int, error) {
 	if err != nil {
 		return nil, nil, errors.Wrap(err, "dataset")
 	}
-	model, _, err := build(&cfg, d)
+	model, task, err := build(&cfg, d)
 	if err != nil {
 		return nil, nil, err
 	}
-	if cfg.Task == NextToken {
-		return model, []int{cfg.SeqLen}, nil
-	}
-	return model, d.Shape, nil
+	return model, task.InputShape(), nil
 }

@@ -1,11 +1,13 @@
 package run
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dlrun/dlrun/nn"
@@ -29,24 +31,27 @@ type Options struct {
 
 // Summary is the content of summary.json, written last in a run folder.
 type Summary struct {
-	Model         string  `json:"model"`
-	Task          string  `json:"task"`
-	Dataset       string  `json:"dataset"`
-	Seed          uint64  `json:"seed"`
-	Epochs        int     `json:"epochs"` // epochs trained in all (fewer than configured after early stopping)
-	BatchSize     int     `json:"batch_size"`
-	DType         string  `json:"dtype"`
-	Optimizer     string  `json:"optimizer"`
-	LearningRate  float64 `json:"learning_rate"` // the base rate; metrics.csv has each epoch's
-	Params        int     `json:"params"`
-	TrainLoss     float64 `json:"train_loss"`
-	TestLoss      float64 `json:"test_loss"`
-	TestAccuracy  float64 `json:"test_accuracy"`
-	BitsPerChar   float64 `json:"test_bits_per_char,omitempty"` // next-token: the test loss in bits per token
-	BestEpoch     int     `json:"best_epoch"`                   // the epoch best.safetensors holds
-	Stopped       bool    `json:"early_stopped,omitempty"`
-	SamplesPerSec float64 `json:"samples_per_sec"` // training examples (tokens) per second of training time
-	WallSeconds   float64 `json:"wall_seconds"`
+	Model        string  `json:"model"`
+	Task         string  `json:"task"`
+	Dataset      string  `json:"dataset"`
+	Seed         uint64  `json:"seed"`
+	Epochs       int     `json:"epochs"` // epochs trained in all (fewer than configured after early stopping)
+	BatchSize    int     `json:"batch_size"`
+	DType        string  `json:"dtype"`
+	Optimizer    string  `json:"optimizer"`
+	LearningRate float64 `json:"learning_rate"` // the base rate; metrics.csv has each epoch's
+	Params       int     `json:"params"`
+	TrainLoss    float64 `json:"train_loss"`
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	// Derived holds the task's figures derived from the test loss
+	// (train.Deriver), by name: bits_per_char for next-token prediction.
+	// summary.json writes each as test_<name>.
+	Derived       map[string]float64 `json:"-"`
+	BestEpoch     int                `json:"best_epoch"` // the epoch best.safetensors holds
+	Stopped       bool               `json:"early_stopped,omitempty"`
+	SamplesPerSec float64            `json:"samples_per_sec"` // training examples (tokens) per second of training time
+	WallSeconds   float64            `json:"wall_seconds"`
 }
 
 // Train resolves cfg, loads its data (or takes opts.Data), builds its model
@@ -66,28 +71,22 @@ type Summary struct {
 // Every file is written atomically, so a run killed at any moment leaves
 // the files of its last complete epoch. A folder that already holds a run
 // is refused: continue it with Resume. If the loss becomes NaN or
-// infinite, Run stops with an error that names the last good checkpoint.
+// infinite, Train stops with an error that names the last good checkpoint.
 func Train(cfg Config, opts Options) (*Summary, error) {
 	start := time.Now()
 	if err := cfg.Resolve(); err != nil {
 		return nil, err
 	}
-	d := opts.Data
-	if d == nil {
-		var err error
-		if d, err = LoadData(&cfg); err != nil {
-			return nil, errors.Wrapf(err, "dataset")
-		}
+	d, err := data(&cfg, opts)
+	if err != nil {
+		return nil, errors.Wrapf(err, "dataset")
 	}
 	model, task, err := build(&cfg, d)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Dataset, cfg.DatasetSHA256 = d.Name, d.SHA256
-	cfg.InputShape, cfg.Classes, cfg.Vocab = d.Shape, d.Classes, d.Vocab
-	if cfg.Task == NextToken {
-		cfg.InputShape = []int{cfg.SeqLen}
-	}
+	cfg.InputShape, cfg.Classes, cfg.Vocab = task.InputShape(), d.Classes, d.Vocab
 	cfg.TrainExamples, cfg.TestExamples = d.Train.Len(), d.Test.Len()
 	dir, created, err := runDir(opts.Out, cfg.Model, start)
 	if err != nil {
@@ -120,14 +119,14 @@ func Resume(dir string, epochs int, opts Options) (*Summary, error) {
 	if epochs > 0 {
 		cfg.Epochs = epochs
 	}
-	if err := cfg.Resolve(); err != nil {
+	// The folder's model.json is the model: the file it was first read
+	// from need not exist any more.
+	if err := cfg.resolve(false); err != nil {
 		return nil, errors.Wrapf(err, "run folder %s: config.json", dir)
 	}
-	d := opts.Data
-	if d == nil {
-		if d, err = LoadData(cfg); err != nil {
-			return nil, errors.Wrapf(err, "run folder %s: its dataset", dir)
-		}
+	d, err := data(cfg, opts)
+	if err != nil {
+		return nil, errors.Wrapf(err, "run folder %s: its dataset", dir)
 	}
 	if d.SHA256 != cfg.DatasetSHA256 {
 		return nil, errors.Errorf("run folder %s: dataset %s has changed since the run began (SHA-256 %s, was %s)", dir, cfg.Dataset, d.SHA256, cfg.DatasetSHA256)
@@ -173,6 +172,9 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 	if resume {
 		if err := t.Restore(ck); err != nil {
 			return nil, err
+		}
+		if t.Epoch() > cfg.Epochs {
+			return nil, errors.Errorf("run folder %s has trained %d epochs already, more than the %d asked for", dir, t.Epoch(), cfg.Epochs)
 		}
 	}
 	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
@@ -265,12 +267,62 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 		SamplesPerSec: sps, WallSeconds: time.Since(start).Seconds(),
 	}
 	if deriver != nil {
-		_, sum.BitsPerChar = deriver.Derived(last.TestLoss)
+		name, v := deriver.Derived(last.TestLoss)
+		sum.Derived = map[string]float64{name: v}
 	}
 	if err := writeJSON(filepath.Join(dir, "summary.json"), sum); err != nil {
 		return nil, err
 	}
 	return sum, nil
+}
+
+// MarshalJSON writes s with each derived figure as test_<name>.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary
+	b, err := json.Marshal(plain(s))
+	if err != nil || len(s.Derived) == 0 {
+		return b, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range s.Derived {
+		m["test_"+k] = v
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Summary) UnmarshalJSON(b []byte) error {
+	type plain Summary
+	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
+		return err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	for k, raw := range m {
+		var v float64
+		if name, ok := strings.CutPrefix(k, "test_"); ok && name != "loss" && name != "accuracy" && json.Unmarshal(raw, &v) == nil {
+			if s.Derived == nil {
+				s.Derived = map[string]float64{}
+			}
+			s.Derived[name] = v
+		}
+	}
+	return nil
+}
+
+// data returns the data of a run: opts.Data, or the dataset cfg names. It
+// is a copy, which reading images as rows may change.
+func data(cfg *Config, opts Options) (*Data, error) {
+	if opts.Data != nil {
+		d := *opts.Data
+		return &d, nil
+	}
+	return LoadData(cfg)
 }
 
 func unitShort(task string) string {

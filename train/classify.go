@@ -21,7 +21,7 @@ type Classify struct {
 	// Shape is the per-example input shape, e.g. [1 28 28].
 	Shape []int
 	// Outputs is the number of model outputs: the number of classes, or 1
-	// for a binary classifier trained with bce or mse (see Outputs).
+	// for a binary classifier trained with bce or mse (see train.Outputs).
 	Outputs int
 
 	g          *graph.Graph
@@ -51,6 +51,12 @@ func Outputs(loss Loss, classes int) int {
 
 // Name implements Task.
 func (c *Classify) Name() string { return "classify" }
+
+// InputShape implements Task: Shape.
+func (c *Classify) InputShape() []int { return append([]int(nil), c.Shape...) }
+
+// OutputSize implements Task: Outputs.
+func (c *Classify) OutputSize() int { return c.Outputs }
 
 // Build implements Task.
 func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *gorgonia.Node, err error) {
@@ -118,7 +124,11 @@ func (c *Classify) Check(d Data, role string) error {
 
 // Pass implements Task.
 func (c *Classify) Pass(d Data, rng *rand.Rand) (int, error) {
-	c.data = d.(Examples)
+	e, ok := d.(Examples)
+	if !ok || c.batch == 0 {
+		return 0, errors.New("classify: Pass needs Examples, after Build")
+	}
+	c.data = e
 	c.order = c.order[:0]
 	for i := 0; i < d.Len(); i++ {
 		c.order = append(c.order, i)

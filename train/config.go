@@ -111,9 +111,6 @@ func (c Config) resolve() (parts, error) {
 	if c.BatchSize < 0 {
 		return p, errors.Errorf("batch size %d: must be positive", c.BatchSize)
 	}
-	if c.LearningRate < 0 || math.IsNaN(c.LearningRate) || math.IsInf(c.LearningRate, 0) {
-		return p, errors.Errorf("learning rate %g: must be positive", c.LearningRate)
-	}
 	for _, v := range []struct {
 		name string
 		v    float64
@@ -129,11 +126,9 @@ func (c Config) resolve() (parts, error) {
 	if p.loss, err = LossByName(c.Loss); err != nil {
 		return p, err
 	}
-	f, ok := optimizers[strings.ToLower(c.Optimizer)]
-	if !ok {
-		return p, errors.Errorf("unknown optimizer %q (known: %s)", c.Optimizer, strings.Join(OptimizerNames(), ", "))
+	if p.opt, err = OptimizerByName(c.Optimizer, c.LearningRate); err != nil { // rate 0: the optimizer's default
+		return p, err
 	}
-	p.opt = f(c.LearningRate) // 0: the optimizer's default rate
 	*p.opt.Options() = Regularization{WeightDecay: c.WeightDecay, ClipNorm: c.ClipNorm, ClipValue: c.ClipValue}
 	if !strings.EqualFold(c.Schedule, "step") && (c.StepEvery != 0 || c.Gamma != 0) {
 		return p, errors.Errorf("lr_step_every and lr_gamma apply to the step schedule only, not to %q", scheduleName(c.Schedule))

@@ -23,7 +23,7 @@ type Minimizer struct {
 // default rate). outputs are further nodes whose values each pass keeps,
 // readable through Program().OutputRow.
 func NewMinimizer(g *graph.Graph, loss *gorgonia.Node, opt Optimizer, outputs ...*gorgonia.Node) (*Minimizer, error) {
-	if opt == nil {
+	if isNil(opt) {
 		opt = &Adam{}
 	}
 	p, err := g.Compile(loss, outputs...)

@@ -20,10 +20,9 @@ const ModelFormat = "dlrun-model-1"
 // that built it, as a saved Keras model carries its architecture.
 type ModelInfo struct {
 	Format     string  `json:"format"`
-	Task       string  `json:"task"`                  // classify or next-token
-	InputShape []int   `json:"input_shape,omitempty"` // classify: per-example input shape
-	Outputs    int     `json:"outputs"`               // classify: outputs; next-token: vocabulary
-	SeqLen     int     `json:"seq_len,omitempty"`     // next-token: steps per batch
+	Task       string  `json:"task"`        // classify or next-token
+	InputShape []int   `json:"input_shape"` // the model's input per example (Task.InputShape)
+	Outputs    int     `json:"outputs"`     // the model's output per example (Task.OutputSize)
 	Loss       string  `json:"loss"`
 	DType      string  `json:"dtype"`
 	BatchSize  int     `json:"batch_size"`
@@ -44,17 +43,8 @@ func (t *Trainer) Info() (*ModelInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	info := &ModelInfo{Format: ModelFormat, Task: t.task.Name(), Loss: t.parts.loss.Name, DType: string(t.parts.dtype),
-		BatchSize: t.cfg.BatchSize, Model: spec}
-	switch task := t.task.(type) {
-	case *Classify:
-		info.InputShape, info.Outputs = task.Shape, task.Outputs
-	case *NextToken:
-		info.Outputs, info.SeqLen = task.Vocab, task.seqLen()
-	default:
-		return nil, errors.Errorf("task %s cannot be saved in model.json", t.task.Name())
-	}
-	return info, nil
+	return &ModelInfo{Format: ModelFormat, Task: t.task.Name(), InputShape: t.task.InputShape(), Outputs: t.task.OutputSize(),
+		Loss: t.parts.loss.Name, DType: string(t.parts.dtype), BatchSize: t.cfg.BatchSize, Model: spec}, nil
 }
 
 // SaveInfo writes the trainer's model.json into dir, atomically.
@@ -103,13 +93,17 @@ func ReadInfo(dir string) (*ModelInfo, error) {
 	return &info, nil
 }
 
-// NewTask returns a new task of the kind and shape the description records.
+// NewTask returns a new task of the kind and shape the description
+// records. A new kind of task adds its case here, so that its models load.
 func (info *ModelInfo) NewTask() (Task, error) {
 	switch info.Task {
 	case "classify":
 		return &Classify{Shape: info.InputShape, Outputs: info.Outputs}, nil
 	case "next-token":
-		return &NextToken{Vocab: info.Outputs, SeqLen: info.SeqLen}, nil
+		if len(info.InputShape) != 1 {
+			return nil, errors.Errorf("model.json: a next-token model's input shape is [steps], not %v", info.InputShape)
+		}
+		return &NextToken{Vocab: info.Outputs, SeqLen: info.InputShape[0]}, nil
 	}
 	return nil, errors.Errorf("model.json: unknown task %q (known: classify, next-token)", info.Task)
 }
@@ -154,7 +148,12 @@ func Load(dir string, best bool) (*Model, error) {
 }
 
 // Close releases the model's machines.
-func (m *Model) Close() error { return m.trainer.Close() }
+func (m *Model) Close() error {
+	if m == nil {
+		return nil
+	}
+	return m.trainer.Close()
+}
 
 // Trainer returns the trainer holding the loaded model, for further
 // training or evaluation.
@@ -162,14 +161,25 @@ func (m *Model) Trainer() *Trainer { return m.trainer }
 
 // Evaluate computes the model's loss and accuracy on d, with each
 // example's label and prediction for a classifier.
-func (m *Model) Evaluate(d Data) (*Evaluation, error) { return m.trainer.Evaluate(d) }
+func (m *Model) Evaluate(d Data) (*Evaluation, error) {
+	if m == nil {
+		return nil, errors.New("train: nil model: use train.Load")
+	}
+	return m.trainer.Evaluate(d)
+}
 
 // Predict returns the class probabilities of each example of x (examples
 // of the model's input shape, one after another): the softmax of the
 // outputs for a cross-entropy model, sigmoid for a single-output binary
 // one.
 func (m *Model) Predict(x []float32) ([][]float64, error) {
+	if m == nil {
+		return nil, errors.New("train: nil model: use train.Load")
+	}
 	t := m.trainer
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
 	c, ok := t.task.(*Classify)
 	if !ok {
 		return nil, errors.Errorf("predict: the model was trained for %s, not classification", t.task.Name())
@@ -178,11 +188,8 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 	if len(x) == 0 || len(x)%size != 0 {
 		return nil, errors.Errorf("predict: %d values are not a whole number of examples of shape %v", len(x), c.Shape)
 	}
-	if err := t.usable(); err != nil {
-		return nil, err
-	}
 	d := &rawData{x: x, shape: c.Shape, size: size}
-	n, err := c.Pass(d, nil)
+	n, err := t.start(d, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,6 @@ type NextToken struct {
 	row        []float64
 	tokens     []int
 	streamLen  int
-	stateful   []Stateful
 }
 
 var (
@@ -41,6 +40,12 @@ var (
 
 // Name implements Task.
 func (t *NextToken) Name() string { return "next-token" }
+
+// InputShape implements Task: [SeqLen] token ids.
+func (t *NextToken) InputShape() []int { return []int{t.seqLen()} }
+
+// OutputSize implements Task: Vocab.
+func (t *NextToken) OutputSize() int { return t.Vocab }
 
 func (t *NextToken) seqLen() int {
 	if t.SeqLen == 0 {
@@ -94,7 +99,6 @@ func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) 
 	}
 	t.xT, t.yT, t.wT = bound[0], bound[1], bound[2]
 	t.row = make([]float64, V)
-	t.stateful = statefulLayers(model)
 	return out, lossNode, nil
 }
 
@@ -104,6 +108,9 @@ func (t *NextToken) Check(d Data, role string) error {
 	tok, ok := d.(Tokens)
 	if !ok {
 		return errors.Errorf("%s data (%T) are not train.Tokens, which next-token prediction needs", role, d)
+	}
+	if t.batch == 0 {
+		return errors.New("next-token: Check before Build")
 	}
 	if (len(tok)-1)/t.batch < 1 {
 		return errors.Errorf("%s data: %d tokens are too few for %d streams", role, len(tok), t.batch)
@@ -117,13 +124,14 @@ func (t *NextToken) Check(d Data, role string) error {
 }
 
 // Pass implements Task. The order of the streams is fixed, so rng is not
-// used; stateful layers start from zeros.
+// used.
 func (t *NextToken) Pass(d Data, _ *rand.Rand) (int, error) {
-	t.tokens = d.(Tokens)
-	t.streamLen = (len(t.tokens) - 1) / t.batch
-	for _, s := range t.stateful {
-		s.ResetState()
+	tok, ok := d.(Tokens)
+	if !ok || t.batch == 0 {
+		return 0, errors.New("next-token: Pass needs Tokens, after Build")
 	}
+	t.tokens = tok
+	t.streamLen = (len(t.tokens) - 1) / t.batch
 	T := t.seqLen()
 	return (t.streamLen + T - 1) / T, nil
 }

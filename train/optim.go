@@ -453,13 +453,14 @@ func OptimizerNames() []string {
 }
 
 // OptimizerByName returns a new optimizer: sgd, momentum, adam, rmsprop or
-// adagrad, with learning rate lr and default hyperparameters.
+// adagrad, with learning rate lr (0: the optimizer's default, as in its
+// literal) and default hyperparameters.
 func OptimizerByName(name string, lr float64) (Optimizer, error) {
 	f, ok := optimizers[strings.ToLower(name)]
 	if !ok {
 		return nil, fmt.Errorf("unknown optimizer %q (known: %s)", name, strings.Join(OptimizerNames(), ", "))
 	}
-	if !(lr > 0) || math.IsInf(lr, 0) {
+	if lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
 		return nil, fmt.Errorf("learning rate %g: must be positive", lr)
 	}
 	return f(lr), nil

@@ -198,10 +198,13 @@ func TestBadStepsAreErrors(t *testing.T) {
 			}
 		})
 	}
-	for _, lr := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+	for _, lr := range []float64{-1, math.NaN(), math.Inf(1)} {
 		if _, err := train.OptimizerByName("adam", lr); err == nil {
 			t.Errorf("OptimizerByName(adam, %g) accepted", lr)
 		}
+	}
+	if opt, err := train.OptimizerByName("adam", 0); err != nil || opt.LearningRate() != 1e-3 {
+		t.Errorf("OptimizerByName(adam, 0): %v, %v; want Adam's default rate 1e-3", opt, err)
 	}
 }
 

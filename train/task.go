@@ -2,6 +2,7 @@ package train
 
 import (
 	"math/rand/v2"
+	"reflect"
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
@@ -43,6 +44,12 @@ func (t Tokens) Len() int { return len(t) }
 type Task interface {
 	// Name returns the task's name, as config files write it.
 	Name() string
+	// InputShape returns the per-example shape of the model's input:
+	// an image's [c h w], a sequence of ids' [steps].
+	InputShape() []int
+	// OutputSize returns the size of the model's output per example (per
+	// step for a sequence): classes, or the vocabulary.
+	OutputSize() int
 	// Build declares the task's inputs on g for batches of batch rows,
 	// builds model on them and adds the loss. It returns the model's
 	// output and the scalar loss to minimise.
@@ -72,7 +79,8 @@ type Deriver interface {
 }
 
 // A Stateful layer carries state from one batch to the next (a stateful
-// recurrent layer); the loop resets it at the start of every pass.
+// recurrent layer); the loop resets it at the start of every pass over
+// data, training, evaluation or prediction, whatever the task.
 type Stateful interface {
 	ResetState()
 }
@@ -102,4 +110,13 @@ func statefulLayers(model nn.Layer) []Stateful {
 		out = append(out, s)
 	}
 	return out
+}
+
+// isNil reports whether v is nil or a nil pointer in an interface.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
 }

@@ -44,6 +44,7 @@ type Trainer struct {
 	model nn.Layer
 	g     *graph.Graph
 	min   *Minimizer
+	state []Stateful // layers reset at the start of every pass
 
 	shuffle *rand.Rand
 	pcg     *rand.PCG
@@ -58,10 +59,10 @@ type Trainer struct {
 // batches of cfg.BatchSize, and compiles it. Zero fields of cfg take their
 // defaults (Config.Defaults).
 func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
-	if model == nil {
+	if isNil(model) {
 		return nil, errors.New("train: nil model")
 	}
-	if task == nil {
+	if isNil(task) {
 		return nil, errors.New("train: nil task")
 	}
 	cfg = cfg.Defaults()
@@ -81,6 +82,7 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	if t.min, err = NewMinimizer(t.g, loss, p.opt, out); err != nil {
 		return nil, errors.Wrapf(err, "model %s", model.Name())
 	}
+	t.state = statefulLayers(model)
 	return t, nil
 }
 
@@ -150,7 +152,7 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss, acc float64
 	if training && !t.cfg.NoShuffle {
 		order = t.shuffle
 	}
-	n, err := t.task.Pass(d, order)
+	n, err := t.start(d, order)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -187,6 +189,15 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss, acc float64
 		return 0, 0, errors.New("the pass held no examples")
 	}
 	return sum / float64(count), float64(correct) / float64(count), nil
+}
+
+// start resets the stateful layers (they begin every pass from zeros) and
+// starts the task's pass over d.
+func (t *Trainer) start(d Data, order *rand.Rand) (int, error) {
+	for _, s := range t.state {
+		s.ResetState()
+	}
+	return t.task.Pass(d, order)
 }
 
 // TrainEpoch runs one epoch of training steps over d and returns the mean

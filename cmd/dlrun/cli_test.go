@@ -178,8 +178,8 @@ func TestInapplicableFlagsRefused(t *testing.T) {
 		want []string
 	}{
 		{[]string{"--model", "mlp", "--cell", "gru"}, []string{`cell "gru" does not apply to model mlp`, "rnn and charrnn"}},
-		{[]string{"--model", "cnn", "--seq-len", "10"}, []string{"seq_len 10 does not apply to model cnn", "classify"}},
-		{[]string{"--model", "mlp", "--lr-step", "2"}, []string{"lr_step_every", "step schedule only"}},
+		{[]string{"--model", "cnn", "--seq-len", "10"}, []string{"seq_len (--seq-len) 10 does not apply to model cnn", "classify"}},
+		{[]string{"--model", "mlp", "--lr-step", "2"}, []string{"lr_step_every (--lr-step)", "step schedule only"}},
 		{[]string{"--model", "mlp", "--lr-gamma", "0.5", "--lr-schedule", "cosine"}, []string{"lr_gamma", "step schedule only", `"cosine"`}},
 		{[]string{"--model", "charrnn", "--loss", "mse"}, []string{"loss mse does not apply to model charrnn", "cce"}},
 		{[]string{"--model", "charrnn", "--task", "classify"}, []string{"task classify does not apply to model charrnn"}},

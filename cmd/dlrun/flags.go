@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
@@ -67,6 +68,37 @@ func flagError(_ *cobra.Command, err error) error {
 		return fmt.Errorf("--%s %s: %s", inv.GetFlag().Name, inv.GetValue(), r.why)
 	}
 	return err
+}
+
+// settingFlags are the run settings whose flag is spelled differently
+// from their name in config files.
+var settingFlags = []struct{ setting, flag string }{
+	{"lr_step_every", "--lr-step"}, {"lr_gamma", "--lr-gamma"}, {"lr_schedule", "--lr-schedule"},
+	{"seq_len", "--seq-len"}, {"batch_size", "--batch"}, {"learning_rate", "--lr"},
+	{"weight_decay", "--weight-decay"}, {"clip_norm", "--clip-norm"}, {"clip_value", "--clip-value"},
+}
+
+// withFlagNames adds the flag to each setting an error names by its
+// config-file name, so a command-line user sees what to change:
+// "seq_len (--seq-len) 10 does not apply ...".
+func withFlagNames(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, s := range settingFlags {
+		if i := strings.Index(msg, s.setting); i >= 0 && !strings.Contains(msg, s.flag) {
+			j := i + len(s.setting)
+			if (i == 0 || !isWordByte(msg[i-1])) && (j == len(msg) || !isWordByte(msg[j])) {
+				msg = msg[:j] + " (" + s.flag + ")" + msg[j:]
+			}
+		}
+	}
+	return errors.New(msg)
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b == '-' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9'
 }
 
 // rangeError is a value outside the range a flag allows.

@@ -174,9 +174,6 @@ func newSummaryCmd() *cobra.Command {
 					return errors.Wrapf(err, "run folder %s: model.json", dir)
 				}
 				in = info.InputShape
-				if info.Task == run.NextToken {
-					in = []int{info.SeqLen}
-				}
 			case model != "":
 				var err error
 				if m, in, err = run.BuildModel(run.Config{Model: model, Dataset: data}); err != nil {

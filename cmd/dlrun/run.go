@@ -65,7 +65,7 @@ standard deviation and the SHA-256 of each trained weights file.`,
 					c.Seeds = seedList
 				}
 				if err := c.Check(); err != nil {
-					return errors.Wrap(err, p)
+					return withFlagNames(errors.Wrap(err, p))
 				}
 				dir := out
 				if dir == "" {

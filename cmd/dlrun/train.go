@@ -52,13 +52,13 @@ refused.`,
 					return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
 				}
 				_, err := run.Resume(resume, cfg.Epochs, opts)
-				return err
+				return withFlagNames(err)
 			}
 			if cfg.Model == "" {
 				cfg.Model = "cnn"
 			}
 			_, err := run.Train(cfg, opts)
-			return err
+			return withFlagNames(err)
 		},
 	}
 	f := cmd.Flags()
