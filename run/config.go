@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 
 	"github.com/dlrun/dlrun/internal/version"
@@ -210,14 +209,4 @@ func ReadConfig(dir string) (*Config, error) {
 		return nil, errors.Wrapf(err, "run folder %s: config.json", dir)
 	}
 	return &c, nil
-}
-
-// Models lists the reference models' names, sorted.
-func Models() []string {
-	var names []string
-	for n := range recipes {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
