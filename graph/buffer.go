@@ -29,8 +29,8 @@ type Buffer struct {
 // name is claimed like a node's: no parameter, input or other buffer may
 // share it.
 func (g *Graph) Buffer(name string, shape []int, init Initializer) (*Buffer, error) {
-	if g == nil {
-		return nil, errors.Errorf("graph: buffer %s: nil graph", name)
+	if err := g.check("buffer " + name); err != nil {
+		return nil, err
 	}
 	if err := checkShape(name, shape); err != nil {
 		return nil, err
@@ -60,8 +60,8 @@ func (g *Graph) Buffer(name string, shape []int, init Initializer) (*Buffer, err
 // Counter declares an int64 scalar buffer (shape []) starting at 0, like
 // PyTorch's num_batches_tracked.
 func (g *Graph) Counter(name string) (*Buffer, error) {
-	if g == nil {
-		return nil, errors.Errorf("graph: counter %s: nil graph", name)
+	if err := g.check("counter " + name); err != nil {
+		return nil, err
 	}
 	if err := g.claim(name); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -86,7 +87,7 @@ func TestNilOperandsAreErrors(t *testing.T) {
 		{"Loss(nil z)", node(func() (*gorgonia.Node, error) { return graph.Loss(graph.SquaredError, n, x, nil) }), []string{"loss SquaredError", "x"}},
 		{"Loss(nil t)", node(func() (*gorgonia.Node, error) { return graph.Loss(graph.SoftmaxCrossEntropy, x, n, nil) }), []string{"loss SoftmaxCrossEntropy", "x"}},
 		{"RNNFinalState(nil)", func() error {
-			return graph.RNNFinalState(n, tensor.New(tensor.WithShape(2, 4), tensor.Of(tensor.Float32)), nil)
+			return graph.RNNFinalState(n, graph.Data{}, graph.Data{})
 		}, []string{"final state"}},
 	} {
 		mustErr(t, c.what, c.f, c.want...)
@@ -201,16 +202,27 @@ func TestRNNFinalStateErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f32 := func(shape ...int) *tensor.Dense {
-		return tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
+	// Data of either dtype come from the inputs of a graph of that dtype.
+	states := map[graph.DType]*graph.Graph{graph.Float32: graph.New(), graph.Float64: graph.New(graph.WithDType(graph.Float64))}
+	inputs := 0
+	data := func(dt graph.DType, shape ...int) graph.Data {
+		inputs++
+		x, err := states[dt].Input(fmt.Sprintf("state%d", inputs), shape...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := states[dt].InputData(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
 	}
-	f64 := func(shape ...int) *tensor.Dense {
-		return tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(shape...))
-	}
-	mustErr(t, "nil h", func() error { return graph.RNNFinalState(y, nil, f32(2, 4)) }, "h is nil", y.Name())
-	mustErr(t, "not an RNN", func() error { return graph.RNNFinalState(seq, f32(2, 4), nil) }, "seq", "not made by RNN")
-	mustErr(t, "wrong size", func() error { return graph.RNNFinalState(y, f32(3, 4), nil) }, "8 values")
-	mustErr(t, "float64 h", func() error { return graph.RNNFinalState(y, f64(2, 4), nil) }, "float32")
+	f32 := func(shape ...int) graph.Data { return data(graph.Float32, shape...) }
+	f64 := func(shape ...int) graph.Data { return data(graph.Float64, shape...) }
+	mustErr(t, "nil h", func() error { return graph.RNNFinalState(y, graph.Data{}, f32(2, 4)) }, "h holds no values", y.Name())
+	mustErr(t, "not an RNN", func() error { return graph.RNNFinalState(seq, f32(2, 4), graph.Data{}) }, "seq", "not made by RNN")
+	mustErr(t, "wrong size", func() error { return graph.RNNFinalState(y, f32(3, 4), graph.Data{}) }, "8 values")
+	mustErr(t, "float64 h", func() error { return graph.RNNFinalState(y, f64(2, 4), graph.Data{}) }, "float32")
 	mustErr(t, "float64 c", func() error { return graph.RNNFinalState(y, f32(2, 4), f64(2, 4)) }, "float32")
 	mustErr(t, "not run", func() error { return graph.RNNFinalState(y, f32(2, 4), f32(2, 4)) }, "not run", y.Name())
 }

@@ -34,14 +34,14 @@ func SamePadding(h, w, kh, kw, sh, sw int) Padding {
 // the filters w ([oc, c, kh, kw], PyTorch's layout), plus the bias b ([oc])
 // if b is not nil: an output of shape [n, oc, oh, ow]. x and w must not be
 // nil.
-func Conv2D(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding) (*gorgonia.Node, error) {
+func Conv2D(x, w, b *Node, strideH, strideW int, pad Padding) (*Node, error) {
 	return conv2D(x, w, b, strideH, strideW, pad, false)
 }
 
 // Conv2DReLU returns ReLU(Conv2D(x, w, b, ...)) computed as one op: the
 // same values and gradients as the two ops, one pass over memory fewer
 // each way.
-func Conv2DReLU(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding) (*gorgonia.Node, error) {
+func Conv2DReLU(x, w, b *Node, strideH, strideW int, pad Padding) (*Node, error) {
 	return conv2D(x, w, b, strideH, strideW, pad, true)
 }
 
@@ -131,7 +131,7 @@ func convForward[T kernels.Float](k *convKernel, in [][]T, out, cols, ych []T) {
 }
 
 func (k *convKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dy, err := apply(&convLayoutKernel{k}, tensor.Shape{k.oc, k.np()}, g, y)
+	dy, err := apply(&convLayoutKernel{f: k}, tensor.Shape{k.oc, k.np()}, g, y)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (k *convKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Node
 	if err != nil {
 		return nil, err
 	}
-	dw, err := apply(&convFilterGradKernel{k}, in[1].Shape().Clone(), dy)
+	dw, err := apply(&convFilterGradKernel{f: k}, in[1].Shape().Clone(), dy)
 	if err != nil {
 		return nil, err
 	}
@@ -156,13 +156,12 @@ func (k *convKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Node
 
 // convLayoutKernel turns the output gradient from NCHW to [oc, n·p]; for
 // a fused ReLU it keeps only the gradients where the output is positive.
-type convLayoutKernel struct{ f *convKernel }
-
-func (k *convLayoutKernel) name() string         { return fmt.Sprintf("Conv2DGradLayout(%p)", k.f) }
-func (k *convLayoutKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *convLayoutKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type convLayoutKernel struct {
+	noGrad
+	f *convKernel
 }
+
+func (k *convLayoutKernel) name() string { return fmt.Sprintf("Conv2DGradLayout(%p)", k.f) }
 func (k *convLayoutKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	g := k.f.g
 	return floats(out, in, func(o []float32, in [][]float32) {
@@ -182,15 +181,12 @@ func (k *convLayoutKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 
 // convInputGradKernel computes dX = col2im(Wᵀ · dY).
 type convInputGradKernel struct {
+	noGrad
 	f     *convKernel
 	dcols *tensor.Dense
 }
 
-func (k *convInputGradKernel) name() string         { return fmt.Sprintf("Conv2DInputGrad(%p)", k.f) }
-func (k *convInputGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *convInputGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
-}
+func (k *convInputGradKernel) name() string { return fmt.Sprintf("Conv2DInputGrad(%p)", k.f) }
 func (k *convInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	if k.dcols == nil {
@@ -208,13 +204,12 @@ func (k *convInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 // convFilterGradKernel computes dW = dY · colsᵀ from the forward pass's cols.
-type convFilterGradKernel struct{ f *convKernel }
-
-func (k *convFilterGradKernel) name() string         { return fmt.Sprintf("Conv2DFilterGrad(%p)", k.f) }
-func (k *convFilterGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *convFilterGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type convFilterGradKernel struct {
+	noGrad
+	f *convKernel
 }
+
+func (k *convFilterGradKernel) name() string { return fmt.Sprintf("Conv2DFilterGrad(%p)", k.f) }
 func (k *convFilterGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	return floats(out, in, func(o []float32, in [][]float32) {
@@ -234,7 +229,7 @@ func (rowSumsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 
 // MaxPool2D returns the maximum over windows of kh×kw taken every sh rows
 // and sw columns of x (NCHW), without padding: [n, c, (h-kh)/sh+1, (w-kw)/sw+1].
-func MaxPool2D(x *gorgonia.Node, kh, kw, sh, sw int) (*gorgonia.Node, error) {
+func MaxPool2D(x *Node, kh, kw, sh, sw int) (*Node, error) {
 	if err := checkNodes("maxpool2d", x); err != nil {
 		return nil, err
 	}
@@ -269,17 +264,16 @@ func (k *poolKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 		func(o []float64, in [][]float64) { kernels.MaxPool(k.g, in[0], o, k.arg) })
 }
 func (k *poolKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := apply(&poolGradKernel{k}, in[0].Shape().Clone(), g)
+	dx, err := apply(&poolGradKernel{f: k}, in[0].Shape().Clone(), g)
 	return gorgonia.Nodes{dx}, err
 }
 
-type poolGradKernel struct{ f *poolKernel }
-
-func (k *poolGradKernel) name() string         { return fmt.Sprintf("MaxPool2DGrad(%p)", k.f) }
-func (k *poolGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *poolGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type poolGradKernel struct {
+	noGrad
+	f *poolKernel
 }
+
+func (k *poolGradKernel) name() string { return fmt.Sprintf("MaxPool2DGrad(%p)", k.f) }
 func (k *poolGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	return floats(out, in, func(o []float32, in [][]float32) { kernels.MaxPoolGrad(k.f.g, in[0], k.f.arg, o) },
 		func(o []float64, in [][]float64) { kernels.MaxPoolGrad(k.f.g, in[0], k.f.arg, o) })
@@ -287,7 +281,7 @@ func (k *poolGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 
 // Mask returns x ⊙ m elementwise, differentiable in x only: the mask is
 // data (a dropout mask, say), not a parameter.
-func Mask(x, m *gorgonia.Node) (*gorgonia.Node, error) {
+func Mask(x, m *Node) (*Node, error) {
 	if err := checkNodes("mask", x, m); err != nil {
 		return nil, err
 	}

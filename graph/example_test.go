@@ -4,11 +4,10 @@ import (
 	"fmt"
 
 	"github.com/dlrun/dlrun/graph"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
-// Declare an input and seeded parameters, build y = relu(x·W + b) and run it.
+// Declare an input and seeded parameters, build y = relu(x·W + b), compile
+// it for inference and run it on one batch of two examples.
 func Example() {
 	g := graph.New(graph.WithSeed(42))
 	x, _ := g.Input("x", 2, 3)
@@ -21,22 +20,29 @@ func Example() {
 	z, _ := graph.AddBias(xw, b.Node)
 	y, _ := graph.ReLU(z)
 
-	if err := gorgonia.Let(x, tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float32{1, 2, 3, 4, 5, 6}))); err != nil {
+	if err := g.SetInput(x, []float64{1, 2, 3, 4, 5, 6}); err != nil {
 		panic(err)
 	}
-	var out gorgonia.Value
-	gorgonia.Read(y, &out)
-	vm := gorgonia.NewTapeMachine(g.Expr())
-	defer vm.Close()
-	if err := vm.RunAll(); err != nil {
+	p, err := g.CompileForward(y)
+	if err != nil {
 		panic(err)
 	}
-	fmt.Println(out.Shape(), g.NumParams())
+	defer p.Close()
+	if _, err := p.Run(false); err != nil {
+		panic(err)
+	}
+	out, err := p.Output(0)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(y.Shape(), g.NumParams())
+	fmt.Printf("%.4f\n", out)
 
 	// A shape error names the node and both shapes.
 	_, err = graph.MatMul(w.Node, w.Node)
 	fmt.Println(err)
 	// Output:
 	// (2, 4) 16
+	// [0.0000 1.2341 0.0000 0.0000 0.0000 2.7111 0.0000 0.0000]
 	// graph: matmul w: shapes (3, 4) and (3, 4): inner dimensions 4 and 3 differ
 }

@@ -8,9 +8,28 @@
 // training the model (parameter initialisers, dropout masks). Nothing in
 // dlrun seeds from the clock, so the same seed always builds the same model.
 //
-// Inputs and parameters are declared by name. The operations in this
-// package check shapes when the graph is built and report errors that name
-// the node and both shapes, instead of failing later inside the machine.
+// Inputs, parameters (Param: trained) and buffers (Buffer: saved with the
+// weights but not trained, such as BatchNorm's running statistics) are
+// declared by name. The operations in this package check shapes when the
+// graph is built and report errors that name the node and both shapes,
+// instead of failing later inside the machine. Nodes are Gorgonia's
+// (Node is an alias of gorgonia.Node), so packages built on graph need not
+// import Gorgonia themselves.
+//
+// A Program (Graph.Compile) compiles a scalar loss and the gradient of
+// every parameter into a training pass and an evaluation pass, and runs
+// them; it is what the train package runs. Graph.CompileForward compiles
+// outputs alone, for inference. Graph.SetTraining switches the graph
+// between training and evaluation mode (dropout, BatchNorm's statistics),
+// as PyTorch's model.train() and model.eval() do; Program.Run sets it for
+// each pass. For a graph built by hand, Graph.SetInput binds an input's
+// values before a run and Program.Output, Program.Gradient and
+// Param.Values read the results. Feeds (Graph.AddFeed) bind the inputs a
+// model owns itself, such as a dropout mask (see Graph.InputData).
+//
+// Every exported function and method returns an error, or the zero value
+// of an accessor, for a nil or zero Graph, Param, Buffer or Program and for
+// nil or mismatched nodes; a Graph must be made with New.
 package graph
 
 import (
@@ -22,6 +41,15 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
+
+// Node is a node of a graph: an input, a parameter, a constant or the
+// result of an operation. It is an alias of gorgonia.Node, so nodes made
+// here and by Gorgonia mix freely, and packages built on graph (nn, train)
+// can name nodes without importing Gorgonia.
+type Node = gorgonia.Node
+
+// Nodes is a list of nodes, an alias of gorgonia.Nodes.
+type Nodes = gorgonia.Nodes
 
 // DType is the element type of every tensor in a graph.
 type DType string
@@ -50,6 +78,8 @@ func (d DType) Tensor() tensor.Dtype {
 }
 
 // Graph is a symbolic computation graph with a dtype and a seeded RNG.
+// Make one with New: the methods of a nil or zero Graph return errors (or
+// the zero value of an accessor).
 type Graph struct {
 	g       *gorgonia.ExprGraph
 	dtype   DType
@@ -65,6 +95,18 @@ type Graph struct {
 	activeRows int  // rows of the batch that are real data; 0: all (SetActiveRows)
 }
 
+// errNotNew is the error of a nil or zero Graph's methods.
+var errNotNew = errors.New("graph: a nil or zero Graph (use graph.New)")
+
+// check returns an error, prefixed by what, for a nil Graph or one that
+// New did not make.
+func (g *Graph) check(what string) error {
+	if g == nil || g.g == nil || g.rng == nil || g.names == nil {
+		return errors.Wrap(errNotNew, what)
+	}
+	return nil
+}
+
 // Option configures a new Graph.
 type Option func(*Graph)
 
@@ -74,11 +116,13 @@ func WithDType(d DType) Option { return func(g *Graph) { g.dtype = d } }
 // WithSeed sets the seed of the graph's random number generator (default 1).
 func WithSeed(seed uint64) Option { return func(g *Graph) { g.seed = seed } }
 
-// New returns an empty graph.
+// New returns an empty graph. Nil options are skipped.
 func New(opts ...Option) *Graph {
 	g := &Graph{g: gorgonia.NewGraph(), dtype: Float32, seed: 1, names: map[string]bool{}}
 	for _, o := range opts {
-		o(g)
+		if o != nil {
+			o(g)
+		}
 	}
 	if g.dtype != Float64 {
 		g.dtype = Float32
@@ -88,24 +132,53 @@ func New(opts ...Option) *Graph {
 	return g
 }
 
-// Expr returns the underlying Gorgonia graph.
-func (g *Graph) Expr() *gorgonia.ExprGraph { return g.g }
+// Expr returns the underlying Gorgonia graph (nil for a nil or zero Graph).
+func (g *Graph) Expr() *gorgonia.ExprGraph {
+	if g == nil {
+		return nil
+	}
+	return g.g
+}
 
-// DType returns the element type of the graph.
-func (g *Graph) DType() DType { return g.dtype }
+// DType returns the element type of the graph ("" for a nil or zero Graph).
+func (g *Graph) DType() DType {
+	if g == nil {
+		return ""
+	}
+	return g.dtype
+}
 
-// Seed returns the seed the graph's RNG started from.
-func (g *Graph) Seed() uint64 { return g.seed }
+// Seed returns the seed the graph's RNG started from (0 for a nil Graph).
+func (g *Graph) Seed() uint64 {
+	if g == nil {
+		return 0
+	}
+	return g.seed
+}
 
 // RNG returns the graph's random number generator. Every random draw that
 // belongs to the model (initialisers, dropout masks) must come from it.
-func (g *Graph) RNG() *rand.Rand { return g.rng }
+// It is nil for a nil or zero Graph.
+func (g *Graph) RNG() *rand.Rand {
+	if g == nil {
+		return nil
+	}
+	return g.rng
+}
 
 // RNGState returns the state of the graph's RNG, for checkpoints.
-func (g *Graph) RNGState() ([]byte, error) { return g.pcg.MarshalBinary() }
+func (g *Graph) RNGState() ([]byte, error) {
+	if err := g.check("RNG state"); err != nil {
+		return nil, err
+	}
+	return g.pcg.MarshalBinary()
+}
 
 // SetRNGState restores a state returned by RNGState.
 func (g *Graph) SetRNGState(b []byte) error {
+	if err := g.check("restoring the RNG state"); err != nil {
+		return err
+	}
 	return errors.Wrap(g.pcg.UnmarshalBinary(b), "restoring graph RNG state")
 }
 
@@ -132,9 +205,12 @@ func checkShape(name string, shape []int) error {
 	return nil
 }
 
-// Input declares an input node: a tensor of the given shape whose value is
-// bound (with Let or Set) before each run.
-func (g *Graph) Input(name string, shape ...int) (*gorgonia.Node, error) {
+// Input declares an input node: a tensor of the given shape, initially
+// zeros, whose value is set before each run (SetInput, InputData).
+func (g *Graph) Input(name string, shape ...int) (*Node, error) {
+	if err := g.check("input " + name); err != nil {
+		return nil, err
+	}
 	if err := checkShape(name, shape); err != nil {
 		return nil, err
 	}
@@ -145,20 +221,38 @@ func (g *Graph) Input(name string, shape ...int) (*gorgonia.Node, error) {
 	return gorgonia.NodeFromAny(g.g, t, gorgonia.WithName(name)), nil
 }
 
-// Param is a named, trainable tensor of a graph.
+// Param is a named, trainable tensor of a graph. Its methods return an
+// error, or a zero value, for a nil Param or one without a node.
 type Param struct {
 	Name string
-	Node *gorgonia.Node
+	Node *Node
 }
 
-// Shape returns the parameter's shape.
-func (p *Param) Shape() []int { return []int(p.Node.Shape().Clone()) }
+// Shape returns the parameter's shape (nil for a nil Param).
+func (p *Param) Shape() []int {
+	if p == nil || p.Node == nil {
+		return nil
+	}
+	return []int(p.Node.Shape().Clone())
+}
 
-// Size returns the number of scalars in the parameter.
-func (p *Param) Size() int { return p.Node.Shape().TotalSize() }
+// Size returns the number of scalars in the parameter (0 for a nil Param).
+func (p *Param) Size() int {
+	if p == nil || p.Node == nil {
+		return 0
+	}
+	return p.Node.Shape().TotalSize()
+}
 
-// Value returns the parameter's current value.
-func (p *Param) Value() *tensor.Dense { return p.Node.Value().(*tensor.Dense) }
+// Value returns the parameter's current value (nil for a nil Param or one
+// whose node holds no tensor).
+func (p *Param) Value() *tensor.Dense {
+	if p == nil || p.Node == nil {
+		return nil
+	}
+	t, _ := p.Node.Value().(*tensor.Dense)
+	return t
+}
 
 // Param declares a trainable parameter with the given shape, initialised by
 // init from the graph's RNG. Fan-in and fan-out for the initialiser follow
@@ -167,6 +261,9 @@ func (p *Param) Value() *tensor.Dense { return p.Node.Value().(*tensor.Dense) }
 // shape of 3 or more dimensions [out, in, k...] (a convolution kernel) has
 // fan-in in·prod(k) and fan-out out·prod(k).
 func (g *Graph) Param(name string, shape []int, init Initializer) (*Param, error) {
+	if err := g.check("parameter " + name); err != nil {
+		return nil, err
+	}
 	if err := checkShape(name, shape); err != nil {
 		return nil, err
 	}
@@ -190,11 +287,20 @@ func (g *Graph) Param(name string, shape []int, init Initializer) (*Param, error
 	return p, nil
 }
 
-// Params returns the graph's parameters in declaration order.
-func (g *Graph) Params() []*Param { return append([]*Param(nil), g.params...) }
+// Params returns the graph's parameters in declaration order (none for a
+// nil Graph).
+func (g *Graph) Params() []*Param {
+	if g == nil {
+		return nil
+	}
+	return append([]*Param(nil), g.params...)
+}
 
 // ParamByName returns the parameter with the given name, or nil.
 func (g *Graph) ParamByName(name string) *Param {
+	if g == nil {
+		return nil
+	}
 	for _, p := range g.params {
 		if p.Name == name {
 			return p
@@ -203,17 +309,25 @@ func (g *Graph) ParamByName(name string) *Param {
 	return nil
 }
 
-// Nodes returns the parameter nodes in declaration order.
-func (g *Graph) Nodes() gorgonia.Nodes {
-	ns := make(gorgonia.Nodes, len(g.params))
+// Nodes returns the parameter nodes in declaration order (none for a nil
+// Graph).
+func (g *Graph) Nodes() Nodes {
+	if g == nil {
+		return nil
+	}
+	ns := make(Nodes, len(g.params))
 	for i, p := range g.params {
 		ns[i] = p.Node
 	}
 	return ns
 }
 
-// NumParams returns the total number of scalars in the graph's parameters.
+// NumParams returns the total number of scalars in the graph's parameters
+// (0 for a nil Graph).
 func (g *Graph) NumParams() int {
+	if g == nil {
+		return 0
+	}
 	n := 0
 	for _, p := range g.params {
 		n += p.Size()
@@ -221,8 +335,11 @@ func (g *Graph) NumParams() int {
 	return n
 }
 
-// ParamNames returns the sorted parameter names.
+// ParamNames returns the sorted parameter names (none for a nil Graph).
 func (g *Graph) ParamNames() []string {
+	if g == nil {
+		return nil
+	}
 	s := make([]string, len(g.params))
 	for i, p := range g.params {
 		s[i] = p.Name
@@ -244,7 +361,10 @@ func (g *Graph) tensorFrom(vals []float64, shape []int) *tensor.Dense {
 }
 
 // Constant adds a constant tensor of the graph's dtype.
-func (g *Graph) Constant(name string, vals []float64, shape ...int) (*gorgonia.Node, error) {
+func (g *Graph) Constant(name string, vals []float64, shape ...int) (*Node, error) {
+	if err := g.check("constant " + name); err != nil {
+		return nil, err
+	}
 	if err := checkShape(name, shape); err != nil {
 		return nil, err
 	}
@@ -261,8 +381,13 @@ func (g *Graph) Constant(name string, vals []float64, shape ...int) (*gorgonia.N
 	return gorgonia.NodeFromAny(g.g, g.tensorFrom(vals, shape), gorgonia.WithName(name)), nil
 }
 
-// Scalar returns a scalar constant of the graph's dtype.
-func (g *Graph) Scalar(v float64) *gorgonia.Node {
+// Scalar returns a scalar constant of the graph's dtype; it belongs to no
+// graph until an op joins it to the node beside it. It is nil for a nil
+// Graph, which the ops then report.
+func (g *Graph) Scalar(v float64) *Node {
+	if g == nil {
+		return nil
+	}
 	if g.dtype == Float64 {
 		return gorgonia.NewConstant(v)
 	}
@@ -321,8 +446,18 @@ type feeder struct {
 	fn   Feed
 }
 
-// AddFeed registers fn to be called by Feed before every run.
-func (g *Graph) AddFeed(name string, fn Feed) { g.feeders = append(g.feeders, feeder{name, fn}) }
+// AddFeed registers fn to be called by Feed before every run; name
+// prefixes its errors. A nil fn, or a nil or zero Graph, is an error.
+func (g *Graph) AddFeed(name string, fn Feed) error {
+	if err := g.check("feed " + name); err != nil {
+		return err
+	}
+	if fn == nil {
+		return errors.Errorf("graph: feed %s: nil function", name)
+	}
+	g.feeders = append(g.feeders, feeder{name, fn})
+	return nil
+}
 
 // Feed calls every registered feed in registration order with the graph's
 // mode (Training). Call it before every run of a machine over the graph.
@@ -340,5 +475,8 @@ func (g *Graph) Feed() error {
 
 // String describes the graph briefly.
 func (g *Graph) String() string {
+	if g == nil {
+		return "graph(nil)"
+	}
 	return fmt.Sprintf("graph(%s, seed %d, %d params)", g.dtype, g.seed, len(g.params))
 }

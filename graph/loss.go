@@ -43,7 +43,7 @@ func (k LossKind) String() string {
 
 // Loss returns the scalar loss of the given kind of the logits z against
 // the targets t, weighted by w; w nil weighs every example 1.
-func Loss(kind LossKind, z, t, w *gorgonia.Node) (*gorgonia.Node, error) {
+func Loss(kind LossKind, z, t, w *Node) (*Node, error) {
 	nodes := []*gorgonia.Node{z, t}
 	if w != nil {
 		nodes = append(nodes, w)
@@ -107,22 +107,21 @@ func lossGrad[T kernels.Float](kind LossKind, dz, z, t, w []T, n int, g float64)
 }
 
 func (k lossKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dz, err := apply(lossGradKernel{k}, in[0].Shape().Clone(), in[0], in[1], in[2], g)
+	dz, err := apply(lossGradKernel{f: k}, in[0].Shape().Clone(), in[0], in[1], in[2], g)
 	return gorgonia.Nodes{dz, nil, nil}, err
 }
 
-type lossGradKernel struct{ lossKernel }
-
-func (k lossGradKernel) name() string       { return k.lossKernel.name() + "Grad" }
-func (lossGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (lossGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type lossGradKernel struct {
+	noGrad
+	f lossKernel
 }
+
+func (k lossGradKernel) name() string { return k.f.name() + "Grad" }
 func (k lossGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	return floats(out, in, func(o []float32, in [][]float32) {
-		lossGrad(k.kind, o, in[0], in[1], in[2], k.n, float64(in[3][0]))
+		lossGrad(k.f.kind, o, in[0], in[1], in[2], k.f.n, float64(in[3][0]))
 	}, func(o []float64, in [][]float64) {
-		lossGrad(k.kind, o, in[0], in[1], in[2], k.n, in[3][0])
+		lossGrad(k.f.kind, o, in[0], in[1], in[2], k.f.n, in[3][0])
 	})
 }
 
@@ -151,15 +150,12 @@ func (k *unweightedLossKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gor
 }
 
 type unweightedLossGradKernel struct {
+	noGrad
 	f    *unweightedLossKernel
 	ones ones
 }
 
-func (k *unweightedLossGradKernel) name() string       { return k.f.name() + "Grad" }
-func (*unweightedLossGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (*unweightedLossGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
-}
+func (k *unweightedLossGradKernel) name() string { return k.f.name() + "Grad" }
 func (k *unweightedLossGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	return floats(out, in, func(o []float32, in [][]float32) {

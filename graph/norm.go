@@ -41,10 +41,12 @@ import (
 // output is zero and their gradient zero. Training needs m > 1. In
 // evaluation mode every row is normalised alike.
 //
-// numBatches must be a Counter; momentum lies in [0, 1] and eps > 0.
-func BatchNorm(x, weight, bias *gorgonia.Node, runningMean, runningVar, numBatches *Buffer, momentum, eps float64) (*gorgonia.Node, error) {
-	if x == nil || weight == nil || bias == nil {
-		return nil, errors.New("graph: batchnorm: nil input, weight or bias node")
+// numBatches must be a Counter; momentum lies in [0, 1] (PyTorch takes any
+// number, but only these make the running statistics an average) and
+// eps > 0.
+func BatchNorm(x, weight, bias *Node, runningMean, runningVar, numBatches *Buffer, momentum, eps float64) (*Node, error) {
+	if err := checkNodes("batchnorm", x, weight, bias); err != nil {
+		return nil, err
 	}
 	if runningMean == nil || runningVar == nil || numBatches == nil {
 		return nil, errors.Errorf("graph: batchnorm %s: nil running mean, running variance or batch counter", weight.Name())
@@ -151,11 +153,11 @@ func bnForward[T kernels.Float](k *bnKernel, y []T, in [][]T) {
 
 func (k *bnKernel) grad(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	// y is an input of the sums only to order them after the forward pass.
-	sums, err := apply(&bnSumsKernel{k}, tensor.Shape{2, k.c}, in[0], dy, y)
+	sums, err := apply(&bnSumsKernel{f: k}, tensor.Shape{2, k.c}, in[0], dy, y)
 	if err != nil {
 		return nil, err
 	}
-	dx, err := apply(&bnInputGradKernel{k}, in[0].Shape().Clone(), in[0], dy, in[1], sums)
+	dx, err := apply(&bnInputGradKernel{f: k}, in[0].Shape().Clone(), in[0], dy, in[1], sums)
 	if err != nil {
 		return nil, err
 	}
@@ -169,13 +171,12 @@ func (k *bnKernel) grad(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes
 
 // bnSumsKernel computes [Σdy; Σdy·x̂] per channel ([2, c]) over the rows
 // of the last forward pass: the bias and weight gradients.
-type bnSumsKernel struct{ f *bnKernel }
-
-func (k *bnSumsKernel) name() string         { return fmt.Sprintf("BatchNormGradSums(%p)", k.f) }
-func (k *bnSumsKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *bnSumsKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type bnSumsKernel struct {
+	noGrad
+	f *bnKernel
 }
+
+func (k *bnSumsKernel) name() string { return fmt.Sprintf("BatchNormGradSums(%p)", k.f) }
 func (k *bnSumsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	return floats(out, in, func(o []float32, in [][]float32) {
@@ -186,13 +187,12 @@ func (k *bnSumsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 // bnInputGradKernel computes dx from x, dy, the weight and the sums.
-type bnInputGradKernel struct{ f *bnKernel }
-
-func (k *bnInputGradKernel) name() string         { return fmt.Sprintf("BatchNormInputGrad(%p)", k.f) }
-func (k *bnInputGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *bnInputGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type bnInputGradKernel struct {
+	noGrad
+	f *bnKernel
 }
+
+func (k *bnInputGradKernel) name() string { return fmt.Sprintf("BatchNormInputGrad(%p)", k.f) }
 func (k *bnInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	return floats(out, in, func(o []float32, in [][]float32) {
@@ -222,9 +222,9 @@ func (k pickRowKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 //
 // weight and bias being [d] parameters. The output has x's shape; the op is
 // the same in training and evaluation mode. eps must be positive.
-func LayerNorm(x, weight, bias *gorgonia.Node, eps float64) (*gorgonia.Node, error) {
-	if x == nil || weight == nil || bias == nil {
-		return nil, errors.New("graph: layernorm: nil input, weight or bias node")
+func LayerNorm(x, weight, bias *Node, eps float64) (*Node, error) {
+	if err := checkNodes("layernorm", x, weight, bias); err != nil {
+		return nil, err
 	}
 	sx := x.Shape()
 	if sx.Dims() < 1 || x.IsScalar() {
@@ -265,11 +265,11 @@ func (k *lnKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 func (k *lnKernel) grad(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 	// y is an input of the gradient kernels only to order them after the
 	// forward pass, whose statistics they read.
-	dx, err := apply(&lnInputGradKernel{k}, in[0].Shape().Clone(), in[0], dy, in[1], y)
+	dx, err := apply(&lnInputGradKernel{f: k}, in[0].Shape().Clone(), in[0], dy, in[1], y)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := apply(&lnWeightGradKernel{k}, in[1].Shape().Clone(), in[0], dy, y)
+	dw, err := apply(&lnWeightGradKernel{f: k}, in[1].Shape().Clone(), in[0], dy, y)
 	if err != nil {
 		return nil, err
 	}
@@ -277,13 +277,12 @@ func (k *lnKernel) grad(in gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes
 	return gorgonia.Nodes{dx, dw, db}, err
 }
 
-type lnInputGradKernel struct{ f *lnKernel }
-
-func (k *lnInputGradKernel) name() string         { return fmt.Sprintf("LayerNormInputGrad(%p)", k.f) }
-func (k *lnInputGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *lnInputGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type lnInputGradKernel struct {
+	noGrad
+	f *lnKernel
 }
+
+func (k *lnInputGradKernel) name() string { return fmt.Sprintf("LayerNormInputGrad(%p)", k.f) }
 func (k *lnInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	return floats(out, in, func(o []float32, in [][]float32) {
@@ -293,13 +292,12 @@ func (k *lnInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	})
 }
 
-type lnWeightGradKernel struct{ f *lnKernel }
-
-func (k *lnWeightGradKernel) name() string         { return fmt.Sprintf("LayerNormWeightGrad(%p)", k.f) }
-func (k *lnWeightGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *lnWeightGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type lnWeightGradKernel struct {
+	noGrad
+	f *lnKernel
 }
+
+func (k *lnWeightGradKernel) name() string { return fmt.Sprintf("LayerNormWeightGrad(%p)", k.f) }
 func (k *lnWeightGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	return floats(out, in, func(o []float32, in [][]float32) {

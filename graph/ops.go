@@ -18,6 +18,9 @@ type ShapeError struct {
 
 // Error implements error.
 func (e *ShapeError) Error() string {
+	if e == nil {
+		return "graph: shape error"
+	}
 	if e.B == nil {
 		return fmt.Sprintf("graph: %s %s: input shape %v: %s", e.Op, e.Node, e.A, e.Reason)
 	}
@@ -25,7 +28,7 @@ func (e *ShapeError) Error() string {
 }
 
 // MatMul returns a·b for matrices a (m×k) and b (k×n).
-func MatMul(a, b *gorgonia.Node) (*gorgonia.Node, error) {
+func MatMul(a, b *Node) (*Node, error) {
 	if err := checkNodes("matmul", a, b); err != nil {
 		return nil, err
 	}
@@ -81,7 +84,7 @@ func (k matmulKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nod
 
 // AddBias returns x + b, adding the vector b (shape [c]) along the last
 // axis of x (shape [..., c]).
-func AddBias(x, b *gorgonia.Node) (*gorgonia.Node, error) {
+func AddBias(x, b *Node) (*Node, error) {
 	if err := checkNodes("add bias", x, b); err != nil {
 		return nil, err
 	}
@@ -135,22 +138,19 @@ func (k *elemKernel) grad(in gorgonia.Nodes, out, g *gorgonia.Node) (gorgonia.No
 	if k.withOutput {
 		xy = out
 	}
-	dx, err := apply(&elemGradKernel{k}, in[0].Shape().Clone(), xy, g)
+	dx, err := apply(&elemGradKernel{f: k}, in[0].Shape().Clone(), xy, g)
 	return gorgonia.Nodes{dx}, err
 }
 
 type elemGradKernel struct {
-	*elemKernel
+	noGrad
+	f *elemKernel
 }
 
-func (k *elemGradKernel) name() string         { return k.nm + "Grad" }
-func (k *elemGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *elemGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
-}
+func (k *elemGradKernel) name() string { return k.f.nm + "Grad" }
 func (k *elemGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
-	return floats(out, in, func(o []float32, in [][]float32) { k.g32(o, in[0], in[1]) },
-		func(o []float64, in [][]float64) { k.g64(o, in[0], in[1]) })
+	return floats(out, in, func(o []float32, in [][]float32) { k.f.g32(o, in[0], in[1]) },
+		func(o []float64, in [][]float64) { k.f.g64(o, in[0], in[1]) })
 }
 
 var (
@@ -160,16 +160,16 @@ var (
 )
 
 // ReLU returns max(x, 0) elementwise.
-func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) { return unary("relu", reluK, x) }
+func ReLU(x *Node) (*Node, error) { return unary("relu", reluK, x) }
 
 // Sigmoid returns 1/(1+exp(-x)) elementwise.
-func Sigmoid(x *gorgonia.Node) (*gorgonia.Node, error) { return unary("sigmoid", sigmoidK, x) }
+func Sigmoid(x *Node) (*Node, error) { return unary("sigmoid", sigmoidK, x) }
 
 // Tanh returns tanh(x) elementwise.
-func Tanh(x *gorgonia.Node) (*gorgonia.Node, error) { return unary("tanh", tanhK, x) }
+func Tanh(x *Node) (*Node, error) { return unary("tanh", tanhK, x) }
 
 // Softmax returns the softmax of x along its last axis.
-func Softmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+func Softmax(x *Node) (*Node, error) {
 	if err := checkNodes("softmax", x); err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func Softmax(x *gorgonia.Node) (*gorgonia.Node, error) {
 
 // LogSoftmax returns the log of the softmax of x along its last axis,
 // computed stably.
-func LogSoftmax(x *gorgonia.Node) (*gorgonia.Node, error) {
+func LogSoftmax(x *Node) (*Node, error) {
 	if err := checkNodes("log softmax", x); err != nil {
 		return nil, err
 	}
@@ -218,25 +218,24 @@ func (k softmaxKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 		func(o []float64, in [][]float64) { kernels.Softmax(o, in[0], k.n, k.log) })
 }
 func (k softmaxKernel) grad(in gorgonia.Nodes, out, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := apply(softmaxGradKernel{k}, in[0].Shape().Clone(), out, g)
+	dx, err := apply(softmaxGradKernel{f: k}, in[0].Shape().Clone(), out, g)
 	return gorgonia.Nodes{dx}, err
 }
 
-type softmaxGradKernel struct{ softmaxKernel }
-
-func (k softmaxGradKernel) name() string       { return k.softmaxKernel.name() + "Grad" }
-func (softmaxGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (softmaxGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type softmaxGradKernel struct {
+	noGrad
+	f softmaxKernel
 }
+
+func (k softmaxGradKernel) name() string { return k.f.name() + "Grad" }
 func (k softmaxGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
-	return floats(out, in, func(o []float32, in [][]float32) { kernels.SoftmaxGrad(o, in[0], in[1], k.n, k.log) },
-		func(o []float64, in [][]float64) { kernels.SoftmaxGrad(o, in[0], in[1], k.n, k.log) })
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.SoftmaxGrad(o, in[0], in[1], k.f.n, k.f.log) },
+		func(o []float64, in [][]float64) { kernels.SoftmaxGrad(o, in[0], in[1], k.f.n, k.f.log) })
 }
 
 // Reshape returns x with a new shape of the same size; every dimension of
 // shape must be positive (no shape at all makes a scalar of a 1-element x).
-func Reshape(x *gorgonia.Node, shape ...int) (*gorgonia.Node, error) {
+func Reshape(x *Node, shape ...int) (*Node, error) {
 	if err := checkNodes("reshape", x); err != nil {
 		return nil, err
 	}

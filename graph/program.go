@@ -6,8 +6,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// ErrClosed is returned by a Program used after Close.
+// ErrClosed is returned by a Program used after Close, or a nil one.
 var ErrClosed = errors.New("graph: the program is closed")
+
+// errNotCompiled is returned by a zero Program.
+var errNotCompiled = errors.New("graph: the program was not compiled (use Graph.Compile)")
 
 // Program runs a graph: a training pass computes a scalar loss, the
 // outputs asked for and the gradient of the loss with respect to every
@@ -36,10 +39,15 @@ type Program struct {
 // compiled at its first Run, so a program used only for evaluation never
 // builds the gradient tape. outputs are further nodes whose values the
 // passes keep (a model's logits, say).
-func (g *Graph) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Program, err error) {
-	if g == nil {
-		return nil, errors.New("graph: compile: nil graph")
+func (g *Graph) Compile(loss *Node, outputs ...*Node) (p *Program, err error) {
+	if err := g.check("compile"); err != nil {
+		return nil, err
 	}
+	defer func() {
+		if r := recover(); r != nil { // Grad and NewTapeMachine may panic on a bad graph
+			p, err = nil, errors.Errorf("graph: compiling the model: %v", r)
+		}
+	}()
 	if loss == nil {
 		return nil, errors.New("graph: compile: nil loss node")
 	}
@@ -76,11 +84,6 @@ func (g *Graph) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Prog
 	for i, gn := range grads {
 		roots = append(roots, gorgonia.Read(gn, &p.gradV[i]))
 	}
-	defer func() {
-		if r := recover(); r != nil { // NewTapeMachine panics on compile errors
-			err = errors.Errorf("graph: compiling the model: %v", r)
-		}
-	}()
 	p.trainRoots = roots
 	p.evalVM = gorgonia.NewTapeMachine(g.g.SubgraphRoots(evalRoots...))
 	return p, nil
@@ -90,9 +93,9 @@ func (g *Graph) Compile(loss *gorgonia.Node, outputs ...*gorgonia.Node) (p *Prog
 // (at least one) with no loss and no gradients: inference, such as text
 // generation. Run(false) runs it and returns a loss of 0; Run(true) is an
 // error.
-func (g *Graph) CompileForward(outputs ...*gorgonia.Node) (p *Program, err error) {
-	if g == nil {
-		return nil, errors.New("graph: compile: nil graph")
+func (g *Graph) CompileForward(outputs ...*Node) (p *Program, err error) {
+	if err := g.check("compile"); err != nil {
+		return nil, err
 	}
 	if len(outputs) == 0 {
 		return nil, errors.New("graph: compile: no output to compute")
@@ -110,19 +113,29 @@ func (g *Graph) CompileForward(outputs ...*gorgonia.Node) (p *Program, err error
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = errors.Errorf("graph: compiling the model: %v", r)
+			p, err = nil, errors.Errorf("graph: compiling the model: %v", r)
 		}
 	}()
 	p.evalVM = gorgonia.NewTapeMachine(g.g.SubgraphRoots(roots...))
 	return p, nil
 }
 
-// Graph returns the graph the program runs.
-func (p *Program) Graph() *Graph { return p.g }
+// Graph returns the graph the program runs (nil for a nil Program).
+func (p *Program) Graph() *Graph {
+	if p == nil {
+		return nil
+	}
+	return p.g
+}
 
 // Params returns the parameters the training pass differentiates, in
-// declaration order.
-func (p *Program) Params() []*Param { return p.params }
+// declaration order (none for a nil Program).
+func (p *Program) Params() []*Param {
+	if p == nil {
+		return nil
+	}
+	return p.params
+}
 
 // Run sets the graph's mode (training or evaluation), calls its feeds
 // (dropout masks, recurrent state), runs the training or the evaluation
@@ -130,6 +143,9 @@ func (p *Program) Params() []*Param { return p.params }
 func (p *Program) Run(training bool) (float64, error) {
 	if p == nil || p.closed {
 		return 0, ErrClosed
+	}
+	if p.g == nil || p.evalVM == nil {
+		return 0, errNotCompiled
 	}
 	if training && p.trainRoots == nil {
 		return 0, errors.New("graph: the program was compiled for inference only")
@@ -231,7 +247,9 @@ func (p *Program) Close() error {
 	if p.trainVM != nil {
 		p.trainVM.Close()
 	}
-	p.evalVM.Close()
+	if p.evalVM != nil {
+		p.evalVM.Close()
+	}
 	return nil
 }
 

@@ -46,11 +46,8 @@ func (c Cell) Gates() int {
 // step and gate would cost more than the arithmetic, and slicing gates out
 // of a fused product with Gorgonia's Slice hits its hash bug. x, wih and
 // whh must not be nil.
-func RNN(cell Cell, x, wih, whh, bih, bhh, h0, c0 *gorgonia.Node) (*gorgonia.Node, error) {
+func RNN(cell Cell, x, wih, whh, bih, bhh, h0, c0 *Node) (*Node, error) {
 	nodes := []*gorgonia.Node{x, wih, whh}
-	if err := checkNodes("rnn", nodes...); err != nil {
-		return nil, err
-	}
 	for _, n := range []*gorgonia.Node{bih, bhh, h0, c0} {
 		if n != nil {
 			nodes = append(nodes, n)
@@ -167,14 +164,16 @@ func (k *rnnKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 
 // RNNFinalState copies the final hidden state (and, for an LSTM, the final
 // cell state) of the most recent run of the recurrent node y, made by RNN,
-// into h and c ([batch, hidden]; c may be nil). It is how a stateful layer
-// carries its state from one batch to the next.
-func RNNFinalState(y *gorgonia.Node, h, c *tensor.Dense) error {
+// into h and c, each [batch, hidden] values of the layer's dtype (c may be
+// the zero Data, and is left alone for a GRU). It is how a stateful layer
+// carries its state from one batch to the next: h and c are then the
+// InputData of its initial-state inputs.
+func RNNFinalState(y *Node, h, c Data) error {
 	if y == nil {
 		return errors.New("graph: rnn final state: the recurrent node is nil")
 	}
-	if h == nil {
-		return errors.Errorf("graph: rnn final state of %s: h is nil", y.Name())
+	if h.Len() == 0 {
+		return errors.Errorf("graph: rnn final state of %s: h holds no values", y.Name())
 	}
 	o, ok := y.Op().(*op)
 	if !ok {
@@ -185,30 +184,19 @@ func RNNFinalState(y *gorgonia.Node, h, c *tensor.Dense) error {
 		return errors.Errorf("graph: %s was not made by RNN", y.Name())
 	}
 	n := k.d.B * k.d.H
-	if h.Shape().TotalSize() != n || (c != nil && c.Shape().TotalSize() != n) {
+	if h.Len() != n || (c.Len() != 0 && c.Len() != n) {
 		return errors.Errorf("graph: final state of %s has %d values per tensor", y.Name(), n)
 	}
-	if h.Dtype() != o.dt || (c != nil && c.Dtype() != o.dt) {
+	if o.dt == tensor.Float32 {
+		if h.f32 == nil || (c.Len() != 0 && c.f32 == nil) {
+			return errors.Errorf("graph: final state of %s: h and c must be %v, as the layer is", y.Name(), o.dt)
+		}
+		return finalState(y, k, &k.c32, h.f32, c.f32)
+	}
+	if h.f64 == nil || (c.Len() != 0 && c.f64 == nil) {
 		return errors.Errorf("graph: final state of %s: h and c must be %v, as the layer is", y.Name(), o.dt)
 	}
-	if h.Dtype() == tensor.Float32 {
-		return finalState(y, k, &k.c32, h.Float32s(), c32(c))
-	}
-	return finalState(y, k, &k.c64, h.Float64s(), c64(c))
-}
-
-func c32(c *tensor.Dense) []float32 {
-	if c == nil {
-		return nil
-	}
-	return c.Float32s()
-}
-
-func c64(c *tensor.Dense) []float64 {
-	if c == nil {
-		return nil
-	}
-	return c.Float64s()
+	return finalState(y, k, &k.c64, h.f64, c.f64)
 }
 
 func finalState[T kernels.Float](y *gorgonia.Node, k *rnnKernel, cache *kernels.RNNCache[T], h, c []T) error {
@@ -237,7 +225,7 @@ func (k *rnnKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes
 		if i >= 5 || (!k.bias && i >= 3) {
 			continue // initial states: not differentiated
 		}
-		if out[i], err = apply(&pickKernel{gk, i}, in[i].Shape().Clone(), dx); err != nil {
+		if out[i], err = apply(&pickKernel{g: gk, input: i}, in[i].Shape().Clone(), dx); err != nil {
 			return nil, err
 		}
 	}
@@ -247,15 +235,12 @@ func (k *rnnKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes
 // rnnGradKernel runs the backward pass; it returns dx and keeps the
 // weight and bias gradients for the pick kernels.
 type rnnGradKernel struct {
+	noGrad
 	f                      *rnnKernel
 	dwih, dwhh, dbih, dbhh *tensor.Dense
 }
 
-func (k *rnnGradKernel) name() string         { return fmt.Sprintf("%sGrad(%p)", k.f.cell, k.f) }
-func (k *rnnGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *rnnGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
-}
+func (k *rnnGradKernel) name() string { return fmt.Sprintf("%sGrad(%p)", k.f.cell, k.f) }
 
 func (k *rnnGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f, d := k.f, k.f.d
@@ -287,15 +272,12 @@ func rnnBackward[T kernels.Float](f *rnnKernel, in [][]T, dx []T, cache *kernels
 // pickKernel copies one gradient out of an rnnGradKernel; its input (the
 // gradient node's output) orders it after the backward pass.
 type pickKernel struct {
+	noGrad
 	g     *rnnGradKernel
 	input int // 1 wih, 2 whh, 3 bih, 4 bhh
 }
 
-func (k *pickKernel) name() string         { return fmt.Sprintf("RNNGradPick(%p, %d)", k.g, k.input) }
-func (k *pickKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (k *pickKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
-}
+func (k *pickKernel) name() string { return fmt.Sprintf("RNNGradPick(%p, %d)", k.g, k.input) }
 func (k *pickKernel) do(out *tensor.Dense, _ []*tensor.Dense) error {
 	src := [...]*tensor.Dense{nil, k.g.dwih, k.g.dwhh, k.g.dbih, k.g.dbhh}[k.input]
 	if out.Dtype() == tensor.Float32 {
@@ -307,7 +289,7 @@ func (k *pickKernel) do(out *tensor.Dense, _ []*tensor.Dense) error {
 }
 
 // LastStep returns x[:, steps-1, :] for x [batch, steps, features].
-func LastStep(x *gorgonia.Node) (*gorgonia.Node, error) {
+func LastStep(x *Node) (*Node, error) {
 	if err := checkNodes("last step", x); err != nil {
 		return nil, err
 	}
@@ -332,17 +314,16 @@ func lastStep[T kernels.Float](k lastStepKernel, x, o []T) {
 	}
 }
 func (k lastStepKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := apply(lastStepGradKernel{k}, in[0].Shape().Clone(), g)
+	dx, err := apply(lastStepGradKernel{k: k}, in[0].Shape().Clone(), g)
 	return gorgonia.Nodes{dx}, err
 }
 
-type lastStepGradKernel struct{ k lastStepKernel }
-
-func (k lastStepGradKernel) name() string       { return fmt.Sprintf("LastStepGrad(%d)", k.k.t) }
-func (lastStepGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (lastStepGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
+type lastStepGradKernel struct {
+	noGrad
+	k lastStepKernel
 }
+
+func (k lastStepGradKernel) name() string { return fmt.Sprintf("LastStepGrad(%d)", k.k.t) }
 func (k lastStepGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	return floats(out, in, func(o []float32, in [][]float32) { lastStepGrad(k.k, in[0], o) },
 		func(o []float64, in [][]float64) { lastStepGrad(k.k, in[0], o) })
@@ -357,7 +338,7 @@ func lastStepGrad[T kernels.Float](k lastStepKernel, g, dx []T) {
 // Embedding returns the rows of table [vocab, dim] selected by the token
 // ids in ids [batch, steps] (ids are stored as floats, as every input is):
 // [batch, steps, dim]. An id outside [0, vocab) is an error when the op runs.
-func Embedding(ids, table *gorgonia.Node) (*gorgonia.Node, error) {
+func Embedding(ids, table *Node) (*Node, error) {
 	if err := checkNodes("embedding", ids, table); err != nil {
 		return nil, err
 	}
@@ -394,18 +375,17 @@ func embed[T kernels.Float](k embeddingKernel, ids, table, o []T) error {
 }
 
 func (k embeddingKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dt, err := apply(embeddingGradKernel{k}, in[1].Shape().Clone(), in[0], g)
+	dt, err := apply(embeddingGradKernel{k: k}, in[1].Shape().Clone(), in[0], g)
 	return gorgonia.Nodes{nil, dt}, err
 }
 
-type embeddingGradKernel struct{ k embeddingKernel }
+type embeddingGradKernel struct {
+	noGrad
+	k embeddingKernel
+}
 
 func (k embeddingGradKernel) name() string {
 	return fmt.Sprintf("EmbeddingGrad(%d, %d)", k.k.vocab, k.k.dim)
-}
-func (embeddingGradKernel) diffWRT(n int) []bool { return make([]bool, n) }
-func (embeddingGradKernel) grad(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
-	return noGrad{}.grad(nil, nil, nil)
 }
 func (k embeddingGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	return floats(out, in, func(o []float32, in [][]float32) { embedGrad(k.k, in[0], in[1], o) },

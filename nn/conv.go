@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	"github.com/dlrun/dlrun/graph"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // Conv2D is a 2-D convolution over NCHW images: per example the input is
@@ -56,6 +54,9 @@ func (c *Conv2D) padding(in []int) (graph.Padding, error) {
 
 // OutputShape implements Layer.
 func (c *Conv2D) OutputShape(in []int) ([]int, error) {
+	if c == nil {
+		return nil, nilLayer(c)
+	}
 	if len(in) != 3 {
 		return nil, shapeErr(c, in, "want [channels height width] per example")
 	}
@@ -76,7 +77,7 @@ func (c *Conv2D) OutputShape(in []int) ([]int, error) {
 
 // NumParams implements Layer.
 func (c *Conv2D) NumParams(in []int) int {
-	if len(in) != 3 {
+	if c == nil || len(in) != 3 {
 		return 0
 	}
 	n := c.Filters * in[0] * c.KernelH * c.KernelW
@@ -87,13 +88,13 @@ func (c *Conv2D) NumParams(in []int) int {
 }
 
 // Build implements Layer.
-func (c *Conv2D) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+func (c *Conv2D) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
 	return c.build(g, x, false)
 }
 
 // build adds the convolution, followed by a ReLU fused into it if relu.
-func (c *Conv2D) build(g *graph.Graph, x *gorgonia.Node, relu bool) (*gorgonia.Node, error) {
-	in, err := checkInput(c, x)
+func (c *Conv2D) build(g *graph.Graph, x *graph.Node, relu bool) (*graph.Node, error) {
+	in, err := checkInput(c, g, x)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +110,7 @@ func (c *Conv2D) build(g *graph.Graph, x *gorgonia.Node, relu bool) (*gorgonia.N
 	if err != nil {
 		return nil, err
 	}
-	var b *gorgonia.Node
+	var b *graph.Node
 	if !c.NoBias {
 		bp, err := c.param(g, "bias", []int{c.Filters}, binit)
 		if err != nil {
@@ -148,6 +149,9 @@ func (m *MaxPool2D) stride() int {
 
 // OutputShape implements Layer.
 func (m *MaxPool2D) OutputShape(in []int) ([]int, error) {
+	if m == nil {
+		return nil, nilLayer(m)
+	}
 	if len(in) != 3 {
 		return nil, shapeErr(m, in, "want [channels height width] per example")
 	}
@@ -161,9 +165,12 @@ func (m *MaxPool2D) OutputShape(in []int) ([]int, error) {
 	return []int{in[0], (in[1]-m.Size)/s + 1, (in[2]-m.Size)/s + 1}, nil
 }
 
+// NumParams implements Layer: pooling has no parameters.
+func (m *MaxPool2D) NumParams([]int) int { return 0 }
+
 // Build implements Layer.
-func (m *MaxPool2D) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	if _, err := checkInput(m, x); err != nil {
+func (m *MaxPool2D) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	if _, err := checkInput(m, g, x); err != nil {
 		return nil, err
 	}
 	return graph.MaxPool2D(x, m.Size, m.Size, m.stride(), m.stride())
@@ -186,35 +193,45 @@ func (d *Dropout) Kind() string { return "Dropout" }
 
 // OutputShape implements Layer.
 func (d *Dropout) OutputShape(in []int) ([]int, error) {
+	if d == nil {
+		return nil, nilLayer(d)
+	}
 	if !(d.Rate >= 0 && d.Rate < 1) {
 		return nil, shapeErr(d, in, "rate %g must be in [0, 1)", d.Rate)
 	}
 	return append([]int(nil), in...), nil
 }
 
-// Build implements Layer.
-func (d *Dropout) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	if _, err := checkInput(d, x); err != nil {
+// NumParams implements Layer: dropout has no parameters.
+func (d *Dropout) NumParams([]int) int { return 0 }
+
+// Build implements Layer. The mask is an input of the graph,
+// "<name>.mask", that a feed fills before every run.
+func (d *Dropout) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	if _, err := checkInput(d, g, x); err != nil {
 		return nil, err
 	}
 	mask, err := g.Input(d.name+".mask", x.Shape()...)
 	if err != nil {
 		return nil, err
 	}
-	t := tensor.New(tensor.Of(g.DType().Tensor()), tensor.WithShape(x.Shape()...))
-	if err := gorgonia.Let(mask, t); err != nil {
+	m, err := g.InputData(mask)
+	if err != nil {
 		return nil, fmt.Errorf("%s: binding the mask: %v", d.name, err)
 	}
 	rate, rng := d.Rate, g.RNG()
 	keep := 1 / (1 - rate)
-	g.AddFeed(d.name, func(training bool) error {
-		if t.Dtype() == tensor.Float32 {
-			fillMask(t.Float32s(), training, rate, float32(keep), rng.Float64)
+	err = g.AddFeed(d.name, func(training bool) error {
+		if m32 := m.Float32s(); m32 != nil {
+			fillMask(m32, training, rate, float32(keep), rng.Float64)
 		} else {
-			fillMask(t.Float64s(), training, rate, keep, rng.Float64)
+			fillMask(m.Float64s(), training, rate, keep, rng.Float64)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
 	return graph.Mask(x, mask)
 }
 

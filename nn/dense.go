@@ -2,7 +2,6 @@ package nn
 
 import (
 	"github.com/dlrun/dlrun/graph"
-	"gorgonia.org/gorgonia"
 )
 
 // Dense is a fully connected layer: y = x·W + b, with W of shape
@@ -25,6 +24,9 @@ func (d *Dense) Kind() string { return "Dense" }
 
 // OutputShape implements Layer.
 func (d *Dense) OutputShape(in []int) ([]int, error) {
+	if d == nil {
+		return nil, nilLayer(d)
+	}
 	if d.Units <= 0 {
 		return nil, shapeErr(d, in, "units must be positive, not %d", d.Units)
 	}
@@ -39,7 +41,7 @@ func (d *Dense) OutputShape(in []int) ([]int, error) {
 
 // NumParams implements Layer.
 func (d *Dense) NumParams(in []int) int {
-	if len(in) == 0 {
+	if d == nil || len(in) == 0 {
 		return 0
 	}
 	n := in[len(in)-1] * d.Units
@@ -50,8 +52,8 @@ func (d *Dense) NumParams(in []int) int {
 }
 
 // Build implements Layer.
-func (d *Dense) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	in, err := checkInput(d, x)
+func (d *Dense) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	in, err := checkInput(d, g, x)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +99,7 @@ func (d *Dense) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) 
 type Activation struct {
 	base
 	kind string
-	fn   func(*gorgonia.Node) (*gorgonia.Node, error)
+	fn   func(*graph.Node) (*graph.Node, error)
 }
 
 // ReLU returns a rectified linear unit layer, max(x, 0).
@@ -113,20 +115,35 @@ func Tanh() *Activation { return &Activation{kind: "Tanh", fn: graph.Tanh} }
 // trained with a cross-entropy loss output logits and need no Softmax layer.
 func Softmax() *Activation { return &Activation{kind: "Softmax", fn: graph.Softmax} }
 
-// Kind implements Layer.
-func (a *Activation) Kind() string { return a.kind }
+// Kind implements Layer ("Activation" for a nil one or one not made by
+// ReLU, Sigmoid, Tanh or Softmax).
+func (a *Activation) Kind() string {
+	if a == nil || a.kind == "" {
+		return "Activation"
+	}
+	return a.kind
+}
 
 // OutputShape implements Layer.
 func (a *Activation) OutputShape(in []int) ([]int, error) {
+	if a == nil {
+		return nil, nilLayer(a)
+	}
+	if a.fn == nil {
+		return nil, shapeErr(a, in, "no function (make the layer with ReLU, Sigmoid, Tanh or Softmax)")
+	}
 	if len(in) == 0 {
 		return nil, shapeErr(a, in, "empty shape")
 	}
 	return append([]int(nil), in...), nil
 }
 
+// NumParams implements Layer: an activation has no parameters.
+func (a *Activation) NumParams([]int) int { return 0 }
+
 // Build implements Layer.
-func (a *Activation) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	if _, err := checkInput(a, x); err != nil {
+func (a *Activation) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	if _, err := checkInput(a, g, x); err != nil {
 		return nil, err
 	}
 	return a.fn(x)
@@ -143,15 +160,21 @@ func (f *Flatten) Kind() string { return "Flatten" }
 
 // OutputShape implements Layer.
 func (f *Flatten) OutputShape(in []int) ([]int, error) {
+	if f == nil {
+		return nil, nilLayer(f)
+	}
 	if len(in) == 0 {
 		return nil, shapeErr(f, in, "empty shape")
 	}
 	return []int{size(in)}, nil
 }
 
+// NumParams implements Layer: Flatten has no parameters.
+func (f *Flatten) NumParams([]int) int { return 0 }
+
 // Build implements Layer.
-func (f *Flatten) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	in, err := checkInput(f, x)
+func (f *Flatten) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	in, err := checkInput(f, g, x)
 	if err != nil {
 		return nil, err
 	}

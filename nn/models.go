@@ -25,6 +25,9 @@ type Options struct {
 
 // New builds the model with default options.
 func (r Reference) New(in []int, outputs int) (*Sequential, error) {
+	if r.Build == nil {
+		return nil, errors.Errorf("reference model %q has no Build function", r.Name)
+	}
 	return r.Build(in, outputs, Options{})
 }
 

@@ -6,6 +6,25 @@
 // is [1 28 28], a feature vector [784]. Layers are composed with
 // Sequential, which names them the way Keras does (dense1, dense2, relu1,
 // ...) so that parameters get stable names such as "dense1.weight".
+//
+// The layers are Dense, Conv2D, MaxPool2D, Flatten, Dropout, the
+// activations (ReLU, Sigmoid, Tanh, Softmax), the recurrent LSTM and GRU
+// (Recurrent) with Embedding, and the norm layers BatchNorm and LayerNorm,
+// whose parameters and buffers are named after PyTorch's state dicts.
+// Dropout and BatchNorm behave differently in training and in evaluation
+// (graph.Graph.SetTraining).
+//
+// A Spec describes a Sequential model as a YAML or JSON model file (its
+// name and layers, each a kind and its settings): Spec.Build makes the
+// model, Describe writes one down, and RegisterLayer adds a layer kind of
+// one's own to what model files may name. The reference models (xor, mlp,
+// cnn, cnn-bn, rnn, charrnn; References, ReferenceByName) are the ones
+// dlrun trains and compares with PyTorch.
+//
+// Layers take and return *graph.Node: this package builds on graph alone
+// and never imports Gorgonia itself. Its functions and methods return
+// errors, never panic, on a nil graph, a nil input node, a nil layer in a
+// Sequential or a nil layer's OutputShape, NumParams and Build.
 package nn
 
 import (
@@ -13,10 +32,14 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
 )
 
 // A Layer builds part of a model on a graph.
+//
+// A layer whose name is empty gets one from NewSequential (after its kind
+// and position among layers of that kind: dense1, dense2, relu1, ...) if
+// it has a method SetName(string), as every layer of this package has; a
+// layer of one's own gets such names by having one too.
 type Layer interface {
 	// Name returns the layer's name, unique within its model.
 	Name() string
@@ -28,14 +51,15 @@ type Layer interface {
 	// NumParams returns the number of trainable scalars for input shape in.
 	NumParams(in []int) int
 	// Build adds the layer's nodes to g. x has shape [batch, in...].
-	Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error)
+	Build(g *graph.Graph, x *graph.Node) (*graph.Node, error)
 	// Params returns the parameters that Build created, in order.
 	Params() []*graph.Param
 }
 
-// named is implemented by layers whose name Sequential may set.
+// named is implemented by layers whose name NewSequential and Spec.Build
+// may set (see Layer).
 type named interface {
-	setName(string)
+	SetName(name string)
 }
 
 // base holds what every layer has: a name and, once built, parameters.
@@ -44,10 +68,20 @@ type base struct {
 	params []*graph.Param
 }
 
-func (b *base) Name() string           { return b.name }
-func (b *base) setName(n string)       { b.name = n }
+// Name implements Layer.
+func (b *base) Name() string { return b.name }
+
+// SetName sets the layer's name, which prefixes its parameters' names
+// ("<name>.weight"); set it before Build. NewSequential names layers that
+// have no name.
+func (b *base) SetName(n string) { b.name = n }
+
+// Params implements Layer.
 func (b *base) Params() []*graph.Param { return b.params }
+
+// NumParams implements Layer: no parameters.
 func (b *base) NumParams(in []int) int { return 0 }
+
 func (b *base) param(g *graph.Graph, suffix string, shape []int, init graph.Initializer) (*graph.Param, error) {
 	p, err := g.Param(b.name+"."+suffix, shape, init)
 	if err != nil {
@@ -57,8 +91,21 @@ func (b *base) param(g *graph.Graph, suffix string, shape []int, init graph.Init
 	return p, nil
 }
 
-// checkBatch verifies that x is [batch, in...] for the layer's expected in.
-func checkInput(l Layer, x *gorgonia.Node) ([]int, error) {
+// checkInput verifies that l is not nil, that g is a graph and that x, one
+// of its nodes, is [batch, in...] for an in that l accepts, and returns in.
+func checkInput(l Layer, g *graph.Graph, x *graph.Node) ([]int, error) {
+	if isNil(l) {
+		return nil, nilLayer(l)
+	}
+	if g.Expr() == nil {
+		return nil, errors.Errorf("%s: building on a nil graph (use graph.New)", l.Name())
+	}
+	if x == nil {
+		return nil, errors.Errorf("%s: nil input node", l.Name())
+	}
+	if x.Graph() != g.Expr() {
+		return nil, errors.Errorf("%s: input %s belongs to another graph", l.Name(), x.Name())
+	}
 	s := x.Shape()
 	if s.Dims() < 2 {
 		return nil, errors.Errorf("%s: input %v has no batch axis", l.Name(), s)
@@ -68,6 +115,14 @@ func checkInput(l Layer, x *gorgonia.Node) ([]int, error) {
 		return nil, err
 	}
 	return in, nil
+}
+
+// nilLayer is the error of a nil layer's OutputShape and Build.
+func nilLayer(l Layer) error {
+	if l == nil {
+		return errors.New("nil layer")
+	}
+	return errors.Errorf("nil %s layer", l.Kind())
 }
 
 func size(shape []int) int {

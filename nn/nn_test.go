@@ -13,7 +13,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-func boundInput(t *testing.T, g *graph.Graph, shape ...int) *gorgonia.Node {
+func boundInput(t *testing.T, g *graph.Graph, shape ...int) *graph.Node {
 	t.Helper()
 	x, err := g.Input("x", shape...)
 	if err != nil {
@@ -30,7 +30,7 @@ func boundInput(t *testing.T, g *graph.Graph, shape ...int) *gorgonia.Node {
 }
 
 // scalarise reduces y to a scalar with a fixed random projection.
-func scalarise(t *testing.T, g *graph.Graph, y *gorgonia.Node) *gorgonia.Node {
+func scalarise(t *testing.T, g *graph.Graph, y *graph.Node) *graph.Node {
 	t.Helper()
 	vals := make([]float64, y.Shape().TotalSize())
 	for i := range vals {
@@ -94,7 +94,7 @@ func TestLayerGradients(t *testing.T) {
 			if got, want := g.NumParams(), seq.NumParams(c.in[1:]); got != want {
 				t.Fatalf("graph has %d parameters, NumParams says %d", got, want)
 			}
-			wrt := append(gorgonia.Nodes{x}, g.Nodes()...)
+			wrt := append(graph.Nodes{x}, g.Nodes()...)
 			n, err := gradcheck.Check(g.Expr(), scalarise(t, g, y), wrt, 1e-6, 1e-6)
 			if err != nil {
 				t.Fatal(err)
@@ -198,7 +198,7 @@ func TestWrongInputShapeNamesLayer(t *testing.T) {
 }
 
 func TestDropout(t *testing.T) {
-	build := func(seed uint64) (*graph.Graph, *gorgonia.Node, gorgonia.VM, *gorgonia.Value) {
+	build := func(seed uint64) (*graph.Graph, *graph.Node, gorgonia.VM, *gorgonia.Value) {
 		g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(seed))
 		x := boundInput(t, g, 50, 40)
 		y, err := nn.NewSequential("m", nn.NewDropout(0.25)).Build(g, x)
@@ -272,7 +272,7 @@ func TestDropoutGradient(t *testing.T) {
 	if err := g.Feed(); err != nil {
 		t.Fatal(err)
 	}
-	wrt := append(gorgonia.Nodes{x}, g.Nodes()...)
+	wrt := append(graph.Nodes{x}, g.Nodes()...)
 	if _, err := gradcheck.Check(g.Expr(), scalarise(t, g, y), wrt, 1e-6, 1e-6); err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +290,7 @@ func TestConvReLUFusionChangesNothing(t *testing.T) {
 		}
 		gorgonia.Let(x, tensor.New(tensor.WithShape(4, 2, 9, 9), tensor.WithBacking(vals)))
 		conv, relu := nn.NewConv2D(3, 3), nn.ReLU()
-		var y *gorgonia.Node
+		var y *graph.Node
 		var err error
 		if fused {
 			y, err = nn.NewSequential("m", conv, relu).Build(g, x)
@@ -359,7 +359,7 @@ func TestStatefulLSTMCarriesState(t *testing.T) {
 	for i := range seq {
 		seq[i] = math.Sin(float64(i) * 0.7)
 	}
-	run := func(steps int, stateful bool) (*graph.Graph, *gorgonia.Node, *nn.Recurrent, gorgonia.VM, *gorgonia.Value) {
+	run := func(steps int, stateful bool) (*graph.Graph, *graph.Node, *nn.Recurrent, gorgonia.VM, *gorgonia.Value) {
 		g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(5))
 		x, _ := g.Input("x", B, steps, I)
 		gorgonia.Let(x, tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(B, steps, I)))
@@ -372,7 +372,7 @@ func TestStatefulLSTMCarriesState(t *testing.T) {
 		gorgonia.Read(y, &out)
 		return g, x, r, gorgonia.NewTapeMachine(g.Expr()), &out
 	}
-	step := func(g *graph.Graph, x *gorgonia.Node, vm gorgonia.VM, from, steps int) {
+	step := func(g *graph.Graph, x *graph.Node, vm gorgonia.VM, from, steps int) {
 		xs := x.Value().Data().([]float64)
 		for b := 0; b < B; b++ {
 			copy(xs[b*steps*I:(b+1)*steps*I], seq[(b*T+from)*I:(b*T+from+steps)*I])
@@ -417,7 +417,7 @@ func TestRecurrentInitialState(t *testing.T) {
 		x := boundInput(t, g, 2, 3, 4)
 		r := &nn.Recurrent{Cell: graph.GRUCell, Hidden: 3}
 		if h >= 0 {
-			r.InitialState = func(g *graph.Graph, batch int) (*gorgonia.Node, *gorgonia.Node, error) {
+			r.InitialState = func(g *graph.Graph, batch int) (*graph.Node, *graph.Node, error) {
 				vals := make([]float64, batch*3)
 				for i := range vals {
 					vals[i] = h

@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/dlrun/dlrun/graph"
-	"gorgonia.org/gorgonia"
 )
 
 // BatchNorm normalises each feature (or channel) with statistics taken
@@ -21,7 +20,8 @@ import (
 type BatchNorm struct {
 	base
 	// Momentum weighs the batch in the running statistics' update;
-	// 0 means PyTorch's default 0.1. It must lie in [0, 1).
+	// 0 means PyTorch's default 0.1. It must lie in [0, 1], as
+	// graph.BatchNorm requires (1 keeps the last batch's statistics).
 	Momentum float64
 	// Eps is added to the variance; 0 means PyTorch's default 1e-5.
 	Eps float64
@@ -47,14 +47,17 @@ func (b *BatchNorm) settings() (momentum, eps float64) {
 
 // OutputShape implements Layer.
 func (b *BatchNorm) OutputShape(in []int) ([]int, error) {
+	if b == nil {
+		return nil, nilLayer(b)
+	}
 	if len(in) != 1 && len(in) != 3 {
 		return nil, shapeErr(b, in, "want [features] or [channels height width] per example")
 	}
 	if err := normDimsPositive(b, in); err != nil {
 		return nil, err
 	}
-	if !(b.Momentum >= 0 && b.Momentum < 1) {
-		return nil, shapeErr(b, in, "momentum %g must lie in [0, 1) (0: the default 0.1)", b.Momentum)
+	if !(b.Momentum >= 0 && b.Momentum <= 1) {
+		return nil, shapeErr(b, in, "momentum %g must lie in [0, 1] (0: the default 0.1)", b.Momentum)
 	}
 	if !(b.Eps >= 0) || math.IsInf(b.Eps, 1) {
 		return nil, shapeErr(b, in, "eps %g must be positive (0: the default 1e-5)", b.Eps)
@@ -65,15 +68,15 @@ func (b *BatchNorm) OutputShape(in []int) ([]int, error) {
 // NumParams implements Layer: weight and bias, 2·C (buffers are not
 // parameters).
 func (b *BatchNorm) NumParams(in []int) int {
-	if len(in) != 1 && len(in) != 3 {
+	if b == nil || (len(in) != 1 && len(in) != 3) {
 		return 0
 	}
 	return 2 * in[0]
 }
 
 // Build implements Layer.
-func (b *BatchNorm) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	in, err := checkInput(b, x)
+func (b *BatchNorm) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	in, err := checkInput(b, g, x)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +124,9 @@ func (l *LayerNorm) Kind() string { return "LayerNorm" }
 
 // OutputShape implements Layer.
 func (l *LayerNorm) OutputShape(in []int) ([]int, error) {
+	if l == nil {
+		return nil, nilLayer(l)
+	}
 	if len(in) == 0 {
 		return nil, shapeErr(l, in, "empty shape")
 	}
@@ -135,15 +141,15 @@ func (l *LayerNorm) OutputShape(in []int) ([]int, error) {
 
 // NumParams implements Layer: weight and bias, 2·d.
 func (l *LayerNorm) NumParams(in []int) int {
-	if len(in) == 0 {
+	if l == nil || len(in) == 0 {
 		return 0
 	}
 	return 2 * in[len(in)-1]
 }
 
 // Build implements Layer.
-func (l *LayerNorm) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	in, err := checkInput(l, x)
+func (l *LayerNorm) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	in, err := checkInput(l, g, x)
 	if err != nil {
 		return nil, err
 	}
@@ -176,12 +182,11 @@ func normDimsPositive(l Layer, in []int) error {
 
 // Model files (spec.go) name these layers batch_norm and layer_norm.
 func init() {
-
 	RegisterLayer("batch_norm",
 		func(s *Settings) *BatchNorm {
 			b := &BatchNorm{Momentum: s.Float("momentum", 0), Eps: s.Float("eps", 0)}
-			if !(b.Momentum >= 0 && b.Momentum < 1) {
-				s.Invalid("momentum", "at least 0 and less than 1")
+			if !(b.Momentum >= 0 && b.Momentum <= 1) {
+				s.Invalid("momentum", "at least 0 and at most 1")
 			}
 			if b.Eps < 0 {
 				s.Invalid("eps", "a positive number")

@@ -76,7 +76,7 @@ func TestNormLayerGradients(t *testing.T) {
 			}
 			g.SetTraining(c.training)
 			g.SetActiveRows(c.active)
-			wrt := append(gorgonia.Nodes{x}, g.Nodes()...)
+			wrt := append(graph.Nodes{x}, g.Nodes()...)
 			n, err := gradcheck.Check(g.Expr(), scalarise(t, g, y), wrt, 1e-6, 1e-6)
 			if err != nil {
 				t.Fatal(err)
@@ -302,7 +302,7 @@ func TestNormLayerErrors(t *testing.T) {
 		want  string
 	}{
 		{&nn.BatchNorm{Momentum: -0.1}, []int{4}, "momentum"},
-		{&nn.BatchNorm{Momentum: 1}, []int{4}, "momentum"},
+		{&nn.BatchNorm{Momentum: 1.5}, []int{4}, "momentum"},
 		{&nn.BatchNorm{Momentum: math.NaN()}, []int{4}, "momentum"},
 		{&nn.BatchNorm{Eps: -1}, []int{4}, "eps"},
 		{&nn.BatchNorm{Eps: math.Inf(1)}, []int{4}, "eps"},
@@ -324,5 +324,27 @@ func TestNormLayerErrors(t *testing.T) {
 				t.Errorf("build %s on %v: error %v", c.layer.Kind(), c.in, err)
 			}
 		}
+	}
+}
+
+// Momentum 1 (the running statistics become the last batch's) is allowed,
+// as graph.BatchNorm allows it; the layer, its spec and graph agree on [0, 1].
+func TestBatchNormMomentumOne(t *testing.T) {
+	m := nn.NewSequential("m", &nn.BatchNorm{Momentum: 1})
+	g := graph.New()
+	x, _ := g.Input("x", 2, 4)
+	if _, err := m.Build(g, x); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := nn.ParseSpec([]byte("name: m\nlayers:\n  - batch_norm: {momentum: 1}\n"), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spec.Build(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := nn.Describe(m)
+	if err != nil || d.Layers[0].Settings["momentum"] != 1.0 {
+		t.Fatalf("Describe: %+v, %v", d, err)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	"github.com/dlrun/dlrun/graph"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // Recurrent is an LSTM or GRU layer over sequences: per example the input
@@ -26,20 +24,24 @@ type Recurrent struct {
 	// InitialState, if set, supplies the initial hidden state and, for an
 	// LSTM, cell state ([batch, Hidden] nodes; c0 nil for a GRU). Without
 	// it (and without Stateful) sequences start from zeros.
-	InitialState func(g *graph.Graph, batch int) (h0, c0 *gorgonia.Node, err error)
+	InitialState func(g *graph.Graph, batch int) (h0, c0 *graph.Node, err error)
 	// Stateful carries the final state of each batch into the next as its
 	// initial state (Keras's stateful RNN), for truncated backpropagation
 	// through time over long sequences split into consecutive chunks, one
 	// sequence per batch row. ResetState starts again from zeros.
 	Stateful bool
 
-	node   *gorgonia.Node
-	h0, c0 *tensor.Dense
-	carry  bool // the next run starts from the previous run's final state
+	node   *graph.Node
+	h0, c0 graph.Data // the values of the initial-state inputs (stateful)
+	carry  bool       // the next run starts from the previous run's final state
 }
 
 // ResetState makes the next run of a stateful layer start from zeros.
-func (r *Recurrent) ResetState() { r.carry = false }
+func (r *Recurrent) ResetState() {
+	if r != nil {
+		r.carry = false
+	}
+}
 
 // NewLSTM returns an LSTM layer with the given hidden size, returning the
 // last step.
@@ -48,11 +50,22 @@ func NewLSTM(hidden int) *Recurrent { return &Recurrent{Cell: graph.LSTMCell, Hi
 // NewGRU returns a GRU layer with the given hidden size, returning the last step.
 func NewGRU(hidden int) *Recurrent { return &Recurrent{Cell: graph.GRUCell, Hidden: hidden} }
 
-// Kind implements Layer.
-func (r *Recurrent) Kind() string { return r.Cell.String() }
+// Kind implements Layer: "LSTM" or "GRU" ("Recurrent" for a nil layer).
+func (r *Recurrent) Kind() string {
+	if r == nil {
+		return "Recurrent"
+	}
+	return r.Cell.String()
+}
 
 // OutputShape implements Layer.
 func (r *Recurrent) OutputShape(in []int) ([]int, error) {
+	if r == nil {
+		return nil, nilLayer(r)
+	}
+	if r.Cell != graph.LSTMCell && r.Cell != graph.GRUCell {
+		return nil, shapeErr(r, in, "unknown cell %v", r.Cell)
+	}
 	if len(in) != 2 {
 		return nil, shapeErr(r, in, "want [steps features] per example")
 	}
@@ -67,7 +80,7 @@ func (r *Recurrent) OutputShape(in []int) ([]int, error) {
 
 // NumParams implements Layer.
 func (r *Recurrent) NumParams(in []int) int {
-	if len(in) != 2 {
+	if r == nil || len(in) != 2 {
 		return 0
 	}
 	gh := r.Cell.Gates() * r.Hidden
@@ -79,8 +92,8 @@ func (r *Recurrent) NumParams(in []int) int {
 }
 
 // Build implements Layer.
-func (r *Recurrent) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	in, err := checkInput(r, x)
+func (r *Recurrent) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	in, err := checkInput(r, g, x)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +111,7 @@ func (r *Recurrent) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, err
 	if err != nil {
 		return nil, err
 	}
-	var bih, bhh *gorgonia.Node
+	var bih, bhh *graph.Node
 	if !r.NoBias {
 		bi, err := r.param(g, "bias_ih", []int{gh}, init)
 		if err != nil {
@@ -110,7 +123,7 @@ func (r *Recurrent) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, err
 		}
 		bih, bhh = bi.Node, bh.Node
 	}
-	var h0, c0 *gorgonia.Node
+	var h0, c0 *graph.Node
 	switch {
 	case r.Stateful && r.InitialState != nil:
 		return nil, shapeErr(r, in, "a layer is either stateful or given an initial state, not both")
@@ -151,6 +164,9 @@ func (e *Embedding) Kind() string { return "Embedding" }
 
 // OutputShape implements Layer.
 func (e *Embedding) OutputShape(in []int) ([]int, error) {
+	if e == nil {
+		return nil, nilLayer(e)
+	}
 	if len(in) != 1 {
 		return nil, shapeErr(e, in, "want [steps] token ids per example")
 	}
@@ -161,11 +177,16 @@ func (e *Embedding) OutputShape(in []int) ([]int, error) {
 }
 
 // NumParams implements Layer.
-func (e *Embedding) NumParams([]int) int { return e.Vocab * e.Dim }
+func (e *Embedding) NumParams([]int) int {
+	if e == nil {
+		return 0
+	}
+	return e.Vocab * e.Dim
+}
 
 // Build implements Layer.
-func (e *Embedding) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	if _, err := checkInput(e, x); err != nil {
+func (e *Embedding) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	if _, err := checkInput(e, g, x); err != nil {
 		return nil, err
 	}
 	init := e.Init
@@ -183,45 +204,36 @@ func (e *Embedding) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, err
 // stateInputs declares the initial-state inputs of a stateful layer and
 // registers the feed that fills them before every run: zeros after a
 // reset, else the final state of the previous run.
-func (r *Recurrent) stateInputs(g *graph.Graph, batch int) (h0, c0 *gorgonia.Node, err error) {
-	dt := g.DType().Tensor()
-	r.h0 = tensor.New(tensor.Of(dt), tensor.WithShape(batch, r.Hidden))
+func (r *Recurrent) stateInputs(g *graph.Graph, batch int) (h0, c0 *graph.Node, err error) {
+	r.h0, r.c0 = graph.Data{}, graph.Data{}
 	if h0, err = g.Input(r.name+".h0", batch, r.Hidden); err != nil {
 		return nil, nil, err
 	}
-	if err = gorgonia.Let(h0, r.h0); err != nil {
+	if r.h0, err = g.InputData(h0); err != nil {
 		return nil, nil, err
 	}
 	if r.Cell == graph.LSTMCell {
-		r.c0 = tensor.New(tensor.Of(dt), tensor.WithShape(batch, r.Hidden))
 		if c0, err = g.Input(r.name+".c0", batch, r.Hidden); err != nil {
 			return nil, nil, err
 		}
-		if err = gorgonia.Let(c0, r.c0); err != nil {
+		if r.c0, err = g.InputData(c0); err != nil {
 			return nil, nil, err
 		}
 	}
 	r.carry = false
-	g.AddFeed(r.name, func(bool) error {
+	err = g.AddFeed(r.name, func(bool) error {
 		if !r.carry {
 			r.carry = true
-			zero(r.h0)
-			if r.c0 != nil {
-				zero(r.c0)
-			}
+			r.h0.Zero()
+			r.c0.Zero()
 			return nil
 		}
 		return graph.RNNFinalState(r.node, r.h0, r.c0)
 	})
-	return h0, c0, nil
-}
-
-func zero(t *tensor.Dense) {
-	if t.Dtype() == tensor.Float32 {
-		clear(t.Float32s())
-	} else {
-		clear(t.Float64s())
+	if err != nil {
+		return nil, nil, err
 	}
+	return h0, c0, nil
 }
 
 // Model files (spec.go) name these layers lstm, gru and embedding.

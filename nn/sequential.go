@@ -7,12 +7,11 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
 )
 
 // Sequential applies its layers one after another. NewSequential names
 // unnamed layers after their kind and position among layers of that kind
-// (dense1, dense2, relu1, ...).
+// (dense1, dense2, relu1, ...), if they have a SetName method (see Layer).
 type Sequential struct {
 	base
 	Layers []Layer
@@ -30,7 +29,7 @@ func NewSequential(name string, layers ...Layer) *Sequential {
 		}
 		auto := autoName(l.Kind(), counts)
 		if n, ok := l.(named); ok && l.Name() == "" {
-			n.setName(auto)
+			n.SetName(auto)
 		}
 	}
 	return s
@@ -86,6 +85,9 @@ func (s *Sequential) Kind() string { return "Sequential" }
 
 // OutputShape implements Layer.
 func (s *Sequential) OutputShape(in []int) ([]int, error) {
+	if s == nil {
+		return nil, nilLayer(s)
+	}
 	shape := in
 	for i := range s.Layers {
 		out, err := s.layerShape(i, shape)
@@ -99,6 +101,9 @@ func (s *Sequential) OutputShape(in []int) ([]int, error) {
 
 // NumParams implements Layer.
 func (s *Sequential) NumParams(in []int) int {
+	if s == nil {
+		return 0
+	}
 	n := 0
 	shape := in
 	for _, l := range s.Layers {
@@ -118,20 +123,14 @@ func (s *Sequential) NumParams(in []int) int {
 // Build implements Layer. A Conv2D directly followed by a ReLU is built
 // as one fused op (graph.Conv2DReLU): the same values and gradients, with
 // one pass over memory fewer each way.
-func (s *Sequential) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
-	if g == nil || x == nil {
-		return nil, errors.Errorf("%s: building on a nil graph or input", s.name)
-	}
-	if x.Shape().Dims() < 2 {
-		return nil, errors.Errorf("%s: input %v has no batch axis", s.name, x.Shape())
-	}
-	if _, err := s.OutputShape([]int(x.Shape()[1:])); err != nil {
+func (s *Sequential) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
+	if _, err := checkInput(s, g, x); err != nil {
 		return nil, err
 	}
 	s.params = nil
 	for i := 0; i < len(s.Layers); i++ {
 		l, pos := s.Layers[i], i+1
-		var y *gorgonia.Node
+		var y *graph.Node
 		var err error
 		if c, ok := l.(*Conv2D); ok && i+1 < len(s.Layers) && isReLU(s.Layers[i+1]) {
 			y, err = c.build(g, x, true)
@@ -150,7 +149,7 @@ func (s *Sequential) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, er
 
 func isReLU(l Layer) bool {
 	a, ok := l.(*Activation)
-	return ok && a.kind == "ReLU"
+	return ok && a != nil && a.kind == "ReLU"
 }
 
 // LayerInfo is one row of a model summary.
@@ -164,6 +163,9 @@ type LayerInfo struct {
 // Summary lists the layers of s with their output shapes and parameter
 // counts for per-example input shape in, like Keras's model.summary().
 func (s *Sequential) Summary(in []int) ([]LayerInfo, error) {
+	if s == nil {
+		return nil, nilLayer(s)
+	}
 	var rows []LayerInfo
 	shape := in
 	for i, l := range s.Layers {

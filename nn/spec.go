@@ -27,6 +27,8 @@ var (
 	_ Layer = (*Dropout)(nil)
 	_ Layer = (*Recurrent)(nil)
 	_ Layer = (*Embedding)(nil)
+	_ Layer = (*BatchNorm)(nil)
+	_ Layer = (*LayerNorm)(nil)
 	_ Layer = (*Sequential)(nil)
 )
 
@@ -128,7 +130,7 @@ func (l LayerSpec) build() (layer Layer, err error) {
 		if !ok {
 			return nil, fmt.Errorf(`setting "name": a %T cannot be named`, layer)
 		}
-		n.setName(name)
+		n.SetName(name)
 	}
 	return layer, nil
 }
@@ -218,6 +220,9 @@ func ReadSpec(path string) (Spec, error) {
 
 // UnmarshalJSON reads s as ParseSpec does.
 func (s *Spec) UnmarshalJSON(b []byte) error {
+	if s == nil {
+		return errors.New("unmarshalling a model spec into nil")
+	}
 	spec, err := ParseSpec(b, "")
 	if err != nil {
 		return err
@@ -228,6 +233,9 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 
 // UnmarshalYAML reads s as ParseSpec does.
 func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
+	if s == nil {
+		return errors.New("unmarshalling a model spec into nil")
+	}
 	spec, err := specFromNode(n)
 	if err == nil {
 		_, err = spec.Build()
@@ -282,6 +290,9 @@ func (l *LayerSpec) UnmarshalJSON(b []byte) (err error) {
 
 // UnmarshalYAML reads a one-key map "kind: {settings}" or a bare kind.
 func (l *LayerSpec) UnmarshalYAML(n *yaml.Node) error {
+	if l == nil {
+		return errors.New("unmarshalling a layer into nil")
+	}
 	ls, err := layerFromNode(n)
 	if err != nil {
 		return err
@@ -440,7 +451,8 @@ func oneLine(err error) error {
 // RegisterLayer reads them (to build a layer) and writes them (to describe
 // one). Reading records the first error and goes on, so that a build
 // function reads every setting it knows, straight through, and Spec.Build
-// can list the known settings when it meets an unknown one.
+// can list the known settings when it meets an unknown one. A nil
+// *Settings has no settings and records nothing.
 type Settings struct {
 	m     map[string]any
 	asked []string
@@ -448,7 +460,7 @@ type Settings struct {
 }
 
 func (s *Settings) fail(err error) {
-	if s.err == nil {
+	if s != nil && s.err == nil {
 		s.err = err
 	}
 }
@@ -460,11 +472,17 @@ func (s *Settings) Fail(format string, args ...any) { s.fail(fmt.Errorf(format, 
 // Invalid records that setting key is not what it must be; want completes
 // "must be ...", as in s.Invalid("rate", "at least 0 and less than 1").
 func (s *Settings) Invalid(key, want string) {
+	if s == nil {
+		return
+	}
 	s.fail(fmt.Errorf("setting %q must be %s, not %s", key, want, formatValue(s.m[key])))
 }
 
 // lookup returns the value of key; a null value is absent.
 func (s *Settings) lookup(key string) (any, bool) {
+	if s == nil {
+		return nil, false
+	}
 	s.asked = append(s.asked, key)
 	v, ok := s.m[key]
 	return v, ok && v != nil
@@ -642,6 +660,9 @@ func (s *Settings) unknown() error {
 // Set writes setting key (describing a layer). Values are ints, float64s,
 // bools, strings or lists of them.
 func (s *Settings) Set(key string, v any) {
+	if s == nil {
+		return
+	}
 	if s.m == nil {
 		s.m = map[string]any{}
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
 	"gopkg.in/yaml.v3"
-	"gorgonia.org/gorgonia"
 )
 
 const smallCNN = `name: small-cnn
@@ -37,19 +36,19 @@ func (s *scale) Kind() string                        { return "Scale" }
 func (s *scale) OutputShape(in []int) ([]int, error) { return in, nil }
 func (s *scale) NumParams([]int) int                 { return 0 }
 func (s *scale) Params() []*graph.Param              { return nil }
-func (s *scale) Build(g *graph.Graph, x *gorgonia.Node) (*gorgonia.Node, error) {
+func (s *scale) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
 	return x, nil
 }
 
 // mine is a user's own layer kind that is not registered.
 type mine struct{}
 
-func (mine) Name() string                                               { return "mine" }
-func (mine) Kind() string                                               { return "Mine" }
-func (mine) OutputShape(in []int) ([]int, error)                        { return nil, errors.New("bad input") }
-func (mine) NumParams([]int) int                                        { return 0 }
-func (mine) Params() []*graph.Param                                     { return nil }
-func (mine) Build(*graph.Graph, *gorgonia.Node) (*gorgonia.Node, error) { return nil, nil }
+func (mine) Name() string                                         { return "mine" }
+func (mine) Kind() string                                         { return "Mine" }
+func (mine) OutputShape(in []int) ([]int, error)                  { return nil, errors.New("bad input") }
+func (mine) NumParams([]int) int                                  { return 0 }
+func (mine) Params() []*graph.Param                               { return nil }
+func (mine) Build(*graph.Graph, *graph.Node) (*graph.Node, error) { return nil, nil }
 
 func init() {
 	nn.RegisterLayer("test_scale",
@@ -475,7 +474,7 @@ func TestSpecErrors(t *testing.T) {
 		{"name: m\nlayers:\n  - lstm: {hidden: 8, stateful: 1}\n", `layer 1 (lstm): setting "stateful" must be true or false, not 1`},
 		{"name: m\nlayers:\n  - gru: {hidden: 8, init: normal(1)}\n", `layer 1 (gru): setting "init" must be an initialiser name (` + inits + `), not "normal(1)"`},
 		{"name: m\nlayers:\n  - embedding: {vocab: 10}\n", `layer 1 (embedding): missing required setting "dim"`},
-		{"name: m\nlayers:\n  - batch_norm: {momentum: 1.5}\n", `layer 1 (batch_norm): setting "momentum" must be at least 0 and less than 1, not 1.5`},
+		{"name: m\nlayers:\n  - batch_norm: {momentum: 1.5}\n", `layer 1 (batch_norm): setting "momentum" must be at least 0 and at most 1, not 1.5`},
 		{"name: m\nlayers:\n  - layer_norm: {eps: -1}\n", `layer 1 (layer_norm): setting "eps" must be a positive number, not -1`},
 		{"name: m\nlayers:\n  - test_scale: {factor: 0, name: s}\n", `layer 1 (test_scale): setting "factor" must be positive, not 0`},
 		{"name: m\nlayers:\n  - test_scale: {name: s}\n", `layer 1 (test_scale): setting "name": a *nn_test.scale cannot be named`},
@@ -543,7 +542,7 @@ func TestBuildErrors(t *testing.T) {
 
 func TestDescribeErrors(t *testing.T) {
 	gru := nn.NewGRU(3)
-	gru.InitialState = func(*graph.Graph, int) (*gorgonia.Node, *gorgonia.Node, error) { return nil, nil, nil }
+	gru.InitialState = func(*graph.Graph, int) (*graph.Node, *graph.Node, error) { return nil, nil, nil }
 	for _, c := range []struct {
 		m    *nn.Sequential
 		want string
