@@ -2,13 +2,12 @@ package train
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/kernels"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // Classify is the task of classifying examples of a fixed shape (images,
@@ -27,7 +26,7 @@ type Classify struct {
 	g          *graph.Graph
 	loss       Loss
 	batch      int
-	xT, yT, wT *tensor.Dense
+	xT, yT, wT graph.Data
 	example    []float32
 	target     []float64
 	row        []float64
@@ -59,7 +58,7 @@ func (c *Classify) InputShape() []int { return append([]int(nil), c.Shape...) }
 func (c *Classify) OutputSize() int { return c.Outputs }
 
 // Build implements Task.
-func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *gorgonia.Node, err error) {
+func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
 	if c.Outputs < 1 {
 		return nil, nil, errors.Errorf("classify: %d outputs: must be positive", c.Outputs)
 	}
@@ -92,12 +91,10 @@ func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (
 	if lossNode, err = graph.Loss(loss.Kind, out, y, w); err != nil {
 		return nil, nil, err
 	}
-	bound, err := bind(g, x, y, w)
-	if err != nil {
+	if c.xT, c.yT, c.wT, err = inputData(g, x, y, w); err != nil {
 		return nil, nil, err
 	}
-	c.xT, c.yT, c.wT = bound[0], bound[1], bound[2]
-	c.example = make([]float32, tensor.Shape(c.Shape).TotalSize())
+	c.example = make([]float32, size(c.Shape))
 	c.target = make([]float64, c.Outputs)
 	c.row = make([]float64, c.Outputs)
 	return out, lossNode, nil
@@ -113,7 +110,7 @@ func (c *Classify) Check(d Data, role string) error {
 	if !ok {
 		return errors.Errorf("%s data (%T) are not labelled examples, which classification needs", role, d)
 	}
-	if s := e.Shape(); !tensor.Shape(s).Eq(tensor.Shape(c.Shape)) {
+	if s := e.Shape(); !slices.Equal(s, c.Shape) {
 		return errors.Errorf("%s data has examples of shape %v, the model takes %v", role, s, c.Shape)
 	}
 	if k := e.NumClasses(); k > c.Outputs && !(c.Outputs == 1 && k == 2) {
@@ -146,7 +143,7 @@ func (c *Classify) Fill(i int) (int, error) {
 		return 0, errors.Errorf("classify: batch %d is outside the pass", i+1)
 	}
 	c.idx = c.order[lo:min(lo+c.batch, len(c.order))]
-	if c.xT.Dtype() == tensor.Float32 {
+	if c.xT.Float32s() != nil {
 		c.labels = fillBatch(c, c.labels[:0], c.xT.Float32s(), c.yT.Float32s(), c.wT.Float32s())
 	} else {
 		c.labels = fillBatch(c, c.labels[:0], c.xT.Float64s(), c.yT.Float64s(), c.wT.Float64s())
@@ -204,15 +201,23 @@ func (c *Classify) Score(p *graph.Program, ev *Evaluation) (int, error) {
 	return correct, nil
 }
 
-// bind allocates a tensor of the graph's dtype for each input node and
-// binds it; the tensors are refilled in place before each run.
-func bind(g *graph.Graph, inputs ...*gorgonia.Node) ([]*tensor.Dense, error) {
-	out := make([]*tensor.Dense, len(inputs))
-	for i, n := range inputs {
-		out[i] = tensor.New(tensor.Of(g.DType().Tensor()), tensor.WithShape(n.Shape()...))
-		if err := gorgonia.Let(n, out[i]); err != nil {
-			return nil, errors.Wrapf(err, "binding %s", n.Name())
-		}
+// inputData returns the live values of the inputs x, y and w of g.
+func inputData(g *graph.Graph, x, y, w *graph.Node) (xd, yd, wd graph.Data, err error) {
+	if xd, err = g.InputData(x); err != nil {
+		return
 	}
-	return out, nil
+	if yd, err = g.InputData(y); err != nil {
+		return
+	}
+	wd, err = g.InputData(w)
+	return
+}
+
+// size returns the number of values of a tensor of the given shape.
+func size(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
 )
 
 // Minimizer minimises a scalar loss built with the graph package by
@@ -22,7 +21,7 @@ type Minimizer struct {
 // NewMinimizer compiles g for minimising loss with opt (nil: Adam at its
 // default rate). outputs are further nodes whose values each pass keeps,
 // readable through Program().OutputRow.
-func NewMinimizer(g *graph.Graph, loss *gorgonia.Node, opt Optimizer, outputs ...*gorgonia.Node) (*Minimizer, error) {
+func NewMinimizer(g *graph.Graph, loss *graph.Node, opt Optimizer, outputs ...*graph.Node) (*Minimizer, error) {
 	if isNil(opt) {
 		opt = &Adam{}
 	}

@@ -7,8 +7,6 @@ import (
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // NextToken is the task of predicting the next token of a sequence, such
@@ -27,7 +25,7 @@ type NextToken struct {
 	SeqLen int
 
 	batch      int
-	xT, yT, wT *tensor.Dense
+	xT, yT, wT graph.Data
 	row        []float64
 	tokens     []int
 	streamLen  int
@@ -55,7 +53,7 @@ func (t *NextToken) seqLen() int {
 }
 
 // Build implements Task. The loss must be categorical cross-entropy.
-func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *gorgonia.Node, err error) {
+func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
 	if loss.Kind != graph.SoftmaxCrossEntropy {
 		return nil, nil, errors.Errorf("next-token prediction trains with cce, not %s", loss.Name)
 	}
@@ -93,11 +91,9 @@ func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) 
 	if lossNode, err = graph.Loss(graph.SoftmaxCrossEntropy, out, y, w); err != nil {
 		return nil, nil, err
 	}
-	bound, err := bind(g, x, y, w)
-	if err != nil {
+	if t.xT, t.yT, t.wT, err = inputData(g, x, y, w); err != nil {
 		return nil, nil, err
 	}
-	t.xT, t.yT, t.wT = bound[0], bound[1], bound[2]
 	t.row = make([]float64, V)
 	return out, lossNode, nil
 }
@@ -139,7 +135,7 @@ func (t *NextToken) Pass(d Data, _ *rand.Rand) (int, error) {
 // Fill implements Task: chunk c of every stream, positions past the end
 // of a stream padded with weight 0.
 func (t *NextToken) Fill(c int) (int, error) {
-	if t.xT.Dtype() == tensor.Float32 {
+	if t.xT.Float32s() != nil {
 		return fillTokens(t, c, t.xT.Float32s(), t.yT.Float32s(), t.wT.Float32s()), nil
 	}
 	return fillTokens(t, c, t.xT.Float64s(), t.yT.Float64s(), t.wT.Float64s()), nil
@@ -171,7 +167,7 @@ func fillTokens[T float32 | float64](t *NextToken, c int, xd, yd, wd []T) int {
 // Score implements Task: the positions whose most likely next token is
 // the target.
 func (t *NextToken) Score(p *graph.Program, _ *Evaluation) (int, error) {
-	if t.xT.Dtype() == tensor.Float32 {
+	if t.xT.Float32s() != nil {
 		return scoreTokens(t, p, t.yT.Float32s(), t.wT.Float32s())
 	}
 	return scoreTokens(t, p, t.yT.Float64s(), t.wT.Float64s())

@@ -6,7 +6,6 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
-	"gorgonia.org/gorgonia"
 )
 
 // Data is a split of a dataset as the loop sees it. Each task says what
@@ -53,7 +52,7 @@ type Task interface {
 	// Build declares the task's inputs on g for batches of batch rows,
 	// builds model on them and adds the loss. It returns the model's
 	// output and the scalar loss to minimise.
-	Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *gorgonia.Node, err error)
+	Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error)
 	// Check reports whether d is data the task can run on; role ("training",
 	// "test") names the split in the error.
 	Check(d Data, role string) error

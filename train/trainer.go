@@ -210,6 +210,11 @@ func (t *Trainer) TrainEpoch(d Data) (loss, acc float64, err error) {
 	if err := t.task.Check(d, "training"); err != nil {
 		return 0, 0, err
 	}
+	return t.trainEpoch(d)
+}
+
+// trainEpoch runs one epoch of training steps over checked data.
+func (t *Trainer) trainEpoch(d Data) (loss, acc float64, err error) {
 	if loss, acc, err = t.pass(d, true, nil); err != nil {
 		return 0, 0, err
 	}
@@ -267,11 +272,10 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 			opt.SetLearningRate(t.parts.schedule.LearningRate(t.epoch+1, t.cfg.Epochs, t.baseLR))
 		}
 		start := time.Now()
-		loss, acc, err := t.pass(train, true, nil)
+		loss, acc, err := t.trainEpoch(train)
 		if err != nil {
 			return hist, err
 		}
-		t.epoch++
 		trainSecs := time.Since(start).Seconds()
 		ev, err := t.Evaluate(test)
 		if err != nil {

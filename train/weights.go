@@ -10,7 +10,6 @@ import (
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/nlpodyssey/safetensors"
 	"github.com/pkg/errors"
-	"gorgonia.org/tensor"
 )
 
 // SaveWeights writes the parameters and buffers of g to path in the
@@ -38,7 +37,7 @@ func SaveWeights(path string, g *graph.Graph) error {
 func weightViews(g *graph.Graph) (map[string]safetensors.TensorView, error) {
 	views := map[string]safetensors.TensorView{}
 	for _, p := range g.Params() {
-		v, err := tensorView(p.Value())
+		v, err := dataView(p.Shape(), paramData(p))
 		if err != nil {
 			return nil, errors.Wrapf(err, "tensor %s", p.Name)
 		}
@@ -54,60 +53,55 @@ func weightViews(g *graph.Graph) (map[string]safetensors.TensorView, error) {
 	return views, nil
 }
 
+// bufferView returns the view of a buffer. A scalar (num_batches_tracked)
+// is stored as one element: the safetensors library reads shape [] as
+// holding no data, and PyTorch's load_state_dict takes a one-element
+// tensor for a scalar buffer.
 func bufferView(b *graph.Buffer) (safetensors.TensorView, error) {
-	shape := make([]uint64, len(b.Shape()))
-	for i, d := range b.Shape() {
-		shape[i] = uint64(d)
-	}
+	shape := b.Shape()
 	if len(shape) == 0 {
-		// A scalar (num_batches_tracked) is stored as one element: the
-		// safetensors library reads shape [] as holding no data.
-		// PyTorch's load_state_dict takes a one-element tensor for a
-		// scalar buffer.
-		shape = []uint64{1}
+		shape = []int{1}
 	}
-	switch d := b.Data().(type) {
+	return dataView(shape, b.Data())
+}
+
+// paramData returns the backing slice of a parameter: []float32 or
+// []float64.
+func paramData(p *graph.Param) any {
+	if d := p.Data(); d.Float32s() != nil {
+		return d.Float32s()
+	}
+	return p.Data().Float64s()
+}
+
+// dataView encodes values ([]float32, []float64 or []int64) of the given
+// shape as a little-endian safetensors view.
+func dataView(shape []int, values any) (safetensors.TensorView, error) {
+	dims := make([]uint64, len(shape))
+	for i, d := range shape {
+		dims[i] = uint64(d)
+	}
+	switch d := values.(type) {
 	case []float32:
 		out := make([]byte, 4*len(d))
 		for i, v := range d {
 			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
 		}
-		return safetensors.NewTensorView(safetensors.F32, shape, out)
+		return safetensors.NewTensorView(safetensors.F32, dims, out)
 	case []float64:
 		out := make([]byte, 8*len(d))
 		for i, v := range d {
 			binary.LittleEndian.PutUint64(out[8*i:], math.Float64bits(v))
 		}
-		return safetensors.NewTensorView(safetensors.F64, shape, out)
+		return safetensors.NewTensorView(safetensors.F64, dims, out)
 	case []int64:
 		out := make([]byte, 8*len(d))
 		for i, v := range d {
 			binary.LittleEndian.PutUint64(out[8*i:], uint64(v))
 		}
-		return safetensors.NewTensorView(safetensors.I64, shape, out)
+		return safetensors.NewTensorView(safetensors.I64, dims, out)
 	}
-	return safetensors.TensorView{}, errors.Errorf("unsupported data %T", b.Data())
-}
-
-func tensorView(t *tensor.Dense) (safetensors.TensorView, error) {
-	shape := make([]uint64, len(t.Shape()))
-	for i, d := range t.Shape() {
-		shape[i] = uint64(d)
-	}
-	if t.Dtype() == tensor.Float32 {
-		src := t.Float32s()
-		b := make([]byte, 4*len(src))
-		for i, v := range src {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-		}
-		return safetensors.NewTensorView(safetensors.F32, shape, b)
-	}
-	src := t.Float64s()
-	b := make([]byte, 8*len(src))
-	for i, v := range src {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
-	}
-	return safetensors.NewTensorView(safetensors.F64, shape, b)
+	return safetensors.TensorView{}, errors.Errorf("unsupported data %T", values)
 }
 
 // LoadWeights reads a safetensors file written by SaveWeights into the
@@ -150,8 +144,8 @@ func loadViews(path string, views map[string]safetensors.TensorView, g *graph.Gr
 	}
 	var slots []slot
 	for _, p := range g.Params() {
-		t := p.Value()
-		slots = append(slots, slot{p.Name, p.Shape(), dt, func(data []byte) { setFloats(t.Data(), data) }})
+		d := paramData(p)
+		slots = append(slots, slot{p.Name, p.Shape(), dt, func(data []byte) { setFloats(d, data) }})
 	}
 	for _, b := range g.Buffers() {
 		d := b.Data()

@@ -137,7 +137,11 @@ black: use --invert for photographs on a light background.`,
 				sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
 				var parts []string
 				for _, c := range order[:min(top, len(order))] {
-					parts = append(parts, fmt.Sprintf("%s %.3f", m.Classes()[c], p[c]))
+					name := fmt.Sprint(c)
+					if c < len(m.Classes()) {
+						name = m.Classes()[c]
+					}
+					parts = append(parts, fmt.Sprintf("%s %.3f", name, p[c]))
 				}
 				fmt.Fprintf(out, "%s: %s\n", files[i], strings.Join(parts, ", "))
 			}

@@ -52,7 +52,7 @@ refused.`,
 					return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
 				}
 				_, err := run.Resume(resume, cfg.Epochs, opts)
-				return withFlagNames(err)
+				return err
 			}
 			if cfg.Model == "" {
 				cfg.Model = "cnn"
