@@ -171,7 +171,7 @@ func TestMismatchedOperandsAreErrors(t *testing.T) {
 		{"RNN unknown cell", func() (*gorgonia.Node, error) { return graph.RNN(graph.Cell(7), seq, wih, whh, nil, nil, nil, nil) }, []string{"rnn", "Cell(7)"}},
 		{"RNN one bias", func() (*gorgonia.Node, error) { return graph.RNN(graph.LSTMCell, seq, wih, whh, v, nil, nil, nil) }, []string{"rnn", "both biases"}},
 		{"LastStep matrix", func() (*gorgonia.Node, error) { return graph.LastStep(x) }, []string{"last step", "x"}},
-		{"Embedding vector ids", func() (*gorgonia.Node, error) { return graph.Embedding(v, x) }, []string{"embedding", "x"}},
+		{"Embedding 3-d table", func() (*gorgonia.Node, error) { return graph.Embedding(v, seq) }, []string{"embedding", "seq"}},
 		{"MaxPool2D zero stride", func() (*gorgonia.Node, error) { return graph.MaxPool2D(img, 1, 1, 0, 1) }, []string{"maxpool2d", "img", "stride"}},
 		{"MaxPool2D 3-d input", func() (*gorgonia.Node, error) { return graph.MaxPool2D(seq, 1, 1, 1, 1) }, []string{"maxpool2d", "seq", "NCHW"}},
 	} {

@@ -466,3 +466,36 @@ func TestBiasedMFPrediction(t *testing.T) {
 		}
 	})
 }
+
+// Embedding takes ids of any shape, as PyTorch's does: ids [n] give [n, dim].
+func TestEmbeddingOfAnIDVector(t *testing.T) {
+	g := graph.New(graph.WithDType(graph.Float64))
+	ids, err := g.Input("ids", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.SetInput(ids, []float64{2, 0, 2}); err != nil {
+		t.Fatal(err)
+	}
+	table, err := g.Constant("table", []float64{1, 2, 3, 4, 5, 6}, 3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := graph.Embedding(ids, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Shape(); len(s) != 2 || s[0] != 3 || s[1] != 2 {
+		t.Fatalf("shape %v, want [3 2]", s)
+	}
+	got, err := gradcheck.Forward(g.Expr(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{5, 6, 1, 2, 5, 6}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("rows %v, want %v", got, want)
+		}
+	}
+}

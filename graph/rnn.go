@@ -335,18 +335,21 @@ func lastStepGrad[T kernels.Float](k lastStepKernel, g, dx []T) {
 	}
 }
 
-// Embedding returns the rows of table [vocab, dim] selected by the token
-// ids in ids [batch, steps] (ids are stored as floats, as every input is):
-// [batch, steps, dim]. An id outside [0, vocab) is an error when the op runs.
+// Embedding returns the rows of table [vocab, dim] selected by the ids in
+// ids, of any shape [...] (ids are stored as floats, as every input is):
+// [..., dim], as PyTorch's nn.Embedding. Token ids [batch, steps] give
+// [batch, steps, dim]; user ids [batch] give [batch, dim]. An id outside
+// [0, vocab) is an error when the op runs.
 func Embedding(ids, table *Node) (*Node, error) {
 	if err := checkNodes("embedding", ids, table); err != nil {
 		return nil, err
 	}
 	si, st := ids.Shape(), table.Shape()
-	if si.Dims() != 2 || st.Dims() != 2 {
-		return nil, &ShapeError{"embedding", table.Name(), si, st, "ids must be [batch, steps] and the table [vocab, dim]"}
+	if si.Dims() < 1 || ids.IsScalar() || st.Dims() != 2 {
+		return nil, &ShapeError{"embedding", table.Name(), si, st, "ids must be a tensor of ids ([batch] or [batch, steps]) and the table [vocab, dim]"}
 	}
-	return apply(embeddingKernel{si[0] * si[1], st[0], st[1]}, tensor.Shape{si[0], si[1], st[1]}, ids, table)
+	out := append(si.Clone(), st[1])
+	return apply(embeddingKernel{si.TotalSize(), st[0], st[1]}, out, ids, table)
 }
 
 type embeddingKernel struct{ n, vocab, dim int }
