@@ -7,6 +7,7 @@ import (
 )
 
 //go:embed data/fashion-mnist/*.gz data/fashion-mnist/COPYRIGHT.debian data/fashion-mnist/SHA256SUMS
+//go:embed data/movielens/*.gz data/movielens/COPYRIGHT.debian data/movielens/SHA256SUMS
 var bundled embed.FS
 
 // FashionMNISTClasses are the Fashion-MNIST class names in label order.

@@ -1,12 +1,14 @@
 // Package datasets provides dlrun's bundled datasets and readers for the
 // standard file formats.
 //
-// The bundled data (the XOR points and a 6,000/1,000 subset of
-// Fashion-MNIST) is embedded in the binary, so dlrun works from any
-// folder. Other data is read from a folder: IDX files (the MNIST format,
-// gzipped or not) or CIFAR-10's binary batches. Every reader checks its input and reports a malformed or
-// truncated file as an error naming the file; none panics or allocates
-// more than the file holds.
+// The bundled data (the XOR points, a 6,000/1,000 subset of
+// Fashion-MNIST, Pride and Prejudice, and the MovieLens ratings) is
+// embedded in the binary, so dlrun works from any folder. Other data is
+// read from a folder: IDX files (the MNIST format, gzipped or not),
+// CIFAR-10's binary batches, or ratings in MovieLens's CSV or ml-100k
+// layout (LoadRatingsDir). Every reader checks its input and reports a
+// malformed or truncated file as an error naming the file (and, for text
+// formats, the line); none panics or allocates more than the file holds.
 //
 // The package stands alone: the training loop consumes a Split through its
 // Len, Shape, NumClasses and Example methods.
