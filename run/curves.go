@@ -14,9 +14,10 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// WriteCurves draws the loss and the accuracy of rows, training and test,
-// per epoch, side by side, and writes them to path as a PNG (atomically).
-func WriteCurves(path, title string, rows []train.EpochStats) error {
+// WriteCurves draws the loss and the task's first metric (accuracy, RMSE)
+// of rows, training and test, per epoch, side by side, and writes them to
+// path as a PNG (atomically).
+func WriteCurves(path, title string, rows []train.EpochStats, metric train.Metric) error {
 	mk := func(name string, trainOf, testOf func(train.EpochStats) float64) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title + ": " + name
@@ -30,15 +31,19 @@ func WriteCurves(path, title string, rows []train.EpochStats) error {
 		if err := plotutil.AddLinePoints(p, "train", tr, "test", te); err != nil {
 			return nil, err
 		}
-		// Loss falls and accuracy rises: keep the legend in the corner they leave.
-		p.Legend.Top = name == "loss"
+		// Keep the legend in the corner the curves leave: loss (and any
+		// metric that improves downwards) falls, accuracy rises.
+		p.Legend.Top = !metric.HigherIsBetter || name == "loss"
 		return p, nil
 	}
 	loss, err := mk("loss", func(r train.EpochStats) float64 { return r.TrainLoss }, func(r train.EpochStats) float64 { return r.TestLoss })
 	if err != nil {
 		return errors.Wrap(err, "drawing the loss curve")
 	}
-	acc, err := mk("accuracy", func(r train.EpochStats) float64 { return r.TrainAccuracy }, func(r train.EpochStats) float64 { return r.TestAccuracy })
+	value := func(name string) func(train.EpochStats) float64 {
+		return func(r train.EpochStats) float64 { v, _ := r.Value(name); return v }
+	}
+	acc, err := mk(metric.Name, value("train_"+metric.Name), value("test_"+metric.Name))
 	if err != nil {
 		return errors.Wrap(err, "drawing the accuracy curve")
 	}

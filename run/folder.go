@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dlrun/dlrun/internal/atomicfile"
@@ -51,19 +52,39 @@ func writeJSON(path string, v any) error {
 	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// MetricsHeader is the header row of metrics.csv.
-const MetricsHeader = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,seconds"
+// MetricsHeader is the header row of metrics.csv for a task scored by
+// accuracy (classification, next-token prediction).
+var MetricsHeader = strings.Join(metricsColumns([]train.Metric{train.Accuracy}), ",")
 
-// WriteMetrics writes rows to path as CSV (MetricsHeader, then one row per
-// epoch), atomically. Numbers are written in full precision, so two runs
-// with the same seed give byte-identical columns (all but seconds).
-func WriteMetrics(path string, rows []train.EpochStats) error {
+// metricsColumns returns the columns of metrics.csv for a task scored by
+// metrics: epoch, train_loss, train_<metric>..., test_loss,
+// test_<metric>..., learning_rate, seconds.
+func metricsColumns(metrics []train.Metric) []string {
+	cols := []string{"epoch"}
+	for _, split := range []string{"train", "test"} {
+		cols = append(cols, split+"_loss")
+		for _, m := range metrics {
+			cols = append(cols, split+"_"+m.Name)
+		}
+	}
+	return append(cols, "learning_rate", "seconds")
+}
+
+// WriteMetrics writes rows to path as CSV (the columns of the task's
+// metrics, then one row per epoch), atomically. Numbers are written in
+// full precision, so two runs with the same seed give byte-identical
+// columns (all but seconds).
+func WriteMetrics(path string, rows []train.EpochStats, metrics []train.Metric) error {
+	cols := metricsColumns(metrics)
 	var b bytes.Buffer
-	b.WriteString(MetricsHeader + "\n")
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	b.WriteString(strings.Join(cols, ",") + "\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%d,%s,%s,%s,%s,%s,%s\n", r.Epoch, f(r.TrainLoss), f(r.TrainAccuracy), f(r.TestLoss), f(r.TestAccuracy),
-			f(r.LearningRate), strconv.FormatFloat(r.Seconds, 'f', 3, 64))
+		fmt.Fprintf(&b, "%d", r.Epoch)
+		for _, c := range cols[1 : len(cols)-1] {
+			v, _ := r.Value(c)
+			b.WriteString("," + strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		b.WriteString("," + strconv.FormatFloat(r.Seconds, 'f', 3, 64) + "\n")
 	}
 	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }

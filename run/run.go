@@ -43,9 +43,10 @@ type Summary struct {
 	Params       int     `json:"params"`
 	TrainLoss    float64 `json:"train_loss"`
 	TestLoss     float64 `json:"test_loss"`
-	TestAccuracy float64 `json:"test_accuracy"`
-	// Derived holds the task's figures derived from the test loss
-	// (train.Deriver), by name: bits_per_char for next-token prediction.
+	TestAccuracy float64 `json:"test_accuracy"` // for a task scored by accuracy
+	// Derived holds the task's other test figures by name: its metrics
+	// besides accuracy (rmse, mae) and the figure derived from the test
+	// loss (train.Deriver; bits_per_char for next-token prediction).
 	// summary.json writes each as test_<name>.
 	Derived       map[string]float64 `json:"-"`
 	BestEpoch     int                `json:"best_epoch"` // the epoch best.safetensors holds
@@ -194,6 +195,10 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 	fmt.Fprintf(log, "%s %s on %s (%d train, %d test %s), %d parameters, writing %s\n",
 		verb, cfg.Model, cfg.Dataset, d.Train.Len(), d.Test.Len(), unit, cfg.Params, dir)
 	deriver, _ := task.(train.Deriver)
+	metrics := task.Metrics()
+	if len(metrics) == 0 {
+		return nil, errors.Errorf("task %s scores no metric", task.Name())
+	}
 	trainSecs := 0.0
 	var drawn int // epochs in the last curves.png
 	var lastDraw time.Time
@@ -203,17 +208,23 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 			return nil
 		}
 		drawn, lastDraw = len(rows), time.Now()
-		return WriteCurves(filepath.Join(dir, "curves.png"), cfg.Model, rows)
+		return WriteCurves(filepath.Join(dir, "curves.png"), cfg.Model, rows, metrics[0])
 	}
 	hist, err := t.Fit(d.Train, d.Test, func(s train.EpochStats) error {
 		trainSecs += s.TrainSeconds
-		extra := ""
+		var b strings.Builder
+		for _, split := range []string{"train", "test"} {
+			fmt.Fprintf(&b, "  %s_loss %.4f", split, s.Value0(split+"_loss"))
+			for _, m := range metrics {
+				fmt.Fprintf(&b, "  %s_%s %.4f", split, shortName(m.Name), s.Value0(split+"_"+m.Name))
+			}
+		}
 		if deriver != nil {
 			name, v := deriver.Derived(s.TestLoss)
-			extra = fmt.Sprintf("  test_%s %.3f", name, v)
+			fmt.Fprintf(&b, "  test_%s %.3f", name, v)
 		}
-		fmt.Fprintf(log, "epoch %*d/%d  train_loss %.4f  train_acc %.4f  test_loss %.4f  test_acc %.4f%s  lr %.3g  %6.0f %s/s  %.1fs\n",
-			len(strconv.Itoa(cfg.Epochs)), s.Epoch, cfg.Epochs, s.TrainLoss, s.TrainAccuracy, s.TestLoss, s.TestAccuracy, extra,
+		fmt.Fprintf(log, "epoch %*d/%d%s  lr %.3g  %6.0f %s/s  %.1fs\n",
+			len(strconv.Itoa(cfg.Epochs)), s.Epoch, cfg.Epochs, b.String(),
 			s.LearningRate, float64(s.Samples)/s.TrainSeconds, unitShort(cfg.Task), s.Seconds)
 		rows := t.History()
 		if t.Best() == len(rows)-1 {
@@ -227,7 +238,7 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 		if err := t.SaveCheckpoint(ck); err != nil {
 			return err
 		}
-		if err := WriteMetrics(filepath.Join(dir, "metrics.csv"), rows); err != nil {
+		if err := WriteMetrics(filepath.Join(dir, "metrics.csv"), rows, metrics); err != nil {
 			return err
 		}
 		// Drawing takes tens of milliseconds: for epochs shorter than that
@@ -266,9 +277,14 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 		BestEpoch: t.Best() + 1, Stopped: t.Stopped(),
 		SamplesPerSec: sps, WallSeconds: time.Since(start).Seconds(),
 	}
+	for k, v := range last.Metrics {
+		if name, ok := strings.CutPrefix(k, "test_"); ok {
+			sum.Derived = set(sum.Derived, name, v)
+		}
+	}
 	if deriver != nil {
 		name, v := deriver.Derived(last.TestLoss)
-		sum.Derived = map[string]float64{name: v}
+		sum.Derived = set(sum.Derived, name, v)
 	}
 	if err := writeJSON(filepath.Join(dir, "summary.json"), sum); err != nil {
 		return nil, err
@@ -323,6 +339,23 @@ func data(cfg *Config, opts Options) (*Data, error) {
 		return &d, nil
 	}
 	return LoadData(cfg)
+}
+
+// set returns m with m[k] = v, making m if it is nil.
+func set(m map[string]float64, k string, v float64) map[string]float64 {
+	if m == nil {
+		m = map[string]float64{}
+	}
+	m[k] = v
+	return m
+}
+
+// shortName abbreviates a metric's name in the epoch log line.
+func shortName(name string) string {
+	if name == train.Accuracy.Name {
+		return "acc"
+	}
+	return name
 }
 
 func unitShort(task string) string {

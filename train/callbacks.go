@@ -72,20 +72,42 @@ func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
 // EarlyStopping stops training when the monitored test metric has not
 // improved for Patience epochs.
 type EarlyStopping struct {
-	Patience int    // epochs without improvement before stopping; 0: off
-	Monitor  string // "test_loss" (default, lower is better) or "test_accuracy"
+	Patience int // epochs without improvement before stopping; 0: off
+	// Monitor is "test_loss" (the default, lower is better) or test_<m>
+	// for a metric m of the task (test_accuracy, test_rmse), which says
+	// which way is better.
+	Monitor string
+
+	higher bool // the monitored figure improves upwards
 }
 
+// check reports a negative patience or a monitor that names no test
+// figure; forTask checks it against a task's metrics.
 func (e EarlyStopping) check() error {
-	switch e.Monitor {
-	case "", "test_loss", "test_accuracy":
-	default:
-		return errors.Errorf("early stopping: unknown metric %q (want test_loss or test_accuracy)", e.Monitor)
+	if e.Monitor != "" && !strings.HasPrefix(e.Monitor, "test_") {
+		return errors.Errorf("early stopping: unknown metric %q (want test_loss, test_accuracy or test_<metric> of the task)", e.Monitor)
 	}
 	if e.Patience < 0 {
 		return errors.Errorf("early stopping: patience %d must not be negative", e.Patience)
 	}
 	return nil
+}
+
+// forTask returns e set up for a task scored by metrics, or an error if
+// its monitor names none of them.
+func (e EarlyStopping) forTask(task string, metrics []Metric) (EarlyStopping, error) {
+	if e.Monitor == "" || e.Monitor == "test_loss" {
+		return e, nil
+	}
+	known := []string{"test_loss"}
+	for _, m := range metrics {
+		if e.Monitor == "test_"+m.Name {
+			e.higher = m.HigherIsBetter
+			return e, nil
+		}
+		known = append(known, "test_"+m.Name)
+	}
+	return e, errors.Errorf("early stopping: unknown metric %q for the %s task (known: %s)", e.Monitor, task, strings.Join(known, ", "))
 }
 
 // Best returns the index of the best epoch of hist by the monitored
@@ -101,10 +123,15 @@ func (e EarlyStopping) Best(hist []EpochStats) int {
 }
 
 func (e EarlyStopping) better(a, b EpochStats) bool {
-	if e.Monitor == "test_accuracy" {
-		return a.TestAccuracy > b.TestAccuracy
+	if e.Monitor == "" || e.Monitor == "test_loss" {
+		return a.TestLoss < b.TestLoss
 	}
-	return a.TestLoss < b.TestLoss
+	va, _ := a.Value(e.Monitor)
+	vb, _ := b.Value(e.Monitor)
+	if e.higher || e.Monitor == "test_"+Accuracy.Name {
+		return va > vb
+	}
+	return va < vb
 }
 
 // stop reports whether training should stop after hist.

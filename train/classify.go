@@ -181,13 +181,16 @@ func fillBatch[T kernels.Float](c *Classify, labels []int, xs, ys, ws []T) []int
 	return labels
 }
 
+// Metrics implements Task: accuracy.
+func (c *Classify) Metrics() []Metric { return []Metric{Accuracy} }
+
 // Score implements Task: it compares each example's predicted class with
 // its label.
-func (c *Classify) Score(p *graph.Program, ev *Evaluation) (int, error) {
+func (c *Classify) Score(p *graph.Program, ev *Evaluation) ([]float64, error) {
 	correct := 0
 	for r, l := range c.labels {
 		if err := p.OutputRow(0, r, c.row); err != nil {
-			return 0, err
+			return nil, err
 		}
 		pred := c.loss.Predict(c.row)
 		if pred == l {
@@ -198,7 +201,7 @@ func (c *Classify) Score(p *graph.Program, ev *Evaluation) (int, error) {
 			ev.Predictions = append(ev.Predictions, pred)
 		}
 	}
-	return correct, nil
+	return []float64{float64(correct)}, nil
 }
 
 // inputData returns the live values of the inputs x, y and w of g.

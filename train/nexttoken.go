@@ -164,13 +164,20 @@ func fillTokens[T float32 | float64](t *NextToken, c int, xd, yd, wd []T) int {
 	return real
 }
 
+// Metrics implements Task: the accuracy of the most likely next token.
+func (t *NextToken) Metrics() []Metric { return []Metric{Accuracy} }
+
 // Score implements Task: the positions whose most likely next token is
 // the target.
-func (t *NextToken) Score(p *graph.Program, _ *Evaluation) (int, error) {
+func (t *NextToken) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
+	var c int
+	var err error
 	if t.xT.Float32s() != nil {
-		return scoreTokens(t, p, t.yT.Float32s(), t.wT.Float32s())
+		c, err = scoreTokens(t, p, t.yT.Float32s(), t.wT.Float32s())
+	} else {
+		c, err = scoreTokens(t, p, t.yT.Float64s(), t.wT.Float64s())
 	}
-	return scoreTokens(t, p, t.yT.Float64s(), t.wT.Float64s())
+	return []float64{float64(c)}, err
 }
 
 func scoreTokens[T float32 | float64](t *NextToken, p *graph.Program, yd, wd []T) (int, error) {

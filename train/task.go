@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"math/rand/v2"
 	"reflect"
 
@@ -63,10 +64,40 @@ type Task interface {
 	// returns how many examples (or tokens) it holds; the rest of the
 	// batch is padding of weight 0, which the loss ignores.
 	Fill(i int) (n int, err error)
-	// Score reads the outputs of the batch just run and returns how many
-	// of its examples the model got right. With ev not nil it may also
-	// append each example's label and prediction.
-	Score(p *graph.Program, ev *Evaluation) (correct int, err error)
+	// Metrics names the figures a pass is scored by besides the loss
+	// (Accuracy for classification; RMSE and MAE for ratings).
+	Metrics() []Metric
+	// Score reads the outputs of the batch just run and returns, for each
+	// of Metrics, the sum over the batch's examples of its per-example
+	// value (1 for a right prediction, the squared error, ...). With ev
+	// not nil it may also append each example's label and prediction.
+	Score(p *graph.Program, ev *Evaluation) (sums []float64, err error)
+}
+
+// Metric is a figure a task scores a pass by, besides the loss: the mean
+// over the pass's examples of a per-example value, or its square root.
+type Metric struct {
+	// Name is the figure's snake_case name: metrics.csv and summary.json
+	// write it as train_<name> and test_<name>.
+	Name string
+	// HigherIsBetter says which way improves (early stopping, the best
+	// epoch).
+	HigherIsBetter bool
+	// Root makes the figure the square root of the mean (RMSE).
+	Root bool
+}
+
+// Accuracy is the share of examples whose prediction is right.
+var Accuracy = Metric{Name: "accuracy", HigherIsBetter: true}
+
+// reduce turns a pass's sum of per-example values over n examples into
+// the metric's figure.
+func (m Metric) reduce(sum float64, n int) float64 {
+	v := sum / float64(n)
+	if m.Root {
+		return math.Sqrt(v)
+	}
+	return v
 }
 
 // A Deriver is a task that derives a further figure from the mean loss of
@@ -88,7 +119,9 @@ type Stateful interface {
 // training.
 type Evaluation struct {
 	Loss     float64
-	Accuracy float64
+	Accuracy float64 // for a task scored by Accuracy
+	// Metrics holds the task's other figures by name (rmse, mae).
+	Metrics map[string]float64
 	// Labels and Predictions hold each example's true label and predicted
 	// class, in data order (Classify only).
 	Labels      []int

@@ -26,13 +26,16 @@ var ErrClosed = errors.New("train: the trainer is closed")
 type EpochStats struct {
 	Epoch         int     `json:"epoch"`
 	TrainLoss     float64 `json:"train_loss"`
-	TrainAccuracy float64 `json:"train_accuracy"`
+	TrainAccuracy float64 `json:"train_accuracy"` // for a task scored by Accuracy
 	TestLoss      float64 `json:"test_loss"`
 	TestAccuracy  float64 `json:"test_accuracy"`
-	LearningRate  float64 `json:"learning_rate"` // the optimizer's rate during the epoch
-	Seconds       float64 `json:"seconds"`       // wall time of the epoch, evaluation included
-	TrainSeconds  float64 `json:"train_seconds"` // wall time of the training steps alone
-	Samples       int     `json:"samples"`       // training examples (tokens) seen
+	// Metrics holds the task's other figures as train_<name> and
+	// test_<name> (train_rmse, test_mae).
+	Metrics      map[string]float64 `json:"metrics,omitempty"`
+	LearningRate float64            `json:"learning_rate"` // the optimizer's rate during the epoch
+	Seconds      float64            `json:"seconds"`       // wall time of the epoch, evaluation included
+	TrainSeconds float64            `json:"train_seconds"` // wall time of the training steps alone
+	Samples      int                `json:"samples"`       // training examples (tokens) seen
 }
 
 // Trainer trains one model on one task. It owns the graph, the compiled
@@ -68,6 +71,9 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	cfg = cfg.Defaults()
 	p, err := cfg.resolve()
 	if err != nil {
+		return nil, err
+	}
+	if p.stopping, err = p.stopping.forTask(task.Name(), task.Metrics()); err != nil {
 		return nil, err
 	}
 	t = &Trainer{cfg: cfg, parts: p, task: task, model: model}
@@ -144,23 +150,66 @@ func (t *Trainer) usable() error {
 	return nil
 }
 
+// Value returns the figure called name: train_loss, test_loss,
+// train_accuracy, test_accuracy, learning_rate, or a task's
+// train_<metric> and test_<metric>.
+func (s EpochStats) Value(name string) (float64, bool) {
+	switch name {
+	case "train_loss":
+		return s.TrainLoss, true
+	case "test_loss":
+		return s.TestLoss, true
+	case "train_accuracy":
+		return s.TrainAccuracy, true
+	case "test_accuracy":
+		return s.TestAccuracy, true
+	case "learning_rate":
+		return s.LearningRate, true
+	}
+	v, ok := s.Metrics[name]
+	return v, ok
+}
+
+// Value0 is Value with 0 for a figure the epoch lacks.
+func (s EpochStats) Value0(name string) float64 {
+	v, _ := s.Value(name)
+	return v
+}
+
+// set records a task's figure for split ("train" or "test").
+func (s *EpochStats) set(split string, m Metric, v float64) {
+	switch {
+	case m.Name == Accuracy.Name && split == "train":
+		s.TrainAccuracy = v
+	case m.Name == Accuracy.Name:
+		s.TestAccuracy = v
+	default:
+		if s.Metrics == nil {
+			s.Metrics = map[string]float64{}
+		}
+		s.Metrics[split+"_"+m.Name] = v
+	}
+}
+
 // pass runs one pass of the task over d: training steps if training, else
 // evaluation runs (recording labels and predictions into ev if not nil).
-// It returns the mean loss and the accuracy over the pass's examples.
-func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss, acc float64, err error) {
+// It returns the mean loss and the task's metrics over the pass's
+// examples.
+func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, metrics []float64, err error) {
 	var order *rand.Rand
 	if training && !t.cfg.NoShuffle {
 		order = t.shuffle
 	}
 	n, err := t.start(d, order)
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
-	sum, count, correct := 0.0, 0, 0
+	ms := t.task.Metrics()
+	sum, count, sums := 0.0, 0, make([]float64, len(ms))
 	for i := 0; i < n; i++ {
 		k, err := t.task.Fill(i)
 		if err != nil {
-			return 0, 0, err
+			return 0, nil, err
 		}
 		var l float64
 		if training {
@@ -170,25 +219,34 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss, acc float64
 		}
 		if err != nil {
 			if training {
-				return 0, 0, errors.Wrapf(err, "epoch %d, batch %d", t.epoch+1, i+1)
+				return 0, nil, errors.Wrapf(err, "epoch %d, batch %d", t.epoch+1, i+1)
 			}
-			return 0, 0, errors.Wrap(err, "evaluating")
+			return 0, nil, errors.Wrap(err, "evaluating")
 		}
 		sum += l * float64(k)
 		count += k
-		c, err := t.task.Score(t.min.prog, ev)
+		s, err := t.task.Score(t.min.prog, ev)
 		if err != nil {
-			return 0, 0, err
+			return 0, nil, err
 		}
-		correct += c
+		if len(s) != len(ms) {
+			return 0, nil, errors.Errorf("task %s scored %d figures for %d metrics", t.task.Name(), len(s), len(ms))
+		}
+		for j, v := range s {
+			sums[j] += v
+		}
 		if training && t.cfg.OnBatch != nil {
 			t.cfg.OnBatch(i+1, n, l)
 		}
 	}
 	if count == 0 {
-		return 0, 0, errors.New("the pass held no examples")
+		return 0, nil, errors.New("the pass held no examples")
 	}
-	return sum / float64(count), float64(correct) / float64(count), nil
+	metrics = make([]float64, len(ms))
+	for j, m := range ms {
+		metrics[j] = m.reduce(sums[j], count)
+	}
+	return sum / float64(count), metrics, nil
 }
 
 // start resets the stateful layers (they begin every pass from zeros) and
@@ -201,25 +259,26 @@ func (t *Trainer) start(d Data, order *rand.Rand) (int, error) {
 }
 
 // TrainEpoch runs one epoch of training steps over d and returns the mean
-// loss and accuracy over its examples (as the weights changed during the
-// epoch, like Keras's training metrics).
-func (t *Trainer) TrainEpoch(d Data) (loss, acc float64, err error) {
+// loss and the task's metrics over its examples, in the order of
+// Task.Metrics (as the weights changed during the epoch, like Keras's
+// training metrics).
+func (t *Trainer) TrainEpoch(d Data) (loss float64, metrics []float64, err error) {
 	if err := t.usable(); err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	if err := t.task.Check(d, "training"); err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	return t.trainEpoch(d)
 }
 
 // trainEpoch runs one epoch of training steps over checked data.
-func (t *Trainer) trainEpoch(d Data) (loss, acc float64, err error) {
-	if loss, acc, err = t.pass(d, true, nil); err != nil {
-		return 0, 0, err
+func (t *Trainer) trainEpoch(d Data) (loss float64, metrics []float64, err error) {
+	if loss, metrics, err = t.pass(d, true, nil); err != nil {
+		return 0, nil, err
 	}
 	t.epoch++
-	return loss, acc, nil
+	return loss, metrics, nil
 }
 
 // Evaluate computes the loss and accuracy of the model on d, in data
@@ -233,9 +292,21 @@ func (t *Trainer) Evaluate(d Data) (*Evaluation, error) {
 		return nil, err
 	}
 	ev := &Evaluation{}
-	var err error
-	if ev.Loss, ev.Accuracy, err = t.pass(d, false, ev); err != nil {
+	loss, metrics, err := t.pass(d, false, ev)
+	if err != nil {
 		return nil, err
+	}
+	ev.Loss = loss
+	var s EpochStats
+	for j, m := range t.task.Metrics() {
+		s.set("test", m, metrics[j])
+	}
+	ev.Accuracy = s.TestAccuracy
+	for k, v := range s.Metrics {
+		if ev.Metrics == nil {
+			ev.Metrics = map[string]float64{}
+		}
+		ev.Metrics[k[len("test_"):]] = v
 	}
 	return ev, nil
 }
@@ -272,7 +343,7 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 			opt.SetLearningRate(t.parts.schedule.LearningRate(t.epoch+1, t.cfg.Epochs, t.baseLR))
 		}
 		start := time.Now()
-		loss, acc, err := t.trainEpoch(train)
+		loss, metrics, err := t.trainEpoch(train)
 		if err != nil {
 			return hist, err
 		}
@@ -282,9 +353,16 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 			return hist, err
 		}
 		s := EpochStats{
-			Epoch: t.epoch, TrainLoss: loss, TrainAccuracy: acc,
-			TestLoss: ev.Loss, TestAccuracy: ev.Accuracy, LearningRate: opt.LearningRate(),
+			Epoch: t.epoch, TrainLoss: loss, TestLoss: ev.Loss, LearningRate: opt.LearningRate(),
 			Seconds: time.Since(start).Seconds(), TrainSeconds: trainSecs, Samples: train.Len(),
+		}
+		for j, m := range t.task.Metrics() {
+			s.set("train", m, metrics[j])
+			test := ev.Accuracy
+			if m.Name != Accuracy.Name {
+				test = ev.Metrics[m.Name]
+			}
+			s.set("test", m, test)
 		}
 		hist = append(hist, s)
 		t.hist = append(t.hist, s)
