@@ -119,14 +119,17 @@ type Stat struct {
 
 // Result is the outcome of an experiment.
 type Result struct {
-	Config        *Config      `json:"config"`
-	Skipped       string       `json:"skipped,omitempty"`
-	Runs          []SeedResult `json:"runs,omitempty"`
-	TestAccuracy  Stat         `json:"test_accuracy"`
-	TestLoss      Stat         `json:"test_loss"`
-	BitsPerChar   Stat         `json:"test_bits_per_char"`
-	SamplesPerSec Stat         `json:"samples_per_sec"`
-	WallSeconds   float64      `json:"wall_seconds"` // all seeds together
+	Config       *Config      `json:"config"`
+	Skipped      string       `json:"skipped,omitempty"`
+	Runs         []SeedResult `json:"runs,omitempty"`
+	TestAccuracy Stat         `json:"test_accuracy"`
+	TestLoss     Stat         `json:"test_loss"`
+	BitsPerChar  Stat         `json:"test_bits_per_char"`
+	// Metrics holds every other test figure of the task by name (rmse,
+	// mae for a recommender), over the seeds.
+	Metrics       map[string]Stat `json:"metrics,omitempty"`
+	SamplesPerSec Stat            `json:"samples_per_sec"`
+	WallSeconds   float64         `json:"wall_seconds"` // all seeds together
 }
 
 // LanguageModel reports whether the experiment trains a next-token model.
@@ -179,6 +182,12 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 	res.TestAccuracy = stat(func(r SeedResult) float64 { return r.Summary.TestAccuracy })
 	res.TestLoss = stat(func(r SeedResult) float64 { return r.Summary.TestLoss })
 	res.BitsPerChar = stat(func(r SeedResult) float64 { return r.Summary.Derived["bits_per_char"] })
+	for name := range res.Runs[0].Summary.Derived {
+		if res.Metrics == nil {
+			res.Metrics = map[string]Stat{}
+		}
+		res.Metrics[name] = stat(func(r SeedResult) float64 { return r.Summary.Derived[name] })
+	}
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
 	if len(res.Runs) > 1 {
 		fmt.Fprintf(log, "experiment %s: test accuracy %.4f ± %.4f over %d seeds\n", c.Name, res.TestAccuracy.Mean, res.TestAccuracy.Std, len(res.Runs))

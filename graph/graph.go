@@ -93,6 +93,8 @@ type Graph struct {
 
 	training   bool // runs are training steps (SetTraining)
 	activeRows int  // rows of the batch that are real data; 0: all (SetActiveRows)
+
+	penalties []*Node // scalar terms added to the training loss (AddPenalty)
 }
 
 // errNotNew is the error of a nil or zero Graph's methods.

@@ -21,6 +21,37 @@ type Reference struct {
 type Options struct {
 	// Cell is the recurrent cell of the rnn models (default LSTM).
 	Cell graph.Cell
+
+	// The recommenders' options (mf, ncf, biases), which the data gives:
+	// the numbers of users and movies (dense indices 0..Users-1 and
+	// 0..Movies-1; 0: the bundled MovieLens's, MovieLensUsers and
+	// MovieLensMovies), the mean rating that predictions start from (the
+	// training set's), the embedding size (0: 32) and the weight of the L2
+	// penalty on the embedding rows and biases of each batch (0: none; see
+	// MF).
+	Users, Movies int
+	Mean          float64
+	Dim           int
+	L2            float64
+}
+
+// The numbers of users and movies of the bundled MovieLens ratings
+// (datasets.MovieLens), the recommenders' defaults.
+const (
+	MovieLensUsers  = 671
+	MovieLensMovies = 9066
+)
+
+// recOptions returns the users and movies of opt, with the defaults.
+func recOptions(opt Options) (users, movies int) {
+	users, movies = opt.Users, opt.Movies
+	if users == 0 {
+		users = MovieLensUsers
+	}
+	if movies == 0 {
+		movies = MovieLensMovies
+	}
+	return users, movies
 }
 
 // New builds the model with default options.
@@ -103,6 +134,32 @@ func init() {
 				layers = append(layers, &Recurrent{Cell: opt.Cell, Hidden: 256, ReturnSequences: true, Stateful: true})
 			}
 			return NewSequential("charrnn", append(layers, NewDense(vocab))...), nil
+		},
+	})
+	// The recommenders take [2] (user index, movie index) per example and
+	// predict one rating; outputs is not used.
+	register(Reference{
+		Name:        "mf",
+		Description: "biased matrix factorisation: mean + user bias + movie bias + <user, movie> embeddings (32, --dim)",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			users, movies := recOptions(opt)
+			return NewSequential("mf", &MF{Users: users, Movies: movies, Dim: opt.Dim, Mean: opt.Mean, L2: opt.L2}), nil
+		},
+	})
+	register(Reference{
+		Name:        "ncf",
+		Description: "neural collaborative filtering: user and movie embeddings 32 concatenated -> dense 64 ReLU -> dense 32 ReLU -> dense 1, plus mean + user bias + movie bias",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			users, movies := recOptions(opt)
+			return NewSequential("ncf", &NCF{Users: users, Movies: movies, Dim: opt.Dim, Mean: opt.Mean, L2: opt.L2}), nil
+		},
+	})
+	register(Reference{
+		Name:        "biases",
+		Description: "mean + user bias + movie bias alone: the floor every recommender must beat",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			users, movies := recOptions(opt)
+			return NewSequential("biases", &Biases{Users: users, Movies: movies, Mean: opt.Mean, L2: opt.L2}), nil
 		},
 	})
 	register(Reference{

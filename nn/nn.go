@@ -10,15 +10,16 @@
 // The layers are Dense, Conv2D, MaxPool2D, Flatten, Dropout, the
 // activations (ReLU, Sigmoid, Tanh, Softmax), the recurrent LSTM and GRU
 // (Recurrent) with Embedding, and the norm layers BatchNorm and LayerNorm,
-// whose parameters and buffers are named after PyTorch's state dicts.
-// Dropout and BatchNorm behave differently in training and in evaluation
+// whose parameters and buffers are named after PyTorch's state dicts, and
+// the recommenders MF, NCF and Biases, which map a (user, movie) pair to a
+// predicted rating. Dropout and BatchNorm behave differently in training and in evaluation
 // (graph.Graph.SetTraining).
 //
 // A Spec describes a Sequential model as a YAML or JSON model file (its
 // name and layers, each a kind and its settings): Spec.Build makes the
 // model, Describe writes one down, and RegisterLayer adds a layer kind of
 // one's own to what model files may name. The reference models (xor, mlp,
-// cnn, cnn-bn, rnn, charrnn; References, ReferenceByName) are the ones
+// cnn, cnn-bn, rnn, charrnn, mf, ncf, biases; References, ReferenceByName) are the ones
 // dlrun trains and compares with PyTorch.
 //
 // Layers take and return *graph.Node: this package builds on graph alone

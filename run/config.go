@@ -25,6 +25,7 @@ import (
 const (
 	Classify  = "classify"
 	NextToken = "next-token"
+	Rating    = "rating"
 )
 
 // Config is the one configuration of a training run: what `dlrun train`'s
@@ -49,6 +50,11 @@ type Config struct {
 	// SeqLen is next-token prediction's steps of backpropagation through
 	// time per batch (default: the model's, 100).
 	SeqLen int `json:"seq_len,omitempty" yaml:"seq_len"`
+	// Dim is the embedding size of the mf and ncf recommenders (default
+	// 32). For the recommenders, weight_decay is the L2 penalty on the
+	// embedding rows and biases of each batch, as is usual for
+	// factorisation, not a decay of every weight.
+	Dim int `json:"dim,omitempty" yaml:"dim"`
 
 	train.Config `yaml:",inline"`
 
@@ -71,14 +77,22 @@ var recipes = map[string]Config{
 	"cnn":     {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
 	"cnn-bn":  {Task: Classify, Dataset: "fashion-mnist", Config: train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce", Schedule: "cosine"}},
 	"rnn":     {Task: Classify, Dataset: "fashion-mnist", Cell: "lstm", Config: imageRecipe},
+	"mf":      {Task: Rating, Dataset: "movielens", Dim: 32, Config: ratingRecipe},
+	"ncf":     {Task: Rating, Dataset: "movielens", Dim: 32, Config: train.Config{Epochs: 3, BatchSize: 256, Optimizer: "adam", LearningRate: 1e-3, Loss: "mse", WeightDecay: 0.1}},
+	"biases":  {Task: Rating, Dataset: "movielens", Config: train.Config{Epochs: 8, BatchSize: 256, Optimizer: "adam", LearningRate: 5e-3, Loss: "mse", WeightDecay: 0.05}},
 	"charrnn": {Task: NextToken, Dataset: "pride-and-prejudice", Cell: "lstm", SeqLen: 100, Config: train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}},
 }
 
 var imageRecipe = train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"}
 
+// ratingRecipe is mf's: weight_decay is the L2 on each batch's embedding
+// rows and biases (nn.MF.L2).
+var ratingRecipe = train.Config{Epochs: 20, BatchSize: 256, Optimizer: "adam", LearningRate: 1e-3, Loss: "mse", WeightDecay: 0.1}
+
 // fileRecipes are the defaults of a model file, by task.
 var fileRecipes = map[string]Config{
 	Classify:  {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
+	Rating:    {Task: Rating, Dataset: "movielens", Config: ratingRecipe},
 	NextToken: {Task: NextToken, Dataset: "pride-and-prejudice", SeqLen: 100, Config: train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}},
 }
 
@@ -91,7 +105,7 @@ func Recipe(model, task string) (Config, error) {
 		}
 		r, ok := fileRecipes[task]
 		if !ok {
-			return Config{}, errors.Errorf("unknown task %q (known: %s, %s)", task, Classify, NextToken)
+			return Config{}, errors.Errorf("unknown task %q (known: %s, %s, %s)", task, Classify, NextToken, Rating)
 		}
 		return r, nil
 	}
@@ -135,8 +149,8 @@ func (c *Config) resolve(readFile bool) error {
 	switch {
 	case c.Task == "":
 		c.Task = r.Task
-	case c.Task != Classify && c.Task != NextToken:
-		return errors.Errorf("unknown task %q (known: %s, %s)", c.Task, Classify, NextToken)
+	case c.Task != Classify && c.Task != NextToken && c.Task != Rating:
+		return errors.Errorf("unknown task %q (known: %s, %s, %s)", c.Task, Classify, NextToken, Rating)
 	case c.Task != r.Task:
 		return errors.Errorf("task %s does not apply to model %s, which is trained for %s", c.Task, c.Model, r.Task)
 	}
@@ -148,6 +162,12 @@ func (c *Config) resolve(readFile bool) error {
 	}
 	if c.SeqLen < 0 {
 		return errors.Errorf("seq_len %d: must be positive", c.SeqLen)
+	}
+	if c.Dim != 0 && r.Dim == 0 {
+		return errors.Errorf("dim %d does not apply to model %s: only the mf and ncf recommenders have an embedding size to choose", c.Dim, c.Model)
+	}
+	if c.Dim < 0 {
+		return errors.Errorf("dim %d: must be positive", c.Dim)
 	}
 	if readFile && IsModelFile(c.Model) {
 		if _, err := nn.ReadSpec(c.Model); err != nil {
@@ -165,10 +185,10 @@ func (c *Config) resolve(readFile bool) error {
 	if err := c.Config.Check(); err != nil {
 		return err
 	}
-	if c.Task == NextToken && !strings.EqualFold(c.Loss, train.CrossEntropy.Name) {
-		if l, err := train.LossByName(c.Loss); err != nil || l.Name != train.CrossEntropy.Name {
-			return errors.Errorf("loss %s does not apply to model %s: next-token prediction trains with cce", c.Loss, c.Model)
-		}
+	if l, _ := train.LossByName(c.Loss); c.Task == NextToken && l.Name != train.CrossEntropy.Name {
+		return errors.Errorf("loss %s does not apply to model %s: next-token prediction trains with cce", c.Loss, c.Model)
+	} else if c.Task == Rating && l.Name != train.MeanSquaredError.Name {
+		return errors.Errorf("loss %s does not apply to model %s: rating prediction trains with mse", c.Loss, c.Model)
 	}
 	if c.Version == "" { // a resumed run keeps the version it began with
 		c.Version = version.Version

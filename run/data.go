@@ -19,8 +19,12 @@ type Data struct {
 	Shape   []int    // classify: per-example input shape
 	Classes []string // classify: class names in label order
 	Vocab   []string // next-token: the tokens in id order
-	Train   train.Data
-	Test    train.Data
+	// Rating: the numbers of users and movies and the training set's mean
+	// rating.
+	Users, Movies int
+	Mean          float64
+	Train         train.Data
+	Test          train.Data
 
 	set *datasets.Dataset // classify: the dataset, to read its images as rows
 }
@@ -36,11 +40,40 @@ func FromText(t *datasets.Text) *Data {
 	return &Data{Name: t.Name, SHA256: t.SHA256, Vocab: t.Vocab, Train: train.Tokens(t.Train), Test: train.Tokens(t.HeldOut)}
 }
 
+// FromRatings presents ratings for rating prediction.
+func FromRatings(r *datasets.Ratings) *Data {
+	return &Data{Name: r.Name, SHA256: r.SHA256, Users: len(r.UserIDs), Movies: len(r.MovieIDs), Mean: r.Mean(),
+		Train: ratings(r.Train), Test: ratings(r.Test)}
+}
+
+// ratings presents a split of datasets.Ratings as train.Ratings.
+type ratings []datasets.Rating
+
+func (r ratings) Len() int { return len(r) }
+func (r ratings) Rating(i int) (user, movie int, value float32) {
+	return r[i].User, r[i].Movie, r[i].Value
+}
+
 // LoadData loads the dataset a resolved configuration names, as its task
 // reads it: labelled examples for classify (a bundled dataset or a folder
 // of IDX files or CIFAR-10 batches), a text for next-token (the bundled
-// novel, or a UTF-8 text file with its last 10% held out).
+// novel, or a UTF-8 text file with its last 10% held out), ratings for
+// rating (the bundled movielens, or a folder in MovieLens's CSV or ml-100k
+// layout).
 func LoadData(c *Config) (*Data, error) {
+	if c.Task == Rating {
+		var r *datasets.Ratings
+		var err error
+		if c.Dataset == "movielens" {
+			r, err = datasets.MovieLens()
+		} else {
+			r, err = datasets.LoadRatingsDir(c.Dataset)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return FromRatings(r), nil
+	}
 	if c.Task == NextToken {
 		t, err := LoadText(c.Dataset)
 		if err != nil {
@@ -80,12 +113,18 @@ func build(c *Config, d *Data) (*nn.Sequential, train.Task, error) {
 		return nil, nil, err
 	}
 	in, outputs := d.Shape, len(d.Classes)
-	if c.Task == NextToken {
+	switch {
+	case c.Task == Rating:
+		if d.Users == 0 || d.Movies == 0 {
+			return nil, nil, errors.Errorf("dataset %s has no users or movies: rating prediction needs ratings", d.Name)
+		}
+		in, outputs = []int{2}, 1
+	case c.Task == NextToken:
 		if len(d.Vocab) == 0 {
 			return nil, nil, errors.Errorf("dataset %s has no vocabulary: next-token prediction needs a text", d.Name)
 		}
 		in, outputs = []int{c.SeqLen}, len(d.Vocab)
-	} else {
+	default:
 		if len(d.Classes) == 0 {
 			return nil, nil, errors.Errorf("dataset %s has no classes: classification needs labelled examples", d.Name)
 		}
@@ -105,7 +144,7 @@ func build(c *Config, d *Data) (*nn.Sequential, train.Task, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		opt := nn.Options{}
+		opt := nn.Options{Users: d.Users, Movies: d.Movies, Mean: d.Mean, Dim: c.Dim, L2: c.WeightDecay}
 		if c.Cell == "gru" {
 			opt.Cell = graph.GRUCell
 		}
@@ -120,8 +159,11 @@ func build(c *Config, d *Data) (*nn.Sequential, train.Task, error) {
 // newTask returns the task of c for model on d, reading images as rows
 // for a model whose first layer is recurrent.
 func newTask(c *Config, model *nn.Sequential, d *Data, outputs int) (train.Task, error) {
-	if c.Task == NextToken {
+	switch c.Task {
+	case NextToken:
 		return &train.NextToken{Vocab: len(d.Vocab), SeqLen: c.SeqLen}, nil
+	case Rating:
+		return &train.Rating{Users: d.Users, Movies: d.Movies}, nil
 	}
 	if err := readAsModelDoes(model, d); err != nil {
 		return nil, err

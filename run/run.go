@@ -160,6 +160,9 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 		perBatch *= cfg.SeqLen
 	}
 	tc := cfg.Config
+	if cfg.Task == Rating && !IsModelFile(cfg.Model) {
+		tc.WeightDecay = 0 // the reference recommenders apply it to the rows of each batch (nn.Options.L2)
+	}
 	if opts.Progress {
 		tc.OnBatch = progress(log, perBatch)
 	}
@@ -188,9 +191,9 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 	if resume {
 		verb = fmt.Sprintf("resuming after epoch %d:", t.Epoch())
 	}
-	unit := "examples"
-	if cfg.Task == NextToken {
-		unit = "tokens"
+	unit := map[string]string{NextToken: "tokens", Rating: "ratings"}[cfg.Task]
+	if unit == "" {
+		unit = "examples"
 	}
 	fmt.Fprintf(log, "%s %s on %s (%d train, %d test %s), %d parameters, writing %s\n",
 		verb, cfg.Model, cfg.Dataset, d.Train.Len(), d.Test.Len(), unit, cfg.Params, dir)
@@ -359,8 +362,11 @@ func shortName(name string) string {
 }
 
 func unitShort(task string) string {
-	if task == NextToken {
+	switch task {
+	case NextToken:
 		return "chars"
+	case Rating:
+		return "ratings"
 	}
 	return "samples"
 }

@@ -20,9 +20,11 @@ const ModelFormat = "dlrun-model-1"
 // that built it, as a saved Keras model carries its architecture.
 type ModelInfo struct {
 	Format     string  `json:"format"`
-	Task       string  `json:"task"`        // classify or next-token
-	InputShape []int   `json:"input_shape"` // the model's input per example (Task.InputShape)
-	Outputs    int     `json:"outputs"`     // the model's output per example (Task.OutputSize)
+	Task       string  `json:"task"`             // classify or next-token
+	InputShape []int   `json:"input_shape"`      // the model's input per example (Task.InputShape)
+	Outputs    int     `json:"outputs"`          // the model's output per example (Task.OutputSize)
+	Users      int     `json:"users,omitempty"`  // rating: the number of users
+	Movies     int     `json:"movies,omitempty"` // rating: the number of movies
 	Loss       string  `json:"loss"`
 	DType      string  `json:"dtype"`
 	BatchSize  int     `json:"batch_size"`
@@ -43,8 +45,12 @@ func (t *Trainer) Info() (*ModelInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ModelInfo{Format: ModelFormat, Task: t.task.Name(), InputShape: t.task.InputShape(), Outputs: t.task.OutputSize(),
-		Loss: t.parts.loss.Name, DType: string(t.parts.dtype), BatchSize: t.cfg.BatchSize, Model: spec}, nil
+	info := &ModelInfo{Format: ModelFormat, Task: t.task.Name(), InputShape: t.task.InputShape(), Outputs: t.task.OutputSize(),
+		Loss: t.parts.loss.Name, DType: string(t.parts.dtype), BatchSize: t.cfg.BatchSize, Model: spec}
+	if r, ok := t.task.(*Rating); ok {
+		info.Users, info.Movies = r.Users, r.Movies
+	}
+	return info, nil
 }
 
 // SaveInfo writes the trainer's model.json into dir, atomically.
@@ -99,6 +105,8 @@ func (info *ModelInfo) NewTask() (Task, error) {
 	switch info.Task {
 	case "classify":
 		return &Classify{Shape: info.InputShape, Outputs: info.Outputs}, nil
+	case "rating":
+		return &Rating{Users: info.Users, Movies: info.Movies}, nil
 	case "next-token":
 		if len(info.InputShape) != 1 {
 			return nil, errors.Errorf("model.json: a next-token model's input shape is [steps], not %v", info.InputShape)
@@ -168,10 +176,11 @@ func (m *Model) Evaluate(d Data) (*Evaluation, error) {
 	return m.trainer.Evaluate(d)
 }
 
-// Predict returns the class probabilities of each example of x (examples
-// of the model's input shape, one after another): the softmax of the
-// outputs for a cross-entropy model, sigmoid for a single-output binary
-// one.
+// Predict returns the model's prediction for each example of x (examples
+// of the model's input shape, one after another): for a classifier the
+// class probabilities (the softmax of the outputs for a cross-entropy
+// model, sigmoid for a single-output binary one); for a rating model, x
+// holds (user, movie) index pairs and each row is the predicted rating.
 func (m *Model) Predict(x []float32) ([][]float64, error) {
 	if m == nil {
 		return nil, errors.New("train: nil model: use train.Load")
@@ -180,9 +189,12 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
+	if r, ok := t.task.(*Rating); ok {
+		return m.predictRatings(r, x)
+	}
 	c, ok := t.task.(*Classify)
 	if !ok {
-		return nil, errors.Errorf("predict: the model was trained for %s, not classification", t.task.Name())
+		return nil, errors.Errorf("predict: the model was trained for %s, not classification or rating", t.task.Name())
 	}
 	size := len(c.example)
 	if len(x) == 0 || len(x)%size != 0 {
@@ -212,6 +224,50 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 	}
 	return out, nil
 }
+
+// predictRatings predicts the rating of each (user, movie) pair of x.
+func (m *Model) predictRatings(r *Rating, x []float32) ([][]float64, error) {
+	t := m.trainer
+	if len(x) == 0 || len(x)%2 != 0 {
+		return nil, errors.Errorf("predict: %d values are not (user, movie) pairs", len(x))
+	}
+	pairs := make(pairList, len(x)/2)
+	for i := range pairs {
+		u, mv := x[2*i], x[2*i+1]
+		if u != float32(int(u)) || mv != float32(int(mv)) || int(u) < 0 || int(u) >= r.Users || int(mv) < 0 || int(mv) >= r.Movies {
+			return nil, errors.Errorf("predict: pair %d (user %v, movie %v) is outside %d users and %d movies", i, u, mv, r.Users, r.Movies)
+		}
+		pairs[i] = [2]int{int(u), int(mv)}
+	}
+	n, err := t.start(pairs, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, 0, len(pairs))
+	for i := 0; i < n; i++ {
+		k, err := r.Fill(i)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.min.Loss(); err != nil {
+			return nil, err
+		}
+		for row := 0; row < k; row++ {
+			v := make([]float64, 1)
+			if err := t.min.prog.OutputRow(0, row, v); err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// pairList presents (user, movie) pairs to predict as Ratings (of value 0).
+type pairList [][2]int
+
+func (p pairList) Len() int                         { return len(p) }
+func (p pairList) Rating(i int) (int, int, float32) { return p[i][0], p[i][1], 0 }
 
 func probabilities(l Loss, row []float64) []float64 {
 	if len(row) == 1 {

@@ -1,7 +1,7 @@
 // Package train is dlrun's training loop: one Trainer whose Fit trains any
 // nn model on Gorgonia's tape machine (reverse-mode, tape-based backprop)
-// for any Task — classification, next-token prediction, and whatever kind
-// of model comes next — with seeded shuffling, a held-out evaluation after
+// for any Task — classification, next-token prediction, rating prediction
+// for recommenders, and whatever kind of model comes next — with seeded shuffling, a held-out evaluation after
 // each epoch, learning-rate schedules, early stopping, NaN detection and
 // checkpoints that resume bit for bit. The losses and optimizers are the
 // ones a Keras or PyTorch user expects; Minimizer trains a hand-built
@@ -83,6 +83,12 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	t.shuffle = rand.New(t.pcg)
 	out, loss, err := task.Build(t.g, model, cfg.BatchSize, p.loss)
 	if err != nil {
+		return nil, err
+	}
+	// Layers may add penalties to the loss (the recommenders' L2 on the
+	// rows of each batch); the loss trained and reported includes them,
+	// as Keras's does.
+	if loss, err = t.g.PenalisedLoss(loss); err != nil {
 		return nil, err
 	}
 	if t.min, err = NewMinimizer(t.g, loss, p.opt, out); err != nil {

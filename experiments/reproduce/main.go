@@ -177,7 +177,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	if torchVersion != "" {
 		fmt.Fprintf(&b, ", PyTorch %s (Debian python3-torch, OPENBLAS_CORETYPE=SkylakeX)", torchVersion)
 	}
-	b.WriteString(".\n\nEvery figure below comes back bit for bit from the same command on a machine of the same instruction set: each experiment's config fixes its seeds, and dlrun's kernels do not depend on the number of cores. Accuracy and loss are on the test split (for charrnn: the held-out last 10% of the text, in bits per character and nats); samples/s counts training examples (characters for charrnn) per second of training, evaluation excluded; wall time covers every seed.\n\n")
+	b.WriteString(".\n\nEvery figure below comes back bit for bit from the same command on a machine of the same instruction set: each experiment's config fixes its seeds, and dlrun's kernels do not depend on the number of cores. Accuracy and loss are on the test split (for charrnn: the held-out last 10% of the text, in bits per character and nats; for the recommenders mf, ncf and biases the accuracy column reads the test RMSE in stars, on the last 10% of each user's MovieLens ratings); samples/s counts training examples (characters for charrnn, ratings for the recommenders) per second of training, evaluation excluded; wall time covers every seed.\n\n")
 	b.WriteString("| experiment | model | epochs | seeds | test accuracy | test loss | bits/char | wall s | samples/s | params | command |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, r := range results {
@@ -191,8 +191,12 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		if c.LanguageModel() {
 			bpc = pm(r.BitsPerChar, 3)
 		}
+		acc := pm(r.TestAccuracy, 4)
+		if rmse, ok := r.Metrics["rmse"]; ok { // a recommender: its accuracy is its RMSE
+			acc = "RMSE " + pm(rmse, 4)
+		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %.1f | %.0f | %d | `%s` |\n",
-			c.Name, c.Model, s.Epochs, seedList(c.Seeds), pm(r.TestAccuracy, 4), pm(r.TestLoss, 4), bpc,
+			c.Name, c.Model, s.Epochs, seedList(c.Seeds), acc, pm(r.TestLoss, 4), bpc,
 			r.WallSeconds, r.SamplesPerSec.Mean, s.Params, cmds[i])
 	}
 	b.WriteString("\n## PyTorch side by side\n\nThe same nets, data, optimizer, batch size, epochs and first seed in PyTorch (`bench/torch_ref.py`), with the thread split (torch / OpenBLAS) that `go run ./bench/compare` found fastest here.\n\n")
@@ -203,6 +207,9 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 			continue
 		}
 		acc := r.Runs[0].Summary.TestAccuracy
+		if rmse, ok := r.Runs[0].Summary.Derived["rmse"]; ok { // a recommender: RMSE
+			acc = rmse
+		}
 		sps := r.Runs[0].Summary.SamplesPerSec
 		if t.SamplesPerSec == 0 {
 			fmt.Fprintf(&b, "| %s | %.4f | %s | %.0f | %s | | |\n", r.Config.Name, acc, t.Note, sps, t.Note)
