@@ -104,9 +104,97 @@ class RNN(nn.Module):
         return self.head(out[:, -1])
 
 
+def load_ratings(d):
+    """MovieLens ratings.csv(.gz) split as dlrun splits it: for each user,
+    ratings ordered by (timestamp, movieId); the last round-half-even(10%),
+    at least one, are the test set. Users and movies get dense indices in
+    the order of their sorted original ids."""
+    path = find(d, "ratings.csv")
+    opener = gzip.open if path.endswith(".gz") else open
+    by_user = {}
+    with opener(path, "rt") as f:
+        header = f.readline()
+        for line in f:
+            u, m, r, t = line.rstrip("\n").split(",")
+            by_user.setdefault(int(u), []).append((int(t), int(m), float(r)))
+    users = sorted(by_user)
+    movies = sorted({m for rs in by_user.values() for _, m, _ in rs})
+    uix = {u: i for i, u in enumerate(users)}
+    mix = {m: i for i, m in enumerate(movies)}
+    train, test = [], []
+    for u in users:
+        rs = sorted(by_user[u])
+        k = max(1, round(len(rs) / 10))
+        for j, (t, m, r) in enumerate(rs):
+            (test if j >= len(rs) - k else train).append((uix[u], mix[m], r))
+    def tensors(rows):
+        a = np.array(rows, dtype=np.float64)
+        return torch.from_numpy(a[:, 0].astype(np.int64)), torch.from_numpy(a[:, 1].astype(np.int64)), torch.from_numpy(a[:, 2].astype(np.float32))
+    return len(users), len(movies), tensors(train), tensors(test)
+
+
+class MF(nn.Module):
+    """dlrun's mf: mean + user bias + movie bias + <p_user, q_movie>; embeddings N(0, 0.01^2)."""
+
+    def __init__(self, users, movies, dim, mean, biases_only=False):
+        super().__init__()
+        self.mean, self.biases_only = mean, biases_only
+        self.ub, self.mb = nn.Embedding(users, 1), nn.Embedding(movies, 1)
+        nn.init.zeros_(self.ub.weight)
+        nn.init.zeros_(self.mb.weight)
+        if not biases_only:
+            self.p, self.q = nn.Embedding(users, dim), nn.Embedding(movies, dim)
+            nn.init.normal_(self.p.weight, std=0.01)
+            nn.init.normal_(self.q.weight, std=0.01)
+
+    def forward(self, u, m):
+        bu, bm = self.ub(u), self.mb(m)
+        pred = self.mean + bu.squeeze(1) + bm.squeeze(1)
+        penalty = (bu ** 2).sum() + (bm ** 2).sum()
+        if not self.biases_only:
+            p, q = self.p(u), self.q(m)
+            pred = pred + (p * q).sum(1)
+            penalty = penalty + (p ** 2).sum() + (q ** 2).sum()
+        return pred, penalty
+
+
+def run_recommender(args):
+    users, movies, (tu, tm, tr), (su, sm, sr) = load_ratings(args.data)
+    mean = float(tr.double().mean())
+    model = MF(users, movies, args.dim, mean, biases_only=args.model == "biases")
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    g = torch.Generator().manual_seed(args.seed)
+    train_secs = 0.0
+    for epoch in range(args.epochs):
+        perm = torch.randperm(len(tr), generator=g)
+        t0 = time.perf_counter()
+        for i in range(0, len(tr), args.batch):
+            idx = perm[i:i + args.batch]
+            opt.zero_grad()
+            pred, penalty = model(tu[idx], tm[idx])
+            loss = ((pred - tr[idx]) ** 2).mean() + args.weight_decay * penalty / len(idx)
+            loss.backward()
+            opt.step()
+        train_secs += time.perf_counter() - t0
+        with torch.no_grad():
+            pred, _ = model(su, sm)
+            err = pred - sr
+            rmse, mae = float((err ** 2).mean().sqrt()), float(err.abs().mean())
+        print(f"epoch {epoch + 1}/{args.epochs} test_rmse {rmse:.4f} test_mae {mae:.4f}", file=sys.stderr)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({
+        "framework": "pytorch " + torch.__version__, "model": args.model, "epochs": args.epochs,
+        "batch_size": args.batch, "threads": args.threads,
+        "test_rmse": rmse, "test_mae": mae, "test_accuracy": rmse,
+        "samples_per_sec": len(tr) * args.epochs / train_secs, "peak_rss_bytes": rss}))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru"])
+    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru", "mf", "biases"])
+    ap.add_argument("--dim", type=int, default=32, help="mf: embedding size")
+    ap.add_argument("--weight-decay", type=float, default=0.0,
+                    help="mf, biases: L2 on each batch's embedding rows and biases, averaged over the batch (dlrun's)")
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"))
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=64)
@@ -118,6 +206,10 @@ def main():
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    if args.model in ("mf", "biases"):
+        if args.data.endswith("fashion-mnist"):
+            args.data = os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "movielens")
+        return run_recommender(args)
     xs, ys, xt, yt = load(args.data)
     model = {"mlp": MLP, "cnn": CNN, "cnn-bn": CNNBN, "rnn": lambda: RNN("lstm"), "gru": lambda: RNN("gru")}[args.model]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)

@@ -32,6 +32,7 @@ import (
 	"github.com/dlrun/dlrun/experiments"
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/version"
+	"github.com/dlrun/dlrun/run"
 )
 
 func main() {
@@ -40,7 +41,7 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
 	only := flag.String("only", "", "comma-separated experiment names to run (default: all)")
 	flag.Parse()
-	if err := run(*out, *runs, *python, *only); err != nil {
+	if err := reproduce(*out, *runs, *python, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "reproduce:", err)
 		os.Exit(1)
 	}
@@ -53,7 +54,7 @@ type torchResult struct {
 	Note          string  `json:"-"`
 }
 
-func run(outPath, runsDir, python, only string) error {
+func reproduce(outPath, runsDir, python, only string) error {
 	paths, err := filepath.Glob(filepath.Join("experiments", "*.yaml"))
 	if err != nil || len(paths) == 0 {
 		return fmt.Errorf("no experiments/*.yaml here: run from the repository root")
@@ -127,6 +128,12 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
 		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}
+	if rc.Task == run.Rating {
+		args = append(args, "--weight-decay", strconv.FormatFloat(rc.WeightDecay, 'g', -1, 64))
+		if rc.Dim > 0 {
+			args = append(args, "--dim", strconv.Itoa(rc.Dim))
+		}
+	}
 	switch rc.Schedule {
 	case "", "constant":
 	case "cosine":
@@ -134,7 +141,7 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	default:
 		return torchResult{}, fmt.Errorf("bench/torch_ref.py has no %s schedule", rc.Schedule)
 	}
-	if c.Dataset != "" && c.Dataset != "fashion-mnist" {
+	if c.Dataset != "" && c.Dataset != "fashion-mnist" && c.Dataset != "movielens" {
 		args = append(args, "--data", c.Dataset)
 	}
 	cmd := exec.Command(python, args...)
