@@ -62,13 +62,7 @@ func (r ratings) Rating(i int) (user, movie int, value float32) {
 // layout).
 func LoadData(c *Config) (*Data, error) {
 	if c.Task == Rating {
-		var r *datasets.Ratings
-		var err error
-		if c.Dataset == "movielens" {
-			r, err = datasets.MovieLens()
-		} else {
-			r, err = datasets.LoadRatingsDir(c.Dataset)
-		}
+		r, err := LoadRatings(c.Dataset)
 		if err != nil {
 			return nil, err
 		}
@@ -86,6 +80,15 @@ func LoadData(c *Config) (*Data, error) {
 		return nil, err
 	}
 	return FromDataset(d), nil
+}
+
+// LoadRatings returns the bundled MovieLens ratings (movielens) or the
+// ratings in the folder at path (MovieLens's CSV or the ml-100k layout).
+func LoadRatings(path string) (*datasets.Ratings, error) {
+	if path == "movielens" {
+		return datasets.MovieLens()
+	}
+	return datasets.LoadRatingsDir(path)
 }
 
 // LoadText returns the bundled novel (pride-and-prejudice) or the UTF-8

@@ -21,9 +21,10 @@ func newEvalCmd() *cobra.Command {
 	var asJSON, best bool
 	cmd := &cobra.Command{
 		Use:   "eval",
-		Short: "Evaluate a trained classifier: loss, accuracy, per-class figures, confusion matrix",
+		Short: "Evaluate a trained model on its test split: classifiers per class, recommenders by RMSE and MAE",
 		Example: `  dlrun eval --run runs/cnn
-  dlrun eval --run runs/cnn --data /usr/share/datasets/fashion-mnist --json`,
+  dlrun eval --run runs/cnn --data /usr/share/datasets/fashion-mnist --json
+  dlrun eval --run runs/mf`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
@@ -34,6 +35,9 @@ func newEvalCmd() *cobra.Command {
 				return err
 			}
 			defer m.Close()
+			if m.Info.Task == run.Rating {
+				return evalRatings(cmd, m, data, asJSON)
+			}
 			if data == "" {
 				data = m.Config.Dataset
 			}
@@ -56,11 +60,38 @@ func newEvalCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "run", "", "run folder of a trained classifier")
+	f.StringVar(&dir, "run", "", "run folder of a trained classifier or recommender")
 	f.StringVar(&data, "data", "", "dataset to evaluate on, its test split (default: the run's)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
 	return cmd
+}
+
+// evalRatings prints the loss, RMSE and MAE of rating model m on the test
+// split of data (default: the run's dataset).
+func evalRatings(cmd *cobra.Command, m *run.Model, data string, asJSON bool) error {
+	d, err := m.RatingData(data)
+	if err != nil {
+		if data != "" {
+			return errors.Wrap(err, "--data")
+		}
+		return err
+	}
+	if data == "" {
+		data = m.Config.Dataset
+	}
+	r, err := m.RatingReport(d)
+	if err != nil {
+		return errors.Wrapf(err, "evaluating on %s", data)
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	fmt.Fprintf(out, "%s: %d ratings, loss %.4f, rmse %.4f, mae %.4f\n", data, r.Ratings, r.Loss, r.RMSE, r.MAE)
+	return nil
 }
 
 func printReport(w io.Writer, r *run.Report, data string) {

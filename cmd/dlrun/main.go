@@ -37,6 +37,6 @@ The reference models train on bundled data, so no download is needed:
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newTrainCmd(), newRunCmd(), newEvalCmd(), newPredictCmd(), newGenerateCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newEvalCmd(), newPredictCmd(), newRecommendCmd(), newGenerateCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())
 	return root
 }

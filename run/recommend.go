@@ -1,0 +1,324 @@
+package run
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+)
+
+// MovieInfo is a movie of a rating dataset as recommendations show it: its
+// original id (MovieLens's movieId), title and genres.
+type MovieInfo struct {
+	ID     int      `json:"movie_id"`
+	Title  string   `json:"title"`
+	Genres []string `json:"genres"`
+}
+
+// Recommendation is a movie recommended to a user, with the rating the
+// model predicts the user would give it.
+type Recommendation struct {
+	MovieInfo
+	PredictedRating float64 `json:"predicted_rating"`
+}
+
+// SimilarMovie is a movie near another in the model's learned movie
+// embeddings, with the cosine similarity of the two embeddings.
+type SimilarMovie struct {
+	MovieInfo
+	Similarity float64 `json:"similarity"`
+}
+
+// Recommender is a trained rating model loaded with the ratings it was
+// trained on, whose ids, titles and genres name the movies it recommends.
+type Recommender struct {
+	*Model
+	// Ratings is the run's dataset, checked against the SHA-256 in its
+	// config.json. Callers must not modify it.
+	Ratings *datasets.Ratings
+}
+
+// NewRecommender loads the rating model of run folder dir (with best set,
+// its best epoch's weights) and the dataset its config.json names: the
+// bundled movielens or a ratings folder (datasets.LoadRatingsDir). The
+// dataset must still have the SHA-256 the run recorded, since the model's
+// user and movie indices are positions in it. Close the Recommender when
+// done.
+func NewRecommender(dir string, best bool) (*Recommender, error) {
+	m, err := Load(dir, best)
+	if err != nil {
+		return nil, err
+	}
+	if m.Info.Task != Rating {
+		m.Close()
+		return nil, errors.Errorf("run folder %s holds a %s model (%s), not a rating model: recommendations need a recommender such as mf", dir, m.Info.Task, m.Config.Model)
+	}
+	r, err := runRatings(dir, m)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &Recommender{Model: m, Ratings: r}, nil
+}
+
+// runRatings loads the dataset of rating model m from run folder dir and
+// checks that it is the one the run was trained on.
+func runRatings(dir string, m *Model) (*datasets.Ratings, error) {
+	r, err := LoadRatings(m.Config.Dataset)
+	if err != nil {
+		return nil, errors.Wrapf(err, "run folder %s: its dataset", dir)
+	}
+	if want := m.Config.DatasetSHA256; want != "" && r.SHA256 != want {
+		return nil, errors.Errorf("run folder %s: dataset %s has changed since the run began (SHA-256 %s, was %s)", dir, m.Config.Dataset, r.SHA256, want)
+	}
+	if err := fitsModel(r, m); err != nil {
+		return nil, errors.Wrapf(err, "run folder %s", dir)
+	}
+	return r, nil
+}
+
+// fitsModel checks that r has as many users and movies as m was built for.
+func fitsModel(r *datasets.Ratings, m *Model) error {
+	if m.Info.Users != 0 && len(r.UserIDs) != m.Info.Users || m.Info.Movies != 0 && len(r.MovieIDs) != m.Info.Movies {
+		return errors.Errorf("dataset %s has %d users and %d movies; the model was built for %d and %d", r.Name, len(r.UserIDs), len(r.MovieIDs), m.Info.Users, m.Info.Movies)
+	}
+	return nil
+}
+
+// Recommend returns the top movies for the user with original id userID
+// that the user has not rated (in the training or the test split): the
+// top with the highest predicted ratings, highest first, ties by movie id.
+// An unknown user is an error naming the id.
+func (r *Recommender) Recommend(userID, top int) ([]Recommendation, error) {
+	if top < 1 {
+		return nil, errors.Errorf("top %d: must be positive", top)
+	}
+	u, ok := r.Ratings.UserIndex(userID)
+	if !ok {
+		return nil, errors.Errorf("unknown user id %d: dataset %s has no ratings by it", userID, r.Ratings.Name)
+	}
+	rated := make([]bool, len(r.Ratings.MovieIDs))
+	for _, split := range [][]datasets.Rating{r.Ratings.Train, r.Ratings.Test} {
+		for _, x := range split {
+			if x.User == u {
+				rated[x.Movie] = true
+			}
+		}
+	}
+	var movies []int
+	var x []float32
+	for i, done := range rated {
+		if !done {
+			movies = append(movies, i)
+			x = append(x, float32(u), float32(i))
+		}
+	}
+	if len(movies) == 0 {
+		return []Recommendation{}, nil
+	}
+	pred, err := r.Predict(x)
+	if err != nil {
+		return nil, err
+	}
+	if len(pred) != len(movies) {
+		return nil, errors.Errorf("recommend: %d predictions for %d movies", len(pred), len(movies))
+	}
+	out := make([]Recommendation, len(movies))
+	for k, i := range movies {
+		out[k] = Recommendation{MovieInfo: r.movie(i), PredictedRating: pred[k][0]}
+	}
+	slices.SortFunc(out, func(a, b Recommendation) int {
+		if c := cmp.Compare(b.PredictedRating, a.PredictedRating); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out[:min(top, len(out))], nil
+}
+
+// Similar returns the top movies whose learned movie embeddings (the
+// model's parameter <layer>.movie_embedding) are nearest to that of the
+// movie with original id movieID by cosine similarity, most similar first,
+// ties by movie id. The movie itself is left out, and so are movies
+// without training ratings, whose embeddings were never trained; asking
+// for such a movie, or an unknown one, is an error naming it, as is a
+// model without movie embeddings (biases).
+func (r *Recommender) Similar(movieID, top int) ([]SimilarMovie, error) {
+	if top < 1 {
+		return nil, errors.Errorf("top %d: must be positive", top)
+	}
+	emb, err := r.movieEmbedding()
+	if err != nil {
+		return nil, err
+	}
+	q, ok := r.Ratings.MovieIndex(movieID)
+	if !ok {
+		return nil, errors.Errorf("unknown movie id %d: dataset %s has no ratings of it", movieID, r.Ratings.Name)
+	}
+	trained := make([]bool, len(r.Ratings.MovieIDs))
+	for _, x := range r.Ratings.Train {
+		trained[x.Movie] = true
+	}
+	if !trained[q] {
+		return nil, errors.Errorf("movie id %d has no training ratings in dataset %s: its embedding was never trained", movieID, r.Ratings.Name)
+	}
+	shape := emb.Shape()
+	if len(shape) != 2 || shape[0] != len(r.Ratings.MovieIDs) {
+		return nil, errors.Errorf("parameter %s has shape %v; want [%d dim] for the dataset's movies", emb.Name, shape, len(r.Ratings.MovieIDs))
+	}
+	v, dim := emb.Values(), shape[1]
+	row := func(i int) []float64 { return v[i*dim : (i+1)*dim] }
+	norm := func(a []float64) float64 {
+		s := 0.0
+		for _, x := range a {
+			s += x * x
+		}
+		return math.Sqrt(s)
+	}
+	qv := row(q)
+	qn := norm(qv)
+	var out []SimilarMovie
+	for i, ok := range trained {
+		if !ok || i == q {
+			continue
+		}
+		iv := row(i)
+		dot := 0.0
+		for k, x := range iv {
+			dot += x * qv[k]
+		}
+		sim := 0.0
+		if n := qn * norm(iv); n > 0 {
+			sim = dot / n
+		}
+		out = append(out, SimilarMovie{MovieInfo: r.movie(i), Similarity: sim})
+	}
+	slices.SortFunc(out, func(a, b SimilarMovie) int {
+		if c := cmp.Compare(b.Similarity, a.Similarity); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if out == nil {
+		out = []SimilarMovie{}
+	}
+	return out[:min(top, len(out))], nil
+}
+
+// movieEmbedding returns the model's one parameter named
+// <layer>.movie_embedding.
+func (r *Recommender) movieEmbedding() (*graph.Param, error) {
+	var found []*graph.Param
+	for _, p := range r.Trainer().Graph().Params() {
+		if p.Name == "movie_embedding" || strings.HasSuffix(p.Name, ".movie_embedding") {
+			found = append(found, p)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, errors.Errorf("model %s has no movie embeddings (no parameter <layer>.movie_embedding): similar movies need a model such as mf or ncf", r.Config.Model)
+	case 1:
+		return found[0], nil
+	}
+	names := make([]string, len(found))
+	for i, p := range found {
+		names[i] = p.Name
+	}
+	return nil, errors.Errorf("model %s has several movie embeddings (%s): similar movies need one", r.Config.Model, strings.Join(names, ", "))
+}
+
+// movie returns the MovieInfo of dense movie index i.
+func (r *Recommender) movie(i int) MovieInfo {
+	g := r.Ratings.Genres[i]
+	if g == nil {
+		g = []string{}
+	}
+	return MovieInfo{ID: r.Ratings.MovieIDs[i], Title: r.Ratings.Titles[i], Genres: g}
+}
+
+// Recommend returns the top movies for user userID (an original id) that
+// the user has not rated, by the rating model of run folder dir (its last
+// weights): see Recommender.Recommend.
+func Recommend(dir string, userID, top int) ([]Recommendation, error) {
+	r, err := NewRecommender(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Recommend(userID, top)
+}
+
+// Similar returns the top movies nearest to movie movieID (an original id)
+// in the learned movie embeddings of the rating model of run folder dir
+// (its last weights): see Recommender.Similar.
+func Similar(dir string, movieID, top int) ([]SimilarMovie, error) {
+	r, err := NewRecommender(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Similar(movieID, top)
+}
+
+// RatingReport is an evaluation of a rating model on a test split: the
+// loss (mean squared error), RMSE and MAE, in stars, over Ratings ratings.
+type RatingReport struct {
+	Loss    float64 `json:"loss"`
+	RMSE    float64 `json:"rmse"`
+	MAE     float64 `json:"mae"`
+	Ratings int     `json:"ratings"`
+}
+
+// RatingData loads dataset (default: the run's) for evaluating rating
+// model m: the bundled movielens or a ratings folder. The run's own
+// dataset must still have the SHA-256 the run recorded; another dataset
+// must either have that SHA-256 or the very users and movies (original
+// ids) of the run's, since the model's indices are positions in them.
+func (m *Model) RatingData(dataset string) (*Data, error) {
+	if m.Info.Task != Rating {
+		return nil, errors.Errorf("run %s is a %s model; rating reports are for rating models", m.Config.Model, m.Info.Task)
+	}
+	if dataset == "" {
+		dataset = m.Config.Dataset
+	}
+	r, err := LoadRatings(dataset)
+	if err != nil {
+		return nil, err
+	}
+	want := m.Config.DatasetSHA256
+	switch {
+	case want == "" || r.SHA256 == want:
+	case dataset == m.Config.Dataset:
+		return nil, errors.Errorf("dataset %s has changed since the run began (SHA-256 %s, was %s)", dataset, r.SHA256, want)
+	default:
+		own, err := LoadRatings(m.Config.Dataset)
+		if err != nil {
+			return nil, errors.Wrapf(err, "the run's dataset %s, to match %s's users and movies with", m.Config.Dataset, dataset)
+		}
+		if !slices.Equal(own.UserIDs, r.UserIDs) || !slices.Equal(own.MovieIDs, r.MovieIDs) {
+			return nil, errors.Errorf("dataset %s has other users or movies than the run's %s: the model's indices would not match", dataset, m.Config.Dataset)
+		}
+	}
+	if err := fitsModel(r, m); err != nil {
+		return nil, err
+	}
+	return FromRatings(r), nil
+}
+
+// RatingReport evaluates rating model m on the test split of d (from
+// RatingData).
+func (m *Model) RatingReport(d *Data) (*RatingReport, error) {
+	if m.Info.Task != Rating {
+		return nil, errors.Errorf("run %s is a %s model; rating reports are for rating models", m.Config.Model, m.Info.Task)
+	}
+	ev, err := m.Evaluate(d.Test)
+	if err != nil {
+		return nil, err
+	}
+	return &RatingReport{Loss: ev.Loss, RMSE: ev.Metrics[train.RMSE.Name], MAE: ev.Metrics[train.MAE.Name], Ratings: d.Test.Len()}, nil
+}
