@@ -195,6 +195,29 @@ func (p *Program) Gradient(i int, dst []float64) error {
 	return copyOut(t, dst, p.params[i].Name)
 }
 
+// GradientData returns the live values of parameter i's gradient from the
+// last training pass, without a copy: valid until the next pass, and not
+// to be written.
+func (p *Program) GradientData(i int) (Data, error) {
+	if p == nil || p.closed {
+		return Data{}, ErrClosed
+	}
+	if i < 0 || i >= len(p.gradV) {
+		return Data{}, errors.Errorf("graph: gradient %d of %d parameters", i, len(p.gradV))
+	}
+	t, ok := p.gradV[i].(*tensor.Dense)
+	if !ok {
+		return Data{}, errors.Errorf("graph: no gradient of %s yet: run a training pass first", p.params[i].Name)
+	}
+	switch t.Dtype() {
+	case tensor.Float32:
+		return Data{f32: t.Float32s()}, nil
+	case tensor.Float64:
+		return Data{f64: t.Float64s()}, nil
+	}
+	return Data{}, errors.Errorf("graph: gradient of %s is %v", p.params[i].Name, t.Dtype())
+}
+
 // OutputRow copies row r of output k (the k-th node given to Compile,
 // read as a matrix of len(row) columns) from the last pass into row.
 func (p *Program) OutputRow(k, r int, row []float64) error {

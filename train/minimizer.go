@@ -51,6 +51,9 @@ func (m *Minimizer) Step() (float64, error) {
 		return l, errors.Errorf("the loss became %v", l)
 	}
 	params := m.prog.Params()
+	if a, ok := m.opt.(*Adam); ok && a.fusable() {
+		return l, m.adamStep(a, params)
+	}
 	for i, p := range params {
 		if err := p.ReadInto(m.vars[i].Value); err != nil {
 			return l, err
@@ -68,6 +71,21 @@ func (m *Minimizer) Step() (float64, error) {
 		}
 	}
 	return l, nil
+}
+
+// adamStep updates params with Adam in place, widening each chunk to
+// float64 as Step would (Adam.stepData): no full-size float64 copies.
+func (m *Minimizer) adamStep(a *Adam, params []*graph.Param) error {
+	names := make([]string, len(params))
+	ws, gs := make([]graph.Data, len(params)), make([]graph.Data, len(params))
+	for i, p := range params {
+		g, err := m.prog.GradientData(i)
+		if err != nil {
+			return err
+		}
+		names[i], ws[i], gs[i] = p.Name, p.Data(), g
+	}
+	return a.stepData(names, ws, gs)
 }
 
 // Loss runs an evaluation pass (no gradients, layers in evaluation mode)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/kernels"
 	"github.com/pkg/errors"
 )
@@ -108,14 +109,17 @@ type slots struct {
 	step  float64
 }
 
-func (s *slots) get(kind string, v Var) []float64 {
+func (s *slots) get(kind string, v Var) []float64 { return s.getN(kind, v.Name, len(v.Value)) }
+
+// getN returns the n-value state of kind for the variable called name.
+func (s *slots) getN(kind, name string, n int) []float64 {
 	if s.m == nil {
 		s.m = map[string][]float64{}
 	}
-	key := kind + "/" + v.Name
+	key := kind + "/" + name
 	buf, ok := s.m[key]
-	if !ok || len(buf) != len(v.Value) {
-		buf = make([]float64, len(v.Value))
+	if !ok || len(buf) != n {
+		buf = make([]float64, n)
 		s.m[key] = buf
 	}
 	return buf
@@ -385,6 +389,59 @@ func (o *Adam) Step(vars []Var) error {
 		m, s := o.get("m", v), o.get("v", v)
 		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
 			kernels.AdamUpdate(v.Value[lo:hi], v.Grad[lo:hi], m[lo:hi], s[lo:hi], b1, b2, lrc, c2inv, eps)
+		})
+	}
+	return nil
+}
+
+// fusable reports whether stepData may serve instead of Step: no
+// clipping or weight decay to apply to the gradients first.
+func (o *Adam) fusable() bool { return o.Regularization == (Regularization{}) }
+
+// stepData applies one Adam step to parameters held as float32 or float64
+// (ws, by name) from their gradients gs, in place. Each chunk is widened
+// to float64, updated by the same kernel as Step and narrowed back, so the
+// result is Step's on float64 copies, bit for bit, without the full-size
+// copies and their memory traffic. It is for when fusable says so.
+func (o *Adam) stepData(names []string, ws, gs []graph.Data) error {
+	lr := o.LearningRate()
+	if lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
+		return fmt.Errorf("%s: learning rate %g: must be positive", o.Name(), lr)
+	}
+	for i := range ws {
+		if ws[i].Len() != gs[i].Len() || (ws[i].Float32s() == nil) != (gs[i].Float32s() == nil) {
+			return fmt.Errorf("%s: parameter %s and its gradient differ", o.Name(), names[i])
+		}
+	}
+	o.step++
+	b1, b2, eps := or(o.Beta1, 0.9), or(o.Beta2, 0.999), or(o.Epsilon, 1e-8)
+	lrc := lr / (1 - math.Pow(b1, o.step))
+	c2inv := 1 / math.Sqrt(1-math.Pow(b2, o.step))
+	for i, name := range names {
+		n := ws[i].Len()
+		m, s := o.getN("m", name, n), o.getN("v", name, n)
+		if w := ws[i].Float64s(); w != nil {
+			g := gs[i].Float64s()
+			kernels.ParallelFor(n, 1<<14, func(lo, hi int) {
+				kernels.AdamUpdate(w[lo:hi], g[lo:hi], m[lo:hi], s[lo:hi], b1, b2, lrc, c2inv, eps)
+			})
+			continue
+		}
+		w, g := ws[i].Float32s(), gs[i].Float32s()
+		kernels.ParallelFor(n, 1<<14, func(lo, hi int) {
+			const chunk = 1024
+			var wb, gb [chunk]float64
+			for a := lo; a < hi; a += chunk {
+				b := min(a+chunk, hi)
+				k := b - a
+				for j := 0; j < k; j++ {
+					wb[j], gb[j] = float64(w[a+j]), float64(g[a+j])
+				}
+				kernels.AdamUpdate(wb[:k], gb[:k], m[a:b], s[a:b], b1, b2, lrc, c2inv, eps)
+				for j := 0; j < k; j++ {
+					w[a+j] = float32(wb[j])
+				}
+			}
 		})
 	}
 	return nil
