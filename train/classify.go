@@ -23,15 +23,14 @@ type Classify struct {
 	// for a binary classifier trained with bce or mse (see train.Outputs).
 	Outputs int
 
-	g          *graph.Graph
-	loss       Loss
-	batch      int
+	g    *graph.Graph
+	loss Loss
+	shuffledPass
 	xT, yT, wT graph.Data
 	example    []float32
 	target     []float64
 	row        []float64
 	data       Examples
-	order      []int
 	idx        []int
 	labels     []int
 }
@@ -126,23 +125,16 @@ func (c *Classify) Pass(d Data, rng *rand.Rand) (int, error) {
 		return 0, errors.New("classify: Pass needs Examples, after Build")
 	}
 	c.data = e
-	c.order = c.order[:0]
-	for i := 0; i < d.Len(); i++ {
-		c.order = append(c.order, i)
-	}
-	if rng != nil {
-		rng.Shuffle(len(c.order), func(i, j int) { c.order[i], c.order[j] = c.order[j], c.order[i] })
-	}
-	return (len(c.order) + c.batch - 1) / c.batch, nil
+	return c.start(d.Len(), rng), nil
 }
 
 // Fill implements Task.
 func (c *Classify) Fill(i int) (int, error) {
-	lo := i * c.batch
-	if lo < 0 || lo >= len(c.order) {
-		return 0, errors.Errorf("classify: batch %d is outside the pass", i+1)
+	idx, err := c.indices(i, "classify")
+	if err != nil {
+		return 0, err
 	}
-	c.idx = c.order[lo:min(lo+c.batch, len(c.order))]
+	c.idx = idx
 	if c.xT.Float32s() != nil {
 		c.labels = fillBatch(c, c.labels[:0], c.xT.Float32s(), c.yT.Float32s(), c.wT.Float32s())
 	} else {

@@ -35,11 +35,10 @@ type Rating struct {
 	// from 0 to Users-1 and Movies-1.
 	Users, Movies int
 
-	g          *graph.Graph
-	batch      int
+	g *graph.Graph
+	shuffledPass
 	xT, yT, wT graph.Data
 	data       Ratings
-	order      []int
 	idx        []int
 	targets    []float64
 	row        []float64
@@ -129,23 +128,16 @@ func (r *Rating) Pass(d Data, rng *rand.Rand) (int, error) {
 		return 0, errors.New("rating: Pass needs Ratings, after Build")
 	}
 	r.data = rs
-	r.order = r.order[:0]
-	for i := 0; i < d.Len(); i++ {
-		r.order = append(r.order, i)
-	}
-	if rng != nil {
-		rng.Shuffle(len(r.order), func(i, j int) { r.order[i], r.order[j] = r.order[j], r.order[i] })
-	}
-	return (len(r.order) + r.batch - 1) / r.batch, nil
+	return r.start(d.Len(), rng), nil
 }
 
 // Fill implements Task.
 func (r *Rating) Fill(i int) (int, error) {
-	lo := i * r.batch
-	if lo < 0 || lo >= len(r.order) {
-		return 0, errors.Errorf("rating: batch %d is outside the pass", i+1)
+	idx, err := r.indices(i, "rating")
+	if err != nil {
+		return 0, err
 	}
-	r.idx = r.order[lo:min(lo+r.batch, len(r.order))]
+	r.idx = idx
 	r.targets = r.targets[:0]
 	if r.xT.Float32s() != nil {
 		fillRatings(r, r.xT.Float32s(), r.yT.Float32s(), r.wT.Float32s())

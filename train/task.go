@@ -7,6 +7,7 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
+	"github.com/pkg/errors"
 )
 
 // Data is a split of a dataset as the loop sees it. Each task says what
@@ -151,4 +152,34 @@ func isNil(v any) bool {
 	}
 	r := reflect.ValueOf(v)
 	return r.Kind() == reflect.Pointer && r.IsNil()
+}
+
+// shuffledPass cuts a pass over n examples into batches, in data order or
+// in an order drawn from an RNG: what Classify and Rating share.
+type shuffledPass struct {
+	batch int
+	order []int
+}
+
+// start begins a pass over n examples, shuffled by rng unless it is nil,
+// and returns the number of batches.
+func (p *shuffledPass) start(n int, rng *rand.Rand) int {
+	p.order = p.order[:0]
+	for i := 0; i < n; i++ {
+		p.order = append(p.order, i)
+	}
+	if rng != nil {
+		rng.Shuffle(len(p.order), func(i, j int) { p.order[i], p.order[j] = p.order[j], p.order[i] })
+	}
+	return (len(p.order) + p.batch - 1) / p.batch
+}
+
+// indices returns the examples of batch i of the pass (the last may be
+// short); task names the task in the error.
+func (p *shuffledPass) indices(i int, task string) ([]int, error) {
+	lo := i * p.batch
+	if lo < 0 || lo >= len(p.order) {
+		return nil, errors.Errorf("%s: batch %d is outside the pass", task, i+1)
+	}
+	return p.order[lo:min(lo+p.batch, len(p.order))], nil
 }
