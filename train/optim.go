@@ -399,10 +399,11 @@ func (o *Adam) Step(vars []Var) error {
 func (o *Adam) fusable() bool { return o.Regularization == (Regularization{}) }
 
 // stepData applies one Adam step to parameters held as float32 or float64
-// (ws, by name) from their gradients gs, in place. Each chunk is widened
-// to float64, updated by the same kernel as Step and narrowed back, so the
-// result is Step's on float64 copies, bit for bit, without the full-size
-// copies and their memory traffic. It is for when fusable says so.
+// (ws, by name) from their gradients gs, in place. Float32 values are
+// widened to float64 in registers, updated as Step updates them and
+// narrowed back (kernels.AdamUpdate32), so the result is Step's on float64
+// copies, bit for bit, without the copies and their memory traffic. It is
+// for when fusable says so.
 func (o *Adam) stepData(names []string, ws, gs []graph.Data) error {
 	lr := o.LearningRate()
 	if lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
@@ -429,19 +430,7 @@ func (o *Adam) stepData(names []string, ws, gs []graph.Data) error {
 		}
 		w, g := ws[i].Float32s(), gs[i].Float32s()
 		kernels.ParallelFor(n, 1<<14, func(lo, hi int) {
-			const chunk = 1024
-			var wb, gb [chunk]float64
-			for a := lo; a < hi; a += chunk {
-				b := min(a+chunk, hi)
-				k := b - a
-				for j := 0; j < k; j++ {
-					wb[j], gb[j] = float64(w[a+j]), float64(g[a+j])
-				}
-				kernels.AdamUpdate(wb[:k], gb[:k], m[a:b], s[a:b], b1, b2, lrc, c2inv, eps)
-				for j := 0; j < k; j++ {
-					w[a+j] = float32(wb[j])
-				}
-			}
+			kernels.AdamUpdate32(w[lo:hi], g[lo:hi], m[lo:hi], s[lo:hi], b1, b2, lrc, c2inv, eps)
 		})
 	}
 	return nil

@@ -28,3 +28,25 @@ func AdamUpdate(w, g, m, v []float64, b1, b2, lrc, c2inv, eps float64) {
 		w[i] -= (lrc * mi) / (math.Sqrt(vi)*c2inv + eps)
 	}
 }
+
+// AdamUpdate32 is AdamUpdate for float32 weights and gradients with
+// float64 moments: each element is widened to float64, updated exactly as
+// AdamUpdate updates it, and w rounded back to float32. It gives the bits
+// of AdamUpdate on float64 copies of w and g followed by a conversion,
+// without the copies.
+func AdamUpdate32(w, g []float32, m, v []float64, b1, b2, lrc, c2inv, eps float64) {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	done := 0
+	if useAsm && n >= 4 {
+		done = n &^ 3
+		adam32AVX2(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
+	}
+	for i := done; i < n; i++ {
+		gi := float64(g[i])
+		mi := b1*m[i] + (1-b1)*gi
+		vi := b2*v[i] + (1-b2)*(gi*gi)
+		m[i], v[i] = mi, vi
+		w[i] = float32(float64(w[i]) - (lrc*mi)/(math.Sqrt(vi)*c2inv+eps))
+	}
+}

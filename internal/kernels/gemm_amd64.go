@@ -16,6 +16,11 @@ func kern6x16(k int, a, b, c *float32, ldc int, load bool)
 //go:noescape
 func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
 
+// adam32AVX2 is AdamUpdate32's loop over n (a multiple of 4) elements.
+//
+//go:noescape
+func adam32AVX2(w, gr *float32, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
+
 // pool2x2Row is the vector loop of a 2×2, stride-2 max-pool row (n a
 // multiple of 4); see pool_amd64.s.
 //

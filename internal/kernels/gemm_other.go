@@ -8,6 +8,10 @@ func kern6x16(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable"
 
 func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64) { panic("unreachable") }
 
+func adam32AVX2(w, gr *float32, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64) {
+	panic("unreachable")
+}
+
 func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32) { panic("unreachable") }
 
 func keepPositiveAVX2(dst, x, v *float32, n int) { panic("unreachable") }

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -45,6 +46,47 @@ func TestAdamUpdateAsmMatchesGo(t *testing.T) {
 	for i := range w1 {
 		if math.Float64bits(w1[i]) != math.Float64bits(w2[i]) || m1[i] != m2[i] || v1[i] != v2[i] {
 			t.Fatalf("element %d: asm %v %v %v, Go %v %v %v", i, w1[i], m1[i], v1[i], w2[i], m2[i], v2[i])
+		}
+	}
+}
+
+// AdamUpdate32 gives AdamUpdate's bits on widened copies, rounded back
+// to float32, on the vector path and on the Go tail alike.
+func TestAdamUpdate32MatchesAdamUpdate(t *testing.T) {
+	const n = 4099
+	w32, g32 := make([]float32, n), make([]float32, n)
+	m1, v1 := make([]float64, n), make([]float64, n)
+	for i := range w32 {
+		w32[i] = float32(math.Sin(float64(i+1)) * 0.1)
+		g32[i] = float32(math.Cos(float64(3*i+1)) * 0.01)
+		if i%7 == 0 {
+			g32[i] = 0
+		}
+		m1[i] = math.Sin(float64(5*i+2)) * 0.001
+		v1[i] = math.Abs(math.Sin(float64(7*i+3))) * 1e-5
+	}
+	w64, g64 := make([]float64, n), make([]float64, n)
+	for i := range w32 {
+		w64[i], g64[i] = float64(w32[i]), float64(g32[i])
+	}
+	m2, v2 := slices.Clone(m1), slices.Clone(v1)
+	m3, v3, w3 := slices.Clone(m1), slices.Clone(v1), slices.Clone(w32)
+	for step := 0; step < 3; step++ {
+		AdamUpdate32(w32, g32, m1, v1, 0.9, 0.999, 0.01, 1.2, 1e-8)
+		AdamUpdate(w64, g64, m2, v2, 0.9, 0.999, 0.01, 1.2, 1e-8)
+		for i := range w64 {
+			w64[i] = float64(float32(w64[i]))
+		}
+		for i := range w3 { // one element at a time: the Go path only
+			AdamUpdate32(w3[i:i+1], g32[i:i+1], m3[i:i+1], v3[i:i+1], 0.9, 0.999, 0.01, 1.2, 1e-8)
+		}
+	}
+	for i := range w32 {
+		if math.Float32bits(w32[i]) != math.Float32bits(float32(w64[i])) || m1[i] != m2[i] || v1[i] != v2[i] {
+			t.Fatalf("element %d: AdamUpdate32 %v %v %v, AdamUpdate %v %v %v", i, w32[i], m1[i], v1[i], w64[i], m2[i], v2[i])
+		}
+		if math.Float32bits(w32[i]) != math.Float32bits(w3[i]) || m1[i] != m3[i] || v1[i] != v3[i] {
+			t.Fatalf("element %d: vector %v, Go %v", i, w32[i], w3[i])
 		}
 	}
 }
