@@ -35,6 +35,7 @@ type op struct {
 	buf    *tensor.Dense
 	scalar gorgonia.Value
 	ins    []*tensor.Dense
+	rows   *rowSet // for a rowGatherer: the rows its ids selected (rows.go)
 }
 
 func (o *op) Arity() int { return len(o.inDims) }
@@ -86,6 +87,9 @@ func (o *op) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 		if err := o.k.do(tmp, o.ins); err != nil {
 			return nil, err
 		}
+		if o.rows != nil {
+			o.rows.add(o.ins[0])
+		}
 		switch o.dt {
 		case tensor.Float32:
 			return gorgonia.NewF32(tmp.Float32s()[0]), nil
@@ -99,6 +103,9 @@ func (o *op) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	if err := o.k.do(o.buf, o.ins); err != nil {
 		return nil, err
+	}
+	if o.rows != nil {
+		o.rows.add(o.ins[0])
 	}
 	return o.buf, nil
 }
@@ -125,6 +132,9 @@ func asDense(v gorgonia.Value) (*tensor.Dense, error) {
 // apply adds a node computing k over the inputs, with output shape out.
 func apply(k kernel, out tensor.Shape, inputs ...*gorgonia.Node) (*gorgonia.Node, error) {
 	o := &op{k: k, out: out, dt: inputs[0].Dtype()}
+	if _, ok := k.(rowGatherer); ok && len(inputs) > 1 && inputs[1].Shape().Dims() == 2 {
+		o.rows = newRowSet(inputs[1].Shape()[0])
+	}
 	for _, in := range inputs {
 		o.inDims = append(o.inDims, in.Shape().Dims())
 		if in.IsScalar() {

@@ -31,6 +31,8 @@ type Program struct {
 	lossV      gorgonia.Value
 	outV       []gorgonia.Value
 	gradV      []gorgonia.Value
+	rowOps     [][]*op // per parameter: the row-gathering ops using it, if only those (rows.go)
+	rowsBuf    [][]int
 	closed     bool
 }
 
@@ -69,6 +71,7 @@ func (g *Graph) Compile(loss *Node, outputs ...*Node) (p *Program, err error) {
 	if len(p.params) == 0 {
 		return nil, errors.New("graph: compile: the graph has no parameters to train")
 	}
+	p.rowOps, p.rowsBuf = rowOps(g.g, loss, p.params), make([][]int, len(p.params))
 	grads, err := gorgonia.Grad(loss, g.Nodes()...)
 	if err != nil {
 		return nil, errors.Wrap(err, "graph: compile: differentiating the loss")
@@ -162,6 +165,7 @@ func (p *Program) Run(training bool) (float64, error) {
 			}
 		}
 		vm = p.trainVM
+		p.resetRows()
 	}
 	vm.Reset()
 	if err := vm.RunAll(); err != nil {
