@@ -51,8 +51,8 @@ func (m *Minimizer) Step() (float64, error) {
 		return l, errors.Errorf("the loss became %v", l)
 	}
 	params := m.prog.Params()
-	if a, ok := m.opt.(*Adam); ok && a.fusable() {
-		return l, m.adamStep(a, params)
+	if o, ok := m.opt.(inPlaceStepper); ok && o.fusable() {
+		return l, m.stepInPlace(o, params)
 	}
 	for i, p := range params {
 		if err := p.ReadInto(m.vars[i].Value); err != nil {
@@ -73,19 +73,28 @@ func (m *Minimizer) Step() (float64, error) {
 	return l, nil
 }
 
-// adamStep updates params with Adam in place, widening each chunk to
-// float64 as Step would (Adam.stepData): no full-size float64 copies.
-func (m *Minimizer) adamStep(a *Adam, params []*graph.Param) error {
-	names := make([]string, len(params))
-	ws, gs := make([]graph.Data, len(params)), make([]graph.Data, len(params))
+// stepInPlace updates params where the graph holds them (inplace.go):
+// no float64 copies, and for an optimizer that allows it, only the rows
+// of an embedding table that the batch touched.
+func (m *Minimizer) stepInPlace(o inPlaceStepper, params []*graph.Param) error {
+	ps := make([]stepParam, len(params))
 	for i, p := range params {
 		g, err := m.prog.GradientData(i)
 		if err != nil {
 			return err
 		}
-		names[i], ws[i], gs[i] = p.Name, p.Data(), g
+		ps[i] = stepParam{name: p.Name, w: p.Data(), g: g}
+		if o.sparse() {
+			rows, ok, err := m.prog.GradientRows(i)
+			if err != nil {
+				return err
+			}
+			if ok {
+				ps[i].rows, ps[i].width = rows, p.Shape()[1]
+			}
+		}
 	}
-	return a.stepData(names, ws, gs)
+	return o.stepData(ps)
 }
 
 // Loss runs an evaluation pass (no gradients, layers in evaluation mode)

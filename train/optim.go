@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/kernels"
 	"github.com/pkg/errors"
 )
@@ -389,48 +388,6 @@ func (o *Adam) Step(vars []Var) error {
 		m, s := o.get("m", v), o.get("v", v)
 		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
 			kernels.AdamUpdate(v.Value[lo:hi], v.Grad[lo:hi], m[lo:hi], s[lo:hi], b1, b2, lrc, c2inv, eps)
-		})
-	}
-	return nil
-}
-
-// fusable reports whether stepData may serve instead of Step: no
-// clipping or weight decay to apply to the gradients first.
-func (o *Adam) fusable() bool { return o.Regularization == (Regularization{}) }
-
-// stepData applies one Adam step to parameters held as float32 or float64
-// (ws, by name) from their gradients gs, in place. Float32 values are
-// widened to float64 in registers, updated as Step updates them and
-// narrowed back (kernels.AdamUpdate32), so the result is Step's on float64
-// copies, bit for bit, without the copies and their memory traffic. It is
-// for when fusable says so.
-func (o *Adam) stepData(names []string, ws, gs []graph.Data) error {
-	lr := o.LearningRate()
-	if lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
-		return fmt.Errorf("%s: learning rate %g: must be positive", o.Name(), lr)
-	}
-	for i := range ws {
-		if ws[i].Len() != gs[i].Len() || (ws[i].Float32s() == nil) != (gs[i].Float32s() == nil) {
-			return fmt.Errorf("%s: parameter %s and its gradient differ", o.Name(), names[i])
-		}
-	}
-	o.step++
-	b1, b2, eps := or(o.Beta1, 0.9), or(o.Beta2, 0.999), or(o.Epsilon, 1e-8)
-	lrc := lr / (1 - math.Pow(b1, o.step))
-	c2inv := 1 / math.Sqrt(1-math.Pow(b2, o.step))
-	for i, name := range names {
-		n := ws[i].Len()
-		m, s := o.getN("m", name, n), o.getN("v", name, n)
-		if w := ws[i].Float64s(); w != nil {
-			g := gs[i].Float64s()
-			kernels.ParallelFor(n, 1<<14, func(lo, hi int) {
-				kernels.AdamUpdate(w[lo:hi], g[lo:hi], m[lo:hi], s[lo:hi], b1, b2, lrc, c2inv, eps)
-			})
-			continue
-		}
-		w, g := ws[i].Float32s(), gs[i].Float32s()
-		kernels.ParallelFor(n, 1<<14, func(lo, hi int) {
-			kernels.AdamUpdate32(w[lo:hi], g[lo:hi], m[lo:hi], s[lo:hi], b1, b2, lrc, c2inv, eps)
 		})
 	}
 	return nil
