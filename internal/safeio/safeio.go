@@ -72,10 +72,23 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s: %d bytes, more than the %d this file may hold: %w", path, fi.Size(), limit, ErrTooLarge)
 	}
-	// The file may grow while it is read: read one byte past the limit to see.
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	// One allocation of the stated size (plus a byte to see the end); the
+	// file may still grow while it is read, so read at most one byte past
+	// the limit to see that.
+	b := make([]byte, 0, fi.Size()+1)
+	r := io.LimitReader(f, limit+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("%s: more than the %d bytes this file may hold: %w", path, limit, ErrTooLarge)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,23 @@ func TestLimitStopsABomb(t *testing.T) {
 	b, err := ReadAll(strings.NewReader("abcd"), 4, "x")
 	if err != nil || string(b) != "abcd" {
 		t.Fatalf("%q, %v", b, err)
+	}
+}
+
+// ReadFile reserves the file's size once, not the doublings of io.ReadAll.
+func TestReadFileAllocatesTheSizeOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, make([]byte, 4<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b, err := ReadFile(path, 8<<20)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(b) != 4<<20 {
+		t.Fatalf("%d bytes, %v", len(b), err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20+64<<10 {
+		t.Fatalf("reading 4 MiB allocated %d bytes", got)
 	}
 }
