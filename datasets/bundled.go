@@ -29,13 +29,10 @@ var fashion struct {
 // parsed dataset is cached; callers must not modify it.
 func FashionMNIST() (*Dataset, error) {
 	fashion.once.Do(func() {
-		var raw [4][]byte
-		for i, n := range idxNames {
-			if raw[i], fashion.err = bundled.ReadFile(path.Join("data/fashion-mnist", n+".gz")); fashion.err != nil {
-				return
-			}
-		}
-		fashion.d, fashion.err = idxDataset("fashion-mnist", raw, func(i int) string { return "bundled " + idxNames[i] + ".gz" })
+		fashion.d, fashion.err = idxDataset("fashion-mnist", func(i int) (source, func(), error) {
+			b, err := bundled.ReadFile(path.Join("data/fashion-mnist", idxNames[i]+".gz"))
+			return bytesSource("bundled "+idxNames[i]+".gz", b), func() {}, err
+		})
 		if fashion.err == nil {
 			fashion.d.Classes = append([]string(nil), FashionMNISTClasses...)
 		}

@@ -1,11 +1,17 @@
 package datasets
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
 )
 
@@ -34,37 +40,27 @@ func cifarFiles(dir string) (train []string, test string, ok bool) {
 // and test_batch.bin, each a sequence of records of one label byte and
 // 3,072 pixel bytes (the red, green and blue 32×32 planes). Images are
 // [3 32 32], scaled to [0, 1]. A file whose size is not a whole number of
-// records, or with a label outside 0..9, is an error naming the file.
+// records, or with a label outside 0..9, is an error naming the file, as
+// is one that is not a regular file. A split's batches may hold at most
+// MaxSplitBytes together; they are read straight into the float32
+// examples.
 func LoadCIFAR10Dir(dir string) (*Dataset, error) {
 	trainFiles, testFile, ok := cifarFiles(dir)
 	if !ok {
 		return nil, errors.Errorf("%s: no CIFAR-10 binary files (want data_batch_N.bin and test_batch.bin)", dir)
 	}
-	var raws [][]byte
-	read := func(files []string) (*Split, error) {
-		var x []float32
-		var labels []int
-		for _, f := range files {
-			b, err := os.ReadFile(f)
+	h := sha256.New()
+	read := func(paths []string) (*Split, error) {
+		var srcs []source
+		for _, p := range paths {
+			s, done, err := openSource(p)
 			if err != nil {
-				return nil, errors.Wrapf(err, "reading %s", f)
+				return nil, err
 			}
-			if len(b) == 0 || len(b)%cifarRecord != 0 {
-				return nil, errors.Errorf("%s: %d bytes is not a whole number of %d-byte CIFAR-10 records (truncated or not CIFAR-10)", f, len(b), cifarRecord)
-			}
-			raws = append(raws, b)
-			for r := 0; r < len(b); r += cifarRecord {
-				l := int(b[r])
-				if l >= len(CIFAR10Classes) {
-					return nil, errors.Errorf("%s: record %d has label %d (want 0..9)", f, r/cifarRecord, l)
-				}
-				labels = append(labels, l)
-				for _, p := range b[r+1 : r+cifarRecord] {
-					x = append(x, float32(p)/255)
-				}
-			}
+			defer done()
+			srcs = append(srcs, s)
 		}
-		return NewSplit(x, labels, []int{3, 32, 32}, len(CIFAR10Classes))
+		return readCIFARSplit(srcs, h)
 	}
 	train, err := read(trainFiles)
 	if err != nil {
@@ -76,8 +72,50 @@ func LoadCIFAR10Dir(dir string) (*Dataset, error) {
 	}
 	return &Dataset{
 		Name: dir, Shape: []int{3, 32, 32}, Classes: append([]string(nil), CIFAR10Classes...),
-		Train: train, Test: test, SHA256: hashFiles(raws...),
+		Train: train, Test: test, SHA256: hex.EncodeToString(h.Sum(nil)),
 	}, nil
+}
+
+// readCIFARSplit reads the CIFAR-10 batches srcs, whose sizes are known,
+// as one split, feeding their bytes to h in order. The sizes are checked
+// before anything is read or reserved.
+func readCIFARSplit(srcs []source, h hash.Hash) (*Split, error) {
+	records := int64(0)
+	for _, s := range srcs {
+		if s.size <= 0 || s.size%cifarRecord != 0 {
+			return nil, errors.Errorf("%s: %d bytes is not a whole number of %d-byte CIFAR-10 records (truncated or not CIFAR-10)", s.name, s.size, cifarRecord)
+		}
+		records += s.size / cifarRecord
+		if records*(cifarRecord-1) > MaxSplitBytes {
+			return nil, fmt.Errorf("%s: the batches of this split hold more than the %d bytes of pixels a split may hold (MaxSplitBytes): %w", s.name, MaxSplitBytes, safeio.ErrTooLarge)
+		}
+	}
+	x := make([]float32, 0, records*(cifarRecord-1))
+	labels := make([]int, 0, records)
+	rec := make([]byte, cifarRecord)
+	for _, s := range srcs {
+		r := io.TeeReader(s.r, h)
+		for n := int64(0); n < s.size/cifarRecord; n++ {
+			if _, err := io.ReadFull(r, rec); err != nil {
+				if err == io.EOF || err == io.ErrUnexpectedEOF {
+					return nil, errors.Errorf("%s: truncated while reading: record %d of %d ends early", s.name, n, s.size/cifarRecord)
+				}
+				return nil, errors.Errorf("%s: %v", s.name, err)
+			}
+			l := int(rec[0])
+			if l >= len(CIFAR10Classes) {
+				return nil, errors.Errorf("%s: record %d has label %d (want 0..9)", s.name, n, l)
+			}
+			labels = append(labels, l)
+			for _, p := range rec[1:] {
+				x = append(x, pixelScale[p])
+			}
+		}
+		if k, _ := io.ReadFull(r, rec[:1]); k > 0 {
+			return nil, errors.Errorf("%s: grew while being read (more than %d bytes)", s.name, s.size)
+		}
+	}
+	return NewSplit(x, labels, []int{3, 32, 32}, len(CIFAR10Classes))
 }
 
 func formatsWanted() string {

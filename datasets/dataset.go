@@ -6,9 +6,18 @@
 // embedded in the binary, so dlrun works from any folder. Other data is
 // read from a folder: IDX files (the MNIST format, gzipped or not),
 // CIFAR-10's binary batches, or ratings in MovieLens's CSV or ml-100k
-// layout (LoadRatingsDir). Every reader checks its input and reports a
-// malformed or truncated file as an error naming the file (and, for text
-// formats, the line); none panics or allocates more than the file holds.
+// layout (LoadRatingsDir), a UTF-8 text (LoadTextFile), and PNG or JPEG
+// images (ReadImage). A folder of IDX files may hold a classes.txt that
+// names the classes, one a line in label order.
+//
+// Every reader opens only regular files (a FIFO, a device or a directory is
+// an error naming it, and nothing blocks), checks its input and reports a
+// malformed, truncated or oversized file as a one-line error naming the
+// file (and, for text formats, the line); none panics. Sizes that come
+// from a file (headers, declared image dimensions, the length of a gzip
+// stream) are checked against what the file can hold and against the
+// documented limits (MaxSplitBytes, MaxImagePixels, MaxTextBytes,
+// MaxRatingsBytes, ...) before memory is reserved for them.
 //
 // The package stands alone: the training loop consumes a Split through its
 // Len, Shape, NumClasses and Example methods.
@@ -21,7 +30,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
 )
 
@@ -142,26 +153,48 @@ func hashFiles(contents ...[]byte) string {
 // classNames returns names for a dataset read from dir: the names of a
 // known dataset if the folder is named after it (as Debian's
 // /usr/share/datasets/fashion-mnist is), else the names listed one per line
-// in dir/classes.txt, else the label numbers.
-func classNames(dir string, classes int) []string {
+// in dir/classes.txt, else the label numbers. A classes.txt that is not a
+// regular file, is longer than MaxClassesBytes, is not UTF-8 or does not
+// list one name for each class is an error naming it.
+func classNames(dir string, classes int) ([]string, error) {
 	base := strings.ToLower(filepath.Base(filepath.Clean(dir)))
 	if strings.Contains(base, "fashion") && classes == len(FashionMNISTClasses) {
-		return append([]string(nil), FashionMNISTClasses...)
+		return append([]string(nil), FashionMNISTClasses...), nil
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "classes.txt")); err == nil {
-		var names []string
-		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			names = append(names, strings.TrimSpace(l))
+	path := filepath.Join(dir, "classes.txt")
+	if _, err := os.Lstat(path); err == nil {
+		b, err := safeio.ReadFile(path, MaxClassesBytes)
+		if err != nil {
+			return nil, err
 		}
-		if len(names) == classes {
-			return names
-		}
+		return parseClassNames(path, b, classes)
 	}
 	names := make([]string, classes)
 	for i := range names {
 		names[i] = strconv.Itoa(i)
 	}
-	return names
+	return names, nil
+}
+
+// parseClassNames reads the class names of a classes.txt, one a line.
+func parseClassNames(name string, b []byte, classes int) ([]string, error) {
+	if !utf8.Valid(b) {
+		return nil, errors.Errorf("%s: not UTF-8 text", name)
+	}
+	var names []string
+	if text := strings.TrimRight(string(b), " \t\r\n"); text != "" {
+		for i, l := range strings.Split(text, "\n") {
+			n := strings.TrimSpace(l)
+			if n == "" {
+				return nil, errors.Errorf("%s:%d: empty class name", name, i+1)
+			}
+			names = append(names, n)
+		}
+	}
+	if len(names) != classes {
+		return nil, errors.Errorf("%s: %d names, but the labels number %d classes", name, len(names), classes)
+	}
+	return names, nil
 }
 
 // numClasses returns 1 + the largest label in the splits.

@@ -56,6 +56,7 @@ func TestReadIDX(t *testing.T) {
 		{"not idx", []byte("hello world, not an idx file"), "not an IDX file"},
 		{"float idx", append([]byte{0, 0, 0x0d, 1, 0, 0, 0, 1}, 0, 0, 0, 0), "not supported"},
 		{"header claims terabytes", huge, "claims more than"},
+		{"header claims 2^64 bytes", idxBytes([]int{1 << 16, 1 << 16, 1 << 16, 1 << 16}, nil), "claims more than"},
 		{"empty", nil, "truncated IDX header"},
 	}
 	for _, c := range cases {
@@ -166,6 +167,18 @@ func TestBundledFashionMNIST(t *testing.T) {
 	}
 	if d.Classes[9] != "Ankle boot" {
 		t.Errorf("class 9 is %q", d.Classes[9])
+	}
+	// The checksum is over the four files as stored, in order.
+	h := sha256.New()
+	for _, n := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		b, err := datasets.BundledFile("fashion-mnist/" + n + ".gz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	if d.SHA256 != hex.EncodeToString(h.Sum(nil)) {
+		t.Errorf("SHA256 %s is not over the bundled files", d.SHA256)
 	}
 	if !strings.Contains(datasets.FashionMNISTLicence(), "Zalando") {
 		t.Error("licence text missing")

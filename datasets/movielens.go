@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -12,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path"
 	"slices"
@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
 )
 
@@ -101,7 +102,7 @@ func MovieLens() (*Ratings, error) {
 	movielens.once.Do(func() {
 		open := func(name string) (source, error) {
 			b, err := bundled.ReadFile(path.Join("data/movielens", name))
-			return source{"bundled " + name, bytes.NewReader(b)}, err
+			return bytesSource("bundled "+name, b), err
 		}
 		rs, err := open("ratings.csv.gz")
 		if err != nil {
@@ -113,7 +114,7 @@ func MovieLens() (*Ratings, error) {
 			movielens.err = err
 			return
 		}
-		movielens.r, movielens.err = readRatings("movielens", movieLensCSV, rs, ms)
+		movielens.r, movielens.err = readRatings("movielens", movieLensCSV, rs, ms, MaxRatingsBytes)
 	})
 	return movielens.r, movielens.err
 }
@@ -140,9 +141,12 @@ func MovieLensLicence() string {
 // Each file may be gzipped (recognised by its magic bytes; the name may end
 // in .gz). Ids are whole numbers ≥ 0, neither dense nor sorted necessarily.
 // A malformed line (a wrong number of columns, a bad header, a value that is
-// not a number, a rating off the layout's scale, a movie listed twice) is an
-// error naming the file and the line, as is an empty file; a missing file is
-// an error naming it. The split is the one documented on Ratings.
+// not a number, a rating that is not a finite decimal number on the
+// layout's scale, such as NaN or Inf, a movie listed twice, a line longer
+// than MaxLineBytes) is an error naming the file and the line, as is an
+// empty file; a missing file, one that is not a regular file, and one that
+// holds more than MaxRatingsBytes (after decompression) are errors naming
+// it. The split is the one documented on Ratings.
 func LoadRatingsDir(dir string) (*Ratings, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -160,17 +164,17 @@ func LoadRatingsDir(dir string) (*Ratings, error) {
 		if err != nil {
 			return nil, err
 		}
-		rf, err := os.Open(rp)
+		rs, rdone, err := openSource(rp)
 		if err != nil {
-			return nil, errors.Wrapf(err, "reading %s", rp)
+			return nil, err
 		}
-		defer rf.Close()
-		mf, err := os.Open(mp)
+		defer rdone()
+		ms, mdone, err := openSource(mp)
 		if err != nil {
-			return nil, errors.Wrapf(err, "reading %s", mp)
+			return nil, err
 		}
-		defer mf.Close()
-		return readRatings(dir, l, source{rp, rf}, source{mp, mf})
+		defer mdone()
+		return readRatings(dir, l, rs, ms, MaxRatingsBytes)
 	}
 	return nil, errors.Errorf("ratings folder %s: neither layout found: want ratings.csv and movies.csv (MovieLens CSV) or u.data and u.item (ml-100k), each optionally .gz", dir)
 }
@@ -204,18 +208,13 @@ var ml100kGenres = []string{
 	"Romance", "Sci-Fi", "Thriller", "War", "Western",
 }
 
-// source is one input file and the name its errors give.
-type source struct {
-	name string
-	r    io.Reader
-}
-
-// readRatings parses a ratings and a movies file of layout l, maps the ids
-// to dense indices and splits the ratings.
-func readRatings(name string, l ratingsLayout, rs, ms source) (*Ratings, error) {
+// readRatings parses a ratings and a movies file of layout l, each at
+// most limit bytes after decompression, maps the ids to dense indices and
+// splits the ratings.
+func readRatings(name string, l ratingsLayout, rs, ms source, limit int64) (*Ratings, error) {
 	h := sha256.New()
 	var all []Rating
-	err := eachRecord(rs, h, l.sep, func(recs *records) error {
+	err := eachRecord(rs, h, l.sep, limit, func(recs *records) error {
 		var err error
 		all, err = parseRatings(recs, l)
 		return err
@@ -226,7 +225,7 @@ func readRatings(name string, l ratingsLayout, rs, ms source) (*Ratings, error) 
 	r := indexRatings(name, all)
 	r.Titles = make([]string, len(r.MovieIDs))
 	r.Genres = make([][]string, len(r.MovieIDs))
-	if err := eachRecord(ms, h, l.moviesSep, func(recs *records) error { return parseMovies(recs, l, r) }); err != nil {
+	if err := eachRecord(ms, h, l.moviesSep, limit, func(recs *records) error { return parseMovies(recs, l, r) }); err != nil {
 		return nil, err
 	}
 	r.SHA256 = hex.EncodeToString(h.Sum(nil))
@@ -234,19 +233,20 @@ func readRatings(name string, l ratingsLayout, rs, ms source) (*Ratings, error) 
 }
 
 // eachRecord feeds s's bytes to h, decompresses them if they are gzipped,
-// and calls parse on the records; it then reads s to its end, so that h
-// sees the whole file.
-func eachRecord(s source, h hash.Hash, sep rune, parse func(*records) error) error {
-	tee := io.TeeReader(s.r, h)
-	in, done, err := maybeGunzip(tee, s.name)
+// bounds them to limit bytes, and calls parse on the records; it then reads
+// s to its end, so that h sees the whole file.
+func eachRecord(s source, h hash.Hash, sep rune, limit int64, parse func(*records) error) error {
+	raw := s.r
+	s.r = io.TeeReader(raw, h)
+	in, err := unpack(s, limit)
 	if err != nil {
 		return err
 	}
-	defer done()
-	if err := parse(newRecords(in, s.name, sep)); err != nil {
+	defer in.Close()
+	if err := parse(newRecords(in, s.name, sep, limit)); err != nil {
 		return err
 	}
-	if _, err := io.Copy(io.Discard, tee); err != nil {
+	if _, err := io.Copy(h, raw); err != nil {
 		return errors.Wrapf(err, "reading %s", s.name)
 	}
 	return nil
@@ -278,9 +278,9 @@ func parseRatings(recs *records, l ratingsLayout) ([]Rating, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rec[2]), 64)
+		v, err := recs.rating(rec[2], l.cols[2])
 		if err != nil {
-			return nil, recs.errorf("%s %q is not a number", l.cols[2], rec[2])
+			return nil, err
 		}
 		if !l.ml100k && !(v >= 0.5 && v <= 5 && v*2 == float64(int(v*2))) {
 			return nil, recs.errorf("%s %s is outside the scale 0.5 to 5 in steps of 0.5", l.cols[2], rec[2])
@@ -415,47 +415,81 @@ func latin1(s string) string {
 	return b.String()
 }
 
-// maybeGunzip returns r decompressed if it starts with gzip's magic bytes,
-// else r as is; done releases the decompressor.
-func maybeGunzip(r io.Reader, name string) (in io.Reader, done func(), err error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, errors.Wrapf(err, "%s: bad gzip header", name)
-		}
-		return zr, func() { zr.Close() }, nil
-	}
-	return br, func() {}, nil
-}
-
 // records reads the lines of a rating dataset file as records of separated
 // fields: RFC 4180 CSV for ',', plain lines split at the separator
 // otherwise. Blank lines are skipped. line is the line number of the last
 // record read (0 before the first).
 type records struct {
-	name string
-	line int
-	csv  *csv.Reader
-	sc   *bufio.Scanner
-	sep  string
+	name  string
+	line  int
+	csv   *csv.Reader
+	sc    *bufio.Scanner
+	sep   string
+	limit int64 // the most bytes the file may hold, for errors
 }
 
-// maxLine bounds a line of a separated (non-CSV) file.
-const maxLine = 1 << 20
-
-func newRecords(r io.Reader, name string, sep rune) *records {
-	recs := &records{name: name}
+// newRecords reads the records of r, at most limit bytes, whose lines
+// (CSV: records) are at most MaxLineBytes long.
+func newRecords(r io.Reader, name string, sep rune, limit int64) *records {
+	recs := &records{name: name, limit: limit}
 	if sep == ',' {
-		recs.csv = csv.NewReader(r)
+		recs.csv = csv.NewReader(&recordLimit{r: r, line: 1, start: 1})
 		recs.csv.FieldsPerRecord = -1
 		recs.csv.ReuseRecord = true
 	} else {
 		recs.sc = bufio.NewScanner(r)
-		recs.sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+		recs.sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes+2) // and "\r\n"
 		recs.sep = string(sep)
 	}
 	return recs
+}
+
+// recordLimit passes r's bytes on until a record runs past MaxLineBytes,
+// and then fails with a *longLine: csv.Reader itself would buffer a record
+// of any length, and reserve some 150 bytes for each of its fields. A
+// record ends at a line break outside double quotes (RFC 4180; a doubled
+// quote inside a quoted field leaves it quoted).
+type recordLimit struct {
+	r      io.Reader
+	line   int  // the line the next byte is on
+	start  int  // the line the current record starts on
+	run    int  // bytes of the current record read so far
+	quoted bool // whether the next byte is inside a quoted field
+}
+
+// longLine is the error of a record longer than MaxLineBytes.
+type longLine struct{ line int }
+
+func (e *longLine) Error() string {
+	return fmt.Sprintf("line %d is longer than %d bytes", e.line, MaxLineBytes)
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for rest := p[:n]; len(rest) > 0 && l.run <= MaxLineBytes; {
+		i := bytes.IndexAny(rest, "\"\n")
+		if i < 0 {
+			l.run += len(rest)
+			break
+		}
+		l.run += i
+		switch {
+		case rest[i] == '"':
+			l.quoted = !l.quoted
+			l.run++
+		case l.quoted:
+			l.line++
+			l.run++
+		case l.run <= MaxLineBytes:
+			l.line++
+			l.start, l.run = l.line, 0
+		}
+		rest = rest[i+1:]
+	}
+	if l.run > MaxLineBytes {
+		return 0, &longLine{l.start}
+	}
+	return n, err
 }
 
 // next returns the next record, io.EOF at the end, or an error naming the
@@ -478,13 +512,16 @@ func (r *records) next() ([]string, error) {
 	for r.sc.Scan() {
 		r.line++
 		l := strings.TrimSuffix(r.sc.Text(), "\r")
+		if len(l) > MaxLineBytes {
+			return nil, errors.Errorf("%s:%d: line longer than %d bytes", r.name, r.line, MaxLineBytes)
+		}
 		if l != "" {
 			return strings.Split(l, r.sep), nil
 		}
 	}
 	switch err := r.sc.Err(); {
 	case err == bufio.ErrTooLong:
-		return nil, errors.Errorf("%s:%d: line longer than %d bytes", r.name, r.line+1, maxLine)
+		return nil, errors.Errorf("%s:%d: line longer than %d bytes", r.name, r.line+1, MaxLineBytes)
 	case err != nil:
 		return nil, r.readError(err)
 	}
@@ -493,8 +530,14 @@ func (r *records) next() ([]string, error) {
 
 // readError reports a failure to read the line after the current one.
 func (r *records) readError(err error) error {
-	if err == io.ErrUnexpectedEOF {
+	var long *longLine
+	switch {
+	case err == io.ErrUnexpectedEOF:
 		return errors.Errorf("%s:%d: truncated: the gzip stream ends early", r.name, r.line+1)
+	case errors.As(err, &long):
+		return errors.Errorf("%s:%d: line longer than %d bytes", r.name, long.line, MaxLineBytes)
+	case errors.Is(err, safeio.ErrTooLarge):
+		return fmt.Errorf("%s:%d: more than the %d bytes a ratings file may hold, decompressed (MaxRatingsBytes): %w", r.name, r.line+1, r.limit, safeio.ErrTooLarge)
 	}
 	return errors.Errorf("%s:%d: %v", r.name, r.line+1, err)
 }
@@ -526,6 +569,23 @@ func (r *records) id(s, col string) (int, error) {
 	v, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || v < 0 {
 		return 0, r.errorf("%s %q is not a whole number ≥ 0", col, s)
+	}
+	return v, nil
+}
+
+// rating parses a rating from column col of the current record: a finite
+// number in decimal notation (not NaN, Inf or a hexadecimal float, all of
+// which strconv.ParseFloat accepts).
+func (r *records) rating(s, col string) (float64, error) {
+	s = strings.TrimSpace(s)
+	v, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
+		return 0, r.errorf("%s %q is not a number", col, s)
+	case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+		return 0, r.errorf("%s %q is not a finite number", col, s)
+	case strings.Trim(s, "0123456789.eE+-") != "":
+		return 0, r.errorf("%s %q is not a decimal number", col, s)
 	}
 	return v, nil
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
 )
 
@@ -104,7 +105,7 @@ func run(src, out, sumsPath string) error {
 }
 
 func readIDX(path string) (*datasets.IDX, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, errors.Wrap(err, "opening the source (apt-get install dataset-fashion-mnist)")
 	}
