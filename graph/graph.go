@@ -195,14 +195,24 @@ func (g *Graph) claim(name string) error {
 	return nil
 }
 
+// MaxTensorValues is the most values an input, parameter or constant may
+// hold (2^30: 4 GiB as float32). A larger shape, or one whose size
+// overflows, is an error before anything is allocated.
+const MaxTensorValues = 1 << 30
+
 func checkShape(name string, shape []int) error {
 	if len(shape) == 0 {
 		return errors.Errorf("graph: %s: empty shape", name)
 	}
+	n := 1
 	for _, d := range shape {
 		if d <= 0 {
 			return errors.Errorf("graph: %s: shape %v has a non-positive dimension", name, shape)
 		}
+		if d > MaxTensorValues/n {
+			return errors.Errorf("graph: %s: shape %v holds more than %d values (graph.MaxTensorValues)", name, shape, MaxTensorValues)
+		}
+		n *= d
 	}
 	return nil
 }

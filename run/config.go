@@ -9,12 +9,13 @@
 package run
 
 import (
+	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/internal/version"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
@@ -26,6 +27,20 @@ const (
 	Classify  = "classify"
 	NextToken = "next-token"
 	Rating    = "rating"
+)
+
+// Limits on a run's configuration besides those of train.Config (the
+// data it records is bounded by train.MaxClasses, train.MaxVocab,
+// train.MaxNameLen and train.CheckInputShape).
+const (
+	// MaxDim is the largest embedding size of the mf and ncf recommenders
+	// (dim): 4096. Their tables hold (users + movies) × dim values;
+	// factorisation models use 8 to 256.
+	MaxDim = 1 << 12
+	// MaxConfigSize is the largest config.json ReadConfig reads: 16 MiB.
+	// One holding the largest vocabulary (train.MaxVocab characters) has
+	// under 1 MiB.
+	MaxConfigSize = 16 << 20
 )
 
 // Config is the one configuration of a training run: what `dlrun train`'s
@@ -48,10 +63,10 @@ type Config struct {
 	// lstm (default) or gru.
 	Cell string `json:"cell,omitempty" yaml:"cell"`
 	// SeqLen is next-token prediction's steps of backpropagation through
-	// time per batch (default: the model's, 100).
+	// time per batch (default: the model's, 100; at most train.MaxSeqLen).
 	SeqLen int `json:"seq_len,omitempty" yaml:"seq_len"`
 	// Dim is the embedding size of the mf and ncf recommenders (default
-	// 32). For the recommenders, weight_decay is the L2 penalty on the
+	// 32, at most MaxDim). For the recommenders, weight_decay is the L2 penalty on the
 	// embedding rows and biases of each batch, as is usual for
 	// factorisation, not a decay of every weight.
 	Dim int `json:"dim,omitempty" yaml:"dim"`
@@ -130,10 +145,14 @@ func IsModelFile(model string) bool {
 }
 
 // Resolve fills the zero fields of c from its model's recipe and the
-// loop's defaults, and checks every setting: an unknown name, a bad value,
-// or a setting that does not apply to the model (cell for a model without
-// a recurrent cell, seq_len for a classifier, lr_step_every without the
-// step schedule) is an error that names the setting and says why.
+// loop's defaults, and checks every setting: an unknown name, a bad value
+// (a rate that is NaN, infinite or negative, a count past its limit:
+// train.Config.Check, train.MaxSeqLen, MaxDim), a setting that does not
+// apply to the model (cell for a model without a recurrent cell, seq_len
+// for a classifier, lr_step_every without the step schedule) or one
+// missing (the step schedule without lr_step_every) is a one-line error
+// that names the setting by its config-file name and says why. Train
+// calls it before it loads data or makes the run folder.
 func (c *Config) Resolve() error { return c.resolve(true) }
 
 // resolve is Resolve; readFile says whether a model file is read (and
@@ -160,14 +179,14 @@ func (c *Config) resolve(readFile bool) error {
 	if c.SeqLen != 0 && c.Task != NextToken {
 		return errors.Errorf("seq_len %d does not apply to model %s: it is a %s model, and seq_len sets next-token prediction's steps per batch", c.SeqLen, c.Model, c.Task)
 	}
-	if c.SeqLen < 0 {
-		return errors.Errorf("seq_len %d: must be positive", c.SeqLen)
+	if c.SeqLen < 0 || c.SeqLen > train.MaxSeqLen {
+		return errors.Errorf("seq_len %d: must be 1 to %d", c.SeqLen, train.MaxSeqLen)
 	}
 	if c.Dim != 0 && r.Dim == 0 {
 		return errors.Errorf("dim %d does not apply to model %s: only the mf and ncf recommenders have an embedding size to choose", c.Dim, c.Model)
 	}
-	if c.Dim < 0 {
-		return errors.Errorf("dim %d: must be positive", c.Dim)
+	if c.Dim < 0 || c.Dim > MaxDim {
+		return errors.Errorf("dim %d: must be 1 to %d", c.Dim, MaxDim)
 	}
 	if readFile && IsModelFile(c.Model) {
 		if _, err := nn.ReadSpec(c.Model); err != nil {
@@ -218,15 +237,149 @@ func fillZero(dst *Config, src Config) {
 	fill(reflect.ValueOf(dst).Elem(), reflect.ValueOf(src))
 }
 
-// ReadConfig reads the config.json of run folder dir.
+// ReadConfig reads the config.json of run folder dir: a regular file
+// (safeio) of at most MaxConfigSize bytes, whose settings pass
+// train.Config.Check and the limits on seq_len and dim, and whose record
+// of the data (classes, vocab, input_shape, example counts) passes
+// train.MaxClasses, train.MaxVocab, train.MaxNameLen and
+// train.CheckInputShape. The lists' lengths are checked before they are
+// decoded, so nothing is allocated from a hostile count. Errors are one
+// line naming the folder and the file.
 func ReadConfig(dir string) (*Config, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	b, err := safeio.ReadFile(filepath.Join(dir, "config.json"), MaxConfigSize)
 	if err != nil {
 		return nil, errors.Wrapf(err, "run folder %s", dir)
 	}
-	var c Config
-	if err := json.Unmarshal(b, &c); err != nil {
+	c, err := parseConfig(b)
+	if err != nil {
 		return nil, errors.Wrapf(err, "run folder %s: config.json", dir)
 	}
+	return c, nil
+}
+
+// parseConfig decodes and checks the bytes of a config.json.
+func parseConfig(b []byte) (*Config, error) {
+	// Count the lists first: json.Unmarshal checks the whole text before
+	// it decodes, and hands each list to arrayLen undecoded.
+	var lens struct {
+		InputShape arrayLen `json:"input_shape"`
+		Classes    arrayLen `json:"classes"`
+		Vocab      arrayLen `json:"vocab"`
+	}
+	if err := json.Unmarshal(b, &lens); err != nil {
+		return nil, oneLine(err)
+	}
+	if n := int(lens.InputShape); n > train.MaxInputRank {
+		return nil, errors.Errorf("input_shape: %d dimensions, want 1 to %d", n, train.MaxInputRank)
+	}
+	for _, l := range []struct {
+		name   string
+		n, max int
+	}{{"classes", int(lens.Classes), train.MaxClasses}, {"vocab", int(lens.Vocab), train.MaxVocab}} {
+		if l.n > l.max {
+			return nil, errors.Errorf("%s: %d names, more than the %d allowed", l.name, l.n, l.max)
+		}
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, oneLine(err)
+	}
+	if err := c.checkRecorded(); err != nil {
+		return nil, err
+	}
 	return &c, nil
+}
+
+// checkRecorded checks what a config.json holds: the settings as
+// train.Config.Check and Resolve's limits do, and the record of the data.
+func (c *Config) checkRecorded() error {
+	if err := c.Config.Check(); err != nil {
+		return err
+	}
+	if c.SeqLen < 0 || c.SeqLen > train.MaxSeqLen {
+		return errors.Errorf("seq_len %d: must be 1 to %d", c.SeqLen, train.MaxSeqLen)
+	}
+	if c.Dim < 0 || c.Dim > MaxDim {
+		return errors.Errorf("dim %d: must be 1 to %d", c.Dim, MaxDim)
+	}
+	if c.InputShape != nil {
+		if err := train.CheckInputShape(c.InputShape); err != nil {
+			return err
+		}
+	}
+	if err := train.CheckNames("classes", c.Classes, train.MaxClasses); err != nil {
+		return err
+	}
+	if err := train.CheckNames("vocab", c.Vocab, train.MaxVocab); err != nil {
+		return err
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"train_examples", c.TrainExamples}, {"test_examples", c.TestExamples}, {"params", c.Params}} {
+		if n.v < 0 {
+			return errors.Errorf("%s %d: must not be negative", n.name, n.v)
+		}
+	}
+	return nil
+}
+
+// oneLine is a decoding error on one line.
+func oneLine(err error) error {
+	return errors.New(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// arrayLen is the number of elements of a JSON array, counted without
+// decoding them (0 for null or for a value that is not an array, which
+// the full decoding then refuses).
+type arrayLen int
+
+// UnmarshalJSON implements json.Unmarshaler: it counts the elements of
+// the outermost array of b, which encoding/json has checked is valid JSON.
+func (n *arrayLen) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '[' {
+		*n = 0
+		return nil
+	}
+	commas, depth, inString, escaped, empty := 0, 0, false, false, true
+	for _, ch := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case ch == '\\':
+				escaped = true
+			case ch == '"':
+				inString = false
+			}
+			continue
+		}
+		switch ch {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ',':
+			if depth == 1 {
+				commas++
+			}
+			continue
+		case ']', '}':
+			depth--
+			continue
+		}
+		if depth == 1 {
+			empty = false // an element starts (or goes on) in the outermost array
+		}
+		switch ch {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		}
+	}
+	*n = 0
+	if !empty {
+		*n = arrayLen(commas + 1)
+	}
+	return nil
 }

@@ -1,9 +1,6 @@
 package run
 
 import (
-	"os"
-	"unicode/utf8"
-
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
@@ -92,25 +89,99 @@ func LoadRatings(path string) (*datasets.Ratings, error) {
 }
 
 // LoadText returns the bundled novel (pride-and-prejudice) or the UTF-8
-// text file at path with its last 10% held out.
+// text file at path with its last 10% held out: a regular file, gzipped
+// or not, of at most datasets.MaxTextBytes of text with at most
+// datasets.MaxTextVocab distinct characters (datasets.LoadTextFile).
 func LoadText(path string) (*datasets.Text, error) {
 	if path == "pride-and-prejudice" {
 		return datasets.PrideAndPrejudice()
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errors.Wrap(err, "reading the text")
-	}
-	if !utf8.Valid(b) {
-		return nil, errors.Errorf("%s is not UTF-8 text", path)
-	}
-	return datasets.NewText(path, string(b), 0.1)
+	return datasets.LoadTextFile(path, 0.1)
 }
 
-// build makes the model and the task of a resolved configuration for data
-// d. A classifier whose first layer is recurrent reads each image as the
+// check reports the first thing about d that a run cannot train on, in one
+// line naming the dataset: more classes or a larger vocabulary than
+// train.MaxClasses and train.MaxVocab, a name longer than
+// train.MaxNameLen, an input shape past train.CheckInputShape's limits,
+// or a NaN or infinite input value or rating (which would train the
+// weights to NaN), named by its split and index. It reads each split once
+// and allocates at most one example.
+func (d *Data) check() error {
+	if err := train.CheckNames("classes", d.Classes, train.MaxClasses); err != nil {
+		return errors.Wrapf(err, "dataset %s", d.Name)
+	}
+	if err := train.CheckNames("vocab", d.Vocab, train.MaxVocab); err != nil {
+		return errors.Wrapf(err, "dataset %s", d.Name)
+	}
+	if d.Shape != nil {
+		if err := train.CheckInputShape(d.Shape); err != nil {
+			return errors.Wrapf(err, "dataset %s", d.Name)
+		}
+	}
+	for _, s := range []struct {
+		role string
+		data train.Data
+	}{{"training", d.Train}, {"test", d.Test}} {
+		if err := checkValues(s.data); err != nil {
+			return errors.Wrapf(err, "dataset %s: %s data", d.Name, s.role)
+		}
+	}
+	return nil
+}
+
+// checkValues reports the first example or rating of data that holds a NaN or
+// an infinite value. Data of other kinds (token ids) holds none.
+func checkValues(data train.Data) error {
+	bad := func(i int, v float32, j int) error {
+		return errors.Errorf("example %d has value %v at position %d: inputs must be finite", i, v, j)
+	}
+	switch x := data.(type) {
+	case *datasets.Split:
+		n := max(values(x.Shape()), 1)
+		for j, v := range x.X {
+			if v-v != 0 { // NaN - NaN and Inf - Inf are NaN
+				return bad(j/n, v, j%n)
+			}
+		}
+	case train.Examples:
+		if err := train.CheckInputShape(x.Shape()); err != nil {
+			return err
+		}
+		buf := make([]float32, values(x.Shape()))
+		for i := 0; i < x.Len(); i++ {
+			x.Example(i, buf)
+			for j, v := range buf {
+				if v-v != 0 {
+					return bad(i, v, j)
+				}
+			}
+		}
+	case train.Ratings:
+		for i := 0; i < x.Len(); i++ {
+			if _, _, v := x.Rating(i); v-v != 0 {
+				return errors.Errorf("rating %d has value %v: ratings must be finite", i, v)
+			}
+		}
+	}
+	return nil
+}
+
+// values returns the number of values of a tensor of the given shape.
+func values(shape []int) int {
+	p := 1
+	for _, d := range shape {
+		p *= d
+	}
+	return p
+}
+
+// build checks data d (Data.check) and makes the model and the task of a
+// resolved configuration for it. A classifier whose first layer is recurrent reads each image as the
 // sequence of its rows (datasets.AsSequence), which changes d's shape.
 func build(c *Config, d *Data) (*nn.Sequential, train.Task, error) {
+	if err := d.check(); err != nil {
+		return nil, nil, err
+	}
 	loss, err := train.LossByName(c.Loss)
 	if err != nil {
 		return nil, nil, err

@@ -51,6 +51,7 @@ func (c Cosine) String() string { return fmt.Sprintf("cosine(min %g)", c.Min) }
 
 // ScheduleByName returns the schedule called name: "" or "constant"
 // (nil), "step" (StepDecay with every and gamma, default 0.1) or "cosine".
+// The step schedule needs every, and a finite positive gamma.
 func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
 	switch strings.ToLower(name) {
 	case "", "constant":
@@ -59,8 +60,11 @@ func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
 		if gamma == 0 {
 			gamma = 0.1
 		}
-		if every <= 0 || !(gamma > 0) {
-			return nil, errors.Errorf("step schedule: every %d and gamma %g must be positive", every, gamma)
+		if every <= 0 {
+			return nil, errors.Errorf("step schedule: every %d epochs (lr_step_every): must be positive", every)
+		}
+		if !(gamma > 0) || math.IsInf(gamma, 0) {
+			return nil, errors.Errorf("step schedule: gamma %g (lr_gamma): must be a finite positive number", gamma)
 		}
 		return StepDecay{Every: every, Gamma: gamma}, nil
 	case "cosine":

@@ -58,8 +58,14 @@ func (c *Classify) OutputSize() int { return c.Outputs }
 
 // Build implements Task.
 func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
-	if c.Outputs < 1 {
-		return nil, nil, errors.Errorf("classify: %d outputs: must be positive", c.Outputs)
+	if c.Outputs < 1 || c.Outputs > MaxClasses {
+		return nil, nil, errors.Errorf("classify: %d outputs: must be 1 to %d (train.MaxClasses)", c.Outputs, MaxClasses)
+	}
+	if err := CheckInputShape(c.Shape); err != nil {
+		return nil, nil, errors.Wrap(err, "classify")
+	}
+	if err := batchValues("classify", batch, max(size(c.Shape), c.Outputs), "an example's input or targets"); err != nil {
+		return nil, nil, err
 	}
 	if err := loss.check(c.Outputs); err != nil {
 		return nil, nil, err
@@ -100,7 +106,9 @@ func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (
 }
 
 // Check implements Task: d must be Examples of the task's shape with at
-// most as many classes as the model has outputs.
+// most as many classes as the model has outputs, each example's values
+// finite and its label one of the classes. It reads every example once,
+// into a buffer Build made.
 func (c *Classify) Check(d Data, role string) error {
 	if d == nil || d.Len() == 0 {
 		return errors.Errorf("%s data is empty", role)
@@ -115,7 +123,41 @@ func (c *Classify) Check(d Data, role string) error {
 	if k := e.NumClasses(); k > c.Outputs && !(c.Outputs == 1 && k == 2) {
 		return errors.Errorf("%s data has %d classes, the model has %d outputs", role, k, c.Outputs)
 	}
+	return c.checkExamples(e, role)
+}
+
+// checkExamples reports the first example of e whose label is not one of
+// its classes or whose values are not all finite (a NaN pixel would
+// train the weights to NaN).
+func (c *Classify) checkExamples(e Examples, role string) error {
+	if n := size(c.Shape); len(c.example) != n { // Check before Build
+		if err := CheckInputShape(c.Shape); err != nil {
+			return errors.Wrap(err, "classify")
+		}
+		c.example = make([]float32, n)
+	}
+	k := e.NumClasses()
+	for i := 0; i < e.Len(); i++ {
+		l := e.Example(i, c.example)
+		if l < 0 || l >= k {
+			return errors.Errorf("%s data: example %d has label %d, outside its %d classes", role, i, l, k)
+		}
+		if j := nonFinite(c.example); j >= 0 {
+			return errors.Errorf("%s data: example %d has value %v at position %d: inputs must be finite", role, i, c.example[j], j)
+		}
+	}
 	return nil
+}
+
+// nonFinite returns the index of the first NaN or infinite value of x,
+// or -1.
+func nonFinite(x []float32) int {
+	for j, v := range x {
+		if v-v != 0 { // NaN - NaN and Inf - Inf are NaN; a finite v gives 0
+			return j
+		}
+	}
+	return -1
 }
 
 // Pass implements Task.

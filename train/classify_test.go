@@ -132,3 +132,56 @@ func TestEpochStatsRecordTheLearningRate(t *testing.T) {
 		}
 	}
 }
+
+// A NaN or infinite input value, or a label outside the classes, is
+// refused before training with a line naming the split and the example:
+// a NaN pixel used to train the weights to NaN and the accuracy to chance.
+func TestCheckRefusesNonFiniteInputs(t *testing.T) {
+	d := smallFashion(t, 64)
+	model, task := reference(t, "mlp", d)
+	tr, err := train.New(model, task, train.Config{BatchSize: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	src := d.Train
+	for _, c := range []struct {
+		value float32
+		want  string
+	}{
+		{float32(math.NaN()), "training data: example 5 has value NaN at position 3"},
+		{float32(math.Inf(-1)), "training data: example 5 has value -Inf at position 3"},
+	} {
+		x := append([]float32(nil), src.X...)
+		x[5*784+3] = c.value
+		bad, err := datasets.NewSplit(x, src.Labels, src.Shape(), src.NumClasses())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Fit(bad, d.Test, nil); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("error %v, want one line containing %q", err, c.want)
+		}
+		if _, _, err := tr.TrainEpoch(bad); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("TrainEpoch: error %v, want %q", err, c.want)
+		}
+		if tr.Epoch() != 0 {
+			t.Fatalf("trained %d epochs on bad data", tr.Epoch())
+		}
+	}
+	if _, err := tr.Evaluate(badLabels{d.Test}); err == nil || !strings.Contains(err.Error(), "evaluation data: example 2 has label 10, outside its 10 classes") {
+		t.Errorf("label out of range: %v", err)
+	}
+	if _, err := tr.Fit(d.Train, d.Test, nil); err != nil {
+		t.Errorf("good data after bad: %v", err)
+	}
+}
+
+// badLabels gives example 2 the label 10 of 10 classes.
+type badLabels struct{ *datasets.Split }
+
+func (b badLabels) Example(i int, dst []float32) int {
+	if l := b.Split.Example(i, dst); i != 2 {
+		return l
+	}
+	return 10
+}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -61,6 +62,15 @@ func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) 
 	if T < 1 || V < 2 {
 		return nil, nil, errors.Errorf("next-token: sequence length %d and vocabulary %d must be positive (vocabulary at least 2)", T, V)
 	}
+	if T > MaxSeqLen {
+		return nil, nil, errors.Errorf("next-token: seq_len %d: more than the %d steps allowed (train.MaxSeqLen)", T, MaxSeqLen)
+	}
+	if V > MaxVocab {
+		return nil, nil, errors.Errorf("next-token: vocabulary of %d tokens: more than the %d allowed (train.MaxVocab)", V, MaxVocab)
+	}
+	if err := batchValues("next-token", batch, T*V, fmt.Sprintf("seq_len %d × vocabulary %d, the one-hot targets of a stream", T, V)); err != nil {
+		return nil, nil, err
+	}
 	shape, err := model.OutputShape([]int{T})
 	if err != nil {
 		return nil, nil, err
@@ -109,7 +119,7 @@ func (t *NextToken) Check(d Data, role string) error {
 		return errors.New("next-token: Check before Build")
 	}
 	if (len(tok)-1)/t.batch < 1 {
-		return errors.Errorf("%s data: %d tokens are too few for %d streams", role, len(tok), t.batch)
+		return errors.Errorf("%s data: %d tokens are too few for a batch of %d streams: each stream needs at least 2", role, len(tok), t.batch)
 	}
 	for i, id := range tok {
 		if id < 0 || id >= t.Vocab {

@@ -63,8 +63,8 @@ func (r *Rating) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (ou
 	if loss.Kind != graph.SquaredError {
 		return nil, nil, errors.Errorf("rating prediction trains with mse, not %s", loss.Name)
 	}
-	if r.Users < 1 || r.Movies < 1 {
-		return nil, nil, errors.Errorf("rating: %d users and %d movies: both must be positive", r.Users, r.Movies)
+	if r.Users < 1 || r.Movies < 1 || r.Users > nn.MaxSettingInt || r.Movies > nn.MaxSettingInt {
+		return nil, nil, errors.Errorf("rating: %d users and %d movies: both must be 1 to %d (nn.MaxSettingInt)", r.Users, r.Movies, nn.MaxSettingInt)
 	}
 	shape, err := model.OutputShape([]int{2})
 	if err != nil {
@@ -100,7 +100,8 @@ func (r *Rating) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (ou
 	return out, lossNode, nil
 }
 
-// Check implements Task: d must be Ratings whose indices fit the task.
+// Check implements Task: d must be Ratings whose indices fit the task and
+// whose values are finite.
 func (r *Rating) Check(d Data, role string) error {
 	if d == nil || d.Len() == 0 {
 		return errors.Errorf("%s data is empty", role)
@@ -114,8 +115,8 @@ func (r *Rating) Check(d Data, role string) error {
 		if u < 0 || u >= r.Users || m < 0 || m >= r.Movies {
 			return errors.Errorf("%s data: rating %d is by user %d of movie %d, outside %d users and %d movies", role, i, u, m, r.Users, r.Movies)
 		}
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return errors.Errorf("%s data: rating %d is %v", role, i, v)
+		if v-v != 0 { // NaN or ±Inf
+			return errors.Errorf("%s data: rating %d has value %v: ratings must be finite", role, i, v)
 		}
 	}
 	return nil

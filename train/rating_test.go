@@ -1,6 +1,7 @@
 package train_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -88,5 +89,28 @@ func TestRatingTaskTrainsMF(t *testing.T) {
 	}
 	if _, err := train.New(model, &train.Rating{Users: 30, Movies: 40}, train.Config{Loss: "cce"}); err == nil || !strings.Contains(err.Error(), "mse") {
 		t.Errorf("cce for ratings: %v", err)
+	}
+}
+
+// A NaN or infinite rating is refused with a line naming the split and
+// the rating.
+func TestRatingCheckRefusesNonFiniteRatings(t *testing.T) {
+	model := nn.NewSequential("mf", &nn.MF{Users: 3, Movies: 3, Dim: 2, Mean: 3})
+	tr, err := train.New(model, &train.Rating{Users: 3, Movies: 3}, train.Config{BatchSize: 2, Loss: "mse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	good := ratingList{{0, 0, 3}, {1, 2, 4}, {2, 1, 5}}
+	for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+		bad := append(ratingList(nil), good...)
+		bad[1].v = v
+		want := fmt.Sprintf("test data: rating 1 has value %v: ratings must be finite", v)
+		if _, err := tr.Fit(good, bad, nil); err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("error %v, want one line containing %q", err, want)
+		}
+	}
+	if _, err := tr.Fit(good, good, nil); err != nil {
+		t.Error(err)
 	}
 }
