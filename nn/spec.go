@@ -1,19 +1,22 @@
 package nn
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/internal/safeio"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,6 +33,35 @@ var (
 	_ Layer = (*BatchNorm)(nil)
 	_ Layer = (*LayerNorm)(nil)
 	_ Layer = (*Sequential)(nil)
+)
+
+// Limits on what a model spec may hold, checked as it is read (ReadSpec,
+// ParseSpec, and the JSON and YAML decoders of Spec and LayerSpec) before
+// anything is built from it: a hostile spec is an error, not a parser or
+// a model that exhausts memory.
+const (
+	// MaxSpecBytes is the largest spec ReadSpec and ParseSpec read:
+	// 256 KiB, room for thousands of layers.
+	MaxSpecBytes = 256 << 10
+	// MaxSpecLayers is the most layers a spec may list: 4096.
+	MaxSpecLayers = 4096
+	// MaxSpecValues is the most YAML values (keys, scalars, lists and
+	// maps) a spec may hold, counted as the parser expands its aliases:
+	// 1<<18. It bounds what a small file of aliases of aliases can make
+	// the parser build.
+	MaxSpecValues = 1 << 18
+	// MaxSettingInt is the largest integer setting (units, filters,
+	// kernel, vocab, users, ...) a spec may give: 1<<26, 67,108,864.
+	// Layers built in Go are not limited; a spec of them that passes it
+	// cannot be read back.
+	MaxSettingInt = 1 << 26
+	// MaxSettingList is the longest list a setting may hold (an NCF's
+	// hidden layer sizes): 256.
+	MaxSettingList = 256
+	// MaxNameLen is the longest model name, layer name or layer kind a
+	// spec may give: 256 bytes. Names must also be valid UTF-8 without
+	// control characters, since they name tensors and appear in errors.
+	MaxNameLen = 256
 )
 
 // Spec describes a Sequential model: its name and its layers in order,
@@ -63,8 +95,14 @@ func (s Spec) Build() (*Sequential, error) {
 	if s.Name == "" {
 		return nil, errors.New(`missing "name"`)
 	}
+	if err := checkName(s.Name); err != nil {
+		return nil, fmt.Errorf(`"name": %v`, err)
+	}
 	if len(s.Layers) == 0 {
 		return nil, errors.New(`no layers (want a list under "layers")`)
+	}
+	if len(s.Layers) > MaxSpecLayers {
+		return nil, fmt.Errorf("%d layers, more than the %d a spec may hold", len(s.Layers), MaxSpecLayers)
 	}
 	layers := make([]Layer, len(s.Layers))
 	for i, ls := range s.Layers {
@@ -88,6 +126,31 @@ func (s Spec) Build() (*Sequential, error) {
 	return m, nil
 }
 
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// checkName returns an error if name is longer than MaxNameLen, not
+// UTF-8 or holds a control character.
+func checkName(name string) error {
+	if len(name) > MaxNameLen {
+		return fmt.Errorf("%d bytes, longer than the %d a name may have", len(name), MaxNameLen)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%q is not UTF-8", name)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return fmt.Errorf("%q holds a control character", name)
+	}
+	return nil
+}
+
 // kindTag is " (kind)" for a registered kind, else "": an error about an
 // unknown kind names the kind itself.
 func (l LayerSpec) kindTag() string {
@@ -103,6 +166,11 @@ func (l LayerSpec) build() (layer Layer, err error) {
 	if t == nil {
 		return nil, fmt.Errorf("unknown layer kind %q (known: %s)", l.Kind, strings.Join(LayerKinds(), ", "))
 	}
+	for _, k := range sortedKeys(l.Settings) {
+		if rv := reflect.ValueOf(l.Settings[k]); (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && rv.Len() > MaxSettingList {
+			return nil, fmt.Errorf("setting %q: a list of %d values, more than the %d a setting may hold", k, rv.Len(), MaxSettingList)
+		}
+	}
 	s := &Settings{m: l.Settings}
 	func() {
 		defer func() {
@@ -116,6 +184,11 @@ func (l LayerSpec) build() (layer Layer, err error) {
 		return nil, err
 	}
 	name := s.name()
+	if name != "" {
+		if err := checkName(name); err != nil {
+			return nil, fmt.Errorf(`setting "name": %v`, err)
+		}
+	}
 	if err := s.unknown(); err != nil {
 		return nil, err
 	}
@@ -187,6 +260,8 @@ func describeLayer(l Layer) (LayerSpec, error) {
 
 // ParseSpec reads a model spec in YAML or JSON (JSON is read as YAML) and
 // checks that it builds. name, a file name, only prefixes error messages.
+// A spec larger than MaxSpecBytes, or past another of the limits above,
+// is an error.
 func ParseSpec(b []byte, name string) (spec Spec, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -196,6 +271,9 @@ func ParseSpec(b []byte, name string) (spec Spec, err error) {
 			err = fmt.Errorf("%s: %w", name, err)
 		}
 	}()
+	if len(b) > MaxSpecBytes {
+		return Spec{}, fmt.Errorf("%d bytes, more than the %d a model spec may hold", len(b), MaxSpecBytes)
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return Spec{}, oneLine(err)
@@ -209,19 +287,26 @@ func ParseSpec(b []byte, name string) (spec Spec, err error) {
 	return spec, nil
 }
 
-// ReadSpec reads the model spec in the YAML or JSON file at path.
+// ReadSpec reads the model spec in the YAML or JSON file at path, a
+// regular file (safeio.Open) of at most MaxSpecBytes.
 func ReadSpec(path string) (Spec, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, MaxSpecBytes)
 	if err != nil {
 		return Spec{}, err
 	}
 	return ParseSpec(b, path)
 }
 
-// UnmarshalJSON reads s as ParseSpec does.
+// UnmarshalJSON reads s as ParseSpec does, with its whitespace removed
+// first: the indentation of the file it is part of (model.json) does not
+// count towards MaxSpecBytes.
 func (s *Spec) UnmarshalJSON(b []byte) error {
 	if s == nil {
 		return errors.New("unmarshalling a model spec into nil")
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, b); err == nil {
+		b = compact.Bytes()
 	}
 	spec, err := ParseSpec(b, "")
 	if err != nil {
@@ -340,7 +425,35 @@ func nodeText(n *yaml.Node) string {
 	return "something else"
 }
 
+// countValues counts the values of n, following aliases, into *count,
+// and returns an error once they pass MaxSpecValues or nest deeper than
+// 100 levels.
+func countValues(n *yaml.Node, count *int, depth int) error {
+	if n == nil {
+		return nil
+	}
+	if depth > 100 {
+		return errors.New("values nested more than 100 deep")
+	}
+	if *count++; *count > MaxSpecValues {
+		return fmt.Errorf("more than the %d values a model spec may hold (counting what its aliases repeat)", MaxSpecValues)
+	}
+	if n.Kind == yaml.AliasNode {
+		return countValues(n.Alias, count, depth+1)
+	}
+	for _, c := range n.Content {
+		if err := countValues(c, count, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func specFromNode(n *yaml.Node) (Spec, error) {
+	count := 0
+	if err := countValues(n, &count, 0); err != nil {
+		return Spec{}, err
+	}
 	n = resolve(n)
 	if isNull(n) {
 		return Spec{}, errors.New("empty model spec (want a map with name and layers)")
@@ -375,6 +488,9 @@ func specFromNode(n *yaml.Node) (Spec, error) {
 			if v.Kind != yaml.SequenceNode {
 				return Spec{}, fmt.Errorf(`"layers" must be a list, not %s`, nodeText(v))
 			}
+			if len(v.Content) > MaxSpecLayers {
+				return Spec{}, fmt.Errorf("%d layers, more than the %d a spec may hold", len(v.Content), MaxSpecLayers)
+			}
 			for j, item := range v.Content {
 				ls, err := layerFromNode(item)
 				if err != nil {
@@ -396,11 +512,17 @@ func specFromNode(n *yaml.Node) (Spec, error) {
 // layerFromNode reads a layer item. On an error about the settings the
 // LayerSpec returned holds the kind, for the message.
 func layerFromNode(n *yaml.Node) (LayerSpec, error) {
+	count := 0
+	if err := countValues(n, &count, 0); err != nil {
+		return LayerSpec{}, err
+	}
 	n = resolve(n)
 	const want = `want a kind and its settings, as in "dense: {units: 10}" or "relu"`
 	switch {
 	case isNull(n):
 		return LayerSpec{}, fmt.Errorf("%s, not nothing", want)
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && len(n.Value) > MaxNameLen:
+		return LayerSpec{}, fmt.Errorf("a layer kind of %d bytes, longer than the %d a name may have", len(n.Value), MaxNameLen)
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
 		return LayerSpec{Kind: n.Value, Settings: map[string]any{}}, nil
 	case n.Kind != yaml.MappingNode:
@@ -418,6 +540,9 @@ func layerFromNode(n *yaml.Node) (LayerSpec, error) {
 	k, v := resolve(n.Content[0]), resolve(n.Content[1])
 	if k == nil || k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
 		return LayerSpec{}, fmt.Errorf("%s, not a map keyed by %s", want, nodeText(k))
+	}
+	if len(k.Value) > MaxNameLen {
+		return LayerSpec{}, fmt.Errorf("a layer kind of %d bytes, longer than the %d a name may have", len(k.Value), MaxNameLen)
 	}
 	ls := LayerSpec{Kind: k.Value, Settings: map[string]any{}}
 	if isNull(v) {
@@ -503,6 +628,10 @@ func (s *Settings) Int(key string, def ...int) int {
 		return def[0]
 	}
 	n, isInt := toInt(v)
+	if tooBig(v) {
+		s.Invalid(key, fmt.Sprintf("a positive integer of at most %d", MaxSettingInt))
+		return 0
+	}
 	if !isInt || n < 0 || (n == 0 && len(def) == 0) {
 		s.Invalid(key, "a positive integer")
 		return 0
@@ -537,6 +666,10 @@ func (s *Settings) Pair(key string, def ...int) (h, w int) {
 		ok = false
 	}
 	if !ok || h < 0 || w < 0 || ((h == 0 || w == 0) && len(def) == 0) {
+		if tooBig(v) || tooBig(h) || tooBig(w) {
+			s.Invalid(key, fmt.Sprintf("a positive integer of at most %d or a pair [h, w] of them", MaxSettingInt))
+			return 0, 0
+		}
 		s.Invalid(key, "a positive integer or a pair [h, w] of them")
 		return 0, 0
 	}
@@ -703,20 +836,28 @@ func initNames() []string {
 	return names
 }
 
+// toInt returns v as an int if it is a whole number of magnitude at most
+// MaxSettingInt.
 func toInt(v any) (int, bool) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n := rv.Int()
-		return int(n), n >= math.MinInt32 && n <= math.MaxInt32
+		return int(n), n >= -MaxSettingInt && n <= MaxSettingInt
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		n := rv.Uint()
-		return int(n), n <= math.MaxInt32
+		return int(n), n <= MaxSettingInt
 	case reflect.Float32, reflect.Float64:
 		f := rv.Float()
-		return int(f), f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32
+		return int(f), f == math.Trunc(f) && math.Abs(f) <= MaxSettingInt
 	}
 	return 0, false
+}
+
+// tooBig reports whether v is a whole number greater than MaxSettingInt.
+func tooBig(v any) bool {
+	f, ok := toFloat(v)
+	return ok && f == math.Trunc(f) && f > MaxSettingInt
 }
 
 func toFloat(v any) (float64, bool) {

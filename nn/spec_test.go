@@ -684,11 +684,22 @@ func TestMalformedSpecs(t *testing.T) {
 	}
 }
 
+// FuzzParseSpec parses arbitrary bytes as a spec: no panic, one-line
+// errors, what parses describes itself (checkParse), and the parse
+// allocates a bounded multiple of the input, aliases or not. The seeds
+// include the spec fixtures of testdata/models (alias bombs, deep
+// nesting, huge settings).
 func FuzzParseSpec(f *testing.F) {
 	for _, d := range append([]string{smallCNN, smallCNNJSON}, malformed...) {
 		f.Add([]byte(d))
 	}
-	f.Fuzz(func(t *testing.T, b []byte) { checkParse(t, b) })
+	addSpecFixtures(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n := parseAllocs(b); n > 4<<20+512*uint64(len(b)) {
+			t.Fatalf("parsing %d bytes allocated %d", len(b), n)
+		}
+		checkParse(t, b)
+	})
 }
 
 func ExampleParseSpec() {

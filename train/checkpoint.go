@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/atomicfile"
@@ -34,9 +34,16 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 
 // Restore loads a checkpoint written by SaveCheckpoint into t, which must
 // have been built with the same model and configuration: parameters,
-// buffers, optimizer state, RNG states, epoch and history. Every parameter
-// and optimizer tensor is checked by name, shape and dtype; on error t is
-// left as it was.
+// buffers, optimizer state, RNG states, epoch and history. Everything is
+// checked before anything is changed: the file (a regular file, a header
+// within MaxHeaderBytes, offsets within the file), every tensor by name,
+// dtype and shape (a tensor that is not a parameter, a buffer,
+// optimizer/step or optimizer/<slot>/<parameter> of one of this
+// optimizer's slots is an error naming it), the optimizer's state (finite
+// values, a whole step count from 0 to 2^53), the learning rate (positive
+// and finite), the epoch, the RNG states and the history (at most one
+// entry per epoch, in order). On error t is left exactly as it was, and
+// the error names the file and what is wrong, on one line.
 func (t *Trainer) Restore(path string) error {
 	if err := t.usable(); err != nil {
 		return err
@@ -102,94 +109,210 @@ func saveCheckpoint(path string, t resumable) error {
 }
 
 func restoreCheckpoint(path string, t resumable) error {
-	b, err := os.ReadFile(path)
+	f, st, err := openSafetensors(path, "restoring", "checkpoint", checkpointNames(t.g))
 	if err != nil {
-		return errors.Wrap(err, "restoring checkpoint")
+		return err
 	}
-	_, md, err := safetensors.ReadMetadata(b)
-	if err != nil {
-		return errors.Errorf("restoring %s: not a valid safetensors file: %v", path, err)
-	}
-	st, err := safetensors.Deserialize(b)
-	if err != nil {
-		return errors.Errorf("restoring %s: not a valid safetensors file: %v", path, err)
-	}
-	mj, err := md.MarshalJSON()
+	defer f.Close()
+	ck, err := readCheckpoint(st, t)
 	if err != nil {
 		return errors.Wrapf(err, "restoring %s", path)
 	}
-	var header struct {
-		Meta map[string]string `json:"__metadata__"`
+	return errors.Wrapf(ck.apply(t), "restoring %s", path)
+}
+
+// checkpointNames returns a function that reports whether a tensor name
+// may be in a checkpoint of g: a parameter or buffer, optimizer/step, or
+// optimizer/<slot>/<parameter>.
+func checkpointNames(g *graph.Graph) func(string) bool {
+	weights := names(weightSlots(g))
+	params := map[string]bool{}
+	for _, p := range g.Params() {
+		params[p.Name] = true
 	}
-	if err := json.Unmarshal(mj, &header); err != nil || header.Meta["format"] != CheckpointFormat {
-		return errors.Errorf("restoring %s: not a dlrun checkpoint (no %q format in its metadata)", path, CheckpointFormat)
+	return func(n string) bool {
+		key, ok := strings.CutPrefix(n, "optimizer/")
+		if !ok {
+			return weights(n)
+		}
+		_, param, _ := strings.Cut(key, "/")
+		return key == "step" || params[param]
 	}
-	m := header.Meta
+}
+
+// checkpoint is the content of a checkpoint file, read and checked
+// against the trainer it is for: applying it cannot fail halfway.
+type checkpoint struct {
+	epoch      int
+	lr         float64
+	hist       []EpochStats
+	graphRNG   []byte
+	shuffleRNG []byte
+	weights    []slot   // the parameters and buffers
+	data       [][]byte // their values, as the file holds them
+	state      map[string][]float64
+}
+
+// maxStep is the largest optimizer step count a checkpoint may hold: 2^53,
+// beyond which a float64 no longer counts one by one.
+const maxStep = 1 << 53
+
+// readCheckpoint checks the header st against t (metadata, then every
+// tensor's name, dtype and shape) before it reads any tensor, then reads
+// and checks the values.
+func readCheckpoint(st *stFile, t resumable) (*checkpoint, error) {
+	m := st.meta
+	if m["format"] != CheckpointFormat {
+		return nil, errors.Errorf("not a dlrun checkpoint (no %q format in its metadata)", CheckpointFormat)
+	}
 	if m["optimizer"] != t.opt.Name() {
-		return errors.Errorf("restoring %s: it holds %s state, the run uses %s", path, m["optimizer"], t.opt.Name())
+		return nil, errors.Errorf("it holds %s state, the run uses %s", truncate(m["optimizer"]), t.opt.Name())
 	}
-	epoch, err := strconv.Atoi(m["epoch"])
-	if err != nil || epoch < 0 {
-		return errors.Errorf("restoring %s: bad epoch %q", path, m["epoch"])
+	ck := &checkpoint{}
+	var err error
+	if ck.epoch, err = strconv.Atoi(m["epoch"]); err != nil || ck.epoch < 0 || ck.epoch > math.MaxInt32 {
+		return nil, errors.Errorf("bad epoch %q: want a whole number from 0 to %d", truncate(m["epoch"]), math.MaxInt32)
 	}
-	lr, err := strconv.ParseFloat(m["learning_rate"], 64)
-	if err != nil {
-		return errors.Errorf("restoring %s: bad learning rate %q", path, m["learning_rate"])
+	if ck.lr, err = strconv.ParseFloat(m["learning_rate"], 64); err != nil || !(ck.lr > 0) || math.IsInf(ck.lr, 0) {
+		return nil, errors.Errorf("bad learning rate %q: want a positive finite number", truncate(m["learning_rate"]))
 	}
-	var hist []EpochStats
-	if err := json.Unmarshal([]byte(m["history"]), &hist); err != nil || len(hist) != epoch {
-		return errors.Errorf("restoring %s: its metrics history does not cover its %d epochs", path, epoch)
+	if err := json.Unmarshal([]byte(m["history"]), &ck.hist); err != nil {
+		return nil, errors.Errorf("its metrics history is not a JSON list of epochs: %v", err)
 	}
-	gr, err1 := base64.StdEncoding.DecodeString(m["graph_rng"])
-	sr, err2 := base64.StdEncoding.DecodeString(m["shuffle_rng"])
-	if err1 != nil || err2 != nil {
-		return errors.Errorf("restoring %s: bad RNG state", path)
+	if err := checkHistory(ck.hist, ck.epoch); err != nil {
+		return nil, err
 	}
-	// Optimizer state: every tensor under optimizer/.
-	state := map[string][]float64{}
-	names := st.Names()
-	sort.Strings(names)
-	weights := map[string]safetensors.TensorView{}
-	for _, n := range names {
-		v, _ := st.Tensor(n)
-		if len(n) > len("optimizer/") && n[:len("optimizer/")] == "optimizer/" {
-			if v.DType() != safetensors.F64 || len(v.Shape()) != 1 {
-				return errors.Errorf("restoring %s: optimizer tensor %q must be a float64 vector", path, n)
-			}
-			data := v.Data()
-			vals := make([]float64, len(data)/8)
-			for i := range vals {
-				vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*i:]))
-			}
-			state[n[len("optimizer/"):]] = vals
+	if ck.graphRNG, err = rngState(m, "graph_rng"); err != nil {
+		return nil, err
+	}
+	if ck.shuffleRNG, err = rngState(m, "shuffle_rng"); err != nil {
+		return nil, err
+	}
+	// Tensors: every parameter and buffer, optimizer/step, and any
+	// optimizer/<slot>/<parameter> of one of the model's parameters;
+	// nothing else.
+	ck.weights = weightSlots(t.g)
+	slots := append([]slot(nil), ck.weights...)
+	slots = append(slots, slot{name: "optimizer/step", shape: []int{1}, dtype: "F64"})
+	keys := map[string][]float64{"step": {0}}
+	params := map[string]*graph.Param{}
+	for _, p := range t.g.Params() {
+		params[p.Name] = p
+	}
+	tensorNames := make([]string, 0, len(st.tensors))
+	for n := range st.tensors {
+		tensorNames = append(tensorNames, n)
+	}
+	sort.Strings(tensorNames) // for errors that do not change from run to run
+	for _, n := range tensorNames {
+		key, ok := strings.CutPrefix(n, "optimizer/")
+		if !ok || key == "step" {
 			continue
 		}
-		weights[n] = v
-	}
-	for _, p := range t.g.Params() {
-		for _, slot := range []string{"m", "v", "momentum", "square_avg", "sum"} {
-			if vals, ok := state[slot+"/"+p.Name]; ok && len(vals) != p.Size() {
-				return errors.Errorf("restoring %s: optimizer tensor %q has %d values, parameter %s has %d", path, "optimizer/"+slot+"/"+p.Name, len(vals), p.Name, p.Size())
-			}
+		_, param, _ := strings.Cut(key, "/")
+		if p := params[param]; p != nil {
+			slots = append(slots, slot{name: n, shape: []int{p.Size()}, dtype: "F64", optional: true})
+			keys[key] = nil
 		}
 	}
-	if len(sr) == 0 {
-		return errors.Errorf("restoring %s: no shuffle RNG state", path)
+	if err := st.match(slots, "a parameter, buffer or optimizer state of this model"); err != nil {
+		return nil, err
 	}
-	if err := loadViews(path, weights, t.g); err != nil {
+	// The optimizer's slot kinds (m, v, momentum ...), checked on an
+	// optimizer of the same kind before any value is read.
+	// (An optimizer not of dlrun's has no scratch copy: its own SetState
+	// checks, in apply, which undoes its earlier steps if it fails.)
+	scratch, _ := OptimizerByName(t.opt.Name(), 0)
+	if scratch != nil {
+		if err := scratch.SetState(keys); err != nil {
+			return nil, errors.Wrap(err, "optimizer tensors")
+		}
+	}
+	data, err := st.read(slots)
+	if err != nil {
+		return nil, err
+	}
+	ck.data = data[:len(ck.weights)]
+	ck.state = map[string][]float64{}
+	for i, s := range slots[len(ck.weights):] {
+		vals := make([]float64, len(data[len(ck.weights)+i])/8)
+		setFloats(vals, data[len(ck.weights)+i])
+		for j, v := range vals {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, errors.Errorf("tensor %q: value %d is %v: optimizer state must be finite", s.name, j, v)
+			}
+		}
+		ck.state[strings.TrimPrefix(s.name, "optimizer/")] = vals
+	}
+	if step := ck.state["step"][0]; step < 0 || step != math.Trunc(step) || step > maxStep {
+		return nil, errors.Errorf("tensor \"optimizer/step\": %v is not a step count (a whole number from 0 to 2^53)", step)
+	}
+	if scratch != nil {
+		if err := scratch.SetState(ck.state); err != nil {
+			return nil, errors.Wrap(err, "optimizer tensors")
+		}
+	}
+	return ck, nil
+}
+
+// checkHistory checks that hist holds at most epoch epochs, numbered
+// upwards from 1 to at most epoch (Fit numbers them 1, 2, ...; epochs
+// run with TrainEpoch alone have no entry).
+func checkHistory(hist []EpochStats, epoch int) error {
+	if len(hist) > epoch {
+		return errors.Errorf("its metrics history holds %d epochs, more than the %d it has trained", len(hist), epoch)
+	}
+	last := 0
+	for i, h := range hist {
+		if h.Epoch <= last || h.Epoch > epoch {
+			return errors.Errorf("its metrics history's entry %d is for epoch %d, not one after epoch %d and at most %d", i+1, h.Epoch, last, epoch)
+		}
+		last = h.Epoch
+	}
+	return nil
+}
+
+// rngState returns the PCG state base64-encoded in the metadata entry
+// key, checked by loading it into a PCG of its own.
+func rngState(m map[string]string, key string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(m[key])
+	if err == nil {
+		err = new(rand.PCG).UnmarshalBinary(b)
+	}
+	if err != nil {
+		return nil, errors.Errorf("bad %s (RNG state) %q: %v", key, truncate(m[key]), err)
+	}
+	return b, nil
+}
+
+// apply puts ck into t. The steps that can fail come first, and undo
+// what they did if a later one fails: t is unchanged on error.
+func (ck *checkpoint) apply(t resumable) error {
+	oldGraph, err := t.g.RNGState()
+	if err != nil {
 		return err
 	}
-	if err := t.opt.SetState(state); err != nil {
-		return errors.Wrapf(err, "restoring %s", path)
-	}
-	if err := t.g.SetRNGState(gr); err != nil {
+	oldShuffle, err := t.shuffle.MarshalBinary()
+	if err != nil {
 		return err
 	}
-	if err := t.shuffle.UnmarshalBinary(sr); err != nil {
-		return errors.Wrapf(err, "restoring %s: shuffle RNG", path)
+	if err := t.g.SetRNGState(ck.graphRNG); err != nil {
+		return err
 	}
-	t.opt.SetLearningRate(lr)
-	*t.epoch = epoch
-	*t.hist = hist
+	if err := t.shuffle.UnmarshalBinary(ck.shuffleRNG); err != nil {
+		t.g.SetRNGState(oldGraph)
+		return errors.Wrap(err, "shuffle RNG")
+	}
+	if err := t.opt.SetState(ck.state); err != nil {
+		t.g.SetRNGState(oldGraph)
+		t.shuffle.UnmarshalBinary(oldShuffle)
+		return err
+	}
+	for i, s := range ck.weights {
+		setFloats(s.dst, ck.data[i])
+	}
+	t.opt.SetLearningRate(ck.lr)
+	*t.epoch = ck.epoch
+	*t.hist = ck.hist
 	return nil
 }

@@ -2,17 +2,36 @@ package train
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 
+	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
 )
 
 // ModelFormat marks a dlrun model description (model.json).
 const ModelFormat = "dlrun-model-1"
+
+// Limits on a model description (model.json) besides those of a run's
+// configuration (MaxInputRank, MaxInputSize, MaxBatchSize, MaxBatchValues,
+// MaxClasses, MaxVocab, MaxSeqLen, MaxNameLen) and of its spec
+// (nn.MaxSpecLayers, nn.MaxSettingInt, ...): ReadInfo and ModelInfo.Check
+// apply them all before anything is allocated from the description, so
+// that a hostile model.json is an error naming the field at fault rather
+// than a process out of memory.
+const (
+	// MaxModelInfoBytes is the largest model.json ReadInfo reads: 1 MiB.
+	MaxModelInfoBytes = 1 << 20
+	// MaxParams is the most parameters a described model may have: 1<<30
+	// (4 GiB of float32 weights). Load also checks that the weights file
+	// is large enough to hold them before it builds the model.
+	MaxParams = 1 << 30
+)
 
 // ModelInfo is what model.json holds beside model.safetensors: the
 // model's architecture (an nn.Spec) and the task it was trained for, which
@@ -53,7 +72,9 @@ func (t *Trainer) Info() (*ModelInfo, error) {
 	return info, nil
 }
 
-// SaveInfo writes the trainer's model.json into dir, atomically.
+// SaveInfo writes the trainer's model.json into dir, atomically. A
+// description that ReadInfo would refuse (a model past one of its limits)
+// is an error, and nothing is written.
 func (t *Trainer) SaveInfo(dir string) error {
 	info, err := t.Info()
 	if err != nil {
@@ -62,6 +83,9 @@ func (t *Trainer) SaveInfo(dir string) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return errors.Wrap(err, "encoding model.json")
+	}
+	if _, err := parseInfo(b); err != nil {
+		return errors.Wrapf(err, "model %s cannot be saved: model.json could not be read back", t.model.Name())
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, "model.json"), append(b, '\n'), 0o644)
 }
@@ -82,21 +106,158 @@ func (t *Trainer) Save(dir string) error {
 	return SaveWeights(filepath.Join(dir, "model.safetensors"), t.g)
 }
 
-// ReadInfo reads the model.json of folder dir.
+// ReadInfo reads the model.json of folder dir: a regular file
+// (safeio.Open) of at most MaxModelInfoBytes, whose description passes
+// Check. Errors name the file.
 func ReadInfo(dir string) (*ModelInfo, error) {
 	path := filepath.Join(dir, "model.json")
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, MaxModelInfoBytes)
 	if err != nil {
 		return nil, errors.Wrapf(err, "loading the model of %s", dir)
 	}
-	var info ModelInfo
-	if err := json.Unmarshal(b, &info); err != nil {
+	info, err := parseInfo(b)
+	if err != nil {
 		return nil, errors.Errorf("%s: %v", path, err)
 	}
-	if info.Format != ModelFormat {
-		return nil, errors.Errorf("%s: not a dlrun model description (format %q, want %q)", path, info.Format, ModelFormat)
+	return info, nil
+}
+
+// parseInfo decodes and checks the model.json b.
+func parseInfo(b []byte) (*ModelInfo, error) {
+	if len(b) > MaxModelInfoBytes {
+		return nil, errors.Errorf("%d bytes, more than the %d a model description may hold", len(b), MaxModelInfoBytes)
+	}
+	var info ModelInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, err
+	}
+	if err := info.Check(); err != nil {
+		return nil, err
 	}
 	return &info, nil
+}
+
+// Check reports whether info describes a model that Load can rebuild
+// within the limits above: the format, a known task with an input shape
+// (CheckInputShape; at most MaxSeqLen steps for next-token), outputs (at
+// most MaxClasses classes or a MaxVocab vocabulary; for rating, one
+// output and 1 to nn.MaxSettingInt users and movies) that suit it, a
+// batch size of at most MaxBatchSize, a loss and dtype that name
+// something, and a model whose parameters and activations, computed from
+// its spec without building it, stay within MaxParams and, for a batch,
+// MaxBatchValues. The error names the field at fault.
+func (info *ModelInfo) Check() error {
+	if info == nil {
+		return errors.New("nil model description")
+	}
+	if info.Format != ModelFormat {
+		return errors.Errorf("not a dlrun model description (format %q, want %q)", truncate(info.Format), ModelFormat)
+	}
+	for _, f := range []struct{ name, v string }{{"task", info.Task}, {"loss", info.Loss}, {"dtype", info.DType}} {
+		if len(f.v) > MaxNameLen {
+			return errors.Errorf("%s: %d bytes, longer than any name", f.name, len(f.v))
+		}
+	}
+	if info.DType != "" {
+		if _, err := graph.ParseDType(info.DType); err != nil {
+			return errors.Wrap(err, "dtype")
+		}
+	}
+	if info.Loss != "" {
+		if _, err := LossByName(info.Loss); err != nil {
+			return errors.Wrap(err, "loss")
+		}
+	}
+	if info.BatchSize < 0 || info.BatchSize > MaxBatchSize {
+		return errors.Errorf("batch_size %d: must be from 1 to %d (0 for the default)", info.BatchSize, MaxBatchSize)
+	}
+	if err := CheckInputShape(info.InputShape); err != nil {
+		return err
+	}
+	switch info.Task {
+	case "classify":
+		if info.Outputs < 1 || info.Outputs > MaxClasses {
+			return errors.Errorf("outputs %d: a classifier has from 1 to %d", info.Outputs, MaxClasses)
+		}
+	case "next-token":
+		if len(info.InputShape) != 1 || info.InputShape[0] > MaxSeqLen {
+			return errors.Errorf("input_shape %v: a next-token model's input shape is [steps], at most %d steps", info.InputShape, MaxSeqLen)
+		}
+		if info.Outputs < 2 || info.Outputs > MaxVocab {
+			return errors.Errorf("outputs %d: a next-token model's vocabulary has from 2 to %d tokens", info.Outputs, MaxVocab)
+		}
+	case "rating":
+		if len(info.InputShape) != 1 || info.InputShape[0] != 2 || info.Outputs != 1 {
+			return errors.Errorf("input_shape %v and outputs %d: a rating model maps [2] (user, movie) to 1 rating", info.InputShape, info.Outputs)
+		}
+		if info.Users < 1 || info.Users > nn.MaxSettingInt || info.Movies < 1 || info.Movies > nn.MaxSettingInt {
+			return errors.Errorf("users %d and movies %d: a rating model has from 1 to %d of each", info.Users, info.Movies, nn.MaxSettingInt)
+		}
+	default:
+		return errors.Errorf("unknown task %q (known: classify, next-token, rating)", truncate(info.Task))
+	}
+	_, err := info.NumParams()
+	return err
+}
+
+// NumParams returns the number of parameters of the described model,
+// computed from its spec and input shape layer by layer without building
+// it. It is an error if the spec does not build, a layer does not take
+// the shape before it, the parameters pass MaxParams or a layer's output
+// for a batch passes MaxBatchValues.
+func (info *ModelInfo) NumParams() (int, error) {
+	seq, err := info.Model.Build()
+	if err != nil {
+		return 0, errors.Wrap(err, "model")
+	}
+	if err := CheckInputShape(info.InputShape); err != nil {
+		return 0, err
+	}
+	batch := info.BatchSize
+	if batch == 0 {
+		batch = Config{}.Defaults().BatchSize
+	}
+	shape := append([]int(nil), info.InputShape...)
+	if err := checkBatchValues(batch, shape, "the input"); err != nil {
+		return 0, err
+	}
+	total := 0
+	for i, l := range seq.Layers {
+		out, err := l.OutputShape(shape)
+		if err != nil {
+			return 0, errors.Wrapf(err, "model: layer %d", i+1)
+		}
+		if err := checkBatchValues(batch, out, fmt.Sprintf("layer %d (%s)'s output", i+1, l.Name())); err != nil {
+			return 0, err
+		}
+		// With the input and output within MaxBatchValues and settings
+		// within nn.MaxSettingInt and nn.MaxSettingList, a layer's count
+		// cannot overflow an int, except a convolution's, whose kernel
+		// "same" padding lets pass the input's size: it is bounded here.
+		if c, ok := l.(*nn.Conv2D); ok && float64(c.Filters)*float64(shape[0])*float64(c.KernelH)*float64(c.KernelW) > MaxParams {
+			return 0, errors.Errorf("model: layer %d (%s) brings the parameters past the %d a model may have", i+1, l.Name(), MaxParams)
+		}
+		n := l.NumParams(shape)
+		if n < 0 || n > MaxParams || total+n > MaxParams {
+			return 0, errors.Errorf("model: layer %d (%s) brings the parameters past the %d a model may have", i+1, l.Name(), MaxParams)
+		}
+		total += n
+		shape = out
+	}
+	return total, nil
+}
+
+// checkBatchValues checks that batch examples of shape hold at most
+// MaxBatchValues values.
+func checkBatchValues(batch int, shape []int, what string) error {
+	n := batch
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > MaxBatchValues/d) {
+			return errors.Errorf("model: %s %v for a batch of %d holds more than the %d values a batch may", what, shape, batch, MaxBatchValues)
+		}
+		n *= d
+	}
+	return nil
 }
 
 // NewTask returns a new task of the kind and shape the description
@@ -132,6 +293,14 @@ func Load(dir string, best bool) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := "model.safetensors"
+	if best {
+		name = "best.safetensors"
+	}
+	path := filepath.Join(dir, name)
+	if err := info.CheckWeightsFile(path); err != nil {
+		return nil, err
+	}
 	model, err := info.Model.Build()
 	if err != nil {
 		return nil, errors.Wrapf(err, "%s", filepath.Join(dir, "model.json"))
@@ -144,15 +313,36 @@ func Load(dir string, best bool) (*Model, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "rebuilding the model of %s", dir)
 	}
-	name := "model.safetensors"
-	if best {
-		name = "best.safetensors"
-	}
-	if err := LoadWeights(filepath.Join(dir, name), t.Graph()); err != nil {
+	if err := LoadWeights(path, t.Graph()); err != nil {
 		t.Close()
 		return nil, err
 	}
 	return &Model{Info: *info, trainer: t}, nil
+}
+
+// CheckWeightsFile reports whether path is a regular file (safeio.Open)
+// large enough to hold the parameters info describes, 4 bytes each at
+// least: what to check before building the model to load it into, so
+// that a description of a billion parameters beside a small file is an
+// error, not an allocation. LoadWeights checks the file itself after.
+func (info *ModelInfo) CheckWeightsFile(path string) error {
+	params, err := info.NumParams()
+	if err != nil {
+		return err
+	}
+	f, err := safeio.Open(path)
+	if err != nil {
+		return errors.Wrap(err, "loading weights")
+	}
+	fi, err := f.Stat()
+	f.Close()
+	if err != nil {
+		return errors.Wrap(err, "loading weights")
+	}
+	if fi.Size() < 4*int64(params) {
+		return errors.Errorf("loading %s: %d bytes cannot hold the %d parameters model.json describes", path, fi.Size(), params)
+	}
+	return nil
 }
 
 // Close releases the model's machines.

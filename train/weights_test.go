@@ -1,8 +1,10 @@
 package train_test
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -46,40 +48,84 @@ func TestWeightsRoundTripAndErrors(t *testing.T) {
 		os.WriteFile(p, data, 0o644)
 		return p
 	}
+	// A float64 model's file, a model with a parameter the file lacks and
+	// one without some the file holds.
+	p64 := filepath.Join(dir, "f64.safetensors")
+	g64 := graph.New(graph.WithDType(graph.Float64))
+	x64, _ := g64.Input("x", 2, 4)
+	if _, err := nn.NewSequential("m", nn.NewDense(5), nn.ReLU(), nn.NewDense(3)).Build(g64, x64); err != nil {
+		t.Fatal(err)
+	}
+	if err := train.SaveWeights(p64, g64); err != nil {
+		t.Fatal(err)
+	}
+	bigger := graph.New()
+	x, _ := bigger.Input("x", 2, 4)
+	if _, err := nn.NewSequential("m", nn.NewDense(5), nn.ReLU(), nn.NewDense(3), nn.NewDense(2)).Build(bigger, x); err != nil {
+		t.Fatal(err)
+	}
+	small := graph.New()
+	xs, _ := small.Input("x", 2, 4)
+	if _, err := nn.NewSequential("m", nn.NewDense(5)).Build(small, xs); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, path, want string
 		g                *graph.Graph
 	}{
-		{"truncated", write("trunc.safetensors", b[:len(b)-10]), "trunc.safetensors", buildMLP(t, 3, 5)},
+		{"truncated", write("trunc.safetensors", b[:len(b)-10]), "trunc.safetensors: not a valid safetensors file", buildMLP(t, 3, 5)},
 		{"not safetensors", write("junk.safetensors", []byte("hello, world: not a checkpoint")), "not a valid safetensors file", buildMLP(t, 3, 5)},
 		{"wrong shape", path, `"dense1.weight" has shape [4 5], the model wants [4 6]`, buildMLP(t, 3, 6)},
 		{"missing file", filepath.Join(dir, "nope"), "nope", buildMLP(t, 3, 5)},
+		{"missing tensor", path, `"dense3.weight" is missing`, bigger},
+		{"extra tensors", path, `tensors "dense2.bias", "dense2.weight" are not a parameter of this model`, small},
+		{"dtype", p64, `"dense1.weight" is F64, the model wants F32`, buildMLP(t, 3, 5)},
+		{"directory", dir, "not a regular file", buildMLP(t, 3, 5)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := append([]float32(nil), c.g.Params()[0].Value().Float32s()...)
+			before := values(c.g)
 			err := train.LoadWeights(c.path, c.g)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error %v, want one line containing %q", err, c.want)
 			}
-			if after := c.g.Params()[0].Value().Float32s(); after[0] != before[0] {
+			if after := values(c.g); !reflect.DeepEqual(before, after) {
 				t.Fatal("a failed load changed the model")
 			}
 		})
 	}
-	// A model with a parameter the file lacks, and a file with an extra tensor.
-	g := graph.New()
-	x, _ := g.Input("x", 2, 4)
-	if _, err := nn.NewSequential("m", nn.NewDense(5), nn.ReLU(), nn.NewDense(3), nn.NewDense(2)).Build(g, x); err != nil {
+	// The comparison sees a load that changes one value.
+	g := buildMLP(t, 3, 5)
+	before := values(g)
+	if err := train.LoadWeights(path, g); err != nil {
 		t.Fatal(err)
 	}
-	if err := train.LoadWeights(path, g); err == nil || !strings.Contains(err.Error(), `"dense3.weight" is missing`) {
-		t.Fatalf("missing tensor: %v", err)
+	for n, v := range values(g) {
+		if strings.HasSuffix(n, ".weight") && reflect.DeepEqual(v, before[n]) { // biases start at 0 in both
+			t.Fatalf("loading weights of another seed left %s as it was", n)
+		}
 	}
-	small := graph.New()
-	xs, _ := small.Input("x", 2, 4)
-	nn.NewSequential("m", nn.NewDense(5)).Build(small, xs)
-	if err := train.LoadWeights(path, small); err == nil || !strings.Contains(err.Error(), "not a parameter of this model") {
-		t.Fatalf("extra tensor: %v", err)
+}
+
+// values copies every parameter and buffer of g, by name, as bits.
+func values(g *graph.Graph) map[string][]uint64 {
+	out := map[string][]uint64{}
+	for _, p := range g.Params() {
+		d := p.Data()
+		var bits []uint64
+		for _, v := range d.Float32s() {
+			bits = append(bits, uint64(math.Float32bits(v)))
+		}
+		for _, v := range d.Float64s() {
+			bits = append(bits, math.Float64bits(v))
+		}
+		out[p.Name] = bits
 	}
+	for _, b := range g.Buffers() {
+		out["buffer "+b.Name] = []uint64{uint64(len(b.Values()))}
+		for _, v := range b.Values() {
+			out["buffer "+b.Name] = append(out["buffer "+b.Name], math.Float64bits(v))
+		}
+	}
+	return out
 }
