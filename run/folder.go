@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,13 +15,42 @@ import (
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
-	"github.com/schollz/progressbar/v3"
 )
 
-// runDir returns the run folder (default runs/<model>-<timestamp>),
-// created and checked not to hold a run already, and whether it was
-// created here.
-func runDir(out, model string, start time.Time) (string, bool, error) {
+// The files of a run folder (docs/checkpoints.md).
+const (
+	configFile     = "config.json"
+	modelFile      = "model.json"
+	metricsFile    = "metrics.csv"
+	curvesFile     = "curves.png"
+	weightsFile    = "model.safetensors"
+	bestFile       = "best.safetensors"
+	checkpointFile = "checkpoint.safetensors"
+	summaryFile    = "summary.json"
+)
+
+// runFiles are the files a run writes into its folder.
+var runFiles = []string{configFile, modelFile, metricsFile, curvesFile, weightsFile, bestFile, checkpointFile, summaryFile}
+
+// startFiles are the files a run writes before its first checkpoint: a
+// folder holding nothing else of a run is one whose run was killed, or
+// failed, before its first epoch was saved, and a new run may use it.
+var startFiles = []string{configFile, modelFile}
+
+// folder is a run folder held, locked, by this process.
+type folder struct {
+	dir     string
+	created bool // made by this process
+	lock    *folderLock
+}
+
+// newFolder returns the folder of a new run (default
+// runs/<model>-<timestamp>), created if need be and locked. A folder that
+// holds a run (a checkpoint, weights, metrics or a summary) is refused;
+// one holding only the start of a run that never saved an epoch
+// (config.json, model.json) is taken over, those files removed and the
+// fact logged. Temporary files of writes cut short are removed.
+func newFolder(out, model string, start time.Time, log io.Writer) (*folder, error) {
 	dir := out
 	if dir == "" {
 		name := model
@@ -30,17 +60,105 @@ func runDir(out, model string, start time.Time) (string, bool, error) {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", name, start.Format("20060102-150405")))
 	}
 	_, statErr := os.Stat(dir)
-	created := os.IsNotExist(statErr)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", false, errors.Wrapf(err, "creating run folder %s", dir)
+		return nil, errors.Wrapf(err, "creating run folder %s", dir)
 	}
-	for _, f := range []string{"config.json", "model.json", "metrics.csv", "summary.json", "model.safetensors", "checkpoint.safetensors"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			return "", false, errors.Errorf("run folder %s already holds a run (%s); choose another --out, or continue it with --resume", dir, f)
+	l, err := lockFolder(dir)
+	if err != nil {
+		if created {
+			os.Remove(dir) // only if still empty
+		}
+		return nil, err
+	}
+	f := &folder{dir: dir, created: created, lock: l}
+	if err := CheckFree(dir); err != nil {
+		f.lock.release()
+		return nil, err
+	}
+	if err := f.removeTemps(); err != nil {
+		f.lock.release()
+		return nil, err
+	}
+	var stale []string
+	for _, name := range startFiles {
+		if _, err := os.Lstat(f.path(name)); err == nil {
+			if err := os.Remove(f.path(name)); err != nil {
+				f.lock.release()
+				return nil, errors.Wrapf(err, "run folder %s", dir)
+			}
+			stale = append(stale, name)
 		}
 	}
-	return dir, created, nil
+	if len(stale) > 0 {
+		fmt.Fprintf(log, "run folder %s: removed %s of a run that saved no epoch\n", dir, strings.Join(stale, " and "))
+	}
+	return f, nil
 }
+
+// openFolder returns the existing run folder dir (one with a config.json),
+// locked, with the temporary files of writes cut short removed.
+func openFolder(dir string) (*folder, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, errors.Wrapf(err, "run folder %s", dir)
+	}
+	if !fi.IsDir() {
+		return nil, errors.Errorf("run folder %s is not a folder", dir)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, configFile)); err != nil {
+		return nil, errors.Errorf("run folder %s holds no %s: not a run folder", dir, configFile)
+	}
+	l, err := lockFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	f := &folder{dir: dir, lock: l}
+	if err := f.removeTemps(); err != nil {
+		f.lock.release()
+		return nil, err
+	}
+	return f, nil
+}
+
+func isStartFile(name string) bool {
+	for _, s := range startFiles {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// path returns the path of the folder's file name.
+func (f *folder) path(name string) string { return filepath.Join(f.dir, name) }
+
+// removeTemps removes the temporary files that writes of the folder's
+// files left when their process was killed (atomicfile.RemoveStale).
+func (f *folder) removeTemps() error {
+	_, err := atomicfile.RemoveStale(f.dir, runFiles...)
+	return err
+}
+
+// abandon undoes the start of a run that failed before saving its first
+// epoch, leaving the folder as it was: it removes the files the run wrote
+// and the lock file, and the folder if this run created it. It does
+// nothing to a folder that holds a checkpoint.
+func (f *folder) abandon() {
+	if _, err := os.Lstat(f.path(checkpointFile)); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	for _, name := range runFiles {
+		os.Remove(f.path(name))
+	}
+	f.lock.remove()
+	if f.created {
+		os.Remove(f.dir) // only if empty
+	}
+}
+
+// close releases the folder's lock.
+func (f *folder) close() { f.lock.release() }
 
 func trimExt(name string) string { return name[:len(name)-len(filepath.Ext(name))] }
 
@@ -89,23 +207,28 @@ func WriteMetrics(path string, rows []train.EpochStats, metrics []train.Metric) 
 	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }
 
-// progress returns a per-batch callback drawing a progress bar on w with
-// the loss and the rate; perBatch is the number of samples in one batch.
-func progress(w io.Writer, perBatch int) func(done, total int, loss float64) {
-	var bar *progressbar.ProgressBar
-	var epochStart time.Time
-	return func(done, total int, loss float64) {
-		if done == 1 || bar == nil {
-			bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(w),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionClearOnFinish(),
-				progressbar.OptionShowCount(),
-				progressbar.OptionThrottle(100*time.Millisecond))
-			epochStart = time.Now()
+// CheckFree returns an *ExistsError if folder dir holds a run (a
+// checkpoint, weights, metrics, curves or a summary), which Train would
+// refuse, and nil otherwise: for a folder that does not exist, and for one
+// holding only the start of a run that never saved an epoch (config.json,
+// model.json), which Train takes over. Callers that train into several
+// folders check them all with it before the first begins.
+func CheckFree(dir string) error {
+	for _, name := range runFiles {
+		if isStartFile(name) {
+			continue
 		}
-		rate := float64(done*perBatch) / time.Since(epochStart).Seconds()
-		bar.Describe(fmt.Sprintf("loss %.4f  %5.0f samples/s", loss, rate))
-		bar.Set(done)
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			return &ExistsError{Dir: dir, File: name}
+		}
 	}
+	return nil
+}
+
+// ExistsError is Train's error for a run folder that already holds a run:
+// File is the run file found in Dir.
+type ExistsError struct{ Dir, File string }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("run folder %s already holds a run (%s); choose another --out, or continue it with --resume", e.Dir, e.File)
 }

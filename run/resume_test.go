@@ -2,10 +2,15 @@ package run_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/nn"
@@ -42,24 +47,174 @@ func TestResumeEqualsStraightThrough(t *testing.T) {
 			t.Errorf("%s differs between the straight and the resumed run", f)
 		}
 	}
-	// Resuming a finished run trains nothing and changes nothing; resuming
-	// a folder without a checkpoint is an error naming it.
-	before := metricsWithoutSeconds(t, split)
-	if _, err := run.Resume(split, 4, run.Options{Data: run.FromDataset(d)}); err != nil {
-		t.Errorf("resuming a finished run: %v", err)
+	// Resuming a finished run to its own epochs trains nothing, writes
+	// nothing and says so; to fewer epochs it is a one-line error that
+	// changes nothing either.
+	before := snapshot(t, split)
+	var log strings.Builder
+	s, err := run.Resume(split, 4, run.Options{Data: run.FromDataset(d), Log: &log})
+	if err != nil || !strings.Contains(log.String(), "is finished (4 epochs): nothing to do") {
+		t.Errorf("resuming a finished run: %v, log %q", err, log.String())
 	}
-	if after := metricsWithoutSeconds(t, split); after != before {
-		t.Error("resuming a finished run changed its metrics")
+	if err == nil && (s.Epochs != 4 || s.SamplesPerSec <= 0) {
+		t.Errorf("resuming a finished run returned %+v, want its summary", s)
 	}
-	empty := t.TempDir()
-	if err := os.WriteFile(filepath.Join(empty, "config.json"), mustRead(t, filepath.Join(split, "config.json")), 0o644); err != nil {
+	if _, err := run.Resume(split, 0, run.Options{Data: run.FromDataset(d)}); err != nil {
+		t.Errorf("resuming a finished run to its configured epochs: %v", err)
+	}
+	_, err = run.Resume(split, 2, run.Options{Data: run.FromDataset(d)})
+	if err == nil || !strings.Contains(err.Error(), "has trained 4 epochs already, more than the 2 asked for") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("resuming 4 epochs to 2: %v", err)
+	}
+	if after := snapshot(t, split); after != before {
+		t.Errorf("resuming a finished run changed its folder:\nbefore\n%s\nafter\n%s", before, after)
+	}
+}
+
+// snapshot lists the files of dir with their sizes, SHA-256 and
+// modification times.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(empty, "model.json"), mustRead(t, filepath.Join(split, "model.json")), 0o644); err != nil {
+	var b strings.Builder
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(mustRead(t, filepath.Join(dir, e.Name())))
+		fmt.Fprintf(&b, "%s %d %x %s\n", e.Name(), fi.Size(), sum[:8], fi.ModTime().Format(time.RFC3339Nano))
+	}
+	return b.String()
+}
+
+// A run killed, or failed, before saving its first epoch leaves config.json
+// and model.json without a checkpoint (and perhaps a temporary file): such
+// a folder resumes from the first epoch, or takes a new run, and either
+// ends as a run straight through does, with the temporary file gone.
+func TestFolderWithoutCheckpointResumesOrTakesANewRun(t *testing.T) {
+	d := datasets.XOR()
+	cfg := runConfig("xor", d)
+	cfg.Epochs = 5
+	straight := filepath.Join(t.TempDir(), "straight")
+	if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: straight}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run.Resume(empty, 0, run.Options{Data: run.FromDataset(d)}); err == nil || !strings.Contains(err.Error(), "checkpoint.safetensors") {
-		t.Errorf("resume without checkpoint: %v", err)
+	killed := func() string {
+		dir := t.TempDir()
+		for _, f := range []string{"config.json", "model.json"} {
+			if err := os.WriteFile(filepath.Join(dir, f), mustRead(t, filepath.Join(straight, f)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		os.WriteFile(filepath.Join(dir, ".checkpoint.safetensors.tmp-123"), []byte("partial"), 0o644)
+		return dir
+	}
+	resumed := killed()
+	var log strings.Builder
+	if _, err := run.Resume(resumed, 0, run.Options{Data: run.FromDataset(d), Log: &log}); err != nil {
+		t.Fatalf("resuming a folder without checkpoint: %v", err)
+	}
+	if !strings.Contains(log.String(), "from the first epoch") {
+		t.Errorf("log %q", log.String())
+	}
+	retrained := killed()
+	log.Reset()
+	if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: retrained, Log: &log}); err != nil {
+		t.Fatalf("a new run into a folder without checkpoint: %v", err)
+	}
+	if !strings.Contains(log.String(), "removed config.json and model.json of a run that saved no epoch") {
+		t.Errorf("log %q", log.String())
+	}
+	for _, dir := range []string{resumed, retrained} {
+		sameRun(t, straight, dir)
+		if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*")); len(tmp) > 0 {
+			t.Errorf("temporary files left: %v", tmp)
+		}
+	}
+}
+
+// sameRun fails unless run folders a and b hold the same metrics (but for
+// the seconds), weights and best weights.
+func sameRun(t *testing.T, a, b string) {
+	t.Helper()
+	if ma, mb := metricsWithoutSeconds(t, a), metricsWithoutSeconds(t, b); ma != mb {
+		t.Errorf("metrics differ:\n%s:\n%s\n%s:\n%s", a, ma, b, mb)
+	}
+	for _, f := range []string{"model.safetensors", "best.safetensors"} {
+		wa, _ := os.ReadFile(filepath.Join(a, f))
+		wb, _ := os.ReadFile(filepath.Join(b, f))
+		if len(wa) == 0 || !bytes.Equal(wa, wb) {
+			t.Errorf("%s differs between %s and %s", f, a, b)
+		}
+	}
+}
+
+// A start that fails (here: the test data does not fit the model) leaves
+// the folder as it was: no folder if it made it, an empty one if it was
+// given one.
+func TestFailedStartLeavesTheFolderAsItWas(t *testing.T) {
+	d := *datasets.XOR()
+	var err error
+	if d.Test, err = datasets.NewSplit(make([]float32, 12), []int{0, 1, 1, 0}, []int{3}, 2); err != nil {
+		t.Fatal(err)
+	}
+	cfg := runConfig("xor", &d)
+	made := filepath.Join(t.TempDir(), "new")
+	given := t.TempDir()
+	for _, dir := range []string{made, given} {
+		if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(&d), Out: dir}); err == nil || !strings.Contains(err.Error(), "shape") {
+			t.Fatalf("training with test data of the wrong shape: %v", err)
+		}
+	}
+	if _, err := os.Stat(made); !os.IsNotExist(err) {
+		t.Errorf("the failed run left the folder it made: %v", err)
+	}
+	if entries, _ := os.ReadDir(given); len(entries) != 0 {
+		t.Errorf("the failed run left %d files in the folder it was given", len(entries))
+	}
+}
+
+// A run killed after its last checkpoint but before summary.json (and
+// before the files that follow the checkpoint) is completed by Resume:
+// the files it lacked are written from the checkpoint, as a run straight
+// through writes them, and summary.json counts every epoch's rate.
+func TestResumeCompletesARunKilledAfterItsLastCheckpoint(t *testing.T) {
+	d := datasets.XOR()
+	cfg := runConfig("xor", d)
+	cfg.Epochs = 5
+	straight, killed := filepath.Join(t.TempDir(), "straight"), filepath.Join(t.TempDir(), "killed")
+	for _, dir := range []string{straight, killed} {
+		if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: dir}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"summary.json", "metrics.csv", "model.safetensors", "best.safetensors", "curves.png"} {
+		if err := os.Remove(filepath.Join(killed, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := run.Resume(killed, 0, run.Options{Data: run.FromDataset(d)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, straight, killed)
+	var want run.Summary
+	if err := json.Unmarshal(mustRead(t, filepath.Join(straight, "summary.json")), &want); err != nil {
+		t.Fatal(err)
+	}
+	if s.SamplesPerSec <= 0 {
+		t.Errorf("samples_per_sec %g", s.SamplesPerSec)
+	}
+	s.SamplesPerSec, s.WallSeconds, want.SamplesPerSec, want.WallSeconds = 0, 0, 0, 0
+	if !reflect.DeepEqual(*s, want) {
+		t.Errorf("summary after completing\n%+v\nwant\n%+v", *s, want)
+	}
+	if _, err := os.Stat(filepath.Join(killed, "curves.png")); err != nil {
+		t.Error(err)
 	}
 }
 

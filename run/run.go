@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
@@ -19,10 +21,13 @@ import (
 type Options struct {
 	// Out is the run folder. Empty: runs/<model>-<timestamp>.
 	Out string
-	// Log receives one line per epoch (nil: nothing is printed).
+	// Log receives the run's lines (nil: nothing is printed): what it
+	// trains, then a line per epoch where Progress is set, otherwise
+	// those of about 20 evenly spaced epochs and of the last.
 	Log io.Writer
 	// Progress draws a progress bar with the loss and samples/s on Log
-	// during each epoch; meant for a terminal.
+	// during each epoch, and prints every epoch's line; meant for a
+	// terminal.
 	Progress bool
 	// Data, if set, is the data to train on instead of the dataset the
 	// configuration names (a subset, say); config.json records its name.
@@ -48,11 +53,33 @@ type Summary struct {
 	// besides accuracy (rmse, mae) and the figure derived from the test
 	// loss (train.Deriver; bits_per_char for next-token prediction).
 	// summary.json writes each as test_<name>.
-	Derived       map[string]float64 `json:"-"`
-	BestEpoch     int                `json:"best_epoch"` // the epoch best.safetensors holds
-	Stopped       bool               `json:"early_stopped,omitempty"`
-	SamplesPerSec float64            `json:"samples_per_sec"` // training examples (tokens) per second of training time
-	WallSeconds   float64            `json:"wall_seconds"`
+	Derived map[string]float64 `json:"-"`
+	// BestEpoch is the epoch best.safetensors holds: the best by Monitor
+	// (the first of equals), as Keras's ModelCheckpoint(save_best_only)
+	// and EarlyStopping(restore_best_weights) choose it.
+	BestEpoch int    `json:"best_epoch"`
+	Monitor   string `json:"monitor"` // the figure that chose BestEpoch: test_loss (default) or test_<metric>
+	// Stopped reports whether early stopping ended the run before its
+	// configured epochs.
+	Stopped       bool    `json:"early_stopped"`
+	SamplesPerSec float64 `json:"samples_per_sec"` // training examples (tokens, ratings) per second of training steps, over every epoch of the run
+	WallSeconds   float64 `json:"wall_seconds"`    // from the start of the Train (or last Resume) call to summary.json
+}
+
+// maxSummary bounds the summary.json that Resume reads.
+const maxSummary = 1 << 20
+
+// readSummary reads the summary.json of run folder dir.
+func readSummary(dir string) (*Summary, error) {
+	b, err := safeio.ReadFile(filepath.Join(dir, summaryFile), maxSummary)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, errors.Wrapf(err, "%s", filepath.Join(dir, summaryFile))
+	}
+	return &s, nil
 }
 
 // Train resolves cfg, loads its data (or takes opts.Data), builds its model
@@ -61,26 +88,61 @@ type Summary struct {
 //
 //   - config.json, the resolved configuration, and model.json, the
 //     model's architecture and task, first;
-//   - after every epoch: metrics.csv (one row per epoch), curves.png (loss
-//     and accuracy per epoch; at most every 2 s for very short epochs, and
-//     after the last), model.safetensors (the last weights and buffers),
-//     best.safetensors (those of the best epoch by the early-stopping
-//     metric, test loss by default) and checkpoint.safetensors (weights,
-//     optimizer state, RNG states and history, for resuming);
+//   - after every epoch: checkpoint.safetensors (weights, optimizer
+//     state, RNG states and history, for resuming) first, then
+//     model.safetensors (the last weights and buffers), best.safetensors
+//     (those of the best epoch by the early-stopping metric, test loss by
+//     default), metrics.csv (one row per epoch) and curves.png (loss and
+//     accuracy per epoch; at most every 2 s for very short epochs, and
+//     after the last);
 //   - summary.json, last.
 //
 // Every file is written atomically, so a run killed at any moment leaves
-// the files of its last complete epoch. A folder that already holds a run
-// is refused: continue it with Resume. If the loss becomes NaN or
-// infinite, Train stops with an error that names the last good checkpoint.
+// whole files; the checkpoint is the record of the last saved epoch, and
+// Resume rewrites the files written after it. The folder is locked for
+// the whole call: a second Train or Resume into it fails at once with an
+// error wrapping ErrInUse. A folder that already holds a run is refused
+// (continue it with Resume); one that holds only the config.json and
+// model.json of a run that saved no epoch is taken over. A run that fails
+// before saving its first epoch removes what it wrote, and the folder if
+// it made it.
+//
+// A batch larger than the data is lowered to what the data fills
+// (fitBatch), and config.json records the batch used. If a loss or metric
+// becomes NaN or infinite, or a weight does, training stops with an error
+// wrapping ErrNotFinite; nothing of that epoch is saved, and the error
+// names the checkpoint left and the epoch it holds, or says that there is
+// none. A failed write (a full disk) leaves the file it was writing as it
+// was and stops training with an error naming the file and the checkpoint
+// left.
+//
+// Where opts.Progress is false (the log is not a terminal), the log gets
+// about 20 evenly spaced epoch lines and the last.
 func Train(cfg Config, opts Options) (*Summary, error) {
 	start := time.Now()
 	if err := cfg.Resolve(); err != nil {
 		return nil, err
 	}
+	f, err := newFolder(opts.Out, cfg.Model, start, logWriter(opts))
+	if err != nil {
+		return nil, err
+	}
+	defer f.close()
+	sum, err := trainNew(cfg, f, opts, start)
+	if err != nil {
+		f.abandon()
+	}
+	return sum, err
+}
+
+// trainNew is Train in locked folder f.
+func trainNew(cfg Config, f *folder, opts Options, start time.Time) (*Summary, error) {
 	d, err := data(&cfg, opts)
 	if err != nil {
-		return nil, errors.Wrapf(err, "dataset")
+		return nil, err // it names the dataset
+	}
+	if note := fitBatch(&cfg, d); note != "" {
+		fmt.Fprintln(logWriter(opts), note)
 	}
 	model, task, err := build(&cfg, d)
 	if err != nil {
@@ -89,33 +151,39 @@ func Train(cfg Config, opts Options) (*Summary, error) {
 	cfg.Dataset, cfg.DatasetSHA256 = d.Name, d.SHA256
 	cfg.InputShape, cfg.Classes, cfg.Vocab = task.InputShape(), d.Classes, d.Vocab
 	cfg.TrainExamples, cfg.TestExamples = d.Train.Len(), d.Test.Len()
-	dir, created, err := runDir(opts.Out, cfg.Model, start)
-	if err != nil {
-		return nil, err
-	}
-	sum, err := fit(cfg, d, model, task, dir, false, opts, start)
-	if err != nil && created {
-		os.Remove(dir) // removes the folder only if the run wrote nothing into it
-	}
-	return sum, err
+	return fit(cfg, d, model, task, f, false, opts, start)
 }
 
 // Resume continues the run in folder dir from its checkpoint up to epochs
 // in all (0: the configured number), with exactly the weights and metrics
 // a run straight through would have had. The model is rebuilt from the
 // folder's model.json and the data reloaded from config.json, which must
-// still have the SHA-256 the run began with.
+// still have the SHA-256 the run began with. The folder is locked as
+// Train locks it.
+//
+// A folder without a checkpoint (its run was killed, or failed, before
+// saving an epoch) is trained from the first epoch. A finished run
+// (summary.json written) resumed to its own number of epochs, or one that
+// early stopping ended, is left as it is: Resume says so in the log and
+// returns its summary. Asking for fewer epochs than the checkpoint holds
+// is an error, and the folder is left as it is. A run killed after its
+// last checkpoint but before its summary gets the files it lacked.
 func Resume(dir string, epochs int, opts Options) (*Summary, error) {
 	start := time.Now()
 	if dir == "" {
 		return nil, errors.New("resume: no run folder given")
 	}
-	cfg, err := ReadConfig(dir)
+	if epochs < 0 {
+		return nil, errors.Errorf("resume: epochs %d: must be positive", epochs)
+	}
+	f, err := openFolder(dir)
 	if err != nil {
 		return nil, err
 	}
-	if epochs < 0 {
-		return nil, errors.Errorf("resume: epochs %d: must be positive", epochs)
+	defer f.close()
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return nil, err
 	}
 	if epochs > 0 {
 		cfg.Epochs = epochs
@@ -132,6 +200,9 @@ func Resume(dir string, epochs int, opts Options) (*Summary, error) {
 	if d.SHA256 != cfg.DatasetSHA256 {
 		return nil, errors.Errorf("run folder %s: dataset %s has changed since the run began (SHA-256 %s, was %s)", dir, cfg.Dataset, d.SHA256, cfg.DatasetSHA256)
 	}
+	if note := fitBatch(cfg, d); note != "" {
+		fmt.Fprintln(logWriter(opts), note)
+	}
 	info, err := train.ReadInfo(dir)
 	if err != nil {
 		return nil, err
@@ -145,16 +216,14 @@ func Resume(dir string, epochs int, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fit(*cfg, d, model, task, dir, true, opts, start)
+	return fit(*cfg, d, model, task, f, true, opts, start)
 }
 
-// fit trains model on d into run folder dir (resuming from its checkpoint
-// if resume) and writes the folder's files.
-func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string, resume bool, opts Options, start time.Time) (*Summary, error) {
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
-	}
+// fit trains model on d into run folder f (resuming from its checkpoint,
+// if resume and it has one) and writes the folder's files.
+func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, f *folder, resume bool, opts Options, start time.Time) (*Summary, error) {
+	log := logWriter(opts)
+	dir := f.dir
 	perBatch := cfg.BatchSize
 	if cfg.Task == NextToken {
 		perBatch *= cfg.SeqLen
@@ -164,7 +233,7 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 		tc.WeightDecay = 0 // the reference recommenders apply it to the rows of each batch (nn.Options.L2)
 	}
 	if opts.Progress {
-		tc.OnBatch = progress(log, perBatch)
+		tc.OnBatch = progress(log, perBatch, unitShort(cfg.Task))
 	}
 	t, err := train.New(model, task, tc)
 	if err != nil {
@@ -172,113 +241,183 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 	}
 	defer t.Close()
 	cfg.Params = t.NumParams()
-	ck := filepath.Join(dir, "checkpoint.safetensors")
-	if resume {
-		if err := t.Restore(ck); err != nil {
-			return nil, err
-		}
-		if t.Epoch() > cfg.Epochs {
-			return nil, errors.Errorf("run folder %s has trained %d epochs already, more than the %d asked for", dir, t.Epoch(), cfg.Epochs)
-		}
-	}
-	if err := writeJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
-		return nil, err
-	}
-	if err := t.SaveInfo(dir); err != nil {
-		return nil, err
-	}
-	verb := "training"
-	if resume {
-		verb = fmt.Sprintf("resuming after epoch %d:", t.Epoch())
-	}
-	unit := map[string]string{NextToken: "tokens", Rating: "ratings"}[cfg.Task]
-	if unit == "" {
-		unit = "examples"
-	}
-	fmt.Fprintf(log, "%s %s on %s (%d train, %d test %s), %d parameters, writing %s\n",
-		verb, cfg.Model, cfg.Dataset, d.Train.Len(), d.Test.Len(), unit, cfg.Params, dir)
 	deriver, _ := task.(train.Deriver)
 	metrics := task.Metrics()
 	if len(metrics) == 0 {
 		return nil, errors.Errorf("task %s scores no metric", task.Name())
 	}
-	trainSecs := 0.0
+	ck := f.path(checkpointFile)
+	restored := false
+	if resume {
+		if _, err := os.Lstat(ck); err == nil {
+			if err := t.Restore(ck); err != nil {
+				return nil, err
+			}
+			restored = true
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.Wrapf(err, "run folder %s", dir)
+		}
+	}
+	// Decide, before writing anything, whether there is anything to do.
+	if done := t.Epoch(); restored {
+		if done > cfg.Epochs {
+			return nil, errors.Errorf("run folder %s has trained %s already, more than the %d asked for (--epochs); it is left as it was", dir, plural(done, "epoch"), cfg.Epochs)
+		}
+		if s, err := readSummary(dir); err == nil && s.Epochs == done && (done == cfg.Epochs || s.Stopped) {
+			how := ""
+			if s.Stopped {
+				how = ", stopped early"
+			}
+			fmt.Fprintf(log, "run folder %s is finished (%s%s): nothing to do\n", dir, plural(done, "epoch"), how)
+			return s, nil
+		}
+	}
+	// The checkpoint is the record of the saved epochs; the files written
+	// after it are drawn from it.
+	saved := t.History()
 	var drawn int // epochs in the last curves.png
 	var lastDraw time.Time
 	curves := func() error {
-		rows := t.History()
-		if len(rows) == drawn {
+		if len(saved) == drawn {
 			return nil
 		}
-		drawn, lastDraw = len(rows), time.Now()
-		return WriteCurves(filepath.Join(dir, "curves.png"), cfg.Model, rows, metrics[0])
+		drawn, lastDraw = len(saved), time.Now()
+		return WriteCurves(f.path(curvesFile), cfg.Model, saved, metrics[0])
 	}
-	hist, err := t.Fit(d.Train, d.Test, func(s train.EpochStats) error {
-		trainSecs += s.TrainSeconds
-		var b strings.Builder
-		for _, split := range []string{"train", "test"} {
-			fmt.Fprintf(&b, "  %s_loss %.4f", split, s.Value0(split+"_loss"))
-			for _, m := range metrics {
-				fmt.Fprintf(&b, "  %s_%s %.4f", split, shortName(m.Name), s.Value0(split+"_"+m.Name))
-			}
+	// after writes the files that follow the checkpoint of the last saved
+	// epoch. Drawing takes tens of milliseconds: for epochs shorter than
+	// that (xor) the curves are redrawn at most every 2 s, and after the
+	// last epoch.
+	after := func(last bool) error {
+		if err := train.SaveWeights(f.path(weightsFile), t.Graph()); err != nil {
+			return err
 		}
-		if deriver != nil {
-			name, v := deriver.Derived(s.TestLoss)
-			fmt.Fprintf(&b, "  test_%s %.3f", name, v)
-		}
-		fmt.Fprintf(log, "epoch %*d/%d%s  lr %.3g  %6.0f %s/s  %.1fs\n",
-			len(strconv.Itoa(cfg.Epochs)), s.Epoch, cfg.Epochs, b.String(),
-			s.LearningRate, float64(s.Samples)/s.TrainSeconds, unitShort(cfg.Task), s.Seconds)
-		rows := t.History()
-		if t.Best() == len(rows)-1 {
-			if err := train.SaveWeights(filepath.Join(dir, "best.safetensors"), t.Graph()); err != nil {
+		if t.Best() == len(saved)-1 {
+			if err := train.SaveWeights(f.path(bestFile), t.Graph()); err != nil {
 				return err
 			}
 		}
-		if err := train.SaveWeights(filepath.Join(dir, "model.safetensors"), t.Graph()); err != nil {
+		if err := WriteMetrics(f.path(metricsFile), saved, metrics); err != nil {
 			return err
 		}
-		if err := t.SaveCheckpoint(ck); err != nil {
-			return err
-		}
-		if err := WriteMetrics(filepath.Join(dir, "metrics.csv"), rows, metrics); err != nil {
-			return err
-		}
-		// Drawing takes tens of milliseconds: for epochs shorter than that
-		// (xor) the curves are redrawn at most every 2 s, and after the end.
-		if time.Since(lastDraw) >= 2*time.Second || s.Epoch == cfg.Epochs {
+		if last || time.Since(lastDraw) >= 2*time.Second {
 			return curves()
 		}
 		return nil
-	})
-	if cerr := curves(); err == nil {
-		err = cerr
 	}
-	if err != nil {
-		if t.Epoch() > 0 {
-			return nil, errors.Wrapf(err, "training stopped; the last good checkpoint (epoch %d) is %s", t.Epoch(), ck)
-		}
+	if err := writeJSON(f.path(configFile), cfg); err != nil {
 		return nil, err
 	}
-	all := t.History()
+	if !resume {
+		if err := t.SaveInfo(dir); err != nil {
+			return nil, err
+		}
+	}
+	if restored {
+		// A run killed between its checkpoint and the files after it.
+		if err := after(true); err != nil {
+			return nil, fmt.Errorf("training stopped: %w; %s", err, lastGood(dir))
+		}
+	}
+	verb := "training"
+	switch {
+	case restored:
+		verb = fmt.Sprintf("resuming after epoch %d:", t.Epoch())
+	case resume:
+		verb = "resuming from the first epoch (no checkpoint yet):"
+	}
+	unit := map[string]string{NextToken: "token", Rating: "rating"}[cfg.Task]
+	if unit == "" {
+		unit = "example"
+	}
+	fmt.Fprintf(log, "%s %s on %s (%d train, %s), %s, writing %s\n",
+		verb, cfg.Model, cfg.Dataset, d.Train.Len(), plural(d.Test.Len(), "test "+unit), plural(cfg.Params, "parameter"), dir)
+	if restored && t.Epoch() < cfg.Epochs {
+		// A finished run trained on is no longer finished: its summary
+		// comes again at the end.
+		if err := os.Remove(f.path(summaryFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.Wrapf(err, "run folder %s", dir)
+		}
+	}
+	lines := newEpochLog(log, cfg.Epochs, opts.Progress)
+	_, err = t.Fit(d.Train, d.Test, func(s train.EpochStats) error {
+		if err := checkFinite(s, t.Graph()); err != nil {
+			return err
+		}
+		if err := saveCheckpoint(t, ck); err != nil {
+			return err
+		}
+		saved = t.History()
+		if err := after(s.Epoch == cfg.Epochs); err != nil {
+			return err
+		}
+		lines.line(s.Epoch, epochLine(cfg, s, metrics, deriver))
+		return nil
+	})
+	lines.flush()
+	if err != nil {
+		curves() // the curves of the saved epochs, if it can
+		return nil, fmt.Errorf("training stopped: %w; %s", err, lastGood(dir))
+	}
+	if err := curves(); err != nil {
+		return nil, err
+	}
 	if t.Stopped() {
-		fmt.Fprintf(log, "early stopping: %s has not improved for %d epochs; best epoch %d (best.safetensors)\n",
-			monitorName(cfg.Monitor), cfg.Patience, t.Best()+1)
+		fmt.Fprintf(log, "early stopping: %s has not improved for %s; best epoch %d (best.safetensors)\n",
+			monitorName(cfg.Monitor), plural(cfg.Patience, "epoch"), t.Best()+1)
 	}
-	if len(all) == 0 {
-		return nil, errors.Errorf("run folder %s: nothing to train (already %d epochs)", dir, t.Epoch())
+	if len(saved) == 0 {
+		return nil, errors.Errorf("run folder %s: nothing to train (%s asked for)", dir, plural(cfg.Epochs, "epoch"))
 	}
-	last := all[len(all)-1]
+	sum := summarize(cfg, saved, t, deriver)
+	sum.WallSeconds = time.Since(start).Seconds()
+	if err := writeJSON(f.path(summaryFile), sum); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// epochLine is the log line of epoch s.
+func epochLine(cfg Config, s train.EpochStats, metrics []train.Metric, deriver train.Deriver) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "epoch %*d/%d", len(strconv.Itoa(cfg.Epochs)), s.Epoch, cfg.Epochs)
+	for _, split := range []string{"train", "test"} {
+		fmt.Fprintf(&b, "  %s_loss %.4f", split, s.Value0(split+"_loss"))
+		for _, m := range metrics {
+			fmt.Fprintf(&b, "  %s_%s %.4f", split, shortName(m.Name), s.Value0(split+"_"+m.Name))
+		}
+	}
+	if deriver != nil {
+		name, v := deriver.Derived(s.TestLoss)
+		fmt.Fprintf(&b, "  test_%s %.3f", name, v)
+	}
+	rate := 0.0
+	if s.TrainSeconds > 0 {
+		rate = float64(s.Samples) / s.TrainSeconds
+	}
+	fmt.Fprintf(&b, "  lr %.3g  %6.0f %s/s  %.1fs", s.LearningRate, rate, unitShort(cfg.Task), s.Seconds)
+	return b.String()
+}
+
+// summarize returns the summary of a run whose saved epochs are hist.
+// The rate counts every epoch of the run, those before a resume too.
+func summarize(cfg Config, hist []train.EpochStats, t *train.Trainer, deriver train.Deriver) *Summary {
+	last := hist[len(hist)-1]
+	samples, secs := 0.0, 0.0
+	for _, s := range hist {
+		samples += float64(s.Samples)
+		secs += s.TrainSeconds
+	}
 	sps := 0.0
-	if trainSecs > 0 {
-		sps = float64(d.Train.Len()*len(hist)) / trainSecs
+	if secs > 0 {
+		sps = samples / secs
 	}
 	sum := &Summary{
 		Model: cfg.Model, Task: cfg.Task, Dataset: cfg.Dataset, Seed: cfg.Seed, Epochs: last.Epoch, BatchSize: cfg.BatchSize,
 		DType: cfg.DType, Optimizer: cfg.Optimizer, LearningRate: t.BaseLearningRate(), Params: cfg.Params,
 		TrainLoss: last.TrainLoss, TestLoss: last.TestLoss, TestAccuracy: last.TestAccuracy,
-		BestEpoch: t.Best() + 1, Stopped: t.Stopped(),
-		SamplesPerSec: sps, WallSeconds: time.Since(start).Seconds(),
+		BestEpoch: t.Best() + 1, Monitor: monitorName(cfg.Monitor), Stopped: t.Stopped(),
+		SamplesPerSec: sps,
 	}
 	for k, v := range last.Metrics {
 		if name, ok := strings.CutPrefix(k, "test_"); ok {
@@ -289,10 +428,15 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, dir string,
 		name, v := deriver.Derived(last.TestLoss)
 		sum.Derived = set(sum.Derived, name, v)
 	}
-	if err := writeJSON(filepath.Join(dir, "summary.json"), sum); err != nil {
-		return nil, err
+	return sum
+}
+
+// logWriter returns the log of opts, io.Discard if none.
+func logWriter(opts Options) io.Writer {
+	if opts.Log == nil {
+		return io.Discard
 	}
-	return sum, nil
+	return opts.Log
 }
 
 // MarshalJSON writes s with each derived figure as test_<name>.

@@ -22,17 +22,29 @@ func runConfig(model string, d *datasets.Dataset) run.Config {
 	return run.Config{Model: model, Dataset: d.Name}
 }
 
+// xor reaches full accuracy; its log, not a terminal, has 20 of its 300
+// epoch lines, evenly spaced, the last among them.
 func TestXORReachesFullAccuracyForSeeds1To5(t *testing.T) {
 	d := datasets.XOR()
 	for seed := uint64(1); seed <= 5; seed++ {
 		cfg := runConfig("xor", d)
 		cfg.Seed = seed
-		s, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: t.TempDir()})
+		var log strings.Builder
+		s, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: t.TempDir(), Log: &log})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if s.TestAccuracy != 1 {
 			t.Errorf("seed %d: accuracy %g", seed, s.TestAccuracy)
+		}
+		var epochs []string
+		for _, l := range strings.Split(log.String(), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[0] == "epoch" {
+				epochs = append(epochs, f[1])
+			}
+		}
+		if len(epochs) != 20 || epochs[0] != "15/300" || epochs[19] != "300/300" {
+			t.Errorf("seed %d: epoch lines %v, want 15/300, 30/300, ..., 300/300", seed, epochs)
 		}
 	}
 }
@@ -123,10 +135,13 @@ func TestRunFolderContract(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"batch_size", "best_epoch", "dataset", "dtype", "epochs", "learning_rate", "model", "optimizer", "params",
+	want := []string{"batch_size", "best_epoch", "dataset", "dtype", "early_stopped", "epochs", "learning_rate", "model", "monitor", "optimizer", "params",
 		"samples_per_sec", "seed", "task", "test_accuracy", "test_loss", "train_loss", "wall_seconds"}
 	if strings.Join(keys, ",") != strings.Join(want, ",") {
 		t.Errorf("summary.json keys %v, want %v", keys, want)
+	}
+	if sum["early_stopped"] != false || sum["best_epoch"] != 1.0 || sum["monitor"] != "test_loss" {
+		t.Errorf("summary.json: early_stopped %v, best_epoch %v, monitor %v", sum["early_stopped"], sum["best_epoch"], sum["monitor"])
 	}
 	var cfgOut run.Config
 	b, err = os.ReadFile(filepath.Join(dir, "config.json"))
