@@ -12,6 +12,10 @@ import (
 	"github.com/pkg/errors"
 )
 
+// MaxGenerateLength is the most tokens Generate writes, and the most
+// bytes of prime it reads, at one call (1 MiB of text).
+const MaxGenerateLength = 1 << 20
+
 // GenerateOptions control text generation.
 type GenerateOptions struct {
 	Prime       string  // text the model reads before it writes (default "\n")
@@ -27,6 +31,15 @@ type GenerateOptions struct {
 // stream of one step, its stateful layers carrying the state from step to
 // step.
 func Generate(dir string, o GenerateOptions) (string, error) {
+	if o.Length < 0 || o.Length > MaxGenerateLength {
+		return "", errors.Errorf("--length %d: must be 0 to %d (run.MaxGenerateLength)", o.Length, MaxGenerateLength)
+	}
+	if len(o.Prime) > MaxGenerateLength {
+		return "", errors.Errorf("--prime: %d bytes, more than %d (run.MaxGenerateLength)", len(o.Prime), MaxGenerateLength)
+	}
+	if o.Temperature < 0 || math.IsNaN(o.Temperature) || math.IsInf(o.Temperature, 0) {
+		return "", errors.Errorf("--temperature %g: must be a finite number, not negative", o.Temperature)
+	}
 	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return "", err
@@ -39,13 +52,7 @@ func Generate(dir string, o GenerateOptions) (string, error) {
 		return "", errors.Errorf("run folder %s holds a %s model (%s), not a language model", dir, info.Task, cfg.Model)
 	}
 	if len(cfg.Vocab) != info.Outputs {
-		return "", errors.Errorf("run folder %s: config.json has %d tokens, model.json %d", dir, len(cfg.Vocab), info.Outputs)
-	}
-	if o.Length < 0 {
-		return "", errors.Errorf("length %d must not be negative", o.Length)
-	}
-	if o.Temperature < 0 || math.IsNaN(o.Temperature) {
-		return "", errors.Errorf("temperature %g must not be negative", o.Temperature)
+		return "", errors.Errorf("run folder %s: config.json has %s, model.json %d", dir, plural(len(cfg.Vocab), "token"), info.Outputs)
 	}
 	if o.Prime == "" {
 		o.Prime = "\n"
@@ -56,6 +63,10 @@ func Generate(dir string, o GenerateOptions) (string, error) {
 	}
 	dt, err := graph.ParseDType(info.DType)
 	if err != nil {
+		return "", err
+	}
+	weights := filepath.Join(dir, "model.safetensors")
+	if err := info.CheckWeightsFile(weights); err != nil {
 		return "", err
 	}
 	model, err := info.Model.Build()
@@ -71,7 +82,7 @@ func Generate(dir string, o GenerateOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := train.LoadWeights(filepath.Join(dir, "model.safetensors"), g); err != nil {
+	if err := train.LoadWeights(weights, g); err != nil {
 		return "", err
 	}
 	prog, err := g.CompileForward(y)

@@ -8,7 +8,10 @@ import (
 
 // Model is a trained run loaded from its folder: the model (rebuilt from
 // model.json, without the Go code that built it) with the run's
-// configuration, which names its dataset and classes.
+// configuration, which names its dataset and classes. Each task has its
+// evaluation: Data and Report for a classifier, RatingData and
+// RatingReport for a rating model, LanguageData and LanguageReport for a
+// language model; PredictImages classifies image files.
 type Model struct {
 	*train.Model
 	Config Config
@@ -34,14 +37,15 @@ func (m *Model) Classes() []string { return m.Config.Classes }
 // InputShape returns the per-example input shape.
 func (m *Model) InputShape() []int { return m.Info.InputShape }
 
-// Data loads dataset (default: the run's) for evaluating m, shaped as the
-// model reads it (images as rows for a recurrent classifier).
+// Data loads dataset (default: the run's) for evaluating classifier m,
+// shaped as the model reads it (images as rows for a recurrent
+// classifier).
 func (m *Model) Data(dataset string) (*Data, error) {
 	if dataset == "" {
 		dataset = m.Config.Dataset
 	}
 	if m.Info.Task != Classify {
-		return nil, errors.Errorf("run %s is a %s model; evaluation reports are for classifiers", m.Config.Model, m.Info.Task)
+		return nil, errors.Errorf("run %s is a %s model; Data and Report are for classifiers (RatingData and LanguageData load the data of the others)", m.Config.Model, m.Info.Task)
 	}
 	set, err := datasets.Load(dataset)
 	if err != nil {

@@ -85,7 +85,7 @@ func runRatings(dir string, m *Model) (*datasets.Ratings, error) {
 // fitsModel checks that r has as many users and movies as m was built for.
 func fitsModel(r *datasets.Ratings, m *Model) error {
 	if m.Info.Users != 0 && len(r.UserIDs) != m.Info.Users || m.Info.Movies != 0 && len(r.MovieIDs) != m.Info.Movies {
-		return errors.Errorf("dataset %s has %d users and %d movies; the model was built for %d and %d", r.Name, len(r.UserIDs), len(r.MovieIDs), m.Info.Users, m.Info.Movies)
+		return errors.Errorf("dataset %s has %s and %s; the model was built for %d and %d", r.Name, plural(len(r.UserIDs), "user"), plural(len(r.MovieIDs), "movie"), m.Info.Users, m.Info.Movies)
 	}
 	return nil
 }
@@ -126,7 +126,7 @@ func (r *Recommender) Recommend(userID, top int) ([]Recommendation, error) {
 		return nil, err
 	}
 	if len(pred) != len(movies) {
-		return nil, errors.Errorf("recommend: %d predictions for %d movies", len(pred), len(movies))
+		return nil, errors.Errorf("recommend: %s for %s", plural(len(pred), "prediction"), plural(len(movies), "movie"))
 	}
 	out := make([]Recommendation, len(movies))
 	for k, i := range movies {

@@ -134,7 +134,7 @@ func learningRates(t *testing.T, run string) []float64 {
 // refuses the other refuses with the same message, and every flag of train
 // overrides an experiment file.
 func TestRunSharesTrainFlags(t *testing.T) {
-	for _, flag := range [][]string{{"--epochs", "0"}, {"--lr", "0"}, {"--batch", "0"}, {"--seed", "0"}, {"--patience", "-1"}, {"--weight-decay", "-1"}} {
+	for _, flag := range [][]string{{"--epochs", "0"}, {"--lr", "0"}, {"--batch-size", "0"}, {"--seed", "0"}, {"--patience", "-1"}, {"--weight-decay", "-1"}} {
 		t.Run(strings.Join(flag, " "), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			_, trainErr := dlrun(t, append([]string{"train", "--out", out}, flag...)...)

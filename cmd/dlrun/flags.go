@@ -24,7 +24,7 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.StringVar(&c.Task, "task", "", "classify, next-token or rating (default: the model's; classify for a model file)")
 	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(append(datasets.Names(), "pride-and-prejudice"))+"), a folder of IDX files or CIFAR-10 batches, or for next-token a UTF-8 text file (default: the model's)")
 	f.Var(positiveInt{&c.Epochs}, "epochs", "passes over the training data (default: the model's)")
-	f.Var(positiveInt{&c.BatchSize}, "batch", "examples per training step (default: the model's)")
+	f.Var(positiveInt{&c.BatchSize}, "batch-size", "examples per training step, Keras's batch_size (default: the model's; alias --batch)")
 	f.Var(positiveFloat{&c.LearningRate}, "lr", "learning rate (default: the model's)")
 	f.StringVar(&c.Optimizer, "optimizer", "", "sgd, momentum, adam, rmsprop or adagrad (default: the model's)")
 	f.StringVar(&c.Loss, "loss", "", "cce (categorical cross-entropy), bce (binary) or mse (default: the model's)")
@@ -42,6 +42,21 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.Var(positiveFloat{&c.Gamma}, "lr-gamma", "step schedule: factor of each decay (default 0.1)")
 	f.Var(nonNegativeInt{&c.Patience}, "patience", "early stopping: epochs without improvement of --monitor before stopping (0: off)")
 	f.StringVar(&c.Monitor, "monitor", "", "metric for early stopping and best.safetensors: test_loss (default) or test_accuracy")
+	f.SetNormalizeFunc(normalizeFlag)
+}
+
+// flagAliases maps each other spelling of a flag to its name. An alias
+// sets the same value as the name; help lists the name only, and its
+// usage mentions the alias.
+var flagAliases = map[string]string{"batch": "batch-size"}
+
+// normalizeFlag is the pflag normalization that makes each alias of
+// flagAliases the flag it stands for.
+func normalizeFlag(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	if to, ok := flagAliases[name]; ok {
+		return pflag.NormalizedName(to)
+	}
+	return pflag.NormalizedName(name)
 }
 
 // applyFlags sets in c the run flags given on cmd's command line, and only
@@ -60,23 +75,62 @@ func applyFlags(cmd *cobra.Command, c *run.Config) error {
 	return err
 }
 
-// flagError turns pflag's "invalid argument" errors for dlrun's checked
-// values into one line that names the flag and the value first.
-func flagError(_ *cobra.Command, err error) error {
+// flagError turns pflag's errors into one line that names the flag at
+// fault first: a value out of range ("--epochs 0: must be positive"), a
+// value of the wrong type ("--epochs two: invalid argument, want an
+// integer"), a missing value, or an unknown flag with the nearest known
+// ones ("unknown flag --epoch; did you mean --epochs?").
+func flagError(cmd *cobra.Command, err error) error {
 	var inv *pflag.InvalidValueError
 	var r rangeError
-	if errors.As(err, &inv) && errors.As(err, &r) {
+	var unknown *pflag.NotExistError
+	var missing *pflag.ValueRequiredError
+	switch {
+	case errors.As(err, &inv) && errors.As(err, &r):
 		return fmt.Errorf("--%s %s: %s", inv.GetFlag().Name, inv.GetValue(), r.why)
+	case errors.As(err, &inv):
+		return fmt.Errorf("--%s %s: invalid argument, want %s", inv.GetFlag().Name, inv.GetValue(), typeWanted(inv.GetFlag().Value.Type()))
+	case errors.As(err, &missing):
+		if s := missing.GetSpecifiedShortnames(); s != "" {
+			return fmt.Errorf("-%s: needs a value", s)
+		}
+		return fmt.Errorf("--%s: needs a value", missing.GetSpecifiedName())
+	case errors.As(err, &unknown):
+		if s := unknown.GetSpecifiedShortnames(); s != "" {
+			in := ""
+			if len(s) > 1 {
+				in = " in -" + s
+			}
+			return fmt.Errorf("unknown flag -%s%s (see '%s --help')", unknown.GetSpecifiedName(), in, cmd.CommandPath())
+		}
+		return unknownFlag(cmd, unknown.GetSpecifiedName())
 	}
 	return err
 }
 
+// typeWanted says in words what a flag of pflag type typ takes.
+func typeWanted(typ string) string {
+	switch typ {
+	case "int", "int64":
+		return "an integer"
+	case "uint", "uint64":
+		return "a whole number"
+	case "float", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	}
+	return "a " + typ
+}
+
 // settingFlags are the run settings whose flag is spelled differently
-// from their name in config files.
+// from their name in config files, or that errors name in words.
 var settingFlags = []struct{ setting, flag string }{
 	{"lr_step_every", "--lr-step"}, {"lr_gamma", "--lr-gamma"}, {"lr_schedule", "--lr-schedule"},
-	{"seq_len", "--seq-len"}, {"batch_size", "--batch"}, {"learning_rate", "--lr"},
+	{"seq_len", "--seq-len"}, {"batch_size", "--batch-size"}, {"learning_rate", "--lr"},
 	{"weight_decay", "--weight-decay"}, {"clip_norm", "--clip-norm"}, {"clip_value", "--clip-value"},
+	// Errors from train that name a setting by what it is.
+	{"learning-rate schedule", "--lr-schedule"}, {"unknown metric", "--monitor"},
 }
 
 // withFlagNames adds the flag to each setting an error names by its

@@ -19,20 +19,14 @@ model.safetensors) and write text: the model reads --prime, then samples
 --length characters, one at a time. The same --seed writes the same text.`,
 		Example: `  dlrun train --model charrnn --out runs/austen
   dlrun generate --run runs/austen --prime "Elizabeth" --length 400 --temperature 0.8`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained charrnn")
 			}
-			if o.Length < 0 {
-				return errors.Errorf("--length %d: must not be negative", o.Length)
-			}
-			if o.Temperature < 0 {
-				return errors.Errorf("--temperature %g: must not be negative", o.Temperature)
-			}
 			text, err := run.Generate(dir, o)
 			if err != nil {
-				return err
+				return atFlag("run", err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), text)
 			return nil

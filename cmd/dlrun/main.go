@@ -9,17 +9,38 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 
+	"github.com/dlrun/dlrun/internal/version"
 	"github.com/spf13/cobra"
 )
 
+// Exit status: 0 when every part of the command succeeded, 1 when it
+// failed or, for a command over several inputs (predict's files), when any
+// input failed; the error is one line on stderr, after "dlrun: ".
 func main() {
-	if err := newRoot().Execute(); err != nil {
+	if err := execute(newRoot()); err != nil {
 		fmt.Fprintln(os.Stderr, "dlrun:", err)
 		os.Exit(1)
 	}
+}
+
+// execute runs root and returns its error on one line: cobra's unknown
+// command error with its suggestions on further lines becomes
+// `unknown command "trian" for "dlrun"; did you mean train?`.
+func execute(root *cobra.Command) error {
+	err := root.Execute()
+	if err == nil || !strings.Contains(err.Error(), "\n") {
+		return err
+	}
+	msg := err.Error()
+	if head, sugg, ok := strings.Cut(msg, "\n\nDid you mean this?\n"); ok {
+		return fmt.Errorf("%s; did you mean %s?", head, strings.Join(strings.Fields(sugg), " or "))
+	}
+	return errors.New(strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " "))
 }
 
 func newRoot() *cobra.Command {
@@ -32,9 +53,11 @@ the same seed gives the same weights and the same metrics, bit for bit.
 The reference models train on bundled data, so no download is needed:
   dlrun train --model cnn
   dlrun models`,
+		Version:       version.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("dlrun {{.Version}}\n")
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newTrainCmd(), newRunCmd(), newEvalCmd(), newPredictCmd(), newRecommendCmd(), newGenerateCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())

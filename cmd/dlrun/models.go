@@ -14,7 +14,7 @@ func newModelsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "models",
 		Short: "List the reference models with their parameter counts",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "MODEL\tPARAMS\tDATASET\tTASK\tDESCRIPTION")
@@ -38,7 +38,7 @@ func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print dlrun's version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintln(cmd.OutOrStdout(), "dlrun", version.Version)
 		},

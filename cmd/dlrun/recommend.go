@@ -35,7 +35,7 @@ movie id.`,
 		Example: `  dlrun train --model mf --out runs/mf
   dlrun recommend --run runs/mf --user 1
   dlrun recommend --run runs/mf --similar 1 --top 5 --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			byUser, bySimilar := cmd.Flags().Changed("user"), cmd.Flags().Changed("similar")
 			switch {
@@ -50,7 +50,7 @@ movie id.`,
 			}
 			r, err := run.NewRecommender(dir, best)
 			if err != nil {
-				return err
+				return atFlag("run", err)
 			}
 			defer r.Close()
 			out := cmd.OutOrStdout()

@@ -27,7 +27,7 @@ standard deviation and the SHA-256 of each trained weights file.`,
 		Example: `  dlrun run experiments/cnn.yaml
   dlrun run experiments/mlp.yaml --epochs 3 --seeds 1,2 --out runs/mlp-short
   dlrun run experiments/*.yaml`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needArgs("experiment CONFIG"),
 		RunE: func(cmd *cobra.Command, paths []string) error {
 			f := cmd.Flags()
 			if len(paths) > 1 && f.Changed("out") {
@@ -73,7 +73,7 @@ standard deviation and the SHA-256 of each trained weights file.`,
 				}
 				res, err := experiments.Run(c, dir, cmd.OutOrStdout())
 				if err != nil {
-					return err
+					return withoutResume(err, dir)
 				}
 				if res.Skipped == "" {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", c.Name, filepath.Join(dir, "experiment.json"))
@@ -87,4 +87,17 @@ standard deviation and the SHA-256 of each trained weights file.`,
 	f.StringVar(&seeds, "seeds", "", "override the seeds (comma-separated)")
 	f.StringVar(&out, "out", "", "experiment folder (default runs/experiments/<name>)")
 	return cmd
+}
+
+// withoutResume rewrites run.Train's error for a seed folder that already
+// holds a run (a run.ExistsError, which suggests train's --resume) to a
+// hint that 'dlrun run' can follow: another --out, or the experiment
+// folder dir removed.
+func withoutResume(err error, dir string) error {
+	var ex *run.ExistsError
+	if !errors.As(err, &ex) {
+		return err
+	}
+	hint := fmt.Sprintf("run folder %s already holds a run (%s); choose another --out, or remove %s to run the experiment again", ex.Dir, ex.File, dir)
+	return errors.New(strings.Replace(err.Error(), ex.Error(), hint, 1))
 }

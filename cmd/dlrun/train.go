@@ -37,7 +37,7 @@ refused.`,
   dlrun train --model charrnn --epochs 2 --out runs/austen
   dlrun train --model mlp --epochs 2 --out runs/m && dlrun train --resume runs/m --epochs 4
   dlrun train --model cnn --data /usr/share/datasets/fashion-mnist`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			opts := run.Options{Out: out, Log: w, Progress: isTerminal(w)}
@@ -52,7 +52,7 @@ refused.`,
 					return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
 				}
 				_, err := run.Resume(resume, cfg.Epochs, opts)
-				return err
+				return atFlag("resume", err)
 			}
 			if cfg.Model == "" {
 				cfg.Model = "cnn"
