@@ -12,12 +12,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/run"
 	"github.com/pkg/errors"
 	"gopkg.in/yaml.v3"
@@ -49,18 +51,80 @@ type PyTorch struct {
 	OpenBLASThreads int    `json:"openblas_threads" yaml:"openblas_threads"`
 }
 
-// Load reads an experiment config. Unknown keys are errors, so a typo
-// cannot silently leave a hyperparameter at its default.
+// MaxFileSize is the most bytes an experiment file may hold (64 KiB);
+// Load refuses a larger file before reading it, and Parse larger data.
+// The shipped experiments hold under 1 KB each. The limit also bounds
+// what the YAML parser builds: its node tree grows with the text.
+const MaxFileSize = 64 << 10
+
+// Load reads an experiment config (at most MaxFileSize bytes, a regular
+// file only) and parses it with Parse.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, errors.Wrap(err, "reading experiment")
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
+	return Parse(b, path)
+}
+
+// Parse parses the experiment config data, read from the file path, and
+// checks it (Check). Unknown keys are errors, so a typo cannot silently
+// leave a hyperparameter at its default. A missing name is the file's
+// base name without its extension, missing seeds are [1], and a model
+// file is named relative to path. Errors are one line naming path.
+func Parse(data []byte, path string) (*Config, error) {
+	c, err := parse(data, path)
+	if err != nil {
+		return nil, oneLineError{err}
+	}
+	return c, nil
+}
+
+// oneLineError is an error whose message has its line breaks escaped:
+// yaml.v3 quotes the text it could not decode as it is, and a model name
+// or other value may hold a line break too.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string {
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(e.err.Error())
+}
+
+func (e oneLineError) Unwrap() error { return e.err }
+
+// parse is Parse, its errors not yet on one line.
+func parse(data []byte, path string) (*Config, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d an experiment file may hold: %w", path, len(data), MaxFileSize, safeio.ErrTooLarge)
+	}
+	// The document first, as a tree (yamltree.go): one document, no key
+	// set twice, and no number that yaml.v3 would truncate into an
+	// integer setting.
+	var doc, more yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, errors.Errorf("%s: empty experiment file", path)
+		}
+		return nil, errors.Errorf("%s: %s", path, yamlError(err))
+	}
+	if err := dec.Decode(&more); err != io.EOF {
+		if err != nil {
+			return nil, errors.Errorf("%s: %s", path, yamlError(err))
+		}
+		return nil, errors.Errorf("%s: line %d: a second YAML document; an experiment file holds one", path, more.Line)
+	}
+	if err := checkDuplicateKeys(&doc); err != nil {
+		return nil, errors.Wrap(err, path)
+	}
+	// Then the settings, refusing unknown keys.
 	var c Config
+	dec = yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
-		return nil, errors.Errorf("%s: %v", path, err)
+		return nil, errors.Errorf("%s: %s", path, yamlError(err))
+	}
+	if err := checkWholeNumbers(&doc); err != nil {
+		return nil, errors.Wrap(err, path)
 	}
 	if c.Name == "" {
 		c.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
@@ -72,26 +136,44 @@ func Load(path string) (*Config, error) {
 		// A model file is named relative to the experiment file.
 		c.Model = filepath.Join(filepath.Dir(path), c.Model)
 	}
-	if c.Seed != 0 {
-		return nil, errors.Errorf("%s: an experiment lists its seeds (seeds: [%d]), not one seed", path, c.Seed)
+	if len(c.Seeds) == 0 {
+		c.Seeds = []uint64{1}
 	}
 	if err := c.Check(); err != nil {
 		return nil, errors.Wrap(err, path)
 	}
-	if len(c.Seeds) == 0 {
-		c.Seeds = []uint64{1}
-	}
-	for _, s := range c.Seeds {
-		if s == 0 {
-			return nil, errors.Errorf("%s: seed 0 is not allowed (seeds count from 1)", path)
-		}
-	}
 	return &c, nil
 }
 
+// yamlError is err's message: a type error lists each field it could
+// not decode on a line of its own; they are joined on one line, and the
+// first three kept.
+func yamlError(err error) string {
+	if te, ok := err.(*yaml.TypeError); ok {
+		const show = 3
+		if len(te.Errors) > show {
+			return fmt.Sprintf("yaml: %s; and %d more", strings.Join(te.Errors[:show], "; "), len(te.Errors)-show)
+		}
+		return "yaml: " + strings.Join(te.Errors, "; ")
+	}
+	return err.Error()
+}
+
 // Check reports whether every setting of the experiment is valid and
-// applies to its model, as Run would find; the error names the setting.
+// applies to its model, as Run would find: its name (Name), its seeds
+// (Seeds) and the run configuration. The error names the setting. Run
+// calls it first, and so does `dlrun run` after its flags have
+// overridden the file.
 func (c *Config) Check() error {
+	if err := CheckName(c.Name); err != nil {
+		return err
+	}
+	if c.Seed != 0 {
+		return errors.Errorf("seed %d: an experiment lists its seeds (seeds: [%d]), not one seed", c.Seed, c.Seed)
+	}
+	if err := CheckSeeds(c.Seeds); err != nil {
+		return err
+	}
 	rc := c.RunConfig(1)
 	return rc.Resolve()
 }
@@ -138,23 +220,38 @@ func (c *Config) LanguageModel() bool {
 	return rc.Resolve() == nil && rc.Task == run.NextToken
 }
 
-// Run runs the experiment into folder out (one subfolder per seed,
-// seed-<n>) and writes out/experiment.json. An experiment whose Requires
-// path is missing is skipped, not failed: its Result says why.
+// Run checks the experiment (Check) and runs it into folder out (one
+// subfolder per seed, seed-<n>), then writes out/experiment.json. An
+// experiment whose Requires path is missing is skipped, not failed: its
+// Result says why, and out/experiment.json records the skip unless the
+// file is already there: a skip never replaces an earlier result, and
+// the log says the file was kept.
 func Run(c *Config, out string, log io.Writer) (*Result, error) {
 	if log == nil {
 		log = io.Discard
+	}
+	if err := c.Check(); err != nil {
+		return nil, oneLineError{errors.Wrapf(err, "experiment %q", c.Name)}
 	}
 	res := &Result{Config: c}
 	if c.Requires != "" {
 		if _, err := os.Stat(c.Requires); err != nil {
 			res.Skipped = fmt.Sprintf("%s is missing: %s", c.Requires, c.RequiresHint)
 			fmt.Fprintf(log, "experiment %s skipped: %s\n", c.Name, res.Skipped)
-			return res, writeResult(out, res)
+			kept, err := writeSkipped(out, res)
+			if kept {
+				fmt.Fprintf(log, "experiment %s: %s is already there and was kept, not replaced by the skip\n", c.Name, filepath.Join(out, resultFile))
+			}
+			return res, err
+		}
+	}
+	for _, seed := range c.Seeds { // refuse before any seed trains
+		if err := run.CheckFree(seedDir(out, seed)); err != nil {
+			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
 		}
 	}
 	for _, seed := range c.Seeds {
-		dir := filepath.Join(out, fmt.Sprintf("seed-%d", seed))
+		dir := seedDir(out, seed)
 		fmt.Fprintf(log, "experiment %s, seed %d\n", c.Name, seed)
 		sum, err := run.Train(c.RunConfig(seed), run.Options{Out: dir, Log: log})
 		if err != nil {
@@ -195,15 +292,74 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 	return res, writeResult(out, res)
 }
 
+// resultFile is the name of an experiment's result in its folder.
+const resultFile = "experiment.json"
+
 func writeResult(out string, res *Result) error {
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(res, "", "  ")
+	b, err := encodeResult(out, res)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(out, "experiment.json"), append(b, '\n'), 0o644)
+	return atomicfile.WriteFile(filepath.Join(out, resultFile), b, 0o644)
+}
+
+// encodeResult makes folder out and returns res as experiment.json holds it.
+func encodeResult(out string, res *Result) ([]byte, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// writeSkipped writes the result of a skipped experiment to
+// out/experiment.json only if no such file exists; kept reports that one
+// did, and was left alone. The file appears whole or not at all: it is
+// written under a temporary name and hard-linked to its own, which fails
+// rather than replace a file that appeared meanwhile (a file system
+// without hard links gets a rename after a second look instead).
+func writeSkipped(out string, res *Result) (kept bool, err error) {
+	dst := filepath.Join(out, resultFile)
+	if _, err := os.Lstat(dst); err == nil {
+		return true, nil
+	}
+	b, err := encodeResult(out, res)
+	if err != nil {
+		return false, err
+	}
+	tmp, err := os.CreateTemp(out, ".experiment-*.json")
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return false, err
+	}
+	err = os.Link(tmp.Name(), dst)
+	if errors.Is(err, fs.ErrExist) {
+		return true, nil
+	}
+	if err != nil {
+		// A file system without hard links: rename, having looked again.
+		if _, serr := os.Lstat(dst); serr == nil {
+			return true, nil
+		}
+		return false, os.Rename(tmp.Name(), dst)
+	}
+	return false, nil
 }
 
 func fileSHA256(path string) (string, error) {
@@ -214,3 +370,6 @@ func fileSHA256(path string) (string, error) {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:]), nil
 }
+
+// seedDir is the run folder of one seed of an experiment written to out.
+func seedDir(out string, seed uint64) string { return filepath.Join(out, fmt.Sprintf("seed-%d", seed)) }
