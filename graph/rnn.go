@@ -125,7 +125,7 @@ func (k *rnnKernel) name() string {
 func (k *rnnKernel) diffWRT(n int) []bool {
 	d := make([]bool, n)
 	for i := range d {
-		d[i] = i < 3 || (k.bias && i < 5) // initial states are data
+		d[i] = true // x, the weights, the biases and the initial states, as in PyTorch
 	}
 	return d
 }
@@ -222,22 +222,31 @@ func (k *rnnKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes
 	out := make(gorgonia.Nodes, len(in))
 	out[0] = dx
 	for i := 1; i < len(in); i++ {
-		if i >= 5 || (!k.bias && i >= 3) {
-			continue // initial states: not differentiated
-		}
-		if out[i], err = apply(&pickKernel{g: gk, input: i}, in[i].Shape().Clone(), dx); err != nil {
+		if out[i], err = apply(&pickKernel{g: gk, input: k.role(i)}, in[i].Shape().Clone(), dx); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
+// role returns what input i of the layer is: 1 wih, 2 whh, 3 bih, 4 bhh,
+// 5 h0, 6 c0.
+func (k *rnnKernel) role(i int) int {
+	if !k.bias && i >= 3 {
+		i += 2
+	}
+	if !k.h0 && i >= 5 {
+		i++
+	}
+	return i
+}
+
 // rnnGradKernel runs the backward pass; it returns dx and keeps the
-// weight and bias gradients for the pick kernels.
+// weight, bias and initial-state gradients for the pick kernels.
 type rnnGradKernel struct {
 	noGrad
-	f                      *rnnKernel
-	dwih, dwhh, dbih, dbhh *tensor.Dense
+	f                                *rnnKernel
+	dwih, dwhh, dbih, dbhh, dh0, dc0 *tensor.Dense
 }
 
 func (k *rnnGradKernel) name() string { return fmt.Sprintf("%sGrad(%p)", k.f.cell, k.f) }
@@ -251,21 +260,23 @@ func (k *rnnGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 		k.dwhh = tensor.New(tensor.Of(dt), tensor.WithShape(G, d.H))
 		k.dbih = tensor.New(tensor.Of(dt), tensor.WithShape(G))
 		k.dbhh = tensor.New(tensor.Of(dt), tensor.WithShape(G))
+		k.dh0 = tensor.New(tensor.Of(dt), tensor.WithShape(d.B, d.H))
+		k.dc0 = tensor.New(tensor.Of(dt), tensor.WithShape(d.B, d.H))
 	}
 	return floats(out, in, func(o []float32, in [][]float32) {
-		rnnBackward(f, in, o, &f.c32, k.dwih.Float32s(), k.dwhh.Float32s(), k.dbih.Float32s(), k.dbhh.Float32s())
+		rnnBackward(f, in, o, &f.c32, k.dwih.Float32s(), k.dwhh.Float32s(), k.dbih.Float32s(), k.dbhh.Float32s(), k.dh0.Float32s(), k.dc0.Float32s())
 	}, func(o []float64, in [][]float64) {
-		rnnBackward(f, in, o, &f.c64, k.dwih.Float64s(), k.dwhh.Float64s(), k.dbih.Float64s(), k.dbhh.Float64s())
+		rnnBackward(f, in, o, &f.c64, k.dwih.Float64s(), k.dwhh.Float64s(), k.dbih.Float64s(), k.dbhh.Float64s(), k.dh0.Float64s(), k.dc0.Float64s())
 	})
 }
 
-func rnnBackward[T kernels.Float](f *rnnKernel, in [][]T, dx []T, cache *kernels.RNNCache[T], dwih, dwhh, dbih, dbhh []T) {
+func rnnBackward[T kernels.Float](f *rnnKernel, in [][]T, dx []T, cache *kernels.RNNCache[T], dwih, dwhh, dbih, dbhh, dh0, dc0 []T) {
 	dhs, x, wih, whh := in[0], in[1], in[2], in[3]
 	if f.cell == GRUCell {
-		kernels.GRUBackward(f.d, dhs, x, wih, whh, cache, dx, dwih, dwhh, dbih, dbhh, nil)
+		kernels.GRUBackward(f.d, dhs, x, wih, whh, cache, dx, dwih, dwhh, dbih, dbhh, dh0)
 		return
 	}
-	kernels.LSTMBackward(f.d, dhs, x, wih, whh, cache, dx, dwih, dwhh, dbih, nil, nil)
+	kernels.LSTMBackward(f.d, dhs, x, wih, whh, cache, dx, dwih, dwhh, dbih, dh0, dc0)
 	copy(dbhh, dbih)
 }
 
@@ -274,12 +285,12 @@ func rnnBackward[T kernels.Float](f *rnnKernel, in [][]T, dx []T, cache *kernels
 type pickKernel struct {
 	noGrad
 	g     *rnnGradKernel
-	input int // 1 wih, 2 whh, 3 bih, 4 bhh
+	input int // rnnKernel.role: 1 wih, 2 whh, 3 bih, 4 bhh, 5 h0, 6 c0
 }
 
 func (k *pickKernel) name() string { return fmt.Sprintf("RNNGradPick(%p, %d)", k.g, k.input) }
 func (k *pickKernel) do(out *tensor.Dense, _ []*tensor.Dense) error {
-	src := [...]*tensor.Dense{nil, k.g.dwih, k.g.dwhh, k.g.dbih, k.g.dbhh}[k.input]
+	src := [...]*tensor.Dense{nil, k.g.dwih, k.g.dwhh, k.g.dbih, k.g.dbhh, k.g.dh0, k.g.dc0}[k.input]
 	if out.Dtype() == tensor.Float32 {
 		copy(out.Float32s(), src.Float32s())
 	} else {

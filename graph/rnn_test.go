@@ -3,6 +3,7 @@ package graph_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/dlrun/dlrun/graph"
@@ -27,20 +28,33 @@ func rnnParams(t *testing.T, g *graph.Graph, cell graph.Cell, in, h int, bias bo
 	return
 }
 
+// The gradients of every input of a recurrent layer, the initial states
+// included, match finite differences: PyTorch's h0 and c0 get gradients
+// too, through which a stateful or encoder-decoder model trains.
 func TestRNNGradients(t *testing.T) {
 	for _, cell := range []graph.Cell{graph.LSTMCell, graph.GRUCell} {
 		for _, bias := range []bool{true, false} {
-			for _, withH0 := range []bool{false, true} {
-				t.Run(fmt.Sprintf("%v/bias=%v/h0=%v", cell, bias, withH0), func(t *testing.T) {
+			for _, states := range []string{"none", "h0", "c0", "h0+c0"} {
+				withH0, withC0 := strings.Contains(states, "h0"), strings.Contains(states, "c0")
+				if withC0 && cell != graph.LSTMCell {
+					continue // only the LSTM has a cell state
+				}
+				t.Run(fmt.Sprintf("%v/bias=%v/states=%s", cell, bias, states), func(t *testing.T) {
 					g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(12))
 					x := input(t, g, "x", 1, 2, 4, 3) // 2 sequences of 4 steps
 					wih, whh, bih, bhh := rnnParams(t, g, cell, 3, 5, bias)
+					wrt := gorgonia.Nodes{x, wih, whh}
+					if bias {
+						wrt = append(wrt, bih, bhh)
+					}
 					var h0, c0 *gorgonia.Node
 					if withH0 {
 						h0 = input(t, g, "h0", 0.5, 2, 5)
-						if cell == graph.LSTMCell {
-							c0 = input(t, g, "c0", 0.5, 2, 5)
-						}
+						wrt = append(wrt, h0)
+					}
+					if withC0 {
+						c0 = input(t, g, "c0", 0.5, 2, 5)
+						wrt = append(wrt, c0)
 					}
 					y, err := graph.RNN(cell, x, wih, whh, bih, bhh, h0, c0)
 					if err != nil {
@@ -49,10 +63,6 @@ func TestRNNGradients(t *testing.T) {
 					probe := input(t, g, "probe", 1, y.Shape()...)
 					p, _ := gorgonia.HadamardProd(y, probe)
 					s, _ := gorgonia.Sum(p)
-					wrt := gorgonia.Nodes{x, wih, whh}
-					if bias {
-						wrt = append(wrt, bih, bhh)
-					}
 					if _, err := gradcheck.Check(g.Expr(), s, wrt, 1e-6, 1e-6); err != nil {
 						t.Fatal(err)
 					}

@@ -30,6 +30,7 @@ func TestFastActivationsAccuracy(t *testing.T) {
 
 // The AVX2 activations give the very bits of the scalar ones.
 func TestVectorActivationsMatchScalar(t *testing.T) {
+	needVectorPath(t)
 	var x []float32
 	for v := -100.0; v <= 100; v += 0.0173 {
 		x = append(x, float32(v))
