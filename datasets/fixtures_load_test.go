@@ -6,10 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dlrun/dlrun/internal/allocs"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/internal/safeio"
@@ -50,15 +51,6 @@ func putFixture(t *testing.T, dir, as, name string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // checkOneLineError checks that err is a one-line error naming path and
@@ -129,7 +121,7 @@ func TestFixturesIDXHostile(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			n := allocated(func() { _, err = datasets.ReadIDX(f, path) })
+			n := allocs.Bytes(func() { _, err = datasets.ReadIDX(f, path) })
 			checkOneLineError(t, err, path, c.want)
 			if c.bomb && n > 1<<20 {
 				t.Errorf("ReadIDX allocated %d bytes for %s", n, c.name)
@@ -143,7 +135,7 @@ func TestFixturesIDXHostile(t *testing.T) {
 			}
 			dir := copyFixtureDir(t, base)
 			path = putFixture(t, dir, as, c.name)
-			n = allocated(func() { _, err = datasets.Load(dir) })
+			n = allocs.Bytes(func() { _, err = datasets.Load(dir) })
 			checkOneLineError(t, err, path, c.want)
 			if c.bomb && n > 1<<20 {
 				t.Errorf("Load allocated %d bytes for %s", n, c.name)
@@ -163,7 +155,7 @@ func TestIDXPeakMemory(t *testing.T) {
 	}
 	defer f.Close()
 	var x *datasets.IDX
-	n := allocated(func() { x, err = datasets.ReadIDX(f, path) })
+	n := allocs.Bytes(func() { x, err = datasets.ReadIDX(f, path) })
 	if err != nil || len(x.Data) != 4<<20 {
 		t.Fatalf("ReadIDX: %v", err)
 	}
@@ -175,7 +167,7 @@ func TestIDXPeakMemory(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte.gz"), gz(idxBytes([]int{64}, make([]byte, 64))), 0o644)
 	os.WriteFile(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), gz(idxBytes([]int{1, 256, 256}, make([]byte, 256*256))), 0o644)
 	var d *datasets.Dataset
-	n = allocated(func() { d, err = datasets.Load(dir) })
+	n = allocs.Bytes(func() { d, err = datasets.Load(dir) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +260,7 @@ func TestFixturesRatings(t *testing.T) {
 		dir := copyFixtureDir(t, c.base)
 		path := putFixture(t, dir, c.as, c.name)
 		var err error
-		n := allocated(func() { _, err = datasets.LoadRatingsDir(dir) })
+		n := allocs.Bytes(func() { _, err = datasets.LoadRatingsDir(dir) })
 		checkOneLineError(t, err, filepath.Dir(path)+string(filepath.Separator)+c.want, "")
 		// csv.Reader buffers a long line a few times over before the
 		// line limit stops it; without the limit, the 32 MiB line would
@@ -296,7 +288,7 @@ func TestFixturesImages(t *testing.T) {
 		{"image-not-an-image.png", "not a PNG or JPEG image"},
 	} {
 		var err error
-		n := allocated(func() { _, err = datasets.ReadImage(fixture(c.name), []int{3, 8, 8}, false) })
+		n := allocs.Bytes(func() { _, err = datasets.ReadImage(fixture(c.name), []int{3, 8, 8}, false) })
 		checkOneLineError(t, err, fixture(c.name), c.want)
 		if n > 1<<20 {
 			t.Errorf("%s: allocated %d bytes", c.name, n)

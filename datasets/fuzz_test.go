@@ -6,9 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dlrun/dlrun/internal/allocs"
 )
 
 // The fuzz targets below run every parser of the package on arbitrary
@@ -44,15 +45,6 @@ func readFixtures(tb testing.TB, globs ...string) [][]byte {
 	return out
 }
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // checkParse fails t if err is not a one-line error naming name, or if n
 // bytes allocated exceed bound.
 func checkParse(t *testing.T, err error, name string, n, bound uint64) {
@@ -76,10 +68,10 @@ func FuzzReadIDX(f *testing.F) {
 		var x, y *IDX
 		var err, err2 error
 		// Size known: one allocation of the claimed size, checked first.
-		n := allocated(func() { x, err = ReadIDX(bytes.NewReader(data), "fuzz.idx") })
+		n := allocs.Bytes(func() { x, err = ReadIDX(bytes.NewReader(data), "fuzz.idx") })
 		checkParse(t, err, "fuzz.idx", n, 1<<20+holds(len(data)))
 		// Size unknown: the data is read as it arrives.
-		n = allocated(func() { y, err2 = ReadIDX(io.MultiReader(bytes.NewReader(data)), "fuzz.idx") })
+		n = allocs.Bytes(func() { y, err2 = ReadIDX(io.MultiReader(bytes.NewReader(data)), "fuzz.idx") })
 		checkParse(t, err2, "fuzz.idx", n, 1<<20+2*holds(len(data)))
 		if (err == nil) != (err2 == nil) {
 			t.Fatalf("known size: %v; unknown size: %v", err, err2)
@@ -110,7 +102,7 @@ func FuzzIDXDataset(f *testing.F) {
 		files := [4][]byte{images, labels, test[0], test[1]}
 		var d *Dataset
 		var err error
-		n := allocated(func() {
+		n := allocs.Bytes(func() {
 			d, err = idxDataset("fuzz", func(i int) (source, func(), error) {
 				return bytesSource("fuzz-"+idxNames[i], files[i]), func() {}, nil
 			})
@@ -130,7 +122,7 @@ func FuzzCIFAR(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s *Split
 		var err error
-		n := allocated(func() { s, err = readCIFARSplit([]source{bytesSource("fuzz.bin", data)}, sha256.New()) })
+		n := allocs.Bytes(func() { s, err = readCIFARSplit([]source{bytesSource("fuzz.bin", data)}, sha256.New()) })
 		// 4 bytes a pixel as float32 and 8 a label as int.
 		checkParse(t, err, "fuzz.bin", n, 64<<10+5*uint64(len(data)))
 		if err == nil && s.Len()*cifarRecord != len(data) {
@@ -147,7 +139,7 @@ func FuzzText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var txt *Text
 		var err error
-		n := allocated(func() { txt, err = readText(bytesSource("fuzz.txt", data), 0.1, limit) })
+		n := allocs.Bytes(func() { txt, err = readText(bytesSource("fuzz.txt", data), 0.1, limit) })
 		// The text, read with the growth of a strings.Builder, then an
 		// 8-byte id a character, the vocabulary and its map.
 		text := min(limit, holds(len(data)))
@@ -169,7 +161,7 @@ func fuzzRatings(f *testing.F, l ratingsLayout, seeds [][2]string) {
 	f.Fuzz(func(t *testing.T, ratings, movies []byte) {
 		var r *Ratings
 		var err error
-		n := allocated(func() {
+		n := allocs.Bytes(func() {
 			r, err = readRatings("fuzz", l, bytesSource("fuzz-"+l.ratings, ratings), bytesSource("fuzz-"+l.movies, movies), limit)
 		})
 		// At most limit bytes a file; csv.Reader buffers a line (at most
@@ -216,7 +208,7 @@ func FuzzImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out []float32
 		var err error
-		n := allocated(func() { out, err = decodeImage(bytes.NewReader(data), "fuzz.img", []int{3, 8, 8}, false, maxPixels) })
+		n := allocs.Bytes(func() { out, err = decodeImage(bytes.NewReader(data), "fuzz.img", []int{3, 8, 8}, false, maxPixels) })
 		checkParse(t, err, "fuzz.img", n, 4<<20+24*maxPixels)
 		if err == nil && len(out) != 3*8*8 {
 			t.Fatalf("%d values", len(out))
@@ -236,7 +228,7 @@ func FuzzClassNames(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, classes uint8) {
 		var names []string
 		var err error
-		n := allocated(func() { names, err = parseClassNames("fuzz-classes.txt", data, int(classes)) })
+		n := allocs.Bytes(func() { names, err = parseClassNames("fuzz-classes.txt", data, int(classes)) })
 		checkParse(t, err, "fuzz-classes.txt", n, 64<<10+8*uint64(len(data)))
 		if err == nil && len(names) != int(classes) {
 			t.Fatalf("%d names for %d classes", len(names), classes)

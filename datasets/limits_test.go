@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlrun/dlrun/internal/allocs"
+
 	"github.com/dlrun/dlrun/internal/safeio"
 )
 
@@ -24,7 +26,7 @@ func TestTextLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := allocated(func() { _, err = readText(bytesSource(path, b), 0.1, 64<<10) })
+	n := allocs.Bytes(func() { _, err = readText(bytesSource(path, b), 0.1, 64<<10) })
 	want := path + ": more than the 65536 bytes of text a file may hold, decompressed (MaxTextBytes): too large"
 	if err == nil || err.Error() != want || !errors.Is(err, safeio.ErrTooLarge) {
 		t.Fatalf("error %v\nwant  %s", err, want)
@@ -90,7 +92,7 @@ func TestCIFARSplitLimit(t *testing.T) {
 		srcs = append(srcs, source{name: "data_batch_" + string(rune('a'+i)) + ".bin", r: bytes.NewReader(nil), size: batch})
 	}
 	var err error
-	n := allocated(func() { _, err = readCIFARSplit(srcs, sha256.New()) })
+	n := allocs.Bytes(func() { _, err = readCIFARSplit(srcs, sha256.New()) })
 	if err == nil || !strings.Contains(err.Error(), "more than the 1073741824 bytes of pixels a split may hold (MaxSplitBytes)") || !errors.Is(err, safeio.ErrTooLarge) {
 		t.Fatalf("error %v", err)
 	}

@@ -3,9 +3,10 @@ package experiments_test
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dlrun/dlrun/internal/allocs"
 
 	"github.com/dlrun/dlrun/experiments"
 )
@@ -63,11 +64,9 @@ func TestParseCostliestInputs(t *testing.T) {
 // or accepts what Check, CheckName or CheckSeeds refuse.
 func checkParse(t *testing.T, data []byte, path string) {
 	t.Helper()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	c, err := experiments.Parse(data, path)
-	runtime.ReadMemStats(&after)
-	if n := after.TotalAlloc - before.TotalAlloc; n > maxParseAlloc {
+	var c *experiments.Config
+	var err error
+	if n := allocs.Bytes(func() { c, err = experiments.Parse(data, path) }); n > maxParseAlloc {
 		t.Fatalf("parsing %d bytes allocated %d bytes, more than %d", len(data), n, maxParseAlloc)
 	}
 	if err != nil {

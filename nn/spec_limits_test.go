@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/dlrun/dlrun/internal/allocs"
+
 	"github.com/dlrun/dlrun/nn"
 )
 
@@ -32,11 +34,7 @@ func addSpecFixtures(f *testing.F) {
 
 // parseAllocs returns the bytes ParseSpec allocates on b.
 func parseAllocs(b []byte) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	nn.ParseSpec(b, "fuzz.yaml")
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
+	return allocs.Bytes(func() { nn.ParseSpec(b, "fuzz.yaml") })
 }
 
 // Specs past a limit are one-line errors that name it, found before
@@ -67,7 +65,7 @@ func TestSpecLimits(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var err error
-			n := allocs(func() { _, err = nn.ParseSpec([]byte(c.spec), "m.yaml") })
+			n := allocs.Bytes(func() { _, err = nn.ParseSpec([]byte(c.spec), "m.yaml") })
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "m.yaml: ") || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %v, want one line containing %q", err, c.want)
 			}
@@ -89,14 +87,6 @@ func TestSpecLimits(t *testing.T) {
 			t.Errorf("%.60q...: %v", ok, err)
 		}
 	}
-}
-
-func allocs(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // ReadSpec reads regular files of at most MaxSpecBytes, and no FIFO,

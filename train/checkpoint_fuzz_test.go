@@ -3,6 +3,8 @@ package train
 import (
 	"bytes"
 	"testing"
+
+	"github.com/dlrun/dlrun/internal/allocs"
 )
 
 // FuzzRestore restores arbitrary bytes as a checkpoint of the tiny
@@ -14,7 +16,7 @@ func FuzzRestore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		before := snapshot(t, tr)
 		var err error
-		n := allocated(func() {
+		n := allocs.Bytes(func() {
 			var st *stFile
 			if st, err = readHeader(bytes.NewReader(b), int64(len(b)), checkpointNames(tr.g)); err != nil {
 				return

@@ -1,6 +1,10 @@
 package train
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/dlrun/dlrun/internal/allocs"
+)
 
 // FuzzModelInfo reads arbitrary bytes as a model.json: no panic, a
 // one-line error, bounded allocation, and a description that passes
@@ -10,7 +14,7 @@ func FuzzModelInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var info *ModelInfo
 		var err error
-		n := allocated(func() { info, err = parseInfo(b) })
+		n := allocs.Bytes(func() { info, err = parseInfo(b) })
 		if n > 4<<20+512*uint64(len(b)) {
 			t.Fatalf("reading %d bytes allocated %d", len(b), n)
 		}

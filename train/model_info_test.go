@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlrun/dlrun/internal/allocs"
+
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 )
@@ -78,7 +80,7 @@ func TestReadInfoLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			var err error
-			n := allocs(func() { _, err = train.ReadInfo(dir) })
+			n := allocs.Bytes(func() { _, err = train.ReadInfo(dir) })
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "model.json") || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %v, want one line naming model.json and containing %q", err, c.want)
 			}
@@ -113,7 +115,7 @@ func TestReadInfoFiles(t *testing.T) {
 	}
 	for dir, want := range cases {
 		var err error
-		n := allocs(func() { _, err = train.ReadInfo(dir) })
+		n := allocs.Bytes(func() { _, err = train.ReadInfo(dir) })
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", dir, err, want)
 		}
@@ -131,7 +133,7 @@ func TestLoadChecksWeightsSizeFirst(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "model.json"), infoWith(t, map[string]any{"input_shape": []int{1024}, "model": dense(1 << 19)}), 0o644)
 	os.WriteFile(filepath.Join(dir, "model.safetensors"), []byte("tiny"), 0o644)
 	var err error
-	n := allocs(func() { _, err = train.Load(dir, false) })
+	n := allocs.Bytes(func() { _, err = train.Load(dir, false) })
 	if err == nil || !strings.Contains(err.Error(), "4 bytes cannot hold the 537395200 parameters model.json describes") {
 		t.Fatalf("error %v", err)
 	}
@@ -148,14 +150,6 @@ func TestLoadChecksWeightsSizeFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Close()
-}
-
-func allocs(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // SaveInfo writes no model.json that ReadInfo would refuse: a model whose

@@ -4,19 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
+	"github.com/dlrun/dlrun/internal/allocs"
+)
 
 // allocBound is the most a read of an input of n bytes may allocate: the
 // tiny model's own size and the decoder's work on the input, a small
@@ -65,7 +57,7 @@ func FuzzLoadWeights(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		before := graphState(g)
 		var err error
-		n := allocated(func() {
+		n := allocs.Bytes(func() {
 			var st *stFile
 			if st, err = readHeader(bytes.NewReader(b), int64(len(b)), names(weightSlots(g))); err == nil {
 				err = st.loadWeights(g)

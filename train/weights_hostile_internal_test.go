@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/dlrun/dlrun/internal/allocs"
 )
 
 // Weights that are a device, a FIFO or a directory are an error at once,
@@ -32,7 +34,7 @@ func TestLoadWeightsRefusesNonRegularFiles(t *testing.T) {
 	g := tinyTrainer(t, "").g
 	for _, p := range paths {
 		var err error
-		n := allocated(func() { err = LoadWeights(p, g) })
+		n := allocs.Bytes(func() { err = LoadWeights(p, g) })
 		if err == nil || !strings.Contains(err.Error(), "not a regular file") || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: %v", p, err)
 		}
@@ -58,7 +60,7 @@ func TestLoadWeightsBoundsTheHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	n := allocated(func() { err = LoadWeights(huge, g) })
+	n := allocs.Bytes(func() { err = LoadWeights(huge, g) })
 	if err == nil || !strings.Contains(err.Error(), "header of 90000000 bytes, more than the 16777216 allowed") || !errors.Is(err, ErrNotSafetensors) {
 		t.Errorf("90 MB header: %v", err)
 	}
@@ -83,7 +85,7 @@ func TestLoadWeightsBoundsTheHeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	big = nil
-	n = allocated(func() { err = LoadWeights(path, g) })
+	n = allocs.Bytes(func() { err = LoadWeights(path, g) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestLoadWeightsManyEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 		var err error
-		n := allocated(func() { err = LoadWeights(path, g) })
+		n := allocs.Bytes(func() { err = LoadWeights(path, g) })
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}

@@ -7,9 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/dlrun/dlrun/internal/allocs"
 )
 
 func TestReadFileLimit(t *testing.T) {
@@ -51,14 +52,13 @@ func TestReadFileAllocatesTheSizeOnce(t *testing.T) {
 	if err := os.WriteFile(path, make([]byte, 4<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	b, err := ReadFile(path, 8<<20)
-	runtime.ReadMemStats(&after)
+	var b []byte
+	var err error
+	got := allocs.Bytes(func() { b, err = ReadFile(path, 8<<20) })
 	if err != nil || len(b) != 4<<20 {
 		t.Fatalf("%d bytes, %v", len(b), err)
 	}
-	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20+64<<10 {
+	if got > 4<<20+64<<10 {
 		t.Fatalf("reading 4 MiB allocated %d bytes", got)
 	}
 }
