@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/dlrun/dlrun/internal/sysmem"
+
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
@@ -94,8 +96,31 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	if t.min, err = NewMinimizer(t.g, loss, p.opt, out); err != nil {
 		return nil, errors.Wrapf(err, "model %s", model.Name())
 	}
+	if err := checkMemory(t.min.Program(), model.Name(), cfg.BatchSize); err != nil {
+		t.Close()
+		return nil, err
+	}
 	t.state = statefulLayers(model)
 	return t, nil
+}
+
+// availableMemory is sysmem.Available, replaced by tests.
+var availableMemory = sysmem.Available
+
+// checkMemory refuses a model whose graph needs more memory than the
+// process may still reserve (graph.Program.MemoryEstimate against
+// sysmem.Available, with a quarter to spare), before the first pass
+// reserves most of it: a batch size or sequence length within the
+// documented limits can still be too large for the machine, and running
+// out of memory kills a Go program with no chance of an error message.
+func checkMemory(p *graph.Program, model string, batch int) error {
+	need := p.MemoryEstimate()
+	have, source, ok := availableMemory()
+	if !ok || need+need/4 <= have { // a quarter to spare: Go's heap grows past what it holds
+		return nil
+	}
+	return errors.Errorf("model %s: a batch of %d needs about %.1f GiB of memory, more than the %.1f GiB this process may still use (%s): lower the batch size (or the sequence length)",
+		model, batch, float64(need)/(1<<30), float64(have)/(1<<30), source)
 }
 
 // Config returns the configuration, defaults applied.

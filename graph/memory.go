@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// workspacer is implemented by the kernels that keep working memory
+// beyond their output, in values of the graph's dtype: the recurrent
+// layers' caches of every step's gates and states.
+type workspacer interface{ workspace() int }
+
+// workspace counts what LSTMForward/GRUForward and their backward passes
+// keep (kernels.RNNCache): the input projections, gates and their
+// gradients [B, T, G·H] (four such), the states and their scratch [B, T, H]
+// (five such), and per-step scratch.
+func (k *rnnKernel) workspace() int {
+	d := k.d
+	g := k.cell.Gates() * d.H
+	return d.B*d.T*(4*g+5*d.H) + 4*d.B*g
+}
+
+// workspace counts the convolution's im2col matrix and Y in channel
+// layout, kept from the forward pass, and the gradient of the im2col
+// matrix that its input gradient reserves.
+func (k *convKernel) workspace() int { return 2*k.ckk()*k.np() + k.oc*k.np() }
+
+// MemoryEstimate returns an estimate, in bytes, of the memory the graph of
+// p needs to run its passes: every value in it (inputs, parameters, each
+// op's output and each gradient's, which dlrun's ops keep from pass to
+// pass) and the working memory of the ops that keep more (a recurrent
+// layer's caches), at the graph's dtype. Most of it is reserved at the
+// first pass, not at Compile: comparing the estimate with the memory the
+// machine has, before that pass, turns what would be a fatal out-of-memory
+// into an error. It errs on the high side: Gorgonia may share some values.
+func (p *Program) MemoryEstimate() int64 {
+	if p == nil || p.g == nil {
+		return 0
+	}
+	size := int64(4)
+	if p.g.dtype.Tensor() == tensor.Float64 {
+		size = 8
+	}
+	var values int64
+	for _, n := range p.g.g.AllNodes() {
+		values += int64(nodeValues(n))
+		if o, ok := n.Op().(*op); ok {
+			if w, ok := o.k.(workspacer); ok {
+				values += int64(w.workspace())
+			}
+		}
+	}
+	return values * size
+}
+
+func nodeValues(n *gorgonia.Node) int {
+	if n.IsScalar() {
+		return 1
+	}
+	return n.Shape().TotalSize()
+}
