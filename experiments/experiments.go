@@ -236,7 +236,10 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 	res := &Result{Config: c}
 	if c.Requires != "" {
 		if _, err := os.Stat(c.Requires); err != nil {
-			res.Skipped = fmt.Sprintf("%s is missing: %s", c.Requires, c.RequiresHint)
+			res.Skipped = c.Requires + " is missing"
+			if c.RequiresHint != "" {
+				res.Skipped += ": " + c.RequiresHint
+			}
 			fmt.Fprintf(log, "experiment %s skipped: %s\n", c.Name, res.Skipped)
 			kept, err := writeSkipped(out, res)
 			if kept {

@@ -28,6 +28,10 @@ func Load(dir string, best bool) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A classifier has a name per output, or two for one sigmoid output.
+	if n, o := len(cfg.Classes), m.Info.Outputs; n > 0 && m.Info.Task == Classify && n != o && !(o == 1 && n == 2) {
+		return nil, errors.Errorf("run folder %s: config.json has %s, model.json %s", dir, plural(n, "class name"), plural(m.Info.Outputs, "output"))
+	}
 	return &Model{Model: m, Config: *cfg}, nil
 }
 

@@ -235,7 +235,7 @@ func (v nonNegativeFloat) Set(s string) error {
 		return err
 	}
 	if !(x >= 0) || math.IsInf(x, 0) {
-		return rangeError{"must not be negative"}
+		return rangeError{"must be a finite number, not negative"}
 	}
 	*v.p = x
 	return nil
