@@ -45,31 +45,73 @@ func Gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb 
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
 				ws.a = packA(ws.a, transA, a, lda, ic, mb, pc, kb)
-				for jr := 0; jr < nb; jr += nr {
+				wide := false
+				if _, ok := any(c).([]float32); ok && sgemmPath == pathAVX512 {
+					wide = true
+				}
+				for jr := 0; jr < nb; {
+					if wide && jr+2*nr <= nb {
+						gemmWide32(any(ws).(*workspace[float32]), kb, mb, jr, any(c).([]float32), ic*ldc+jc+jr, ldc, load)
+						jr += 2 * nr
+						continue
+					}
 					bp := ws.b[jr*kb : jr*kb+nr*kb]
 					for ir := 0; ir < mb; ir += mr {
 						ap := ws.a[ir*kb : ir*kb+mr*kb]
 						ci := (ic+ir)*ldc + jc + jr
-						rows, cols := min(mr, mb-ir), min(nr, nb-jr)
-						if rows == mr && cols == nr {
-							microKernel(kb, ap, bp, c[ci:], ldc, load)
-							continue
-						}
-						// Edge tile: compute into a full tile, copy the valid part.
-						tile := ws.tile[:]
-						if load {
-							for i := 0; i < rows; i++ {
-								copy(tile[i*nr:i*nr+cols], c[ci+i*ldc:ci+i*ldc+cols])
-							}
-						}
-						microKernel(kb, ap, bp, tile, nr, load)
-						for i := 0; i < rows; i++ {
-							copy(c[ci+i*ldc:ci+i*ldc+cols], tile[i*nr:i*nr+cols])
-						}
+						gemmTile(ws, kb, ap, bp, c, ci, ldc, min(mr, mb-ir), min(nr, nb-jr), load)
 					}
+					jr += nr
 				}
 			}
 		}
+	}
+}
+
+// gemmTile computes the rows×cols tile of C at c[ci:] (at most mr×nr)
+// from the packed panels ap and bp with the micro-kernel.
+func gemmTile[T Float](ws *workspace[T], kb int, ap, bp, c []T, ci, ldc, rows, cols int, load bool) {
+	if rows == mr && cols == nr {
+		microKernel(kb, ap, bp, c[ci:], ldc, load)
+		return
+	}
+	// Edge tile: compute into a full tile, copy the valid part.
+	tile := ws.tile[:]
+	if load {
+		for i := 0; i < rows; i++ {
+			copy(tile[i*nr:i*nr+cols], c[ci+i*ldc:ci+i*ldc+cols])
+		}
+	}
+	microKernel(kb, ap, bp, tile, nr, load)
+	for i := 0; i < rows; i++ {
+		copy(c[ci+i*ldc:ci+i*ldc+cols], tile[i*nr:i*nr+cols])
+	}
+}
+
+// gemmWide32 computes, on the AVX-512 path, the mb×2nr block of C at
+// c[ci:] from the packed A block and the two packed B panels starting at
+// column jr: 12×32 tiles while two full A panels remain, then one 6×32
+// tile, then the last partial A panel as two edge tiles. Each element is
+// computed as the 6×16 kernel computes it, so the bits do not change.
+func gemmWide32(ws *workspace[float32], kb, mb, jr int, c []float32, ci, ldc int, load bool) {
+	bp := ws.b[jr*kb : jr*kb+2*nr*kb]
+	ir := 0
+	for ; ir+2*mr <= mb; ir += 2 * mr {
+		_ = ws.a[ir*kb+2*mr*kb-1]
+		_ = c[ci+ir*ldc+(2*mr-1)*ldc+2*nr-1]
+		kern12x32(kb, &ws.a[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
+	}
+	if ir+mr <= mb {
+		_ = ws.a[ir*kb+mr*kb-1]
+		_ = c[ci+ir*ldc+(mr-1)*ldc+2*nr-1]
+		kern6x32(kb, &ws.a[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
+		ir += mr
+	}
+	if ir < mb {
+		ap := ws.a[ir*kb : ir*kb+mr*kb]
+		rows := mb - ir
+		gemmTile(ws, kb, ap, bp[:nr*kb], c, ci+ir*ldc, ldc, rows, nr, load)
+		gemmTile(ws, kb, ap, bp[nr*kb:], c, ci+ir*ldc+nr, ldc, rows, nr, load)
 	}
 }
 
@@ -177,9 +219,36 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 	return buf
 }
 
+// The float32 micro-kernel paths, best last. sgemmPath is the one Gemm
+// uses, chosen at start-up from the CPU's features; tests lower it to
+// compare the paths. All of them compute each element of C with the same
+// operations in the same order except pathGo, which rounds each product
+// and sum separately where the assembly kernels use fused multiply-adds:
+// pathAVX2 and pathAVX512 give the same bits, pathGo slightly different ones.
+const (
+	pathGo = iota
+	pathAVX2
+	pathAVX512
+)
+
+// enableAVX512 lets start-up choose the AVX-512 kernels where the CPU has them.
+const enableAVX512 = true
+
+var sgemmPath = bestSgemmPath()
+
+func bestSgemmPath() int {
+	switch {
+	case hasAVX512 && enableAVX512:
+		return pathAVX512
+	case useAsm:
+		return pathAVX2
+	}
+	return pathGo
+}
+
 // microKernel computes the mr×nr tile C = Ap·Bp (+ C if load).
 func microKernel[T Float](k int, ap, bp []T, c []T, ldc int, load bool) {
-	if f, ok := any(ap).([]float32); ok && useAsm {
+	if f, ok := any(ap).([]float32); ok && sgemmPath >= pathAVX2 {
 		kern6x16(k, &f[0], &any(bp).([]float32)[0], &any(c).([]float32)[0], ldc, load)
 		return
 	}

@@ -5,6 +5,21 @@ import "golang.org/x/sys/cpu"
 // useAsm selects the AVX2+FMA micro-kernel for float32.
 var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// hasAVX512 reports whether the AVX-512 micro-kernels can run (x/sys/cpu
+// checks that the OS saves the ZMM state too).
+var hasAVX512 = useAsm && cpu.X86.HasAVX512F
+
+// kern6x32 and kern12x32 compute the 6×32 and 12×32 tiles C = Ap·Bp (+ C
+// if load) with AVX-512 from one or two adjacent packed A panels and two
+// adjacent packed B panels (k steps each), bit for bit as kern6x16 would
+// compute each 6×16 part; see gemm512_amd64.s.
+//
+//go:noescape
+func kern6x32(k int, a, b, c *float32, ldc int, load bool)
+
+//go:noescape
+func kern12x32(k int, a, b, c *float32, ldc int, load bool)
+
 // kern6x16 computes the 6×16 tile C = Ap·Bp (+ C if load) from k packed
 // steps (6 values of A, 16 of B each); ldc is C's row stride in elements.
 //

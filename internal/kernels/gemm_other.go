@@ -4,7 +4,13 @@ package kernels
 
 const useAsm = false
 
+const hasAVX512 = false
+
 func kern6x16(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable") }
+
+func kern6x32(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable") }
+
+func kern12x32(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable") }
 
 func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64) { panic("unreachable") }
 
