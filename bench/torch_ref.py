@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch 1.13 reference for dlrun's reference models (Debian python3-torch).
 
-Trains the same nets as dlrun (mlp, cnn, rnn) on the same data, with the
-same optimizer, batch size and epochs, and prints one JSON line with the
-figures: test accuracy, training samples/s (evaluation excluded) and the
-peak RSS of the process.
+Trains the same nets as dlrun (mlp, cnn, rnn, charrnn, the recommenders)
+on the same data, with the same optimizer, batch size and epochs, and
+prints one JSON line with the figures: test accuracy (or the charrnn's
+held-out loss and bits per character), training samples/s (characters/s
+for the charrnn; evaluation excluded) and the peak RSS of the process.
 
     OPENBLAS_CORETYPE=SkylakeX python3 bench/torch_ref.py --model cnn --epochs 1 --threads 1
 
@@ -15,6 +16,7 @@ files under datasets/data/fashion-mnist are read directly.
 import argparse
 import gzip
 import json
+import math
 import os
 import resource
 import struct
@@ -189,13 +191,113 @@ def run_recommender(args):
         "samples_per_sec": len(tr) * args.epochs / train_secs, "peak_rss_bytes": rss}))
 
 
+def load_text(path, held_out=0.1):
+    """The text split as dlrun's datasets.NewText splits it: the vocabulary
+    is the sorted set of its characters (code points), the last
+    int(n * held_out) characters are held out."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    vocab = sorted(set(text))
+    ix = {c: i for i, c in enumerate(vocab)}
+    ids = torch.tensor([ix[c] for c in text], dtype=torch.int64)
+    cut = len(ids) - int(len(ids) * held_out)
+    return vocab, ids[:cut], ids[cut:]
+
+
+class CharRNN(nn.Module):
+    """dlrun's charrnn: embedding 64 (N(0, 1)) -> LSTM 256 -> LSTM 256 ->
+    dense over the vocabulary (Glorot-uniform weights, zero bias, as dlrun
+    initialises it; the LSTMs keep PyTorch's initialisation, which dlrun
+    copies)."""
+
+    def __init__(self, vocab, cell="lstm"):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 64)
+        rnn = nn.LSTM if cell == "lstm" else nn.GRU
+        self.rnn = rnn(64, 256, num_layers=2, batch_first=True)
+        self.head = nn.Linear(256, vocab)
+        nn.init.xavier_uniform_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x, state):
+        out, state = self.rnn(self.embed(x), state)
+        return self.head(out), state
+
+
+def detach(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def token_pass(model, tokens, batch, seq_len, lossf, opt=None):
+    """One pass of dlrun's train.NextToken over tokens: batch contiguous
+    streams of (len - 1) // batch tokens, chunks of seq_len steps (the last
+    one shorter), the recurrent state carried from chunk to chunk (detached:
+    truncated backpropagation through time) and starting from zeros. The
+    loss is the mean cross-entropy over the chunk's positions; the pass's
+    loss is the mean over all positions. It returns (loss, accuracy)."""
+    n = (len(tokens) - 1) // batch
+    x = tokens[:batch * n].view(batch, n)
+    y = torch.stack([tokens[b * n + 1:b * n + n + 1] for b in range(batch)])
+    state, total, correct, count = None, 0.0, 0, 0
+    for lo in range(0, n, seq_len):
+        xb, yb = x[:, lo:lo + seq_len], y[:, lo:lo + seq_len]
+        logits, state = model(xb, state)
+        state = detach(state)
+        loss = lossf(logits.reshape(-1, logits.shape[-1]), yb.reshape(-1))
+        if opt is not None:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        k = yb.numel()
+        total += loss.item() * k
+        correct += (logits.argmax(-1) == yb).sum().item()
+        count += k
+    return total / count, correct / count
+
+
+def run_charrnn(args):
+    if args.data.endswith("fashion-mnist"):
+        args.data = os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "austen", "prideprejudice.txt.gz")
+    vocab, train, held = load_text(args.data)
+    model = CharRNN(len(vocab), args.cell)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    lossf = nn.CrossEntropyLoss()
+    train_secs = 0.0
+    loss_v = acc = 0.0
+    for epoch in range(args.epochs):
+        model.train()
+        t0 = time.perf_counter()
+        train_loss, _ = token_pass(model, train, args.batch, args.seq_len, lossf, opt)
+        train_secs += time.perf_counter() - t0
+        model.eval()
+        with torch.no_grad():
+            loss_v, acc = token_pass(model, held, args.batch, args.seq_len, lossf)
+        print(f"epoch {epoch + 1}/{args.epochs} train_loss {train_loss:.4f} test_loss {loss_v:.4f} "
+              f"test_bits_per_char {loss_v / math.log(2):.4f} test_acc {acc:.4f}", file=sys.stderr)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({
+        "framework": "pytorch " + torch.__version__, "model": args.model, "epochs": args.epochs,
+        "batch_size": args.batch, "seq_len": args.seq_len, "threads": args.threads,
+        "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
+        "test_accuracy": acc, "test_loss": loss_v, "test_bits_per_char": loss_v / math.log(2),
+        "samples_per_sec": len(train) * args.epochs / train_secs, "peak_rss_bytes": rss}))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru", "mf", "biases"])
+    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru", "charrnn", "mf", "biases"])
+    ap.add_argument("--seq-len", type=int, default=100, help="charrnn: steps of backpropagation through time per batch")
+    ap.add_argument("--cell", default="lstm", choices=["lstm", "gru"], help="charrnn: recurrent cell")
     ap.add_argument("--dim", type=int, default=32, help="mf: embedding size")
     ap.add_argument("--weight-decay", type=float, default=0.0,
                     help="mf, biases: L2 on each batch's embedding rows and biases, averaged over the batch (dlrun's)")
-    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"))
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"),
+                    help="IDX folder; mf, biases: MovieLens folder; charrnn: a UTF-8 text file, gzipped or not (default: the bundled novel)")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -210,6 +312,8 @@ def main():
         if args.data.endswith("fashion-mnist"):
             args.data = os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "movielens")
         return run_recommender(args)
+    if args.model == "charrnn":
+        return run_charrnn(args)
     xs, ys, xt, yt = load(args.data)
     model = {"mlp": MLP, "cnn": CNN, "cnn-bn": CNNBN, "rnn": lambda: RNN("lstm"), "gru": lambda: RNN("gru")}[args.model]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)

@@ -5,6 +5,13 @@
 // figures and their ratios.
 //
 //	go run ./bench/compare -model cnn -epochs 3
+//	go run ./bench/compare -model charrnn -epochs 1
+//
+// For the charrnn the throughput is characters of training text per
+// second, and the score is the held-out loss (nats) and bits per
+// character: both train the same net on the same split of the bundled
+// novel with the same truncated backpropagation through time (64
+// contiguous streams, chunks of 100 steps, state carried across chunks).
 //
 // PyTorch gets its best settings on this machine: OPENBLAS_CORETYPE=SkylakeX
 // (Debian's OpenBLAS 0.3.21 misdetects the CPU and falls back to slow
@@ -34,13 +41,15 @@ type result struct {
 	SamplesPerSec float64
 	PeakRSS       int64 // bytes
 	TestAccuracy  float64
+	TestLoss      float64 // the charrnn's held-out loss (nats per character)
+	BitsPerChar   float64 // the charrnn's held-out bits per character
 	Note          string
 }
 
 func main() {
-	model := flag.String("model", "cnn", "reference model: mlp, cnn, cnn-bn, rnn, gru, or the recommenders mf and biases")
+	model := flag.String("model", "cnn", "reference model: mlp, cnn, cnn-bn, rnn, gru, charrnn, or the recommenders mf and biases")
 	epochs := flag.Int("epochs", 3, "epochs for each framework")
-	data := flag.String("data", "", "IDX folder for both (default: the bundled Fashion-MNIST subset)")
+	data := flag.String("data", "", "IDX folder for both, or the charrnn's text file (default: the model's bundled data)")
 	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
 	splits := flag.String("splits", "2/1,1/2,1/1", "PyTorch thread splits to try: torch threads/OpenBLAS threads")
 	tags := flag.String("tags", "", "build tags for dlrun")
@@ -100,13 +109,20 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	score, unit := "TEST ACC", "SAMPLES/S"
-	if torchRecipes[model] != nil {
+	switch model {
+	case "mf", "biases":
 		score, unit = "TEST RMSE", "RATINGS/S"
+	case "charrnn":
+		score, unit = "TEST LOSS\tBITS/CHAR", "CHARS/S"
 	}
 	fmt.Fprintf(w, "model %s, %d epochs, the model's recipe, float32\n", model, epochs)
 	fmt.Fprintf(w, "RUN\t%s\tPEAK RSS\t%s\tNOTE\n", unit, score)
 	for _, r := range results {
-		fmt.Fprintf(w, "%s\t%.0f\t%.0f MiB\t%.4f\t%s\n", r.Name, r.SamplesPerSec, float64(r.PeakRSS)/(1<<20), r.TestAccuracy, r.Note)
+		figure := fmt.Sprintf("%.4f", r.TestAccuracy)
+		if model == "charrnn" {
+			figure = fmt.Sprintf("%.4f\t%.4f", r.TestLoss, r.BitsPerChar)
+		}
+		fmt.Fprintf(w, "%s\t%.0f\t%.0f MiB\t%s\t%s\n", r.Name, r.SamplesPerSec, float64(r.PeakRSS)/(1<<20), figure, r.Note)
 	}
 	w.Flush()
 	if best.SamplesPerSec > 0 {
@@ -153,6 +169,8 @@ func runDlrun(bin, model string, epochs int, data, out string) (result, error) {
 		SamplesPerSec float64 `json:"samples_per_sec"`
 		TestAccuracy  float64 `json:"test_accuracy"`
 		TestRMSE      float64 `json:"test_rmse"` // a recommender's score
+		TestLoss      float64 `json:"test_loss"`
+		BitsPerChar   float64 `json:"test_bits_per_char"` // next-token prediction's derived figure
 	}
 	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
@@ -166,15 +184,16 @@ func runDlrun(bin, model string, epochs int, data, out string) (result, error) {
 	}
 	return result{
 		Name: "dlrun", SamplesPerSec: s.SamplesPerSec, TestAccuracy: s.TestAccuracy,
-		PeakRSS: maxRSS(cmd.ProcessState), Note: "RSS after each epoch (MiB): " + strings.Join(rss, " "),
+		TestLoss: s.TestLoss, BitsPerChar: s.BitsPerChar, PeakRSS: maxRSS(cmd.ProcessState), Note: "RSS after each epoch (MiB): " + strings.Join(rss, " "),
 	}, nil
 }
 
-// torchRecipes are the recommenders' recipes (run/config.go), which
-// bench/torch_ref.py does not default to.
+// torchRecipes are the recipes (run/config.go) that bench/torch_ref.py
+// does not default to: the recommenders' and the charrnn's.
 var torchRecipes = map[string][]string{
-	"mf":     {"--batch", "256", "--lr", "0.001", "--weight-decay", "0.1", "--dim", "32"},
-	"biases": {"--batch", "256", "--lr", "0.005", "--weight-decay", "0.05"},
+	"charrnn": {"--batch", "64", "--lr", "0.002", "--seq-len", "100"},
+	"mf":      {"--batch", "256", "--lr", "0.001", "--weight-decay", "0.1", "--dim", "32"},
+	"biases":  {"--batch", "256", "--lr", "0.005", "--weight-decay", "0.05"},
 }
 
 func runTorch(python, model string, epochs int, data, torchThreads, blasThreads string) (result, error) {
@@ -195,6 +214,8 @@ func runTorch(python, model string, epochs int, data, torchThreads, blasThreads 
 	var r struct {
 		SamplesPerSec float64 `json:"samples_per_sec"`
 		TestAccuracy  float64 `json:"test_accuracy"`
+		TestLoss      float64 `json:"test_loss"`
+		BitsPerChar   float64 `json:"test_bits_per_char"`
 		PeakRSS       int64   `json:"peak_rss_bytes"`
 		Framework     string  `json:"framework"`
 	}
@@ -205,6 +226,7 @@ func runTorch(python, model string, epochs int, data, torchThreads, blasThreads 
 	return result{
 		Name:          fmt.Sprintf("pytorch %s/%s", torchThreads, blasThreads),
 		SamplesPerSec: r.SamplesPerSec, TestAccuracy: r.TestAccuracy, PeakRSS: r.PeakRSS,
+		TestLoss: r.TestLoss, BitsPerChar: r.BitsPerChar,
 		Note: fmt.Sprintf("%s, %.0fs", r.Framework, time.Since(start).Seconds()),
 	}, nil
 }

@@ -45,6 +45,17 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.SetNormalizeFunc(normalizeFlag)
 }
 
+// profileFlags declares the process options that write pprof profiles
+// of a training, bound to p (profile.go). They are not run settings:
+// config.json does not record them and --resume accepts them.
+func profileFlags(f *pflag.FlagSet, p *profiling) {
+	f.StringVar(&p.cpu, "cpuprofile", "", "write a CPU profile of the training to this file, for 'go tool pprof'")
+	f.StringVar(&p.mem, "memprofile", "", "write a heap profile to this file at the end of the training, for 'go tool pprof'")
+}
+
+// processFlags are the flags of profileFlags, which --resume accepts.
+var processFlags = map[string]bool{"cpuprofile": true, "memprofile": true}
+
 // flagAliases maps each other spelling of a flag to its name. An alias
 // sets the same value as the name; help lists the name only, and its
 // usage mentions the alias.

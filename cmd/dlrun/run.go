@@ -15,6 +15,7 @@ import (
 func newRunCmd() *cobra.Command {
 	var scratch run.Config // only to declare the flags; applyFlags copies the given ones
 	var seeds, out string
+	var prof profiling
 	cmd := &cobra.Command{
 		Use:   "run CONFIG...",
 		Short: "Run experiments from YAML configs",
@@ -45,48 +46,60 @@ standard deviation and the SHA-256 of each trained weights file.`,
 					}
 					seedList = append(seedList, v)
 				}
-			}
-			for _, p := range paths {
-				c, err := experiments.Load(p)
-				if err != nil {
-					return err
-				}
-				if err := applyFlags(cmd, &c.Config); err != nil {
-					return err
-				}
-				if f.Changed("data") {
-					c.Requires = "" // the file's data requirement is about its own dataset
-				}
-				if f.Changed("seed") {
-					seedList = []uint64{c.Seed}
-					c.Seed = 0
-				}
-				if seedList != nil {
-					c.Seeds = seedList
-				}
-				if err := c.Check(); err != nil {
-					return withFlagNames(errors.Wrap(err, p))
-				}
-				dir := out
-				if dir == "" {
-					dir = filepath.Join("runs", "experiments", c.Name)
-				}
-				res, err := experiments.Run(c, dir, cmd.OutOrStdout())
-				if err != nil {
-					return withoutResume(err, dir)
-				}
-				if res.Skipped == "" {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", c.Name, filepath.Join(dir, "experiment.json"))
+				if err := experiments.CheckSeeds(seedList); err != nil {
+					return errors.Errorf("--seeds %s: %s", seeds, strings.TrimPrefix(err.Error(), "seeds: "))
 				}
 			}
-			return nil
+			return prof.with(func() error { return runExperiments(cmd, paths, seedList) })
 		},
 	}
 	f := cmd.Flags()
 	runFlags(f, &scratch)
+	profileFlags(f, &prof)
 	f.StringVar(&seeds, "seeds", "", "override the seeds (comma-separated)")
 	f.StringVar(&out, "out", "", "experiment folder (default runs/experiments/<name>)")
 	return cmd
+}
+
+// runExperiments runs each experiment config of paths, the command's
+// flags applied, and its seeds replaced by seedList where not nil.
+func runExperiments(cmd *cobra.Command, paths []string, seedList []uint64) error {
+	f := cmd.Flags()
+	out, _ := f.GetString("out")
+	for _, p := range paths {
+		c, err := experiments.Load(p)
+		if err != nil {
+			return err
+		}
+		if err := applyFlags(cmd, &c.Config); err != nil {
+			return err
+		}
+		if f.Changed("data") {
+			c.Requires = "" // the file's data requirement is about its own dataset
+		}
+		if f.Changed("seed") {
+			seedList = []uint64{c.Seed}
+			c.Seed = 0
+		}
+		if seedList != nil {
+			c.Seeds = seedList
+		}
+		if err := c.Check(); err != nil {
+			return withFlagNames(errors.Wrap(err, p))
+		}
+		dir := out
+		if dir == "" {
+			dir = filepath.Join("runs", "experiments", c.Name)
+		}
+		res, err := experiments.Run(c, dir, cmd.OutOrStdout())
+		if err != nil {
+			return withoutResume(err, dir)
+		}
+		if res.Skipped == "" {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", c.Name, filepath.Join(dir, "experiment.json"))
+		}
+	}
+	return nil
 }
 
 // withoutResume rewrites run.Train's error for a seed folder that already

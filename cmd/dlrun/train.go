@@ -15,6 +15,7 @@ import (
 func newTrainCmd() *cobra.Command {
 	var cfg run.Config
 	var out, resume string
+	var prof profiling
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a model and record the run",
@@ -28,7 +29,11 @@ and summary.json at the end. Every file is written atomically.
 Flags left unset take the model's recipe: its dataset, epochs, batch size,
 optimizer, learning rate and loss. A flag that does not apply to the model
 (--cell for mlp, --seq-len for cnn, --lr-step without --lr-schedule step) is
-refused.`,
+refused.
+
+--cpuprofile and --memprofile write pprof profiles of the training, to see
+where a model's time and memory go ('go tool pprof FILE'); --resume accepts
+them.`,
 		Example: `  dlrun train                       # the cnn on the bundled data
   dlrun train --model mlp --epochs 3 --optimizer sgd --lr 0.1 --out runs/sgd
   dlrun train --model small-cnn.yaml
@@ -36,7 +41,8 @@ refused.`,
   dlrun train --model rnn --cell gru
   dlrun train --model charrnn --epochs 2 --out runs/austen
   dlrun train --model mlp --epochs 2 --out runs/m && dlrun train --resume runs/m --epochs 4
-  dlrun train --model cnn --data /usr/share/datasets/fashion-mnist`,
+  dlrun train --model cnn --data /usr/share/datasets/fashion-mnist
+  dlrun train --model small-cnn.yaml --cpuprofile cpu.pprof && go tool pprof -top cpu.pprof`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
@@ -44,21 +50,25 @@ refused.`,
 			if resume != "" {
 				var changed []string
 				cmd.Flags().Visit(func(fl *pflag.Flag) {
-					if fl.Name != "resume" && fl.Name != "epochs" {
+					if fl.Name != "resume" && fl.Name != "epochs" && !processFlags[fl.Name] {
 						changed = append(changed, "--"+fl.Name)
 					}
 				})
 				if len(changed) > 0 {
 					return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
 				}
-				_, err := run.Resume(resume, cfg.Epochs, opts)
-				return atFlag("resume", err)
+				return prof.with(func() error {
+					_, err := run.Resume(resume, cfg.Epochs, opts)
+					return atFlag("resume", err)
+				})
 			}
 			if cfg.Model == "" {
 				cfg.Model = "cnn"
 			}
-			_, err := run.Train(cfg, opts)
-			return withFlagNames(err)
+			return prof.with(func() error {
+				_, err := run.Train(cfg, opts)
+				return withFlagNames(err)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -66,6 +76,7 @@ refused.`,
 	f.Lookup("model").Usage += " (default cnn)"
 	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
 	f.StringVar(&resume, "resume", "", "continue the run in this folder from its checkpoint (only --epochs may change)")
+	profileFlags(f, &prof)
 	return cmd
 }
 
