@@ -30,7 +30,7 @@ func benchEpoch(b *testing.B, model string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	t, err := train.New(m, &train.Classify{Shape: d.Shape, Outputs: 10}, train.Config{BatchSize: 64, Epochs: 1 << 30})
+	t, err := train.New(m, &train.Classify{Shape: d.Shape, Outputs: 10}, train.Config{BatchSize: 64, Epochs: train.MaxEpochs})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func BenchmarkTrainMF(b *testing.B) {
 	for _, opt := range []string{"adam", "sgd", "adagrad"} {
 		b.Run(opt, func(b *testing.B) {
 			model := nn.NewSequential("mf", &nn.MF{Users: users, Movies: movies, Mean: r.Mean(), L2: 0.1})
-			t, err := train.New(model, &train.Rating{Users: users, Movies: movies}, train.Config{BatchSize: 256, Loss: "mse", Optimizer: opt, Epochs: 1 << 30})
+			t, err := train.New(model, &train.Rating{Users: users, Movies: movies}, train.Config{BatchSize: 256, Loss: "mse", Optimizer: opt, Epochs: train.MaxEpochs})
 			if err != nil {
 				b.Fatal(err)
 			}
