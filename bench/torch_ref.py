@@ -9,6 +9,11 @@ for the charrnn; evaluation excluded) and the peak RSS of the process.
 
     OPENBLAS_CORETYPE=SkylakeX python3 bench/torch_ref.py --model cnn --epochs 1 --threads 1
 
+With --infer it trains nothing and times inference instead (model.eval(),
+torch.no_grad(), batches of the test split; bench/infer runs it):
+
+    OPENBLAS_CORETYPE=SkylakeX python3 bench/torch_ref.py --infer --model cnn --batches 1,64 --seconds 3
+
 The data is read from a folder of IDX files (gzipped or not); bench/compare
 passes the bundled subset, extracted by `dlrun export-data`-free means: the
 files under datasets/data/fashion-mnist are read directly.
@@ -288,6 +293,46 @@ def run_charrnn(args):
         "samples_per_sec": len(train) * args.epochs / train_secs, "peak_rss_bytes": rss}))
 
 
+def load_test(d):
+    xt = read_idx(find(d, "t10k-images-idx3-ubyte")).astype(np.float32) / 255
+    return torch.from_numpy(xt).unsqueeze(1)
+
+
+def run_infer(args):
+    """Inference throughput of an image classifier (untrained weights: the
+    time does not depend on them): model.eval(), torch.no_grad(), forward
+    on consecutive batches of the test split for about --seconds per batch
+    size, after a warm-up. Prints one JSON line with the median latency of
+    a forward pass and the images/s it gives, per batch size."""
+    if args.model not in ("mlp", "cnn", "cnn-bn", "rnn", "gru"):
+        raise SystemExit(f"--infer: {args.model} is not an image classifier")
+    xt = load_test(args.data)
+    model = {"mlp": MLP, "cnn": CNN, "cnn-bn": CNNBN, "rnn": lambda: RNN("lstm"), "gru": lambda: RNN("gru")}[args.model]()
+    model.eval()
+    ips, lat, calls = {}, {}, {}
+    with torch.no_grad():
+        for b in [int(s) for s in args.batches.split(",")]:
+            if b < 1 or b > len(xt):
+                raise SystemExit(f"--batches: {b} is not in [1, {len(xt)}]")
+            batches = [xt[i:i + b] for i in range(0, len(xt) - b + 1, b)]
+            for x in batches[:10]:  # warm-up
+                model(x)
+            times, i = [], 0
+            end = time.perf_counter() + args.seconds
+            while time.perf_counter() < end or len(times) < 5:
+                x = batches[i % len(batches)]
+                t0 = time.perf_counter()
+                model(x)
+                times.append(time.perf_counter() - t0)
+                i += 1
+            med = float(np.median(times))
+            ips[str(b)], lat[str(b)], calls[str(b)] = b / med, med * 1e3, len(times)
+    print(json.dumps({
+        "framework": "pytorch " + torch.__version__, "model": args.model, "mode": "infer",
+        "threads": args.threads, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", ""),
+        "images_per_sec": ips, "latency_ms": lat, "calls": calls}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru", "charrnn", "mf", "biases"])
@@ -305,9 +350,15 @@ def main():
                     help="cosine: CosineAnnealingLR with T_max = epochs, stepped per epoch (dlrun's cosine)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--infer", action="store_true",
+                    help="time inference (eval mode, no_grad) instead of training: image classifiers only")
+    ap.add_argument("--batches", default="1,64", help="--infer: batch sizes, comma-separated")
+    ap.add_argument("--seconds", type=float, default=3.0, help="--infer: seconds of timed calls per batch size")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    if args.infer:
+        return run_infer(args)
     if args.model in ("mf", "biases"):
         if args.data.endswith("fashion-mnist"):
             args.data = os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "movielens")
