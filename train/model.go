@@ -282,6 +282,57 @@ func (info *ModelInfo) NewTask() (Task, error) {
 type Model struct {
 	Info    ModelInfo
 	trainer *Trainer
+	// small holds the graphs built for Predict calls of fewer examples
+	// than Info.BatchSize, by batch size, sharing the trainer's weights.
+	small map[int]*Trainer
+}
+
+// maxSmallGraphs bounds Model.small: the graphs of this many batch sizes
+// are kept; another size replaces one of them.
+const maxSmallGraphs = 8
+
+// forBatch returns a trainer whose graph runs batches of n examples with
+// the model's weights: the model's own for n at least its batch size,
+// otherwise one built for exactly n (once, then kept), whose parameters
+// and buffers share the model's values (graph.ShareValues). A loaded
+// model's graph has the batch size it was trained with, and running one
+// example through it costs as much as a full batch.
+func (m *Model) forBatch(n int) (*Trainer, error) {
+	t := m.trainer
+	if n >= t.cfg.BatchSize {
+		return t, nil
+	}
+	if s, ok := m.small[n]; ok {
+		return s, nil
+	}
+	model, err := m.Info.Model.Build()
+	if err != nil {
+		return nil, err
+	}
+	task, err := m.Info.NewTask()
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(model, task, Config{BatchSize: n, Loss: m.Info.Loss, DType: m.Info.DType})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Graph().ShareValues(t.Graph()); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if m.small == nil {
+		m.small = map[int]*Trainer{}
+	}
+	if len(m.small) >= maxSmallGraphs {
+		for k, old := range m.small {
+			old.Close()
+			delete(m.small, k)
+			break
+		}
+	}
+	m.small[n] = s
+	return s, nil
 }
 
 // Load rebuilds the model saved in folder dir from its model.json (no Go
@@ -350,6 +401,10 @@ func (m *Model) Close() error {
 	if m == nil {
 		return nil
 	}
+	for n, s := range m.small {
+		s.Close()
+		delete(m.small, n)
+	}
 	return m.trainer.Close()
 }
 
@@ -390,6 +445,11 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 	if len(x) == 0 || len(x)%size != 0 {
 		return nil, errors.Errorf("predict: %d values are not a whole number of examples of shape %v", len(x), c.Shape)
 	}
+	t, err := m.forBatch(len(x) / size)
+	if err != nil {
+		return nil, err
+	}
+	c = t.task.(*Classify)
 	d := &rawData{x: x, shape: c.Shape, size: size}
 	n, err := t.start(d, nil)
 	if err != nil {
