@@ -143,22 +143,9 @@ func TestGemmPathsDeterministic(t *testing.T) {
 // BenchmarkSgemm's shapes on every float32 path the machine supports.
 func BenchmarkGemmPaths(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, c := range []struct {
-		name    string
-		tA, tB  bool
-		m, n, k int
-	}{
-		{"conv1 fwd", false, false, 32, 43264, 9},
-		{"conv1 dW", false, true, 32, 9, 43264},
-		{"conv2 fwd", false, false, 64, 7744, 288},
-		{"conv2 dW", false, true, 64, 288, 7744},
-		{"conv2 dX", true, false, 288, 7744, 64},
-		{"dense1 fwd", false, false, 64, 512, 1600},
-		{"dense1 dW", true, false, 1600, 512, 64},
-		{"dense1 dX", false, true, 64, 1600, 512},
-		{"sgemm", false, false, 64, 121, 288},
-		{"sgemm", false, false, 256, 256, 256},
-	} {
+	shapes := append(cnnGemms[:len(cnnGemms):len(cnnGemms)],
+		gemmShape{"sgemm", false, false, 64, 121, 288}, gemmShape{"sgemm", false, false, 256, 256, 256})
+	for _, c := range shapes {
 		lda, ldb := c.k, c.n
 		if c.tA {
 			lda = c.m
