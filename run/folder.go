@@ -229,6 +229,7 @@ func CheckFree(dir string) error {
 // File is the run file found in Dir.
 type ExistsError struct{ Dir, File string }
 
+// Error says which file was found and what to do instead.
 func (e *ExistsError) Error() string {
 	return fmt.Sprintf("run folder %s already holds a run (%s); choose another --out, or continue it with --resume", e.Dir, e.File)
 }

@@ -52,11 +52,8 @@ var (
 
 // checkData is checkStep for an in-place step.
 func checkData(opt string, lr float64, ps []stepParam) error {
-	if !(lr > 0) || math.IsInf(lr, 0) {
-		return errors.Errorf("train: %s: learning rate %g: must be positive and finite", opt, lr)
-	}
-	if len(ps) == 0 {
-		return errors.Errorf("train: %s: no variables to update", opt)
+	if err := checkUpdate(opt, lr, len(ps)); err != nil {
+		return err
 	}
 	for _, p := range ps {
 		if p.w.Len() != p.g.Len() || (p.w.Float32s() == nil) != (p.g.Float32s() == nil) {

@@ -165,15 +165,25 @@ func slotNames(kinds []string) string {
 	return "step and " + strings.Join(kinds, "/<variable>, ") + "/<variable>"
 }
 
+// checkUpdate returns the error, naming the optimizer, of a step with
+// learning rate lr over n variables: lr must be positive and finite, and
+// there must be something to update. checkStep and checkData share it.
+func checkUpdate(opt string, lr float64, n int) error {
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return errors.Errorf("train: %s: learning rate %g: must be positive and finite", opt, lr)
+	}
+	if n == 0 {
+		return errors.Errorf("train: %s: no variables to update", opt)
+	}
+	return nil
+}
+
 // checkStep returns an error, naming the optimizer, if lr is not positive
 // and finite, if vars is empty or if a variable's value and gradient
 // differ in length.
 func checkStep(opt string, lr float64, vars []Var) error {
-	if !(lr > 0) || math.IsInf(lr, 0) {
-		return errors.Errorf("train: %s: learning rate %g: must be positive and finite", opt, lr)
-	}
-	if len(vars) == 0 {
-		return errors.Errorf("train: %s: no variables to update", opt)
+	if err := checkUpdate(opt, lr, len(vars)); err != nil {
+		return err
 	}
 	for _, v := range vars {
 		if len(v.Value) != len(v.Grad) {
