@@ -305,15 +305,7 @@ func (m *Model) forBatch(n int) (*Trainer, error) {
 	if s, ok := m.small[n]; ok {
 		return s, nil
 	}
-	model, err := m.Info.Model.Build()
-	if err != nil {
-		return nil, err
-	}
-	task, err := m.Info.NewTask()
-	if err != nil {
-		return nil, err
-	}
-	s, err := New(model, task, Config{BatchSize: n, Loss: m.Info.Loss, DType: m.Info.DType})
+	s, err := m.Info.build(n)
 	if err != nil {
 		return nil, err
 	}
@@ -352,15 +344,7 @@ func Load(dir string, best bool) (*Model, error) {
 	if err := info.CheckWeightsFile(path); err != nil {
 		return nil, err
 	}
-	model, err := info.Model.Build()
-	if err != nil {
-		return nil, errors.Wrapf(err, "%s", filepath.Join(dir, "model.json"))
-	}
-	task, err := info.NewTask()
-	if err != nil {
-		return nil, err
-	}
-	t, err := New(model, task, Config{BatchSize: info.BatchSize, Loss: info.Loss, DType: info.DType})
+	t, err := info.build(info.BatchSize)
 	if err != nil {
 		return nil, errors.Wrapf(err, "rebuilding the model of %s", dir)
 	}
@@ -369,6 +353,21 @@ func Load(dir string, best bool) (*Model, error) {
 		return nil, err
 	}
 	return &Model{Info: *info, trainer: t}, nil
+}
+
+// build rebuilds the model info describes, from its model.json, in a
+// trainer of its task for batches of the given size (weights as
+// initialised: Load and Model.forBatch give them theirs).
+func (info *ModelInfo) build(batch int) (*Trainer, error) {
+	model, err := info.Model.Build()
+	if err != nil {
+		return nil, errors.Wrap(err, "model.json")
+	}
+	task, err := info.NewTask()
+	if err != nil {
+		return nil, err
+	}
+	return New(model, task, Config{BatchSize: batch, Loss: info.Loss, DType: info.DType})
 }
 
 // CheckWeightsFile reports whether path is a regular file (safeio.Open)
