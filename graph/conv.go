@@ -82,16 +82,17 @@ func conv2D(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding, relu bool
 	return apply(k, tensor.Shape{g.N, k.oc, g.OH, g.OW}, inputs...)
 }
 
-// convKernel computes a convolution as one matrix product over the whole
-// batch: Y[oc, n·p] = W[oc, c·kh·kw] · cols[c·kh·kw, n·p]. It keeps cols
-// for the gradient kernels.
+// convKernel computes a convolution as an implicit matrix product, image
+// by image: Y_n[oc, p] = W[oc, c·kh·kw] · im2col(x_n)[c·kh·kw, p], with the
+// patches packed straight from x (kernels.ConvForward), then the bias and
+// the fused ReLU while Y_n is in cache.
 type convKernel struct {
 	g    kernels.ConvGeom
 	oc   int
 	bias bool
 	relu bool
-	c    *tensor.Dense // the im2col matrix of the last forward pass
-	ych  *tensor.Dense // Y in channel layout
+	s32  kernels.ConvScratch[float32]
+	s64  kernels.ConvScratch[float64]
 }
 
 func (k *convKernel) name() string {
@@ -109,43 +110,46 @@ func (k *convKernel) diffWRT(n int) []bool {
 }
 
 func (k *convKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
-	if k.c == nil {
-		k.c = tensor.New(tensor.Of(out.Dtype()), tensor.WithShape(k.ckk(), k.np()))
-		k.ych = tensor.New(tensor.Of(out.Dtype()), tensor.WithShape(k.oc, k.np()))
-	}
 	return floats(out, in, func(o []float32, in [][]float32) {
-		convForward(k, in, o, k.c.Float32s(), k.ych.Float32s())
+		kernels.ConvForward(k.g, k.oc, in[0], in[1], k.biasOf32(in), k.relu, o, &k.s32)
 	}, func(o []float64, in [][]float64) {
-		convForward(k, in, o, k.c.Float64s(), k.ych.Float64s())
+		kernels.ConvForward(k.g, k.oc, in[0], in[1], k.biasOf64(in), k.relu, o, &k.s64)
 	})
 }
 
-func convForward[T kernels.Float](k *convKernel, in [][]T, out, cols, ych []T) {
-	kernels.Im2col(k.g, in[0], cols)
-	kernels.ParallelGemm(false, false, k.oc, k.np(), k.ckk(), in[1], k.ckk(), cols, k.np(), false, ych, k.np())
-	var b []T
+func (k *convKernel) biasOf32(in [][]float32) []float32 {
 	if k.bias {
-		b = in[2]
+		return in[2]
 	}
-	kernels.ChannelsToNCHW(ych, k.g.N, k.oc, k.g.OH*k.g.OW, b, k.relu, out)
+	return nil
+}
+
+func (k *convKernel) biasOf64(in [][]float64) []float64 {
+	if k.bias {
+		return in[2]
+	}
+	return nil
 }
 
 func (k *convKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dy, err := apply(&convLayoutKernel{f: k}, tensor.Shape{k.oc, k.np()}, g, y)
-	if err != nil {
-		return nil, err
+	dy := g
+	if k.relu {
+		var err error
+		if dy, err = apply(convReLUGradKernel{}, y.Shape().Clone(), g, y); err != nil {
+			return nil, err
+		}
 	}
 	dx, err := apply(&convInputGradKernel{f: k}, in[0].Shape().Clone(), in[1], dy)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := apply(&convFilterGradKernel{f: k}, in[1].Shape().Clone(), dy)
+	dw, err := apply(&convFilterGradKernel{f: k}, in[1].Shape().Clone(), dy, in[0])
 	if err != nil {
 		return nil, err
 	}
 	out := gorgonia.Nodes{dx, dw}
 	if k.bias {
-		db, err := apply(rowSumsKernel{}, in[2].Shape().Clone(), dy)
+		db, err := apply(&convBiasGradKernel{f: k}, in[2].Shape().Clone(), dy)
 		if err != nil {
 			return nil, err
 		}
@@ -154,77 +158,65 @@ func (k *convKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Node
 	return out, nil
 }
 
-// convLayoutKernel turns the output gradient from NCHW to [oc, n·p]; for
-// a fused ReLU it keeps only the gradients where the output is positive.
-type convLayoutKernel struct {
-	noGrad
-	f *convKernel
+// convReLUGradKernel keeps, for a fused ReLU, only the output gradients
+// where the output is positive.
+type convReLUGradKernel struct{ noGrad }
+
+func (convReLUGradKernel) name() string { return "Conv2DReLUGrad" }
+func (convReLUGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.ReLUGrad(o, in[1], in[0]) },
+		func(o []float64, in [][]float64) { kernels.ReLUGrad(o, in[1], in[0]) })
 }
 
-func (k *convLayoutKernel) name() string { return fmt.Sprintf("Conv2DGradLayout(%p)", k.f) }
-func (k *convLayoutKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
-	g := k.f.g
-	return floats(out, in, func(o []float32, in [][]float32) {
-		var y []float32
-		if k.f.relu {
-			y = in[1]
-		}
-		kernels.NCHWToChannels(in[0], y, g.N, k.f.oc, g.OH*g.OW, o)
-	}, func(o []float64, in [][]float64) {
-		var y []float64
-		if k.f.relu {
-			y = in[1]
-		}
-		kernels.NCHWToChannels(in[0], y, g.N, k.f.oc, g.OH*g.OW, o)
-	})
-}
-
-// convInputGradKernel computes dX = col2im(Wᵀ · dY).
+// convInputGradKernel computes the input gradient from the filters and
+// the output gradient (kernels.ConvInputGrad).
 type convInputGradKernel struct {
 	noGrad
-	f     *convKernel
-	dcols *tensor.Dense
+	f   *convKernel
+	s32 kernels.ConvScratch[float32]
+	s64 kernels.ConvScratch[float64]
 }
 
 func (k *convInputGradKernel) name() string { return fmt.Sprintf("Conv2DInputGrad(%p)", k.f) }
 func (k *convInputGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
-	if k.dcols == nil {
-		k.dcols = tensor.New(tensor.Of(out.Dtype()), tensor.WithShape(f.ckk(), f.np()))
-	}
 	return floats(out, in, func(o []float32, in [][]float32) {
-		d := k.dcols.Float32s()
-		kernels.ParallelGemm(true, false, f.ckk(), f.np(), f.oc, in[0], f.ckk(), in[1], f.np(), false, d, f.np())
-		kernels.Col2im(f.g, d, o)
+		kernels.ConvInputGrad(f.g, f.oc, in[0], in[1], o, &k.s32)
 	}, func(o []float64, in [][]float64) {
-		d := k.dcols.Float64s()
-		kernels.ParallelGemm(true, false, f.ckk(), f.np(), f.oc, in[0], f.ckk(), in[1], f.np(), false, d, f.np())
-		kernels.Col2im(f.g, d, o)
+		kernels.ConvInputGrad(f.g, f.oc, in[0], in[1], o, &k.s64)
 	})
 }
 
-// convFilterGradKernel computes dW = dY · colsᵀ from the forward pass's cols.
+// convFilterGradKernel computes dW = dY · im2col(x)ᵀ, packing the patches
+// from x again rather than keeping them from the forward pass.
 type convFilterGradKernel struct {
 	noGrad
-	f *convKernel
+	f   *convKernel
+	s32 kernels.ConvScratch[float32]
+	s64 kernels.ConvScratch[float64]
 }
 
 func (k *convFilterGradKernel) name() string { return fmt.Sprintf("Conv2DFilterGrad(%p)", k.f) }
 func (k *convFilterGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	f := k.f
 	return floats(out, in, func(o []float32, in [][]float32) {
-		kernels.ParallelGemm(false, true, f.oc, f.ckk(), f.np(), in[0], f.np(), f.c.Float32s(), f.np(), false, o, f.ckk())
+		kernels.ConvFilterGrad(f.g, f.oc, in[1], in[0], o, &k.s32)
 	}, func(o []float64, in [][]float64) {
-		kernels.ParallelGemm(false, true, f.oc, f.ckk(), f.np(), in[0], f.np(), f.c.Float64s(), f.np(), false, o, f.ckk())
+		kernels.ConvFilterGrad(f.g, f.oc, in[1], in[0], o, &k.s64)
 	})
 }
 
-type rowSumsKernel struct{ noGrad }
+// convBiasGradKernel sums the output gradient over images and positions.
+type convBiasGradKernel struct {
+	noGrad
+	f *convKernel
+}
 
-func (rowSumsKernel) name() string { return "RowSums" }
-func (rowSumsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
-	return floats(out, in, func(o []float32, in [][]float32) { kernels.RowSums(in[0], o) },
-		func(o []float64, in [][]float64) { kernels.RowSums(in[0], o) })
+func (k *convBiasGradKernel) name() string { return fmt.Sprintf("Conv2DBiasGrad(%p)", k.f) }
+func (k *convBiasGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
+	g := k.f.g
+	return floats(out, in, func(o []float32, in [][]float32) { kernels.ChannelSums(in[0], g.N, k.f.oc, g.OH*g.OW, o) },
+		func(o []float64, in [][]float64) { kernels.ChannelSums(in[0], g.N, k.f.oc, g.OH*g.OW, o) })
 }
 
 // MaxPool2D returns the maximum over windows of kh×kw taken every sh rows

@@ -20,10 +20,18 @@ func (k *rnnKernel) workspace() int {
 	return d.B*d.T*(4*g+5*d.H) + 4*d.B*g
 }
 
-// workspace counts the convolution's im2col matrix and Y in channel
-// layout, kept from the forward pass, and the gradient of the im2col
-// matrix that its input gradient reserves.
-func (k *convKernel) workspace() int { return 2*k.ckk()*k.np() + k.oc*k.np() }
+// workspace counts the convolution's packed filters (twice: the forward
+// pass's and the input gradient's) and, for a stride above 1, the im2col
+// matrix's gradient and the output gradient in channel layout that its
+// input gradient reserves; an implicit product packs the rest a block at a
+// time.
+func (k *convKernel) workspace() int {
+	w := 2 * (k.oc + 6) * k.ckk()
+	if k.g.SH != 1 || k.g.SW != 1 {
+		w += k.ckk()*k.np() + k.oc*k.np()
+	}
+	return w
+}
 
 // MemoryEstimate returns an estimate, in bytes, of the memory the graph of
 // p needs to run its passes: every value in it (inputs, parameters, each

@@ -23,144 +23,69 @@ func NewConvGeom(n, c, h, w, kh, kw, sh, sw, padT, padB, padL, padR int) ConvGeo
 	return g
 }
 
-// Im2col writes the patches of x (N×C×H×W) into cols, a matrix of
-// C·KH·KW rows and N·OH·OW columns: row (c, i, j), column (n, oh, ow)
-// holds x[n, c, oh·SH+i-PadT, ow·SW+j-PadL], or 0 in the padding.
-func Im2col[T Float](g ConvGeom, x, cols []T) {
+// col2im sets the planes [lo, hi) of dx (N×C×H×W, image-major order) to
+// the adjoint of im2col: the sum, over every patch position, of the
+// entries of cols (C·KH·KW rows, N·OH·OW columns) read from them.
+// Each element of dx takes its terms in the same order, window position
+// (i, j) by position, however the rows are added.
+func col2im[T Float](g ConvGeom, cols, dx []T, lo, hi int) {
 	ohw := g.OH * g.OW
 	ld := g.N * ohw
-	ParallelFor(g.C*g.KH*g.KW, 4, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			c, i, j := r/(g.KH*g.KW), (r/g.KW)%g.KH, r%g.KW
-			row := cols[r*ld : (r+1)*ld]
-			for n := 0; n < g.N; n++ {
-				plane := x[(n*g.C+c)*g.H*g.W : (n*g.C+c+1)*g.H*g.W]
-				out := row[n*ohw : (n+1)*ohw]
-				for oh := 0; oh < g.OH; oh++ {
-					ih := oh*g.SH + i - g.PadT
-					o := out[oh*g.OW : (oh+1)*g.OW]
-					if ih < 0 || ih >= g.H {
-						clear(o)
-						continue
+	for nc := lo; nc < hi; nc++ {
+		n, c := nc/g.C, nc%g.C
+		plane := dx[nc*g.H*g.W : (nc+1)*g.H*g.W]
+		clear(plane)
+		for i := 0; i < g.KH; i++ {
+			// Output rows whose input row ih = oh·SH + i - PadT is inside.
+			oh0 := max(0, -floorDiv(i-g.PadT, g.SH))
+			oh1 := min(g.OH, floorDiv(g.H-1+g.PadT-i, g.SH)+1)
+			for j := 0; j < g.KW; j++ {
+				r := (c*g.KH+i)*g.KW + j
+				src := cols[r*ld+n*ohw : r*ld+(n+1)*ohw]
+				if g.SW == 1 {
+					ow0 := max(0, g.PadL-j)
+					ow1 := min(g.OW, g.W+g.PadL-j)
+					if oh0 < oh1 && ow0 < ow1 {
+						ih0, iw0 := oh0*g.SH+i-g.PadT, ow0+j-g.PadL
+						addRows(plane[ih0*g.W+iw0:], g.SH*g.W, src[oh0*g.OW+ow0:], g.OW, oh1-oh0, ow1-ow0)
 					}
-					src := plane[ih*g.W : (ih+1)*g.W]
-					if g.SW == 1 && g.PadL == 0 && g.PadR == 0 {
-						copy(o, src[j:j+g.OW])
-						continue
-					}
-					for ow := range o {
-						iw := ow*g.SW + j - g.PadL
-						if iw < 0 || iw >= g.W {
-							o[ow] = 0
-						} else {
-							o[ow] = src[iw]
-						}
-					}
-				}
-			}
-		}
-	})
-}
-
-// Col2im is the adjoint of Im2col: it sets dx (N×C×H×W) to the sum, over
-// every patch position, of the entries of cols that Im2col read from it.
-func Col2im[T Float](g ConvGeom, cols, dx []T) {
-	ohw := g.OH * g.OW
-	ld := g.N * ohw
-	ParallelFor(g.N*g.C, 1, func(lo, hi int) {
-		for nc := lo; nc < hi; nc++ {
-			n, c := nc/g.C, nc%g.C
-			plane := dx[nc*g.H*g.W : (nc+1)*g.H*g.W]
-			clear(plane)
-			for i := 0; i < g.KH; i++ {
-				for j := 0; j < g.KW; j++ {
-					r := (c*g.KH+i)*g.KW + j
-					src := cols[r*ld+n*ohw : r*ld+(n+1)*ohw]
-					for oh := 0; oh < g.OH; oh++ {
-						ih := oh*g.SH + i - g.PadT
-						if ih < 0 || ih >= g.H {
-							continue
-						}
-						drow := plane[ih*g.W : (ih+1)*g.W]
-						s := src[oh*g.OW : (oh+1)*g.OW]
-						if g.SW == 1 && g.PadL == 0 && g.PadR == 0 {
-							d := drow[j : j+g.OW]
-							for ow, v := range s {
-								d[ow] += v
-							}
-							continue
-						}
-						for ow, v := range s {
-							iw := ow*g.SW + j - g.PadL
-							if iw >= 0 && iw < g.W {
-								drow[iw] += v
-							}
-						}
-					}
-				}
-			}
-		}
-	})
-}
-
-// ChannelsToNCHW turns y (OC × N·P, as a convolution's matrix product
-// gives it) into out (N × OC × P), adding bias[oc] if bias is not nil and
-// then applying ReLU if relu is set.
-func ChannelsToNCHW[T Float](y []T, n, oc, p int, bias []T, relu bool, out []T) {
-	ParallelFor(n, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			for c := 0; c < oc; c++ {
-				src := y[c*n*p+i*p : c*n*p+(i+1)*p]
-				dst := out[(i*oc+c)*p : (i*oc+c+1)*p]
-				var b T
-				if bias != nil {
-					b = bias[c]
-				}
-				switch {
-				case relu:
-					for k, v := range src {
-						dst[k] = v + b
-					}
-					keepPositive(dst, dst, dst)
-				case bias != nil:
-					for k, v := range src {
-						dst[k] = v + b
-					}
-				default:
-					copy(dst, src)
-				}
-			}
-		}
-	})
-}
-
-// NCHWToChannels is the inverse layout change: out (OC × N·P) from dy
-// (N × OC × P). If y is not nil (the output of a fused ReLU), gradients
-// where y is not positive become 0.
-func NCHWToChannels[T Float](dy, y []T, n, oc, p int, out []T) {
-	ParallelFor(oc, 1, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			for i := 0; i < n; i++ {
-				dst, src := out[c*n*p+i*p:c*n*p+(i+1)*p], dy[(i*oc+c)*p:(i*oc+c+1)*p]
-				if y == nil {
-					copy(dst, src)
 					continue
 				}
-				keepPositive(dst, y[(i*oc+c)*p:(i*oc+c+1)*p], src)
+				for oh := oh0; oh < oh1; oh++ {
+					drow := plane[(oh*g.SH+i-g.PadT)*g.W : (oh*g.SH+i-g.PadT+1)*g.W]
+					for ow, v := range src[oh*g.OW : (oh+1)*g.OW] {
+						if iw := ow*g.SW + j - g.PadL; iw >= 0 && iw < g.W {
+							drow[iw] += v
+						}
+					}
+				}
 			}
 		}
-	})
+	}
 }
 
-// RowSums sets s[r] = Σ_j m[r, j] for m of len(s) rows.
-func RowSums[T Float](m []T, s []T) {
-	cols := len(m) / len(s)
-	for r := range s {
-		var acc T
-		for _, v := range m[r*cols : (r+1)*cols] {
-			acc += v
+// floorDiv is a/b rounded down, for b > 0.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// addRows adds src[r·lds+c] to dst[r·ldd+c] for r < rows, c < width.
+func addRows[T Float](dst []T, ldd int, src []T, lds, rows, width int) {
+	_ = dst[(rows-1)*ldd+width-1]
+	_ = src[(rows-1)*lds+width-1]
+	if d, ok := any(dst).([]float32); ok && packAVX512 {
+		addRows512(&d[0], ldd, &any(src).([]float32)[0], lds, rows, width)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldd:r*ldd+width], src[r*lds:r*lds+width]
+		for k, v := range s {
+			d[k] += v
 		}
-		s[r] = acc
 	}
 }
 

@@ -23,41 +23,111 @@ const (
 // matrices: op(A) is m×k (A is k×m if transA), op(B) is k×n (B is n×k if
 // transB), C is m×n; lda, ldb and ldc are the row strides.
 func Gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
-	if m == 0 || n == 0 {
+	gemmRange(0, m, 0, n, k, denseA[T]{transA, a, lda}, denseB[T]{transB, b, ldb}, accumulate, c, ldc)
+}
+
+// A panelSource supplies the packed panels of one operand of a matrix
+// product: pack returns rows or columns [i0, i0+count) and steps
+// [p0, p0+kb) of the shared dimension as panels of mr (for A) or nr (for
+// B), writing them into *buf (grown as needed) unless the source keeps
+// them packed already. Sources let a convolution pack its patches straight
+// from the image (implicit im2col) or reuse filters packed once.
+type panelSource[T Float] interface {
+	pack(buf *[]T, i0, count, p0, kb int) []T
+}
+
+// denseA is op(A) of a row-major matrix.
+type denseA[T Float] struct {
+	trans bool
+	a     []T
+	lda   int
+}
+
+func (s denseA[T]) pack(buf *[]T, i0, count, p0, kb int) []T {
+	*buf = packA(*buf, s.trans, s.a, s.lda, i0, count, p0, kb)
+	return *buf
+}
+
+// denseB is op(B) of a row-major matrix.
+type denseB[T Float] struct {
+	trans bool
+	b     []T
+	ldb   int
+}
+
+func (s denseB[T]) pack(buf *[]T, j0, count, p0, kb int) []T {
+	*buf = packB(*buf, s.trans, s.b, s.ldb, p0, kb, j0, count)
+	return *buf
+}
+
+// packedA is an A operand packed whole in advance by PackA: the panels of
+// every row, block by block of kc steps.
+type packedA[T Float] struct {
+	p    []T
+	mPad int // rows rounded up to whole panels
+}
+
+func (s packedA[T]) pack(_ *[]T, i0, count, p0, kb int) []T {
+	off := p0*s.mPad + i0*kb
+	return s.p[off : off+((count+mr-1)/mr)*mr*kb]
+}
+
+// packAll packs all m rows and k steps of src into buf, block by block of
+// kc steps, as packedA reads them.
+func packAll[T Float, S panelSource[T]](buf []T, src S, m, k int) packedA[T] {
+	mPad := (m + mr - 1) / mr * mr
+	buf = grow(buf, mPad*k)
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		blk := buf[pc*mPad : pc*mPad+mPad*kb]
+		got := src.pack(&blk, 0, m, pc, kb)
+		if &got[0] != &blk[0] {
+			copy(blk, got)
+		}
+	}
+	return packedA[T]{buf, mPad}
+}
+
+// gemmRange computes rows [i0, i1) and columns [j0, j1) of C = op(A)·op(B)
+// (+ C if accumulate), with op(A) and op(B) given as panel sources and c
+// indexed from C's first element. i0 must be a multiple of mr. Each element
+// of C is summed as Gemm sums it, whatever the range.
+func gemmRange[T Float, SA panelSource[T], SB panelSource[T]](i0, i1, j0, j1, k int, sa SA, sb SB, accumulate bool, c []T, ldc int) {
+	if i1 <= i0 || j1 <= j0 {
 		return
 	}
 	if k == 0 {
 		if !accumulate {
-			for i := 0; i < m; i++ {
-				clear(c[i*ldc : i*ldc+n])
+			for i := i0; i < i1; i++ {
+				clear(c[i*ldc+j0 : i*ldc+j1])
 			}
 		}
 		return
 	}
 	ws := getWorkspace[T]()
 	defer putWorkspace(ws)
-	for jc := 0; jc < n; jc += nc {
-		nb := min(nc, n-jc)
+	wide := false
+	if _, ok := any(c).([]float32); ok && sgemmPath == pathAVX512 {
+		wide = true
+	}
+	for jc := j0; jc < j1; jc += nc {
+		nb := min(nc, j1-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			ws.b = packB(ws.b, transB, b, ldb, pc, kb, jc, nb)
+			bpk := sb.pack(&ws.b, jc, nb, pc, kb)
 			load := accumulate || pc > 0
-			for ic := 0; ic < m; ic += mc {
-				mb := min(mc, m-ic)
-				ws.a = packA(ws.a, transA, a, lda, ic, mb, pc, kb)
-				wide := false
-				if _, ok := any(c).([]float32); ok && sgemmPath == pathAVX512 {
-					wide = true
-				}
+			for ic := i0; ic < i1; ic += mc {
+				mb := min(mc, i1-ic)
+				apk := sa.pack(&ws.a, ic, mb, pc, kb)
 				for jr := 0; jr < nb; {
 					if wide && jr+2*nr <= nb {
-						gemmWide32(any(ws).(*workspace[float32]), kb, mb, jr, any(c).([]float32), ic*ldc+jc+jr, ldc, load)
+						gemmWide32(any(ws).(*workspace[float32]), kb, mb, any(apk).([]float32), any(bpk[jr*kb:]).([]float32), any(c).([]float32), ic*ldc+jc+jr, ldc, load)
 						jr += 2 * nr
 						continue
 					}
-					bp := ws.b[jr*kb : jr*kb+nr*kb]
+					bp := bpk[jr*kb : jr*kb+nr*kb]
 					for ir := 0; ir < mb; ir += mr {
-						ap := ws.a[ir*kb : ir*kb+mr*kb]
+						ap := apk[ir*kb : ir*kb+mr*kb]
 						ci := (ic+ir)*ldc + jc + jr
 						gemmTile(ws, kb, ap, bp, c, ci, ldc, min(mr, mb-ir), min(nr, nb-jr), load)
 					}
@@ -89,26 +159,26 @@ func gemmTile[T Float](ws *workspace[T], kb int, ap, bp, c []T, ci, ldc, rows, c
 }
 
 // gemmWide32 computes, on the AVX-512 path, the mb×2nr block of C at
-// c[ci:] from the packed A block and the two packed B panels starting at
-// column jr: 12×32 tiles while two full A panels remain, then one 6×32
+// c[ci:] from the packed A block apk and the two packed B panels at the
+// start of bpk: 12×32 tiles while two full A panels remain, then one 6×32
 // tile, then the last partial A panel as two edge tiles. Each element is
 // computed as the 6×16 kernel computes it, so the bits do not change.
-func gemmWide32(ws *workspace[float32], kb, mb, jr int, c []float32, ci, ldc int, load bool) {
-	bp := ws.b[jr*kb : jr*kb+2*nr*kb]
+func gemmWide32(ws *workspace[float32], kb, mb int, apk, bpk []float32, c []float32, ci, ldc int, load bool) {
+	bp := bpk[:2*nr*kb]
 	ir := 0
 	for ; ir+2*mr <= mb; ir += 2 * mr {
-		_ = ws.a[ir*kb+2*mr*kb-1]
+		_ = apk[ir*kb+2*mr*kb-1]
 		_ = c[ci+ir*ldc+(2*mr-1)*ldc+2*nr-1]
-		kern12x32(kb, &ws.a[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
+		kern12x32(kb, &apk[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
 	}
 	if ir+mr <= mb {
-		_ = ws.a[ir*kb+mr*kb-1]
+		_ = apk[ir*kb+mr*kb-1]
 		_ = c[ci+ir*ldc+(mr-1)*ldc+2*nr-1]
-		kern6x32(kb, &ws.a[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
+		kern6x32(kb, &apk[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
 		ir += mr
 	}
 	if ir < mb {
-		ap := ws.a[ir*kb : ir*kb+mr*kb]
+		ap := apk[ir*kb : ir*kb+mr*kb]
 		rows := mb - ir
 		gemmTile(ws, kb, ap, bp[:nr*kb], c, ci+ir*ldc, ldc, rows, nr, load)
 		gemmTile(ws, kb, ap, bp[nr*kb:], c, ci+ir*ldc+nr, ldc, rows, nr, load)
@@ -166,21 +236,15 @@ func packA[T Float](buf []T, trans bool, a []T, lda, ic, mb, pc, kb int) []T {
 			}
 			continue
 		}
-		for i := 0; i < mr; i++ {
-			if i >= rows {
-				for p := 0; p < kb; p++ {
-					dst[p*mr+i] = 0
-				}
-				continue
-			}
-			row := ic + r*mr + i
-			{
-				src := a[row*lda+pc : row*lda+pc+kb]
-				for p, v := range src {
-					dst[p*mr+i] = v
-				}
+		var src [mr][]T
+		for i := range src {
+			src[i] = zeroRow[T]()
+			if i < rows {
+				row := ic + r*mr + i
+				src[i] = a[row*lda+pc : row*lda+pc+kb]
 			}
 		}
+		interleaveA(dst, &src, kb)
 	}
 	return buf
 }
@@ -195,18 +259,14 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 		cols := min(nr, nb-j*nr)
 		col0 := jc + j*nr
 		if trans { // op(B)[p, col] = B[col, p]
-			for l := 0; l < nr; l++ {
-				if l >= cols {
-					for p := 0; p < kb; p++ {
-						dst[p*nr+l] = 0
-					}
-					continue
-				}
-				src := b[(col0+l)*ldb+pc : (col0+l)*ldb+pc+kb]
-				for p, v := range src {
-					dst[p*nr+l] = v
+			var src [nr][]T
+			for l := range src {
+				src[l] = zeroRow[T]()
+				if l < cols {
+					src[l] = b[(col0+l)*ldb+pc : (col0+l)*ldb+pc+kb]
 				}
 			}
+			interleaveB(dst, &src, kb)
 			continue
 		}
 		for p := 0; p < kb; p++ {
@@ -283,13 +343,19 @@ func microKernelGo[T Float](k int, ap, bp []T, c []T, ldc int, load bool) {
 // worker (at most GOMAXPROCS, at most n/grain). fn must write disjoint
 // outputs for disjoint ranges; then the result does not depend on the split.
 func ParallelFor(n, grain int, fn func(lo, hi int)) {
+	parallelWorkers(n, grain, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// parallelWorkers is ParallelFor that also tells fn its worker's number,
+// from 0 to GOMAXPROCS-1, so that each worker can use scratch of its own.
+func parallelWorkers(n, grain int, fn func(worker, lo, hi int)) {
 	workers := runtime.GOMAXPROCS(0)
 	if grain < 1 {
 		grain = 1
 	}
 	workers = min(workers, (n+grain-1)/grain)
 	if workers <= 1 {
-		fn(0, n)
+		fn(0, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -301,7 +367,7 @@ func ParallelFor(n, grain int, fn func(lo, hi int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fn(lo, hi)
+			fn(w, lo, hi)
 		}()
 	}
 	wg.Wait()

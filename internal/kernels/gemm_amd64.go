@@ -52,3 +52,29 @@ func keepPositiveAVX2(dst, x, v *float32, n int)
 //
 //go:noescape
 func activateAVX2(dst, x *float32, n, mode int, consts *float32)
+
+// gather512 sets dst[i] = src[idx[i]] where idx[i] >= 0, else 0, for
+// i < n, with AVX-512 gathers; every idx[i] must index src.
+//
+//go:noescape
+func gather512(dst, src *float32, idx *int32, n int)
+
+// panels512 copies src[16j : 16j+16] to dst[j·stride:] for j < panels.
+//
+//go:noescape
+func panels512(dst *float32, stride int, src *float32, panels int)
+
+// biasReLU512 sets dst[i] = src[i] + b, then ReLU if relu, for i < n.
+//
+//go:noescape
+func biasReLU512(dst, src *float32, n int, b float32, relu bool)
+
+// transpose16x512 sets dst[p·16+l] = rows[l][p] for p < n, a multiple of 16.
+//
+//go:noescape
+func transpose16x512(dst *float32, rows *[16]*float32, n int)
+
+// addRows512 adds src[r·lds+c] to dst[r·ldd+c] for r < rows, c < width.
+//
+//go:noescape
+func addRows512(dst *float32, ldd int, src *float32, lds, rows, width int)

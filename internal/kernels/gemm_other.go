@@ -23,3 +23,13 @@ func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32) { pani
 func keepPositiveAVX2(dst, x, v *float32, n int) { panic("unreachable") }
 
 func activateAVX2(dst, x *float32, n, mode int, consts *float32) { panic("unreachable") }
+
+func gather512(dst, src *float32, idx *int32, n int) { panic("unreachable") }
+
+func panels512(dst *float32, stride int, src *float32, panels int) { panic("unreachable") }
+
+func biasReLU512(dst, src *float32, n int, b float32, relu bool) { panic("unreachable") }
+
+func transpose16x512(dst *float32, rows *[16]*float32, n int) { panic("unreachable") }
+
+func addRows512(dst *float32, ldd int, src *float32, lds, rows, width int) { panic("unreachable") }

@@ -1,0 +1,226 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// convGeoms covers the cnn's layers (at a smaller batch), strides,
+// asymmetric and oversized padding, 1×1 and wide windows, planes smaller
+// and larger than a block of nc columns, and batches that do not fill the
+// last chunk of images.
+func convGeoms() []struct {
+	g  ConvGeom
+	oc int
+} {
+	type gc = struct {
+		g  ConvGeom
+		oc int
+	}
+	return []gc{
+		{NewConvGeom(5, 1, 28, 28, 3, 3, 1, 1, 0, 0, 0, 0), 32},
+		{NewConvGeom(11, 32, 13, 13, 3, 3, 1, 1, 0, 0, 0, 0), 64},
+		{NewConvGeom(3, 3, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1), 5},
+		{NewConvGeom(2, 2, 6, 5, 3, 2, 2, 1, 1, 1, 0, 1), 3},
+		{NewConvGeom(4, 4, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0), 7},
+		{NewConvGeom(2, 3, 4, 4, 3, 3, 1, 1, 2, 3, 3, 2), 4},
+		{NewConvGeom(2, 2, 3, 8, 5, 5, 1, 1, 2, 2, 2, 2), 6},
+		{NewConvGeom(3, 2, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1), 13},
+		{NewConvGeom(9, 1, 1, 1, 3, 3, 2, 2, 0, 2, 1, 1), 2},
+	}
+}
+
+// convReference computes the three passes the explicit way: the im2col
+// matrix, one product over the batch in channel layout, and a plain loop
+// for Col2im, in the order each element was always summed in.
+func convReference[T Float](g ConvGeom, oc int, x, w, bias []T, relu bool, dy []T) (y, dw, dx []T) {
+	ckk, np, grid := g.C*g.KH*g.KW, g.N*g.OH*g.OW, g.OH*g.OW
+	cols := make([]T, ckk*np)
+	im2colRef(g, x, cols)
+	ych := make([]T, oc*np)
+	Gemm(false, false, oc, np, ckk, w, ckk, cols, np, false, ych, np)
+	y = make([]T, oc*np)
+	channelsToNCHWRef(ych, g.N, oc, grid, bias, relu, y)
+
+	dyc := make([]T, oc*np)
+	nchwToChannelsRef(dy, nil, g.N, oc, grid, dyc)
+	dw = make([]T, oc*ckk)
+	Gemm(false, true, oc, ckk, np, dyc, np, cols, np, false, dw, ckk)
+
+	dcols := make([]T, ckk*np)
+	Gemm(true, false, ckk, np, oc, w, ckk, dyc, np, false, dcols, np)
+	dx = make([]T, len(x))
+	for n := 0; n < g.N; n++ {
+		for c := 0; c < g.C; c++ {
+			plane := dx[(n*g.C+c)*g.H*g.W : (n*g.C+c+1)*g.H*g.W]
+			for i := 0; i < g.KH; i++ {
+				for j := 0; j < g.KW; j++ {
+					row := dcols[((c*g.KH+i)*g.KW+j)*np+n*grid:]
+					for oh := 0; oh < g.OH; oh++ {
+						for ow := 0; ow < g.OW; ow++ {
+							ih, iw := oh*g.SH+i-g.PadT, ow*g.SW+j-g.PadL
+							if ih >= 0 && ih < g.H && iw >= 0 && iw < g.W {
+								plane[ih*g.W+iw] += row[oh*g.OW+ow]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return y, dw, dx
+}
+
+func sameBitsT[T Float](a, b []T) int {
+	for i := range a {
+		if float64(a[i]) != float64(b[i]) || math.Signbit(float64(a[i])) != math.Signbit(float64(b[i])) {
+			if !(a[i] != a[i] && b[i] != b[i]) { // both NaN
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func checkConv[T Float](t *testing.T, name string, g ConvGeom, oc int, r *rand.Rand) {
+	t.Helper()
+	ckk, np := g.C*g.KH*g.KW, g.N*g.OH*g.OW
+	rnd := func(n int) []T {
+		s := make([]T, n)
+		for i := range s {
+			s[i] = T(r.NormFloat64())
+		}
+		return s
+	}
+	x, w, bias, dy := rnd(g.N*g.C*g.H*g.W), rnd(oc*ckk), rnd(oc), rnd(oc*np)
+	for _, v := range []struct {
+		bias []T
+		relu bool
+	}{{bias, true}, {nil, true}, {bias, false}, {nil, false}} {
+		wantY, wantDW, wantDX := convReference(g, oc, x, w, v.bias, v.relu, dy)
+		var s ConvScratch[T]
+		for _, procs := range []int{1, 2, 3} {
+			old := runtime.GOMAXPROCS(procs)
+			y, dw, dx := make([]T, len(wantY)), make([]T, len(wantDW)), make([]T, len(wantDX))
+			for i := range dx { // the passes must overwrite, not add
+				dx[i] = 1e3
+			}
+			ConvForward(g, oc, x, w, v.bias, v.relu, y, &s)
+			ConvFilterGrad(g, oc, x, dy, dw, &s)
+			ConvInputGrad(g, oc, w, dy, dx, &s)
+			runtime.GOMAXPROCS(old)
+			for _, c := range []struct {
+				pass      string
+				got, want []T
+			}{{"forward", y, wantY}, {"filter gradient", dw, wantDW}, {"input gradient", dx, wantDX}} {
+				if i := sameBitsT(c.got, c.want); i >= 0 {
+					t.Fatalf("%s %+v oc %d bias %v relu %v GOMAXPROCS %d: %s differs from the explicit computation at %d: %v, want %v",
+						name, g, oc, v.bias != nil, v.relu, procs, c.pass, i, c.got[i], c.want[i])
+				}
+			}
+		}
+	}
+}
+
+// The implicit convolution (patches packed from the image, chunked by
+// images, Col2im per chunk) must give exactly the bits of the explicit
+// im2col computation, on every float32 path the machine supports (matrix
+// product and packing), in float64, and for any GOMAXPROCS: the published
+// weight hashes rest on it.
+func TestConvMatchesExplicit(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for gi, c := range convGeoms() {
+		checkConv[float64](t, fmt.Sprintf("float64 #%d", gi), c.g, c.oc, r)
+		for _, p := range []int{pathGo, pathAVX2, pathAVX512} {
+			for _, gather := range []bool{false, true} {
+				if gather && !hasAVX512 {
+					continue
+				}
+				withPath(t, p, func() {
+					old := packAVX512
+					packAVX512 = gather
+					defer func() { packAVX512 = old }()
+					checkConv[float32](t, fmt.Sprintf("float32 #%d path %s avx512 packing %v", gi, pathNames[p], gather), c.g, c.oc, r)
+				})
+			}
+		}
+	}
+}
+
+// The AVX-512 packing loops against their Go counterparts on lengths
+// around the vector width, including negative (padding) indices.
+func TestPackingLoopsAgree(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512: only the Go packing loops run on this machine")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	run := func(avx bool, fn func()) {
+		old := packAVX512
+		packAVX512 = avx
+		defer func() { packAVX512 = old }()
+		fn()
+	}
+	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 256} {
+		src := make([]float32, 50)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+		}
+		idx := make([]int32, n)
+		for i := range idx {
+			idx[i] = int32(r.IntN(60)) - 10 // some negative
+		}
+		var got, want []float32
+		run(true, func() { got = make([]float32, n); gather(got, src, idx) })
+		run(false, func() { want = make([]float32, n); gather(want, src, idx) })
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("gather n %d: at %d %v, want %v", n, i, got[i], want[i])
+		}
+
+		vals := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, -1, 2}
+		in := make([]float32, n)
+		for i := range in {
+			in[i] = vals[r.IntN(len(vals))] + float32(r.IntN(2))*float32(r.NormFloat64())
+		}
+		for _, relu := range []bool{false, true} {
+			run(true, func() { got = make([]float32, n); addBiasReLU(got, in, 0.25, relu) })
+			run(false, func() { want = make([]float32, n); addBiasReLU(want, in, 0.25, relu) })
+			if i := sameBits(got, want); i >= 0 {
+				t.Fatalf("addBiasReLU n %d relu %v: at %d %v, want %v", n, relu, i, got[i], want[i])
+			}
+		}
+
+		var rows [nr][]float32
+		for l := range rows {
+			rows[l] = make([]float32, n)
+			for p := range rows[l] {
+				rows[l][p] = float32(l*1000 + p)
+			}
+		}
+		run(true, func() { got = make([]float32, n*nr); interleaveB(got, &rows, n) })
+		run(false, func() { want = make([]float32, n*nr); interleaveB(want, &rows, n) })
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("interleaveB n %d: at %d %v, want %v", n, i, got[i], want[i])
+		}
+
+		for _, width := range []int{1, 11, 16, 20, 33} {
+			rowsN := 1 + n%5
+			dst0 := make([]float32, rowsN*40)
+			for i := range dst0 {
+				dst0[i] = float32(r.NormFloat64())
+			}
+			add := make([]float32, rowsN*35)
+			for i := range add {
+				add[i] = float32(r.NormFloat64())
+			}
+			got, want = append([]float32(nil), dst0...), append([]float32(nil), dst0...)
+			run(true, func() { addRows(got, 40, add, 35, rowsN, width) })
+			run(false, func() { addRows(want, 40, add, 35, rowsN, width) })
+			if i := sameBits(got, want); i >= 0 {
+				t.Fatalf("addRows rows %d width %d: at %d %v, want %v", rowsN, width, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,302 @@
+#include "textflag.h"
+
+// AVX-512 loops that pack a convolution's patches: a gather through an
+// index table, and the copy of a line into panels.
+
+// func gather512(dst, src *float32, idx *int32, n int)
+// dst[i] = src[idx[i]] where idx[i] >= 0, else 0, for i < n.
+TEXT ·gather512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ idx+16(FP), R8
+	MOVQ n+24(FP), CX
+	VPXORD Z2, Z2, Z2
+
+loop16:
+	CMPQ CX, $16
+	JL   tail
+	VMOVDQU32 (R8), Z1
+	VPCMPD    $5, Z2, Z1, K1 // K1: idx >= 0
+	VPXORD    Z0, Z0, Z0
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      $64, DI
+	ADDQ      $64, R8
+	SUBQ      $16, CX
+	JMP       loop16
+
+tail:
+	TESTQ CX, CX
+	JE    done
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K2                 // K2: the n % 16 elements left
+	VMOVDQU32.Z (R8), K2, Z1
+	VPCMPD      $5, Z2, Z1, K2, K1
+	VPXORD      Z0, Z0, Z0
+	VGATHERDPS  (SI)(Z1*4), K1, Z0
+	VMOVUPS     Z0, K2, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func panels512(dst *float32, stride int, src *float32, panels int)
+// copies src[16j : 16j+16] to dst[j·stride :] for j < panels.
+TEXT ·panels512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ stride+8(FP), DX
+	SHLQ $2, DX
+	MOVQ src+16(FP), SI
+	MOVQ panels+24(FP), CX
+	TESTQ CX, CX
+	JE    pdone
+
+ploop:
+	VMOVUPS (SI), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    DX, DI
+	DECQ    CX
+	JNE     ploop
+
+pdone:
+	VZEROUPPER
+	RET
+
+// func biasReLU512(dst, src *float32, n int, b float32, relu bool)
+// dst[i] = src[i] + b, then max(·, 0) if relu (NaN and -0 become 0, as
+// keepPositive makes them), for i < n.
+TEXT ·biasReLU512(SB), NOSPLIT, $0-29
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS b+24(FP), Z3
+	MOVBQZX      relu+28(FP), R9
+	VPXORD       Z2, Z2, Z2
+
+bloop:
+	CMPQ CX, $16
+	JL   btail
+	VMOVUPS (SI), Z0
+	VADDPS  Z3, Z0, Z0
+	TESTQ   R9, R9
+	JE      bstore
+	VMAXPS  Z2, Z0, Z0
+
+bstore:
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	JMP     bloop
+
+btail:
+	TESTQ CX, CX
+	JE    bdone
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VADDPS    Z3, Z0, Z0
+	TESTQ     R9, R9
+	JE        bstore2
+	VMAXPS    Z2, Z0, Z0
+
+bstore2:
+	VMOVUPS Z0, K1, (DI)
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func transpose16x512(dst *float32, rows *[16]*float32, n int)
+// dst[p·16+l] = rows[l][p] for p < n (a multiple of 16): 16×16 blocks
+// transposed in registers.
+TEXT ·transpose16x512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ rows+8(FP), R8
+	MOVQ n+16(FP), CX
+	XORQ R10, R10 // byte offset into each row
+	SHRQ $4, CX
+	TESTQ CX, CX
+	JE    tdone
+
+tloop:
+	MOVQ    0(R8), AX
+	VMOVUPS (AX)(R10*1), Z0
+	MOVQ    8(R8), AX
+	VMOVUPS (AX)(R10*1), Z1
+	MOVQ    16(R8), AX
+	VMOVUPS (AX)(R10*1), Z2
+	MOVQ    24(R8), AX
+	VMOVUPS (AX)(R10*1), Z3
+	MOVQ    32(R8), AX
+	VMOVUPS (AX)(R10*1), Z4
+	MOVQ    40(R8), AX
+	VMOVUPS (AX)(R10*1), Z5
+	MOVQ    48(R8), AX
+	VMOVUPS (AX)(R10*1), Z6
+	MOVQ    56(R8), AX
+	VMOVUPS (AX)(R10*1), Z7
+	MOVQ    64(R8), AX
+	VMOVUPS (AX)(R10*1), Z8
+	MOVQ    72(R8), AX
+	VMOVUPS (AX)(R10*1), Z9
+	MOVQ    80(R8), AX
+	VMOVUPS (AX)(R10*1), Z10
+	MOVQ    88(R8), AX
+	VMOVUPS (AX)(R10*1), Z11
+	MOVQ    96(R8), AX
+	VMOVUPS (AX)(R10*1), Z12
+	MOVQ    104(R8), AX
+	VMOVUPS (AX)(R10*1), Z13
+	MOVQ    112(R8), AX
+	VMOVUPS (AX)(R10*1), Z14
+	MOVQ    120(R8), AX
+	VMOVUPS (AX)(R10*1), Z15
+	VUNPCKLPS Z1, Z0, Z16
+	VUNPCKHPS Z1, Z0, Z17
+	VUNPCKLPS Z3, Z2, Z18
+	VUNPCKHPS Z3, Z2, Z19
+	VUNPCKLPS Z5, Z4, Z20
+	VUNPCKHPS Z5, Z4, Z21
+	VUNPCKLPS Z7, Z6, Z22
+	VUNPCKHPS Z7, Z6, Z23
+	VUNPCKLPS Z9, Z8, Z24
+	VUNPCKHPS Z9, Z8, Z25
+	VUNPCKLPS Z11, Z10, Z26
+	VUNPCKHPS Z11, Z10, Z27
+	VUNPCKLPS Z13, Z12, Z28
+	VUNPCKHPS Z13, Z12, Z29
+	VUNPCKLPS Z15, Z14, Z30
+	VUNPCKHPS Z15, Z14, Z31
+	VUNPCKLPD Z18, Z16, Z0
+	VUNPCKHPD Z18, Z16, Z1
+	VUNPCKLPD Z19, Z17, Z2
+	VUNPCKHPD Z19, Z17, Z3
+	VUNPCKLPD Z22, Z20, Z4
+	VUNPCKHPD Z22, Z20, Z5
+	VUNPCKLPD Z23, Z21, Z6
+	VUNPCKHPD Z23, Z21, Z7
+	VUNPCKLPD Z26, Z24, Z8
+	VUNPCKHPD Z26, Z24, Z9
+	VUNPCKLPD Z27, Z25, Z10
+	VUNPCKHPD Z27, Z25, Z11
+	VUNPCKLPD Z30, Z28, Z12
+	VUNPCKHPD Z30, Z28, Z13
+	VUNPCKLPD Z31, Z29, Z14
+	VUNPCKHPD Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	ADDQ $1024, DI
+	ADDQ $64, R10
+	DECQ CX
+	JNE  tloop
+
+tdone:
+	VZEROUPPER
+	RET
+
+// func addRows512(dst *float32, ldd int, src *float32, lds, rows, width int)
+// dst[r·ldd+c] += src[r·lds+c] for r < rows, c < width.
+TEXT ·addRows512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ width+40(FP), R11
+	TESTQ R10, R10
+	JE    adone
+	// K1: the width % 16 columns of a row's last chunk.
+	MOVQ  R11, CX
+	ANDQ  $15, CX
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K1
+
+arow:
+	MOVQ DI, BX
+	MOVQ SI, DX
+	MOVQ R11, CX
+
+achunk:
+	CMPQ CX, $16
+	JL   atail
+	VMOVUPS (DX), Z0
+	VADDPS  (BX), Z0, Z0
+	VMOVUPS Z0, (BX)
+	ADDQ    $64, BX
+	ADDQ    $64, DX
+	SUBQ    $16, CX
+	JMP     achunk
+
+atail:
+	TESTQ CX, CX
+	JE    anext
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (BX)
+
+anext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNE  arow
+
+adone:
+	VZEROUPPER
+	RET
