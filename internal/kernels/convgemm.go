@@ -292,17 +292,43 @@ func parallelGemmRange[T Float, SA panelSource[T], SB panelSource[T]](m, n, k in
 }
 
 // ChannelSums sets s[c] = Σ over images n and positions p of dy[n, c, p]
-// (dy is N×C×P), summing each channel in that order.
+// (dy is N×C×P), summing each channel in that order. Eight channels are
+// summed side by side, each in its own accumulator, so that the additions
+// of one channel need not wait for each other's results.
 func ChannelSums[T Float](dy []T, n, c, p int, s []T) {
-	ParallelFor(c, 8, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var acc T
+	const lanes = 8
+	ParallelFor((c+lanes-1)/lanes, 1, func(lo, hi int) {
+		for c0 := lo * lanes; c0 < min(hi*lanes, c); c0 += lanes {
+			if c0+lanes > c {
+				for ch := c0; ch < c; ch++ {
+					var acc T
+					for i := 0; i < n; i++ {
+						for _, v := range dy[(i*c+ch)*p : (i*c+ch+1)*p] {
+							acc += v
+						}
+					}
+					s[ch] = acc
+				}
+				continue
+			}
+			var a0, a1, a2, a3, a4, a5, a6, a7 T
 			for i := 0; i < n; i++ {
-				for _, v := range dy[(i*c+ch)*p : (i*c+ch+1)*p] {
-					acc += v
+				base := (i*c + c0) * p
+				d0, d1, d2, d3 := dy[base:base+p], dy[base+p:base+2*p], dy[base+2*p:base+3*p], dy[base+3*p:base+4*p]
+				d4, d5, d6, d7 := dy[base+4*p:base+5*p], dy[base+5*p:base+6*p], dy[base+6*p:base+7*p], dy[base+7*p:base+8*p]
+				for k := range d0 {
+					a0 += d0[k]
+					a1 += d1[k]
+					a2 += d2[k]
+					a3 += d3[k]
+					a4 += d4[k]
+					a5 += d5[k]
+					a6 += d6[k]
+					a7 += d7[k]
 				}
 			}
-			s[ch] = acc
+			s[c0], s[c0+1], s[c0+2], s[c0+3] = a0, a1, a2, a3
+			s[c0+4], s[c0+5], s[c0+6], s[c0+7] = a4, a5, a6, a7
 		}
 	})
 }

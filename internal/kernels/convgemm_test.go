@@ -224,3 +224,35 @@ func TestPackingLoopsAgree(t *testing.T) {
 		}
 	}
 }
+
+// ChannelSums sums each channel in image-then-position order, whichever
+// channels share a loop, for any GOMAXPROCS.
+func TestChannelSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 7, 5}, {2, 8, 9}, {4, 17, 13}, {64, 32, 676}} {
+		n, c, p := sz[0], sz[1], sz[2]
+		dy := make([]float32, n*c*p)
+		for i := range dy {
+			dy[i] = float32(r.NormFloat64())
+		}
+		want := make([]float32, c)
+		for ch := range want {
+			var acc float32
+			for i := 0; i < n; i++ {
+				for _, v := range dy[(i*c+ch)*p : (i*c+ch+1)*p] {
+					acc += v
+				}
+			}
+			want[ch] = acc
+		}
+		for _, procs := range []int{1, 2, 3} {
+			old := runtime.GOMAXPROCS(procs)
+			got := make([]float32, c)
+			ChannelSums(dy, n, c, p, got)
+			runtime.GOMAXPROCS(old)
+			if i := sameBits(got, want); i >= 0 {
+				t.Fatalf("%v GOMAXPROCS %d: channel %d sums to %v, want %v", sz, procs, i, got[i], want[i])
+			}
+		}
+	}
+}
