@@ -78,3 +78,14 @@ func transpose16x512(dst *float32, rows *[16]*float32, n int)
 //
 //go:noescape
 func addRows512(dst *float32, ldd int, src *float32, lds, rows, width int)
+
+// bnForward512 is BatchNormForward's loop over n (a multiple of 8) values.
+//
+//go:noescape
+func bnForward512(y, x *float32, n int, scale, shift float64)
+
+// bnInputGrad512 is BatchNormInputGrad's loop over n (a multiple of 8)
+// values.
+//
+//go:noescape
+func bnInputGrad512(dx, x, dy *float32, n int, mean, invstd, k, md, mdx float64)

@@ -33,3 +33,9 @@ func biasReLU512(dst, src *float32, n int, b float32, relu bool) { panic("unreac
 func transpose16x512(dst *float32, rows *[16]*float32, n int) { panic("unreachable") }
 
 func addRows512(dst *float32, ldd int, src *float32, lds, rows, width int) { panic("unreachable") }
+
+func bnForward512(y, x *float32, n int, scale, shift float64) { panic("unreachable") }
+
+func bnInputGrad512(dx, x, dy *float32, n int, mean, invstd, k, md, mdx float64) {
+	panic("unreachable")
+}

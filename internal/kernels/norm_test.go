@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 )
@@ -58,6 +59,99 @@ func TestNormLoopsIndependentOfWorkers(t *testing.T) {
 	for i := (n - 3) * c * s; i < len(x); i++ {
 		if one[0][i] != 0 || one[2][i] != 0 {
 			t.Fatalf("padded element %d: y %g dx %g", i, one[0][i], one[2][i])
+		}
+	}
+}
+
+// BatchNormStats and BatchNormGradSums sum several channels side by side;
+// each channel must still be summed in its own fixed order (examples,
+// then positions), giving the bits of one channel at a time.
+func TestBatchNormSumsKeepTheirOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 3, 5}, {2, 4, 7}, {5, 9, 3}, {8, 32, 169}} {
+		rows, c, s := sz[0], sz[1], sz[2]
+		x, dy := make([]float32, rows*c*s), make([]float32, rows*c*s)
+		for i := range x {
+			x[i], dy[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		mean, variance := make([]float64, c), make([]float64, c)
+		BatchNormStats(x, rows, c, s, mean, variance)
+		invstd := make([]float64, c)
+		for ch := range invstd {
+			invstd[ch] = 1 / math.Sqrt(variance[ch]+1e-5)
+		}
+		sums := make([]float32, 2*c)
+		BatchNormGradSums(sums, x, dy, rows, c, s, mean, invstd)
+		for ch := 0; ch < c; ch++ {
+			sum, sd, sdx := 0.0, 0.0, 0.0
+			for rr := 0; rr < rows; rr++ {
+				for _, v := range x[(rr*c+ch)*s : (rr*c+ch+1)*s] {
+					sum += float64(v)
+				}
+			}
+			mu := sum / float64(rows*s)
+			sq := 0.0
+			for rr := 0; rr < rows; rr++ {
+				o := (rr*c + ch) * s
+				for i, v := range x[o : o+s] {
+					d := float64(v) - mu
+					sq += d * d
+					sd += float64(dy[o+i])
+					sdx += float64(dy[o+i]) * (float64(v) - mu)
+				}
+			}
+			if mean[ch] != mu || variance[ch] != sq/float64(rows*s) {
+				t.Fatalf("%v channel %d: mean, variance %v, %v; want %v, %v", sz, ch, mean[ch], variance[ch], mu, sq/float64(rows*s))
+			}
+			if sums[ch] != float32(sd) || sums[c+ch] != float32(sdx*invstd[ch]) {
+				t.Fatalf("%v channel %d: sums %v, %v; want %v, %v", sz, ch, sums[ch], sums[c+ch], float32(sd), float32(sdx*invstd[ch]))
+			}
+		}
+	}
+}
+
+// The AVX-512 batch-norm loops give the Go loops' bits.
+func TestBatchNormPathsAgree(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512: only the Go batch-norm loops run on this machine")
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, sz := range [][3]int{{2, 3, 1}, {3, 2, 7}, {2, 3, 8}, {4, 5, 19}, {3, 4, 121}} {
+		rows, c, s := sz[0], sz[1], sz[2]
+		n := (rows + 1) * c * s // one example past rows: zeroed by both
+		x, dy, w, b := make([]float32, n), make([]float32, n), make([]float32, c), make([]float32, c)
+		for i := range x {
+			x[i], dy[i] = float32(r.NormFloat64()*3), float32(r.NormFloat64())
+		}
+		for i := range w {
+			w[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+		}
+		mean, variance, invstd := make([]float64, c), make([]float64, c), make([]float64, c)
+		BatchNormStats(x, rows, c, s, mean, variance)
+		for i := range invstd {
+			invstd[i] = 1 / math.Sqrt(variance[i]+1e-5)
+		}
+		sums := make([]float32, 2*c)
+		BatchNormGradSums(sums, x, dy, rows, c, s, mean, invstd)
+		run := func(avx bool) (y, dx, dxFixed []float32) {
+			old := normAVX512
+			normAVX512 = avx
+			defer func() { normAVX512 = old }()
+			y, dx, dxFixed = make([]float32, n), make([]float32, n), make([]float32, n)
+			BatchNormForward(y, x, w, b, rows, c, s, mean, invstd)
+			BatchNormInputGrad(dx, x, dy, w, sums, rows, c, s, mean, invstd, true)
+			BatchNormInputGrad(dxFixed, x, dy, w, sums, rows, c, s, mean, invstd, false)
+			return
+		}
+		y1, dx1, dxf1 := run(true)
+		y0, dx0, dxf0 := run(false)
+		for _, c := range []struct {
+			name      string
+			got, want []float32
+		}{{"forward", y1, y0}, {"input gradient", dx1, dx0}, {"input gradient (fixed statistics)", dxf1, dxf0}} {
+			if i := sameBits(c.got, c.want); i >= 0 {
+				t.Fatalf("%v %s: at %d AVX-512 gives %v, Go %v", sz, c.name, i, c.got[i], c.want[i])
+			}
 		}
 	}
 }
