@@ -31,9 +31,20 @@ func NewConvGeom(n, c, h, w, kh, kw, sh, sw, padT, padB, padL, padR int) ConvGeo
 func col2im[T Float](g ConvGeom, cols, dx []T, lo, hi int) {
 	ohw := g.OH * g.OW
 	ld := g.N * ohw
+	var (
+		termBuf [maxCol2imTerms]col2imTerm
+		terms   []col2imTerm
+	)
+	if _, ok := any(dx).([]float32); ok && packAVX512 && g.SH == 1 && g.SW == 1 && g.KH*g.KW <= maxCol2imTerms {
+		terms = termBuf[:0]
+	}
 	for nc := lo; nc < hi; nc++ {
 		n, c := nc/g.C, nc%g.C
 		plane := dx[nc*g.H*g.W : (nc+1)*g.H*g.W]
+		if terms != nil {
+			col2imVector(g, any(cols).([]float32), any(plane).([]float32), n, c, terms)
+			continue
+		}
 		clear(plane)
 		for i := 0; i < g.KH; i++ {
 			// Output rows whose input row ih = oh·SH + i - PadT is inside.
@@ -62,6 +73,37 @@ func col2im[T Float](g ConvGeom, cols, dx []T, lo, hi int) {
 			}
 		}
 	}
+}
+
+// col2imTerm is one window position's contribution to a plane in
+// col2imPlane512: row ih, column iw takes col[off + ih·OW + iw] when
+// ihLo <= ih < ihHi and lo <= iw < hi.
+type col2imTerm struct{ off, lo, hi, ihLo, ihHi int }
+
+// maxCol2imTerms bounds the window positions col2im vectorises (a 7×7
+// window); larger windows take the Go loop.
+const maxCol2imTerms = 49
+
+// col2imVector is col2im of plane (n, c) for strides of 1, one AVX-512 pass
+// over the plane: each value sums its terms in window order, in a register.
+func col2imVector(g ConvGeom, cols, plane []float32, n, c int, terms []col2imTerm) {
+	ld := g.N * g.OH * g.OW
+	terms = terms[:0]
+	for i := 0; i < g.KH; i++ {
+		for j := 0; j < g.KW; j++ {
+			r := (c*g.KH+i)*g.KW + j
+			// row ih reads output row oh = ih + PadT - i, column ow = iw + PadL - j
+			terms = append(terms, col2imTerm{
+				off:  r*ld + n*g.OH*g.OW + (g.PadT-i)*g.OW + g.PadL - j,
+				lo:   max(0, j-g.PadL),
+				hi:   min(g.W, g.OW+j-g.PadL),
+				ihLo: max(0, i-g.PadT),
+				ihHi: min(g.H, g.OH+i-g.PadT),
+			})
+		}
+	}
+	_ = cols[len(cols)-1]
+	col2imPlane512(&plane[0], g.H, g.W, g.OW, &cols[0], &terms[0], len(terms))
 }
 
 // floorDiv is a/b rounded down, for b > 0.

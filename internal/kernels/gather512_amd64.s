@@ -300,3 +300,108 @@ anext:
 adone:
 	VZEROUPPER
 	RET
+
+// func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int)
+// For each row ih < h of the plane dst (h×w) and each 16-column chunk, the
+// sum, in terms order starting from zero, of the terms that cover row ih
+// (ihLo <= ih < ihHi): col[off + ih·ow + iw] for lo <= iw < hi. Lanes a
+// term does not cover read nothing and add +0, which leaves any sum that
+// started at +0 unchanged.
+TEXT ·col2imPlane512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ h+8(FP), R8
+	MOVQ w+16(FP), R9
+	MOVQ ow+24(FP), R10
+	MOVQ col+32(FP), SI
+	MOVQ terms+40(FP), R11
+	MOVQ nterms+48(FP), R12
+	XORQ R13, R13 // ih
+
+crow:
+	CMPQ R13, R8
+	JGE  cdone
+	XORQ R14, R14 // c0: the chunk's first column
+
+cchunk:
+	CMPQ   R14, R9
+	JGE    cnextrow
+	VPXORD Z0, Z0, Z0
+	MOVQ   R11, BX // term pointer
+	MOVQ   R12, R15 // terms left
+
+cterm:
+	TESTQ R15, R15
+	JE    cstore
+	// skip a term that does not cover row ih
+	CMPQ  R13, 24(BX)
+	JL    cskip
+	CMPQ  R13, 32(BX)
+	JGE   cskip
+	// lanes [a, b): a = clamp(lo-c0, 0, 16), b = clamp(hi-c0, 0, 16)
+	MOVQ  8(BX), AX
+	SUBQ  R14, AX
+	MOVQ  $0, DX
+	CMPQ  AX, DX
+	CMOVQLT DX, AX
+	MOVQ  $16, DX
+	CMPQ  AX, DX
+	CMOVQGT DX, AX
+	MOVQ  16(BX), CX
+	SUBQ  R14, CX
+	MOVQ  $0, DX
+	CMPQ  CX, DX
+	CMOVQLT DX, CX
+	MOVQ  $16, DX
+	CMPQ  CX, DX
+	CMOVQGT DX, CX
+	CMPQ  AX, CX
+	JGE   cskip
+	// mask = (1<<b - 1) &^ (1<<a - 1)
+	MOVL  $1, DX
+	SHLL  CX, DX
+	DECL  DX
+	MOVQ  AX, CX
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	NOTL  AX
+	ANDL  AX, DX
+	KMOVW DX, K1
+	// address: col + 4·(off + ih·ow + c0)
+	MOVQ  R13, AX
+	IMULQ R10, AX
+	ADDQ  0(BX), AX
+	ADDQ  R14, AX
+	VMOVUPS.Z (SI)(AX*4), K1, Z1
+	VADDPS    Z1, Z0, Z0
+
+cskip:
+	ADDQ $40, BX
+	DECQ R15
+	JMP  cterm
+
+cstore:
+	// store lanes c0 .. min(c0+16, w)
+	MOVQ R9, CX
+	SUBQ R14, CX
+	MOVQ $16, DX
+	CMPQ CX, DX
+	CMOVQGT DX, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	MOVQ R13, AX
+	IMULQ R9, AX
+	ADDQ R14, AX
+	VMOVUPS Z0, K2, (DI)(AX*4)
+	ADDQ $16, R14
+	JMP  cchunk
+
+cnextrow:
+	INCQ R13
+	JMP  crow
+
+cdone:
+	VZEROUPPER
+	RET

@@ -89,3 +89,9 @@ func bnForward512(y, x *float32, n int, scale, shift float64)
 //
 //go:noescape
 func bnInputGrad512(dx, x, dy *float32, n int, mean, invstd, k, md, mdx float64)
+
+// col2imPlane512 is col2im's loop over one plane for stride 1; see
+// col2imTerm and gather512_amd64.s.
+//
+//go:noescape
+func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int)

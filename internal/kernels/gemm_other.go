@@ -39,3 +39,7 @@ func bnForward512(y, x *float32, n int, scale, shift float64) { panic("unreachab
 func bnInputGrad512(dx, x, dy *float32, n int, mean, invstd, k, md, mdx float64) {
 	panic("unreachable")
 }
+
+func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int) {
+	panic("unreachable")
+}
