@@ -405,3 +405,27 @@ cnextrow:
 cdone:
 	VZEROUPPER
 	RET
+
+// func rowsToPanel512(dst, src *float32, lds, kb int)
+// dst[p·16 : p·16+16] = src[p·lds : p·lds+16] for p < kb: one B panel from
+// a row-major matrix.
+TEXT ·rowsToPanel512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), DX
+	SHLQ $2, DX
+	MOVQ kb+24(FP), CX
+	TESTQ CX, CX
+	JE    rdone
+
+rloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    DX, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNE     rloop
+
+rdone:
+	VZEROUPPER
+	RET

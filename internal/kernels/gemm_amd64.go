@@ -95,3 +95,8 @@ func bnInputGrad512(dx, x, dy *float32, n int, mean, invstd, k, md, mdx float64)
 //
 //go:noescape
 func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int)
+
+// rowsToPanel512 copies src[p·lds : p·lds+16] to dst[p·16:] for p < kb.
+//
+//go:noescape
+func rowsToPanel512(dst, src *float32, lds, kb int)

@@ -43,3 +43,5 @@ func bnInputGrad512(dx, x, dy *float32, n int, mean, invstd, k, md, mdx float64)
 func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int) {
 	panic("unreachable")
 }
+
+func rowsToPanel512(dst, src *float32, lds, kb int) { panic("unreachable") }
