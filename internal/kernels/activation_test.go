@@ -28,17 +28,28 @@ func TestFastActivationsAccuracy(t *testing.T) {
 	}
 }
 
-// The AVX2 activations give the very bits of the scalar ones.
+// The AVX2 and AVX-512 activations give the very bits of the scalar ones.
 func TestVectorActivationsMatchScalar(t *testing.T) {
 	needVectorPath(t)
+	for _, avx512 := range []bool{false, true} {
+		if avx512 && !hasAVX512 {
+			t.Log("no AVX-512: its activations are not tested on this machine")
+			continue
+		}
+		old := actAVX512
+		actAVX512 = avx512
+		vectorActivationsMatchScalar(t)
+		actAVX512 = old
+	}
+}
+
+func vectorActivationsMatchScalar(t *testing.T) {
 	var x []float32
 	for v := -100.0; v <= 100; v += 0.0173 {
 		x = append(x, float32(v))
 	}
 	x = append(x, 0, float32(math.Copysign(0, -1)), 88.7, -87.3, 88.71, -87.31, 1e-30, -1e-30)
-	for len(x)%8 != 0 {
-		x = append(x, 0.25)
-	}
+	x = append(x, 0.25, -0.5, 3) // a tail for the AVX2 loop and one for Go
 	for _, c := range []struct {
 		name string
 		vec  func(dst, x []float32)
@@ -48,7 +59,7 @@ func TestVectorActivationsMatchScalar(t *testing.T) {
 		c.vec(got, x)
 		for i, v := range x {
 			if w := c.f(v); math.Float32bits(got[i]) != math.Float32bits(w) {
-				t.Fatalf("%s(%g): vector %g, scalar %g", c.name, v, got[i], w)
+				t.Fatalf("%s(%g) (AVX-512 %v): vector %g, scalar %g", c.name, v, actAVX512, got[i], w)
 			}
 		}
 	}

@@ -243,7 +243,7 @@ func ConvFilterGrad[T Float](g ConvGeom, oc int, x, dy, dw []T, s *ConvScratch[T
 	a := channelsA[T]{dy, oc, g.OH * g.OW}
 	s.setTable(g)
 	b := patches[T]{img: x, chans: g.C, plane: g.H * g.W, grid: g.OH * g.OW, khw: g.KH * g.KW, table: s.table, trans: true}
-	parallelGemmRange(oc, ckk, k, a, b, dw, ckk)
+	parallelGemmRange(oc, ckk, k, a, b, false, dw, ckk)
 }
 
 // ConvInputGrad sets dx (N×C×H×W) to the gradient of the convolution's
@@ -275,19 +275,19 @@ func ConvInputGrad[T Float](g ConvGeom, oc int, w, dy, dx []T, s *ConvScratch[T]
 // parallelGemmRange computes the m×n product C = op(A)·op(B) of two panel
 // sources, sharing rows (or, when m < n, columns) among workers as
 // ParallelGemm does: the share that leaves less packing to repeat.
-func parallelGemmRange[T Float, SA panelSource[T], SB panelSource[T]](m, n, k int, sa SA, sb SB, c []T, ldc int) {
+func parallelGemmRange[T Float, SA panelSource[T], SB panelSource[T]](m, n, k int, sa SA, sb SB, accumulate bool, c []T, ldc int) {
 	if 2*m*n*k < 1<<20 {
-		gemmRange(0, m, 0, n, k, sa, sb, false, c, ldc)
+		gemmRange(0, m, 0, n, k, sa, sb, accumulate, c, ldc)
 		return
 	}
 	if m >= n {
 		ParallelFor((m+mr-1)/mr, 1, func(lo, hi int) {
-			gemmRange(lo*mr, min(hi*mr, m), 0, n, k, sa, sb, false, c, ldc)
+			gemmRange(lo*mr, min(hi*mr, m), 0, n, k, sa, sb, accumulate, c, ldc)
 		})
 		return
 	}
 	ParallelFor((n+nr-1)/nr, 1, func(lo, hi int) {
-		gemmRange(0, m, lo*nr, min(hi*nr, n), k, sa, sb, false, c, ldc)
+		gemmRange(0, m, lo*nr, min(hi*nr, n), k, sa, sb, accumulate, c, ldc)
 	})
 }
 

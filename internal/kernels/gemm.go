@@ -88,6 +88,35 @@ func packAll[T Float, S panelSource[T]](buf []T, src S, m, k int) packedA[T] {
 	return packedA[T]{buf, mPad}
 }
 
+// packedB is a B operand packed whole in advance by packAllB: the panels
+// of every column, block by block of kc steps.
+type packedB[T Float] struct {
+	p    []T
+	nPad int // columns rounded up to whole panels
+}
+
+func (s packedB[T]) pack(_ *[]T, j0, count, p0, kb int) []T {
+	off := p0*s.nPad + j0*kb
+	return s.p[off : off+((count+nr-1)/nr)*nr*kb]
+}
+
+// packAllB packs all n columns and k steps of src into buf, block by block
+// of kc steps, as packedB reads them: for a B operand that several
+// products share (a recurrent layer's weights, step after step).
+func packAllB[T Float, S panelSource[T]](buf []T, src S, n, k int) packedB[T] {
+	nPad := (n + nr - 1) / nr * nr
+	buf = grow(buf, nPad*k)
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		blk := buf[pc*nPad : pc*nPad+nPad*kb]
+		got := src.pack(&blk, 0, n, pc, kb)
+		if &got[0] != &blk[0] {
+			copy(blk, got)
+		}
+	}
+	return packedB[T]{buf, nPad}
+}
+
 // gemmRange computes rows [i0, i1) and columns [j0, j1) of C = op(A)·op(B)
 // (+ C if accumulate), with op(A) and op(B) given as panel sources and c
 // indexed from C's first element. i0 must be a multiple of mr. Each element
@@ -229,6 +258,14 @@ func packA[T Float](buf []T, trans bool, a []T, lda, ic, mb, pc, kb int) []T {
 		rows := min(mr, mb-r*mr)
 		if trans { // op(A)[row, p] = A[p, row]: rows are contiguous in A
 			row0 := ic + r*mr
+			if rows == mr { // fixed-size copies, not a memmove call per step
+				for p := 0; p < kb; p++ {
+					d, o := dst[p*mr:p*mr+mr:p*mr+mr], (pc+p)*lda+row0
+					s := a[o : o+mr : o+mr]
+					d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+				}
+				continue
+			}
 			for p := 0; p < kb; p++ {
 				d := dst[p*mr : p*mr+mr]
 				copy(d, a[(pc+p)*lda+row0:(pc+p)*lda+row0+rows])

@@ -100,3 +100,9 @@ func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm,
 //
 //go:noescape
 func rowsToPanel512(dst, src *float32, lds, kb int)
+
+// activate512 is activateAVX2 sixteen values at a time (n a multiple of
+// 16), with the same operations, so the same bits.
+//
+//go:noescape
+func activate512(dst, x *float32, n, mode int, consts *float32)

@@ -45,3 +45,5 @@ func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm,
 }
 
 func rowsToPanel512(dst, src *float32, lds, kb int) { panic("unreachable") }
+
+func activate512(dst, x *float32, n, mode int, consts *float32) { panic("unreachable") }

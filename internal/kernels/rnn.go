@@ -18,6 +18,21 @@ type RNNCache[T Float] struct {
 	dh    []T // scratch [B, H]
 	dc    []T // scratch [B, H]
 	hPrev []T // scratch: the previous hidden states batch-major, [B, T, H]
+	whhT  []T // W_hhᵀ packed once for the forward pass's steps
+	whhN  []T // W_hh packed once for the backward pass's steps
+}
+
+// packRecurrent packs W_hh ([G, H]) once for the T products of a pass:
+// as W_hhᵀ for the forward pass (trans), as W_hh for the backward pass.
+func (c *RNNCache[T]) packRecurrent(whh []T, g, h int, trans bool) packedB[T] {
+	if trans {
+		p := packAllB(c.whhT, denseB[T]{true, whh, h}, g, h)
+		c.whhT = p.p
+		return p
+	}
+	p := packAllB(c.whhN, denseB[T]{false, whh, h}, h, g)
+	c.whhN = p.p
+	return p
 }
 
 func (c *RNNCache[T]) ensure(d RNNDims, g int, lstm bool) {
@@ -45,9 +60,10 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 	inputProjection(d, G, x, wih, bih, cache.XW)
 	initState(cache.Hs[:B*H], h0)
 	initState(cache.C[:B*H], c0)
+	wp := cache.packRecurrent(whh, G, H, true)
 	for t := 0; t < Tn; t++ {
 		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
-		ParallelGemm(false, true, B, G, H, hPrev, H, whh, H, false, cache.hh, G)
+		parallelGemmRange(B, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
 		cPrev := cache.C[t*B*H : (t+1)*B*H]
 		cNext := cache.C[(t+1)*B*H : (t+2)*B*H]
 		hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
@@ -96,6 +112,7 @@ func LSTMBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], 
 	cache.dc = grow(cache.dc, B*H)
 	clear(cache.dh)
 	clear(cache.dc)
+	wp := cache.packRecurrent(whh, G, H, false)
 	for t := Tn - 1; t >= 0; t-- {
 		gates := cache.Gates[t*B*G : (t+1)*B*G]
 		cPrev := cache.C[t*B*H : (t+1)*B*H]
@@ -118,7 +135,7 @@ func LSTMBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], 
 			}
 		})
 		// dh_{t-1} = dgates_t · W_hh, from the rows of step t.
-		ParallelGemm(false, false, B, H, G, cache.dG[t*G:], Tn*G, whh, H, false, cache.dh, H)
+		parallelGemmRange(B, H, G, denseA[T]{false, cache.dG[t*G:], Tn * G}, wp, false, cache.dh, H)
 	}
 	if dh0 != nil {
 		copy(dh0, cache.dh)
@@ -144,9 +161,10 @@ func GRUForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, hs []T, cache *RN
 	cache.ensure(d, 3, false)
 	inputProjection(d, G, x, wih, bih, cache.XW)
 	initState(cache.Hs[:B*H], h0)
+	wp := cache.packRecurrent(whh, G, H, true)
 	for t := 0; t < Tn; t++ {
 		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
-		ParallelGemm(false, true, B, G, H, hPrev, H, whh, H, false, cache.hh, G)
+		parallelGemmRange(B, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
 		hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
 		gates := cache.Gates[t*B*G : (t+1)*B*G]
 		hn := cache.HN[t*B*H : (t+1)*B*H]
@@ -193,6 +211,7 @@ func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], d
 	cache.dGh = grow(cache.dGh, B*Tn*G)
 	cache.dh = grow(cache.dh, B*H)
 	clear(cache.dh)
+	wp := cache.packRecurrent(whh, G, H, false)
 	for t := Tn - 1; t >= 0; t-- {
 		gates := cache.Gates[t*B*G : (t+1)*B*G]
 		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
@@ -214,7 +233,7 @@ func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], d
 				}
 			}
 		})
-		ParallelGemm(false, false, B, H, G, cache.dGh[t*G:], Tn*G, whh, H, true, cache.dh, H)
+		parallelGemmRange(B, H, G, denseA[T]{false, cache.dGh[t*G:], Tn * G}, wp, true, cache.dh, H)
 	}
 	if dh0 != nil {
 		copy(dh0, cache.dh)
