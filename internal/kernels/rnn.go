@@ -61,16 +61,16 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 	initState(cache.Hs[:B*H], h0)
 	initState(cache.C[:B*H], c0)
 	wp := cache.packRecurrent(whh, G, H, true)
-	for t := 0; t < Tn; t++ {
-		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
-		parallelGemmRange(B, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
-		cPrev := cache.C[t*B*H : (t+1)*B*H]
-		cNext := cache.C[(t+1)*B*H : (t+2)*B*H]
-		hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
-		gates := cache.Gates[t*B*G : (t+1)*B*G]
-		tcs := cache.TC[t*B*H : (t+1)*B*H]
-		ParallelFor(B, 8, func(lo, hi int) {
-			for b := lo; b < hi; b++ {
+	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+		for t := 0; t < Tn; t++ {
+			hPrev := cache.Hs[t*B*H : (t+1)*B*H]
+			gemmRange(b0, b1, 0, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
+			cPrev := cache.C[t*B*H : (t+1)*B*H]
+			cNext := cache.C[(t+1)*B*H : (t+2)*B*H]
+			hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
+			gates := cache.Gates[t*B*G : (t+1)*B*G]
+			tcs := cache.TC[t*B*H : (t+1)*B*H]
+			for b := b0; b < b1; b++ {
 				xw := cache.XW[(b*Tn+t)*G : (b*Tn+t+1)*G]
 				hh := cache.hh[b*G : (b+1)*G]
 				gt := gates[b*G : (b+1)*G]
@@ -96,8 +96,8 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 					hs[(b*Tn+t)*H+j] = h
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // LSTMBackward computes the gradients of an LSTM from dhs [B, T, H], the
@@ -113,12 +113,12 @@ func LSTMBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], 
 	clear(cache.dh)
 	clear(cache.dc)
 	wp := cache.packRecurrent(whh, G, H, false)
-	for t := Tn - 1; t >= 0; t-- {
-		gates := cache.Gates[t*B*G : (t+1)*B*G]
-		cPrev := cache.C[t*B*H : (t+1)*B*H]
-		tcs := cache.TC[t*B*H : (t+1)*B*H]
-		ParallelFor(B, 8, func(lo, hi int) {
-			for b := lo; b < hi; b++ {
+	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+		for t := Tn - 1; t >= 0; t-- {
+			gates := cache.Gates[t*B*G : (t+1)*B*G]
+			cPrev := cache.C[t*B*H : (t+1)*B*H]
+			tcs := cache.TC[t*B*H : (t+1)*B*H]
+			for b := b0; b < b1; b++ {
 				gt := gates[b*G : (b+1)*G]
 				dg := cache.dG[(b*Tn+t)*G : (b*Tn+t+1)*G]
 				for j := 0; j < H; j++ {
@@ -133,10 +133,10 @@ func LSTMBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], 
 					cache.dc[b*H+j] = dc * f
 				}
 			}
-		})
-		// dh_{t-1} = dgates_t · W_hh, from the rows of step t.
-		parallelGemmRange(B, H, G, denseA[T]{false, cache.dG[t*G:], Tn * G}, wp, false, cache.dh, H)
-	}
+			// dh_{t-1} = dgates_t · W_hh, from the rows of step t.
+			gemmRange(b0, b1, 0, H, G, denseA[T]{false, cache.dG[t*G:], Tn * G}, wp, false, cache.dh, H)
+		}
+	})
 	if dh0 != nil {
 		copy(dh0, cache.dh)
 	}
@@ -162,14 +162,14 @@ func GRUForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, hs []T, cache *RN
 	inputProjection(d, G, x, wih, bih, cache.XW)
 	initState(cache.Hs[:B*H], h0)
 	wp := cache.packRecurrent(whh, G, H, true)
-	for t := 0; t < Tn; t++ {
-		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
-		parallelGemmRange(B, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
-		hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
-		gates := cache.Gates[t*B*G : (t+1)*B*G]
-		hn := cache.HN[t*B*H : (t+1)*B*H]
-		ParallelFor(B, 8, func(lo, hi int) {
-			for b := lo; b < hi; b++ {
+	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+		for t := 0; t < Tn; t++ {
+			hPrev := cache.Hs[t*B*H : (t+1)*B*H]
+			gemmRange(b0, b1, 0, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
+			hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
+			gates := cache.Gates[t*B*G : (t+1)*B*G]
+			hn := cache.HN[t*B*H : (t+1)*B*H]
+			for b := b0; b < b1; b++ {
 				xw := cache.XW[(b*Tn+t)*G : (b*Tn+t+1)*G]
 				hh := cache.hh[b*G : (b+1)*G]
 				gt := gates[b*G : (b+1)*G]
@@ -198,8 +198,8 @@ func GRUForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, hs []T, cache *RN
 					hs[(b*Tn+t)*H+j] = h
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // GRUBackward is LSTMBackward for GRUForward; dbih and dbhh [3H] differ in
@@ -212,12 +212,12 @@ func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], d
 	cache.dh = grow(cache.dh, B*H)
 	clear(cache.dh)
 	wp := cache.packRecurrent(whh, G, H, false)
-	for t := Tn - 1; t >= 0; t-- {
-		gates := cache.Gates[t*B*G : (t+1)*B*G]
-		hPrev := cache.Hs[t*B*H : (t+1)*B*H]
-		hn := cache.HN[t*B*H : (t+1)*B*H]
-		ParallelFor(B, 8, func(lo, hi int) {
-			for b := lo; b < hi; b++ {
+	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+		for t := Tn - 1; t >= 0; t-- {
+			gates := cache.Gates[t*B*G : (t+1)*B*G]
+			hPrev := cache.Hs[t*B*H : (t+1)*B*H]
+			hn := cache.HN[t*B*H : (t+1)*B*H]
+			for b := b0; b < b1; b++ {
 				gt := gates[b*G : (b+1)*G]
 				dgx := cache.dG[(b*Tn+t)*G : (b*Tn+t+1)*G]
 				dgh := cache.dGh[(b*Tn+t)*G : (b*Tn+t+1)*G]
@@ -232,13 +232,29 @@ func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], d
 					cache.dh[b*H+j] = dh * z // the direct path; W_hh's part is added below
 				}
 			}
-		})
-		parallelGemmRange(B, H, G, denseA[T]{false, cache.dGh[t*G:], Tn * G}, wp, true, cache.dh, H)
-	}
+			gemmRange(b0, b1, 0, H, G, denseA[T]{false, cache.dGh[t*G:], Tn * G}, wp, true, cache.dh, H)
+		}
+	})
 	if dh0 != nil {
 		copy(dh0, cache.dh)
 	}
 	weightGrads(d, G, x, cache, cache.dG, cache.dGh, dx, wih, dwih, dwhh, dbih, dbhh)
+}
+
+// batchRows runs fn over the batch's B rows split among workers in whole
+// A panels (mr rows): a recurrent step's product and gates for row b read
+// only row b's previous state, so each worker runs every step of a pass on
+// its own rows, with one fork and join per pass rather than two per step.
+// work is the pass's floating-point operations; below what is worth
+// splitting, one worker runs all rows. Each value is computed as a split
+// by steps would compute it.
+func batchRows(b, work int, fn func(b0, b1 int)) {
+	panels := (b + mr - 1) / mr
+	grain := 1
+	if work < 1<<20 {
+		grain = panels
+	}
+	ParallelFor(panels, grain, func(lo, hi int) { fn(lo*mr, min(hi*mr, b)) })
 }
 
 // inputProjection sets xw [B·T, G] = x [B·T, I] · wihᵀ + bih.
