@@ -11,13 +11,18 @@ import (
 type workspacer interface{ workspace() int }
 
 // workspace counts what LSTMForward/GRUForward and their backward passes
-// keep (kernels.RNNCache): the input projections, gates and their
-// gradients [B, T, G·H] (four such), the states and their scratch [B, T, H]
-// (five such), and per-step scratch.
+// keep (kernels.RNNCache): the input projections (whose memory the gate
+// gradients reuse) and the gates [B, T, G·H], plus the GRU's hidden-side
+// gate gradients; the hidden states and the LSTM's cell states or the
+// GRU's W_hn·h [B, T, H]; per-step scratch; and W_hh packed for each pass.
 func (k *rnnKernel) workspace() int {
 	d := k.d
 	g := k.cell.Gates() * d.H
-	return d.B*d.T*(4*g+5*d.H) + 4*d.B*g
+	kept := 2
+	if k.cell == GRUCell {
+		kept = 3
+	}
+	return d.B*d.T*(kept*g+2*d.H) + 4*d.B*g + 2*(g+16)*d.H
 }
 
 // workspace counts the convolution's packed filters (twice: the forward

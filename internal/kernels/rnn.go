@@ -1,5 +1,7 @@
 package kernels
 
+import "runtime"
+
 // RNNDims are the sizes of a recurrent layer over a batch: B sequences of
 // T steps of I inputs, H hidden units.
 type RNNDims struct{ B, T, I, H int }
@@ -10,14 +12,13 @@ type RNNCache[T Float] struct {
 	Gates []T // activated gates per step, [T, B, G·H]
 	HN    []T // GRU only: W_hn·h + b_hn per step, [T, B, H]
 	C     []T // LSTM only: cell states, [T+1, B, H] (C[0] is the initial state)
-	TC    []T // LSTM only: tanh of the cell states after each step, [T, B, H]
+	tc    []T // LSTM only: each worker's tanh of one row of cell states, [workers, H]
 	Hs    []T // hidden states time-major, [T+1, B, H] (Hs[0] is the initial state)
 	hh    []T // scratch: h·W_hhᵀ for one step, [B, G·H]
-	dG    []T // gate gradients (pre-activation), [B, T, G·H]
+	dG    []T // gate gradients (pre-activation), [B, T, G·H]: XW's memory, which the backward pass no longer needs
 	dGh   []T // GRU: hidden-side gate gradients, [B, T, G·H]
 	dh    []T // scratch [B, H]
 	dc    []T // scratch [B, H]
-	hPrev []T // scratch: the previous hidden states batch-major, [B, T, H]
 	whhT  []T // W_hhᵀ packed once for the forward pass's steps
 	whhN  []T // W_hh packed once for the backward pass's steps
 }
@@ -43,7 +44,7 @@ func (c *RNNCache[T]) ensure(d RNNDims, g int, lstm bool) {
 	c.hh = grow(c.hh, d.B*gh)
 	if lstm {
 		c.C = grow(c.C, (d.T+1)*d.B*d.H)
-		c.TC = grow(c.TC, d.T*d.B*d.H)
+		c.tc = grow(c.tc, runtime.GOMAXPROCS(0)*d.H)
 	} else {
 		c.HN = grow(c.HN, d.T*d.B*d.H)
 	}
@@ -61,7 +62,8 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 	initState(cache.Hs[:B*H], h0)
 	initState(cache.C[:B*H], c0)
 	wp := cache.packRecurrent(whh, G, H, true)
-	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+	batchRows(B, 2*Tn*B*G*H, func(worker, b0, b1 int) {
+		tc := cache.tc[worker*H : (worker+1)*H]
 		for t := 0; t < Tn; t++ {
 			hPrev := cache.Hs[t*B*H : (t+1)*B*H]
 			gemmRange(b0, b1, 0, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
@@ -69,7 +71,6 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 			cNext := cache.C[(t+1)*B*H : (t+2)*B*H]
 			hNext := cache.Hs[(t+1)*B*H : (t+2)*B*H]
 			gates := cache.Gates[t*B*G : (t+1)*B*G]
-			tcs := cache.TC[t*B*H : (t+1)*B*H]
 			for b := b0; b < b1; b++ {
 				xw := cache.XW[(b*Tn+t)*G : (b*Tn+t+1)*G]
 				hh := cache.hh[b*G : (b+1)*G]
@@ -88,7 +89,6 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 				for j := range c {
 					c[j] = gt[H+j]*cPrev[b*H+j] + gt[j]*gt[2*H+j]
 				}
-				tc := tcs[b*H : (b+1)*H]
 				tanhs(tc, c)
 				for j, o := range gt[3*H:] {
 					h := o * tc[j]
@@ -107,24 +107,26 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 func LSTMBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], dx, dwih, dwhh, db, dh0, dc0 []T) {
 	B, Tn, H := d.B, d.T, d.H
 	G := 4 * H
-	cache.dG = grow(cache.dG, B*Tn*G)
+	cache.dG = cache.XW[:B*Tn*G]
 	cache.dh = grow(cache.dh, B*H)
 	cache.dc = grow(cache.dc, B*H)
 	clear(cache.dh)
 	clear(cache.dc)
 	wp := cache.packRecurrent(whh, G, H, false)
-	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+	batchRows(B, 2*Tn*B*G*H, func(worker, b0, b1 int) {
+		tcs := cache.tc[worker*H : (worker+1)*H]
 		for t := Tn - 1; t >= 0; t-- {
 			gates := cache.Gates[t*B*G : (t+1)*B*G]
 			cPrev := cache.C[t*B*H : (t+1)*B*H]
-			tcs := cache.TC[t*B*H : (t+1)*B*H]
+			cNext := cache.C[(t+1)*B*H : (t+2)*B*H]
 			for b := b0; b < b1; b++ {
 				gt := gates[b*G : (b+1)*G]
 				dg := cache.dG[(b*Tn+t)*G : (b*Tn+t+1)*G]
+				tanhs(tcs, cNext[b*H:(b+1)*H]) // as the forward pass computed them
 				for j := 0; j < H; j++ {
 					i, f, g, o := gt[j], gt[H+j], gt[2*H+j], gt[3*H+j]
 					dh := cache.dh[b*H+j] + dhs[(b*Tn+t)*H+j]
-					tc := tcs[b*H+j]
+					tc := tcs[j]
 					dc := cache.dc[b*H+j] + dh*o*(1-tc*tc)
 					dg[j] = dc * g * i * (1 - i)
 					dg[H+j] = dc * cPrev[b*H+j] * f * (1 - f)
@@ -162,7 +164,7 @@ func GRUForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, hs []T, cache *RN
 	inputProjection(d, G, x, wih, bih, cache.XW)
 	initState(cache.Hs[:B*H], h0)
 	wp := cache.packRecurrent(whh, G, H, true)
-	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+	batchRows(B, 2*Tn*B*G*H, func(_, b0, b1 int) {
 		for t := 0; t < Tn; t++ {
 			hPrev := cache.Hs[t*B*H : (t+1)*B*H]
 			gemmRange(b0, b1, 0, G, H, denseA[T]{false, hPrev, H}, wp, false, cache.hh, G)
@@ -207,12 +209,12 @@ func GRUForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, hs []T, cache *RN
 func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], dx, dwih, dwhh, dbih, dbhh, dh0 []T) {
 	B, Tn, H := d.B, d.T, d.H
 	G := 3 * H
-	cache.dG = grow(cache.dG, B*Tn*G)
+	cache.dG = cache.XW[:B*Tn*G]
 	cache.dGh = grow(cache.dGh, B*Tn*G)
 	cache.dh = grow(cache.dh, B*H)
 	clear(cache.dh)
 	wp := cache.packRecurrent(whh, G, H, false)
-	batchRows(B, 2*Tn*B*G*H, func(b0, b1 int) {
+	batchRows(B, 2*Tn*B*G*H, func(_, b0, b1 int) {
 		for t := Tn - 1; t >= 0; t-- {
 			gates := cache.Gates[t*B*G : (t+1)*B*G]
 			hPrev := cache.Hs[t*B*H : (t+1)*B*H]
@@ -248,13 +250,36 @@ func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], d
 // work is the pass's floating-point operations; below what is worth
 // splitting, one worker runs all rows. Each value is computed as a split
 // by steps would compute it.
-func batchRows(b, work int, fn func(b0, b1 int)) {
+func batchRows(b, work int, fn func(worker, b0, b1 int)) {
 	panels := (b + mr - 1) / mr
 	grain := 1
 	if work < 1<<20 {
 		grain = panels
 	}
-	ParallelFor(panels, grain, func(lo, hi int) { fn(lo*mr, min(hi*mr, b)) })
+	parallelWorkers(panels, grain, func(w, lo, hi int) { fn(w, lo*mr, min(hi*mr, b)) })
+}
+
+// prevStates is the matrix [B·T, H] whose row (b, t) is the hidden state
+// before step t of sequence b, Hs[t][b], as a B operand.
+type prevStates[T Float] struct {
+	hs       []T
+	b, tn, h int
+}
+
+func (s prevStates[T]) pack(buf *[]T, j0, count, p0, kb int) []T {
+	panels := (count + nr - 1) / nr
+	*buf = grow(*buf, panels*nr*kb)
+	dst := *buf
+	for p := 0; p < kb; p++ {
+		b, t := (p0+p)/s.tn, (p0+p)%s.tn
+		row := s.hs[(t*s.b+b)*s.h+j0 : (t*s.b+b)*s.h+j0+count]
+		for jp := 0; jp < panels; jp++ {
+			d := dst[jp*nr*kb+p*nr : jp*nr*kb+p*nr+nr]
+			n := copy(d, row[jp*nr:])
+			clear(d[n:])
+		}
+	}
+	return dst
 }
 
 // inputProjection sets xw [B·T, G] = x [B·T, I] · wihᵀ + bih.
@@ -289,14 +314,9 @@ func weightGrads[T Float](d RNNDims, G int, x []T, cache *RNNCache[T], dGx, dGh,
 		ParallelGemm(false, false, B*Tn, d.I, G, dGx, G, wih, d.I, false, dx, d.I)
 	}
 	ParallelGemm(true, false, G, d.I, B*Tn, dGx, G, x, d.I, false, dwih, d.I)
-	// h_prev batch-major: row (b, t) = Hs[t][b].
-	cache.hPrev = grow(cache.hPrev, B*Tn*H)
-	for b := 0; b < B; b++ {
-		for t := 0; t < Tn; t++ {
-			copy(cache.hPrev[(b*Tn+t)*H:(b*Tn+t+1)*H], cache.Hs[(t*B+b)*H:(t*B+b+1)*H])
-		}
-	}
-	ParallelGemm(true, false, G, H, B*Tn, dGh, G, cache.hPrev, H, false, dwhh, H)
+	// The previous hidden states batch-major, read from the time-major Hs:
+	// row (b, t) = Hs[t][b].
+	parallelGemmRange(G, H, B*Tn, denseA[T]{true, dGh, G}, prevStates[T]{cache.Hs, B, Tn, H}, false, dwhh, H)
 	SumRows(dbih, dGx)
 	if dbhh != nil {
 		SumRows(dbhh, dGh)
