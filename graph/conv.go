@@ -133,7 +133,9 @@ func (k *convKernel) biasOf64(in [][]float64) []float64 {
 
 func (k *convKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {
 	dy := g
-	if k.relu {
+	if pool := poolOf(y, g); k.relu && pool != nil {
+		pool.afterReLU = true // the pool's gradient applies the ReLU's
+	} else if k.relu {
 		var err error
 		if dy, err = apply(convReLUGradKernel{}, y.Shape().Clone(), g, y); err != nil {
 			return nil, err
@@ -156,6 +158,21 @@ func (k *convKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Node
 		out = append(out, db)
 	}
 	return out, nil
+}
+
+// poolOf returns the max-pool whose gradient g is, if y's gradient comes
+// from that pool alone (a pool over y, and no other consumer of y whose
+// gradient Gorgonia would have summed into g), or nil.
+func poolOf(y, g *gorgonia.Node) *poolKernel {
+	o, ok := g.Op().(*op)
+	if !ok {
+		return nil
+	}
+	pg, ok := o.k.(*poolGradKernel)
+	if !ok || pg.f.x != y {
+		return nil
+	}
+	return pg.f
 }
 
 // convReLUGradKernel keeps, for a fused ReLU, only the output gradients
@@ -236,12 +253,16 @@ func MaxPool2D(x *Node, kh, kw, sh, sw int) (*Node, error) {
 	if g.OH < 1 || g.OW < 1 {
 		return nil, &ShapeError{"maxpool2d", x.Name(), sx, nil, fmt.Sprintf("a %dx%d window does not fit", kh, kw)}
 	}
-	return apply(&poolKernel{g: g}, tensor.Shape{g.N, g.C, g.OH, g.OW}, x)
+	return apply(&poolKernel{g: g, x: x}, tensor.Shape{g.N, g.C, g.OH, g.OW}, x)
 }
 
 type poolKernel struct {
 	g   kernels.ConvGeom
 	arg []int32
+	x   *gorgonia.Node // the input
+	// afterReLU is set when the input is a fused Conv2DReLU whose only
+	// consumer is this pool: the gradient then folds in the ReLU's.
+	afterReLU bool
 }
 
 func (k *poolKernel) name() string {
@@ -255,8 +276,8 @@ func (k *poolKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	return floats(out, in, func(o []float32, in [][]float32) { kernels.MaxPool(k.g, in[0], o, k.arg) },
 		func(o []float64, in [][]float64) { kernels.MaxPool(k.g, in[0], o, k.arg) })
 }
-func (k *poolKernel) grad(in gorgonia.Nodes, _, g *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := apply(&poolGradKernel{f: k}, in[0].Shape().Clone(), g)
+func (k *poolKernel) grad(in gorgonia.Nodes, y, g *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := apply(&poolGradKernel{f: k}, in[0].Shape().Clone(), g, y)
 	return gorgonia.Nodes{dx}, err
 }
 
@@ -267,8 +288,19 @@ type poolGradKernel struct {
 
 func (k *poolGradKernel) name() string { return fmt.Sprintf("MaxPool2DGrad(%p)", k.f) }
 func (k *poolGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
-	return floats(out, in, func(o []float32, in [][]float32) { kernels.MaxPoolGrad(k.f.g, in[0], k.f.arg, o) },
-		func(o []float64, in [][]float64) { kernels.MaxPoolGrad(k.f.g, in[0], k.f.arg, o) })
+	return floats(out, in, func(o []float32, in [][]float32) {
+		var y []float32
+		if k.f.afterReLU {
+			y = in[1]
+		}
+		kernels.MaxPoolGrad(k.f.g, in[0], y, k.f.arg, o)
+	}, func(o []float64, in [][]float64) {
+		var y []float64
+		if k.f.afterReLU {
+			y = in[1]
+		}
+		kernels.MaxPoolGrad(k.f.g, in[0], y, k.f.arg, o)
+	})
 }
 
 // Mask returns x ⊙ m elementwise, differentiable in x only: the mask is

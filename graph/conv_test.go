@@ -165,3 +165,35 @@ func TestConv2DReLUGradient(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A max-pool straight after a Conv2DReLU folds the ReLU's gradient into
+// its own (no separate ReLU gradient pass); the gradients stay right, and
+// a second consumer of the convolution's output turns the folding off.
+func TestConv2DReLUPoolGradient(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		g := graph.New(graph.WithDType(graph.Float64), graph.WithSeed(9))
+		x := input(t, g, "x", 1, 2, 2, 6, 6)
+		w, _ := g.Param("w", []int{3, 2, 3, 3}, graph.HeNormal)
+		b, _ := g.Param("b", []int{3}, graph.Normal(0.5))
+		y, err := graph.Conv2DReLU(x, w.Node, b.Node, 1, 1, graph.Padding{1, 1, 1, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pooled, err := graph.MaxPool2D(y, 2, 2, 2, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe := input(t, g, "probe", 1, pooled.Shape()...)
+		p, _ := gorgonia.HadamardProd(pooled, probe)
+		s, _ := gorgonia.Sum(p)
+		if shared { // y also feeds the loss directly
+			s2, _ := gorgonia.Sum(y)
+			if s, err = gorgonia.Add(s, s2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := gradcheck.Check(g.Expr(), s, gorgonia.Nodes{x, w.Node, b.Node}, 1e-6, 1e-6); err != nil {
+			t.Fatalf("shared %v: %v", shared, err)
+		}
+	}
+}

@@ -202,15 +202,28 @@ func maxPool2x2[T Float](g ConvGeom, x, y []T, arg []int32) {
 }
 
 // MaxPoolGrad routes each gradient of dy to the input position that won
-// its window: dx = 0, then dx[arg] += dy.
-func MaxPoolGrad[T Float](g ConvGeom, dy []T, arg []int32, dx []T) {
+// its window: dx = 0, then dx[arg] += dy. If y (the pooled output) is not
+// nil, windows whose maximum y is not positive pass nothing: the gradient
+// of a ReLU before the pool, folded in. It gives the bits of MaxPoolGrad
+// followed by ReLUGrad, since every window routed to a position has that
+// position's value as its maximum.
+func MaxPoolGrad[T Float](g ConvGeom, dy, y []T, arg []int32, dx []T) {
 	ParallelFor(g.N*g.C, 8, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			plane := dx[nc*g.H*g.W : (nc+1)*g.H*g.W]
 			clear(plane)
 			d := dy[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW]
+			if y == nil {
+				for k, a := range arg[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW] {
+					plane[a] += d[k]
+				}
+				continue
+			}
+			m := y[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW]
 			for k, a := range arg[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW] {
-				plane[a] += d[k]
+				if m[k] > 0 {
+					plane[a] += d[k]
+				}
 			}
 		}
 	})

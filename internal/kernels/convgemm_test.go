@@ -256,3 +256,32 @@ func TestChannelSums(t *testing.T) {
 		}
 	}
 }
+
+// MaxPoolGrad with the pooled output folds in the ReLU's gradient: the
+// same bits as MaxPoolGrad followed by ReLUGrad over the ReLU's output.
+func TestMaxPoolGradAfterReLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, g := range []ConvGeom{
+		NewConvGeom(3, 2, 8, 8, 2, 2, 2, 2, 0, 0, 0, 0),
+		NewConvGeom(2, 3, 7, 9, 3, 3, 2, 2, 0, 0, 0, 0),
+		NewConvGeom(2, 2, 6, 6, 3, 3, 1, 1, 0, 0, 0, 0),
+	} {
+		x := make([]float32, g.N*g.C*g.H*g.W)
+		for i := range x {
+			x[i] = max(0, float32(r.NormFloat64())) // a ReLU's output: many zeros
+		}
+		y, arg := make([]float32, g.N*g.C*g.OH*g.OW), make([]int32, g.N*g.C*g.OH*g.OW)
+		MaxPool(g, x, y, arg)
+		dy := make([]float32, len(y))
+		for i := range dy {
+			dy[i] = float32(r.NormFloat64())
+		}
+		want, got := make([]float32, len(x)), make([]float32, len(x))
+		MaxPoolGrad(g, dy, nil, arg, want)
+		ReLUGrad(want, x, want)
+		MaxPoolGrad(g, dy, y, arg, got)
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("%+v: at %d %v, want %v", g, i, got[i], want[i])
+		}
+	}
+}
