@@ -165,10 +165,39 @@ class MF(nn.Module):
         return pred, penalty
 
 
+class NCF(MF):
+    """dlrun's ncf: MF's biases and embeddings, the embeddings concatenated
+    through an MLP 2*dim -> 64 ReLU -> 32 ReLU -> 1 (Glorot-uniform weights,
+    zero biases, as dlrun's Dense) instead of the dot product; the L2
+    penalty covers the embeddings and biases, not the MLP."""
+
+    def __init__(self, users, movies, dim, mean):
+        super().__init__(users, movies, dim, mean)
+        layers, width = [], 2 * dim
+        for units in (64, 32):
+            layers += [nn.Linear(width, units), nn.ReLU()]
+            width = units
+        layers.append(nn.Linear(width, 1))
+        self.mlp = nn.Sequential(*layers)
+        for m in self.mlp:
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, u, m):
+        bu, bm, p, q = self.ub(u), self.mb(m), self.p(u), self.q(m)
+        pred = self.mean + bu.squeeze(1) + bm.squeeze(1) + self.mlp(torch.cat([p, q], dim=1)).squeeze(1)
+        penalty = (bu ** 2).sum() + (bm ** 2).sum() + (p ** 2).sum() + (q ** 2).sum()
+        return pred, penalty
+
+
 def run_recommender(args):
     users, movies, (tu, tm, tr), (su, sm, sr) = load_ratings(args.data)
     mean = float(tr.double().mean())
-    model = MF(users, movies, args.dim, mean, biases_only=args.model == "biases")
+    if args.model == "ncf":
+        model = NCF(users, movies, args.dim, mean)
+    else:
+        model = MF(users, movies, args.dim, mean, biases_only=args.model == "biases")
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     g = torch.Generator().manual_seed(args.seed)
     train_secs = 0.0
@@ -335,14 +364,14 @@ def run_infer(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru", "charrnn", "mf", "biases"])
+    ap.add_argument("--model", default="cnn", choices=["mlp", "cnn", "cnn-bn", "rnn", "gru", "charrnn", "mf", "ncf", "biases"])
     ap.add_argument("--seq-len", type=int, default=100, help="charrnn: steps of backpropagation through time per batch")
     ap.add_argument("--cell", default="lstm", choices=["lstm", "gru"], help="charrnn: recurrent cell")
     ap.add_argument("--dim", type=int, default=32, help="mf: embedding size")
     ap.add_argument("--weight-decay", type=float, default=0.0,
-                    help="mf, biases: L2 on each batch's embedding rows and biases, averaged over the batch (dlrun's)")
+                    help="mf, ncf, biases: L2 on each batch's embedding rows and biases, averaged over the batch (dlrun's)")
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"),
-                    help="IDX folder; mf, biases: MovieLens folder; charrnn: a UTF-8 text file, gzipped or not (default: the bundled novel)")
+                    help="IDX folder; mf, ncf, biases: MovieLens folder; charrnn: a UTF-8 text file, gzipped or not (default: the bundled novel)")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -359,7 +388,7 @@ def main():
     torch.set_num_threads(args.threads)
     if args.infer:
         return run_infer(args)
-    if args.model in ("mf", "biases"):
+    if args.model in ("mf", "ncf", "biases"):
         if args.data.endswith("fashion-mnist"):
             args.data = os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "movielens")
         return run_recommender(args)

@@ -47,7 +47,7 @@ type result struct {
 }
 
 func main() {
-	model := flag.String("model", "cnn", "reference model: mlp, cnn, cnn-bn, rnn, gru, charrnn, or the recommenders mf and biases")
+	model := flag.String("model", "cnn", "reference model: mlp, cnn, cnn-bn, rnn, gru, charrnn, or the recommenders mf, ncf and biases")
 	epochs := flag.Int("epochs", 3, "epochs for each framework")
 	data := flag.String("data", "", "IDX folder for both, or the charrnn's text file (default: the model's bundled data)")
 	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
@@ -110,7 +110,7 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	score, unit := "TEST ACC", "SAMPLES/S"
 	switch model {
-	case "mf", "biases":
+	case "mf", "ncf", "biases":
 		score, unit = "TEST RMSE", "RATINGS/S"
 	case "charrnn":
 		score, unit = "TEST LOSS\tBITS/CHAR", "CHARS/S"
@@ -193,6 +193,7 @@ func runDlrun(bin, model string, epochs int, data, out string) (result, error) {
 var torchRecipes = map[string][]string{
 	"charrnn": {"--batch", "64", "--lr", "0.002", "--seq-len", "100"},
 	"mf":      {"--batch", "256", "--lr", "0.001", "--weight-decay", "0.1", "--dim", "32"},
+	"ncf":     {"--batch", "256", "--lr", "0.001", "--weight-decay", "0.1", "--dim", "32"},
 	"biases":  {"--batch", "256", "--lr", "0.005", "--weight-decay", "0.05"},
 }
 
