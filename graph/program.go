@@ -15,19 +15,19 @@ var errNotCompiled = errors.New("graph: the program was not compiled (use Graph.
 // Program runs a graph: a training pass computes a scalar loss, the
 // outputs asked for and the gradient of the loss with respect to every
 // parameter; an evaluation pass computes the loss and the outputs only.
-// Both are Gorgonia tape machines compiled over just the subgraph they
-// need (no gradient nobody reads, such as an input's). Values are copied
-// out of the machine as each pass runs (the tape may reuse a node's memory
-// for a later op), so they stay readable until the next pass.
+// Each runs just the subgraph it needs (no gradient nobody reads, such as
+// an input's), in Gorgonia's order (see machine); every value stays
+// readable until the next pass.
 //
 // A Program is what the train package's Trainer and Minimizer run; it is
 // also enough on its own to train a hand-built graph (see train.Minimizer).
 type Program struct {
 	g          *Graph
 	params     []*Param
-	trainVM    gorgonia.VM // compiled at the first training pass
-	evalVM     gorgonia.VM
+	trainVM    *machine // prepared at the first training pass
+	evalVM     *machine
 	trainRoots gorgonia.Nodes
+	reads      map[*gorgonia.Node]*gorgonia.Value // each Read node's destination
 	lossV      gorgonia.Value
 	outV       []gorgonia.Value
 	gradV      []gorgonia.Value
@@ -76,19 +76,21 @@ func (g *Graph) Compile(loss *Node, outputs ...*Node) (p *Program, err error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "graph: compile: differentiating the loss")
 	}
-	readLoss := gorgonia.Read(loss, &p.lossV)
+	p.reads = map[*gorgonia.Node]*gorgonia.Value{}
+	roots := gorgonia.Nodes{p.read(loss, &p.lossV)}
 	p.outV = make([]gorgonia.Value, len(outputs))
-	roots := gorgonia.Nodes{readLoss}
 	for i, o := range outputs {
-		roots = append(roots, gorgonia.Read(o, &p.outV[i]))
+		roots = append(roots, p.read(o, &p.outV[i]))
 	}
 	evalRoots := append(gorgonia.Nodes(nil), roots...)
 	p.gradV = make([]gorgonia.Value, len(grads))
 	for i, gn := range grads {
-		roots = append(roots, gorgonia.Read(gn, &p.gradV[i]))
+		roots = append(roots, p.read(gn, &p.gradV[i]))
 	}
 	p.trainRoots = roots
-	p.evalVM = gorgonia.NewTapeMachine(g.g.SubgraphRoots(evalRoots...))
+	if p.evalVM, err = newMachine(g.g.SubgraphRoots(evalRoots...), p.reads); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -103,7 +105,7 @@ func (g *Graph) CompileForward(outputs ...*Node) (p *Program, err error) {
 	if len(outputs) == 0 {
 		return nil, errors.New("graph: compile: no output to compute")
 	}
-	p = &Program{g: g, params: g.Params(), outV: make([]gorgonia.Value, len(outputs))}
+	p = &Program{g: g, params: g.Params(), outV: make([]gorgonia.Value, len(outputs)), reads: map[*gorgonia.Node]*gorgonia.Value{}}
 	var roots gorgonia.Nodes
 	for i, o := range outputs {
 		if o == nil {
@@ -112,14 +114,16 @@ func (g *Graph) CompileForward(outputs ...*Node) (p *Program, err error) {
 		if o.Graph() != g.g {
 			return nil, errors.Errorf("graph: compile: output %s belongs to another graph", o.Name())
 		}
-		roots = append(roots, gorgonia.Read(o, &p.outV[i]))
+		roots = append(roots, p.read(o, &p.outV[i]))
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, errors.Errorf("graph: compiling the model: %v", r)
 		}
 	}()
-	p.evalVM = gorgonia.NewTapeMachine(g.g.SubgraphRoots(roots...))
+	if p.evalVM, err = newMachine(g.g.SubgraphRoots(roots...), p.reads); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -167,8 +171,7 @@ func (p *Program) Run(training bool) (float64, error) {
 		vm = p.trainVM
 		p.resetRows()
 	}
-	vm.Reset()
-	if err := vm.RunAll(); err != nil {
+	if err := vm.run(); err != nil {
 		return 0, err
 	}
 	switch v := p.lossV.(type) {
@@ -265,18 +268,13 @@ func (p *Program) Output(k int) ([]float64, error) {
 	return out, copyOut(t, out, "output")
 }
 
-// Close releases the machines; a closed program returns ErrClosed.
+// Close releases the passes; a closed program returns ErrClosed.
 func (p *Program) Close() error {
 	if p == nil || p.closed {
 		return nil
 	}
 	p.closed = true
-	if p.trainVM != nil {
-		p.trainVM.Close()
-	}
-	if p.evalVM != nil {
-		p.evalVM.Close()
-	}
+	p.trainVM, p.evalVM = nil, nil
 	return nil
 }
 
@@ -287,6 +285,13 @@ func (p *Program) compileTraining() (err error) {
 			err = errors.Errorf("graph: compiling the training pass: %v", r)
 		}
 	}()
-	p.trainVM = gorgonia.NewTapeMachine(p.g.g.SubgraphRoots(p.trainRoots...))
-	return nil
+	p.trainVM, err = newMachine(p.g.g.SubgraphRoots(p.trainRoots...), p.reads)
+	return err
+}
+
+// read returns a Read node of n into dst, noted in p.reads.
+func (p *Program) read(n *gorgonia.Node, dst *gorgonia.Value) *gorgonia.Node {
+	r := gorgonia.Read(n, dst)
+	p.reads[r] = dst
+	return r
 }
