@@ -199,6 +199,13 @@ func TestPackingLoopsAgree(t *testing.T) {
 				rows[l][p] = float32(l*1000 + p)
 			}
 		}
+		var rowsA [mr][]float32
+		copy(rowsA[:], rows[:mr])
+		run(true, func() { got = make([]float32, n*mr); interleaveA(got, &rowsA, n) })
+		run(false, func() { want = make([]float32, n*mr); interleaveA(want, &rowsA, n) })
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("interleaveA n %d: at %d %v, want %v", n, i, got[i], want[i])
+		}
 		run(true, func() { got = make([]float32, n*nr); interleaveB(got, &rows, n) })
 		run(false, func() { want = make([]float32, n*nr); interleaveB(want, &rows, n) })
 		if i := sameBits(got, want); i >= 0 {

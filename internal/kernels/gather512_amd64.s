@@ -429,3 +429,201 @@ rloop:
 rdone:
 	VZEROUPPER
 	RET
+
+// func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool)
+// c[j] = Σ_p a[p]·b[p·ldb+j] (+ c[j] if load) for j < n: one row of A
+// times a row-major block of B, each element summed as kern6x16 sums it
+// (from zero, one fused multiply-add per p in order, then added to c).
+// Four chunks of 16 columns at a time, then single chunks, the last one
+// masked.
+TEXT ·gemv512(SB), NOSPLIT, $0-49
+	MOVQ    k+0(FP), R8
+	MOVQ    a+8(FP), SI
+	MOVQ    b+16(FP), DI
+	MOVQ    ldb+24(FP), R9
+	SHLQ    $2, R9
+	MOVQ    c+32(FP), DX
+	MOVQ    n+40(FP), R10
+	MOVBQZX load+48(FP), R11
+
+vquad:
+	CMPQ   R10, $64
+	JL     vsingle
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, AX
+	MOVQ   DI, BX
+	MOVQ   R8, CX
+	TESTQ  CX, CX
+	JE     vquadstore
+
+vquadloop:
+	VBROADCASTSS (AX), Z4
+	VFMADD231PS  (BX), Z4, Z0
+	VFMADD231PS  64(BX), Z4, Z1
+	VFMADD231PS  128(BX), Z4, Z2
+	VFMADD231PS  192(BX), Z4, Z3
+	ADDQ         $4, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNE          vquadloop
+
+vquadstore:
+	TESTQ  R11, R11
+	JE     vquadput
+	VADDPS (DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+	VADDPS 128(DX), Z2, Z2
+	VADDPS 192(DX), Z3, Z3
+
+vquadput:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	ADDQ    $256, DI
+	ADDQ    $256, DX
+	SUBQ    $64, R10
+	JMP     vquad
+
+vsingle:
+	TESTQ R10, R10
+	JE    vdone
+	// K1: the columns of this chunk (all 16, or the n % 16 left)
+	MOVQ  R10, CX
+	CMPQ  CX, $16
+	JL    vmask
+	MOVQ  $16, CX
+
+vmask:
+	MOVL   $1, AX
+	SHLL   CX, AX
+	DECL   AX
+	KMOVW  AX, K1
+	VPXORD Z0, Z0, Z0
+	MOVQ   SI, AX
+	MOVQ   DI, BX
+	MOVQ   R8, CX
+	TESTQ  CX, CX
+	JE     vsinglestore
+
+vsingleloop:
+	VBROADCASTSS (AX), Z4
+	VMOVUPS.Z    (BX), K1, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	ADDQ         $4, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNE          vsingleloop
+
+vsinglestore:
+	TESTQ     R11, R11
+	JE        vsingleput
+	VMOVUPS.Z (DX), K1, Z5
+	VADDPS    Z5, Z0, Z0
+
+vsingleput:
+	VMOVUPS Z0, K1, (DX)
+	ADDQ    $64, DI
+	ADDQ    $64, DX
+	SUBQ    $16, R10
+	JGT     vsingle
+
+vdone:
+	VZEROUPPER
+	RET
+
+// func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16)
+// dst[p·6+i] = rows[i][p] for p < n (a multiple of 16). For each block of
+// 16 steps, output vector k (of six) takes lane l from row (16k+l) mod 6:
+// idx[k] holds, per lane, the step and which row of its pair; three masked
+// two-source permutes (rows 0-1, 2-3, 4-5) fill the lanes of each pair,
+// the lanes of the other pairs keeping their index for the next permute.
+TEXT ·interleave6x512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ rows+8(FP), R8
+	MOVQ n+16(FP), CX
+	MOVQ idx+24(FP), R9
+	MOVQ masks+32(FP), R10
+	MOVQ 0(R8), R11
+	MOVQ 8(R8), R12
+	MOVQ 16(R8), R13
+	MOVQ 24(R8), R14
+	MOVQ 32(R8), R15
+	MOVQ 40(R8), BX
+	XORQ AX, AX // byte offset into the rows
+	SHRQ $4, CX
+	TESTQ CX, CX
+	JE    idone
+	VMOVDQU32 0(R9), Z10
+	VMOVDQU32 64(R9), Z11
+	VMOVDQU32 128(R9), Z12
+	VMOVDQU32 192(R9), Z13
+	VMOVDQU32 256(R9), Z14
+	VMOVDQU32 320(R9), Z15
+
+iloop:
+	VMOVUPS (R11)(AX*1), Z0
+	VMOVUPS (R12)(AX*1), Z1
+	VMOVUPS (R13)(AX*1), Z2
+	VMOVUPS (R14)(AX*1), Z3
+	VMOVUPS (R15)(AX*1), Z4
+	VMOVUPS (BX)(AX*1), Z5
+	VMOVDQA32 Z10, Z6
+	KMOVW 0(R10), K1
+	KMOVW 2(R10), K2
+	KMOVW 4(R10), K3
+	VPERMI2PS Z1, Z0, K1, Z6
+	VPERMI2PS Z3, Z2, K2, Z6
+	VPERMI2PS Z5, Z4, K3, Z6
+	VMOVUPS Z6, 0(DI)
+	VMOVDQA32 Z11, Z6
+	KMOVW 6(R10), K1
+	KMOVW 8(R10), K2
+	KMOVW 10(R10), K3
+	VPERMI2PS Z1, Z0, K1, Z6
+	VPERMI2PS Z3, Z2, K2, Z6
+	VPERMI2PS Z5, Z4, K3, Z6
+	VMOVUPS Z6, 64(DI)
+	VMOVDQA32 Z12, Z6
+	KMOVW 12(R10), K1
+	KMOVW 14(R10), K2
+	KMOVW 16(R10), K3
+	VPERMI2PS Z1, Z0, K1, Z6
+	VPERMI2PS Z3, Z2, K2, Z6
+	VPERMI2PS Z5, Z4, K3, Z6
+	VMOVUPS Z6, 128(DI)
+	VMOVDQA32 Z13, Z6
+	KMOVW 18(R10), K1
+	KMOVW 20(R10), K2
+	KMOVW 22(R10), K3
+	VPERMI2PS Z1, Z0, K1, Z6
+	VPERMI2PS Z3, Z2, K2, Z6
+	VPERMI2PS Z5, Z4, K3, Z6
+	VMOVUPS Z6, 192(DI)
+	VMOVDQA32 Z14, Z6
+	KMOVW 24(R10), K1
+	KMOVW 26(R10), K2
+	KMOVW 28(R10), K3
+	VPERMI2PS Z1, Z0, K1, Z6
+	VPERMI2PS Z3, Z2, K2, Z6
+	VPERMI2PS Z5, Z4, K3, Z6
+	VMOVUPS Z6, 256(DI)
+	VMOVDQA32 Z15, Z6
+	KMOVW 30(R10), K1
+	KMOVW 32(R10), K2
+	KMOVW 34(R10), K3
+	VPERMI2PS Z1, Z0, K1, Z6
+	VPERMI2PS Z3, Z2, K2, Z6
+	VPERMI2PS Z5, Z4, K3, Z6
+	VMOVUPS Z6, 320(DI)
+	ADDQ $384, DI
+	ADDQ $64, AX
+	DECQ CX
+	JNE  iloop
+
+idone:
+	VZEROUPPER
+	RET

@@ -23,7 +23,47 @@ const (
 // matrices: op(A) is m×k (A is k×m if transA), op(B) is k×n (B is n×k if
 // transB), C is m×n; lda, ldb and ldc are the row strides.
 func Gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
+	if gemv(transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc) {
+		return
+	}
 	gemmRange(0, m, 0, n, k, denseA[T]{transA, a, lda}, denseB[T]{transB, b, ldb}, accumulate, c, ldc)
+}
+
+// gemvRows is the most rows of op(A) that gemv takes: one or two rows
+// read B fewer times from memory than packing it into panels would.
+const gemvRows = 2
+
+// gemv computes a product of at most gemvRows rows with a row-major B
+// (not transposed) row by row, streaming B without packing it, and
+// reports whether it did: on the AVX-512 path, for float32. Each element
+// is summed as the micro-kernels sum it (kc steps at a time from zero,
+// one fused multiply-add per step, each block added to C), so the bits
+// are Gemm's.
+func gemv[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) bool {
+	a32, ok := any(a).([]float32)
+	if !ok || m > gemvRows || transB || sgemmPath != pathAVX512 || n == 0 || k == 0 || m == 0 {
+		return false
+	}
+	b32, c32 := any(b).([]float32), any(c).([]float32)
+	_ = b32[(k-1)*ldb+n-1]
+	var row [kc]float32
+	for i := 0; i < m; i++ {
+		_ = c32[i*ldc+n-1]
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			var ap []float32
+			if transA { // op(A)[i, p] = A[p, i]
+				for p := 0; p < kb; p++ {
+					row[p] = a32[(pc+p)*lda+i]
+				}
+				ap = row[:kb]
+			} else {
+				ap = a32[i*lda+pc : i*lda+pc+kb]
+			}
+			gemv512(kb, &ap[0], &b32[pc*ldb], ldb, &c32[i*ldc], n, accumulate || pc > 0)
+		}
+	}
+	return true
 }
 
 // A panelSource supplies the packed panels of one operand of a matrix
@@ -398,6 +438,14 @@ func parallelWorkers(n, grain int, fn func(worker, lo, hi int)) {
 	workers = min(workers, (n+grain-1)/grain)
 	if workers <= 1 {
 		fn(0, 0, n)
+		return
+	}
+	var buf [16][2]int
+	ranges := buf[:0]
+	for w := 0; w < workers; w++ {
+		ranges = append(ranges, [2]int{n * w / workers, n * (w + 1) / workers})
+	}
+	if workersRun(fn, ranges) {
 		return
 	}
 	var wg sync.WaitGroup

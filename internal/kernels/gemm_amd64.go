@@ -106,3 +106,15 @@ func rowsToPanel512(dst, src *float32, lds, kb int)
 //
 //go:noescape
 func activate512(dst, x *float32, n, mode int, consts *float32)
+
+// gemv512 sets c[j] = Σ_p a[p]·b[p·ldb+j] (+ c[j] if load) for j < n and
+// p < k, each element summed as kern6x16 sums it.
+//
+//go:noescape
+func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool)
+
+// interleave6x512 sets dst[p·6+i] = rows[i][p] for p < n (a multiple of
+// 16), with the permute tables of interleave6Tables.
+//
+//go:noescape
+func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16)

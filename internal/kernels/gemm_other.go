@@ -47,3 +47,9 @@ func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm,
 func rowsToPanel512(dst, src *float32, lds, kb int) { panic("unreachable") }
 
 func activate512(dst, x *float32, n, mode int, consts *float32) { panic("unreachable") }
+
+func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool) { panic("unreachable") }
+
+func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16) {
+	panic("unreachable")
+}

@@ -7,6 +7,23 @@ package kernels
 
 // interleaveA writes dst[p·mr+i] = rows[i][p] for p < n.
 func interleaveA[T Float](dst []T, rows *[mr][]T, n int) {
+	if d, ok := any(dst).([]float32); ok && packAVX512 && n >= 16 {
+		var ptrs [mr]*float32
+		for i, r := range rows {
+			ptrs[i] = &any(r[:n]).([]float32)[0]
+		}
+		done := n &^ 15
+		_ = d[done*mr-1]
+		interleave6x512(&d[0], &ptrs, done, &interleave6Idx[0][0], &interleave6Masks[0][0])
+		if done == n {
+			return
+		}
+		var rest [mr][]T
+		for i, r := range rows {
+			rest[i] = r[done:n]
+		}
+		rows, dst, n = &rest, dst[done*mr:], n-done
+	}
 	r0, r1, r2, r3, r4, r5 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n], rows[5][:n]
 	dst = dst[:n*mr]
 	for p := range r0 {
@@ -61,4 +78,23 @@ func zeroRow[T Float]() []T {
 		return any(zeros32[:]).([]T)
 	}
 	return any(zeros64[:]).([]T)
+}
+
+// interleave6Idx and interleave6Masks drive interleave6x512: output vector
+// k, lane l of a block of 16 steps is element e = 16k+l of the interleaved
+// block, from row e mod 6 at step e div 6. Its index selects that step in
+// the row's pair (+16 for the pair's second row); mask [k][a] has the lanes
+// whose row is in pair a (rows 2a and 2a+1).
+var interleave6Idx, interleave6Masks = interleave6Tables()
+
+func interleave6Tables() (idx [mr][16]int32, masks [mr][3]uint16) {
+	for k := 0; k < mr; k++ {
+		for l := 0; l < 16; l++ {
+			e := 16*k + l
+			row, step := e%mr, e/mr
+			idx[k][l] = int32(step + 16*(row%2))
+			masks[k][row/2] |= 1 << l
+		}
+	}
+	return idx, masks
 }
