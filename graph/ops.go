@@ -256,6 +256,7 @@ func Reshape(x *Node, shape ...int) (*Node, error) {
 type reshapeKernel struct{}
 
 func (reshapeKernel) name() string       { return "Reshape" }
+func (reshapeKernel) isView()            {}
 func (reshapeKernel) diffWRT(int) []bool { return []bool{true} }
 func (reshapeKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	return floats(out, in, func(o []float32, in [][]float32) { copy(o, in[0]) },
