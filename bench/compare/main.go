@@ -159,7 +159,11 @@ func runDlrun(bin, model string, epochs int, data, out string) (result, error) {
 		line := sc.Text()
 		fmt.Fprintln(os.Stderr, "dlrun:", line)
 		if strings.HasPrefix(line, "epoch ") {
-			rss = append(rss, fmt.Sprintf("%.0f", float64(vmRSS(cmd.Process.Pid))/(1<<20)))
+			r := "-" // the process had ended before its RSS could be read
+			if b := vmRSS(cmd.Process.Pid); b > 0 {
+				r = fmt.Sprintf("%.0f", float64(b)/(1<<20))
+			}
+			rss = append(rss, r)
 		}
 	}
 	if err := cmd.Wait(); err != nil {
