@@ -126,3 +126,29 @@ func BenchmarkSgemm(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmPeak measures the machine's matrix-product peak as dlrun
+// reaches it: a 1024³ float32 product on one core (Gemm) and on every core
+// (ParallelGemm). docs/performance.md rates each model's throughput
+// against the second.
+func BenchmarkSgemmPeak(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const n = 1024
+	a, bb, c := to32(randSlice(r, n*n)), to32(randSlice(r, n*n)), make([]float32, n*n)
+	for _, par := range []bool{false, true} {
+		name := "1core"
+		if par {
+			name = "allcores"
+		}
+		b.Run(name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if par {
+					ParallelGemm(false, false, n, n, n, a, n, bb, n, false, c, n)
+				} else {
+					Gemm(false, false, n, n, n, a, n, bb, n, false, c, n)
+				}
+			}
+			b.ReportMetric(2*n*n*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
