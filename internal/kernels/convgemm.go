@@ -202,7 +202,7 @@ func imagesPerChunk(n, grid int) int { return max(1, min(n, nc/grid)) }
 // depend on GOMAXPROCS or the chunking.
 func ConvForward[T Float](g ConvGeom, oc int, x, w, bias []T, relu bool, y []T, s *ConvScratch[T]) {
 	ckk, grid, chw := g.C*g.KH*g.KW, g.OH*g.OW, g.C*g.H*g.W
-	pa := packAll(s.w, denseA[T]{false, w, ckk}, oc, ckk)
+	pa := packWhole(s.w, denseA[T]{false, w, ckk}, oc, ckk, mr)
 	s.w = pa.p
 	s.setTable(g)
 	per := imagesPerChunk(g.N, grid)
@@ -253,7 +253,7 @@ func ConvFilterGrad[T Float](g ConvGeom, oc int, x, dy, dw []T, s *ConvScratch[T
 // as one product over the batch followed by col2im would sum it.
 func ConvInputGrad[T Float](g ConvGeom, oc int, w, dy, dx []T, s *ConvScratch[T]) {
 	ckk, grid, chw := g.C*g.KH*g.KW, g.OH*g.OW, g.C*g.H*g.W
-	pa := packAll(s.w, denseA[T]{true, w, ckk}, ckk, oc)
+	pa := packWhole(s.w, denseA[T]{true, w, ckk}, ckk, oc, mr)
 	s.w = pa.p
 	per := imagesPerChunk(g.N, grid)
 	s.col = grow(s.col, runtime.GOMAXPROCS(0)*ckk*per*grid)

@@ -100,61 +100,35 @@ func (s denseB[T]) pack(buf *[]T, j0, count, p0, kb int) []T {
 	return *buf
 }
 
-// packedA is an A operand packed whole in advance by PackA: the panels of
-// every row, block by block of kc steps.
-type packedA[T Float] struct {
-	p    []T
-	mPad int // rows rounded up to whole panels
+// packed is an operand packed whole in advance by packWhole: the panels
+// of all its rows (an A operand, panels of mr) or columns (B, panels of
+// nr), block by block of kc steps. For filters that every image's product
+// shares, or a recurrent layer's weights that every step's does.
+type packed[T Float] struct {
+	p     []T
+	pad   int // rows or columns rounded up to whole panels
+	width int // mr or nr
 }
 
-func (s packedA[T]) pack(_ *[]T, i0, count, p0, kb int) []T {
-	off := p0*s.mPad + i0*kb
-	return s.p[off : off+((count+mr-1)/mr)*mr*kb]
+func (s packed[T]) pack(_ *[]T, i0, count, p0, kb int) []T {
+	off := p0*s.pad + i0*kb
+	return s.p[off : off+(count+s.width-1)/s.width*s.width*kb]
 }
 
-// packAll packs all m rows and k steps of src into buf, block by block of
-// kc steps, as packedA reads them.
-func packAll[T Float, S panelSource[T]](buf []T, src S, m, k int) packedA[T] {
-	mPad := (m + mr - 1) / mr * mr
-	buf = grow(buf, mPad*k)
+// packWhole packs all count rows (width mr) or columns (width nr) and k
+// steps of src into buf, as packed reads them.
+func packWhole[T Float, S panelSource[T]](buf []T, src S, count, k, width int) packed[T] {
+	pad := (count + width - 1) / width * width
+	buf = grow(buf, pad*k)
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
-		blk := buf[pc*mPad : pc*mPad+mPad*kb]
-		got := src.pack(&blk, 0, m, pc, kb)
+		blk := buf[pc*pad : pc*pad+pad*kb]
+		got := src.pack(&blk, 0, count, pc, kb)
 		if &got[0] != &blk[0] {
 			copy(blk, got)
 		}
 	}
-	return packedA[T]{buf, mPad}
-}
-
-// packedB is a B operand packed whole in advance by packAllB: the panels
-// of every column, block by block of kc steps.
-type packedB[T Float] struct {
-	p    []T
-	nPad int // columns rounded up to whole panels
-}
-
-func (s packedB[T]) pack(_ *[]T, j0, count, p0, kb int) []T {
-	off := p0*s.nPad + j0*kb
-	return s.p[off : off+((count+nr-1)/nr)*nr*kb]
-}
-
-// packAllB packs all n columns and k steps of src into buf, block by block
-// of kc steps, as packedB reads them: for a B operand that several
-// products share (a recurrent layer's weights, step after step).
-func packAllB[T Float, S panelSource[T]](buf []T, src S, n, k int) packedB[T] {
-	nPad := (n + nr - 1) / nr * nr
-	buf = grow(buf, nPad*k)
-	for pc := 0; pc < k; pc += kc {
-		kb := min(kc, k-pc)
-		blk := buf[pc*nPad : pc*nPad+nPad*kb]
-		got := src.pack(&blk, 0, n, pc, kb)
-		if &got[0] != &blk[0] {
-			copy(blk, got)
-		}
-	}
-	return packedB[T]{buf, nPad}
+	return packed[T]{buf, pad, width}
 }
 
 // gemmRange computes rows [i0, i1) and columns [j0, j1) of C = op(A)·op(B)

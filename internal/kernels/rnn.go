@@ -25,13 +25,13 @@ type RNNCache[T Float] struct {
 
 // packRecurrent packs W_hh ([G, H]) once for the T products of a pass:
 // as W_hhᵀ for the forward pass (trans), as W_hh for the backward pass.
-func (c *RNNCache[T]) packRecurrent(whh []T, g, h int, trans bool) packedB[T] {
+func (c *RNNCache[T]) packRecurrent(whh []T, g, h int, trans bool) packed[T] {
 	if trans {
-		p := packAllB(c.whhT, denseB[T]{true, whh, h}, g, h)
+		p := packWhole(c.whhT, denseB[T]{true, whh, h}, g, h, nr)
 		c.whhT = p.p
 		return p
 	}
-	p := packAllB(c.whhN, denseB[T]{false, whh, h}, h, g)
+	p := packWhole(c.whhN, denseB[T]{false, whh, h}, h, g, nr)
 	c.whhN = p.p
 	return p
 }
