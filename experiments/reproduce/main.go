@@ -141,7 +141,10 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	default:
 		return torchResult{}, fmt.Errorf("bench/torch_ref.py has no %s schedule", rc.Schedule)
 	}
-	if c.Dataset != "" && c.Dataset != "fashion-mnist" && c.Dataset != "movielens" {
+	if rc.Task == run.NextToken {
+		args = append(args, "--seq-len", strconv.Itoa(rc.SeqLen))
+	}
+	if !bundledForTorch[c.Dataset] {
 		args = append(args, "--data", c.Dataset)
 	}
 	cmd := exec.Command(python, args...)
@@ -160,6 +163,10 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	r.Note = fmt.Sprintf("%d/%d threads", max(c.PyTorch.Threads, 1), max(c.PyTorch.OpenBLASThreads, 1))
 	return r, nil
 }
+
+// bundledForTorch are the datasets that bench/torch_ref.py reads from the
+// project's own copy when given no --data.
+var bundledForTorch = map[string]bool{"": true, "fashion-mnist": true, "movielens": true, "pride-and-prejudice": true}
 
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
