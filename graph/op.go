@@ -25,8 +25,7 @@ type kernel interface {
 }
 
 // op adapts a kernel to gorgonia.Op. Each op owns its output buffer, which
-// it reuses from run to run: no allocation per batch, and no reliance on
-// the tape machine's register reuse.
+// it reuses from run to run: no allocation per batch.
 type op struct {
 	k      kernel
 	inDims []int

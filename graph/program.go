@@ -46,7 +46,7 @@ func (g *Graph) Compile(loss *Node, outputs ...*Node) (p *Program, err error) {
 		return nil, err
 	}
 	defer func() {
-		if r := recover(); r != nil { // Grad and NewTapeMachine may panic on a bad graph
+		if r := recover(); r != nil { // Grad may panic on a bad graph
 			p, err = nil, errors.Errorf("graph: compiling the model: %v", r)
 		}
 	}()

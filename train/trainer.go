@@ -1,5 +1,6 @@
 // Package train is dlrun's training loop: one Trainer whose Fit trains any
-// nn model on Gorgonia's tape machine (reverse-mode, tape-based backprop)
+// nn model on a Gorgonia graph (reverse-mode symbolic differentiation, run by
+// graph.Program)
 // for any Task — classification, next-token prediction, rating prediction
 // for recommenders, and whatever kind of model comes next — with seeded shuffling, a held-out evaluation after
 // each epoch, learning-rate schedules, early stopping, NaN detection and
