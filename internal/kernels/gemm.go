@@ -26,6 +26,9 @@ func Gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb 
 	if gemv(transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc) {
 		return
 	}
+	if gemmFewRows(transA, transB, m, n, k, a, lda, b, ldb, accumulate, c, ldc) {
+		return
+	}
 	gemmRange(0, m, 0, n, k, denseA[T]{transA, a, lda}, denseB[T]{transB, b, ldb}, accumulate, c, ldc)
 }
 
@@ -62,6 +65,63 @@ func gemv[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb 
 			}
 			gemv512(kb, &ap[0], &b32[pc*ldb], ldb, &c32[i*ldc], n, accumulate || pc > 0)
 		}
+	}
+	return true
+}
+
+// fewRows is the most rows of op(A) for which gemmFewRows reads B in place:
+// with so few rows each B value serves too few products to repay copying
+// it into a panel.
+const fewRows = 64
+
+// gemmFewRows computes a product of at most fewRows rows with a row-major
+// B (not transposed) on the AVX-512 path for float32, reading B in place
+// (kern12x32s, kern6x32s) rather than packing it, and reports whether it
+// did. A is packed as Gemm packs it; B columns beyond the last whole 32
+// take the packed path. Each element is computed as Gemm computes it, kc
+// steps at a time in the same order, so the bits are Gemm's.
+func gemmFewRows[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) bool {
+	a32, ok := any(a).([]float32)
+	if !ok || m > fewRows || n < 2*nr || transB || sgemmPath != pathAVX512 || k == 0 || m == 0 {
+		return false
+	}
+	b32, c32 := any(b).([]float32), any(c).([]float32)
+	wide := n &^ (2*nr - 1) // columns read in place
+	_ = b32[(k-1)*ldb+n-1]
+	_ = c32[(m-1)*ldc+n-1]
+	ws := getWorkspace[float32]()
+	defer putWorkspace(ws)
+	var tile [mr * 2 * nr]float32
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		load := accumulate || pc > 0
+		ws.a = packA(ws.a, transA, a32, lda, 0, m, pc, kb)
+		for jr := 0; jr < wide; jr += 2 * nr {
+			bp := &b32[pc*ldb+jr]
+			ir := 0
+			for ; ir+2*mr <= m; ir += 2 * mr {
+				kern12x32s(kb, &ws.a[ir*kb], bp, ldb, &c32[ir*ldc+jr], ldc, load)
+			}
+			if ir+mr <= m {
+				kern6x32s(kb, &ws.a[ir*kb], bp, ldb, &c32[ir*ldc+jr], ldc, load)
+				ir += mr
+			}
+			if ir < m { // the last rows: a full tile computed aside
+				rows := m - ir
+				if load {
+					for i := 0; i < rows; i++ {
+						copy(tile[i*2*nr:(i+1)*2*nr], c32[(ir+i)*ldc+jr:(ir+i)*ldc+jr+2*nr])
+					}
+				}
+				kern6x32s(kb, &ws.a[ir*kb], bp, ldb, &tile[0], 2*nr, load)
+				for i := 0; i < rows; i++ {
+					copy(c32[(ir+i)*ldc+jr:(ir+i)*ldc+jr+2*nr], tile[i*2*nr:(i+1)*2*nr])
+				}
+			}
+		}
+	}
+	if wide < n {
+		gemmRange(0, m, 0, n-wide, k, denseA[float32]{transA, a32, lda}, denseB[float32]{false, b32[wide:], ldb}, accumulate, c32[wide:], ldc)
 	}
 	return true
 }

@@ -118,3 +118,12 @@ func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool)
 //
 //go:noescape
 func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16)
+
+// kern6x32s and kern12x32s are kern6x32 and kern12x32 reading B unpacked
+// from a row-major matrix: step p's 32 values at b + p·ldb.
+//
+//go:noescape
+func kern6x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool)
+
+//go:noescape
+func kern12x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool)

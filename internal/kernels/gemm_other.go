@@ -53,3 +53,9 @@ func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool) { pani
 func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16) {
 	panic("unreachable")
 }
+
+func kern6x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool) { panic("unreachable") }
+
+func kern12x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool) {
+	panic("unreachable")
+}
