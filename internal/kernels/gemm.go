@@ -76,7 +76,7 @@ const fewRows = 64
 
 // gemmFewRows computes a product of at most fewRows rows with a row-major
 // B (not transposed) on the AVX-512 path for float32, reading B in place
-// (kern12x32s, kern6x32s) rather than packing it, and reports whether it
+// (kern12x32, kern6x32 stepping by B's rows) rather than packing it, and reports whether it
 // did. A is packed as Gemm packs it; B columns beyond the last whole 32
 // take the packed path. Each element is computed as Gemm computes it, kc
 // steps at a time in the same order, so the bits are Gemm's.
@@ -100,10 +100,10 @@ func gemmFewRows[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []
 			bp := &b32[pc*ldb+jr]
 			ir := 0
 			for ; ir+2*mr <= m; ir += 2 * mr {
-				kern12x32s(kb, &ws.a[ir*kb], bp, ldb, &c32[ir*ldc+jr], ldc, load)
+				kern12x32(kb, &ws.a[ir*kb], bp, 4*ldb, 64, &c32[ir*ldc+jr], ldc, load)
 			}
 			if ir+mr <= m {
-				kern6x32s(kb, &ws.a[ir*kb], bp, ldb, &c32[ir*ldc+jr], ldc, load)
+				kern6x32(kb, &ws.a[ir*kb], bp, 4*ldb, 64, &c32[ir*ldc+jr], ldc, load)
 				ir += mr
 			}
 			if ir < m { // the last rows: a full tile computed aside
@@ -113,7 +113,7 @@ func gemmFewRows[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []
 						copy(tile[i*2*nr:(i+1)*2*nr], c32[(ir+i)*ldc+jr:(ir+i)*ldc+jr+2*nr])
 					}
 				}
-				kern6x32s(kb, &ws.a[ir*kb], bp, ldb, &tile[0], 2*nr, load)
+				kern6x32(kb, &ws.a[ir*kb], bp, 4*ldb, 64, &tile[0], 2*nr, load)
 				for i := 0; i < rows; i++ {
 					copy(c32[(ir+i)*ldc+jr:(ir+i)*ldc+jr+2*nr], tile[i*2*nr:(i+1)*2*nr])
 				}
@@ -272,12 +272,12 @@ func gemmWide32(ws *workspace[float32], kb, mb int, apk, bpk []float32, c []floa
 	for ; ir+2*mr <= mb; ir += 2 * mr {
 		_ = apk[ir*kb+2*mr*kb-1]
 		_ = c[ci+ir*ldc+(2*mr-1)*ldc+2*nr-1]
-		kern12x32(kb, &apk[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
+		kern12x32(kb, &apk[ir*kb], &bp[0], 64, 64*kb, &c[ci+ir*ldc], ldc, load)
 	}
 	if ir+mr <= mb {
 		_ = apk[ir*kb+mr*kb-1]
 		_ = c[ci+ir*ldc+(mr-1)*ldc+2*nr-1]
-		kern6x32(kb, &apk[ir*kb], &bp[0], &c[ci+ir*ldc], ldc, load)
+		kern6x32(kb, &apk[ir*kb], &bp[0], 64, 64*kb, &c[ci+ir*ldc], ldc, load)
 		ir += mr
 	}
 	if ir < mb {

@@ -1,290 +1,27 @@
 #include "textflag.h"
 
-// AVX-512 float32 micro-kernels. They read the same packed panels as
-// kern6x16 (A in panels of 6 rows, B in panels of 16 columns, both k steps
-// long) and take two adjacent B panels (32 columns) and one or two adjacent
-// A panels (6 or 12 rows) at once. Every element of C is computed exactly
+// AVX-512 float32 micro-kernels. They read the same packed A panels as
+// kern6x16 (6 rows, k steps long), one or two adjacent ones (6 or 12 rows),
+// and 32 columns of B per step: either two adjacent packed B panels (16
+// columns each: bstep 64 bytes, bnext 64·k) or a row-major B read in place
+// (bstep 4·ldb, bnext 64). Every element of C is computed exactly
 // as kern6x16 computes it: the accumulator starts at zero, takes one fused
 // multiply-add (VFMADD231PS) per step in k order, and is added to C
 // (VADDPS) when load is set; so the results are the same bits.
 
-// func kern6x32(k int, a, b, c *float32, ldc int, load bool)
-TEXT ·kern6x32(SB), NOSPLIT, $0-41
+// func kern6x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool)
+TEXT ·kern6x32(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	// R13: bytes from the B values of one step to those of the next;
+	// R11: from the first 16 columns of a step to its second 16.
+	MOVQ bstep+24(FP), R13
+	MOVQ bnext+32(FP), R11
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
-	MOVBQZX load+40(FP), R9
-	// R11 = 64·k: byte offset of the second B panel (16 floats per step).
-	MOVQ CX, R11
-	SHLQ $6, R11
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-
-	TESTQ CX, CX
-	JE    done
-
-loop:
-	VMOVUPS      (DI), Z24
-	VMOVUPS      (DI)(R11*1), Z25
-	VBROADCASTSS (SI), Z26
-	VFMADD231PS  Z24, Z26, Z0
-	VFMADD231PS  Z25, Z26, Z1
-	VBROADCASTSS 4(SI), Z27
-	VFMADD231PS  Z24, Z27, Z2
-	VFMADD231PS  Z25, Z27, Z3
-	VBROADCASTSS 8(SI), Z28
-	VFMADD231PS  Z24, Z28, Z4
-	VFMADD231PS  Z25, Z28, Z5
-	VBROADCASTSS 12(SI), Z29
-	VFMADD231PS  Z24, Z29, Z6
-	VFMADD231PS  Z25, Z29, Z7
-	VBROADCASTSS 16(SI), Z30
-	VFMADD231PS  Z24, Z30, Z8
-	VFMADD231PS  Z25, Z30, Z9
-	VBROADCASTSS 20(SI), Z31
-	VFMADD231PS  Z24, Z31, Z10
-	VFMADD231PS  Z25, Z31, Z11
-	ADDQ         $24, SI
-	ADDQ         $64, DI
-	DECQ         CX
-	JNZ          loop
-
-done:
-	TESTQ R9, R9
-	JE    store
-	MOVQ  DX, R10
-	VADDPS (R10), Z0, Z0
-	VADDPS 64(R10), Z1, Z1
-	ADDQ   R8, R10
-	VADDPS (R10), Z2, Z2
-	VADDPS 64(R10), Z3, Z3
-	ADDQ   R8, R10
-	VADDPS (R10), Z4, Z4
-	VADDPS 64(R10), Z5, Z5
-	ADDQ   R8, R10
-	VADDPS (R10), Z6, Z6
-	VADDPS 64(R10), Z7, Z7
-	ADDQ   R8, R10
-	VADDPS (R10), Z8, Z8
-	VADDPS 64(R10), Z9, Z9
-	ADDQ   R8, R10
-	VADDPS (R10), Z10, Z10
-	VADDPS 64(R10), Z11, Z11
-
-store:
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z2, (DX)
-	VMOVUPS Z3, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z4, (DX)
-	VMOVUPS Z5, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z8, (DX)
-	VMOVUPS Z9, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z10, (DX)
-	VMOVUPS Z11, 64(DX)
-	VZEROUPPER
-	RET
-
-// func kern12x32(k int, a, b, c *float32, ldc int, load bool)
-TEXT ·kern12x32(SB), NOSPLIT, $0-41
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
-	SHLQ $2, R8
-	MOVBQZX load+40(FP), R9
-	// R11 = 64·k: byte offset of the second B panel (16 floats per step).
-	MOVQ CX, R11
-	SHLQ $6, R11
-	// R12 = 24·k: byte offset of the second A panel (6 floats per step).
-	LEAQ (CX)(CX*2), R12
-	SHLQ $3, R12
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-
-	TESTQ CX, CX
-	JE    done
-
-loop:
-	VMOVUPS      (DI), Z24
-	VMOVUPS      (DI)(R11*1), Z25
-	VBROADCASTSS (SI), Z26
-	VFMADD231PS  Z24, Z26, Z0
-	VFMADD231PS  Z25, Z26, Z1
-	VBROADCASTSS 4(SI), Z27
-	VFMADD231PS  Z24, Z27, Z2
-	VFMADD231PS  Z25, Z27, Z3
-	VBROADCASTSS 8(SI), Z28
-	VFMADD231PS  Z24, Z28, Z4
-	VFMADD231PS  Z25, Z28, Z5
-	VBROADCASTSS 12(SI), Z29
-	VFMADD231PS  Z24, Z29, Z6
-	VFMADD231PS  Z25, Z29, Z7
-	VBROADCASTSS 16(SI), Z30
-	VFMADD231PS  Z24, Z30, Z8
-	VFMADD231PS  Z25, Z30, Z9
-	VBROADCASTSS 20(SI), Z31
-	VFMADD231PS  Z24, Z31, Z10
-	VFMADD231PS  Z25, Z31, Z11
-	VBROADCASTSS (SI)(R12*1), Z26
-	VFMADD231PS  Z24, Z26, Z12
-	VFMADD231PS  Z25, Z26, Z13
-	VBROADCASTSS 4(SI)(R12*1), Z27
-	VFMADD231PS  Z24, Z27, Z14
-	VFMADD231PS  Z25, Z27, Z15
-	VBROADCASTSS 8(SI)(R12*1), Z28
-	VFMADD231PS  Z24, Z28, Z16
-	VFMADD231PS  Z25, Z28, Z17
-	VBROADCASTSS 12(SI)(R12*1), Z29
-	VFMADD231PS  Z24, Z29, Z18
-	VFMADD231PS  Z25, Z29, Z19
-	VBROADCASTSS 16(SI)(R12*1), Z30
-	VFMADD231PS  Z24, Z30, Z20
-	VFMADD231PS  Z25, Z30, Z21
-	VBROADCASTSS 20(SI)(R12*1), Z31
-	VFMADD231PS  Z24, Z31, Z22
-	VFMADD231PS  Z25, Z31, Z23
-	ADDQ         $24, SI
-	ADDQ         $64, DI
-	DECQ         CX
-	JNZ          loop
-
-done:
-	TESTQ R9, R9
-	JE    store
-	MOVQ  DX, R10
-	VADDPS (R10), Z0, Z0
-	VADDPS 64(R10), Z1, Z1
-	ADDQ   R8, R10
-	VADDPS (R10), Z2, Z2
-	VADDPS 64(R10), Z3, Z3
-	ADDQ   R8, R10
-	VADDPS (R10), Z4, Z4
-	VADDPS 64(R10), Z5, Z5
-	ADDQ   R8, R10
-	VADDPS (R10), Z6, Z6
-	VADDPS 64(R10), Z7, Z7
-	ADDQ   R8, R10
-	VADDPS (R10), Z8, Z8
-	VADDPS 64(R10), Z9, Z9
-	ADDQ   R8, R10
-	VADDPS (R10), Z10, Z10
-	VADDPS 64(R10), Z11, Z11
-	ADDQ   R8, R10
-	VADDPS (R10), Z12, Z12
-	VADDPS 64(R10), Z13, Z13
-	ADDQ   R8, R10
-	VADDPS (R10), Z14, Z14
-	VADDPS 64(R10), Z15, Z15
-	ADDQ   R8, R10
-	VADDPS (R10), Z16, Z16
-	VADDPS 64(R10), Z17, Z17
-	ADDQ   R8, R10
-	VADDPS (R10), Z18, Z18
-	VADDPS 64(R10), Z19, Z19
-	ADDQ   R8, R10
-	VADDPS (R10), Z20, Z20
-	VADDPS 64(R10), Z21, Z21
-	ADDQ   R8, R10
-	VADDPS (R10), Z22, Z22
-	VADDPS 64(R10), Z23, Z23
-
-store:
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z2, (DX)
-	VMOVUPS Z3, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z4, (DX)
-	VMOVUPS Z5, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z8, (DX)
-	VMOVUPS Z9, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z10, (DX)
-	VMOVUPS Z11, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z12, (DX)
-	VMOVUPS Z13, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z14, (DX)
-	VMOVUPS Z15, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z16, (DX)
-	VMOVUPS Z17, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z18, (DX)
-	VMOVUPS Z19, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z20, (DX)
-	VMOVUPS Z21, 64(DX)
-	ADDQ    R8, DX
-	VMOVUPS Z22, (DX)
-	VMOVUPS Z23, 64(DX)
-	VZEROUPPER
-	RET
-
-// func kern6x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool)
-// kern6x32 reading B unpacked: step p's 32 values at b + p·ldb.
-TEXT ·kern6x32s(SB), NOSPLIT, $0-49
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ ldb+24(FP), R13
-	SHLQ $2, R13
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
-	SHLQ $2, R8
-	MOVBQZX load+48(FP), R9
-	// R11 = 64: byte offset of a step's second 16 columns.
-	MOVQ $64, R11
+	MOVBQZX load+56(FP), R9
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -370,20 +107,19 @@ store:
 	VZEROUPPER
 	RET
 
-// func kern12x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool)
-// kern12x32 reading B unpacked: step p's 32 values at b + p·ldb.
-TEXT ·kern12x32s(SB), NOSPLIT, $0-49
+// func kern12x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool)
+TEXT ·kern12x32(SB), NOSPLIT, $0-57
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ ldb+24(FP), R13
-	SHLQ $2, R13
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R8
+	// R13: bytes from the B values of one step to those of the next;
+	// R11: from the first 16 columns of a step to its second 16.
+	MOVQ bstep+24(FP), R13
+	MOVQ bnext+32(FP), R11
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
-	MOVBQZX load+48(FP), R9
-	// R11 = 64: byte offset of a step's second 16 columns.
-	MOVQ $64, R11
+	MOVBQZX load+56(FP), R9
 	// R12 = 24·k: byte offset of the second A panel (6 floats per step).
 	LEAQ (CX)(CX*2), R12
 	SHLQ $3, R12

@@ -9,16 +9,18 @@ var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // checks that the OS saves the ZMM state too).
 var hasAVX512 = useAsm && cpu.X86.HasAVX512F
 
-// kern6x32 and kern12x32 compute the 6×32 and 12×32 tiles C = Ap·Bp (+ C
-// if load) with AVX-512 from one or two adjacent packed A panels and two
-// adjacent packed B panels (k steps each), bit for bit as kern6x16 would
-// compute each 6×16 part; see gemm512_amd64.s.
+// kern6x32 and kern12x32 compute the 6×32 and 12×32 tiles C = Ap·B (+ C
+// if load) with AVX-512 from one or two adjacent packed A panels and 32
+// columns of B per step: the values of step p at b + p·bstep bytes, their
+// second 16 bnext bytes past the first (two packed B panels: bstep 64,
+// bnext 64·k; a row-major B read in place: bstep 4·ldb, bnext 64). Each
+// 6×16 part is computed bit for bit as kern6x16 would; see gemm512_amd64.s.
 //
 //go:noescape
-func kern6x32(k int, a, b, c *float32, ldc int, load bool)
+func kern6x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool)
 
 //go:noescape
-func kern12x32(k int, a, b, c *float32, ldc int, load bool)
+func kern12x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool)
 
 // kern6x16 computes the 6×16 tile C = Ap·Bp (+ C if load) from k packed
 // steps (6 values of A, 16 of B each); ldc is C's row stride in elements.
@@ -118,12 +120,3 @@ func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool)
 //
 //go:noescape
 func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16)
-
-// kern6x32s and kern12x32s are kern6x32 and kern12x32 reading B unpacked
-// from a row-major matrix: step p's 32 values at b + p·ldb.
-//
-//go:noescape
-func kern6x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool)
-
-//go:noescape
-func kern12x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool)

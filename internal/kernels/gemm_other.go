@@ -8,9 +8,13 @@ const hasAVX512 = false
 
 func kern6x16(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable") }
 
-func kern6x32(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable") }
+func kern6x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool) {
+	panic("unreachable")
+}
 
-func kern12x32(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable") }
+func kern12x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool) {
+	panic("unreachable")
+}
 
 func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64) { panic("unreachable") }
 
@@ -51,11 +55,5 @@ func activate512(dst, x *float32, n, mode int, consts *float32) { panic("unreach
 func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool) { panic("unreachable") }
 
 func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16) {
-	panic("unreachable")
-}
-
-func kern6x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool) { panic("unreachable") }
-
-func kern12x32s(k int, a, b *float32, ldb int, c *float32, ldc int, load bool) {
 	panic("unreachable")
 }
