@@ -165,6 +165,13 @@ func MaxPool[T Float](g ConvGeom, x, y []T, arg []int32) {
 	})
 }
 
+// poolIdx holds pool2x2Row512's permutes: the even and the odd columns of
+// two vectors of sixteen.
+var poolIdx = [2][16]int32{
+	{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30},
+	{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31},
+}
+
 // maxPool2x2 is MaxPool for 2×2 windows with stride 2, the common case.
 func maxPool2x2[T Float](g ConvGeom, x, y []T, arg []int32) {
 	ParallelFor(g.N*g.C, 8, func(lo, hi int) {
@@ -177,7 +184,11 @@ func maxPool2x2[T Float](g ConvGeom, x, y []T, arg []int32) {
 				top, bot := plane[r0:r0+g.W], plane[r0+g.W:r0+2*g.W]
 				o, ix := out[oh*g.OW:(oh+1)*g.OW], idx[oh*g.OW:(oh+1)*g.OW]
 				start := 0
-				if f, ok := any(top).([]float32); ok && useAsm && g.OW >= 4 {
+				if f, ok := any(top).([]float32); ok && packAVX512 {
+					start = g.OW
+					b, of := any(bot).([]float32), any(o).([]float32)
+					pool2x2Row512(&f[0], &b[0], &of[0], &ix[0], start, int32(r0), int32(g.W), &poolIdx[0][0])
+				} else if f, ok := any(top).([]float32); ok && useAsm && g.OW >= 4 {
 					start = g.OW &^ 3
 					b, of := any(bot).([]float32), any(o).([]float32)
 					pool2x2Row(&f[0], &b[0], &of[0], &ix[0], start, int32(r0), int32(g.W))

@@ -120,3 +120,9 @@ func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool)
 //
 //go:noescape
 func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16)
+
+// pool2x2Row512 is pool2x2Row for any n, sixteen outputs at a time with
+// AVX-512 (the last chunk masked); idx is poolIdx.
+//
+//go:noescape
+func pool2x2Row512(top, bot, out *float32, arg *int32, n int, base, w int32, idx *int32)

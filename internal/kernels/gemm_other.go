@@ -57,3 +57,7 @@ func gemv512(k int, a, b *float32, ldb int, c *float32, n int, load bool) { pani
 func interleave6x512(dst *float32, rows *[6]*float32, n int, idx *int32, masks *uint16) {
 	panic("unreachable")
 }
+
+func pool2x2Row512(top, bot, out *float32, arg *int32, n int, base, w int32, idx *int32) {
+	panic("unreachable")
+}

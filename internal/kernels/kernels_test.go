@@ -119,10 +119,24 @@ func TestAdamUpdate32VectorMatchesGo(t *testing.T) {
 	}
 }
 
-// The vector 2×2 pool agrees with the scalar loop, ties and all.
+// The vector 2×2 pools (AVX2, and AVX-512 where the CPU has it) agree with
+// the scalar loop, ties and all, for rows narrower and wider than a vector.
 func TestMaxPool2x2VectorMatchesScalar(t *testing.T) {
 	needVectorPath(t)
-	for _, hw := range [][2]int{{26, 26}, {11, 11}, {8, 16}, {4, 9}} {
+	for _, avx512 := range []bool{false, true} {
+		if avx512 && !hasAVX512 {
+			t.Log("no AVX-512: its pool is not tested on this machine")
+			continue
+		}
+		old := packAVX512
+		packAVX512 = avx512
+		maxPool2x2MatchesScalar(t)
+		packAVX512 = old
+	}
+}
+
+func maxPool2x2MatchesScalar(t *testing.T) {
+	for _, hw := range [][2]int{{26, 26}, {11, 11}, {8, 16}, {4, 9}, {2, 2}, {3, 35}, {6, 64}, {5, 66}} {
 		g := NewConvGeom(2, 3, hw[0], hw[1], 2, 2, 2, 2, 0, 0, 0, 0)
 		x := make([]float32, 2*3*hw[0]*hw[1])
 		for i := range x {
@@ -138,7 +152,7 @@ func TestMaxPool2x2VectorMatchesScalar(t *testing.T) {
 		MaxPool(g, x64, y64, arg64)
 		for i := range y {
 			if float64(y[i]) != y64[i] || arg[i] != arg64[i] {
-				t.Fatalf("%v: output %d: vector %g at %d, scalar %g at %d", hw, i, y[i], arg[i], y64[i], arg64[i])
+				t.Fatalf("%v (AVX-512 %v): output %d: vector %g at %d, scalar %g at %d", hw, packAVX512, i, y[i], arg[i], y64[i], arg64[i])
 			}
 		}
 	}

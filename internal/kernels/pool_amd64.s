@@ -70,3 +70,101 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func pool2x2Row512(top, bot, out *float32, arg *int32, n int, base, w int32, idx *int32)
+// pool2x2Row for any n, sixteen outputs at a time, the last chunk masked:
+// the same comparisons in the same order (strictly greater, so the first
+// of equal values wins), so the same outputs and indices.
+TEXT ·pool2x2Row512(SB), NOSPLIT, $0-56
+	MOVQ top+0(FP), SI
+	MOVQ bot+8(FP), DI
+	MOVQ out+16(FP), DX
+	MOVQ arg+24(FP), R8
+	MOVQ n+32(FP), R13
+	MOVQ idx+48(FP), R9
+	VMOVDQU32 0(R9), Z20             // even lanes of two vectors: 0 2 4 … 30
+	VMOVDQU32 64(R9), Z21            // odd: 1 3 5 … 31
+	MOVL base+40(FP), AX
+	VPBROADCASTD AX, Z23
+	VPADDD Z20, Z23, Z23             // P = base + 2·[0 … 15]
+	MOVL $1, AX
+	VPBROADCASTD AX, Z24             // ones
+	MOVL w+44(FP), AX
+	VPBROADCASTD AX, Z25             // w
+	MOVL $32, AX
+	VPBROADCASTD AX, Z26             // step: 32 input columns per 16 outputs
+
+ploop:
+	TESTQ R13, R13
+	JLE   pdone
+	// K1: the outputs of this chunk; K2, K3: their input columns in the
+	// two vectors of each row
+	MOVQ  R13, CX
+	CMPQ  CX, $16
+	JLE   pc1
+	MOVQ  $16, CX
+
+pc1:
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K1
+	SHLQ  $1, CX
+	MOVQ  CX, R10
+	CMPQ  CX, $16
+	JLE   pc2
+	MOVQ  $16, CX
+
+pc2:
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K2
+	SUBQ  CX, R10
+	MOVQ  R10, CX
+	MOVL  $1, AX
+	SHLL  CX, AX
+	DECL  AX
+	KMOVW AX, K3
+
+	VMOVUPS.Z (SI), K2, Z0
+	VMOVUPS.Z 64(SI), K3, Z1
+	VMOVUPS.Z (DI), K2, Z2
+	VMOVUPS.Z 64(DI), K3, Z3
+	VMOVAPS    Z20, Z4
+	VPERMI2PS  Z1, Z0, Z4            // top even
+	VMOVAPS    Z21, Z5
+	VPERMI2PS  Z1, Z0, Z5            // top odd
+	VMOVAPS    Z20, Z6
+	VPERMI2PS  Z3, Z2, Z6            // bottom even
+	VMOVAPS    Z21, Z7
+	VPERMI2PS  Z3, Z2, Z7            // bottom odd
+
+	VMOVAPS Z4, Z8                   // best = top even
+	VMOVDQA32 Z23, Z9                // at = P
+	VPADDD  Z24, Z23, Z14            // P+1
+	VCMPPS  $0x1e, Z8, Z5, K4        // top odd > best
+	VMOVAPS Z5, K4, Z8
+	VMOVDQA32 Z14, K4, Z9
+	VPADDD  Z25, Z23, Z14            // P+w
+	VCMPPS  $0x1e, Z8, Z6, K4        // bottom even > best
+	VMOVAPS Z6, K4, Z8
+	VMOVDQA32 Z14, K4, Z9
+	VPADDD  Z24, Z14, Z14            // P+w+1
+	VCMPPS  $0x1e, Z8, Z7, K4        // bottom odd > best
+	VMOVAPS Z7, K4, Z8
+	VMOVDQA32 Z14, K4, Z9
+
+	VMOVUPS Z8, K1, (DX)
+	VMOVDQU32 Z9, K1, (R8)
+	VPADDD  Z26, Z23, Z23
+	ADDQ $128, SI
+	ADDQ $128, DI
+	ADDQ $64, DX
+	ADDQ $64, R8
+	SUBQ $16, R13
+	JMP  ploop
+
+pdone:
+	VZEROUPPER
+	RET
