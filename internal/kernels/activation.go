@@ -54,7 +54,7 @@ func activate(dst, x []float32, mode int, f func(float32) float32) {
 	n := len(x)
 	dst = dst[:n]
 	done := 0
-	if actAVX512 && n >= 16 {
+	if use512 && n >= 16 {
 		done = n &^ 15
 		activate512(&dst[0], &x[0], done, mode, &expConsts[0])
 	}
@@ -66,10 +66,6 @@ func activate(dst, x []float32, mode int, f func(float32) float32) {
 		dst[i] = f(x[i])
 	}
 }
-
-// actAVX512 lets the activations use AVX-512; tests lower it to compare
-// the paths.
-var actAVX512 = hasAVX512
 
 // sig and tnh are the activations used by the recurrent kernels: the fast
 // float32 forms for float32, the standard library's for float64 (which

@@ -31,16 +31,7 @@ func TestFastActivationsAccuracy(t *testing.T) {
 // The AVX2 and AVX-512 activations give the very bits of the scalar ones.
 func TestVectorActivationsMatchScalar(t *testing.T) {
 	needVectorPath(t)
-	for _, avx512 := range []bool{false, true} {
-		if avx512 && !hasAVX512 {
-			t.Log("no AVX-512: its activations are not tested on this machine")
-			continue
-		}
-		old := actAVX512
-		actAVX512 = avx512
-		vectorActivationsMatchScalar(t)
-		actAVX512 = old
-	}
+	eachUse512(t, func() { vectorActivationsMatchScalar(t) })
 }
 
 func vectorActivationsMatchScalar(t *testing.T) {
@@ -59,7 +50,7 @@ func vectorActivationsMatchScalar(t *testing.T) {
 		c.vec(got, x)
 		for i, v := range x {
 			if w := c.f(v); math.Float32bits(got[i]) != math.Float32bits(w) {
-				t.Fatalf("%s(%g) (AVX-512 %v): vector %g, scalar %g", c.name, v, actAVX512, got[i], w)
+				t.Fatalf("%s(%g) (AVX-512 %v): vector %g, scalar %g", c.name, v, use512, got[i], w)
 			}
 		}
 	}

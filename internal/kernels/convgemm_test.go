@@ -140,10 +140,9 @@ func TestConvMatchesExplicit(t *testing.T) {
 					continue
 				}
 				withPath(t, p, func() {
-					old := packAVX512
-					packAVX512 = gather
-					defer func() { packAVX512 = old }()
-					checkConv[float32](t, fmt.Sprintf("float32 #%d path %s avx512 packing %v", gi, pathNames[p], gather), c.g, c.oc, r)
+					withUse512(gather, func() {
+						checkConv[float32](t, fmt.Sprintf("float32 #%d path %s avx512 packing %v", gi, pathNames[p], gather), c.g, c.oc, r)
+					})
 				})
 			}
 		}
@@ -157,12 +156,7 @@ func TestPackingLoopsAgree(t *testing.T) {
 		t.Skip("no AVX-512: only the Go packing loops run on this machine")
 	}
 	r := rand.New(rand.NewPCG(9, 10))
-	run := func(avx bool, fn func()) {
-		old := packAVX512
-		packAVX512 = avx
-		defer func() { packAVX512 = old }()
-		fn()
-	}
+	run := withUse512
 	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 256} {
 		src := make([]float32, 50)
 		for i := range src {

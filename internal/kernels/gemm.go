@@ -380,7 +380,7 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 			interleaveB(dst, &src, kb)
 			continue
 		}
-		if d, ok := any(dst).([]float32); ok && packAVX512 && cols == nr {
+		if d, ok := any(dst).([]float32); ok && use512 && cols == nr {
 			_ = b[(pc+kb-1)*ldb+col0+nr-1]
 			rowsToPanel512(&d[0], &any(b).([]float32)[pc*ldb+col0], ldb, kb)
 			continue
@@ -479,7 +479,7 @@ func parallelWorkers(n, grain int, fn func(worker, lo, hi int)) {
 	for w := 0; w < workers; w++ {
 		ranges = append(ranges, [2]int{n * w / workers, n * (w + 1) / workers})
 	}
-	if workersRun(fn, ranges) {
+	if standing.run(fn, ranges) {
 		return
 	}
 	var wg sync.WaitGroup

@@ -25,6 +25,26 @@ func withPath(t *testing.T, p int, fn func()) bool {
 	return true
 }
 
+// withUse512 runs fn with use512 set to on, then restores it.
+func withUse512(on bool, fn func()) {
+	old := use512
+	use512 = on
+	defer func() { use512 = old }()
+	fn()
+}
+
+// eachUse512 runs fn with the AVX-512 loops off, then on where the CPU has
+// them (saying so where it does not).
+func eachUse512(t *testing.T, fn func()) {
+	t.Helper()
+	withUse512(false, fn)
+	if !hasAVX512 {
+		t.Log("no AVX-512: only the AVX2 and Go loops are tested on this machine")
+		return
+	}
+	withUse512(true, fn)
+}
+
 // pathShapes covers full and edge tiles of every kernel (6×16, 6×32,
 // 12×32), partial A and B panels, and the kc, mc and nc block edges.
 func pathShapes() [][3]int {
@@ -192,9 +212,7 @@ func TestGemmPackingPaths(t *testing.T) {
 			}
 			got, want := make([]float32, m*n), make([]float32, m*n)
 			Gemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, false, got, n)
-			packAVX512 = false
-			Gemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, false, want, n)
-			packAVX512 = true
+			withUse512(false, func() { Gemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, false, want, n) })
 			if i := sameBits(got, want); i >= 0 {
 				t.Fatalf("%dx%dx%d trans %v: at %d %v with AVX-512 packing, %v without", m, n, k, tr, i, got[i], want[i])
 			}

@@ -123,16 +123,7 @@ func TestAdamUpdate32VectorMatchesGo(t *testing.T) {
 // the scalar loop, ties and all, for rows narrower and wider than a vector.
 func TestMaxPool2x2VectorMatchesScalar(t *testing.T) {
 	needVectorPath(t)
-	for _, avx512 := range []bool{false, true} {
-		if avx512 && !hasAVX512 {
-			t.Log("no AVX-512: its pool is not tested on this machine")
-			continue
-		}
-		old := packAVX512
-		packAVX512 = avx512
-		maxPool2x2MatchesScalar(t)
-		packAVX512 = old
-	}
+	eachUse512(t, func() { maxPool2x2MatchesScalar(t) })
 }
 
 func maxPool2x2MatchesScalar(t *testing.T) {
@@ -152,7 +143,7 @@ func maxPool2x2MatchesScalar(t *testing.T) {
 		MaxPool(g, x64, y64, arg64)
 		for i := range y {
 			if float64(y[i]) != y64[i] || arg[i] != arg64[i] {
-				t.Fatalf("%v (AVX-512 %v): output %d: vector %g at %d, scalar %g at %d", hw, packAVX512, i, y[i], arg[i], y64[i], arg64[i])
+				t.Fatalf("%v (AVX-512 %v): output %d: vector %g at %d, scalar %g at %d", hw, use512, i, y[i], arg[i], y64[i], arg64[i])
 			}
 		}
 	}

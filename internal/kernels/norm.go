@@ -9,10 +9,6 @@ import "math"
 // norm sees x as rows of length d, split among workers by row. Sums are
 // taken in float64, in a fixed order.
 
-// normAVX512 lets the batch-norm loops use AVX-512 (the same bits as the
-// Go loops); tests lower it to compare the two.
-var normAVX512 = hasAVX512
-
 // grainFor returns how many units of per-unit work each worker must get at
 // least so that a worker handles about elementGrain values.
 func grainFor(perUnit int) int { return max(1, elementGrain/max(perUnit, 1)) }
@@ -86,7 +82,7 @@ func BatchNormForward[T Float](y, x, w, b []T, rows, c, s int, mean, invstd []fl
 			for r := 0; r < rows; r++ {
 				o := (r*c + ch) * s
 				done := 0
-				if y32, ok := any(y).([]float32); ok && normAVX512 && s >= 8 {
+				if y32, ok := any(y).([]float32); ok && use512 && s >= 8 {
 					done = s &^ 7
 					bnForward512(&y32[o], &any(x).([]float32)[o], done, scale, shift)
 				}
@@ -163,7 +159,7 @@ func BatchNormInputGrad[T Float](dx, x, dy, w, sums []T, rows, c, s int, mean, i
 			for r := 0; r < rows; r++ {
 				o := (r*c + ch) * s
 				done := 0
-				if dx32, ok := any(dx).([]float32); ok && normAVX512 && s >= 8 {
+				if dx32, ok := any(dx).([]float32); ok && use512 && s >= 8 {
 					done = s &^ 7
 					bnInputGrad512(&dx32[o], &any(x).([]float32)[o], &any(dy).([]float32)[o], done, mean[ch], invstd[ch], k, md, mdx)
 				}

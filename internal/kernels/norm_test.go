@@ -134,13 +134,12 @@ func TestBatchNormPathsAgree(t *testing.T) {
 		sums := make([]float32, 2*c)
 		BatchNormGradSums(sums, x, dy, rows, c, s, mean, invstd)
 		run := func(avx bool) (y, dx, dxFixed []float32) {
-			old := normAVX512
-			normAVX512 = avx
-			defer func() { normAVX512 = old }()
 			y, dx, dxFixed = make([]float32, n), make([]float32, n), make([]float32, n)
-			BatchNormForward(y, x, w, b, rows, c, s, mean, invstd)
-			BatchNormInputGrad(dx, x, dy, w, sums, rows, c, s, mean, invstd, true)
-			BatchNormInputGrad(dxFixed, x, dy, w, sums, rows, c, s, mean, invstd, false)
+			withUse512(avx, func() {
+				BatchNormForward(y, x, w, b, rows, c, s, mean, invstd)
+				BatchNormInputGrad(dx, x, dy, w, sums, rows, c, s, mean, invstd, true)
+				BatchNormInputGrad(dxFixed, x, dy, w, sums, rows, c, s, mean, invstd, false)
+			})
 			return
 		}
 		y1, dx1, dxf1 := run(true)

@@ -38,7 +38,7 @@ type job struct {
 	lo, hi int
 }
 
-var workers crew
+var standing crew
 
 // run hands ranges [1, len(ranges)) to members and runs range 0 itself,
 // returning when all are done; ok is false (and nothing ran) when the
@@ -104,10 +104,4 @@ func (m *member) loop(c *crew) {
 		default:
 		}
 	}
-}
-
-// workersRun runs fn over ranges on the crew (ranges with lo == hi run as
-// empty calls), reporting false if the crew was busy.
-func workersRun(fn func(worker, lo, hi int), ranges [][2]int) bool {
-	return workers.run(fn, ranges)
 }
