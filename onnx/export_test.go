@@ -1,0 +1,394 @@
+package onnx_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlrun/dlrun/graph"
+	pb "github.com/dlrun/dlrun/internal/onnxpb"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/onnx"
+	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/train"
+	"google.golang.org/protobuf/proto"
+)
+
+// tolerance is how far ONNX Runtime's float32 outputs may be from
+// dlrun's: 1e-5, relative to the value where it is above 1 in magnitude
+// (logits of 10 hold 1e-6 of float32 rounding per summand).
+const tolerance = 1e-5
+
+// allLayers is a classifier with every layer kind a classifier can hold
+// that the reference models do not: strided and padded convolution,
+// BatchNorm over features, LayerNorm, Dropout, Tanh, Sigmoid, Softmax, a
+// pool with its own stride, a bias-free Dense.
+const allLayers = `name: all-layers
+layers:
+  - conv2d: {filters: 6, kernel: 3, stride: 2, padding: same}
+  - batch_norm: {}
+  - tanh
+  - max_pool2d: {size: 3, stride: 2}
+  - conv2d: {filters: 4, kernel: [2, 3], bias: false}
+  - sigmoid
+  - flatten
+  - dense: {units: 24}
+  - layer_norm: {}
+  - dropout: {rate: 0.3}
+  - batch_norm: {}
+  - relu
+  - dense: {units: 16, bias: false}
+  - softmax
+  - dense: {units: 10}
+`
+
+// sequenceLayers is a language model of two stacked stateful GRUs, one
+// returning sequences into a LayerNorm.
+const sequenceLayers = `name: seq-layers
+layers:
+  - embedding: {vocab: %d, dim: 12}
+  - gru: {hidden: 10, return_sequences: true, stateful: true}
+  - layer_norm: {}
+  - lstm: {hidden: 9, return_sequences: true, stateful: true, bias: false}
+  - dense: {units: %d}
+`
+
+// text is a small corpus for the language models.
+var text = strings.Repeat("It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", 24)
+
+// trained trains cfg for a few steps into a new run folder under dir and
+// returns the folder.
+func trained(t *testing.T, dir, name string, cfg run.Config) string {
+	t.Helper()
+	out := filepath.Join(dir, name)
+	if cfg.Epochs == 0 {
+		cfg.Epochs = 1
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 3
+	}
+	if _, err := run.Train(cfg, run.Options{Out: out}); err != nil {
+		t.Fatalf("training %s: %v", name, err)
+	}
+	return out
+}
+
+// forward runs model m built afresh for batches of n examples, sharing
+// m's weights, on each of xs in turn (a stateful model carries its state
+// from one to the next, as in training), and returns the raw outputs.
+func forward(t *testing.T, m *run.Model, n int, shape []int, xs ...[]float64) [][]float64 {
+	t.Helper()
+	model, err := m.Info.Model.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, err := graph.ParseDType(m.Info.DType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New(graph.WithDType(dt))
+	x, err := g.Input("x", append([]int{n}, shape...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := model.Build(g, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.ShareValues(m.Trainer().Graph()); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := g.CompileForward(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	var outs [][]float64
+	for _, v := range xs {
+		if err := g.SetInput(x, v); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := prog.Run(false); err != nil {
+			t.Fatal(err)
+		}
+		out, err := prog.Output(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, out)
+	}
+	return outs
+}
+
+// export writes m's ONNX model into dir and checks it with the ONNX
+// checker; it returns the file and the decoded model.
+func export(t *testing.T, m *run.Model, dir string) (string, *pb.ModelProto) {
+	t.Helper()
+	b, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	path := filepath.Join(dir, m.Config.Model+".onnx")
+	if m.Config.Model == "" || strings.ContainsAny(m.Config.Model, `/\`) {
+		path = filepath.Join(dir, "model.onnx")
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mp pb.ModelProto
+	if err := proto.Unmarshal(b, &mp); err != nil {
+		t.Fatalf("the export does not decode: %v", err)
+	}
+	checkONNX(t, path)
+	return path, &mp
+}
+
+// agree fails t unless got (ONNX Runtime's) equals want (dlrun's) within
+// tolerance, and returns the largest difference.
+func agree(t *testing.T, what string, got ortTensor, dims []int, want []float64) float64 {
+	t.Helper()
+	if fmt.Sprint(got.Dims) != fmt.Sprint(dims) {
+		t.Fatalf("%s: ONNX Runtime's shape %v, want %v", what, got.Dims, dims)
+	}
+	if len(got.Data) != len(want) {
+		t.Fatalf("%s: %d values from ONNX Runtime, %d from dlrun", what, len(got.Data), len(want))
+	}
+	worst := 0.0
+	for i, w := range want {
+		d := math.Abs(got.Data[i] - w)
+		if !(d <= tolerance*math.Max(1, math.Abs(w))) {
+			t.Fatalf("%s: value %d: ONNX Runtime %v, dlrun %v (difference %.3g)", what, i, got.Data[i], w, d)
+		}
+		worst = math.Max(worst, d)
+	}
+	return worst
+}
+
+func flatten(rows [][]float64) []float64 {
+	var out []float64
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+func values(n int, f func(i int) float64) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = f(i)
+	}
+	return v
+}
+
+func float32s(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+// metadata returns the model's metadata_props as a map.
+func metadata(mp *pb.ModelProto) map[string]string {
+	out := map[string]string{}
+	for _, p := range mp.GetMetadataProps() {
+		out[p.GetKey()] = p.GetValue()
+	}
+	return out
+}
+
+// names returns the names of vs.
+func names(vs []*pb.ValueInfoProto) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.GetName())
+	}
+	return out
+}
+
+// TestExportedModelsMatchDlrun exports each reference model (and model
+// files holding the layer kinds they lack), trained for one short epoch,
+// runs it with ONNX Runtime on a batch of inputs, and checks the outputs
+// against dlrun's: a classifier's logits (a forward pass) and
+// probabilities (Model.Predict), a recommender's ratings (Model.Predict),
+// a language model's logits over two consecutive chunks (the stateful
+// layers' state fed back).
+func TestExportedModelsMatchDlrun(t *testing.T) {
+	modules := ortModules(t)
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.txt")
+	if err := os.WriteFile(corpus, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "all-layers.yaml")
+	if err := os.WriteFile(spec, []byte(allLayers), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var noShuffle = func(c run.Config) run.Config { c.NoShuffle = true; return c }
+	cases := []struct {
+		name string
+		cfg  run.Config
+	}{
+		{"xor", run.Config{Model: "xor", Config: train.Config{Epochs: 20}}},
+		{"mlp", run.Config{Model: "mlp"}},
+		{"cnn", run.Config{Model: "cnn"}},
+		{"cnn-bn", run.Config{Model: "cnn-bn"}},
+		{"rnn-lstm", run.Config{Model: "rnn", Cell: "lstm"}},
+		{"rnn-gru", run.Config{Model: "rnn", Cell: "gru"}},
+		{"all-layers", noShuffle(run.Config{Model: spec})},
+		{"mf", run.Config{Model: "mf"}},
+		{"ncf", run.Config{Model: "ncf"}},
+		{"biases", run.Config{Model: "biases"}},
+		{"charrnn-lstm", run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"charrnn-gru", run.Config{Model: "charrnn", Cell: "gru", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"seq-layers", run.Config{Model: "seq", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.cfg
+			if c.name == "seq-layers" {
+				// The vocabulary of the corpus sizes the embedding and the
+				// output: train a charrnn first to learn it.
+				ref, err := run.ReadConfig(trained(t, dir, "vocab-"+c.name, run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				v := len(ref.Vocab)
+				path := filepath.Join(dir, "seq-layers.yaml")
+				if err := os.WriteFile(path, []byte(fmt.Sprintf(sequenceLayers, v, v)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cfg.Model, cfg.Task = path, run.NextToken
+			}
+			folder := trained(t, dir, c.name, cfg)
+			m, err := run.Load(folder, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			path, mp := export(t, m, t.TempDir())
+			meta := metadata(mp)
+			if meta["task"] != m.Info.Task || meta["dlrun_version"] == "" || meta["dlrun_model"] == "" || meta["opset"] != fmt.Sprint(onnx.Opset) {
+				t.Errorf("metadata %v", meta)
+			}
+			rng := rand.New(rand.NewPCG(7, 7))
+			const n = 5
+			switch m.Info.Task {
+			case run.Classify:
+				size := 1
+				for _, d := range m.Info.InputShape {
+					size *= d
+				}
+				x := values(n*size, func(int) float64 { return float64(float32(rng.Float64())) })
+				logits := forward(t, m, n, m.Info.InputShape, x)[0]
+				probs, err := m.Predict(float32s(x))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "float32", Dims: append([]int{n}, m.Info.InputShape...), Data: x}})
+				dl := agree(t, "logits", got["logits"], []int{n, m.Info.Outputs}, logits)
+				dp := agree(t, "probabilities", got["probabilities"], []int{n, len(probs[0])}, flatten(probs))
+				if !strings.Contains(meta["classes"], "[") || !strings.Contains(meta["inputs"], `"batch"`) {
+					t.Errorf("metadata classes %q inputs %q", meta["classes"], meta["inputs"])
+				}
+				t.Logf("%s: %d examples, largest difference: logits %.2g, probabilities %.2g", c.name, n, dl, dp)
+			case run.Rating:
+				x := make([]float64, 0, 2*n)
+				for i := 0; i < n; i++ {
+					x = append(x, float64(rng.IntN(m.Info.Users)), float64(rng.IntN(m.Info.Movies)))
+				}
+				want, err := m.Predict(float32s(x))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "int64", Dims: []int{n, 2}, Data: x}})
+				d := agree(t, "rating", got["rating"], []int{n, 1}, flatten(want))
+				t.Logf("%s: %d pairs, largest difference %.2g", c.name, n, d)
+			case run.NextToken:
+				steps := m.Info.InputShape[0]
+				chunk := func() []float64 {
+					return values(n*steps, func(int) float64 { return float64(rng.IntN(m.Info.Outputs)) })
+				}
+				x1, x2 := chunk(), chunk()
+				want := forward(t, m, n, m.Info.InputShape, x1, x2)
+				feeds := map[string]ortTensor{"input": {DType: "int64", Dims: []int{n, steps}, Data: x1}}
+				ins := names(mp.GetGraph().GetInput())
+				for _, in := range ins[1:] {
+					feeds[in] = ortTensor{DType: "float32", Dims: []int{n, hiddenOf(t, mp, in)}, Data: make([]float64, n*hiddenOf(t, mp, in))}
+				}
+				if len(ins) < 2 {
+					t.Fatalf("inputs %v: want the stateful layers' states", ins)
+				}
+				got1 := runORT(t, modules, path, feeds)
+				d1 := agree(t, "logits, first chunk", got1["logits"], []int{n, steps, m.Info.Outputs}, want[0])
+				feeds["input"] = ortTensor{DType: "int64", Dims: []int{n, steps}, Data: x2}
+				for _, in := range ins[1:] {
+					out := strings.TrimSuffix(in, "0")
+					feeds[in] = ortTensor{DType: "float32", Dims: got1[out].Dims, Data: got1[out].Data}
+				}
+				got2 := runORT(t, modules, path, feeds)
+				d2 := agree(t, "logits, second chunk (state fed back)", got2["logits"], []int{n, steps, m.Info.Outputs}, want[1])
+				if !strings.Contains(meta["vocab"], "[") {
+					t.Errorf("metadata vocab %q", meta["vocab"])
+				}
+				t.Logf("%s: %d streams of %d steps, inputs %v, largest difference %.2g then %.2g", c.name, n, steps, ins, d1, d2)
+			}
+		})
+	}
+}
+
+// hiddenOf returns the last dimension of graph input name.
+func hiddenOf(t *testing.T, mp *pb.ModelProto, name string) int {
+	t.Helper()
+	for _, in := range mp.GetGraph().GetInput() {
+		if in.GetName() == name {
+			d := in.GetType().GetTensorType().GetShape().GetDim()
+			return int(d[len(d)-1].GetDimValue())
+		}
+	}
+	t.Fatalf("no input %s", name)
+	return 0
+}
+
+// oddLayer is a layer kind of the test's own, which has no ONNX conversion.
+type oddLayer struct{ nn.Dropout }
+
+func (*oddLayer) Kind() string { return "Odd" }
+
+func init() {
+	nn.RegisterLayer("odd_test_layer", func(s *nn.Settings) *oddLayer { return &oddLayer{Dropout: nn.Dropout{Rate: 0.1}} }, func(l *oddLayer, s *nn.Settings) bool { return true })
+}
+
+// TestExportRefusesUnknownLayers checks that a model holding a layer with
+// no ONNX conversion is refused with an error naming the layer, and that
+// ExportRun then writes nothing.
+func TestExportRefusesUnknownLayers(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "odd.yaml")
+	if err := os.WriteFile(spec, []byte("name: odd\nlayers:\n  - flatten\n  - odd_test_layer\n  - dense: {units: 10}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder := trained(t, dir, "odd", run.Config{Model: spec})
+	out := filepath.Join(dir, "odd.onnx")
+	err := onnx.ExportRun(folder, false, out)
+	if !errors.Is(err, onnx.ErrNotExportable) {
+		t.Fatalf("error %v, want ErrNotExportable", err)
+	}
+	for _, want := range []string{"layer 2", "Odd", "no ONNX conversion"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error on several lines: %q", err)
+	}
+	if _, statErr := os.Stat(out); !os.IsNotExist(statErr) {
+		t.Errorf("a refused export left %s", out)
+	}
+	t.Log(err)
+}
