@@ -1,6 +1,7 @@
 package datasets_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -296,5 +297,54 @@ func TestFixturesImages(t *testing.T) {
 	}
 	if _, err := datasets.ReadImage(fixture("image-valid.png"), []int{1, 100000, 100000}, false); err == nil || !strings.Contains(err.Error(), "MaxImagePixels") {
 		t.Errorf("a model input of 10^10 pixels: %v", err)
+	}
+}
+
+// DecodeImage reads an image from memory as ReadImage reads it from a
+// file: the same values, the same refusals, errors naming what the caller
+// calls the image.
+func TestDecodeImageIsReadImage(t *testing.T) {
+	for _, name := range []string{"image-valid.png", "image-valid.jpg"} {
+		b, err := os.ReadFile(fixture(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, shape := range [][]int{{1, 8, 8}, {3, 5, 7}} {
+			for _, invert := range []bool{false, true} {
+				want, err := datasets.ReadImage(fixture(name), shape, invert)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := datasets.DecodeImage(bytes.NewReader(b), "body", shape, invert)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s %v invert %v: DecodeImage differs from ReadImage", name, shape, invert)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		shape []int
+		want  string
+		large bool
+	}{
+		{"image-png-60000x60000.png", []int{1, 8, 8}, "body: png image is 60000x60000 pixels, more than the 89478485 an image may have (MaxImagePixels)", true},
+		{"image-truncated.png", []int{1, 8, 8}, "body: not a PNG or JPEG image", false},
+		{"image-not-an-image.png", []int{1, 8, 8}, "body: not a PNG or JPEG image", false},
+		{"image-valid.png", []int{2, 8, 8}, "body: a model input of shape [2 8 8] is not an image", false},
+		{"image-valid.png", []int{1, 100000, 100000}, "MaxImagePixels", false},
+	} {
+		b, err := os.ReadFile(fixture(c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = datasets.DecodeImage(bytes.NewReader(b), "body", c.shape, false)
+		checkOneLineError(t, err, "body", c.want)
+		if large := errors.Is(err, safeio.ErrTooLarge); large != c.large {
+			t.Errorf("%s: error %v wraps safeio.ErrTooLarge: %v, want %v", c.name, err, large, c.large)
+		}
 	}
 }

@@ -37,6 +37,19 @@ func ReadImage(path string, shape []int, invert bool) ([]float32, error) {
 	return decodeImage(s.r.(io.ReadSeeker), path, shape, invert, MaxImagePixels)
 }
 
+// DecodeImage decodes a PNG or JPEG image read from r, named name in
+// errors (a file name, "request body"), and converts it to a model input
+// of shape [channels height width] exactly as ReadImage converts a file:
+// the same checks (MaxImagePixels for the shape and the declared
+// dimensions, MaxImageFileBytes for the bytes read) and the same values.
+// An image past a limit is an error wrapping safeio.ErrTooLarge.
+func DecodeImage(r io.ReadSeeker, name string, shape []int, invert bool) ([]float32, error) {
+	if err := checkImageShape(name, shape, MaxImagePixels); err != nil {
+		return nil, err
+	}
+	return decodeImage(r, name, shape, invert, MaxImagePixels)
+}
+
 // checkImageShape checks that shape is an image shape of at most
 // maxPixels pixels.
 func checkImageShape(name string, shape []int, maxPixels int) error {

@@ -426,6 +426,28 @@ func (m *Model) Evaluate(d Data) (*Evaluation, error) {
 // model, sigmoid for a single-output binary one); for a rating model, x
 // holds (user, movie) index pairs and each row is the predicted rating.
 func (m *Model) Predict(x []float32) ([][]float64, error) {
+	return m.forward(x, true)
+}
+
+// Outputs returns the model's raw output rows for x, what its last layer
+// computes, without Predict's softmax or sigmoid:
+//
+//   - classifier: x holds examples of the model's input shape, one after
+//     another; one row of Info.Outputs values (the logits) per example.
+//   - rating model: as Predict, one row [rating] per (user, movie) pair.
+//   - next-token model: x holds sequences of Info.InputShape[0] (T) token
+//     ids, one after another; T rows of Info.Outputs (the vocabulary)
+//     logits per sequence, row i·T+s being the logits of the token after
+//     step s of sequence i. Each sequence is read from the zero state, as
+//     a pass of training begins, whatever else x holds.
+//
+// A token id must be a whole number from 0 to the vocabulary less one.
+func (m *Model) Outputs(x []float32) ([][]float64, error) {
+	return m.forward(x, false)
+}
+
+// forward runs the model on x: Predict's rows if probs, else Outputs'.
+func (m *Model) forward(x []float32, probs bool) ([][]float64, error) {
 	if m == nil {
 		return nil, errors.New("train: nil model: use train.Load")
 	}
@@ -433,13 +455,22 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
-	if r, ok := t.task.(*Rating); ok {
-		return m.predictRatings(r, x)
+	switch task := t.task.(type) {
+	case *Rating:
+		return m.predictRatings(task, x)
+	case *Classify:
+		return m.classify(task, x, probs)
+	case *NextToken:
+		if !probs {
+			return m.nextTokens(task, x)
+		}
 	}
-	c, ok := t.task.(*Classify)
-	if !ok {
-		return nil, errors.Errorf("predict: the model was trained for %s, not classification or rating", t.task.Name())
-	}
+	return nil, errors.Errorf("predict: the model was trained for %s, not classification or rating", t.task.Name())
+}
+
+// classify runs classifier c on the examples of x: the probabilities of
+// each if probs, else its outputs.
+func (m *Model) classify(c *Classify, x []float32, probs bool) ([][]float64, error) {
 	size := len(c.example)
 	if len(x) == 0 || len(x)%size != 0 {
 		return nil, errors.Errorf("predict: %d values are not a whole number of examples of shape %v", len(x), c.Shape)
@@ -468,7 +499,57 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 			if err := t.min.prog.OutputRow(0, r, row); err != nil {
 				return nil, err
 			}
-			out = append(out, probabilities(t.parts.loss, row))
+			if probs {
+				row = probabilities(t.parts.loss, row)
+			}
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+// nextTokens returns the logits of next-token model nt after each step of
+// each sequence of x, the sequences run a batch at a time, each batch
+// from the zero state.
+func (m *Model) nextTokens(nt *NextToken, x []float32) ([][]float64, error) {
+	T, V := nt.seqLen(), nt.Vocab
+	if len(x) == 0 || len(x)%T != 0 {
+		return nil, errors.Errorf("outputs: %d values are not a whole number of sequences of %d token ids", len(x), T)
+	}
+	for i, v := range x {
+		if !(v >= 0 && v < float32(V)) || v != float32(int(v)) {
+			return nil, errors.Errorf("outputs: value %d (%v) is not a token id of the vocabulary of %d", i, v, V)
+		}
+	}
+	n, batch := len(x)/T, m.trainer.cfg.BatchSize
+	out := make([][]float64, 0, n*T)
+	for start := 0; start < n; start += batch {
+		k := min(batch, n-start)
+		t, err := m.forBatch(k)
+		if err != nil {
+			return nil, err
+		}
+		// k streams of T tokens each, and one more token so that the
+		// last has a successor (a target, which the outputs ignore).
+		tokens := make(Tokens, k*T+1)
+		for i := range k * T {
+			tokens[i] = int(x[start*T+i])
+		}
+		if _, err := t.start(tokens, nil); err != nil {
+			return nil, err
+		}
+		if _, err := t.task.Fill(0); err != nil {
+			return nil, err
+		}
+		if _, err := t.min.Loss(); err != nil {
+			return nil, err
+		}
+		for r := 0; r < k*T; r++ {
+			row := make([]float64, V)
+			if err := t.min.prog.OutputRow(0, r, row); err != nil {
+				return nil, err
+			}
+			out = append(out, row)
 		}
 	}
 	return out, nil
