@@ -130,6 +130,8 @@ func typeWanted(typ string) string {
 		return "a number"
 	case "bool":
 		return "true or false"
+	case "duration":
+		return "a duration such as 2ms or 30s"
 	}
 	return "a " + typ
 }

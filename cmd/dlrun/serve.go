@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os/signal"
+	"syscall"
+
+	"github.com/dlrun/dlrun/serve"
+	"github.com/pkg/errors"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd() *cobra.Command {
+	var dirs []string
+	var addr string
+	var o serve.Options
+	cmd := &cobra.Command{
+		Use:   "serve --run DIR [--run DIR...]",
+		Short: "Serve trained models over HTTP with the Open Inference Protocol (KServe v2)",
+		Long: `Load the model of each run folder and serve it under the folder's name with
+the Open Inference Protocol (KServe's v2, as Triton speaks it) over HTTP/JSON:
+
+  GET  /v2/health/live, /v2/health/ready, /v2
+  GET  /v2/models/NAME, /v2/models/NAME/ready
+  POST /v2/models/NAME/infer           tensors in, tensors out
+  POST /v2/models/NAME/predict-image   a PNG or JPEG body (image classifiers)
+  GET  /v2/models/NAME/recommend?user=ID&top=N   (rating models)
+  GET  /metrics                        Prometheus metrics
+
+Concurrent requests to a model are run together, up to its batch size, each
+waiting at most --batch-wait for others; each answer is what the model gives
+the request alone. Every error is a JSON {"error": "..."} with its status.
+SIGTERM or SIGINT stops accepting connections, lets the requests in flight
+finish and exits with status 0. See docs/serving.md.`,
+		Example: `  dlrun serve --run runs/cnn
+  dlrun serve --run runs/cnn --run runs/mf --addr 127.0.0.1:9000
+  curl -s localhost:8080/v2/models/cnn/predict-image --data-binary @shirt.png`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case len(dirs) == 0:
+				return errors.New("--run: name the run folder of a trained model (repeat --run to serve several)")
+			case o.BatchWait < 0:
+				return errors.Errorf("--batch-wait %v: must not be negative", o.BatchWait)
+			case o.Timeout <= 0:
+				return errors.Errorf("--timeout %v: must be positive", o.Timeout)
+			case o.MaxBody < 1:
+				return errors.Errorf("--max-body %d: must be positive", o.MaxBody)
+			}
+			o.Log = cmd.ErrOrStderr()
+			s, err := serve.New(dirs, o)
+			if err != nil {
+				return atFlag("run", err)
+			}
+			defer s.Close()
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				return atFlag("addr", err)
+			}
+			for _, m := range s.Models() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "serving %s (%s, input %v) at http://%s\n", m.Name, m.Task, m.Inputs[0].Shape[1:], l.Addr())
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			go func() {
+				<-ctx.Done()
+				stop() // a second signal kills at once
+			}()
+			return s.Serve(ctx, l)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&dirs, "run", nil, "run folder of a trained model, served under the folder's name (repeat for several)")
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "host:port to listen on (127.0.0.1: this machine only; :8080 for every interface)")
+	f.BoolVar(&o.Best, "best", false, "serve the best epoch's weights instead of the last")
+	f.DurationVar(&o.BatchWait, "batch-wait", serve.DefaultBatchWait, "longest a request waits for others to share its batch (0: no waiting)")
+	f.DurationVar(&o.Timeout, "timeout", serve.DefaultTimeout, "longest a request may take; one still waiting for its model gets 503")
+	f.Int64Var(&o.MaxBody, "max-body", serve.DefaultMaxBody, "largest request body in bytes; a larger one gets 413")
+	return cmd
+}

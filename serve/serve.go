@@ -1,0 +1,103 @@
+// Package serve serves trained runs over HTTP with the Open Inference
+// Protocol (KServe's v2 protocol, which Triton and Seldon speak too), in
+// JSON: health and metadata, inference on tensors, and dlrun's own
+// endpoints for images (predict-image) and recommendations (recommend).
+// See docs/serving.md for the endpoints, the names, datatypes and shapes
+// of each kind of model's tensors, and the limits.
+//
+// Each model is owned by one goroutine (a batcher), since a train.Model is
+// not safe for concurrent use: the requests that arrive for it within
+// Options.BatchWait of each other are run as one Predict call of up to the
+// model's batch size, and each gets exactly the rows a Predict call of its
+// own would give.
+//
+// A Server is built from run folders with New, serves with Serve (or its
+// Handler under a server of the caller's) and is released with Close.
+package serve
+
+import (
+	"io"
+	"time"
+
+	"github.com/pkg/errors"
+)
+
+// Defaults of Options.
+const (
+	// DefaultMaxBody is the default largest request body: 16 MiB, room
+	// for a thousand Fashion-MNIST images written as JSON (8 to 16 KB
+	// each), or a large photograph.
+	DefaultMaxBody = 16 << 20
+	// DefaultTimeout is the default time a request may take: 30 seconds.
+	DefaultTimeout = 30 * time.Second
+	// DefaultBatchWait is the default time a request waits for others to
+	// join its batch: 2 ms. The command's --batch-wait defaults to it; in
+	// Options the zero value means no waiting.
+	DefaultBatchWait = 2 * time.Millisecond
+)
+
+// shutdownSlack is how long Serve waits for the requests in flight past
+// Options.Timeout, the most any of them waits for its model, before it
+// closes their connections.
+const shutdownSlack = 5 * time.Second
+
+// Version is the version of every model served: each run folder holds one
+// model, served as version 1.
+const Version = "1"
+
+// Platform is the platform the model metadata names.
+const Platform = "dlrun"
+
+// Sentinel errors.
+var (
+	// ErrStopped is the error of a request to a model whose server was
+	// closed.
+	ErrStopped = errors.New("serve: the server is shutting down")
+	// ErrNoRuns is New's error when it is given no run folder.
+	ErrNoRuns = errors.New("serve: no run folder to serve")
+)
+
+// Options configure a Server. The zero value serves with the defaults
+// above and no batch waiting.
+type Options struct {
+	// Best serves each run's best epoch's weights (best.safetensors)
+	// instead of its last (model.safetensors).
+	Best bool
+	// BatchWait is the longest a request waits, from its arrival, for
+	// others to join its batch; zero runs what has arrived at once (the
+	// requests that queued while the model was busy still run together).
+	BatchWait time.Duration
+	// MaxBody is the largest request body in bytes (default
+	// DefaultMaxBody); a larger one is refused with 413.
+	MaxBody int64
+	// Timeout bounds each request (default DefaultTimeout): one still
+	// waiting for its model then gets 503. The server's read and write
+	// timeouts follow from it.
+	Timeout time.Duration
+	// Log receives a line for each server error (a 5xx answer, a
+	// recovered panic) and for shutdown; nil discards them.
+	Log io.Writer
+}
+
+// withDefaults returns o with the defaults of its zero fields, checking
+// the others.
+func (o Options) withDefaults() (Options, error) {
+	switch {
+	case o.BatchWait < 0:
+		return o, errors.Errorf("batch wait %v: must not be negative", o.BatchWait)
+	case o.MaxBody < 0:
+		return o, errors.Errorf("max body %d: must not be negative", o.MaxBody)
+	case o.Timeout < 0:
+		return o, errors.Errorf("timeout %v: must not be negative", o.Timeout)
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	return o, nil
+}
