@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -65,9 +66,18 @@ type resumable struct {
 }
 
 func saveCheckpoint(path string, t resumable) error {
-	views, err := weightViews(t.g)
+	b, err := checkpointBytes(t)
 	if err != nil {
 		return errors.Wrapf(err, "saving %s", path)
+	}
+	return atomicfile.WriteFile(path, b, 0o644)
+}
+
+// checkpointBytes returns the checkpoint of t as the bytes of its file.
+func checkpointBytes(t resumable) ([]byte, error) {
+	views, err := weightViews(t.g)
+	if err != nil {
+		return nil, err
 	}
 	for k, vals := range t.opt.State() {
 		b := make([]byte, 8*len(vals))
@@ -76,21 +86,21 @@ func saveCheckpoint(path string, t resumable) error {
 		}
 		v, err := safetensors.NewTensorView(safetensors.F64, []uint64{uint64(len(vals))}, b)
 		if err != nil {
-			return errors.Wrapf(err, "saving %s: optimizer state %s", path, k)
+			return nil, errors.Wrapf(err, "optimizer state %s", k)
 		}
 		views["optimizer/"+k] = v
 	}
 	gr, err := t.g.RNGState()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sr, err := t.shuffle.MarshalBinary()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	hist, err := json.Marshal(*t.hist)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	meta := map[string]string{
 		"format":        CheckpointFormat,
@@ -101,11 +111,21 @@ func saveCheckpoint(path string, t resumable) error {
 		"shuffle_rng":   base64.StdEncoding.EncodeToString(sr),
 		"history":       string(hist),
 	}
-	b, err := safetensors.Serialize(views, meta)
+	return safetensors.Serialize(views, meta)
+}
+
+// restoreBytes restores t from b, the bytes of a checkpoint file that
+// checkpointBytes wrote; what names them in errors.
+func restoreBytes(b []byte, what string, t resumable) error {
+	st, err := readHeader(bytes.NewReader(b), int64(len(b)), checkpointNames(t.g))
 	if err != nil {
-		return errors.Wrapf(err, "saving %s", path)
+		return errors.Wrapf(err, "restoring %s", what)
 	}
-	return atomicfile.WriteFile(path, b, 0o644)
+	ck, err := readCheckpoint(st, t)
+	if err != nil {
+		return errors.Wrapf(err, "restoring %s", what)
+	}
+	return errors.Wrapf(ck.apply(t), "restoring %s", what)
 }
 
 func restoreCheckpoint(path string, t resumable) error {

@@ -168,6 +168,11 @@ type Config struct {
 	// OnBatch, if set, is called after every training step with the
 	// number of steps done in the epoch, their total, and the step's loss.
 	OnBatch func(done, total int, loss float64) `json:"-" yaml:"-"`
+	// Collective, if set, trains data-parallel with the other processes
+	// it joins (see Collective): BatchSize stays the global batch, of
+	// which this process takes its share. Nil, or a Collective of one
+	// process, trains alone.
+	Collective Collective `json:"-" yaml:"-"`
 }
 
 // Defaults returns c with every zero field set to its default.

@@ -16,6 +16,11 @@ type Minimizer struct {
 	prog *graph.Program
 	opt  Optimizer
 	vars []Var
+	// reduce, if set, runs between the backward pass and the update: it
+	// may change the gradients in place (data-parallel training sums the
+	// processes'). It also makes every update dense: a gradient's rows
+	// are no longer this pass's alone.
+	reduce func() error
 }
 
 // NewMinimizer compiles g for minimising loss with opt (nil: Adam at its
@@ -49,6 +54,11 @@ func (m *Minimizer) Step() (float64, error) {
 	}
 	if math.IsNaN(l) || math.IsInf(l, 0) {
 		return l, errors.Errorf("the loss became %v", l)
+	}
+	if m.reduce != nil {
+		if err := m.reduce(); err != nil {
+			return l, err
+		}
 	}
 	params := m.prog.Params()
 	if o, ok := m.opt.(inPlaceStepper); ok && o.fusable() {
@@ -84,7 +94,7 @@ func (m *Minimizer) stepInPlace(o inPlaceStepper, params []*graph.Param) error {
 			return err
 		}
 		ps[i] = stepParam{name: p.Name, w: p.Data(), g: g}
-		if o.sparse() {
+		if o.sparse() && m.reduce == nil {
 			rows, ok, err := m.prog.GradientRows(i)
 			if err != nil {
 				return err

@@ -25,11 +25,15 @@ type NextToken struct {
 	// SeqLen is the number of steps per batch (default 100).
 	SeqLen int
 
-	batch      int
-	xT, yT, wT graph.Data
-	row        []float64
-	tokens     []int
-	streamLen  int
+	batch int
+	// global and first are set by shard in data-parallel training: the
+	// text is cut into global streams, of which this process reads batch
+	// from stream first on. Zero: batch streams from the first.
+	global, first int
+	xT, yT, wT    graph.Data
+	row           []float64
+	tokens        []int
+	streamLen     int
 }
 
 var (
@@ -39,6 +43,18 @@ var (
 
 // Name implements Task.
 func (t *NextToken) Name() string { return "next-token" }
+
+// shard implements sharded: this process reads streams [lo, hi) of the
+// global streams.
+func (t *NextToken) shard(global, lo, hi int) { t.global, t.first = global, lo }
+
+// streams returns the number of streams the text is cut into.
+func (t *NextToken) streams() int {
+	if t.global == 0 {
+		return t.batch
+	}
+	return t.global
+}
 
 // InputShape implements Task: [SeqLen] token ids.
 func (t *NextToken) InputShape() []int { return []int{t.seqLen()} }
@@ -118,8 +134,8 @@ func (t *NextToken) Check(d Data, role string) error {
 	if t.batch == 0 {
 		return errors.New("next-token: Check before Build")
 	}
-	if (len(tok)-1)/t.batch < 1 {
-		return errors.Errorf("%s data: %d tokens are too few for a batch of %d streams: each stream needs at least 2", role, len(tok), t.batch)
+	if (len(tok)-1)/t.streams() < 1 {
+		return errors.Errorf("%s data: %d tokens are too few for a batch of %d streams: each stream needs at least 2", role, len(tok), t.streams())
 	}
 	for i, id := range tok {
 		if id < 0 || id >= t.Vocab {
@@ -137,7 +153,7 @@ func (t *NextToken) Pass(d Data, _ *rand.Rand) (int, error) {
 		return 0, errors.New("next-token: Pass needs Tokens, after Build")
 	}
 	t.tokens = tok
-	t.streamLen = (len(t.tokens) - 1) / t.batch
+	t.streamLen = (len(t.tokens) - 1) / t.streams()
 	T := t.seqLen()
 	return (t.streamLen + T - 1) / T, nil
 }
@@ -164,7 +180,7 @@ func fillTokens[T float32 | float64](t *NextToken, c int, xd, yd, wd []T) int {
 				wd[row] = 0
 				continue
 			}
-			i := b*t.streamLen + pos
+			i := (t.first+b)*t.streamLen + pos
 			xd[row] = T(t.tokens[i])
 			yd[row*V+t.tokens[i+1]] = 1
 			wd[row] = 1

@@ -157,8 +157,23 @@ func isNil(v any) bool {
 // shuffledPass cuts a pass over n examples into batches, in data order or
 // in an order drawn from an RNG: what Classify and Rating share.
 type shuffledPass struct {
-	batch int
-	order []int
+	batch int // rows of the graph's batch
+	// global, lo and hi are set by shard in data-parallel training: the
+	// pass is cut into batches of global examples, of which this process
+	// takes rows [lo, hi) (batch of them). Zero: batches of batch rows.
+	global, lo, hi int
+	order          []int
+}
+
+// shard implements sharded.
+func (p *shuffledPass) shard(global, lo, hi int) { p.global, p.lo, p.hi = global, lo, hi }
+
+// span returns the global batch and this process's rows of it.
+func (p *shuffledPass) span() (global, lo, hi int) {
+	if p.global == 0 {
+		return p.batch, 0, p.batch
+	}
+	return p.global, p.lo, p.hi
 }
 
 // start begins a pass over n examples, shuffled by rng unless it is nil,
@@ -171,15 +186,19 @@ func (p *shuffledPass) start(n int, rng *rand.Rand) int {
 	if rng != nil {
 		rng.Shuffle(len(p.order), func(i, j int) { p.order[i], p.order[j] = p.order[j], p.order[i] })
 	}
-	return (len(p.order) + p.batch - 1) / p.batch
+	global, _, _ := p.span()
+	return (len(p.order) + global - 1) / global
 }
 
-// indices returns the examples of batch i of the pass (the last may be
-// short); task names the task in the error.
+// indices returns the examples of batch i of the pass that this process
+// takes (the last batch may be short, or hold none of them); task names
+// the task in the error.
 func (p *shuffledPass) indices(i int, task string) ([]int, error) {
-	lo := i * p.batch
-	if lo < 0 || lo >= len(p.order) {
+	global, lo, hi := p.span()
+	base := i * global
+	if base < 0 || base >= len(p.order) {
 		return nil, errors.Errorf("%s: batch %d is outside the pass", task, i+1)
 	}
-	return p.order[lo:min(lo+p.batch, len(p.order))], nil
+	n := len(p.order)
+	return p.order[min(base+lo, n):min(base+hi, n)], nil
 }

@@ -59,6 +59,9 @@ type Trainer struct {
 	hist    []EpochStats
 	stopped bool
 	closed  bool
+
+	red    *reducer // data-parallel training: the processes' sums
+	filled int      // examples of the batch being stepped (reduce weighs by it)
 }
 
 // New builds model for task on a new graph seeded with cfg.Seed, with
@@ -84,9 +87,24 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	t.g = graph.New(graph.WithDType(p.dtype), graph.WithSeed(cfg.Seed))
 	t.pcg = rand.NewPCG(cfg.Seed, 0x73687566) // "shuf"
 	t.shuffle = rand.New(t.pcg)
-	out, loss, err := task.Build(t.g, model, cfg.BatchSize, p.loss)
+	batch := cfg.BatchSize
+	var lo, hi int
+	if t.distributed() {
+		c := cfg.Collective
+		if lo, hi = share(batch, c.Rank(), c.Size()); hi <= lo {
+			return nil, errors.Errorf("batch_size %d: smaller than the %d processes of data-parallel training, each of which takes a share of every batch", batch, c.Size())
+		}
+		if _, ok := task.(sharded); !ok {
+			return nil, errors.Errorf("task %s cannot be trained data-parallel (built-in tasks can)", task.Name())
+		}
+		batch = hi - lo
+	}
+	out, loss, err := task.Build(t.g, model, batch, p.loss)
 	if err != nil {
 		return nil, err
+	}
+	if t.distributed() {
+		task.(sharded).shard(cfg.BatchSize, lo, hi)
 	}
 	// Layers may add penalties to the loss (the recommenders' L2 on the
 	// rows of each batch); the loss trained and reported includes them,
@@ -96,6 +114,10 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	}
 	if t.min, err = NewMinimizer(t.g, loss, p.opt, out); err != nil {
 		return nil, errors.Wrapf(err, "model %s", model.Name())
+	}
+	if t.distributed() {
+		t.red = &reducer{c: cfg.Collective}
+		t.min.reduce = func() error { return t.red.reduceGradients(t.min.prog, t.filled) }
 	}
 	if err := checkMemory(t.min.Program(), model.Name(), cfg.BatchSize); err != nil {
 		t.Close()
@@ -243,9 +265,12 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		if err != nil {
 			return 0, nil, err
 		}
+		t.filled = k
 		var l float64
 		if training {
-			l, err = t.min.Step()
+			if l, err = t.min.Step(); err == nil && t.red != nil {
+				err = t.red.broadcastBuffers(t.g)
+			}
 		} else {
 			l, err = t.min.Loss()
 		}
@@ -270,6 +295,13 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		if training && t.cfg.OnBatch != nil {
 			t.cfg.OnBatch(i+1, n, l)
 		}
+	}
+	if t.red != nil { // the figures of the whole pass, the same on every process
+		all, err := t.red.sumFloats(append([]float64{sum, float64(count)}, sums...))
+		if err != nil {
+			return 0, nil, errors.Wrap(err, "summing the pass's figures")
+		}
+		sum, count, sums = all[0], int(all[1]), all[2:]
 	}
 	if count == 0 {
 		return 0, nil, errors.New("the pass held no examples")
@@ -363,6 +395,11 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 	if err := t.task.Check(test, "test"); err != nil {
 		return nil, err
 	}
+	if t.red != nil {
+		if err := t.syncState(t.red); err != nil {
+			return nil, err
+		}
+	}
 	var hist []EpochStats
 	t.stopped = false
 	stopping, opt := t.parts.stopping, t.parts.opt
@@ -398,6 +435,11 @@ func (t *Trainer) Fit(train, test Data, onEpoch func(EpochStats) error) ([]Epoch
 		}
 		hist = append(hist, s)
 		t.hist = append(t.hist, s)
+		if t.red != nil {
+			if err := t.checkSameWeights(t.red); err != nil {
+				return hist, err
+			}
+		}
 		// Collect the epoch's small garbage now, so that the heap, and with
 		// it the resident memory, stays flat from epoch to epoch.
 		runtime.GC()
