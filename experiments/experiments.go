@@ -225,9 +225,13 @@ func (c *Config) LanguageModel() bool {
 // experiment whose Requires path is missing is skipped, not failed: its
 // Result says why, and out/experiment.json records the skip unless the
 // file is already there: a skip never replaces an earlier result, and
-// the log says the file was kept.
-func Run(c *Config, out string, log io.Writer) (*Result, error) {
-	if log == nil {
+// the log says the file was kept. opts.Log receives the log and
+// opts.Collective, if set, trains every seed data-parallel (run.Options):
+// a follower writes and logs nothing and returns a nil Result. opts.Out
+// is not used: each seed trains into its subfolder.
+func Run(c *Config, out string, opts run.Options) (*Result, error) {
+	log := opts.Log
+	if log == nil || opts.Follower() {
 		log = io.Discard
 	}
 	if err := c.Check(); err != nil {
@@ -241,6 +245,9 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 				res.Skipped += ": " + c.RequiresHint
 			}
 			fmt.Fprintf(log, "experiment %s skipped: %s\n", c.Name, res.Skipped)
+			if opts.Follower() {
+				return nil, nil
+			}
 			kept, err := writeSkipped(out, res)
 			if kept {
 				fmt.Fprintf(log, "experiment %s: %s is already there and was kept, not replaced by the skip\n", c.Name, filepath.Join(out, resultFile))
@@ -256,9 +263,14 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 	for _, seed := range c.Seeds {
 		dir := seedDir(out, seed)
 		fmt.Fprintf(log, "experiment %s, seed %d\n", c.Name, seed)
-		sum, err := run.Train(c.RunConfig(seed), run.Options{Out: dir, Log: log})
+		seedOpts := opts
+		seedOpts.Out, seedOpts.Log = dir, log
+		sum, err := run.Train(c.RunConfig(seed), seedOpts)
 		if err != nil {
 			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
+		}
+		if opts.Follower() {
+			continue // rank 0 hashes the weights and writes the result
 		}
 		h, err := fileSHA256(filepath.Join(dir, "model.safetensors"))
 		if err != nil {
@@ -266,6 +278,9 @@ func Run(c *Config, out string, log io.Writer) (*Result, error) {
 		}
 		res.Runs = append(res.Runs, SeedResult{Seed: seed, Dir: dir, Summary: *sum, WeightsSHA256: h})
 		res.WallSeconds += sum.WallSeconds
+	}
+	if opts.Follower() {
+		return nil, nil
 	}
 	stat := func(f func(SeedResult) float64) Stat {
 		var s Stat

@@ -26,7 +26,7 @@ func TestTinyExperimentIsReproducible(t *testing.T) {
 	var hashes []string
 	for _, procs := range []int{2, 2, 1} {
 		old := runtime.GOMAXPROCS(procs)
-		res, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), nil)
+		res, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), run.Options{})
 		runtime.GOMAXPROCS(old)
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func TestLoadRejectsUnknownKeysAndBadSeeds(t *testing.T) {
 func TestMissingDataIsSkippedNotFailed(t *testing.T) {
 	c := &experiments.Config{Name: "full", Config: run.Config{Model: "cnn"}, Requires: filepath.Join(t.TempDir(), "absent"), RequiresHint: "apt-get install x", Seeds: []uint64{1}}
 	out := filepath.Join(t.TempDir(), "exp")
-	res, err := experiments.Run(c, out, nil)
+	res, err := experiments.Run(c, out, run.Options{})
 	if err != nil || !strings.Contains(res.Skipped, "apt-get install x") {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -258,7 +258,7 @@ func TestBadSeedsRefusedBeforeAnything(t *testing.T) {
 			t.Errorf("seeds %v: Check: %v", seeds, err)
 		}
 		out := filepath.Join(t.TempDir(), "exp")
-		if _, err := experiments.Run(c, out, nil); err == nil || !strings.Contains(err.Error(), "seeds: ") {
+		if _, err := experiments.Run(c, out, run.Options{}); err == nil || !strings.Contains(err.Error(), "seeds: ") {
 			t.Errorf("seeds %v: Run: %v", seeds, err)
 		}
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
@@ -266,7 +266,7 @@ func TestBadSeedsRefusedBeforeAnything(t *testing.T) {
 		}
 	}
 	c.Seeds, c.Name = []uint64{1}, "../escape"
-	if _, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), nil); err == nil || !strings.Contains(err.Error(), "name") {
+	if _, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), run.Options{}); err == nil || !strings.Contains(err.Error(), "name") {
 		t.Errorf("name ../escape: Run: %v", err)
 	}
 }
@@ -285,7 +285,7 @@ func TestSkipKeepsAnEarlierResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	res, err := experiments.Run(c, out, &log)
+	res, err := experiments.Run(c, out, run.Options{Log: &log})
 	if err != nil || res.Skipped == "" {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -302,7 +302,7 @@ func TestSkipKeepsAnEarlierResult(t *testing.T) {
 	// third leaves that alone too.
 	out2 := filepath.Join(t.TempDir(), "exp")
 	for i := 0; i < 2; i++ {
-		if _, err := experiments.Run(c, out2, nil); err != nil {
+		if _, err := experiments.Run(c, out2, run.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -327,7 +327,7 @@ func TestRunChecksEverySeedFolderFirst(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(out, "seed-2", "metrics.csv"), []byte("epoch\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = experiments.Run(c, out, nil)
+	_, err = experiments.Run(c, out, run.Options{})
 	var ex *run.ExistsError
 	if !errors.As(err, &ex) || !strings.Contains(err.Error(), "seed 2") {
 		t.Fatalf("error %v, want the seed-2 folder refused", err)

@@ -32,6 +32,21 @@ type Options struct {
 	// Data, if set, is the data to train on instead of the dataset the
 	// configuration names (a subset, say); config.json records its name.
 	Data *Data
+	// Collective, if set, trains data-parallel with the other processes
+	// it joins (train.Collective; dlrun's MPI build gives one). Every
+	// process calls Train, or Resume, with the same arguments; rank 0
+	// writes the run folder, and every other rank writes nothing, logs
+	// nothing and returns a nil Summary: a follower. To resume, every
+	// rank must be able to read the run folder's config.json and
+	// model.json (one host, or a shared file system); rank 0 sends the
+	// checkpoint to the others.
+	Collective train.Collective
+}
+
+// Follower reports whether opts make this process a follower of
+// data-parallel training: a rank other than 0.
+func (opts Options) Follower() bool {
+	return opts.Collective != nil && opts.Collective.Size() > 1 && opts.Collective.Rank() != 0
 }
 
 // Summary is the content of summary.json, written last in a run folder.
@@ -123,6 +138,9 @@ func Train(cfg Config, opts Options) (*Summary, error) {
 	if err := cfg.Resolve(); err != nil {
 		return nil, err
 	}
+	if opts.Follower() {
+		return nil, follow(cfg, opts)
+	}
 	f, err := newFolder(opts.Out, cfg.Model, start, logWriter(opts))
 	if err != nil {
 		return nil, err
@@ -176,6 +194,9 @@ func Resume(dir string, epochs int, opts Options) (*Summary, error) {
 	if epochs < 0 {
 		return nil, errors.Errorf("resume: epochs %d: must be positive", epochs)
 	}
+	if opts.Follower() {
+		return nil, followResume(dir, epochs, opts)
+	}
 	f, err := openFolder(dir)
 	if err != nil {
 		return nil, err
@@ -228,10 +249,7 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, f *folder, 
 	if cfg.Task == NextToken {
 		perBatch *= cfg.SeqLen
 	}
-	tc := cfg.Config
-	if cfg.Task == Rating && !IsModelFile(cfg.Model) {
-		tc.WeightDecay = 0 // the reference recommenders apply it to the rows of each batch (nn.Options.L2)
-	}
+	tc := trainConfig(cfg, opts)
 	if opts.Progress {
 		tc.OnBatch = progress(log, perBatch, unitShort(cfg.Task))
 	}
@@ -269,6 +287,9 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, f *folder, 
 				how = ", stopped early"
 			}
 			fmt.Fprintf(log, "run folder %s is finished (%s%s): nothing to do\n", dir, plural(done, "epoch"), how)
+			if err := proceed(opts.Collective, false); err != nil {
+				return nil, err
+			}
 			return s, nil
 		}
 	}
@@ -340,6 +361,9 @@ func fit(cfg Config, d *Data, model *nn.Sequential, task train.Task, f *folder, 
 		}
 	}
 	lines := newEpochLog(log, cfg.Epochs, opts.Progress)
+	if err := proceed(opts.Collective, true); err != nil {
+		return nil, err
+	}
 	_, err = t.Fit(d.Train, d.Test, func(s train.EpochStats) error {
 		if err := checkFinite(s, t.Graph()); err != nil {
 			return err

@@ -64,6 +64,16 @@ standard deviation and the SHA-256 of each trained weights file.`,
 // runExperiments runs each experiment config of paths, the command's
 // flags applied, and its seeds replaced by seedList where not nil.
 func runExperiments(cmd *cobra.Command, paths []string, seedList []uint64) error {
+	opts := run.Options{Log: cmd.OutOrStdout()}
+	finish, err := parallel(&opts)
+	if err != nil {
+		return err
+	}
+	return finish(runEach(cmd, paths, seedList, opts))
+}
+
+// runEach runs each experiment of paths with opts.
+func runEach(cmd *cobra.Command, paths []string, seedList []uint64, opts run.Options) error {
 	f := cmd.Flags()
 	out, _ := f.GetString("out")
 	for _, p := range paths {
@@ -91,11 +101,11 @@ func runExperiments(cmd *cobra.Command, paths []string, seedList []uint64) error
 		if dir == "" {
 			dir = filepath.Join("runs", "experiments", c.Name)
 		}
-		res, err := experiments.Run(c, dir, cmd.OutOrStdout())
+		res, err := experiments.Run(c, dir, opts)
 		if err != nil {
 			return withoutResume(err, dir)
 		}
-		if res.Skipped == "" {
+		if res != nil && res.Skipped == "" {
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", c.Name, filepath.Join(dir, "experiment.json"))
 		}
 	}

@@ -47,28 +47,11 @@ them.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			opts := run.Options{Out: out, Log: w, Progress: isTerminal(w)}
-			if resume != "" {
-				var changed []string
-				cmd.Flags().Visit(func(fl *pflag.Flag) {
-					if fl.Name != "resume" && fl.Name != "epochs" && !processFlags[fl.Name] {
-						changed = append(changed, "--"+fl.Name)
-					}
-				})
-				if len(changed) > 0 {
-					return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
-				}
-				return prof.with(func() error {
-					_, err := run.Resume(resume, cfg.Epochs, opts)
-					return atFlag("resume", err)
-				})
+			finish, err := parallel(&opts)
+			if err != nil {
+				return err
 			}
-			if cfg.Model == "" {
-				cfg.Model = "cnn"
-			}
-			return prof.with(func() error {
-				_, err := run.Train(cfg, opts)
-				return withFlagNames(err)
-			})
+			return finish(trainOrResume(cmd, cfg, resume, opts, prof))
 		},
 	}
 	f := cmd.Flags()
@@ -78,6 +61,33 @@ them.`,
 	f.StringVar(&resume, "resume", "", "continue the run in this folder from its checkpoint (only --epochs may change)")
 	profileFlags(f, &prof)
 	return cmd
+}
+
+// trainOrResume trains the run of cfg or, with resume set, resumes the run
+// in that folder.
+func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts run.Options, prof profiling) error {
+	if resume != "" {
+		var changed []string
+		cmd.Flags().Visit(func(fl *pflag.Flag) {
+			if fl.Name != "resume" && fl.Name != "epochs" && !processFlags[fl.Name] {
+				changed = append(changed, "--"+fl.Name)
+			}
+		})
+		if len(changed) > 0 {
+			return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
+		}
+		return prof.with(func() error {
+			_, err := run.Resume(resume, cfg.Epochs, opts)
+			return atFlag("resume", err)
+		})
+	}
+	if cfg.Model == "" {
+		cfg.Model = "cnn"
+	}
+	return prof.with(func() error {
+		_, err := run.Train(cfg, opts)
+		return withFlagNames(err)
+	})
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar belongs.

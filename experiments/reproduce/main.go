@@ -82,7 +82,7 @@ func reproduce(outPath, runsDir, python, only string) error {
 		if len(want) > 0 && !want[c.Name] {
 			continue
 		}
-		res, err := experiments.Run(c, filepath.Join(runsDir, c.Name), os.Stderr)
+		res, err := experiments.Run(c, filepath.Join(runsDir, c.Name), run.Options{Log: os.Stderr})
 		if err != nil {
 			return err
 		}
