@@ -30,6 +30,10 @@ type Collective interface {
 	// Allgather gathers every process's send, the same length on each,
 	// into recv, rank after rank.
 	Allgather(send, recv []byte) error
+	// Alltoall sends block q of send (len(send)/Size() bytes) to process
+	// q and receives into block p of recv the block process p sent to
+	// this one; send and recv have the same length on every process.
+	Alltoall(send, recv []byte) error
 	// Broadcast copies root's buf into every other process's buf, the
 	// same length on each.
 	Broadcast(buf []byte, root int) error
@@ -62,37 +66,59 @@ type sharded interface {
 // reducer sums the gradients of the processes' shares of a batch.
 type reducer struct {
 	c      Collective
-	send   []byte
-	recv   []byte
-	counts []byte
+	send   []byte    // this process's gradients, padded to Size chunks
+	recv   []byte    // every process's values of this process's chunk
+	mine   []byte    // this process's chunk, summed
+	summed []byte    // every chunk, summed
+	acc    []float64 // the sums of a block of the chunk
 }
+
+// sumBlock is how many sums sumInto keeps at once: 16 KiB of float64,
+// in the L1 cache with the block of each process's values.
+const sumBlock = 2048
 
 // reduceGradients replaces each gradient of prog with the gradient of
 // the global batch: Σ_r (k_r / Σk)·g_r over the processes r in rank order,
 // g_r being process r's gradient of the mean loss over its k_r examples,
-// computed in float64 from the gathered values, identically everywhere.
+// each sum taken in float64 and rounded once to the gradient's type.
+//
+// The gradients, all parameters' one after another, are cut into Size
+// chunks; process q sums chunk q (an all-to-all brings it every process's
+// values of that chunk, which it adds in rank order), then every process
+// gathers every sum: a reduce-scatter and an allgather, so each process
+// sends and receives 2·(N−1)/N of the gradients' bytes, as in a ring
+// all-reduce, and sums 1/N of them; but the order of every sum is fixed,
+// whatever algorithm MPI picks, so the bits are the same on every process
+// and in every run with the same N.
 func (r *reducer) reduceGradients(prog *graph.Program, k int) error {
 	size := r.c.Size()
 	var grads []graph.Data
-	n := 0
+	elem, n := 0, 0 // bytes per value; values in all
 	for i := range prog.Params() {
 		d, err := prog.GradientData(i)
 		if err != nil {
 			return err
 		}
 		grads = append(grads, d)
-		n += len(dataBytes(d))
+		e := 8
+		if d.Float32s() != nil {
+			e = 4
+		}
+		if elem != 0 && e != elem {
+			return errors.New("gradients of two element types")
+		}
+		elem, n = e, n+d.Len()
 	}
-	r.send = r.send[:0]
+	chunk := (n + size - 1) / size // values per chunk, the last padded
+	r.send = grow(r.send, chunk*size*elem)
+	off := 0
 	for _, d := range grads {
-		r.send = append(r.send, dataBytes(d)...)
+		off += copy(r.send[off:], dataBytes(d))
 	}
-	if cap(r.recv) < n*size {
-		r.recv = make([]byte, n*size)
-	}
-	r.recv = r.recv[:n*size]
-	if err := r.c.Allgather(r.send, r.recv); err != nil {
-		return errors.Wrap(err, "gathering the gradients")
+	clear(r.send[off:])
+	r.recv = grow(r.recv, len(r.send))
+	if err := r.c.Alltoall(r.send, r.recv); err != nil {
+		return errors.Wrap(err, "exchanging the gradients")
 	}
 	counts, err := r.gatherInts([]int64{int64(k)})
 	if err != nil {
@@ -105,36 +131,73 @@ func (r *reducer) reduceGradients(prog *graph.Program, k int) error {
 	if total == 0 {
 		return nil
 	}
-	off := 0
+	weights := make([]float64, size) // k_r / Σk, 0 for a process with no examples
+	for p, c := range counts {
+		weights[p] = float64(c[0]) / total
+	}
+	if r.acc == nil {
+		r.acc = make([]float64, sumBlock)
+	}
+	r.mine = grow(r.mine, chunk*elem)
+	if elem == 4 {
+		sumInto(viewAs[float32](r.mine), r.acc, r.recv, chunk*elem, weights)
+	} else {
+		sumInto(viewAs[float64](r.mine), r.acc, r.recv, chunk*elem, weights)
+	}
+	r.summed = grow(r.summed, len(r.send))
+	if err := r.c.Allgather(r.mine, r.summed); err != nil {
+		return errors.Wrap(err, "gathering the summed gradients")
+	}
+	off = 0
 	for _, d := range grads {
-		switch {
-		case d.Float32s() != nil:
-			g := d.Float32s()
-			for j := range g {
-				s := 0.0
-				for p := 0; p < size; p++ {
-					if w := float64(counts[p][0]); w != 0 {
-						s += w / total * float64(math.Float32frombits(binary.LittleEndian.Uint32(r.recv[p*n+off+4*j:])))
-					}
-				}
-				g[j] = float32(s)
-			}
-			off += 4 * len(g)
-		default:
-			g := d.Float64s()
-			for j := range g {
-				s := 0.0
-				for p := 0; p < size; p++ {
-					if w := float64(counts[p][0]); w != 0 {
-						s += w / total * math.Float64frombits(binary.LittleEndian.Uint64(r.recv[p*n+off+8*j:]))
-					}
-				}
-				g[j] = s
-			}
-			off += 8 * len(g)
-		}
+		off += copy(dataBytes(d), r.summed[off:])
 	}
 	return nil
+}
+
+// sumInto sets g to Σ_p weights[p]·(process p's values), in rank order
+// and in float64: process p's values are block p of recv, blk bytes
+// each, in g's type. A process of weight 0 adds nothing. It works through
+// g in blocks whose sums (acc, scratch) stay in cache.
+func sumInto[T float32 | float64](g []T, acc []float64, recv []byte, blk int, weights []float64) {
+	parts := make([][]T, 0, len(weights))
+	ws := make([]float64, 0, len(weights))
+	for p, w := range weights {
+		if w == 0 {
+			continue
+		}
+		parts = append(parts, viewAs[T](recv[p*blk:(p+1)*blk]))
+		ws = append(ws, w)
+	}
+	for lo := 0; lo < len(g); lo += len(acc) {
+		hi := min(lo+len(acc), len(g))
+		a := acc[:hi-lo]
+		clear(a)
+		for p, part := range parts {
+			w := ws[p]
+			for j, v := range part[lo:hi] {
+				a[j] += w * float64(v)
+			}
+		}
+		for j, v := range a {
+			g[lo+j] = T(v)
+		}
+	}
+}
+
+// viewAs returns b's bytes as values of T, without a copy (little-endian
+// machines, as every process must be).
+func viewAs[T float32 | float64](b []byte) []T {
+	var z T
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/int(unsafe.Sizeof(z)))
+}
+
+// grow returns b resized to n bytes, reallocated if it is too small.
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
 }
 
 // gatherInts gathers v from every process: out[r] is rank r's.

@@ -71,6 +71,22 @@ func (m member) Allgather(send, recv []byte) error {
 	return nil
 }
 
+func (m member) Alltoall(send, recv []byte) error {
+	m.w.mu.Lock()
+	m.w.slots[m.rank] = send
+	m.w.mu.Unlock()
+	m.w.barrier(nil)
+	blk := len(send) / m.w.size
+	for p, s := range m.w.slots {
+		if len(s) != len(send) {
+			return fmt.Errorf("rank %d sent %d bytes, rank %d %d", p, len(s), m.rank, len(send))
+		}
+		copy(recv[p*blk:(p+1)*blk], s[m.rank*blk:(m.rank+1)*blk])
+	}
+	m.w.barrier(nil)
+	return nil
+}
+
 func (m member) Broadcast(buf []byte, root int) error {
 	if m.rank == root {
 		m.w.mu.Lock()

@@ -70,6 +70,11 @@ func (c *watched) Allgather(send, recv []byte) error {
 	return c.w.Allgather(send, recv)
 }
 
+func (c *watched) Alltoall(send, recv []byte) error {
+	defer c.watch("exchanging")()
+	return c.w.Alltoall(send, recv)
+}
+
 func (c *watched) Broadcast(buf []byte, root int) error {
 	defer c.watch("a broadcast from rank " + strconv.Itoa(root))()
 	return c.w.Broadcast(buf, root)

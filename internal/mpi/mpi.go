@@ -26,6 +26,10 @@ static int dl_allgather(void *send, int n, void *recv) {
 	return MPI_Allgather(send, n, MPI_BYTE, recv, n, MPI_BYTE, MPI_COMM_WORLD);
 }
 
+static int dl_alltoall(void *send, int n, void *recv) {
+	return MPI_Alltoall(send, n, MPI_BYTE, recv, n, MPI_BYTE, MPI_COMM_WORLD);
+}
+
 static int dl_bcast(void *buf, int n, int root) {
 	return MPI_Bcast(buf, n, MPI_BYTE, root, MPI_COMM_WORLD);
 }
@@ -108,6 +112,47 @@ func (w *World) Allgather(send, recv []byte) error {
 		}
 	}
 	runtime.KeepAlive(send)
+	return nil
+}
+
+// Alltoall sends block q of send (len(send)/Size() bytes) to rank q and
+// receives into block p of recv what rank p sent this process: recv is
+// the blocks for this rank, rank after rank. send and recv have the same
+// length on every process.
+func (w *World) Alltoall(send, recv []byte) error {
+	if len(send)%w.size != 0 || len(recv) != len(send) {
+		return fmt.Errorf("mpi: Alltoall of %d bytes into %d among %d processes", len(send), len(recv), w.size)
+	}
+	blk := len(send) / w.size
+	if blk == 0 {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if blk <= maxChunk {
+		defer runtime.KeepAlive(send)
+		defer runtime.KeepAlive(recv)
+		if rc := C.dl_alltoall(unsafe.Pointer(&send[0]), C.int(blk), unsafe.Pointer(&recv[0])); rc != C.MPI_SUCCESS {
+			return mpiError("MPI_Alltoall", rc)
+		}
+		return nil
+	}
+	// In parts of each block, gathered into buffers and spread out.
+	sp := make([]byte, maxChunk*w.size)
+	rp := make([]byte, maxChunk*w.size)
+	for lo := 0; lo < blk; lo += maxChunk {
+		hi := min(lo+maxChunk, blk)
+		m := hi - lo
+		for q := 0; q < w.size; q++ {
+			copy(sp[q*m:(q+1)*m], send[q*blk+lo:q*blk+hi])
+		}
+		if rc := C.dl_alltoall(unsafe.Pointer(&sp[0]), C.int(m), unsafe.Pointer(&rp[0])); rc != C.MPI_SUCCESS {
+			return mpiError("MPI_Alltoall", rc)
+		}
+		for p := 0; p < w.size; p++ {
+			copy(recv[p*blk+lo:p*blk+hi], rp[p*m:(p+1)*m])
+		}
+	}
 	return nil
 }
 

@@ -32,8 +32,9 @@ func TestWorld(t *testing.T) {
 }
 
 // TestWorldChild is one of TestWorld's processes (or, alone, a world of
-// one): Allgather puts every rank's bytes in rank order; Broadcast copies
-// the root's; wrong lengths and roots are errors.
+// one): Allgather puts every rank's bytes in rank order; Alltoall sends
+// each rank its block; Broadcast copies the root's; wrong lengths and
+// roots are errors.
 func TestWorldChild(t *testing.T) {
 	w, err := Init()
 	if err != nil {
@@ -54,6 +55,22 @@ func TestWorldChild(t *testing.T) {
 	}
 	if !bytes.Equal(recv, want.Bytes()) {
 		t.Errorf("Allgather: %q, want %q", recv, want.Bytes())
+	}
+	// Alltoall: rank r sends "r>q" to rank q.
+	a2a := make([]byte, 0, 3*n)
+	for q := 0; q < n; q++ {
+		a2a = append(a2a, byte('0'+r), '>', byte('0'+q))
+	}
+	got := make([]byte, len(a2a))
+	if err := w.Alltoall(a2a, got); err != nil {
+		t.Fatal(err)
+	}
+	want.Reset()
+	for p := 0; p < n; p++ {
+		fmt.Fprintf(&want, "%d>%d", p, r)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("Alltoall: %q, want %q", got, want.Bytes())
 	}
 	buf := []byte("........")
 	root := n - 1
