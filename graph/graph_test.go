@@ -77,6 +77,7 @@ func TestOpGradients(t *testing.T) {
 	}
 	oneHot := []float64{1, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 0}
 	soft := []float64{0.2, 0.3, 0.5, 0, 0, 1, 0.5, 0.5, 0, 1, 0, 0}
+	wide := []float64{3, -2.5, 0.3, 0, 4, -0.4, 2.2, -3.1, 0.1, 1, -1.7, 5} // targets both within and beyond Huber's δ of z
 	cases := []struct {
 		name  string
 		build build
@@ -114,6 +115,10 @@ func TestOpGradients(t *testing.T) {
 		{"SoftmaxCrossEntropySoftTargetsUnweighted", loss(graph.SoftmaxCrossEntropy, soft, nil)},
 		{"SigmoidCrossEntropyUnweighted", loss(graph.SigmoidCrossEntropy, soft, nil)},
 		{"SquaredErrorUnweighted", loss(graph.SquaredError, soft, nil)},
+		{"Huber", loss(graph.Huber, wide, []float64{1, 0.5, 1, 0})},
+		{"HuberUnweighted", loss(graph.Huber, wide, nil)},
+		{"Linear", loss(graph.Linear, wide, []float64{1, 0.5, 1, 0})},
+		{"LinearUnweighted", loss(graph.Linear, wide, nil)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -218,7 +223,7 @@ func TestSeededInitialisers(t *testing.T) {
 // value and the same gradient, in both dtypes.
 func TestUnweightedLossEqualsWeightedByOnes(t *testing.T) {
 	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
-		for _, kind := range []graph.LossKind{graph.SoftmaxCrossEntropy, graph.SigmoidCrossEntropy, graph.SquaredError} {
+		for _, kind := range []graph.LossKind{graph.SoftmaxCrossEntropy, graph.SigmoidCrossEntropy, graph.SquaredError, graph.Huber, graph.Linear} {
 			t.Run(fmt.Sprint(dt, "/", kind), func(t *testing.T) {
 				g := graph.New(graph.WithDType(dt))
 				zv := make([]float64, 5*3)

@@ -26,6 +26,14 @@ const (
 	SigmoidCrossEntropy
 	// SquaredError: the mean over outputs of (z - t)².
 	SquaredError
+	// Huber: the mean over outputs of the Huber loss of z - t with δ = 1
+	// (PyTorch's HuberLoss(delta=1), SmoothL1Loss): quadratic within 1,
+	// linear beyond, so that a large error pulls no harder than 1.
+	Huber
+	// Linear: Σ_j t_j·z_j, the loss whose gradient with respect to z is t:
+	// a surrogate for a gradient computed outside the graph (the clipped
+	// policy gradient of PPO, with respect to the logits).
+	Linear
 )
 
 // String returns the loss kernel's name ("LossKind(n)" for an unknown kind).
@@ -37,6 +45,10 @@ func (k LossKind) String() string {
 		return "SigmoidCrossEntropy"
 	case SquaredError:
 		return "SquaredError"
+	case Huber:
+		return "Huber"
+	case Linear:
+		return "Linear"
 	}
 	return fmt.Sprintf("LossKind(%d)", int(k))
 }
@@ -51,7 +63,7 @@ func Loss(kind LossKind, z, t, w *Node) (*Node, error) {
 	if err := checkNodes("loss "+kind.String(), nodes...); err != nil {
 		return nil, err
 	}
-	if kind != SoftmaxCrossEntropy && kind != SigmoidCrossEntropy && kind != SquaredError {
+	if kind < SoftmaxCrossEntropy || kind > Linear {
 		return nil, errors.Errorf("graph: loss %s: unknown loss kind (logits %s)", kind, z.Name())
 	}
 	sz, st := z.Shape(), t.Shape()
@@ -91,6 +103,10 @@ func lossValue[T kernels.Float](kind LossKind, z, t, w []T, n int) float64 {
 		return kernels.SigmoidCrossEntropy(z, t, w, n)
 	case SquaredError:
 		return kernels.SquaredError(z, t, w, n)
+	case Huber:
+		return kernels.Huber(z, t, w, n)
+	case Linear:
+		return kernels.Linear(z, t, w, n)
 	}
 	return kernels.SoftmaxCrossEntropy(z, t, w, n)
 }
@@ -101,6 +117,10 @@ func lossGrad[T kernels.Float](kind LossKind, dz, z, t, w []T, n int, g float64)
 		kernels.SigmoidCrossEntropyGrad(dz, z, t, w, n, g)
 	case SquaredError:
 		kernels.SquaredErrorGrad(dz, z, t, w, n, g)
+	case Huber:
+		kernels.HuberGrad(dz, z, t, w, n, g)
+	case Linear:
+		kernels.LinearGrad(dz, z, t, w, n, g)
 	default:
 		kernels.SoftmaxCrossEntropyGrad(dz, z, t, w, n, g)
 	}

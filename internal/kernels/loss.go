@@ -132,3 +132,67 @@ func SquaredErrorGrad[T Float](dz, z, t, w []T, n int, g float64) {
 		}
 	}
 }
+
+// Huber is the mean over the n outputs of a row of the Huber loss of
+// d = z - t with δ = 1: d²/2 where |d| ≤ 1, |d| - 1/2 beyond (PyTorch's
+// SmoothL1Loss / HuberLoss with delta 1).
+func Huber[T Float](z, t, w []T, n int) float64 {
+	total := 0.0
+	for r := range w {
+		if w[r] == 0 {
+			continue
+		}
+		l := 0.0
+		for j := r * n; j < (r+1)*n; j++ {
+			d := float64(z[j]) - float64(t[j])
+			if a := math.Abs(d); a <= 1 {
+				l += d * d / 2
+			} else {
+				l += a - 0.5
+			}
+		}
+		total += float64(w[r]) * l / float64(n)
+	}
+	return total / weightSum(w)
+}
+
+// HuberGrad writes dz = g·w[r]/(n·Σw)·clip(z - t, -1, 1).
+func HuberGrad[T Float](dz, z, t, w []T, n int, g float64) {
+	ws := weightSum(w)
+	for r := range w {
+		c := g * float64(w[r]) / (ws * float64(n))
+		for j := r * n; j < (r+1)*n; j++ {
+			d := max(-1, min(1, float64(z[j])-float64(t[j])))
+			dz[j] = T(c * d)
+		}
+	}
+}
+
+// Linear is Σ_j t[r,j]·z[r,j], the loss whose gradient is t: a
+// surrogate whose coefficients t the caller computes (a policy gradient's
+// ∂L/∂z, say), weighted and averaged over rows like the others.
+func Linear[T Float](z, t, w []T, n int) float64 {
+	total := 0.0
+	for r := range w {
+		if w[r] == 0 {
+			continue
+		}
+		l := 0.0
+		for j := r * n; j < (r+1)*n; j++ {
+			l += float64(t[j]) * float64(z[j])
+		}
+		total += float64(w[r]) * l
+	}
+	return total / weightSum(w)
+}
+
+// LinearGrad writes dz = g·w[r]/Σw·t.
+func LinearGrad[T Float](dz, z, t, w []T, n int, g float64) {
+	ws := weightSum(w)
+	for r := range w {
+		c := g * float64(w[r]) / ws
+		for j := r * n; j < (r+1)*n; j++ {
+			dz[j] = T(c * float64(t[j]))
+		}
+	}
+}
