@@ -40,8 +40,9 @@ type batcher struct {
 	observe func(rows, requests int)
 
 	// coming counts the requests announced by expect that have not yet
-	// reached predict (or given up).
-	coming atomic.Int64
+	// reached predict (or given up); waiting, those in predict waiting to
+	// be taken into a batch.
+	coming, waiting atomic.Int64
 
 	jobs  chan *job
 	tasks chan func()
@@ -127,6 +128,8 @@ func (b *batcher) predict(ctx context.Context, x []float32, rows int, arrived fu
 		arrived()
 	}
 	j := &job{ctx: ctx, x: x, rows: rows, arrived: time.Now(), res: make(chan result, 1)}
+	b.waiting.Add(1)
+	defer b.waiting.Add(-1)
 	select {
 	case b.jobs <- j:
 	case <-ctx.Done():

@@ -440,7 +440,7 @@ func TestInferEqualsPredict(t *testing.T) {
 // batch-size metric counts fewer forward calls than requests), and each
 // answer is still exactly what Predict gives for the request alone.
 func TestConcurrentRequestsAreBatched(t *testing.T) {
-	_, base := startServer(t, serve.Options{BatchWait: 50 * time.Millisecond}, runs.cnn, runs.mf)
+	srv, base := startServer(t, serve.Options{BatchWait: 50 * time.Millisecond}, runs.cnn, runs.mf)
 	ref := load(t, runs.cnn)
 	const requests = 24
 	type answer struct {
@@ -450,13 +450,18 @@ func TestConcurrentRequestsAreBatched(t *testing.T) {
 	}
 	answers := make(chan answer, requests)
 	before := metric(t, base, `dlrun_serve_batch_rows_count{model="cnn"}`)
-	for i := range requests {
-		go func() {
-			n := 1 + i%3
-			resp, err := tryInfer(base, "cnn", inferRequest("FP32", []int{n, 1, 28, 28}, examples(i, n), ""))
-			answers <- answer{i, resp, err}
-		}()
-	}
+	// The model is held busy until every request has queued for it, so
+	// that they batch whatever the machine's timing.
+	release := serve.HoldModel(t, srv, "cnn", requests, func() {
+		for i := range requests {
+			go func() {
+				n := 1 + i%3
+				resp, err := tryInfer(base, "cnn", inferRequest("FP32", []int{n, 1, 28, 28}, examples(i, n), ""))
+				answers <- answer{i, resp, err}
+			}()
+		}
+	})
+	release()
 	for range requests {
 		a := <-answers
 		if a.err != nil {
@@ -478,12 +483,15 @@ func TestConcurrentRequestsAreBatched(t *testing.T) {
 
 	// Ratings batch too.
 	mf := load(t, runs.mf)
-	for i := range requests {
-		go func() {
-			resp, err := tryInfer(base, "mf", inferRequest("INT64", []int{1, 2}, []int{i % 8, i % 11}, ""))
-			answers <- answer{i, resp, err}
-		}()
-	}
+	release = serve.HoldModel(t, srv, "mf", requests, func() {
+		for i := range requests {
+			go func() {
+				resp, err := tryInfer(base, "mf", inferRequest("INT64", []int{1, 2}, []int{i % 8, i % 11}, ""))
+				answers <- answer{i, resp, err}
+			}()
+		}
+	})
+	release()
 	for range requests {
 		a := <-answers
 		if a.err != nil {

@@ -1,0 +1,31 @@
+package serve
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// HoldModel occupies the batcher of model name until the returned release
+// is called, so that the requests sent meanwhile queue for it, and waits
+// until n requests have reached its queue (none is still being read):
+// the tests see batching without depending on timing.
+func HoldModel(t *testing.T, s *Server, name string, n int, send func()) (release func()) {
+	t.Helper()
+	b := s.models[name].b
+	hold, started := make(chan struct{}), make(chan struct{})
+	go b.do(context.Background(), func() error {
+		close(started)
+		<-hold
+		return nil
+	})
+	<-started
+	send()
+	for deadline := time.Now().Add(time.Minute); b.coming.Load() != 0 || b.waiting.Load() < int64(n); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(hold)
+			t.Fatalf("%d requests queued for %s after a minute, want %d", b.waiting.Load(), name, n)
+		}
+	}
+	return func() { close(hold) }
+}
