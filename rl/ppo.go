@@ -1,0 +1,392 @@
+package rl
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dlrun/dlrun/env"
+	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
+)
+
+// PPOConfig holds PPO's hyperparameters; a zero field takes the default
+// in brackets, Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo).
+type PPOConfig struct {
+	Hidden       []int   // hidden layers of the policy and of the value network, tanh [64 64]
+	Envs         int     // environments stepped side by side [8]
+	Steps        int     // steps of each environment per rollout [32]
+	Batch        int     // samples per minibatch [256]
+	Epochs       int     // passes over each rollout [20]
+	LearningRate float64 // Adam's, falling linearly to 0 over training [1e-3]
+	Clip         float64 // the ratio's clip range, falling linearly to 0 [0.2]
+	Gamma        float64 // discount [0.98]
+	Lambda       float64 // GAE's λ [0.8]
+	EntCoef      float64 // weight of the entropy bonus [0]
+}
+
+func (c PPOConfig) withDefaults() PPOConfig {
+	if len(c.Hidden) == 0 {
+		c.Hidden = []int{64, 64}
+	}
+	for _, f := range []struct {
+		v *int
+		d int
+	}{{&c.Envs, 8}, {&c.Steps, 32}, {&c.Batch, 256}, {&c.Epochs, 20}} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	for _, f := range []struct {
+		v *float64
+		d float64
+	}{{&c.LearningRate, 1e-3}, {&c.Clip, 0.2}, {&c.Gamma, 0.98}, {&c.Lambda, 0.8}} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	return c
+}
+
+// PPO is proximal policy optimisation (Schulman et al., 2017) with a
+// policy network (logits over the actions, illegal ones masked) and a
+// separate value network, each trained by Adam: rollouts of Steps steps
+// of Envs environments, advantages by GAE(γ, λ) normalised per minibatch,
+// then Epochs passes of minibatches minimising
+//
+//	−min(ρ·Â, clip(ρ, 1−ε, 1+ε)·Â) − EntCoef·H(π)   and   (V(s) − R)²
+//
+// with ρ = π(a|s)/π_old(a|s). The policy's gradient with respect to its
+// logits is computed here and applied through graph.Linear. As
+// Stable-Baselines3's PPO, but for the shared optimizer and gradient
+// clipping (separate networks and optimizers here, no clipping).
+type PPO struct {
+	cfg      PPOConfig
+	obsShape []int
+	obsSize  int
+	actions  int
+
+	policy, value       *learner
+	policyMB            *forward // the policy on a minibatch
+	policyAct, valueAct *forward // on the Envs observations of a step
+	valueOne            *forward // on one observation (a truncated episode's last)
+	rng                 *rand.Rand
+	steps               int
+}
+
+// NewPPO returns a PPO agent for environments of e's shape, its networks
+// initialised and its randomness drawn from seed.
+func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
+	cfg = cfg.withDefaults()
+	in, actions := e.ObservationShape(), e.NumActions()
+	p := &PPO{cfg: cfg, obsShape: in, obsSize: size(in), actions: actions, rng: rand.New(rand.NewPCG(seed, 0x70706f))} // "ppo"
+	pspec := mlpSpec("policy", cfg.Hidden, "tanh", actions)
+	vspec := mlpSpec("value", cfg.Hidden, "tanh", 1)
+	var err error
+	if p.policy, _, err = newLearner(pspec, in, cfg.Batch, actions, graph.Linear, false, &train.Adam{LR: cfg.LearningRate}, seed); err != nil {
+		return nil, errors.Wrap(err, "ppo policy")
+	}
+	if p.value, _, err = newLearner(vspec, in, cfg.Batch, 1, graph.SquaredError, false, &train.Adam{LR: cfg.LearningRate}, seed+1); err != nil {
+		return nil, errors.Wrap(err, "ppo value")
+	}
+	share := func(spec nn.Spec, rows int, from *learner) (*forward, error) {
+		f, err := newForward(spec, in, rows, seed)
+		if err == nil {
+			err = f.g.ShareValues(from.g)
+		}
+		return f, err
+	}
+	if p.policyMB, err = share(pspec, cfg.Batch, p.policy); err != nil {
+		return nil, err
+	}
+	if p.policyAct, err = share(pspec, cfg.Envs, p.policy); err != nil {
+		return nil, err
+	}
+	if p.valueAct, err = share(vspec, cfg.Envs, p.value); err != nil {
+		return nil, err
+	}
+	if p.valueOne, err = share(vspec, 1, p.value); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close releases the agent's compiled graphs.
+func (p *PPO) Close() {
+	p.policy.close()
+	p.value.close()
+	for _, f := range []*forward{p.policyMB, p.policyAct, p.valueAct, p.valueOne} {
+		f.close()
+	}
+}
+
+// Greedy returns the legal action of highest probability.
+func (p *PPO) Greedy(obs []float32, legal []bool) (int, error) {
+	x := make([]float64, p.cfg.Envs*p.obsSize)
+	for i, v := range obs {
+		x[i] = float64(v)
+	}
+	z, err := p.policyAct.run(x)
+	if err != nil {
+		return 0, err
+	}
+	return argmax(z[:p.actions], legal), nil
+}
+
+// rollout is the samples of one rollout, in step-major order (step t of
+// environment k at t·Envs+k).
+type rollout struct {
+	obs            []float64
+	act            []int
+	legal          []bool
+	logp, val, rew []float64
+	done           []bool // the episode ended after this step
+	adv, ret       []float64
+}
+
+// Train runs the agent for steps environment steps (whole rollouts) over
+// Envs environments made by newEnv, episodes seeded seed, seed+1, ... in
+// the order they start, and calls report after every chunk steps (at the
+// end of the rollout that passes them) with the figures of that chunk.
+func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint64, report func(Chunk) error) error {
+	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
+	envs := make([]env.Env, n)
+	obs := make([][]float32, n)
+	rets := make([]float64, n)
+	next := seed
+	for k := range envs {
+		var err error
+		if envs[k], err = newEnv(); err != nil {
+			return err
+		}
+		obs[k] = make([]float32, W)
+		envs[k].Reset(next, obs[k])
+		next++
+	}
+	legal := make([]bool, A)
+	ro := rollout{obs: make([]float64, n*T*W), act: make([]int, n*T), legal: make([]bool, n*T*A),
+		logp: make([]float64, n*T), val: make([]float64, n*T), rew: make([]float64, n*T), done: make([]bool, n*T),
+		adv: make([]float64, n*T), ret: make([]float64, n*T)}
+	x := make([]float64, n*W)
+	c := chunkStats{start: time.Now()}
+	lastReport := 0
+	probs := make([]float64, A)
+	for p.steps < steps {
+		progress := float64(p.steps) / float64(steps)
+		for _, l := range []*learner{p.policy, p.value} {
+			l.opt.SetLearningRate(p.cfg.LearningRate * (1 - progress))
+		}
+		clip := p.cfg.Clip * (1 - progress)
+		for t := 0; t < T; t++ {
+			for k := 0; k < n; k++ {
+				for j, v := range obs[k] {
+					x[k*W+j] = float64(v)
+				}
+			}
+			z, err := p.policyAct.run(x)
+			if err != nil {
+				return err
+			}
+			v, err := p.valueAct.run(x)
+			if err != nil {
+				return err
+			}
+			for k := 0; k < n; k++ {
+				i := t*n + k
+				copy(ro.obs[i*W:(i+1)*W], x[k*W:(k+1)*W])
+				envs[k].Legal(legal)
+				copy(ro.legal[i*A:(i+1)*A], legal)
+				softmaxMasked(z[k*A:(k+1)*A], legal, probs)
+				a := sample(p.rng, probs)
+				ro.act[i], ro.logp[i], ro.val[i] = a, math.Log(probs[a]), v[k]
+				r, term, trunc, err := envs[k].Step(a, obs[k])
+				if err != nil {
+					return err
+				}
+				rets[k] += r
+				if trunc && !term { // bootstrap from the value of the state the limit cut
+					vl, err := p.valueOne.run(toFloat64(obs[k]))
+					if err != nil {
+						return err
+					}
+					r += p.cfg.Gamma * vl[0]
+				}
+				ro.rew[i], ro.done[i] = r, term || trunc
+				if term || trunc {
+					c.episode(rets[k])
+					rets[k] = 0
+					envs[k].Reset(next, obs[k])
+					next++
+				}
+				p.steps++
+			}
+		}
+		// GAE, bootstrapped from the value of each environment's last observation.
+		for k := 0; k < n; k++ {
+			for j, v := range obs[k] {
+				x[k*W+j] = float64(v)
+			}
+		}
+		last, err := p.valueAct.run(x)
+		if err != nil {
+			return err
+		}
+		for k := 0; k < n; k++ {
+			gae, nextV := 0.0, last[k]
+			for t := T - 1; t >= 0; t-- {
+				i := t*n + k
+				if ro.done[i] {
+					gae, nextV = 0, 0
+				}
+				delta := ro.rew[i] + p.cfg.Gamma*nextV - ro.val[i]
+				gae = delta + p.cfg.Gamma*p.cfg.Lambda*gae
+				ro.adv[i], ro.ret[i] = gae, gae+ro.val[i]
+				nextV = ro.val[i]
+			}
+		}
+		if err := p.update(&ro, clip, &c); err != nil {
+			return err
+		}
+		if p.steps-lastReport >= chunk || p.steps >= steps {
+			if err := report(c.done(p.steps, 0)); err != nil {
+				return err
+			}
+			c, lastReport = chunkStats{start: time.Now()}, p.steps
+		}
+	}
+	return nil
+}
+
+// update runs Epochs passes of minibatches over the rollout.
+func (p *PPO) update(ro *rollout, clip float64, c *chunkStats) error {
+	N, B, A, W := len(ro.act), p.cfg.Batch, p.actions, p.obsSize
+	x := make([]float64, B*W)
+	g := make([]float64, B*A)
+	ret := make([]float64, B)
+	w := make([]float64, B)
+	probs := make([]float64, A)
+	for epoch := 0; epoch < p.cfg.Epochs; epoch++ {
+		order := p.rng.Perm(N)
+		for lo := 0; lo < N; lo += B {
+			idx := order[lo:min(lo+B, N)]
+			clear(x)
+			clear(w)
+			for r, i := range idx {
+				copy(x[r*W:(r+1)*W], ro.obs[i*W:(i+1)*W])
+				ret[r], w[r] = ro.ret[i], 1
+			}
+			// Normalised advantages of the minibatch.
+			mean, sd := 0.0, 0.0
+			for _, i := range idx {
+				mean += ro.adv[i]
+			}
+			mean /= float64(len(idx))
+			for _, i := range idx {
+				sd += (ro.adv[i] - mean) * (ro.adv[i] - mean)
+			}
+			sd = math.Sqrt(sd/float64(max(len(idx)-1, 1))) + 1e-8
+			z, err := p.policyMB.run(x)
+			if err != nil {
+				return err
+			}
+			clear(g)
+			loss, ent := 0.0, 0.0
+			for r, i := range idx {
+				l, h := policyTerms(z[r*A:(r+1)*A], ro.legal[i*A:(i+1)*A], ro.act[i], ro.logp[i], (ro.adv[i]-mean)/sd, clip, p.cfg.EntCoef, probs, g[r*A:(r+1)*A])
+				loss += l
+				ent += h
+			}
+			if _, err := p.policy.step(x, g, w); err != nil {
+				return err
+			}
+			vl, err := p.value.step(x, ret, w)
+			if err != nil {
+				return err
+			}
+			c.loss(loss/float64(len(idx)) + vl)
+			c.entropy += ent / float64(len(idx))
+			c.nentropy++
+		}
+	}
+	return nil
+}
+
+// policyTerms returns one sample's PPO objective
+//
+//	−min(ρ·adv, clip(ρ, 1−clip, 1+clip)·adv) − entCoef·H(π)
+//
+// for logits z (illegal actions masked), action a taken with log-probability
+// oldLogp, and the policy's entropy H; it writes the objective's gradient
+// with respect to z into g (probs is scratch). Where the clipped term is
+// the smaller, the objective does not depend on ρ and only the entropy
+// has a gradient.
+func policyTerms(z []float64, legal []bool, a int, oldLogp, adv, clip, entCoef float64, probs, g []float64) (loss, entropy float64) {
+	softmaxMasked(z, legal, probs)
+	ratio := math.Exp(math.Log(probs[a]) - oldLogp)
+	clipped := max(1-clip, min(1+clip, ratio))
+	loss = -min(ratio*adv, clipped*adv)
+	for _, pj := range probs {
+		if pj > 0 {
+			entropy -= pj * math.Log(pj)
+		}
+	}
+	loss -= entCoef * entropy
+	clear(g)
+	if ratio*adv <= clipped*adv { // the unclipped term is the min: its gradient flows
+		for j, pj := range probs {
+			ind := 0.0
+			if j == a {
+				ind = 1
+			}
+			g[j] = -adv * ratio * (ind - pj)
+		}
+	}
+	if entCoef != 0 {
+		for j, pj := range probs {
+			if pj > 0 {
+				g[j] += entCoef * pj * (math.Log(pj) + entropy)
+			}
+		}
+	}
+	return loss, entropy
+}
+
+// softmaxMasked writes the softmax of the legal logits of z into p (0 for
+// the illegal ones).
+func softmaxMasked(z []float64, legal []bool, p []float64) {
+	m := math.Inf(-1)
+	for j, v := range z {
+		if legal[j] {
+			m = math.Max(m, v)
+		}
+	}
+	s := 0.0
+	for j, v := range z {
+		p[j] = 0
+		if legal[j] {
+			p[j] = math.Exp(v - m)
+			s += p[j]
+		}
+	}
+	for j := range p {
+		p[j] /= s
+	}
+}
+
+// sample draws an index with probabilities p.
+func sample(rng *rand.Rand, p []float64) int {
+	u := rng.Float64()
+	last := 0
+	for j, pj := range p {
+		if pj > 0 {
+			last = j
+			if u < pj {
+				return j
+			}
+			u -= pj
+		}
+	}
+	return last
+}

@@ -1,0 +1,110 @@
+// Package rl trains agents that learn to act in the games of package env
+// by reinforcement learning, on dlrun's graph, nn and train packages: DQN
+// (a Q-network learned from replayed transitions, double DQN's targets,
+// the Huber loss) and PPO (a policy and a value network learned from
+// rollouts, the clipped objective, GAE). Their hyperparameters default to
+// Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo), and everything
+// random is drawn from seeded streams, so the same seed gives the same
+// agent, bit for bit.
+//
+// An agent trains for a number of environment steps, reporting a Chunk of
+// figures every so many steps; Evaluate plays greedy episodes with seeds
+// of its own.
+package rl
+
+import (
+	"math"
+	"time"
+
+	"github.com/dlrun/dlrun/env"
+	"github.com/pkg/errors"
+)
+
+// An Agent learns to act in an environment and then acts greedily.
+type Agent interface {
+	// Train runs steps environment steps in environments made by newEnv,
+	// episodes seeded seed, seed+1, ... in the order they start, reporting
+	// the figures of every chunk steps.
+	Train(newEnv func() (env.Env, error), steps, chunk int, seed uint64, report func(Chunk) error) error
+	// Greedy returns the agent's best legal action for observation obs.
+	Greedy(obs []float32, legal []bool) (int, error)
+	// Close releases the agent's compiled graphs.
+	Close()
+}
+
+var (
+	_ Agent = (*DQN)(nil)
+	_ Agent = (*PPO)(nil)
+)
+
+// Chunk holds the figures of a stretch of training.
+type Chunk struct {
+	Steps      int     `json:"steps"`       // environment steps so far
+	Episodes   int     `json:"episodes"`    // episodes that ended in the chunk
+	MeanReturn float64 `json:"mean_return"` // their mean return (NaN if none ended)
+	Loss       float64 `json:"loss"`        // the mean training loss of the chunk (NaN if no step learned)
+	Epsilon    float64 `json:"epsilon"`     // DQN's exploration rate at the chunk's end
+	Entropy    float64 `json:"entropy"`     // PPO's mean policy entropy over the chunk's updates
+	Seconds    float64 `json:"seconds"`     // wall time of the chunk
+}
+
+// chunkStats accumulates a chunk's figures.
+type chunkStats struct {
+	start    time.Time
+	episodes int
+	returns  float64
+	losses   float64
+	nloss    int
+	entropy  float64
+	nentropy int
+}
+
+func (c *chunkStats) episode(ret float64) { c.episodes++; c.returns += ret }
+func (c *chunkStats) loss(l float64)      { c.losses += l; c.nloss++ }
+
+func (c *chunkStats) done(steps int, eps float64) Chunk {
+	out := Chunk{Steps: steps, Episodes: c.episodes, MeanReturn: math.NaN(), Loss: math.NaN(), Epsilon: eps, Entropy: math.NaN()}
+	if c.episodes > 0 {
+		out.MeanReturn = c.returns / float64(c.episodes)
+	}
+	if c.nloss > 0 {
+		out.Loss = c.losses / float64(c.nloss)
+	}
+	if c.nentropy > 0 {
+		out.Entropy = c.entropy / float64(c.nentropy)
+	}
+	if !c.start.IsZero() {
+		out.Seconds = time.Since(c.start).Seconds()
+	}
+	return out
+}
+
+// Evaluate plays episodes greedy episodes of e with agent, the i-th seeded
+// with seed+i, and returns their returns.
+func Evaluate(agent Agent, e env.Env, episodes int, seed uint64) ([]float64, error) {
+	if episodes < 1 {
+		return nil, errors.Errorf("evaluating %d episodes: want at least 1", episodes)
+	}
+	obs := make([]float32, size(e.ObservationShape()))
+	legal := make([]bool, e.NumActions())
+	out := make([]float64, episodes)
+	for i := range out {
+		e.Reset(seed+uint64(i), obs)
+		for {
+			e.Legal(legal)
+			a, err := agent.Greedy(obs, legal)
+			if err != nil {
+				return nil, err
+			}
+			r, term, trunc, err := e.Step(a, obs)
+			if err != nil {
+				return nil, err
+			}
+			out[i] += r
+			if term || trunc {
+				break
+			}
+		}
+	}
+	return out, nil
+}
