@@ -67,7 +67,9 @@ const centreColumn uint64 = 0x3f << (7 * 3)
 //
 // over the board's 69 windows (lines of four cells: 24 horizontal, 21
 // vertical, 24 diagonal). Columns are searched centre first: 3, 2, 4, 1, 5,
-// 0, 6; of moves that score alike the first in that order is chosen. Above
+// 0, 6; of moves that score alike, Move chooses one at random with the rng
+// it is given (VsOpponent's, seeded by the episode, so that games differ
+// from seed to seed), or with a nil rng the first in that order. Above
 // depth 0, a position where the player to move can win at once is given that
 // win's value without searching further: the value a full search would give
 // it, found sooner, so the choice is plain minimax's to Depth plies.
@@ -82,24 +84,33 @@ func (a AlphaBeta) Name() string { return "alphabeta:" + strconv.Itoa(a.Depth) }
 
 // Move returns the column the search chooses for the player to move in g,
 // or -1 if the game is over. It does not modify g.
-func (a AlphaBeta) Move(g *Connect4, _ *rand.Rand) int {
+func (a AlphaBeta) Move(g *Connect4, rng *rand.Rand) int {
 	if g.Over() {
 		return -1
 	}
 	depth := max(a.Depth, 1)
-	best, bestCol := -infinity, -1
+	best := -infinity
+	var ties []int // the columns of value best, in search order
 	for _, col := range moveOrder {
 		if g.height[col] == rows {
 			continue
 		}
 		child := *g
 		child.play(col)
-		v := -negamax(&child, depth-1, -infinity, -best)
-		if v > best {
-			best, bestCol = v, col
+		// A window just below best: a child as good as the best so far
+		// gets its exact value, so that ties are seen.
+		v := -negamax(&child, depth-1, -infinity, -(best - 1))
+		switch {
+		case v > best:
+			best, ties = v, append(ties[:0], col)
+		case v == best:
+			ties = append(ties, col)
 		}
 	}
-	return bestCol
+	if rng == nil || len(ties) == 1 {
+		return ties[0]
+	}
+	return ties[rng.IntN(len(ties))]
 }
 
 // negamax returns the value of g to the player to move, searched depth plies
