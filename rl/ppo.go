@@ -25,6 +25,11 @@ type PPOConfig struct {
 	Gamma        float64 // discount [0.98]
 	Lambda       float64 // GAE's λ [0.8]
 	EntCoef      float64 // weight of the entropy bonus [0]
+	// SelfPlay trains on Connect4 against past versions of the policy
+	// (see Train) instead of the environments newEnv makes.
+	SelfPlay      bool
+	SnapshotEvery int // self-play: rollouts between snapshots of the policy [10]
+	PoolSize      int // self-play: the most recent snapshots kept [20]
 }
 
 func (c PPOConfig) withDefaults() PPOConfig {
@@ -34,7 +39,7 @@ func (c PPOConfig) withDefaults() PPOConfig {
 	for _, f := range []struct {
 		v *int
 		d int
-	}{{&c.Envs, 8}, {&c.Steps, 32}, {&c.Batch, 256}, {&c.Epochs, 20}} {
+	}{{&c.Envs, 8}, {&c.Steps, 32}, {&c.Batch, 256}, {&c.Epochs, 20}, {&c.SnapshotEvery, 10}, {&c.PoolSize, 20}} {
 		if *f.v == 0 {
 			*f.v = f.d
 		}
@@ -150,8 +155,21 @@ type rollout struct {
 // Envs environments made by newEnv, episodes seeded seed, seed+1, ... in
 // the order they start, and calls report after every chunk steps (at the
 // end of the rollout that passes them) with the figures of that chunk.
+//
+// With SelfPlay, each environment is a Connect4 game against a past
+// version of the policy, drawn at every game's start from the latest
+// PoolSize snapshots (one taken at the start, then every SnapshotEvery
+// rollouts), which samples its moves; the agent moves first in
+// even-seeded games. newEnv is then not used.
 func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint64, report func(Chunk) error) error {
 	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
+	var sp *selfPlay
+	if p.cfg.SelfPlay {
+		sp = &selfPlay{p: p}
+		sp.snapshot()
+		newEnv = sp.newEnv
+	}
+	rollouts := 0
 	envs := make([]env.Env, n)
 	obs := make([][]float32, n)
 	rets := make([]float64, n)
@@ -248,6 +266,9 @@ func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 		}
 		if err := p.update(&ro, clip, &c); err != nil {
 			return err
+		}
+		if rollouts++; sp != nil && rollouts%p.cfg.SnapshotEvery == 0 {
+			sp.snapshot()
 		}
 		if p.steps-lastReport >= chunk || p.steps >= steps {
 			if err := report(c.done(p.steps, 0)); err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dlrun/dlrun/env"
+	"github.com/dlrun/dlrun/graph"
 	"github.com/pkg/errors"
 )
 
@@ -30,6 +31,9 @@ type Agent interface {
 	Greedy(obs []float32, legal []bool) (int, error)
 	// Close releases the agent's compiled graphs.
 	Close()
+	// Graph returns the graph whose parameters are the acting network's
+	// weights.
+	Graph() *graph.Graph
 }
 
 var (
@@ -108,3 +112,14 @@ func Evaluate(agent Agent, e env.Env, episodes int, seed uint64) ([]float64, err
 	}
 	return out, nil
 }
+
+// Graph returns the graph of the DQN's online Q-network, whose parameters
+// are the agent's weights (train.SaveWeights, train.LoadWeights).
+func (d *DQN) Graph() *graph.Graph { return d.online.g }
+
+// Graph returns the graph of the PPO's policy network, whose parameters
+// are the agent's acting weights (train.SaveWeights, train.LoadWeights).
+func (p *PPO) Graph() *graph.Graph { return p.policy.g }
+
+// ValueGraph returns the graph of the PPO's value network.
+func (p *PPO) ValueGraph() *graph.Graph { return p.value.g }

@@ -70,6 +70,12 @@ type Config struct {
 	// embedding rows and biases of each batch, as is usual for
 	// factorisation, not a decay of every weight.
 	Dim int `json:"dim,omitempty" yaml:"dim"`
+	// Env is the game an agent (dqn, ppo) learns to play: cartpole or
+	// connect4 (package env; default: the agent's).
+	Env string `json:"env,omitempty" yaml:"env"`
+	// Steps is an agent's training budget in environment steps (default:
+	// the agent's recipe for its game; at most MaxAgentSteps).
+	Steps int `json:"steps,omitempty" yaml:"steps"`
 
 	train.Config `yaml:",inline"`
 
@@ -160,6 +166,12 @@ func (c *Config) Resolve() error { return c.resolve(true) }
 func (c *Config) resolve(readFile bool) error {
 	if c.Model == "" {
 		return errors.New("no model: name a reference model (dlrun models) or a model file")
+	}
+	if IsAgent(c.Model) {
+		return c.resolveAgent()
+	}
+	if c.Env != "" || c.Steps != 0 {
+		return errors.Errorf("env and steps do not apply to model %s: they are the settings of an agent (dqn, ppo)", c.Model)
 	}
 	r, err := Recipe(c.Model, c.Task)
 	if err != nil {

@@ -2,8 +2,10 @@ package run
 
 import (
 	"bytes"
+	"math"
 
 	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/rl"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
@@ -53,6 +55,33 @@ func WriteCurves(path, title string, rows []train.EpochStats, metric train.Metri
 	canvases := plot.Align([][]*plot.Plot{{loss, acc}}, tiles, dc)
 	loss.Draw(canvases[0][0])
 	acc.Draw(canvases[0][1])
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return errors.Wrap(err, "encoding curves.png")
+	}
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// writeReturnCurve draws an agent's mean episode return against the
+// environment steps of training, a point per chunk, to path.
+func writeReturnCurve(path, title string, rows []rl.Chunk) error {
+	p := plot.New()
+	p.Title.Text = title + ": mean episode return"
+	p.X.Label.Text = "environment steps"
+	p.Y.Label.Text = "mean return"
+	var pts plotter.XYs
+	for _, r := range rows {
+		if !math.IsNaN(r.MeanReturn) {
+			pts = append(pts, plotter.XY{X: float64(r.Steps), Y: r.MeanReturn})
+		}
+	}
+	if len(pts) > 0 {
+		if err := plotutil.AddLinePoints(p, "training episodes", pts); err != nil {
+			return errors.Wrap(err, "drawing the return curve")
+		}
+	}
+	img := vgimg.New(8*vg.Inch, 4.5*vg.Inch)
+	p.Draw(draw.New(img))
 	var buf bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return errors.Wrap(err, "encoding curves.png")

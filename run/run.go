@@ -77,8 +77,18 @@ type Summary struct {
 	// Stopped reports whether early stopping ended the run before its
 	// configured epochs.
 	Stopped       bool    `json:"early_stopped"`
-	SamplesPerSec float64 `json:"samples_per_sec"` // training examples (tokens, ratings) per second of training steps, over every epoch of the run
+	SamplesPerSec float64 `json:"samples_per_sec"` // training examples (tokens, ratings; an agent's environment steps) per second of training, over every epoch of the run
 	WallSeconds   float64 `json:"wall_seconds"`    // from the start of the Train (or last Resume) call to summary.json
+
+	// An agent's (task play): its game, its training budget in
+	// environment steps, and its greedy evaluation over EvalEpisodes
+	// episodes: the mean return, and in Connect4 the score against each
+	// reference opponent (a win 1, a draw ½, half the games first).
+	Env          string             `json:"env,omitempty"`
+	Steps        int                `json:"steps,omitempty"`
+	EvalEpisodes int                `json:"eval_episodes,omitempty"`
+	MeanReturn   float64            `json:"mean_return,omitempty"`
+	Scores       map[string]float64 `json:"scores,omitempty"`
 }
 
 // maxSummary bounds the summary.json that Resume reads.
@@ -137,6 +147,12 @@ func Train(cfg Config, opts Options) (*Summary, error) {
 	start := time.Now()
 	if err := cfg.Resolve(); err != nil {
 		return nil, err
+	}
+	if IsAgent(cfg.Model) {
+		if opts.Collective != nil && opts.Collective.Size() > 1 {
+			return nil, errors.Errorf("agent %s trains in one process, not data-parallel", cfg.Model)
+		}
+		return trainAgent(cfg, opts)
 	}
 	if opts.Follower() {
 		return nil, follow(cfg, opts)
@@ -465,6 +481,9 @@ func logWriter(opts Options) io.Writer {
 
 // MarshalJSON writes s with each derived figure as test_<name>.
 func (s Summary) MarshalJSON() ([]byte, error) {
+	if s.Task == Play { // an agent's: the fields of supervised training do not apply
+		return json.Marshal(agentSummary{s.Model, s.Task, s.Env, s.Seed, s.Steps, s.EvalEpisodes, s.MeanReturn, s.Scores, s.SamplesPerSec, s.WallSeconds})
+	}
 	type plain Summary
 	b, err := json.Marshal(plain(s))
 	if err != nil || len(s.Derived) == 0 {
@@ -478,6 +497,20 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		m["test_"+k] = v
 	}
 	return json.Marshal(m)
+}
+
+// agentSummary is the summary.json of an agent.
+type agentSummary struct {
+	Model         string             `json:"model"`
+	Task          string             `json:"task"`
+	Env           string             `json:"env"`
+	Seed          uint64             `json:"seed"`
+	Steps         int                `json:"steps"`
+	EvalEpisodes  int                `json:"eval_episodes"`
+	MeanReturn    float64            `json:"mean_return"`
+	Scores        map[string]float64 `json:"scores,omitempty"`
+	SamplesPerSec float64            `json:"samples_per_sec"`
+	WallSeconds   float64            `json:"wall_seconds"`
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

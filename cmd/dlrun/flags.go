@@ -34,6 +34,8 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.StringVar(&c.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
 	f.Var(positiveInt{&c.SeqLen}, "seq-len", "next-token models: steps of backpropagation through time per batch (default: the model's)")
 	f.Var(positiveInt{&c.Dim}, "dim", "embedding size of the mf and ncf recommenders (default 32)")
+	f.StringVar(&c.Env, "env", "", "agents (dqn, ppo): the game to learn, cartpole or connect4 (default cartpole)")
+	f.Var(positiveInt{&c.Steps}, "steps", "agents: the training budget in environment steps (default: the agent's recipe)")
 	f.Var(positiveUint{&c.Seed}, "seed", "seed for initialisation, shuffling and dropout (default 1)")
 	f.StringVar(&c.DType, "dtype", "", "element type: float32 (default) or float64")
 	f.BoolVar(&c.NoShuffle, "no-shuffle", false, "keep the data order instead of shuffling each epoch")

@@ -14,8 +14,10 @@ import (
 )
 
 func newEvalCmd() *cobra.Command {
-	var dir, data string
+	var dir, data, opponent string
 	var asJSON, best bool
+	var episodes int
+	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Evaluate a trained model on its test split: classifiers per class, recommenders by RMSE and MAE, language models by bits per character",
@@ -27,17 +29,33 @@ another given with --data:
   recommenders      loss (MSE), RMSE and MAE over the test ratings;
   language models   loss (nats per character), bits per character, perplexity
                     and next-character accuracy over the held-out text (the
-                    last 10% of the text), read as in training.
+                    last 10% of the text), read as in training;
+  agents            the mean return of greedy episodes (--episodes, seeds
+                    from --seed, far from training's), and in connect4 the
+                    score against each opponent, half the games first.
 
 On the run's own dataset the loss is the run's last test_loss.`,
 		Example: `  dlrun eval --run runs/cnn
   dlrun eval --run runs/cnn --data /usr/share/datasets/fashion-mnist --json
   dlrun eval --run runs/mf
-  dlrun eval --run runs/austen --data emma.txt`,
+  dlrun eval --run runs/austen --data emma.txt
+  dlrun eval --run runs/ppo-cartpole --episodes 100
+  dlrun eval --run runs/ppo-connect4 --opponent alphabeta:2`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained model")
+			}
+			if run.IsAgentRun(dir) {
+				if data != "" || best {
+					return errors.New("--data and --best do not apply to an agent's run: it plays its game (--episodes, --seed, --opponent)")
+				}
+				return evalAgent(cmd, dir, episodes, seed, opponent, asJSON)
+			}
+			for _, fl := range []string{"episodes", "seed", "opponent"} {
+				if cmd.Flags().Changed(fl) {
+					return errors.Errorf("--%s applies to an agent's run (dqn, ppo), not to %s", fl, dir)
+				}
 			}
 			m, err := run.Load(dir, best)
 			if err != nil {
@@ -74,6 +92,9 @@ On the run's own dataset the loss is the run's last test_loss.`,
 	f.StringVar(&data, "data", "", "dataset to evaluate on, its test split (default: the run's)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
+	f.IntVar(&episodes, "episodes", run.EvalEpisodes, "agents: greedy episodes (games) to play, each against each opponent")
+	f.Uint64Var(&seed, "seed", run.EvalSeed, "agents: the first episode's seed (training's episodes start at the run's seed)")
+	f.StringVar(&opponent, "opponent", "", "connect4 agents: random or alphabeta:D (default: each of random, alphabeta:1 to 4)")
 	return cmd
 }
 

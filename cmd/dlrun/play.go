@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/dlrun/dlrun/env"
+	"github.com/dlrun/dlrun/run"
+	"github.com/pkg/errors"
+	"github.com/spf13/cobra"
+)
+
+// evalAgent prints an agent's greedy evaluation.
+func evalAgent(cmd *cobra.Command, dir string, episodes int, seed uint64, opponent string, asJSON bool) error {
+	if episodes < 1 || episodes > 1_000_000 {
+		return errors.Errorf("--episodes %d: must be 1 to 1000000", episodes)
+	}
+	a, err := run.LoadAgent(dir)
+	if err != nil {
+		return atFlag("run", err)
+	}
+	defer a.Close()
+	ev, err := a.Evaluate(episodes, seed, opponent)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), ev)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), ev)
+	return nil
+}
+
+func newPlayCmd() *cobra.Command {
+	var dir string
+	var second bool
+	cmd := &cobra.Command{
+		Use:   "play --run DIR [--second]",
+		Short: "Play connect4 against a trained agent in the terminal",
+		Long: `Play a game of connect4 against the agent of a run folder (ppo --env
+connect4). The board is drawn after every move, columns numbered 1 to 7; type
+a column and Enter to drop your piece (X when you move first, O when second).
+A full column, a number out of range or anything else is refused with a
+message and asked again; an empty line or end of input ends the game.`,
+		Example: `  dlrun train --model ppo --env connect4 --out runs/c4
+  dlrun play --run runs/c4
+  dlrun play --run runs/c4 --second`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				return errors.New("--run: name the run folder of a connect4 agent")
+			}
+			a, err := run.LoadAgent(dir)
+			if err != nil {
+				return atFlag("run", err)
+			}
+			defer a.Close()
+			if a.Info.Env != "connect4" {
+				return errors.Errorf("--run %s: its agent plays %s; play takes a connect4 agent", dir, a.Info.Env)
+			}
+			return playConnect4(cmd.InOrStdin(), cmd.OutOrStdout(), a, !second)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "run", "", "run folder of a connect4 agent")
+	f.BoolVar(&second, "second", false, "let the agent move first")
+	return cmd
+}
+
+// playConnect4 plays one game between a person (reading columns from in)
+// and agent, drawing the board on out.
+func playConnect4(in io.Reader, out io.Writer, agent *run.LoadedAgent, personFirst bool) error {
+	g := env.NewConnect4()
+	person := 0
+	if !personFirst {
+		person = 1
+	}
+	mark := map[int]string{0: "X", 1: "O"}
+	lines := bufio.NewScanner(in)
+	obs := make([]float32, 2*6*7)
+	legal := make([]bool, 7)
+	for !g.Over() {
+		if g.ToMove() == person {
+			fmt.Fprint(out, g.String())
+			fmt.Fprintf(out, "your move (%s), column 1-7: ", mark[person])
+			if !lines.Scan() {
+				fmt.Fprintln(out, "\ngame abandoned")
+				return lines.Err()
+			}
+			text := strings.TrimSpace(lines.Text())
+			if text == "" {
+				fmt.Fprintln(out, "game abandoned")
+				return nil
+			}
+			col, err := strconv.Atoi(text)
+			switch {
+			case err != nil || col < 1 || col > 7:
+				fmt.Fprintf(out, "%q is not a column: type a number from 1 to 7\n", text)
+				continue
+			case !g.CanPlay(col - 1):
+				fmt.Fprintf(out, "column %d is full: choose another\n", col)
+				continue
+			}
+			if err := g.Play(col - 1); err != nil {
+				return err
+			}
+			continue
+		}
+		g.Observe(obs)
+		g.Legal(legal)
+		col, err := agent.Greedy(obs, legal)
+		if err != nil {
+			return err
+		}
+		if err := g.Play(col); err != nil {
+			return errors.Wrapf(err, "the agent played column %d", col+1)
+		}
+		fmt.Fprintf(out, "the agent (%s) plays column %d\n", mark[1-person], col+1)
+	}
+	fmt.Fprint(out, g.String())
+	switch g.Winner() {
+	case person:
+		fmt.Fprintln(out, "you win")
+	case 1 - person:
+		fmt.Fprintln(out, "the agent wins")
+	default:
+		fmt.Fprintln(out, "a draw")
+	}
+	return nil
+}
