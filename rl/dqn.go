@@ -78,9 +78,18 @@ type DQN struct {
 	next    *forward // the online network on a batch of next observations
 	target  *forward // the target network on a batch of next observations
 	buf     *replay
+	pcg     *rand.PCG
 	rng     *rand.Rand
 	steps   int // environment steps taken
 	updates int // gradient steps taken
+
+	// The training loop's place, kept between Train calls and in
+	// checkpoints: the environment, its observation, the running
+	// episode's seed and return.
+	e       env.Env
+	obs     []float32
+	episode uint64
+	ret     float64
 }
 
 // NewDQN returns a DQN agent for environments of e's shape, its networks
@@ -89,7 +98,8 @@ func NewDQN(e env.Env, cfg DQNConfig, seed uint64) (*DQN, error) {
 	cfg = cfg.withDefaults()
 	in, actions := e.ObservationShape(), e.NumActions()
 	d := &DQN{cfg: cfg, spec: mlpSpec("q", cfg.Hidden, "relu", actions), obsSize: size(in), actions: actions,
-		rng: rand.New(rand.NewPCG(seed, 0x64716e))} // "dqn"
+		pcg: rand.NewPCG(seed, 0x64716e)} // "dqn"
+	d.rng = rand.New(d.pcg)
 	var err error
 	opt := &train.Adam{LR: cfg.LearningRate, Regularization: train.Regularization{ClipNorm: 10}} // SB3's max_grad_norm
 	if d.online, d.onehot, err = newLearner(d.spec, in, cfg.Batch, actions, graph.Huber, true, opt, seed); err != nil {
@@ -147,42 +157,42 @@ func (d *DQN) Greedy(obs []float32, legal []bool) (int, error) {
 // after every chunk steps (and after the last) with the figures of that
 // chunk.
 func (d *DQN) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint64, report func(Chunk) error) error {
-	e, err := newEnv()
-	if err != nil {
-		return err
+	if d.e == nil {
+		e, err := newEnv()
+		if err != nil {
+			return err
+		}
+		d.e, d.obs, d.episode = e, make([]float32, d.obsSize), seed
+		e.Reset(d.episode, d.obs)
 	}
-	obs := make([]float32, d.obsSize)
 	next := make([]float32, d.obsSize)
 	legal := make([]bool, d.actions)
-	episode := seed
-	e.Reset(episode, obs)
 	c := chunkStats{start: time.Now()}
-	ret := 0.0
 	for d.steps < steps {
 		eps := d.epsilon(d.steps, steps)
-		e.Legal(legal)
+		d.e.Legal(legal)
 		var a int
 		if d.rng.Float64() < eps {
 			a = randomLegal(d.rng, legal)
 		} else {
 			var err error
-			if a, err = d.Greedy(obs, legal); err != nil {
+			if a, err = d.Greedy(d.obs, legal); err != nil {
 				return err
 			}
 		}
-		r, term, trunc, err := e.Step(a, next)
+		r, term, trunc, err := d.e.Step(a, next)
 		if err != nil {
 			return err
 		}
-		d.buf.add(obs, a, r, next, term)
-		ret += r
+		d.buf.add(d.obs, a, r, next, term)
+		d.ret += r
 		d.steps++
-		copy(obs, next)
+		copy(d.obs, next)
 		if term || trunc {
-			c.episode(ret)
-			ret = 0
-			episode++
-			e.Reset(episode, obs)
+			c.episode(d.ret)
+			d.ret = 0
+			d.episode++
+			d.e.Reset(d.episode, d.obs)
 		}
 		if d.steps > d.cfg.LearningStart && d.steps%d.cfg.TrainEvery == 0 {
 			for g := 0; g < d.cfg.GradientSteps; g++ {

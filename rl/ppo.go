@@ -16,6 +16,7 @@ import (
 // in brackets, Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo).
 type PPOConfig struct {
 	Hidden       []int   // hidden layers of the policy and of the value network, tanh [64 64]
+	Conv         []int   // filters of 3×3 convolutions (ReLU) before the hidden layers, for planes of observations [none]
 	Envs         int     // environments stepped side by side [8]
 	Steps        int     // steps of each environment per rollout [32]
 	Batch        int     // samples per minibatch [256]
@@ -69,6 +70,7 @@ func (c PPOConfig) withDefaults() PPOConfig {
 // clipping (separate networks and optimizers here, no clipping).
 type PPO struct {
 	cfg      PPOConfig
+	pspec    nn.Spec // the policy's
 	obsShape []int
 	obsSize  int
 	actions  int
@@ -77,8 +79,21 @@ type PPO struct {
 	policyMB            *forward // the policy on a minibatch
 	policyAct, valueAct *forward // on the Envs observations of a step
 	valueOne            *forward // on one observation (a truncated episode's last)
+	pcg                 *rand.PCG
 	rng                 *rand.Rand
 	steps               int
+
+	// The training loop's place, kept between Train calls and in
+	// checkpoints: the environments, their observations and running
+	// returns, the next episode's seed, the rollouts and the steps at the
+	// last report, and self-play's snapshots.
+	envs       []env.Env
+	obs        [][]float32
+	rets       []float64
+	next       uint64
+	rollouts   int
+	lastReport int
+	sp         *selfPlay
 }
 
 // NewPPO returns a PPO agent for environments of e's shape, its networks
@@ -86,9 +101,11 @@ type PPO struct {
 func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
 	cfg = cfg.withDefaults()
 	in, actions := e.ObservationShape(), e.NumActions()
-	p := &PPO{cfg: cfg, obsShape: in, obsSize: size(in), actions: actions, rng: rand.New(rand.NewPCG(seed, 0x70706f))} // "ppo"
-	pspec := mlpSpec("policy", cfg.Hidden, "tanh", actions)
-	vspec := mlpSpec("value", cfg.Hidden, "tanh", 1)
+	p := &PPO{cfg: cfg, obsShape: in, obsSize: size(in), actions: actions, pcg: rand.NewPCG(seed, 0x70706f)} // "ppo"
+	p.rng = rand.New(p.pcg)
+	pspec := netSpec("policy", cfg.Conv, cfg.Hidden, "tanh", actions)
+	vspec := netSpec("value", cfg.Conv, cfg.Hidden, "tanh", 1)
+	p.pspec = pspec
 	var err error
 	if p.policy, _, err = newLearner(pspec, in, cfg.Batch, actions, graph.Linear, false, &train.Adam{LR: cfg.LearningRate}, seed); err != nil {
 		return nil, errors.Wrap(err, "ppo policy")
@@ -163,33 +180,27 @@ type rollout struct {
 // even-seeded games. newEnv is then not used.
 func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint64, report func(Chunk) error) error {
 	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
-	var sp *selfPlay
-	if p.cfg.SelfPlay {
-		sp = &selfPlay{p: p}
-		sp.snapshot()
-		newEnv = sp.newEnv
-	}
-	rollouts := 0
-	envs := make([]env.Env, n)
-	obs := make([][]float32, n)
-	rets := make([]float64, n)
-	next := seed
-	for k := range envs {
-		var err error
-		if envs[k], err = newEnv(); err != nil {
+	if p.envs == nil {
+		if p.cfg.SelfPlay {
+			p.sp = &selfPlay{p: p}
+			p.sp.snapshot()
+		}
+		if err := p.makeEnvs(newEnv); err != nil {
 			return err
 		}
-		obs[k] = make([]float32, W)
-		envs[k].Reset(next, obs[k])
-		next++
+		p.next = seed
+		for k := range p.envs {
+			p.envs[k].Reset(p.next, p.obs[k])
+			p.next++
+		}
 	}
+	envs, obs, rets := p.envs, p.obs, p.rets
 	legal := make([]bool, A)
 	ro := rollout{obs: make([]float64, n*T*W), act: make([]int, n*T), legal: make([]bool, n*T*A),
 		logp: make([]float64, n*T), val: make([]float64, n*T), rew: make([]float64, n*T), done: make([]bool, n*T),
 		adv: make([]float64, n*T), ret: make([]float64, n*T)}
 	x := make([]float64, n*W)
 	c := chunkStats{start: time.Now()}
-	lastReport := 0
 	probs := make([]float64, A)
 	for p.steps < steps {
 		progress := float64(p.steps) / float64(steps)
@@ -235,8 +246,8 @@ func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 				if term || trunc {
 					c.episode(rets[k])
 					rets[k] = 0
-					envs[k].Reset(next, obs[k])
-					next++
+					envs[k].Reset(p.next, obs[k])
+					p.next++
 				}
 				p.steps++
 			}
@@ -267,15 +278,33 @@ func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 		if err := p.update(&ro, clip, &c); err != nil {
 			return err
 		}
-		if rollouts++; sp != nil && rollouts%p.cfg.SnapshotEvery == 0 {
-			sp.snapshot()
+		if p.rollouts++; p.sp != nil && p.rollouts%p.cfg.SnapshotEvery == 0 {
+			p.sp.snapshot()
 		}
-		if p.steps-lastReport >= chunk || p.steps >= steps {
+		if p.steps-p.lastReport >= chunk || p.steps >= steps {
+			p.lastReport = p.steps
 			if err := report(c.done(p.steps, 0)); err != nil {
 				return err
 			}
-			c, lastReport = chunkStats{start: time.Now()}, p.steps
+			c = chunkStats{start: time.Now()}
 		}
+	}
+	return nil
+}
+
+// makeEnvs makes the Envs environments (self-play's games against past
+// selves, or newEnv's) and their observation buffers.
+func (p *PPO) makeEnvs(newEnv func() (env.Env, error)) error {
+	if p.sp != nil {
+		newEnv = p.sp.newEnv
+	}
+	p.envs, p.obs, p.rets = make([]env.Env, p.cfg.Envs), make([][]float32, p.cfg.Envs), make([]float64, p.cfg.Envs)
+	for k := range p.envs {
+		var err error
+		if p.envs[k], err = newEnv(); err != nil {
+			return err
+		}
+		p.obs[k] = make([]float32, p.obsSize)
 	}
 	return nil
 }

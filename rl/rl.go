@@ -34,6 +34,11 @@ type Agent interface {
 	// Graph returns the graph whose parameters are the acting network's
 	// weights.
 	Graph() *graph.Graph
+	// Checkpoint returns the whole training state, from which Restore
+	// (into an agent of the same configuration and seed) goes on with the
+	// same bits; newEnv makes the environments restored into.
+	Checkpoint() ([]byte, error)
+	Restore(data []byte, newEnv func() (env.Env, error)) error
 }
 
 var (

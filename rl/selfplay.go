@@ -11,8 +11,9 @@ import (
 // each game from a pool of snapshots taken every SnapshotEvery rollouts
 // (the most recent PoolSize kept), playing by sampling its policy.
 type selfPlay struct {
-	p    *PPO
-	pool [][][]float64 // snapshots: each parameter's values
+	p      *PPO
+	pool   [][][]float64 // snapshots: each parameter's values
+	selves []*pastSelf   // the opponents, in the order of the environments
 }
 
 // snapshot adds the policy's current parameters to the pool.
@@ -30,11 +31,12 @@ func (s *selfPlay) snapshot() {
 // newEnv returns a Connect4 game against a past self, with a policy
 // network of its own into which each game loads its snapshot.
 func (s *selfPlay) newEnv() (env.Env, error) {
-	f, err := newForward(mlpSpec("policy", s.p.cfg.Hidden, "tanh", s.p.actions), s.p.obsShape, 1, 0)
+	f, err := newForward(s.p.pspec, s.p.obsShape, 1, 0)
 	if err != nil {
 		return nil, err
 	}
 	o := &pastSelf{s: s, f: f, obs: make([]float32, s.p.obsSize), legal: make([]bool, s.p.actions), probs: make([]float64, s.p.actions)}
+	s.selves = append(s.selves, o)
 	return &env.VsOpponent{Opponent: env.OpponentFunc{Label: "past self", Func: o.move}, AgentFirst: env.FirstOnEvenSeeds}, nil
 }
 
