@@ -1,7 +1,9 @@
 package run
 
 import (
+	"bytes"
 	"encoding/csv"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -165,14 +167,31 @@ func trainAgent(cfg Config, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer f.close()
-	sum, err := trainAgentIn(cfg, f, opts, start)
+	sum, err := trainAgentIn(cfg, f, opts, start, false)
 	if err != nil {
 		f.abandon()
 	}
 	return sum, err
 }
 
-func trainAgentIn(cfg Config, f *folder, opts Options, start time.Time) (*Summary, error) {
+// agentCheckpointFile is an agent's checkpoint in its run folder: its
+// training state (rl.Agent.Checkpoint) and the chunks so far, written
+// after every chunk.
+const agentCheckpointFile = "checkpoint.gob"
+
+// agentCheckpoint is what agentCheckpointFile holds.
+type agentCheckpoint struct {
+	Agent []byte
+	Rows  []rl.Chunk
+}
+
+// MaxAgentCheckpointBytes is the largest agent checkpoint ResumeAgent
+// reads: 1 GiB.
+const MaxAgentCheckpointBytes = 1 << 30
+
+// trainAgentIn trains the agent of cfg in folder f; resuming, from the
+// folder's checkpoint if it has one.
+func trainAgentIn(cfg Config, f *folder, opts Options, start time.Time, resume bool) (*Summary, error) {
 	log := logWriter(opts)
 	e, err := env.New(cfg.Env)
 	if err != nil {
@@ -185,18 +204,63 @@ func trainAgentIn(cfg Config, f *folder, opts Options, start time.Time) (*Summar
 		return nil, err
 	}
 	defer agent.Close()
+	newEnv := func() (env.Env, error) { return env.New(cfg.Env) }
+	var rows []rl.Chunk
+	verb := "training"
+	if resume {
+		b, err := safeio.ReadFile(f.path(agentCheckpointFile), MaxAgentCheckpointBytes)
+		switch {
+		case err == nil:
+			var ck agentCheckpoint
+			if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&ck); err != nil {
+				return nil, errors.Errorf("%s: %v", f.path(agentCheckpointFile), err)
+			}
+			if err := agent.Restore(ck.Agent, newEnv); err != nil {
+				return nil, errors.Wrapf(err, "%s", f.path(agentCheckpointFile))
+			}
+			rows = ck.Rows
+			if n := len(rows); n > 0 {
+				done := rows[n-1].Steps
+				if done > cfg.Steps {
+					return nil, errors.Errorf("run folder %s has trained %d steps already, more than the %d asked for (--steps); it is left as it was", f.dir, done, cfg.Steps)
+				}
+				if s, err := readSummary(f.dir); err == nil && s.Steps == cfg.Steps && done >= cfg.Steps {
+					fmt.Fprintf(log, "run folder %s is finished (%d steps): nothing to do\n", f.dir, done)
+					return s, nil
+				}
+				verb = fmt.Sprintf("resuming after %d steps:", done)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, err
+		default:
+			verb = "resuming from the first step (no checkpoint yet):"
+		}
+		if err := os.Remove(f.path(summaryFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
 	if err := writeJSON(f.path(configFile), cfg); err != nil {
 		return nil, err
 	}
 	if err := writeJSON(f.path(agentFile), info); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "training %s on %s for %d steps, writing %s\n", cfg.Model, cfg.Env, cfg.Steps, f.dir)
+	fmt.Fprintf(log, "%s %s on %s for %d steps, writing %s\n", verb, cfg.Model, cfg.Env, cfg.Steps, f.dir)
 	chunk := max(1000, cfg.Steps/50)
-	var rows []rl.Chunk
-	err = agent.Train(func() (env.Env, error) { return env.New(cfg.Env) }, cfg.Steps, chunk, cfg.Seed, func(c rl.Chunk) error {
+	err = agent.Train(newEnv, cfg.Steps, chunk, cfg.Seed, func(c rl.Chunk) error {
 		rows = append(rows, c)
 		fmt.Fprintf(log, "steps %d  episodes %d  mean_return %.2f  loss %.4g  %s  %.1fs\n", c.Steps, c.Episodes, c.MeanReturn, c.Loss, agentFigure(cfg.Model, c), c.Seconds)
+		state, err := agent.Checkpoint()
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(agentCheckpoint{state, rows}); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(f.path(agentCheckpointFile), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
 		if err := writeAgentMetrics(f.path(metricsFile), cfg.Model, rows); err != nil {
 			return err
 		}
@@ -205,7 +269,10 @@ func trainAgentIn(cfg Config, f *folder, opts Options, start time.Time) (*Summar
 	if err != nil {
 		return nil, fmt.Errorf("training stopped: %w", err)
 	}
-	trainSecs := time.Since(start).Seconds()
+	trainSecs := 0.0
+	for _, r := range rows {
+		trainSecs += r.Seconds
+	}
 	if err := train.SaveWeights(f.path(weightsFile), agent.Graph()); err != nil {
 		return nil, err
 	}
@@ -214,13 +281,39 @@ func trainAgentIn(cfg Config, f *folder, opts Options, start time.Time) (*Summar
 		return nil, err
 	}
 	sum := &Summary{Model: cfg.Model, Task: Play, Env: cfg.Env, Seed: cfg.Seed, Steps: cfg.Steps, EvalEpisodes: EvalEpisodes,
-		MeanReturn: ev.MeanReturn, Scores: ev.Scores, SamplesPerSec: float64(cfg.Steps) / trainSecs}
+		MeanReturn: ev.MeanReturn, Scores: ev.Scores}
+	if trainSecs > 0 {
+		sum.SamplesPerSec = float64(rows[len(rows)-1].Steps) / trainSecs
+	}
 	sum.WallSeconds = time.Since(start).Seconds()
 	if err := writeJSON(f.path(summaryFile), sum); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(log, "%s\n", ev)
 	return sum, nil
+}
+
+// ResumeAgent continues the agent's run in folder dir from its checkpoint
+// up to steps environment steps (0: the configured number), with exactly
+// the weights and metrics a run straight through would have had.
+func ResumeAgent(dir string, steps int, opts Options) (*Summary, error) {
+	start := time.Now()
+	f, err := openFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.close()
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if steps > 0 {
+		cfg.Steps = steps
+	}
+	if err := cfg.resolveAgent(); err != nil {
+		return nil, errors.Wrapf(err, "run folder %s: config.json", dir)
+	}
+	return trainAgentIn(*cfg, f, opts, start, true)
 }
 
 // agentFigure is the chunk's exploration figure: DQN's epsilon, PPO's

@@ -30,12 +30,12 @@ const (
 )
 
 // runFiles are the files a run writes into its folder.
-var runFiles = []string{configFile, modelFile, metricsFile, curvesFile, weightsFile, bestFile, checkpointFile, summaryFile}
+var runFiles = []string{configFile, modelFile, metricsFile, curvesFile, weightsFile, bestFile, checkpointFile, summaryFile, agentFile, agentCheckpointFile}
 
 // startFiles are the files a run writes before its first checkpoint: a
 // folder holding nothing else of a run is one whose run was killed, or
 // failed, before its first epoch was saved, and a new run may use it.
-var startFiles = []string{configFile, modelFile}
+var startFiles = []string{configFile, modelFile, agentFile}
 
 // folder is a run folder held, locked, by this process.
 type folder struct {
@@ -145,8 +145,10 @@ func (f *folder) removeTemps() error {
 // and the lock file, and the folder if this run created it. It does
 // nothing to a folder that holds a checkpoint.
 func (f *folder) abandon() {
-	if _, err := os.Lstat(f.path(checkpointFile)); !errors.Is(err, fs.ErrNotExist) {
-		return
+	for _, ck := range []string{checkpointFile, agentCheckpointFile} {
+		if _, err := os.Lstat(f.path(ck)); !errors.Is(err, fs.ErrNotExist) {
+			return
+		}
 	}
 	for _, name := range runFiles {
 		os.Remove(f.path(name))

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // An agent trains from the command line; eval plays it, play lets a
@@ -53,4 +56,63 @@ func TestAgentCommands(t *testing.T) {
 	oneLineError(t, "play of a cartpole agent", err, "cartpole")
 	_, err = dlrun(t, "train", "--model", "dqn", "--epochs", "3")
 	oneLineError(t, "an agent with --epochs", err, "epochs does not apply to agent dqn")
+}
+
+// An agent's run killed mid-training resumes to the same weights and
+// metrics as a run straight through.
+func TestAgentRunResumesAfterKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds dlrun")
+	}
+	bin := buildDlrun(t)
+	dir := t.TempDir()
+	killed, straight := filepath.Join(dir, "killed"), filepath.Join(dir, "straight")
+	args := []string{"train", "--model", "ppo", "--steps", "12000"}
+	cmd := exec.Command(bin, append(args, "--out", killed)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint within a minute")
+		}
+		if b, err := os.ReadFile(filepath.Join(killed, "metrics.csv")); err == nil && bytes.Count(b, []byte("\n")) >= 3 {
+			break
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(filepath.Join(killed, "summary.json")); err == nil {
+		t.Skip("the run finished before it was killed")
+	}
+	if out, err := exec.Command(bin, "train", "--resume", killed).CombinedOutput(); err != nil || !strings.Contains(string(out), "resuming after") {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, append(args, "--out", straight)...).CombinedOutput(); err != nil {
+		t.Fatalf("straight: %v\n%s", err, out)
+	}
+	read := func(dir, name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if !bytes.Equal(read(killed, "model.safetensors"), read(straight, "model.safetensors")) {
+		t.Error("resumed weights differ from a run straight through")
+	}
+	cut := func(b []byte) string { // without the seconds column
+		var out []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if i := strings.LastIndexByte(l, ','); i >= 0 {
+				l = l[:i]
+			}
+			out = append(out, l)
+		}
+		return strings.Join(out, "\n")
+	}
+	if cut(read(killed, "metrics.csv")) != cut(read(straight, "metrics.csv")) {
+		t.Errorf("resumed metrics differ:\n%s\n%s", read(killed, "metrics.csv"), read(straight, "metrics.csv"))
+	}
 }

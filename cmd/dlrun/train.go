@@ -69,7 +69,7 @@ func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts run.O
 	if resume != "" {
 		var changed []string
 		cmd.Flags().Visit(func(fl *pflag.Flag) {
-			if fl.Name != "resume" && fl.Name != "epochs" && !processFlags[fl.Name] {
+			if fl.Name != "resume" && fl.Name != "epochs" && fl.Name != "steps" && !processFlags[fl.Name] {
 				changed = append(changed, "--"+fl.Name)
 			}
 		})
@@ -77,7 +77,12 @@ func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts run.O
 			return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
 		}
 		return prof.with(func() error {
-			_, err := run.Resume(resume, cfg.Epochs, opts)
+			var err error
+			if run.IsAgentRun(resume) {
+				_, err = run.ResumeAgent(resume, cfg.Steps, opts)
+			} else {
+				_, err = run.Resume(resume, cfg.Epochs, opts)
+			}
 			return atFlag("resume", err)
 		})
 	}
