@@ -212,7 +212,14 @@ type Result struct {
 	Metrics       map[string]Stat `json:"metrics,omitempty"`
 	SamplesPerSec Stat            `json:"samples_per_sec"`
 	WallSeconds   float64         `json:"wall_seconds"` // all seeds together
+	// An agent's: the mean return of its greedy evaluation, and in
+	// Connect4 its score against each reference opponent, over the seeds.
+	MeanReturn Stat            `json:"mean_return"`
+	Scores     map[string]Stat `json:"scores,omitempty"`
 }
+
+// Agent reports whether the experiment trains an agent (dqn, ppo).
+func (c *Config) Agent() bool { return run.IsAgent(c.Model) }
 
 // LanguageModel reports whether the experiment trains a next-token model.
 func (c *Config) LanguageModel() bool {
@@ -304,6 +311,19 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 		res.Metrics[name] = stat(func(r SeedResult) float64 { return r.Summary.Derived[name] })
 	}
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
+	if c.Agent() {
+		res.MeanReturn = stat(func(r SeedResult) float64 { return r.Summary.MeanReturn })
+		for name := range res.Runs[0].Summary.Scores {
+			if res.Scores == nil {
+				res.Scores = map[string]Stat{}
+			}
+			res.Scores[name] = stat(func(r SeedResult) float64 { return r.Summary.Scores[name] })
+		}
+		if len(res.Runs) > 1 {
+			fmt.Fprintf(log, "experiment %s: mean return %.2f ± %.2f over %d seeds\n", c.Name, res.MeanReturn.Mean, res.MeanReturn.Std, len(res.Runs))
+		}
+		return res, writeResult(out, res)
+	}
 	if len(res.Runs) > 1 {
 		fmt.Fprintf(log, "experiment %s: test accuracy %.4f ± %.4f over %d seeds\n", c.Name, res.TestAccuracy.Mean, res.TestAccuracy.Std, len(res.Runs))
 	}

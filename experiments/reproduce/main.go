@@ -52,6 +52,9 @@ type torchResult struct {
 	SamplesPerSec float64 `json:"samples_per_sec"`
 	Framework     string  `json:"framework"`
 	Note          string  `json:"-"`
+	// An agent's (bench/rl_ref.py).
+	StepsPerSec float64 `json:"steps_per_sec"`
+	MeanReturn  float64 `json:"mean_return"`
 }
 
 func reproduce(outPath, runsDir, python, only string) error {
@@ -124,6 +127,9 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	if err := rc.Resolve(); err != nil {
 		return torchResult{}, err
 	}
+	if c.Agent() {
+		return runTorchAgent(python, c, rc)
+	}
 	epochs, batch, lr := rc.Epochs, rc.BatchSize, rc.LearningRate
 	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
 		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
@@ -148,6 +154,29 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 		args = append(args, "--data", c.Dataset)
 	}
 	cmd := exec.Command(python, args...)
+	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+strconv.Itoa(max(c.PyTorch.OpenBLASThreads, 1)))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return torchResult{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var r torchResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		return torchResult{}, err
+	}
+	r.Note = fmt.Sprintf("%d/%d threads", max(c.PyTorch.Threads, 1), max(c.PyTorch.OpenBLASThreads, 1))
+	return r, nil
+}
+
+// runTorchAgent runs an agent's reference, bench/rl_ref.py.
+func runTorchAgent(python string, c *experiments.Config, rc run.Config) (torchResult, error) {
+	if rc.Env != "cartpole" {
+		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole, not %s", rc.Env)
+	}
+	cmd := exec.Command(python, filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--steps", strconv.Itoa(rc.Steps),
+		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1)))
 	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+strconv.Itoa(max(c.PyTorch.OpenBLASThreads, 1)))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -196,6 +225,9 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for i, r := range results {
 		c := r.Config
+		if c.Agent() {
+			continue
+		}
 		if r.Skipped != "" {
 			fmt.Fprintf(&b, "| %s | %s | | | skipped: %s | | | | | | `%s` |\n", c.Name, c.Model, r.Skipped, cmds[i])
 			continue
@@ -217,7 +249,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	b.WriteString("| experiment | dlrun accuracy | PyTorch accuracy | dlrun samples/s | PyTorch samples/s | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		t := torch[r.Config.Name]
-		if r.Skipped != "" {
+		if r.Skipped != "" || r.Config.Agent() {
 			continue
 		}
 		acc := r.Runs[0].Summary.TestAccuracy
@@ -231,6 +263,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		}
 		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %.0f | %.0f | %.2fx | %s |\n", r.Config.Name, acc, t.Accuracy, sps, t.SamplesPerSec, sps/t.SamplesPerSec, t.Note)
 	}
+	renderAgents(&b, results, cmds, torch)
 	b.WriteString("\n## Trained weights\n\nSHA-256 of each run's `model.safetensors`:\n\n| experiment | seed | SHA-256 |\n|---|---|---|\n")
 	for _, r := range results {
 		for _, s := range r.Runs {
@@ -238,6 +271,46 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		}
 	}
 	return b.String()
+}
+
+// renderAgents writes the agents' table (docs/games.md) and their
+// PyTorch comparison.
+func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []string, torch map[string]torchResult) {
+	var agents []int
+	for i, r := range results {
+		if r.Config.Agent() && r.Skipped == "" {
+			agents = append(agents, i)
+		}
+	}
+	if len(agents) == 0 {
+		return
+	}
+	b.WriteString("\n## Agents\n\nReinforcement learning (docs/games.md): the mean return of 100 greedy evaluation episodes (seeds from 2^40, none of training's), and for connect4 the score against each reference opponent (a win 1, a draw ½, half the games first); steps/s counts environment steps per second of training, updates included.\n\n")
+	b.WriteString("| experiment | agent | game | steps | seeds | mean return | scores | wall s | steps/s | command |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, i := range agents {
+		r := results[i]
+		c, s := r.Config, r.Runs[0].Summary
+		var scores []string
+		for _, k := range []string{"random", "alphabeta:1", "alphabeta:2", "alphabeta:3", "alphabeta:4"} {
+			if st, ok := r.Scores[k]; ok {
+				scores = append(scores, k+" "+pm(st, 3))
+			}
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s | %s | %.1f | %.0f | `%s` |\n", c.Name, c.Model, s.Env, s.Steps, seedList(c.Seeds),
+			pm(r.MeanReturn, 1), strings.Join(scores, ", "), r.WallSeconds, r.SamplesPerSec.Mean, cmds[i])
+	}
+	b.WriteString("\nThe same agents in PyTorch (`bench/rl_ref.py`: the same algorithms, networks and hyperparameters, CartPole-v1's physics in Python), first seed:\n\n")
+	b.WriteString("| experiment | dlrun mean return | PyTorch mean return | dlrun steps/s | PyTorch steps/s | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
+	for _, i := range agents {
+		r := results[i]
+		t := torch[r.Config.Name]
+		s := r.Runs[0].Summary
+		if t.StepsPerSec == 0 {
+			fmt.Fprintf(b, "| %s | %.1f | %s | %.0f | | | |\n", r.Config.Name, s.MeanReturn, t.Note, s.SamplesPerSec)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %.1f | %.1f | %.0f | %.0f | %.2fx | %s |\n", r.Config.Name, s.MeanReturn, t.MeanReturn, s.SamplesPerSec, t.StepsPerSec, s.SamplesPerSec/t.StepsPerSec, t.Note)
+	}
 }
 
 func pm(s experiments.Stat, digits int) string {
