@@ -52,6 +52,19 @@ var agentSteps = map[string]map[string]int{
 	"ppo": {"cartpole": 100_000, "connect4": 4_000_000},
 }
 
+// AgentModel is an agent as `dlrun models` lists it.
+type AgentModel struct {
+	Name, Envs, Description string
+}
+
+// Agents returns the agents dlrun trains.
+func Agents() []AgentModel {
+	return []AgentModel{
+		{"dqn", "cartpole", "deep Q-network: replay buffer, target network, epsilon-greedy, Huber loss, double DQN (--env, --steps)"},
+		{"ppo", "cartpole,connect4", "proximal policy optimisation: clipped objective, GAE, value network, entropy bonus; connect4 by self-play"},
+	}
+}
+
 // IsAgent reports whether model names an agent: dqn or ppo.
 func IsAgent(model string) bool { return agentSteps[model] != nil }
 

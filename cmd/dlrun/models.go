@@ -13,7 +13,7 @@ import (
 func newModelsCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "models",
-		Short: "List the reference models with their parameter counts",
+		Short: "List the reference models with their parameter counts, and the agents",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -28,6 +28,9 @@ func newModelsCmd() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", r.Name, m.NumParams(in), recipe.Dataset, recipe.Task, r.Description)
+			}
+			for _, a := range run.Agents() {
+				fmt.Fprintf(w, "%s\t\t%s\t%s\t%s\n", a.Name, a.Envs, run.Play, a.Description)
 			}
 			return w.Flush()
 		},
