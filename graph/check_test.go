@@ -180,7 +180,7 @@ func TestMismatchedOperandsAreErrors(t *testing.T) {
 	if _, err := graph.Reshape(v, 1, 3); err != nil {
 		t.Error("Reshape [3] to [1, 3]:", err)
 	}
-	for _, k := range []graph.LossKind{-1, 3, 1 << 30} {
+	for _, k := range []graph.LossKind{-1, graph.Linear + 1, 1 << 30} {
 		if s := k.String(); !strings.HasPrefix(s, "LossKind(") {
 			t.Errorf("LossKind %d: %q", int(k), s)
 		}
