@@ -153,6 +153,12 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	if !bundledForTorch[c.Dataset] {
 		args = append(args, "--data", c.Dataset)
 	}
+	return execTorch(python, args, c)
+}
+
+// execTorch runs a reference script with python and reads the JSON of its
+// last line.
+func execTorch(python string, args []string, c *experiments.Config) (torchResult, error) {
 	cmd := exec.Command(python, args...)
 	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+strconv.Itoa(max(c.PyTorch.OpenBLASThreads, 1)))
 	var stderr bytes.Buffer
@@ -175,22 +181,8 @@ func runTorchAgent(python string, c *experiments.Config, rc run.Config) (torchRe
 	if rc.Env != "cartpole" {
 		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole, not %s", rc.Env)
 	}
-	cmd := exec.Command(python, filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--steps", strconv.Itoa(rc.Steps),
-		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1)))
-	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+strconv.Itoa(max(c.PyTorch.OpenBLASThreads, 1)))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return torchResult{}, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var r torchResult
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
-		return torchResult{}, err
-	}
-	r.Note = fmt.Sprintf("%d/%d threads", max(c.PyTorch.Threads, 1), max(c.PyTorch.OpenBLASThreads, 1))
-	return r, nil
+	return execTorch(python, []string{filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--steps", strconv.Itoa(rc.Steps),
+		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}, c)
 }
 
 // bundledForTorch are the datasets that bench/torch_ref.py reads from the
