@@ -15,21 +15,22 @@ import (
 // DQNConfig holds DQN's hyperparameters; a zero field takes the default
 // in brackets, Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo).
 type DQNConfig struct {
-	Hidden        []int   // the Q-network's hidden layers, ReLU [256 256]
-	LearningRate  float64 // Adam's [2.3e-3]
-	Batch         int     // transitions per gradient step [64]
-	Buffer        int     // replay buffer capacity, in transitions [100000]
-	LearningStart int     // environment steps before learning starts [1000]
-	Gamma         float64 // discount [0.99]
-	TrainEvery    int     // environment steps between rounds of gradient steps [256]
-	GradientSteps int     // gradient steps per round [128]
-	TargetEvery   int     // environment steps between copies of the online network into the target [10]
-	EpsStart      float64 // exploration rate at first [1]
-	EpsEnd        float64 // final exploration rate [0.04]
-	EpsFraction   float64 // fraction of the training steps over which epsilon falls linearly [0.16]
+	Hidden        []int   `json:"hidden,omitempty"`         // the Q-network's hidden layers, ReLU [256 256]
+	LearningRate  float64 `json:"learning_rate,omitempty"`  // Adam's [2.3e-3]
+	Batch         int     `json:"batch,omitempty"`          // transitions per gradient step [64]
+	Buffer        int     `json:"buffer,omitempty"`         // replay buffer capacity, in transitions [100000]
+	LearningStart int     `json:"learning_start,omitempty"` // environment steps before learning starts [1000]
+	Gamma         float64 `json:"gamma,omitempty"`          // discount [0.99]
+	TrainEvery    int     `json:"train_every,omitempty"`    // environment steps between rounds of gradient steps [256]
+	GradientSteps int     `json:"gradient_steps,omitempty"` // gradient steps per round [128]
+	TargetEvery   int     `json:"target_every,omitempty"`   // environment steps between copies of the online network into the target [10]
+	EpsStart      float64 `json:"eps_start,omitempty"`      // exploration rate at first [1]
+	EpsEnd        float64 `json:"eps_end,omitempty"`        // final exploration rate [0.04]
+	EpsFraction   float64 `json:"eps_fraction,omitempty"`   // fraction of the training steps over which epsilon falls linearly [0.16]
 }
 
-func (c DQNConfig) withDefaults() DQNConfig {
+// WithDefaults returns c with every zero field set to its default.
+func (c DQNConfig) WithDefaults() DQNConfig {
 	def := func(v *float64, d float64) {
 		if *v == 0 {
 			*v = d
@@ -95,7 +96,7 @@ type DQN struct {
 // NewDQN returns a DQN agent for environments of e's shape, its networks
 // initialised and its randomness drawn from seed.
 func NewDQN(e env.Env, cfg DQNConfig, seed uint64) (*DQN, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	in, actions := e.ObservationShape(), e.NumActions()
 	d := &DQN{cfg: cfg, spec: mlpSpec("q", cfg.Hidden, "relu", actions), obsSize: size(in), actions: actions,
 		pcg: rand.NewPCG(seed, 0x64716e)} // "dqn"

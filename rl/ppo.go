@@ -15,25 +15,26 @@ import (
 // PPOConfig holds PPO's hyperparameters; a zero field takes the default
 // in brackets, Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo).
 type PPOConfig struct {
-	Hidden       []int   // hidden layers of the policy and of the value network, tanh [64 64]
-	Conv         []int   // filters of 3×3 convolutions (ReLU) before the hidden layers, for planes of observations [none]
-	Envs         int     // environments stepped side by side [8]
-	Steps        int     // steps of each environment per rollout [32]
-	Batch        int     // samples per minibatch [256]
-	Epochs       int     // passes over each rollout [20]
-	LearningRate float64 // Adam's, falling linearly to 0 over training [1e-3]
-	Clip         float64 // the ratio's clip range, falling linearly to 0 [0.2]
-	Gamma        float64 // discount [0.98]
-	Lambda       float64 // GAE's λ [0.8]
-	EntCoef      float64 // weight of the entropy bonus [0]
+	Hidden       []int   `json:"hidden,omitempty"`        // hidden layers of the policy and of the value network, tanh [64 64]
+	Conv         []int   `json:"conv,omitempty"`          // filters of 3×3 convolutions (ReLU) before the hidden layers, for planes of observations [none]
+	Envs         int     `json:"envs,omitempty"`          // environments stepped side by side [8]
+	Steps        int     `json:"steps,omitempty"`         // steps of each environment per rollout [32]
+	Batch        int     `json:"batch,omitempty"`         // samples per minibatch [256]
+	Epochs       int     `json:"epochs,omitempty"`        // passes over each rollout [20]
+	LearningRate float64 `json:"learning_rate,omitempty"` // Adam's, falling linearly to 0 over training [1e-3]
+	Clip         float64 `json:"clip,omitempty"`          // the ratio's clip range, falling linearly to 0 [0.2]
+	Gamma        float64 `json:"gamma,omitempty"`         // discount [0.98]
+	Lambda       float64 `json:"lambda,omitempty"`        // GAE's λ [0.8]
+	EntCoef      float64 `json:"ent_coef,omitempty"`      // weight of the entropy bonus [0]
 	// SelfPlay trains on Connect4 against past versions of the policy
 	// (see Train) instead of the environments newEnv makes.
-	SelfPlay      bool
-	SnapshotEvery int // self-play: rollouts between snapshots of the policy [10]
-	PoolSize      int // self-play: the most recent snapshots kept [20]
+	SelfPlay      bool `json:"self_play,omitempty"`
+	SnapshotEvery int  `json:"snapshot_every,omitempty"` // self-play: rollouts between snapshots of the policy [10]
+	PoolSize      int  `json:"pool_size,omitempty"`      // self-play: the most recent snapshots kept [20]
 }
 
-func (c PPOConfig) withDefaults() PPOConfig {
+// WithDefaults returns c with every zero field set to its default.
+func (c PPOConfig) WithDefaults() PPOConfig {
 	if len(c.Hidden) == 0 {
 		c.Hidden = []int{64, 64}
 	}
@@ -99,7 +100,7 @@ type PPO struct {
 // NewPPO returns a PPO agent for environments of e's shape, its networks
 // initialised and its randomness drawn from seed.
 func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	in, actions := e.ObservationShape(), e.NumActions()
 	p := &PPO{cfg: cfg, obsShape: in, obsSize: size(in), actions: actions, pcg: rand.NewPCG(seed, 0x70706f)} // "ppo"
 	p.rng = rand.New(p.pcg)

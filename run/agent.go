@@ -212,6 +212,14 @@ func trainAgentIn(cfg Config, f *folder, opts Options, start time.Time, resume b
 	}
 	info := &AgentInfo{Format: agentFormat, Agent: cfg.Model, Env: cfg.Env, Seed: cfg.Seed, Shape: e.ObservationShape(), Acts: e.NumActions()}
 	info.DQN, info.PPO = agentConfigs(cfg)
+	// agent.json records every setting, the defaults resolved: a later
+	// change of a default does not change what a saved agent rebuilds as.
+	if info.DQN != nil {
+		*info.DQN = info.DQN.WithDefaults()
+	}
+	if info.PPO != nil {
+		*info.PPO = info.PPO.WithDefaults()
+	}
 	agent, err := newAgent(info, e)
 	if err != nil {
 		return nil, err
