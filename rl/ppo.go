@@ -79,6 +79,7 @@ type PPO struct {
 	policy, value       *learner
 	policyMB            *forward // the policy on a minibatch
 	policyAct, valueAct *forward // on the Envs observations of a step
+	policyOne           *forward // on one observation (greedy play)
 	valueOne            *forward // on one observation (a truncated episode's last)
 	pcg                 *rand.PCG
 	rng                 *rand.Rand
@@ -130,6 +131,9 @@ func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
 	if p.valueAct, err = share(vspec, cfg.Envs, p.value); err != nil {
 		return nil, err
 	}
+	if p.policyOne, err = share(pspec, 1, p.policy); err != nil {
+		return nil, err
+	}
 	if p.valueOne, err = share(vspec, 1, p.value); err != nil {
 		return nil, err
 	}
@@ -140,22 +144,18 @@ func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
 func (p *PPO) Close() {
 	p.policy.close()
 	p.value.close()
-	for _, f := range []*forward{p.policyMB, p.policyAct, p.valueAct, p.valueOne} {
+	for _, f := range []*forward{p.policyMB, p.policyAct, p.policyOne, p.valueAct, p.valueOne} {
 		f.close()
 	}
 }
 
 // Greedy returns the legal action of highest probability.
 func (p *PPO) Greedy(obs []float32, legal []bool) (int, error) {
-	x := make([]float64, p.cfg.Envs*p.obsSize)
-	for i, v := range obs {
-		x[i] = float64(v)
-	}
-	z, err := p.policyAct.run(x)
+	z, err := p.policyOne.run(toFloat64(obs))
 	if err != nil {
 		return 0, err
 	}
-	return argmax(z[:p.actions], legal), nil
+	return argmax(z, legal), nil
 }
 
 // rollout is the samples of one rollout, in step-major order (step t of
