@@ -251,9 +251,9 @@ func (r *reducer) broadcastBuffers(g *graph.Graph) error {
 		var raw []byte
 		switch v := d.(type) {
 		case []float32:
-			raw = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
+			raw = asBytes(v)
 		case []float64:
-			raw = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
+			raw = asBytes(v)
 		default:
 			return errors.Errorf("buffer %s: %T values", b.Name, d)
 		}
@@ -326,8 +326,14 @@ func (t *Trainer) checkSameWeights(r *reducer) error {
 // dataBytes returns the bytes of d's values, without a copy.
 func dataBytes(d graph.Data) []byte {
 	if v := d.Float32s(); v != nil {
-		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
+		return asBytes(v)
 	}
-	v := d.Float64s()
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 8*len(v))
+	return asBytes(d.Float64s())
+}
+
+// asBytes returns v's memory as bytes, without a copy; viewAs is its
+// inverse.
+func asBytes[T float32 | float64](v []T) []byte {
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*int(unsafe.Sizeof(z)))
 }
