@@ -1,0 +1,182 @@
+package board
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+)
+
+// The board's endpoints. A run is named by its ID (its path relative to
+// the directory, Run.ID) in the query, ?id=ID; an ID that is not a clean
+// relative path (fs.ValidPath: no "..", no leading "/", no empty or "."
+// element) gets 400, one that is not a run the board found gets 404.
+// Errors are JSON {"error": "..."}.
+//
+//	GET /                 the page
+//	GET /static/...       its scripts, styles and uPlot
+//	GET /api/runs         the table: {"version", "runs": [Run...], "notes"};
+//	                      its ETag is the version, and a request with
+//	                      If-None-Match that version gets 304
+//	GET /api/curves?id=A&id=B...   {"curves": [Curves...]}, in that order
+//	GET /api/run?id=A     {"run": Run, "config": ..., "summary": ...}: the
+//	                      run's config.json and summary.json as they are
+//	                      (as a string under config_text, summary_text
+//	                      where they are not JSON)
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /{$}", s.page)
+	files := http.StripPrefix("/static/", http.FileServerFS(staticFS))
+	s.mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // no listings
+			apiError(w, http.StatusNotFound, "no such page: "+r.URL.Path)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+	s.mux.HandleFunc("GET /api/runs", s.runs)
+	s.mux.HandleFunc("GET /api/curves", s.curves)
+	s.mux.HandleFunc("GET /api/run", s.run)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apiError(w, http.StatusNotFound, "no such page: "+r.URL.Path)
+	})
+}
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
+	b, err := fs.ReadFile(staticFS, "index.html")
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
+}
+
+func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
+	snap := s.current()
+	etag := `"` + snap.version + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "no-cache")
+	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	writeJSON(w, snap.body)
+}
+
+func (s *Server) curves(w http.ResponseWriter, r *http.Request) {
+	ids := r.URL.Query()["id"]
+	if len(ids) == 0 {
+		apiError(w, http.StatusBadRequest, "name the runs: /api/curves?id=RUN&id=RUN")
+		return
+	}
+	snap := s.current()
+	b := []byte(`{"curves":[`)
+	for i, id := range ids {
+		if _, err := lookup(snap, id); err != nil {
+			apiError(w, statusOf404(err), err.Error())
+			return
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, snap.curves[id]...)
+	}
+	writeJSON(w, append(b, "]}"...))
+}
+
+func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	snap := s.current()
+	run, err := lookup(snap, r.URL.Query().Get("id"))
+	if err != nil {
+		apiError(w, statusOf404(err), err.Error())
+		return
+	}
+	out := map[string]any{"run": run}
+	for _, f := range []struct {
+		name, key string
+		limit     int64
+	}{{configFile, "config", maxConfig}, {summaryFile, "summary", maxSummary}} {
+		p := path.Join(run.ID, f.name)
+		fi, err := fs.Stat(s.scanner.fsys, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		var b []byte
+		if err == nil && !fi.Mode().IsRegular() {
+			err = errors.New("not a regular file")
+		}
+		if err == nil {
+			b, err = readFile(s.scanner.fsys, p, fi.Size(), f.limit)
+		}
+		switch {
+		case err != nil:
+			out[f.key+"_text"] = fileProblem(f.name, err)
+		case json.Valid(b):
+			out[f.key] = json.RawMessage(b)
+		default:
+			out[f.key+"_text"] = strings.ToValidUTF8(clipText(string(b), 64<<10), "\uFFFD")
+		}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, b)
+}
+
+// errNoRun is wrapped by lookup's error for an ID the board did not find.
+var errNoRun = errors.New("no such run")
+
+// lookup returns the run of snap named id: an error for an ID that is
+// not a clean relative path, one wrapping errNoRun for an unknown one.
+func lookup(snap *snapshot, id string) (Run, error) {
+	if !validID(id) {
+		return Run{}, fmt.Errorf("bad run id %q: want a run's path relative to the board's folder", clip(id))
+	}
+	i, ok := snap.index[id]
+	if !ok {
+		return Run{}, fmt.Errorf("%w: %q", errNoRun, clip(id))
+	}
+	return snap.runs[i], nil
+}
+
+// validID reports whether id can name a run: a clean, relative,
+// slash-separated path without "..".
+func validID(id string) bool {
+	return fs.ValidPath(id) && !strings.ContainsAny(id, "\\\x00")
+}
+
+func statusOf404(err error) int {
+	if errors.Is(err, errNoRun) {
+		return http.StatusNotFound
+	}
+	return http.StatusBadRequest
+}
+
+func clipText(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "\n... (cut)"
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// apiError answers {"error": msg} with code.
+func apiError(w http.ResponseWriter, code int, msg string) {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(b)
+}
