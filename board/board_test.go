@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -110,6 +111,16 @@ func TestFoldersMalformed(t *testing.T) {
 			"summary.json": `{"model": "dqn", "task": "play", "env": "cartpole", "seed": 1, "steps": 3000, "mean_return": 480, "samples_per_sec": 1700, "wall_seconds": 2}`,
 			"metrics.csv":  "steps,episodes,mean_return,loss,epsilon,seconds\n1000,51,19.4,,0.88,0.021\n2000,43,23.0,0.05,0.76,0.323\n3000,10,200,0.04,0.5,0.3\n",
 		}, board.Finished, "", 3},
+		{"resumed", map[string]string{"config.json": goodConfig, "summary.json": strings.Replace(goodSummary, `"wall_seconds": 3.5`, `"wall_seconds": 1.25`, 1), "metrics.csv": header + goodRows}, board.Finished, "", 3},
+		{"rating", map[string]string{
+			"config.json":  `{"model": "mf", "task": "rating", "dataset": "movielens", "epochs": 3, "seed": 1}`,
+			"summary.json": `{"model": "mf", "task": "rating", "dataset": "movielens", "seed": 1, "epochs": 3, "test_rmse": 0.93, "samples_per_sec": 9, "wall_seconds": 4}`,
+			"metrics.csv":  "epoch,train_loss,train_rmse,train_mae,test_loss,test_rmse,test_mae,learning_rate,seconds\n1,1,1,0.8,0.9,0.95,0.75,0.005,1\n2,0.8,0.9,0.7,0.8,0.89,0.7,0.005,1\n3,0.7,0.8,0.6,0.86,0.93,0.72,0.005,1\n",
+		}, board.Finished, "", 3},
+		{"next-token", map[string]string{
+			"config.json": `{"model": "charrnn", "task": "next-token", "dataset": "pride-and-prejudice", "epochs": 3, "seed": 1}`,
+			"metrics.csv": header + "1,2.4,0.3,1.8,0.4,0.002,1\n2,1.6,0.5,1.3,0.6,0.002,1\n",
+		}, board.Failed, "after 2 epochs", 2},
 	}
 	for _, c := range cases {
 		for name, content := range c.files {
@@ -171,6 +182,15 @@ func TestFoldersMalformed(t *testing.T) {
 	agent := runs["agent"]
 	if agent.Unit != "step" || agent.Done != 3000 || agent.Planned != 3000 || agent.Dataset != "cartpole" || agent.Metric != "return" || agent.Final != 480 || agent.Best != 200 {
 		t.Errorf("agent: %+v", agent)
+	}
+	if r := runs["resumed"]; r.WallSeconds != 3.5 {
+		t.Errorf("resumed: wall time %v, want 3.5 (the rows' seconds, more than summary.json's, which counts from the resume)", r.WallSeconds)
+	}
+	if r := runs["rating"]; r.Metric != "rmse" || r.HigherIsBetter || r.Final != 0.93 || r.Best != 0.89 {
+		t.Errorf("rating: metric %q (higher better %v), final %v, best %v; want rmse, false, 0.93, 0.89", r.Metric, r.HigherIsBetter, r.Final, r.Best)
+	}
+	if r := runs["next-token"]; r.Metric != "bits_per_char" || r.HigherIsBetter || math.Abs(float64(r.Final)-1.3/math.Ln2) > 1e-12 || math.Abs(float64(r.Best)-1.3/math.Ln2) > 1e-12 {
+		t.Errorf("next-token: metric %q (higher better %v), final %v, best %v; want bits_per_char, false, %v, %v", r.Metric, r.HigherIsBetter, r.Final, r.Best, 1.3/math.Ln2, 1.3/math.Ln2)
 	}
 	if k := runs["killed"]; k.WallSeconds != 2 || k.Final != 0.8 {
 		t.Errorf("killed: wall time %v, final %v; want 2 (the rows' seconds) and 0.8 (the last row's)", k.WallSeconds, k.Final)

@@ -42,7 +42,7 @@ type Run struct {
 	Final         Value `json:"final"`
 	Best          Value `json:"best"`
 	SamplesPerSec Value `json:"samples_per_sec"` // summary.json's
-	WallSeconds   Value `json:"wall_seconds"`    // summary.json's, or the sum of the rows' seconds
+	WallSeconds   Value `json:"wall_seconds"`    // summary.json's, or the sum of the rows' seconds where there is none or it is larger (a resumed run)
 	// Rev changes whenever the run's files or status do: the page
 	// fetches a run's curves again when it does.
 	Rev string `json:"rev"`
@@ -171,7 +171,9 @@ func describe(id string, f *folderFiles) Run {
 			r.Final = v
 		}
 		r.SamplesPerSec = f.sum.figure("samples_per_sec")
-		if v := f.sum.figure("wall_seconds"); v.Known() {
+		// summary.json's wall_seconds counts from the last start or
+		// resume only: after a resume the rows' seconds say more.
+		if v := f.sum.figure("wall_seconds"); v.Known() && !(r.WallSeconds.Known() && r.WallSeconds > v) {
 			r.WallSeconds = v
 		}
 	}

@@ -37,6 +37,25 @@
   };
 
   const $ = (sel) => document.querySelector(sel);
+  // getJSON fetches url (no cache) and returns {status, ok, body}, body
+  // its JSON; it throws an error naming the request for an answer that
+  // is not JSON, or not the object wanted (has says whether it is).
+  async function getJSON(url, has, headers) {
+    const what = url.split('?')[0];
+    const res = await fetch(url, { cache: 'no-store', headers: headers || {} });
+    if (res.status === 304) return { status: 304, ok: true, res, body: null };
+    let body;
+    try {
+      body = JSON.parse(await res.text());
+    } catch (e) {
+      throw new Error(`${what}: ${res.status}: the answer is not JSON (${e.message})`);
+    }
+    if (body === null || typeof body !== 'object') throw new Error(`${what}: ${res.status}: the answer is not a JSON object`);
+    if (res.ok && has && !has(body)) throw new Error(`${what}: the answer lacks what the page needs`);
+    return { status: res.status, ok: res.ok, res, body };
+  }
+  // failure names an answer that is JSON but an error.
+  const failure = (url, a) => new Error(`${url.split('?')[0]}: ${a.status}${a.body.error ? ': ' + a.body.error : ''}`);
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
   // Formatting.
@@ -50,9 +69,10 @@
   }
   function fmtDuration(s) {
     if (s === null || s === undefined) return '—';
-    if (s < 60) return s.toFixed(1) + ' s';
-    if (s < 3600) return Math.floor(s / 60) + ' m ' + Math.round(s % 60) + ' s';
-    return Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' m';
+    if (s < 59.95) return s.toFixed(1) + ' s';
+    if (s < 3599.5) { const r = Math.round(s); return Math.floor(r / 60) + ' m ' + (r % 60) + ' s'; }
+    const m = Math.round(s / 60);
+    return Math.floor(m / 60) + ' h ' + (m % 60) + ' m';
   }
   function progress(r) {
     const unit = r.unit === 'step' ? 'steps' : 'epochs';
@@ -200,9 +220,16 @@
     const info = [];
     spec.runs.forEach((r, k) => {
       const [xs, ys] = cols[k], y = new Array(x.length).fill(null);
+      // points counts the points drawn: rows at the same x (wall times
+      // that the seconds column's milliseconds do not tell apart) make
+      // one, the last row's.
       let n = 0;
       for (let i = 0; i < xs.length; i++) {
-        if (xs[i] !== null && ys[i] !== null) { y[at.get(xs[i])] = ys[i]; n++; }
+        if (xs[i] !== null && ys[i] !== null) {
+          const j = at.get(xs[i]);
+          if (y[j] === null) n++;
+          y[j] = ys[i];
+        }
       }
       data.push(y);
       info.push({ id: r.id, points: n });
@@ -278,10 +305,10 @@
     });
     if (!stale.length) return false;
     const revs = new Map(stale.map((id) => [id, state.byId.get(id).rev]));
-    const res = await fetch('api/curves?' + stale.map((id) => 'id=' + encodeURIComponent(id)).join('&'), { cache: 'no-store' });
-    if (!res.ok) throw new Error('api/curves: ' + res.status);
-    const body = await res.json();
-    for (const c of body.curves) state.curves.set(c.id, { rev: revs.get(c.id), c });
+    const url = 'api/curves?' + stale.map((id) => 'id=' + encodeURIComponent(id)).join('&');
+    const a = await getJSON(url, (b) => Array.isArray(b.curves) && b.curves.every((c) => c && typeof c.id === 'string' && Array.isArray(c.step) && c.series && typeof c.series === 'object'));
+    if (!a.ok) throw failure(url, a);
+    for (const c of a.body.curves) if (revs.has(c.id)) state.curves.set(c.id, { rev: revs.get(c.id), c });
     return true;
   }
 
@@ -308,24 +335,31 @@
       `${esc(metricLabel(r.metric))} ${fmtNum(r.final)} (best ${fmtNum(r.best)}) · ${fmtNum(r.samples_per_sec)} samples/s · ${fmtDuration(r.wall_seconds)}` +
       (r.problem ? `<div class="problem">${esc(r.problem)}</div>` : '');
     if (state.runRev === r.rev) return;
+    const url = 'api/run?id=' + encodeURIComponent(id);
+    const a = await getJSON(url), body = a.body;
+    const show = (key) => body[key] !== undefined ? JSON.stringify(body[key], null, 2) : body[key + '_text'] !== undefined ? String(body[key + '_text']) : '(none)';
+    $('#run-config').textContent = a.ok ? show('config') : failure(url, a).message;
+    $('#run-summary').textContent = a.ok ? show('summary') : '';
+    if (!a.ok) throw failure(url, a); // shown, and asked again at the next poll
     state.runRev = r.rev;
-    const res = await fetch('api/run?id=' + encodeURIComponent(id), { cache: 'no-store' });
-    const body = await res.json();
-    const show = (key) => body[key] !== undefined ? JSON.stringify(body[key], null, 2) : body[key + '_text'] !== undefined ? body[key + '_text'] : '(none)';
-    $('#run-config').textContent = res.ok ? show('config') : body.error;
-    $('#run-summary').textContent = res.ok ? show('summary') : '';
+  }
+
+  // hashId returns the run ID of the hash #/run/<id>, or the text as it
+  // is where it is not valid percent-encoding.
+  function hashId(s) {
+    try { return decodeURIComponent(s); } catch (e) { return s; }
   }
 
   function route() {
     const m = location.hash.match(/^#\/run\/(.+)$/);
     const view = m ? 'run' : 'list';
-    if (view !== state.view || (m && decodeURIComponent(m[1]) !== state.runId)) {
+    if (view !== state.view || (m && hashId(m[1]) !== state.runId)) {
       destroyCharts('list');
       destroyCharts('run');
       state.runRev = null;
     }
     state.view = view;
-    state.runId = m ? decodeURIComponent(m[1]) : null;
+    state.runId = m ? hashId(m[1]) : null;
     $('#list-view').hidden = view !== 'list';
     $('#run-view').hidden = view !== 'run';
     update();
@@ -334,21 +368,28 @@
   // Polling.
   // update brings the charts (and a run's page) in line with the state;
   // called while it runs, it runs again when done.
-  let busy = false, again = false;
+  // A failure (an answer that is an error or not JSON) is kept in
+  // failed: the next poll runs update again even when the table did not
+  // change, and the live mark says what failed until it succeeds.
+  let busy = false, again = false, failed = null;
   async function update() {
     if (busy) { again = true; return; }
     busy = true;
     try {
       do {
         again = false;
-        if (state.view === 'run') await showRun(state.runId);
-        await refreshCharts();
+        failed = null;
+        try {
+          if (state.view === 'run') await showRun(state.runId);
+          await refreshCharts();
+        } catch (e) {
+          failed = e;
+        }
       } while (again);
-    } catch (e) {
-      setLive(false, e);
     } finally {
       busy = false;
     }
+    if (failed) setLive(false, failed);
   }
 
   function applyRuns(body) {
@@ -370,21 +411,21 @@
   function setLive(ok, err) {
     const el = $('#live');
     el.className = 'live ' + (ok ? 'on' : 'off');
-    el.textContent = ok ? 'live · ' + new Date().toLocaleTimeString() : 'cannot reach the board: retrying (' + (err && err.message || err) + ')';
+    el.textContent = ok ? 'live · ' + new Date().toLocaleTimeString() : 'not live, retrying: ' + (err && err.message || err);
   }
 
   async function poll() {
     try {
       const headers = state.etag ? { 'If-None-Match': state.etag } : {};
-      const res = await fetch('api/runs', { cache: 'no-store', headers });
-      if (res.status === 200) {
-        const body = await res.json();
-        state.etag = res.headers.get('ETag') || '';
-        applyRuns(body);
-        await update();
-      } else if (res.status !== 304) {
-        throw new Error('api/runs: ' + res.status);
+      const a = await getJSON('api/runs', (b) => Array.isArray(b.runs) && Array.isArray(b.notes) &&
+        b.runs.every((r) => r && typeof r.id === 'string' && typeof r.status === 'string'), headers);
+      if (!a.ok) throw failure('api/runs', a);
+      if (a.status === 200) {
+        state.etag = a.res.headers.get('ETag') || '';
+        applyRuns(a.body);
       }
+      if (a.status === 200 || failed) await update();
+      if (failed) throw failed;
       setLive(true);
     } catch (e) {
       setLive(false, e);
