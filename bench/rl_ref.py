@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch reference agents for dlrun's rl package: DQN and PPO on CartPole-v1.
+"""PyTorch reference agents for dlrun's rl package: DQN and PPO on CartPole-v1, and PPO
+self-play on Connect4.
 
 The same algorithms and hyperparameters as dlrun's rl.DQN and rl.PPO (which
 take Stable-Baselines3's tuned CartPole-v1 settings), written plainly in
@@ -10,13 +11,23 @@ compares like for like:
 
     OPENBLAS_CORETYPE=SkylakeX python3 bench/rl_ref.py --agent dqn --steps 50000
     OPENBLAS_CORETYPE=SkylakeX python3 bench/rl_ref.py --agent ppo --steps 100000
+    OPENBLAS_CORETYPE=SkylakeX python3 bench/rl_ref.py --agent ppo --env connect4 --steps 100000
 
 It prints one JSON line: agent, steps, seconds (training), steps_per_sec,
 and mean_return over 100 greedy evaluation episodes.
+
+With --env connect4 (PPO only) it runs dlrun's rl.PPO self-play (rl/selfplay.go):
+64 games in lockstep, rollouts of 32 moves of each, half the games against a
+past self drawn from a pool of snapshots, random openings, zero-sum GAE, conv
+policy and value networks; a step is a move of either side, and steps counts
+the moves played (whole rollouts of 2048). Its JSON line has agent, env, steps,
+seconds, steps_per_sec and score_vs_random: the greedy policy's score (win 1,
+draw 0.5) over 100 games against a uniformly random player, first in half.
 """
 import argparse
 import json
 import math
+import sys
 import time
 
 import numpy as np
@@ -167,15 +178,228 @@ def ppo(steps, seed):
     return lambda o: int(pi(torch.from_numpy(o)[None]).argmax())
 
 
+class Connect4s:
+    """n games of Connect4 (6 rows, 7 columns, player 0 first) played in lockstep, as
+    dlrun's env.Connect4: a bitboard per player with cell (row, col) at bit 7*col + row,
+    four in a row found by shifts of 1, 7, 6 and 8; plus float32 planes of each player's
+    pieces [n, 2, 6, 7] (row 0 at the bottom) from which observations are gathered."""
+
+    SHIFTS = [(np.uint64(s), np.uint64(2 * s)) for s in (1, 7, 6, 8)]
+
+    def __init__(self, n):
+        self.n, self.ar = n, np.arange(n)
+        self.bits = np.zeros((n, 2), np.uint64)
+        self.planes = np.zeros((n, 2, 6, 7), np.float32)
+        self.height = np.zeros((n, 7), np.int64)
+        self.moves = np.zeros(n, np.int64)
+
+    def reset(self, ks):
+        self.bits[ks], self.planes[ks], self.height[ks], self.moves[ks] = 0, 0, 0, 0
+
+    def mover(self):
+        return self.moves & 1
+
+    def observe(self, out=None):
+        """The boards from the side to move: plane 0 the mover's pieces, plane 1 the opponent's."""
+        m = self.mover()
+        obs = np.take_along_axis(self.planes, np.stack([m, 1 - m], 1)[:, :, None, None], 1)
+        if out is not None:
+            out[...] = obs
+        return obs
+
+    def legal(self):
+        return self.height < 6
+
+    def play(self, a):
+        """Drops each game's mover's piece into column a[k] (legal); returns (won, over) per game."""
+        ar, m = self.ar, self.mover()
+        row = self.height[ar, a]
+        self.bits[ar, m] |= np.left_shift(np.uint64(1), (7 * a + row).astype(np.uint64))
+        self.planes[ar, m, row, a] = 1
+        self.height[ar, a] += 1
+        self.moves += 1
+        b = self.bits[ar, m]
+        won = np.zeros(self.n, bool)
+        for s, s2 in self.SHIFTS:
+            x = b & (b >> s)
+            won |= (x & (x >> s2)) != 0
+        return won, won | (self.moves == 42)
+
+
+def conv_net(out):
+    """dlrun's netSpec for Connect4: conv 64 filters 4×4 valid + ReLU, flatten (64·3·4),
+    dense 256 tanh, dense 256 tanh, dense out; Glorot-uniform weights, zero biases as
+    dlrun's nn.Dense and nn.Conv2D."""
+    net = nn.Sequential(nn.Conv2d(2, 64, 4), nn.ReLU(), nn.Flatten(), nn.Linear(64 * 3 * 4, 256), nn.Tanh(),
+                        nn.Linear(256, 256), nn.Tanh(), nn.Linear(256, out))
+    for m in net:
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return net
+
+
+def masked_log_softmax(z, legal):
+    return torch.log_softmax(z.masked_fill(~legal, -math.inf), -1)
+
+
+def ppo_connect4(steps, seed):
+    """dlrun's rl.PPO with SelfPlay on Connect4 (rl/selfplay.go, rl/ppo.go), the settings
+    of dlrun's connect4 recipe (run/agent.go's connect4PPO); returns the greedy policy (obs [2,6,7], legal [7]) -> column
+    and the environment steps (moves of either side) played, whole rollouts."""
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    n, T, B, epochs, gamma, lam = 64, 32, 512, 4, 0.75, 0.9
+    lr0, clip0, ent_coef, past_frac, openings, snap_every, pool_size = 1e-3, 0.2, 0.01, 0.5, 12, 10, 20
+    pi, v, past = conv_net(7), conv_net(1), conv_net(7)
+    opt_pi, opt_v = torch.optim.Adam(pi.parameters(), lr=lr0), torch.optim.Adam(v.parameters(), lr=lr0)
+    npast = int(round(past_frac * n))  # Go's math.Round: half away from zero (n·0.5 is whole for even n)
+    pool = []
+
+    def snapshot():
+        pool.append({k: t.clone() for k, t in pi.state_dict().items()})
+        del pool[:-pool_size]
+
+    games = Connect4s(n)
+    side = np.full(n, -1)  # the trained policy's side in each game, -1 for both
+    rand = np.zeros(n, np.int64)  # opening moves still to play
+    nxt = seed  # games started, counted from the seed
+
+    def start(ks):
+        nonlocal nxt
+        games.reset(ks)
+        rand[ks] = rng.integers(0, openings + 1, len(ks))
+        num = nxt + np.arange(len(ks))
+        side[ks] = np.where(ks >= n - npast, num % 2, -1)
+        nxt += len(ks)
+
+    snapshot()
+    start(np.arange(n))
+    O, L = np.zeros((T, n, 2, 6, 7), np.float32), np.zeros((T, n, 7), bool)
+    Aa, LP, V = np.zeros((T, n), np.int64), np.zeros((T, n), np.float32), np.zeros((T, n), np.float32)
+    Rw, Dn, Mi = np.zeros((T, n), np.float32), np.zeros((T, n), bool), np.zeros((T, n), bool)
+    done_steps = rollouts = 0
+    ar = np.arange(n)
+    while done_steps < steps:
+        frac = 1 - done_steps / steps
+        for o in (opt_pi, opt_v):
+            for g in o.param_groups:
+                g["lr"] = lr0 * frac
+        clip = clip0 * frac
+        if npast:
+            past.load_state_dict(pool[rng.integers(len(pool))])
+        for t in range(T):
+            games.observe(O[t])
+            L[t] = legal = games.legal()
+            trained = (side < 0) | (side == games.mover())
+            mine = trained & (rand == 0)
+            from_past = ~trained & (rand == 0)
+            with torch.no_grad():
+                x, lg = torch.from_numpy(O[t]), torch.from_numpy(legal)
+                z = pi(x)
+                V[t] = v(x).squeeze(1).numpy()
+                if from_past.any():
+                    z = torch.where(torch.from_numpy(from_past)[:, None], past(x), z)
+                z = z.masked_fill(torch.from_numpy(rand > 0)[:, None], 0.0)  # openings: uniform
+                logp = masked_log_softmax(z, lg).numpy().astype(np.float64)
+            # Inverse-CDF sampling with one uniform per game, as rl.sample.
+            cdf = np.cumsum(np.exp(logp), 1)
+            hit = rng.random(n)[:, None] < cdf
+            a = np.where(hit.any(1), hit.argmax(1), 6 - np.argmax(legal[:, ::-1], 1))
+            Aa[t], LP[t], Mi[t] = a, logp[ar, a], mine
+            won, over = games.play(a)
+            Rw[t], Dn[t] = won, over
+            rand[rand > 0] -= 1
+            ks = np.flatnonzero(over)
+            if len(ks):
+                start(ks)
+            done_steps += n
+        with torch.no_grad():
+            last = v(torch.from_numpy(games.observe())).squeeze(1).numpy()
+        # Zero-sum GAE along each game's moves: the next position is worth −V to the mover.
+        adv, gae, nv = np.zeros((T, n), np.float32), np.zeros(n, np.float32), last
+        for t in reversed(range(T)):
+            nv = np.where(Dn[t], 0.0, nv)
+            gae = np.where(Dn[t], 0.0, gae)
+            gae = Rw[t] - gamma * nv - V[t] - gamma * lam * gae
+            adv[t], nv = gae, V[t]
+        ret = adv + V
+        N = T * n
+        O_, L_, A_, LP_, ADV, RET, MI = (torch.from_numpy(np.ascontiguousarray(x.reshape(N, *x.shape[2:])))
+                                         for x in (O, L, Aa, LP, adv, ret, Mi))
+        for _ in range(epochs):
+            perm = torch.from_numpy(rng.permutation(N))
+            for lo in range(0, N, B):
+                i = perm[lo:lo + B]
+                vl = ((v(O_[i]).squeeze(1) - RET[i]) ** 2).mean()
+                opt_v.zero_grad()
+                vl.backward()
+                opt_v.step()
+                i = i[MI[i]]  # the policy learns from its own moves only
+                if len(i) == 0:
+                    continue
+                a_ = ADV[i]
+                a_ = (a_ - a_.mean()) / ((a_.std() if len(i) > 1 else 0.0) + 1e-8)
+                lp = masked_log_softmax(pi(O_[i]), L_[i])
+                ent = -(lp.exp() * lp.masked_fill(~L_[i], 0.0)).sum(1)
+                ratio = torch.exp(lp.gather(1, A_[i][:, None]).squeeze(1) - LP_[i])
+                loss = (-torch.min(ratio * a_, torch.clamp(ratio, 1 - clip, 1 + clip) * a_) - ent_coef * ent).mean()
+                opt_pi.zero_grad()
+                loss.backward()
+                opt_pi.step()
+        rollouts += 1
+        if rollouts % snap_every == 0:
+            snapshot()
+
+    @torch.no_grad()
+    def act(obs, legal):
+        z = pi(torch.from_numpy(obs)[None])[0].numpy()
+        return int(np.argmax(np.where(legal, z, -np.inf)))
+    return act, done_steps
+
+
+def score_vs_random(act, games=100, seed=1 << 40):
+    """The greedy agent's score against a uniformly random player (win 1, draw 0.5),
+    the agent moving first in half of the games."""
+    rng = np.random.default_rng(seed)
+    score = 0.0
+    for g in range(games):
+        b = Connect4s(1)
+        me = g % 2
+        while True:
+            legal = b.legal()[0]
+            if b.mover()[0] == me:
+                a = act(b.observe()[0], legal)
+            else:
+                a = int(rng.choice(np.flatnonzero(legal)))
+            mover = b.mover()[0]
+            won, over = b.play(np.array([a]))
+            if over[0]:
+                score += (1.0 if mover == me else 0.0) if won[0] else 0.5
+                break
+    return score / games
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--agent", choices=["dqn", "ppo"], required=True)
+    ap.add_argument("--env", choices=["cartpole", "connect4"], default="cartpole")
     ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    if args.env == "connect4" and args.agent != "ppo":
+        sys.exit("rl_ref.py: --env connect4 needs --agent ppo (self-play PPO); %s runs on cartpole only" % args.agent)
     torch.set_num_threads(args.threads)
     steps = args.steps or {"dqn": 50000, "ppo": 100000}[args.agent]
+    if args.env == "connect4":
+        start = time.time()
+        act, played = ppo_connect4(steps, args.seed)
+        secs = time.time() - start
+        print(json.dumps({"agent": args.agent, "env": args.env, "steps": played, "seconds": secs,
+                          "steps_per_sec": played / secs, "score_vs_random": score_vs_random(act),
+                          "torch": torch.__version__, "threads": args.threads}))
+        return
     start = time.time()
     act = (dqn if args.agent == "dqn" else ppo)(steps, args.seed)
     secs = time.time() - start

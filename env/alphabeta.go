@@ -53,13 +53,14 @@ const centreColumn uint64 = 0x3f << (7 * 3)
 
 // AlphaBeta is the reference Connect4 opponent: a negamax search with
 // alpha-beta pruning, Depth plies deep (1 to 8 through ParseOpponent; less
-// than 1 searches 1), deterministic: it ignores rng.
+// than 1 searches 1), whose only randomness is the choice among equally
+// scored moves.
 //
 // A position whose last move won is worth -(100000 + d) to the player to
 // move, where d is the number of plies the search had still to go there
 // (Depth less the plies from the root), so that a sooner win scores higher
-// and a later loss less badly; a full board is worth 0. At depth 0 a position is scored from the side of the
-// player to move, P, against the other, Q, as h(P) - h(Q), where
+// and a later loss less badly; a full board is worth 0. At depth 0 a
+// position is scored from the side of the player to move, P, against the other, Q, as h(P) - h(Q), where
 //
 //	h(X) = 5 × (windows holding 3 of X's pieces and 1 empty cell)
 //	     + 2 × (windows holding 2 of X's pieces and 2 empty cells)

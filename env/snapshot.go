@@ -52,14 +52,54 @@ func (c *CartPole) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-type vsOpponentState struct {
+type connect4State struct {
 	Pieces [2]uint64
 	Height [cols]uint8
 	Moves  uint8
 	Won    uint8
-	Agent  int
-	Live   bool
-	PCG    []byte
+}
+
+// MarshalBinary returns the game's state, for checkpoints.
+func (g *Connect4) MarshalBinary() ([]byte, error) {
+	return json.Marshal(connect4State{g.pieces, g.height, g.moves, g.won})
+}
+
+// UnmarshalBinary restores a state MarshalBinary returned. A board that no
+// sequence of moves makes (pieces off their columns' heights, overlapping,
+// a count that disagrees) is an error, and leaves g as it was.
+func (g *Connect4) UnmarshalBinary(b []byte) error {
+	var s connect4State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("connect4 state: %v", err)
+	}
+	return g.set(s)
+}
+
+// set sets g to the position s after checking that it is one.
+func (g *Connect4) set(s connect4State) error {
+	var filled uint64
+	n := 0
+	for c := 0; c < cols; c++ {
+		if int(s.Height[c]) > rows {
+			return fmt.Errorf("connect4 state: column %d holds %d pieces", c+1, s.Height[c])
+		}
+		for r := 0; r < int(s.Height[c]); r++ {
+			filled |= 1 << (7*c + r)
+		}
+		n += int(s.Height[c])
+	}
+	if s.Pieces[0]&s.Pieces[1] != 0 || s.Pieces[0]|s.Pieces[1] != filled || n != int(s.Moves) || s.Won > 2 {
+		return fmt.Errorf("connect4 state: not a position of the game")
+	}
+	g.pieces, g.height, g.moves, g.won = s.Pieces, s.Height, s.Moves, s.Won
+	return nil
+}
+
+type vsOpponentState struct {
+	connect4State
+	Agent int
+	Live  bool
+	PCG   []byte
 }
 
 // MarshalBinary implements Snapshotter: the board, the agent's side and
@@ -70,32 +110,22 @@ func (v *VsOpponent) MarshalBinary() ([]byte, error) {
 		return nil, err
 	}
 	g := v.game
-	return json.Marshal(vsOpponentState{g.pieces, g.height, g.moves, g.won, v.agent, v.live, pcg})
+	return json.Marshal(vsOpponentState{connect4State{g.pieces, g.height, g.moves, g.won}, v.agent, v.live, pcg})
 }
 
 // UnmarshalBinary implements Snapshotter. A board that no sequence of
-// moves makes (pieces off their columns' heights, overlapping, a count
-// that disagrees) is an error.
+// moves makes (see Connect4.UnmarshalBinary) is an error.
 func (v *VsOpponent) UnmarshalBinary(b []byte) error {
 	var s vsOpponentState
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("connect4 state: %v", err)
 	}
-	var g Connect4
-	g.pieces, g.height, g.moves, g.won = s.Pieces, s.Height, s.Moves, s.Won
-	var filled uint64
-	n := 0
-	for c := 0; c < cols; c++ {
-		if int(g.height[c]) > rows {
-			return fmt.Errorf("connect4 state: column %d holds %d pieces", c+1, g.height[c])
-		}
-		for r := 0; r < int(g.height[c]); r++ {
-			filled |= 1 << (7*c + r)
-		}
-		n += int(g.height[c])
-	}
-	if g.pieces[0]&g.pieces[1] != 0 || g.pieces[0]|g.pieces[1] != filled || n != int(g.moves) || g.won > 2 || (s.Agent != 0 && s.Agent != 1) {
+	if s.Agent != 0 && s.Agent != 1 {
 		return fmt.Errorf("connect4 state: not a position of the game")
+	}
+	var g Connect4
+	if err := g.set(s.connect4State); err != nil {
+		return err
 	}
 	if err := v.pcg.UnmarshalBinary(s.PCG); err != nil {
 		return fmt.Errorf("connect4 state: %v", err)

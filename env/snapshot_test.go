@@ -64,3 +64,41 @@ func size(shape []int) int {
 	}
 	return n
 }
+
+// A Connect4 game's state survives MarshalBinary and UnmarshalBinary, and
+// a state that no game reaches is refused, leaving the game as it was.
+func TestConnect4State(t *testing.T) {
+	var g Connect4
+	for _, c := range []int{3, 3, 4, 2, 5, 6, 0} {
+		if err := g.Play(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := g.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h Connect4
+	if err := h.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if h != g {
+		t.Errorf("restored %+v, want %+v", h, g)
+	}
+	for _, bad := range []string{
+		`{`,
+		`{"Pieces":[1,1],"Height":[1,0,0,0,0,0,0],"Moves":2}`, // one cell, both players
+		`{"Pieces":[1,0],"Height":[1,0,0,0,0,0,0],"Moves":2}`, // one piece, two moves
+		`{"Pieces":[2,0],"Height":[1,0,0,0,0,0,0],"Moves":1}`, // a piece floating above an empty cell
+		`{"Pieces":[0,0],"Height":[7,0,0,0,0,0,0],"Moves":0}`, // a column of 7
+		`{"Pieces":[0,0],"Height":[0,0,0,0,0,0,0],"Won":3}`,   // a third player won
+	} {
+		before := h
+		if err := h.UnmarshalBinary([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+		if h != before {
+			t.Errorf("%s: the game changed", bad)
+		}
+	}
+}

@@ -49,6 +49,9 @@ type PyTorch struct {
 	Model           string `json:"model" yaml:"model"` // bench/torch_ref.py's --model
 	Threads         int    `json:"threads" yaml:"threads"`
 	OpenBLASThreads int    `json:"openblas_threads" yaml:"openblas_threads"`
+	// Steps, if set, is an agent's reference budget in environment steps,
+	// when a shorter run than the experiment's measures its throughput.
+	Steps int `json:"steps,omitempty" yaml:"steps"`
 }
 
 // MaxFileSize is the most bytes an experiment file may hold (64 KiB);

@@ -43,8 +43,10 @@ type ppoCheckpoint struct {
 	Envs                  [][]byte
 	Obs                   [][]float32
 	Rets                  []float64
-	Pool                  [][][]float64
-	Selves                [][][]float64 // the parameters each past self has loaded
+	Pool                  [][][]float64 // self-play's snapshots
+	Games                 [][]byte      // self-play's games
+	Sides                 []int         // the trained policy's side in each
+	Rand                  []int         // the random opening moves each has still to play
 }
 
 // params returns the values of g's parameters.
@@ -158,7 +160,7 @@ func (d *DQN) Restore(data []byte, newEnv func() (env.Env, error)) error {
 
 // Checkpoint returns the agent's training state (see the top of this file).
 func (p *PPO) Checkpoint() ([]byte, error) {
-	if p.envs == nil {
+	if p.envs == nil && p.sp == nil {
 		return nil, errors.New("ppo: nothing to save before training starts")
 	}
 	pcg, err := p.pcg.MarshalBinary()
@@ -175,9 +177,13 @@ func (p *PPO) Checkpoint() ([]byte, error) {
 		c.Envs = append(c.Envs, es)
 	}
 	if p.sp != nil {
-		c.Pool = p.sp.pool
-		for _, o := range p.sp.selves {
-			c.Selves = append(c.Selves, params(o.f.g))
+		c.Pool, c.Sides, c.Rand = p.sp.pool, p.sp.side, p.sp.rand
+		for k := range p.sp.games {
+			b, err := p.sp.games[k].MarshalBinary()
+			if err != nil {
+				return nil, err
+			}
+			c.Games = append(c.Games, b)
 		}
 	}
 	return encode(c)
@@ -192,7 +198,11 @@ func (p *PPO) Restore(data []byte, newEnv func() (env.Env, error)) error {
 		return fmt.Errorf("ppo checkpoint: %v", err)
 	}
 	n := p.cfg.Envs
-	if len(c.Envs) != n || len(c.Obs) != n || len(c.Rets) != n || (p.cfg.SelfPlay && (len(c.Pool) == 0 || len(c.Selves) != n)) {
+	if p.cfg.SelfPlay {
+		if len(c.Pool) == 0 || len(c.Games) != n || len(c.Sides) != n || len(c.Rand) != n {
+			return errors.Errorf("ppo checkpoint: %d self-play games saved, this agent has %d", len(c.Games), n)
+		}
+	} else if len(c.Envs) != n || len(c.Obs) != n || len(c.Rets) != n {
 		return errors.Errorf("ppo checkpoint: %d environments saved, this agent has %d", len(c.Envs), n)
 	}
 	for _, o := range c.Obs {
@@ -216,27 +226,39 @@ func (p *PPO) Restore(data []byte, newEnv func() (env.Env, error)) error {
 		return errors.Wrap(err, "ppo checkpoint: random stream")
 	}
 	if p.cfg.SelfPlay {
-		p.sp = &selfPlay{p: p, pool: c.Pool}
-	}
-	if err := p.makeEnvs(newEnv); err != nil {
-		return err
-	}
-	for k, e := range p.envs {
-		s, ok := e.(env.Snapshotter)
-		if !ok {
-			return errors.Errorf("ppo checkpoint: environment %s cannot be restored", e.Name())
+		sp, err := newSelfPlay(p)
+		if err != nil {
+			return err
 		}
-		if err := s.UnmarshalBinary(c.Envs[k]); err != nil {
-			return errors.Wrap(err, "ppo checkpoint")
+		for k := range sp.games {
+			if err := sp.games[k].UnmarshalBinary(c.Games[k]); err != nil {
+				return errors.Wrap(err, "ppo checkpoint")
+			}
+			if c.Sides[k] < -1 || c.Sides[k] > 1 || c.Rand[k] < 0 || c.Rand[k] > p.cfg.Openings {
+				return errors.Errorf("ppo checkpoint: game %d: side %d, %d random moves to play: not a game of this agent", k, c.Sides[k], c.Rand[k])
+			}
 		}
-		copy(p.obs[k], c.Obs[k])
-		p.rets[k] = c.Rets[k]
-	}
-	if p.sp != nil {
-		for k, o := range p.sp.selves {
-			if err := setParams(o.f.g, c.Selves[k], "ppo checkpoint: a past self"); err != nil {
+		for _, snap := range c.Pool {
+			if err := setParams(sp.past.g, snap, "ppo checkpoint: a past self"); err != nil {
 				return err
 			}
+		}
+		sp.pool, sp.side, sp.rand = c.Pool, c.Sides, c.Rand
+		p.sp = sp
+	} else {
+		if err := p.makeEnvs(newEnv); err != nil {
+			return err
+		}
+		for k, e := range p.envs {
+			s, ok := e.(env.Snapshotter)
+			if !ok {
+				return errors.Errorf("ppo checkpoint: environment %s cannot be restored", e.Name())
+			}
+			if err := s.UnmarshalBinary(c.Envs[k]); err != nil {
+				return errors.Wrap(err, "ppo checkpoint")
+			}
+			copy(p.obs[k], c.Obs[k])
+			p.rets[k] = c.Rets[k]
 		}
 	}
 	p.steps, p.rollouts, p.lastReport, p.next = c.Steps, c.Rollouts, c.Last, c.Next

@@ -97,6 +97,12 @@ type DQN struct {
 // initialised and its randomness drawn from seed.
 func NewDQN(e env.Env, cfg DQNConfig, seed uint64) (*DQN, error) {
 	cfg = cfg.WithDefaults()
+	if err := checkSettings("dqn", []intSetting{{"batch", cfg.Batch, 1, maxSetting}, {"buffer", cfg.Buffer, 1, maxSetting}, {"learning_start", cfg.LearningStart, 0, maxSetting},
+		{"train_every", cfg.TrainEvery, 1, maxSetting}, {"gradient_steps", cfg.GradientSteps, 1, maxSetting}, {"target_every", cfg.TargetEvery, 1, maxSetting}},
+		[]floatSetting{{"learning_rate", cfg.LearningRate}, {"gamma", cfg.Gamma}, {"eps_start", cfg.EpsStart}, {"eps_end", cfg.EpsEnd}, {"eps_fraction", cfg.EpsFraction}},
+		cfg.Hidden); err != nil {
+		return nil, err
+	}
 	in, actions := e.ObservationShape(), e.NumActions()
 	d := &DQN{cfg: cfg, spec: mlpSpec("q", cfg.Hidden, "relu", actions), obsSize: size(in), actions: actions,
 		pcg: rand.NewPCG(seed, 0x64716e)} // "dqn"

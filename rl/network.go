@@ -12,16 +12,17 @@ import (
 // mlpSpec is the spec of a perceptron from in values to out values
 // through hidden layers of the given sizes and activation (relu or tanh).
 func mlpSpec(name string, hidden []int, activation string, out int) nn.Spec {
-	return netSpec(name, nil, hidden, activation, out)
+	return netSpec(name, nil, 0, "", hidden, activation, out)
 }
 
-// netSpec is mlpSpec after 3×3 convolutions of the given filters ("same"
-// padding, ReLU), for observations that are planes (Connect4's [2 6 7]).
-func netSpec(name string, conv, hidden []int, activation string, out int) nn.Spec {
+// netSpec is mlpSpec after kernel×kernel convolutions of the given filters
+// (padding same or valid, ReLU), for observations that are planes
+// (Connect4's [2 6 7]).
+func netSpec(name string, conv []int, kernel int, padding string, hidden []int, activation string, out int) nn.Spec {
 	s := nn.Spec{Name: name}
 	for _, f := range conv {
 		s.Layers = append(s.Layers,
-			nn.LayerSpec{Kind: "conv2d", Settings: map[string]any{"filters": f, "kernel": 3, "padding": "same"}},
+			nn.LayerSpec{Kind: "conv2d", Settings: map[string]any{"filters": f, "kernel": kernel, "padding": padding}},
 			nn.LayerSpec{Kind: "relu", Settings: map[string]any{}})
 	}
 	s.Layers = append(s.Layers, nn.LayerSpec{Kind: "flatten", Settings: map[string]any{}})

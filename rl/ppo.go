@@ -16,7 +16,9 @@ import (
 // in brackets, Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo).
 type PPOConfig struct {
 	Hidden       []int   `json:"hidden,omitempty"`        // hidden layers of the policy and of the value network, tanh [64 64]
-	Conv         []int   `json:"conv,omitempty"`          // filters of 3×3 convolutions (ReLU) before the hidden layers, for planes of observations [none]
+	Conv         []int   `json:"conv,omitempty"`          // filters of convolutions (ReLU) before the hidden layers, for planes of observations [none]
+	Kernel       int     `json:"kernel,omitempty"`        // the convolutions' kernel size [3]
+	Padding      string  `json:"padding,omitempty"`       // the convolutions' padding, same or valid [same]
 	Envs         int     `json:"envs,omitempty"`          // environments stepped side by side [8]
 	Steps        int     `json:"steps,omitempty"`         // steps of each environment per rollout [32]
 	Batch        int     `json:"batch,omitempty"`         // samples per minibatch [256]
@@ -26,17 +28,25 @@ type PPOConfig struct {
 	Gamma        float64 `json:"gamma,omitempty"`         // discount [0.98]
 	Lambda       float64 `json:"lambda,omitempty"`        // GAE's λ [0.8]
 	EntCoef      float64 `json:"ent_coef,omitempty"`      // weight of the entropy bonus [0]
-	// SelfPlay trains on Connect4 against past versions of the policy
-	// (see Train) instead of the environments newEnv makes.
-	SelfPlay      bool `json:"self_play,omitempty"`
-	SnapshotEvery int  `json:"snapshot_every,omitempty"` // self-play: rollouts between snapshots of the policy [10]
-	PoolSize      int  `json:"pool_size,omitempty"`      // self-play: the most recent snapshots kept [20]
+	// SelfPlay trains on Connect4 games against itself and past versions
+	// of itself (see Train) instead of the environments newEnv makes.
+	SelfPlay      bool    `json:"self_play,omitempty"`
+	Past          float64 `json:"past,omitempty"`           // self-play: the fraction of games against a past version [0]
+	Openings      int     `json:"openings,omitempty"`       // self-play: the most random moves opening a game [0]
+	SnapshotEvery int     `json:"snapshot_every,omitempty"` // self-play: rollouts between snapshots of the policy [10]
+	PoolSize      int     `json:"pool_size,omitempty"`      // self-play: the most recent snapshots kept [20]
 }
 
 // WithDefaults returns c with every zero field set to its default.
 func (c PPOConfig) WithDefaults() PPOConfig {
 	if len(c.Hidden) == 0 {
 		c.Hidden = []int{64, 64}
+	}
+	if len(c.Conv) > 0 && c.Kernel == 0 {
+		c.Kernel = 3
+	}
+	if len(c.Conv) > 0 && c.Padding == "" {
+		c.Padding = "same"
 	}
 	for _, f := range []struct {
 		v *int
@@ -55,6 +65,19 @@ func (c PPOConfig) WithDefaults() PPOConfig {
 		}
 	}
 	return c
+}
+
+// check reports the first setting of c (defaults applied) out of its
+// range, as a one-line error naming it.
+func (c PPOConfig) check() error {
+	err := checkSettings("ppo", []intSetting{{"envs", c.Envs, 1, maxSetting}, {"steps", c.Steps, 1, maxSetting}, {"batch", c.Batch, 1, maxSetting},
+		{"epochs", c.Epochs, 1, maxSetting}, {"snapshot_every", c.SnapshotEvery, 1, maxSetting}, {"pool_size", c.PoolSize, 1, maxSetting}, {"openings", c.Openings, 0, 41}},
+		[]floatSetting{{"learning_rate", c.LearningRate}, {"clip", c.Clip}, {"gamma", c.Gamma}, {"lambda", c.Lambda}, {"ent_coef", c.EntCoef}, {"past", c.Past}},
+		append(append([]int{}, c.Hidden...), c.Conv...))
+	if err == nil && len(c.Conv) > 0 && (c.Kernel < 1 || c.Kernel > 6 || (c.Padding != "same" && c.Padding != "valid")) {
+		err = errors.Errorf("ppo: convolutions of kernel %d, padding %q: want a kernel of 1 to 6 and padding same or valid", c.Kernel, c.Padding)
+	}
+	return err
 }
 
 // PPO is proximal policy optimisation (Schulman et al., 2017) with a
@@ -102,11 +125,17 @@ type PPO struct {
 // initialised and its randomness drawn from seed.
 func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
 	cfg = cfg.WithDefaults()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	in, actions := e.ObservationShape(), e.NumActions()
+	if cfg.SelfPlay && (e.Name() != "connect4" || size(in) != 2*6*7 || actions != 7) {
+		return nil, errors.Errorf("ppo: self-play plays connect4, not %s", e.Name())
+	}
 	p := &PPO{cfg: cfg, obsShape: in, obsSize: size(in), actions: actions, pcg: rand.NewPCG(seed, 0x70706f)} // "ppo"
 	p.rng = rand.New(p.pcg)
-	pspec := netSpec("policy", cfg.Conv, cfg.Hidden, "tanh", actions)
-	vspec := netSpec("value", cfg.Conv, cfg.Hidden, "tanh", 1)
+	pspec := netSpec("policy", cfg.Conv, cfg.Kernel, cfg.Padding, cfg.Hidden, "tanh", actions)
+	vspec := netSpec("value", cfg.Conv, cfg.Kernel, cfg.Padding, cfg.Hidden, "tanh", 1)
 	p.pspec = pspec
 	var err error
 	if p.policy, _, err = newLearner(pspec, in, cfg.Batch, actions, graph.Linear, false, &train.Adam{LR: cfg.LearningRate}, seed); err != nil {
@@ -147,6 +176,9 @@ func (p *PPO) Close() {
 	for _, f := range []*forward{p.policyMB, p.policyAct, p.policyOne, p.valueAct, p.valueOne} {
 		f.close()
 	}
+	if p.sp != nil {
+		p.sp.past.close()
+	}
 }
 
 // Greedy returns the legal action of highest probability.
@@ -166,6 +198,7 @@ type rollout struct {
 	legal          []bool
 	logp, val, rew []float64
 	done           []bool // the episode ended after this step
+	mine           []bool // the policy being trained chose the action (self-play: not a past self)
 	adv, ret       []float64
 }
 
@@ -174,107 +207,52 @@ type rollout struct {
 // the order they start, and calls report after every chunk steps (at the
 // end of the rollout that passes them) with the figures of that chunk.
 //
-// With SelfPlay, each environment is a Connect4 game against a past
-// version of the policy, drawn at every game's start from the latest
-// PoolSize snapshots (one taken at the start, then every SnapshotEvery
-// rollouts), which samples its moves; the agent moves first in
-// even-seeded games. newEnv is then not used.
+// With SelfPlay, the environments are Connect4 games that the policy plays
+// against itself or, in a fraction Past of them, against a past version
+// of itself (see selfPlay); a step is a move of either side, and the
+// chunk's mean return is the trained policy's against its past selves
+// (NaN without Past). newEnv is then not used.
 func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint64, report func(Chunk) error) error {
 	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
-	if p.envs == nil {
-		if p.cfg.SelfPlay {
-			p.sp = &selfPlay{p: p}
-			p.sp.snapshot()
-		}
-		if err := p.makeEnvs(newEnv); err != nil {
-			return err
-		}
+	if p.envs == nil && p.sp == nil {
 		p.next = seed
-		for k := range p.envs {
-			p.envs[k].Reset(p.next, p.obs[k])
-			p.next++
+		if p.cfg.SelfPlay {
+			var err error
+			if p.sp, err = newSelfPlay(p); err != nil {
+				return err
+			}
+			p.sp.snapshot()
+			for k := range p.sp.games {
+				p.sp.start(k)
+			}
+		} else {
+			if err := p.makeEnvs(newEnv); err != nil {
+				return err
+			}
+			for k := range p.envs {
+				p.envs[k].Reset(p.next, p.obs[k])
+				p.next++
+			}
 		}
 	}
-	envs, obs, rets := p.envs, p.obs, p.rets
-	legal := make([]bool, A)
 	ro := rollout{obs: make([]float64, n*T*W), act: make([]int, n*T), legal: make([]bool, n*T*A),
 		logp: make([]float64, n*T), val: make([]float64, n*T), rew: make([]float64, n*T), done: make([]bool, n*T),
-		adv: make([]float64, n*T), ret: make([]float64, n*T)}
-	x := make([]float64, n*W)
+		mine: make([]bool, n*T), adv: make([]float64, n*T), ret: make([]float64, n*T)}
 	c := chunkStats{start: time.Now()}
-	probs := make([]float64, A)
 	for p.steps < steps {
 		progress := float64(p.steps) / float64(steps)
 		for _, l := range []*learner{p.policy, p.value} {
 			l.opt.SetLearningRate(p.cfg.LearningRate * (1 - progress))
 		}
 		clip := p.cfg.Clip * (1 - progress)
-		for t := 0; t < T; t++ {
-			for k := 0; k < n; k++ {
-				for j, v := range obs[k] {
-					x[k*W+j] = float64(v)
-				}
-			}
-			z, err := p.policyAct.run(x)
-			if err != nil {
-				return err
-			}
-			v, err := p.valueAct.run(x)
-			if err != nil {
-				return err
-			}
-			for k := 0; k < n; k++ {
-				i := t*n + k
-				copy(ro.obs[i*W:(i+1)*W], x[k*W:(k+1)*W])
-				envs[k].Legal(legal)
-				copy(ro.legal[i*A:(i+1)*A], legal)
-				softmaxMasked(z[k*A:(k+1)*A], legal, probs)
-				a := sample(p.rng, probs)
-				ro.act[i], ro.logp[i], ro.val[i] = a, math.Log(probs[a]), v[k]
-				r, term, trunc, err := envs[k].Step(a, obs[k])
-				if err != nil {
-					return err
-				}
-				rets[k] += r
-				if trunc && !term { // bootstrap from the value of the state the limit cut
-					vl, err := p.valueOne.run(toFloat64(obs[k]))
-					if err != nil {
-						return err
-					}
-					r += p.cfg.Gamma * vl[0]
-				}
-				ro.rew[i], ro.done[i] = r, term || trunc
-				if term || trunc {
-					c.episode(rets[k])
-					rets[k] = 0
-					envs[k].Reset(p.next, obs[k])
-					p.next++
-				}
-				p.steps++
-			}
+		var err error
+		if p.sp != nil {
+			err = p.sp.collect(&ro, &c)
+		} else {
+			err = p.collect(&ro, &c)
 		}
-		// GAE, bootstrapped from the value of each environment's last observation.
-		for k := 0; k < n; k++ {
-			for j, v := range obs[k] {
-				x[k*W+j] = float64(v)
-			}
-		}
-		last, err := p.valueAct.run(x)
 		if err != nil {
 			return err
-		}
-		for k := 0; k < n; k++ {
-			gae, nextV := 0.0, last[k]
-			for t := T - 1; t >= 0; t-- {
-				i := t*n + k
-				if ro.done[i] {
-					gae, nextV = 0, 0
-				}
-				delta := ro.rew[i] + p.cfg.Gamma*nextV - ro.val[i]
-				gae = delta + p.cfg.Gamma*p.cfg.Lambda*gae
-				ro.adv[i], ro.ret[i] = gae, gae+ro.val[i]
-				nextV = ro.val[i]
-			}
 		}
 		if err := p.update(&ro, clip, &c); err != nil {
 			return err
@@ -293,12 +271,107 @@ func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 	return nil
 }
 
-// makeEnvs makes the Envs environments (self-play's games against past
-// selves, or newEnv's) and their observation buffers.
-func (p *PPO) makeEnvs(newEnv func() (env.Env, error)) error {
-	if p.sp != nil {
-		newEnv = p.sp.newEnv
+// collect plays one rollout of Steps steps of each environment into ro,
+// with GAE's advantages bootstrapped from the value of each environment's
+// last observation.
+func (p *PPO) collect(ro *rollout, c *chunkStats) error {
+	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
+	envs, obs, rets := p.envs, p.obs, p.rets
+	legal := make([]bool, A)
+	x := make([]float64, n*W)
+	probs := make([]float64, A)
+	for t := 0; t < T; t++ {
+		for k := 0; k < n; k++ {
+			for j, v := range obs[k] {
+				x[k*W+j] = float64(v)
+			}
+		}
+		z, err := p.policyAct.run(x)
+		if err != nil {
+			return err
+		}
+		v, err := p.valueAct.run(x)
+		if err != nil {
+			return err
+		}
+		for k := 0; k < n; k++ {
+			i := t*n + k
+			copy(ro.obs[i*W:(i+1)*W], x[k*W:(k+1)*W])
+			envs[k].Legal(legal)
+			copy(ro.legal[i*A:(i+1)*A], legal)
+			softmaxMasked(z[k*A:(k+1)*A], legal, probs)
+			a := sample(p.rng, probs)
+			ro.act[i], ro.logp[i], ro.val[i], ro.mine[i] = a, math.Log(probs[a]), v[k], true
+			r, term, trunc, err := envs[k].Step(a, obs[k])
+			if err != nil {
+				return err
+			}
+			rets[k] += r
+			if trunc && !term { // bootstrap from the value of the state the limit cut
+				vl, err := p.valueOne.run(toFloat64(obs[k]))
+				if err != nil {
+					return err
+				}
+				r += p.cfg.Gamma * vl[0]
+			}
+			ro.rew[i], ro.done[i] = r, term || trunc
+			if term || trunc {
+				c.episode(rets[k])
+				rets[k] = 0
+				envs[k].Reset(p.next, obs[k])
+				p.next++
+			}
+			p.steps++
+		}
 	}
+	for k := 0; k < n; k++ {
+		for j, v := range obs[k] {
+			x[k*W+j] = float64(v)
+		}
+	}
+	last, err := p.valueAct.run(x)
+	if err != nil {
+		return err
+	}
+	ro.gae(last, p.cfg.Gamma, p.cfg.Lambda, 1)
+	return nil
+}
+
+// gae writes GAE(γ, λ)'s advantages and returns into ro for its Envs
+// environments, bootstrapped from the values last of their observations
+// after the rollout. With sign 1, an environment's next state is the
+// agent's own:
+//
+//	δ_t = r_t + γ·V(s_{t+1}) − V(s_t),   Â_t = δ_t + γλ·Â_{t+1};
+//
+// with sign −1 it is the opponent's in a zero-sum game of alternate moves,
+// worth −V to the mover (self-play):
+//
+//	δ_t = r_t − γ·V(s_{t+1}) − V(s_t),   Â_t = δ_t − γλ·Â_{t+1}.
+//
+// After a step that ends an episode the next value is 0. The returns are
+// Â_t + V(s_t).
+func (ro *rollout) gae(last []float64, gamma, lambda, sign float64) {
+	n := len(last)
+	T := len(ro.rew) / n
+	for k := 0; k < n; k++ {
+		adv, nextV := 0.0, last[k]
+		for t := T - 1; t >= 0; t-- {
+			i := t*n + k
+			if ro.done[i] {
+				adv, nextV = 0, 0
+			}
+			delta := ro.rew[i] + sign*gamma*nextV - ro.val[i]
+			adv = delta + sign*gamma*lambda*adv
+			ro.adv[i], ro.ret[i] = adv, adv+ro.val[i]
+			nextV = ro.val[i]
+		}
+	}
+}
+
+// makeEnvs makes the Envs environments with newEnv, and their
+// observation buffers.
+func (p *PPO) makeEnvs(newEnv func() (env.Env, error)) error {
 	p.envs, p.obs, p.rets = make([]env.Env, p.cfg.Envs), make([][]float32, p.cfg.Envs), make([]float64, p.cfg.Envs)
 	for k := range p.envs {
 		var err error
@@ -316,7 +389,8 @@ func (p *PPO) update(ro *rollout, clip float64, c *chunkStats) error {
 	x := make([]float64, B*W)
 	g := make([]float64, B*A)
 	ret := make([]float64, B)
-	w := make([]float64, B)
+	w := make([]float64, B)  // the value network's row weights: 1 for every sample
+	wp := make([]float64, B) // the policy's: 1 for the samples of its own moves
 	probs := make([]float64, A)
 	for epoch := 0; epoch < p.cfg.Epochs; epoch++ {
 		order := p.rng.Perm(N)
@@ -324,20 +398,38 @@ func (p *PPO) update(ro *rollout, clip float64, c *chunkStats) error {
 			idx := order[lo:min(lo+B, N)]
 			clear(x)
 			clear(w)
+			clear(wp)
+			mine := 0
 			for r, i := range idx {
 				copy(x[r*W:(r+1)*W], ro.obs[i*W:(i+1)*W])
 				ret[r], w[r] = ro.ret[i], 1
+				if ro.mine[i] {
+					wp[r] = 1
+					mine++
+				}
 			}
-			// Normalised advantages of the minibatch.
+			vl, err := p.value.step(x, ret, w)
+			if err != nil {
+				return err
+			}
+			if mine == 0 { // a minibatch of a past self's moves only
+				c.loss(vl)
+				continue
+			}
+			// Normalised advantages of the policy's own samples.
 			mean, sd := 0.0, 0.0
 			for _, i := range idx {
-				mean += ro.adv[i]
+				if ro.mine[i] {
+					mean += ro.adv[i]
+				}
 			}
-			mean /= float64(len(idx))
+			mean /= float64(mine)
 			for _, i := range idx {
-				sd += (ro.adv[i] - mean) * (ro.adv[i] - mean)
+				if ro.mine[i] {
+					sd += (ro.adv[i] - mean) * (ro.adv[i] - mean)
+				}
 			}
-			sd = math.Sqrt(sd/float64(max(len(idx)-1, 1))) + 1e-8
+			sd = math.Sqrt(sd/float64(max(mine-1, 1))) + 1e-8
 			z, err := p.policyMB.run(x)
 			if err != nil {
 				return err
@@ -345,19 +437,18 @@ func (p *PPO) update(ro *rollout, clip float64, c *chunkStats) error {
 			clear(g)
 			loss, ent := 0.0, 0.0
 			for r, i := range idx {
+				if !ro.mine[i] {
+					continue
+				}
 				l, h := policyTerms(z[r*A:(r+1)*A], ro.legal[i*A:(i+1)*A], ro.act[i], ro.logp[i], (ro.adv[i]-mean)/sd, clip, p.cfg.EntCoef, probs, g[r*A:(r+1)*A])
 				loss += l
 				ent += h
 			}
-			if _, err := p.policy.step(x, g, w); err != nil {
+			if _, err := p.policy.step(x, g, wp); err != nil {
 				return err
 			}
-			vl, err := p.value.step(x, ret, w)
-			if err != nil {
-				return err
-			}
-			c.loss(loss/float64(len(idx)) + vl)
-			c.entropy += ent / float64(len(idx))
+			c.loss(loss/float64(mine) + vl)
+			c.entropy += ent / float64(mine)
 			c.nentropy++
 		}
 	}

@@ -3,6 +3,7 @@ package rl
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/dlrun/dlrun/env"
@@ -136,6 +137,73 @@ func TestPPOPolicyGradient(t *testing.T) {
 			if math.Abs(num-g[j]) > 1e-6 {
 				t.Errorf("old logp %.3f adv %.1f: ∂/∂z%d = %.8f, numerically %.8f", c.oldLogp, c.adv, j, g[j], num)
 			}
+		}
+	}
+}
+
+// Self-play reports the trained policy's results against its past selves
+// when some games are against them, and no return when none is.
+func TestSelfPlayReturns(t *testing.T) {
+	connect4, err := env.New("connect4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, past := range []float64{0, 0.5, 1} {
+		a, err := NewPPO(connect4, PPOConfig{SelfPlay: true, Past: past, Openings: 2, Hidden: []int{8}, Epochs: 1, Envs: 4, Steps: 50, Batch: 100}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var chunks []Chunk
+		if err := a.Train(nil, 1000, 1000, 1, func(c Chunk) error { chunks = append(chunks, c); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		c := chunks[len(chunks)-1]
+		switch {
+		case past == 0 && (c.Episodes != 0 || !math.IsNaN(c.MeanReturn)):
+			t.Errorf("no games against past selves: %d episodes, mean return %v", c.Episodes, c.MeanReturn)
+		case past > 0 && (c.Episodes == 0 || c.MeanReturn < -1 || c.MeanReturn > 1):
+			t.Errorf("past %v: %d episodes, mean return %v", past, c.Episodes, c.MeanReturn)
+		case math.IsNaN(c.Loss) || math.IsNaN(c.Entropy) || c.Steps != 1000:
+			t.Errorf("past %v: %+v", past, c)
+		}
+	}
+}
+
+// Settings out of range are one-line errors naming the setting.
+func TestConfigErrors(t *testing.T) {
+	c4, _ := env.New("connect4")
+	cp, _ := cartpole()
+	for _, c := range []struct {
+		e    env.Env
+		cfg  PPOConfig
+		want string
+	}{
+		{cp, PPOConfig{Envs: -5}, "ppo: envs -5: must be 1 to 16777216"},
+		{cp, PPOConfig{Hidden: []int{8, 0}}, "a layer of 0 units"},
+		{cp, PPOConfig{Gamma: 1.5}, "ppo: gamma 1.5: must be in [0, 1]"},
+		{cp, PPOConfig{LearningRate: math.NaN()}, "ppo: learning_rate NaN"},
+		{c4, PPOConfig{SelfPlay: true, Past: -0.5}, "ppo: past -0.5"},
+		{c4, PPOConfig{SelfPlay: true, Openings: 50}, "ppo: openings 50: must be 0 to 41"},
+		{c4, PPOConfig{Conv: []int{4}, Padding: "full"}, `padding "full"`},
+		{cp, PPOConfig{SelfPlay: true}, "ppo: self-play plays connect4, not cartpole"},
+	} {
+		_, err := NewPPO(c.e, c.cfg, 1)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one containing %q", c.cfg, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		cfg  DQNConfig
+		want string
+	}{
+		{DQNConfig{Buffer: -1}, "dqn: buffer -1: must be 1 to 16777216"},
+		{DQNConfig{EpsEnd: 2}, "dqn: eps_end 2: must be in [0, 1]"},
+		{DQNConfig{Hidden: []int{-3}}, "dqn: a layer of -3 units"},
+	} {
+		_, err := NewDQN(cp, c.cfg, 1)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one containing %q", c.cfg, err, c.want)
 		}
 	}
 }

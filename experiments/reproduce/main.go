@@ -53,8 +53,10 @@ type torchResult struct {
 	Framework     string  `json:"framework"`
 	Note          string  `json:"-"`
 	// An agent's (bench/rl_ref.py).
-	StepsPerSec float64 `json:"steps_per_sec"`
-	MeanReturn  float64 `json:"mean_return"`
+	StepsPerSec   float64 `json:"steps_per_sec"`
+	MeanReturn    float64 `json:"mean_return"`
+	ScoreVsRandom float64 `json:"score_vs_random"` // connect4's
+	Steps         int     `json:"steps"`
 }
 
 func reproduce(outPath, runsDir, python, only string) error {
@@ -178,10 +180,14 @@ func execTorch(python string, args []string, c *experiments.Config) (torchResult
 
 // runTorchAgent runs an agent's reference, bench/rl_ref.py.
 func runTorchAgent(python string, c *experiments.Config, rc run.Config) (torchResult, error) {
-	if rc.Env != "cartpole" {
-		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole, not %s", rc.Env)
+	if rc.Env != "cartpole" && rc.Env != "connect4" {
+		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole and connect4, not %s", rc.Env)
 	}
-	return execTorch(python, []string{filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--steps", strconv.Itoa(rc.Steps),
+	steps := rc.Steps
+	if c.PyTorch.Steps > 0 {
+		steps = c.PyTorch.Steps
+	}
+	return execTorch(python, []string{filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--env", rc.Env, "--steps", strconv.Itoa(steps),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}, c)
 }
 
@@ -291,17 +297,21 @@ func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []stri
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s | %s | %.1f | %.0f | `%s` |\n", c.Name, c.Model, s.Env, s.Steps, seedList(c.Seeds),
 			pm(r.MeanReturn, 1), strings.Join(scores, ", "), r.WallSeconds, r.SamplesPerSec.Mean, cmds[i])
 	}
-	b.WriteString("\nThe same agents in PyTorch (`bench/rl_ref.py`: the same algorithms, networks and hyperparameters, CartPole-v1's physics in Python), first seed:\n\n")
-	b.WriteString("| experiment | dlrun mean return | PyTorch mean return | dlrun steps/s | PyTorch steps/s | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("\nThe same agents in PyTorch (`bench/rl_ref.py`: the same algorithms, networks and hyperparameters, the games' rules in Python), first seed; the result is the mean return (cartpole) or the score against random (connect4), and the PyTorch run's steps are its own where the experiment sets a shorter reference budget:\n\n")
+	b.WriteString("| experiment | dlrun result | PyTorch result | dlrun steps/s | PyTorch steps/s (steps) | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
 	for _, i := range agents {
 		r := results[i]
 		t := torch[r.Config.Name]
 		s := r.Runs[0].Summary
+		mine, theirs := s.MeanReturn, t.MeanReturn
+		if s.Env == "connect4" {
+			mine, theirs = s.Scores["random"], t.ScoreVsRandom
+		}
 		if t.StepsPerSec == 0 {
-			fmt.Fprintf(b, "| %s | %.1f | %s | %.0f | | | |\n", r.Config.Name, s.MeanReturn, t.Note, s.SamplesPerSec)
+			fmt.Fprintf(b, "| %s | %.2f | %s | %.0f | | | |\n", r.Config.Name, mine, t.Note, s.SamplesPerSec)
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %.1f | %.1f | %.0f | %.0f | %.2fx | %s |\n", r.Config.Name, s.MeanReturn, t.MeanReturn, s.SamplesPerSec, t.StepsPerSec, s.SamplesPerSec/t.StepsPerSec, t.Note)
+		fmt.Fprintf(b, "| %s | %.2f | %.2f | %.0f | %.0f (%d) | %.2fx | %s |\n", r.Config.Name, mine, theirs, s.SamplesPerSec, t.StepsPerSec, t.Steps, s.SamplesPerSec/t.StepsPerSec, t.Note)
 	}
 }
 
