@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net"
-	"os/signal"
-	"syscall"
 
 	"github.com/dlrun/dlrun/board"
 	"github.com/spf13/cobra"
@@ -49,12 +47,8 @@ network. SIGTERM or SIGINT stops it. See docs/board.md.`,
 			if a, ok := l.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
 				fmt.Fprintf(w, "board: listening on %s: anyone who can reach this machine can read the runs\n", l.Addr())
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			ctx, stop := untilSignal(cmd.Context())
 			defer stop()
-			go func() {
-				<-ctx.Done()
-				stop() // a second signal kills at once
-			}()
 			return s.Serve(ctx, l)
 		},
 	}

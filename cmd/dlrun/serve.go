@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net"
-	"os/signal"
-	"syscall"
 
 	"github.com/dlrun/dlrun/serve"
 	"github.com/pkg/errors"
@@ -61,12 +59,8 @@ finish and exits with status 0. See docs/serving.md.`,
 			for _, m := range s.Models() {
 				fmt.Fprintf(cmd.ErrOrStderr(), "serving %s (%s, input %v) at http://%s\n", m.Name, m.Task, m.Inputs[0].Shape[1:], l.Addr())
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			ctx, stop := untilSignal(cmd.Context())
 			defer stop()
-			go func() {
-				<-ctx.Done()
-				stop() // a second signal kills at once
-			}()
 			return s.Serve(ctx, l)
 		},
 	}
