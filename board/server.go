@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dlrun/dlrun/internal/httpserve"
 )
 
 // DefaultScanEvery is the default of Options.ScanEvery.
@@ -135,24 +137,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(s.opts.Log, "board: ", 0),
 	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(l) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	if err != nil {
-		hs.Close()
-		err = fmt.Errorf("shutting down: %w", err)
-	}
-	if e := <-served; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
-	}
-	return err
+	return httpserve.Serve(ctx, hs, l, 5*time.Second, nil)
 }
 
 // ServeHTTP answers GET and HEAD requests for the page, its files and

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dlrun/dlrun/internal/httpserve"
+
 	"github.com/dlrun/dlrun/internal/version"
 )
 
@@ -106,26 +108,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(s.opts.Log, "serve: ", 0),
 	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(l) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	s.stopping.Store(true)
-	fmt.Fprintln(s.opts.Log, "serve: shutting down: finishing the requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout+shutdownSlack)
-	defer cancel()
-	err := hs.Shutdown(sctx)
-	if err != nil {
-		hs.Close()
-		err = fmt.Errorf("shutting down: %w", err)
-	}
-	if e := <-served; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
-	}
-	return err
+	return httpserve.Serve(ctx, hs, l, s.opts.Timeout+shutdownSlack, func() {
+		s.stopping.Store(true)
+		fmt.Fprintln(s.opts.Log, "serve: shutting down: finishing the requests in flight")
+	})
 }
 
 // Close stops the models' batchers, once they have answered the requests
