@@ -249,7 +249,7 @@ def ppo_connect4(steps, seed):
     and the environment steps (moves of either side) played, whole rollouts."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    n, T, B, epochs, gamma, lam = 64, 32, 512, 4, 0.75, 0.9
+    n, T, B, epochs, gamma, lam = 64, 32, 512, 8, 0.75, 0.9
     lr0, clip0, ent_coef, past_frac, openings, snap_every, pool_size = 1e-3, 0.2, 0.01, 0.5, 12, 10, 20
     pi, v, past = conv_net(7), conv_net(1), conv_net(7)
     opt_pi, opt_v = torch.optim.Adam(pi.parameters(), lr=lr0), torch.optim.Adam(v.parameters(), lr=lr0)

@@ -157,9 +157,10 @@ func agentConfigs(cfg Config) (*rl.DQNConfig, *rl.PPOConfig) {
 // the games against past versions, up to 12 random opening moves; a 4×4
 // convolution of 64 filters over the board's planes (every line of four
 // fits one), then 256-256 tanh; γ = 0.75, which makes a win now worth
-// clearly more than one later and so teaches winning and blocking at once.
+// clearly more than one later and so teaches winning and blocking at once;
+// 8 passes over each rollout.
 var connect4PPO = rl.PPOConfig{SelfPlay: true, Past: 0.5, Openings: 12, Conv: []int{64}, Kernel: 4, Padding: "valid",
-	Hidden: []int{256, 256}, Envs: 64, Steps: 32, Batch: 512, Epochs: 4, LearningRate: 1e-3, Gamma: 0.75, Lambda: 0.9, EntCoef: 0.01}
+	Hidden: []int{256, 256}, Envs: 64, Steps: 32, Batch: 512, Epochs: 8, LearningRate: 1e-3, Gamma: 0.75, Lambda: 0.9, EntCoef: 0.01}
 
 // newAgent makes the agent info describes for game e.
 func newAgent(info *AgentInfo, e env.Env) (rl.Agent, error) {
