@@ -281,16 +281,8 @@ func (p *PPO) collect(ro *rollout, c *chunkStats) error {
 	x := make([]float64, n*W)
 	probs := make([]float64, A)
 	for t := 0; t < T; t++ {
-		for k := 0; k < n; k++ {
-			for j, v := range obs[k] {
-				x[k*W+j] = float64(v)
-			}
-		}
-		z, err := p.policyAct.run(x)
-		if err != nil {
-			return err
-		}
-		v, err := p.valueAct.run(x)
+		stack(obs, x)
+		z, v, err := p.act(x)
 		if err != nil {
 			return err
 		}
@@ -324,17 +316,34 @@ func (p *PPO) collect(ro *rollout, c *chunkStats) error {
 			p.steps++
 		}
 	}
-	for k := 0; k < n; k++ {
-		for j, v := range obs[k] {
-			x[k*W+j] = float64(v)
-		}
-	}
+	stack(obs, x)
 	last, err := p.valueAct.run(x)
 	if err != nil {
 		return err
 	}
 	ro.gae(last, p.cfg.Gamma, p.cfg.Lambda, 1)
 	return nil
+}
+
+// act runs the policy and the value network on the Envs observations x
+// of a step: the logits z and the values v.
+func (p *PPO) act(x []float64) (z, v []float64, err error) {
+	if z, err = p.policyAct.run(x); err != nil {
+		return nil, nil, err
+	}
+	v, err = p.valueAct.run(x)
+	return z, v, err
+}
+
+// stack writes the observations obs, one after another, into x as float64.
+func stack(obs [][]float32, x []float64) {
+	i := 0
+	for _, o := range obs {
+		for _, v := range o {
+			x[i] = float64(v)
+			i++
+		}
+	}
 }
 
 // gae writes GAE(γ, λ)'s advantages and returns into ro for its Envs

@@ -94,11 +94,7 @@ func (s *selfPlay) collect(ro *rollout, c *chunkStats) error {
 			s.observe(k, obs, x[k*W:(k+1)*W])
 			pastMoves = pastMoves || (!s.trained(k) && s.rand[k] == 0)
 		}
-		z, err := p.policyAct.run(x)
-		if err != nil {
-			return err
-		}
-		v, err := p.valueAct.run(x)
+		z, v, err := p.act(x)
 		if err != nil {
 			return err
 		}
