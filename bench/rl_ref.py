@@ -115,6 +115,15 @@ def dqn(steps, seed):
     return lambda o: int(q(torch.from_numpy(o)[None]).argmax())
 
 
+def anneal(opts, lr0, clip0, frac):
+    """PPO's linear schedules, as dlrun's: sets each optimizer's learning rate
+    to lr0*frac and returns the clip range clip0*frac."""
+    for o in opts:
+        for g in o.param_groups:
+            g["lr"] = lr0 * frac
+    return clip0 * frac
+
+
 def ppo(steps, seed):
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -126,11 +135,7 @@ def ppo(steps, seed):
     obs = np.stack([e.reset(rng) for e in envs])
     done_steps = 0
     while done_steps < steps:
-        frac = 1 - done_steps / steps
-        for o in (opt_pi, opt_v):
-            for g in o.param_groups:
-                g["lr"] = lr0 * frac
-        clip = clip0 * frac
+        clip = anneal((opt_pi, opt_v), lr0, clip0, 1 - done_steps / steps)
         O, Aa, LP, V, Rw, Dn = np.zeros((T, N, 4), np.float32), np.zeros((T, N), np.int64), np.zeros((T, N), np.float32), np.zeros((T, N), np.float32), np.zeros((T, N), np.float32), np.zeros((T, N), np.float32)
         for t in range(T):
             with torch.no_grad():
@@ -281,11 +286,7 @@ def ppo_connect4(steps, seed):
     done_steps = rollouts = 0
     ar = np.arange(n)
     while done_steps < steps:
-        frac = 1 - done_steps / steps
-        for o in (opt_pi, opt_v):
-            for g in o.param_groups:
-                g["lr"] = lr0 * frac
-        clip = clip0 * frac
+        clip = anneal((opt_pi, opt_v), lr0, clip0, 1 - done_steps / steps)
         if npast:
             past.load_state_dict(pool[rng.integers(len(pool))])
         for t in range(T):
