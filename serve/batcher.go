@@ -20,8 +20,8 @@ const maxPadSizes = 7
 // waits up to wait from its arrival for others to join, up to max rows in
 // all, and the batch runs as one forward call whose rows are split back to
 // each request. It waits only while other requests are on their way (their
-// handlers announced them with expect and are still reading them): a lone
-// client's request runs at once. A request of more than max rows runs on its own. Other
+// handlers announced them with expect, and the batcher has not yet taken
+// them): a lone client's request runs at once. A request of more than max rows runs on its own. Other
 // work on the model (do) runs between batches.
 type batcher struct {
 	// forward runs the model on rows one after another, rowLen values
@@ -39,9 +39,11 @@ type batcher struct {
 	// served (padding left out) and how many requests they were.
 	observe func(rows, requests int)
 
-	// coming counts the requests announced by expect that have not yet
-	// reached predict (or given up); waiting, those in predict waiting to
-	// be taken into a batch.
+	// coming counts the requests announced by expect that the batcher has
+	// not yet taken (nor have they given up): one still being read, or one
+	// on its way through jobs, so that a gathering batch never mistakes a
+	// request in flight for none; waiting, those in predict waiting to be
+	// taken into a batch or answered.
 	coming, waiting atomic.Int64
 
 	jobs  chan *job
@@ -57,6 +59,7 @@ type job struct {
 	x       []float32
 	rows    int
 	arrived time.Time
+	taken   func()      // expect's function, called when the batcher takes the job; not nil
 	res     chan result // buffered: the batcher never waits on it
 }
 
@@ -110,9 +113,9 @@ func (b *batcher) padTo(rows int) int {
 
 // expect announces a request that is being read and will call predict,
 // so that a batch already gathering waits for it. The returned function
-// says it arrived or gave up; it is called by predict, and must be called
-// (deferred) by the handler in case it never gets there; calls after the
-// first do nothing.
+// says it was taken into a batch or gave up; predict hands it to the
+// batcher, and the handler must call it (deferred) in case it never gets
+// there; calls after the first do nothing.
 func (b *batcher) expect() (arrived func()) {
 	b.coming.Add(1)
 	var once sync.Once
@@ -124,17 +127,21 @@ func (b *batcher) expect() (arrived func()) {
 // error if ctx ends first, and ErrStopped if the batcher stops first.
 // arrived, if not nil, is expect's function for this request.
 func (b *batcher) predict(ctx context.Context, x []float32, rows int, arrived func()) ([][]float64, error) {
-	if arrived != nil {
-		arrived()
+	if arrived == nil {
+		arrived = func() {}
 	}
-	j := &job{ctx: ctx, x: x, rows: rows, arrived: time.Now(), res: make(chan result, 1)}
+	// arrived is called by the batcher as it takes the job, not here: a
+	// request between here and the batcher still counts as coming.
+	j := &job{ctx: ctx, x: x, rows: rows, arrived: time.Now(), taken: arrived, res: make(chan result, 1)}
 	b.waiting.Add(1)
 	defer b.waiting.Add(-1)
 	select {
 	case b.jobs <- j:
 	case <-ctx.Done():
+		arrived()
 		return nil, ctx.Err()
 	case <-b.quit:
+		arrived()
 		return nil, ErrStopped
 	}
 	select {
@@ -181,6 +188,7 @@ func (b *batcher) loop() {
 		if first == nil {
 			select {
 			case first = <-b.jobs:
+				first.taken()
 			case task := <-b.tasks:
 				task()
 				continue
@@ -224,6 +232,7 @@ func (b *batcher) gather(first *job) []*job {
 				return batch
 			}
 		}
+		j.taken()
 		if rows+j.rows > b.max {
 			b.next = j
 			return batch
