@@ -97,10 +97,14 @@ func TestBatcherGathersAndSplits(t *testing.T) {
 	b, calls := fakeBatcher(t, 4, time.Hour, nil)
 	ctx := context.Background()
 	var wg sync.WaitGroup
-	for i, n := range []int{1, 2, 1} {
-		arrived := b.expect() // all three announced before the first arrives
+	sizes := []int{1, 2, 1}
+	arrived := make([]func(), len(sizes))
+	for i := range sizes {
+		arrived[i] = b.expect() // all three announced before the first arrives
+	}
+	for i, n := range sizes {
 		wg.Go(func() {
-			out, err := b.predict(ctx, rows(10*i, n), n, arrived)
+			out, err := b.predict(ctx, rows(10*i, n), n, arrived[i])
 			checkRows(t, fmt.Sprintf("request %d", i), out, err, 10*i, n)
 		})
 	}
