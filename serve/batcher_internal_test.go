@@ -126,11 +126,11 @@ func TestBatcherGathersAndSplits(t *testing.T) {
 // With a wait, a request waits that long for the others on their way and
 // no longer; with none on the way, it does not wait.
 func TestBatcherWaits(t *testing.T) {
-	b, calls := fakeBatcher(t, 4, 100*time.Millisecond, nil)
+	b, calls := fakeBatcher(t, 4, time.Second, nil)
 	start := time.Now()
 	out, err := b.predict(context.Background(), rows(1, 1), 1, b.expect())
 	checkRows(t, "a lone request", out, err, 1, 1)
-	if d := time.Since(start); d > 50*time.Millisecond {
+	if d := time.Since(start); d > time.Second/2 { // half the wait: room for a loaded machine
 		t.Errorf("a lone request took %v, want no wait", d)
 	}
 	other := b.expect() // announced, but it never comes
@@ -138,8 +138,8 @@ func TestBatcherWaits(t *testing.T) {
 	start = time.Now()
 	out, err = b.predict(context.Background(), rows(1, 1), 1, b.expect())
 	checkRows(t, "one row with another on its way", out, err, 1, 1)
-	if d := time.Since(start); d < 100*time.Millisecond || d > 5*time.Second {
-		t.Errorf("a request with another on its way took %v, want the wait of 100ms", d)
+	if d := time.Since(start); d < time.Second || d > 10*time.Second {
+		t.Errorf("a request with another on its way took %v, want the wait of 1s", d)
 	}
 	if got := calls(); !slices.Equal(got, []int{1, 1}) {
 		t.Errorf("forward calls %v", got)
