@@ -18,6 +18,10 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-80
 	VBROADCASTSD X15, Y15
 	VSUBPD Y8, Y15, Y13
 	VSUBPD Y9, Y15, Y14
+	// Y15 = momentFloor (1e-250)
+	MOVQ $0x0c06e93f5da2824c, AX
+	MOVQ AX, X15
+	VBROADCASTSD X15, Y15
 	XORQ AX, AX
 
 loop:
@@ -33,6 +37,13 @@ loop:
 	VMULPD  Y9, Y2, Y2         // b2*v
 	VMULPD  Y14, Y4, Y4        // (1-b2)*g*g
 	VADDPD  Y4, Y2, Y2         // v
+	VXORPD  Y3, Y3, Y3
+	VSUBPD  Y1, Y3, Y3         // -m
+	VMAXPD  Y1, Y3, Y3         // |m|
+	VCMPPD  $1, Y15, Y3, Y3    // |m| < floor
+	VANDNPD Y1, Y3, Y1         // m, or 0 below the floor
+	VCMPPD  $1, Y15, Y2, Y4    // v < floor
+	VANDNPD Y2, Y4, Y2         // v, or 0 below the floor
 	VMOVUPD Y1, (R8)(AX*8)
 	VMOVUPD Y2, (R9)(AX*8)
 	VSQRTPD Y2, Y5             // sqrt(v)
@@ -69,6 +80,10 @@ TEXT ·adam32AVX2(SB), NOSPLIT, $0-80
 	VBROADCASTSD X15, Y15
 	VSUBPD Y8, Y15, Y13
 	VSUBPD Y9, Y15, Y14
+	// Y15 = momentFloor (1e-250)
+	MOVQ $0x0c06e93f5da2824c, AX
+	MOVQ AX, X15
+	VBROADCASTSD X15, Y15
 	XORQ AX, AX
 
 loop32:
@@ -84,6 +99,13 @@ loop32:
 	VMULPD  Y9, Y2, Y2         // b2*v
 	VMULPD  Y14, Y4, Y4        // (1-b2)*g*g
 	VADDPD  Y4, Y2, Y2         // v
+	VXORPD  Y3, Y3, Y3
+	VSUBPD  Y1, Y3, Y3         // -m
+	VMAXPD  Y1, Y3, Y3         // |m|
+	VCMPPD  $1, Y15, Y3, Y3    // |m| < floor
+	VANDNPD Y1, Y3, Y1         // m, or 0 below the floor
+	VCMPPD  $1, Y15, Y2, Y4    // v < floor
+	VANDNPD Y2, Y4, Y2         // v, or 0 below the floor
 	VMOVUPD Y1, (R8)(AX*8)
 	VMOVUPD Y2, (R9)(AX*8)
 	VSQRTPD Y2, Y5             // sqrt(v)

@@ -61,6 +61,44 @@ func TestAdamUpdateAsmMatchesGo(t *testing.T) {
 	}
 }
 
+// Moments below momentFloor become zero on both paths, those at it or
+// above are kept, and a NaN stays NaN; the vector path's hard-coded floor
+// is the Go constant.
+func TestAdamMomentFloor(t *testing.T) {
+	below := math.Nextafter(momentFloor, 0)
+	// m and v before the step, chosen so that after it (β = 0.5, g = 0)
+	// they lie just below, at, and above the floor, one of them NaN.
+	ms := []float64{2 * below, -2 * below, 2 * momentFloor, -2 * momentFloor, 4 * momentFloor, math.NaN(), 0, 1e-300}
+	vs := []float64{2 * below, 2 * momentFloor, 2 * below, 4 * momentFloor, 2 * momentFloor, 1, math.NaN(), 1e-300}
+	want := func(x float64) float64 {
+		if y := x / 2; math.Abs(y) >= momentFloor || math.IsNaN(y) {
+			return y
+		}
+		return 0
+	}
+	for _, n := range []int{1, len(ms)} { // the Go path alone, then the vector path too
+		m, v := slices.Clone(ms), slices.Clone(vs)
+		w, g := make([]float64, len(m)), make([]float64, len(m))
+		for i := 0; i < len(m); i += n {
+			AdamUpdate(w[i:i+n], g[i:i+n], m[i:i+n], v[i:i+n], 0.5, 0.5, 0.01, 1, 1e-8)
+		}
+		m32, v32 := slices.Clone(ms), slices.Clone(vs)
+		w32, g32 := make([]float32, len(m)), make([]float32, len(m))
+		for i := 0; i < len(m); i += n {
+			AdamUpdate32(w32[i:i+n], g32[i:i+n], m32[i:i+n], v32[i:i+n], 0.5, 0.5, 0.01, 1, 1e-8)
+		}
+		for i := range ms {
+			wm, wv := want(ms[i]), want(vs[i])
+			for _, got := range [][2]float64{{m[i], v[i]}, {m32[i], v32[i]}} {
+				if math.Float64bits(got[0]) != math.Float64bits(wm) && !(math.IsNaN(got[0]) && math.IsNaN(wm)) ||
+					math.Float64bits(got[1]) != math.Float64bits(wv) && !(math.IsNaN(got[1]) && math.IsNaN(wv)) {
+					t.Errorf("%d at a time, m %g v %g: got m %g v %g, want %g %g", n, ms[i], vs[i], got[0], got[1], wm, wv)
+				}
+			}
+		}
+	}
+}
+
 // adamInputs32 returns float32 weights and gradients (some zero) and
 // float64 moments for the AdamUpdate32 tests.
 func adamInputs32(n int) (w32, g32 []float32, m, v []float64) {
