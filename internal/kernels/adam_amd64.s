@@ -1,5 +1,22 @@
 #include "textflag.h"
 
+// LOAD_FLOOR sets Y15 to momentFloor, 1e-250 (adam.go), in every lane.
+#define LOAD_FLOOR \
+	MOVQ         $0x0c06e93f5da2824c, AX; \
+	MOVQ         AX, X15; \
+	VBROADCASTSD X15, Y15
+
+// FLOOR_MOMENTS sets the lanes of m (Y1) and v (Y2) whose magnitude is
+// below the floor in Y15 to zero; a NaN is kept. It uses Y3 and Y4.
+#define FLOOR_MOMENTS \
+	VXORPD  Y3, Y3, Y3; \
+	VSUBPD  Y1, Y3, Y3; \
+	VMAXPD  Y1, Y3, Y3; \
+	VCMPPD  $1, Y15, Y3, Y3; \
+	VANDNPD Y1, Y3, Y1; \
+	VCMPPD  $1, Y15, Y2, Y4; \
+	VANDNPD Y2, Y4, Y2
+
 // func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
 TEXT ·adamAVX2(SB), NOSPLIT, $0-80
 	MOVQ w+0(FP), DI
@@ -18,10 +35,7 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-80
 	VBROADCASTSD X15, Y15
 	VSUBPD Y8, Y15, Y13
 	VSUBPD Y9, Y15, Y14
-	// Y15 = momentFloor (1e-250)
-	MOVQ $0x0c06e93f5da2824c, AX
-	MOVQ AX, X15
-	VBROADCASTSD X15, Y15
+	LOAD_FLOOR
 	XORQ AX, AX
 
 loop:
@@ -37,13 +51,7 @@ loop:
 	VMULPD  Y9, Y2, Y2         // b2*v
 	VMULPD  Y14, Y4, Y4        // (1-b2)*g*g
 	VADDPD  Y4, Y2, Y2         // v
-	VXORPD  Y3, Y3, Y3
-	VSUBPD  Y1, Y3, Y3         // -m
-	VMAXPD  Y1, Y3, Y3         // |m|
-	VCMPPD  $1, Y15, Y3, Y3    // |m| < floor
-	VANDNPD Y1, Y3, Y1         // m, or 0 below the floor
-	VCMPPD  $1, Y15, Y2, Y4    // v < floor
-	VANDNPD Y2, Y4, Y2         // v, or 0 below the floor
+	FLOOR_MOMENTS
 	VMOVUPD Y1, (R8)(AX*8)
 	VMOVUPD Y2, (R9)(AX*8)
 	VSQRTPD Y2, Y5             // sqrt(v)
@@ -80,10 +88,7 @@ TEXT ·adam32AVX2(SB), NOSPLIT, $0-80
 	VBROADCASTSD X15, Y15
 	VSUBPD Y8, Y15, Y13
 	VSUBPD Y9, Y15, Y14
-	// Y15 = momentFloor (1e-250)
-	MOVQ $0x0c06e93f5da2824c, AX
-	MOVQ AX, X15
-	VBROADCASTSD X15, Y15
+	LOAD_FLOOR
 	XORQ AX, AX
 
 loop32:
@@ -99,13 +104,7 @@ loop32:
 	VMULPD  Y9, Y2, Y2         // b2*v
 	VMULPD  Y14, Y4, Y4        // (1-b2)*g*g
 	VADDPD  Y4, Y2, Y2         // v
-	VXORPD  Y3, Y3, Y3
-	VSUBPD  Y1, Y3, Y3         // -m
-	VMAXPD  Y1, Y3, Y3         // |m|
-	VCMPPD  $1, Y15, Y3, Y3    // |m| < floor
-	VANDNPD Y1, Y3, Y1         // m, or 0 below the floor
-	VCMPPD  $1, Y15, Y2, Y4    // v < floor
-	VANDNPD Y2, Y4, Y2         // v, or 0 below the floor
+	FLOOR_MOMENTS
 	VMOVUPD Y1, (R8)(AX*8)
 	VMOVUPD Y2, (R9)(AX*8)
 	VSQRTPD Y2, Y5             // sqrt(v)
