@@ -49,7 +49,7 @@ const agentFile = "agent.json"
 // agentSteps are the agents' default budgets, by game.
 var agentSteps = map[string]map[string]int{
 	"dqn": {"cartpole": 50_000},
-	"ppo": {"cartpole": 100_000, "connect4": 4_000_000},
+	"ppo": {"cartpole": 100_000, "connect4": 6_500_000},
 }
 
 // AgentModel is an agent as `dlrun models` lists it.
