@@ -59,10 +59,9 @@ func newFolder(out, model string, start time.Time, log io.Writer) (*folder, erro
 		}
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", name, start.Format("20060102-150405")))
 	}
-	_, statErr := os.Stat(dir)
-	created := errors.Is(statErr, fs.ErrNotExist)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, errors.Wrapf(err, "creating run folder %s", dir)
+	created, err := atomicfile.MkdirAll(dir, 0o755)
+	if err != nil {
+		return nil, errors.Wrap(err, "run folder")
 	}
 	l, err := lockFolder(dir)
 	if err != nil {
@@ -83,6 +82,10 @@ func newFolder(out, model string, start time.Time, log io.Writer) (*folder, erro
 	var stale []string
 	for _, name := range startFiles {
 		if _, err := os.Lstat(f.path(name)); err == nil {
+			if _, err := atomicfile.Dest(f.path(name)); err != nil {
+				f.lock.release()
+				return nil, err
+			}
 			if err := os.Remove(f.path(name)); err != nil {
 				f.lock.release()
 				return nil, errors.Wrapf(err, "run folder %s", dir)

@@ -45,6 +45,9 @@ them.`,
   dlrun train --model small-cnn.yaml --cpuprofile cpu.pprof && go tool pprof -top cpu.pprof`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutFolder("out", out); err != nil {
+				return err
+			}
 			w := cmd.OutOrStdout()
 			opts := run.Options{Out: out, Log: w, Progress: isTerminal(w)}
 			finish, err := parallel(&opts)

@@ -60,6 +60,11 @@ type torchResult struct {
 }
 
 func reproduce(outPath, runsDir, python, only string) error {
+	if outPath != "" { // refused before hours of training, not after
+		if _, err := atomicfile.Dest(outPath); err != nil {
+			return fmt.Errorf("-out: %w", err)
+		}
+	}
 	paths, err := filepath.Glob(filepath.Join("experiments", "*.yaml"))
 	if err != nil || len(paths) == 0 {
 		return fmt.Errorf("no experiments/*.yaml here: run from the repository root")
