@@ -315,7 +315,7 @@ func TestDecodeImageIsReadImage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := datasets.DecodeImage(bytes.NewReader(b), "body", shape, invert)
+				got, err := datasets.DecodeImage(bytes.NewReader(b), "body", shape, invert, 0, "")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -341,7 +341,7 @@ func TestDecodeImageIsReadImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = datasets.DecodeImage(bytes.NewReader(b), "body", c.shape, false)
+		_, err = datasets.DecodeImage(bytes.NewReader(b), "body", c.shape, false, 0, "")
 		checkOneLineError(t, err, "body", c.want)
 		if large := errors.Is(err, safeio.ErrTooLarge); large != c.large {
 			t.Errorf("%s: error %v wraps safeio.ErrTooLarge: %v, want %v", c.name, err, large, c.large)
