@@ -40,7 +40,8 @@ var startFiles = []string{configFile, modelFile, agentFile}
 // folder is a run folder held, locked, by this process.
 type folder struct {
 	dir     string
-	created bool // made by this process
+	created bool   // made by this process
+	made    string // the topmost folder made with it (runs/ of runs/<model>-<time>), if created
 	lock    *folderLock
 }
 
@@ -59,18 +60,19 @@ func newFolder(out, model string, start time.Time, log io.Writer) (*folder, erro
 		}
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", name, start.Format("20060102-150405")))
 	}
-	created, err := atomicfile.MkdirAll(dir, 0o755)
+	made, err := atomicfile.MkdirAll(dir, 0o755)
 	if err != nil {
 		return nil, errors.Wrap(err, "run folder")
 	}
+	created := made != ""
 	l, err := lockFolder(dir)
 	if err != nil {
 		if created {
-			os.Remove(dir) // only if still empty
+			removeEmpty(dir, made)
 		}
 		return nil, err
 	}
-	f := &folder{dir: dir, created: created, lock: l}
+	f := &folder{dir: dir, created: created, made: made, lock: l}
 	if err := CheckFree(dir); err != nil {
 		f.lock.release()
 		return nil, err
@@ -158,7 +160,17 @@ func (f *folder) abandon() {
 	}
 	f.lock.remove()
 	if f.created {
-		os.Remove(f.dir) // only if empty
+		removeEmpty(f.dir, f.made)
+	}
+}
+
+// removeEmpty removes folder dir and then its parents up to top, each only
+// if empty: what making dir made.
+func removeEmpty(dir, top string) {
+	for p := dir; ; p = filepath.Dir(p) {
+		if os.Remove(p) != nil || p == top || filepath.Dir(p) == p {
+			return
+		}
 	}
 }
 

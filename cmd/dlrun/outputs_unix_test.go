@@ -100,3 +100,23 @@ func TestResumeRefusesARunFileThatIsNotRegular(t *testing.T) {
 		}
 	}
 }
+
+// A training refused for the memory it would need leaves nothing behind:
+// not its run folder, nor the runs/ folder made for it.
+func TestRefusedTrainingLeavesNoFolder(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("huge.yaml", []byte("name: huge\nlayers: [{flatten: {}}, {dense: {units: 50000000}}, {dense: {units: 10}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := dlrun(t, "train", "--model", "huge.yaml", "--epochs", "1")
+	oneLineError(t, "a model of 39 billion parameters", err, "model huge: training needs about", "make the model smaller")
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the folder holds %v, want huge.yaml alone", names)
+	}
+}

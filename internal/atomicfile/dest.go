@@ -92,18 +92,26 @@ func Dest(path string) (string, error) {
 }
 
 // MkdirAll makes folder path (and its parents) with permissions perm
-// where nothing is, and reports whether it made path; a folder, or a
-// symbolic link to one, is used as it is. Anything else at path is a
-// *DestError (CheckFolder).
-func MkdirAll(path string, perm os.FileMode) (made bool, err error) {
+// where nothing is, and returns the topmost folder it made (path itself,
+// or a parent that did not exist either), "" where path was a folder, or
+// a symbolic link to one, already: undoing the call is removing made and
+// what it holds. Anything else at path is a *DestError (CheckFolder).
+func MkdirAll(path string, perm os.FileMode) (made string, err error) {
 	exists, err := checkFolder(path)
 	if err != nil || exists {
-		return false, err
+		return "", err
+	}
+	made = path
+	for p := filepath.Dir(path); p != made && p != "." && p != string(filepath.Separator); p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil {
+			break
+		}
+		made = p
 	}
 	if err := os.MkdirAll(path, perm); err != nil {
-		return false, fmt.Errorf("creating folder %s: %w", path, unwrapPath(err))
+		return "", fmt.Errorf("creating folder %s: %w", path, unwrapPath(err))
 	}
-	return true, nil
+	return made, nil
 }
 
 // CheckFolder returns nil where folder path may be used or made under

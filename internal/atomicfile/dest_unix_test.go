@@ -57,7 +57,7 @@ func TestWritersRefuseWhatIsNotARegularFile(t *testing.T) {
 			}
 			made, err := atomicfile.MkdirAll(n.Path, 0o755)
 			if n.Folder {
-				if err != nil || made {
+				if err != nil || made != "" {
 					t.Errorf("MkdirAll(%s): made %v, %v; want the folder used as it is", n.Name, made, err)
 				}
 			} else {
@@ -163,5 +163,25 @@ func TestWriteNewKeepsWhatIsThere(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("folder holds %d entries", len(ents))
+	}
+}
+
+// MkdirAll returns the topmost folder it made, so that a caller can undo
+// it: the new parents too, none of those that were there.
+func TestMkdirAllReturnsTheTopmostFolderMade(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ path, want string }{
+		{filepath.Join(dir, "runs", "cnn-1"), filepath.Join(dir, "runs")},
+		{filepath.Join(dir, "runs", "cnn-2"), filepath.Join(dir, "runs", "cnn-2")},
+		{filepath.Join(dir, "runs", "cnn-2"), ""},
+		{filepath.Join(dir, "a", "b", "c"), filepath.Join(dir, "a")},
+	} {
+		made, err := atomicfile.MkdirAll(c.path, 0o755)
+		if err != nil || made != c.want {
+			t.Errorf("MkdirAll(%s) = %q, %v; want %q", c.path, made, err, c.want)
+		}
+		if fi, err := os.Stat(c.path); err != nil || !fi.IsDir() {
+			t.Errorf("%s not made: %v", c.path, err)
+		}
 	}
 }
