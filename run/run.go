@@ -41,6 +41,10 @@ type Options struct {
 	// model.json (one host, or a shared file system); rank 0 sends the
 	// checkpoint to the others.
 	Collective train.Collective
+	// Started, if set, is called with the run folder's path once the
+	// folder is locked, before anything is trained: a command that may be
+	// interrupted learns where the run is (Stopped says what it saved).
+	Started func(dir string)
 }
 
 // Follower reports whether opts make this process a follower of
@@ -161,6 +165,7 @@ func Train(cfg Config, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.started(f.dir)
 	defer f.close()
 	sum, err := trainNew(cfg, f, opts, start)
 	if err != nil {
@@ -218,6 +223,7 @@ func Resume(dir string, epochs int, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer f.close()
+	opts.started(f.dir)
 	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return nil, err

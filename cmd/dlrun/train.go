@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dlrun/dlrun/run"
 	"github.com/pkg/errors"
@@ -54,6 +55,16 @@ them.`,
 			if err != nil {
 				return err
 			}
+			// Ctrl-C or SIGTERM says what was saved and how to go on.
+			var dir atomic.Pointer[string]
+			opts.Started = func(d string) { dir.Store(&d) }
+			release := onStop(cmd.ErrOrStderr(), func() string {
+				if d := dir.Load(); d != nil {
+					return run.Stopped(*d)
+				}
+				return "stopped before the run folder was made"
+			})
+			defer release()
 			return finish(trainOrResume(cmd, cfg, resume, opts, prof))
 		},
 	}
