@@ -45,22 +45,21 @@ type folder struct {
 	lock    *folderLock
 }
 
-// newFolder returns the folder of a new run (default
-// runs/<model>-<timestamp>), created if need be and locked. A folder that
-// holds a run (a checkpoint, weights, metrics or a summary) is refused;
-// one holding only the start of a run that never saved an epoch
+// newFolder returns the folder of a new run, created if need be and
+// locked: out, or by default a new folder of its own (defaultFolder). A
+// folder that holds a run (a checkpoint, weights, metrics or a summary) is
+// refused; one holding only the start of a run that never saved an epoch
 // (config.json, model.json) is taken over, those files removed and the
 // fact logged. Temporary files of writes cut short are removed.
 func newFolder(out, model string, start time.Time, log io.Writer) (*folder, error) {
 	dir := out
+	var made string
+	var err error
 	if dir == "" {
-		name := model
-		if IsModelFile(model) {
-			name = trimExt(filepath.Base(model))
-		}
-		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", name, start.Format("20060102-150405")))
+		dir, made, err = defaultFolder(model, start)
+	} else {
+		made, err = atomicfile.MkdirAll(dir, 0o755)
 	}
-	made, err := atomicfile.MkdirAll(dir, 0o755)
 	if err != nil {
 		return nil, errors.Wrap(err, "run folder")
 	}

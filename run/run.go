@@ -19,7 +19,8 @@ import (
 
 // Options say where a run reads and writes.
 type Options struct {
-	// Out is the run folder. Empty: runs/<model>-<timestamp>.
+	// Out is the run folder. Empty: runs/<model>-<timestamp>, with a
+	// suffix -2, -3, ... when that exists (runs started in one second).
 	Out string
 	// Log receives the run's lines (nil: nothing is printed): what it
 	// trains, then a line per epoch where Progress is set, otherwise

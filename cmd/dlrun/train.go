@@ -71,7 +71,7 @@ them.`,
 	f := cmd.Flags()
 	runFlags(f, &cfg)
 	f.Lookup("model").Usage += " (default cnn)"
-	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
+	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>, or -2, -3... after it when runs start in one second)")
 	f.StringVar(&resume, "resume", "", "continue the run in this folder from its checkpoint (only --epochs may change)")
 	profileFlags(f, &prof)
 	return cmd
