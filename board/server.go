@@ -45,9 +45,9 @@ type Options struct {
 // Server serves the board over a directory of run folders. Its methods
 // may be called concurrently.
 type Server struct {
-	root     *os.Root
-	opts     Options
-	mux      *http.ServeMux
+	root *os.Root
+	opts Options
+	mux  *http.ServeMux
 
 	mu      sync.Mutex
 	scanner *scanner

@@ -27,7 +27,7 @@ type Server struct {
 	names    []string // sorted
 	metrics  *metrics
 	mux      *http.ServeMux
-	stopping atomic.Bool // set by Serve's shutdown and Close: not ready
+	stopping atomic.Bool   // set by Serve's shutdown and Close: not ready
 	decodes  chan struct{} // a slot per image decoded at once (Options.MaxDecodes)
 	close    sync.Once
 }
