@@ -90,8 +90,9 @@ type Options struct {
 	// DefaultMaxImageBytes). A larger image gets 413.
 	MaxImageBytes int64
 	// MaxDecodes bounds the predict-image bodies decoded at once (default
-	// runtime.NumCPU()); a request that finds every slot taken for
-	// DecodeWait gets 503 with Retry-After.
+	// runtime.GOMAXPROCS(0): one per core the process may use); a request
+	// that finds every slot taken for DecodeWait gets 503 with
+	// Retry-After.
 	MaxDecodes int
 	// Log receives a line for each server error (a 5xx answer, a
 	// recovered panic) and for shutdown; nil discards them.
@@ -117,7 +118,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxImageBytes = DefaultMaxImageBytes
 	}
 	if o.MaxDecodes == 0 {
-		o.MaxDecodes = runtime.NumCPU()
+		o.MaxDecodes = runtime.GOMAXPROCS(0)
 	}
 	if o.MaxBody == 0 {
 		o.MaxBody = DefaultMaxBody
