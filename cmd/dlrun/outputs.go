@@ -39,7 +39,7 @@ func checkOutFolder(name, path string) error {
 
 // outError is "--flag path: why", with the path named once: the cause
 // of a *fs.PathError, or what the rule for destinations found there
-// ("--out: P is a FIFO (named pipe), not a regular file: ...").
+// ("--out: P is a FIFO, not a regular file: ...").
 func outError(flag, path string, err error) error {
 	var pe *fs.PathError
 	var le *os.LinkError
