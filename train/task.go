@@ -129,13 +129,14 @@ type Evaluation struct {
 	Predictions []int
 }
 
-// statefulLayers returns the layers of model (looking inside a
-// Sequential) that carry state between batches.
-func statefulLayers(model nn.Layer) []Stateful {
+// StatefulLayers returns the layers of model (looking inside a
+// Sequential) that carry state between batches: what to reset before a
+// run that must start from the zero state.
+func StatefulLayers(model nn.Layer) []Stateful {
 	var out []Stateful
 	if s, ok := model.(*nn.Sequential); ok {
 		for _, l := range s.Layers {
-			out = append(out, statefulLayers(l)...)
+			out = append(out, StatefulLayers(l)...)
 		}
 		return out
 	}
