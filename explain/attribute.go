@@ -63,8 +63,8 @@ func (e *Explainer) AttributeAll(xs [][]float32, opt Options) ([]*Attribution, e
 	if err != nil {
 		return nil, err
 	}
-	if e.info.Task != "classify" {
-		return nil, errors.Errorf("explain: model %s was trained for %s, not classification", e.info.Model.Name, e.info.Task)
+	if err := e.checkTask("classify", "classification"); err != nil {
+		return nil, err
 	}
 	shape := e.info.InputShape
 	values := make([][]float64, len(xs))

@@ -1,6 +1,7 @@
 package explain_test
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -78,6 +79,9 @@ func TestBadInput(t *testing.T) {
 		{"a rated movie outside", recommend(rec, 0, 1, []explain.Rated{{Movie: 3, Rating: 1}}), "rating 1: movie 3: model mf has movies 0 to 2"},
 		{"a NaN rating", recommend(rec, 0, 1, []explain.Rated{{Movie: 0, Rating: math.NaN()}}), "rating 1 (movie 0) is NaN"},
 		{"a movie rated twice", recommend(rec, 0, 1, []explain.Rated{{Movie: 0, Rating: 1}, {Movie: 0, Rating: 2}}), "rating 2: movie 0 is rated twice"},
+		{"a recommendation by occlusion", recommendWith(rec, explain.Options{Method: explain.Occlusion}), "not occlusion"},
+		{"a recommendation from a blur", recommendWith(rec, explain.Options{Baseline: explain.Blur}), "no blur baseline"},
+		{"a recommendation of a class", recommendWith(rec, explain.Options{Target: explain.Class(1)}), "no class to name"},
 
 		{"a nil trainer", func() error { _, err := explain.New(nil); return err }(), "nil trainer"},
 		{"a heat map of a row", func() error {
@@ -105,6 +109,20 @@ func TestBadInput(t *testing.T) {
 	} {
 		wantError(t, c.name, c.err, c.want)
 	}
+	// A method asked of another kind of model says so in a way a
+	// program can tell.
+	for _, err := range []error{
+		txt(classifier, []int{0}, vocab, explain.Options{}),
+		recommend(text, 0, 0, rated),
+		attr(rec, []float32{0, 0}, explain.Options{}),
+	} {
+		if !errors.Is(err, explain.ErrKind) {
+			t.Errorf("%v: not explain.ErrKind", err)
+		}
+	}
+	if err := attr(classifier, []float32{1}, explain.Options{}); errors.Is(err, explain.ErrKind) {
+		t.Errorf("%v: explain.ErrKind for a wrong shape", err)
+	}
 }
 
 func attr(e *explain.Explainer, x []float32, opt explain.Options) error {
@@ -114,6 +132,11 @@ func attr(e *explain.Explainer, x []float32, opt explain.Options) error {
 
 func txt(e *explain.Explainer, ids []int, vocab []string, opt explain.Options) error {
 	_, err := e.Text(ids, vocab, opt)
+	return err
+}
+
+func recommendWith(e *explain.Explainer, opt explain.Options) error {
+	_, err := e.Recommendation(0, 1, []explain.Rated{{Movie: 0, Rating: 4}}, opt)
 	return err
 }
 

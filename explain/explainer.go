@@ -40,6 +40,26 @@ import (
 	"github.com/pkg/errors"
 )
 
+// ErrKind is wrapped by the error of a method asked of a model of another
+// kind than it explains: Text of a classifier, say.
+var ErrKind = errors.New("explain: the model is of another kind")
+
+// kindError is the error of a model of the wrong kind: its text, wrapping
+// ErrKind.
+type kindError string
+
+func (e kindError) Error() string { return string(e) }
+func (e kindError) Unwrap() error { return ErrKind }
+
+// checkTask returns a kindError unless the model was trained for task
+// (what names the task in the error).
+func (e *Explainer) checkTask(task, what string) error {
+	if e.info.Task != task {
+		return kindError(fmt.Sprintf("explain: model %s was trained for %s, not %s", e.info.Model.Name, e.info.Task, what))
+	}
+	return nil
+}
+
 // Explainer explains the outputs of one trained model. Make one with New;
 // it is not safe for concurrent use.
 type Explainer struct {
@@ -153,6 +173,9 @@ func (e *Explainer) net(batch int, shape []int) (*net, error) {
 	return n, nil
 }
 
+// availableMemory is sysmem.Available, replaced by tests.
+var availableMemory = sysmem.Available
+
 // batchFor returns the batch size for rows rows of shape: at most maxRows
 // and batchBudget values, after checking that a batch fits in memory.
 func (e *Explainer) batchFor(shape []int, rows int) (int, error) {
@@ -171,7 +194,7 @@ func (e *Explainer) batchFor(shape []int, rows int) (int, error) {
 		dsize = 8
 	}
 	need := 2 * dsize * per * int64(batch) // the batch's values, and the gradients' tape beside them
-	if have, source, ok := sysmem.Available(); ok && need+need/4 > have {
+	if have, source, ok := availableMemory(); ok && need+need/4 > have {
 		return 0, errors.Errorf("explain: model %s on input %v needs about %.1f MiB for a batch of %d, more than the %.1f MiB this process may still use (%s): use a shorter input",
 			e.info.Model.Name, shape, float64(need)/(1<<20), batch, float64(have)/(1<<20), source)
 	}

@@ -100,6 +100,33 @@ func TestAttributionsOfALinearModelByHand(t *testing.T) {
 	}
 }
 
+// A table's importance is the mean absolute attribution of each feature
+// over the rows: for the linear model, the mean of |x_j·W_jc| for each
+// row's predicted class c.
+func TestImportanceByHand(t *testing.T) {
+	e := handModel(t, nn.NewSequential("linear", nn.NewDense(2)), &train.Classify{Shape: []int{3}, Outputs: 2},
+		map[string][]float64{"dense1.weight": {1, 0.5, -2, 4, 3, -1}, "dense1.bias": {0.1, -0.2}})
+	// Row 1 (2 1 0.5): logits 1.6 and 4.3, class 1, attributions (1 4 -0.5).
+	// Row 2 (1 0 0): logits 1.1 and 0.3, class 0, attributions (1 0 0).
+	// Row 3 (0 0 -1): logits -2.9 and 0.8, class 1, attributions (0 0 1).
+	rows := [][]float32{{2, 1, 0.5}, {1, 0, 0}, {0, 0, -1}}
+	imp, err := e.Importance(rows, explain.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues(t, "importance", imp, []float64{2.0 / 3, 4.0 / 3, 0.5})
+	// More rows than one batch of explanations holds: each row counts once.
+	many := make([][]float32, 150)
+	for i := range many {
+		many[i] = rows[i%3]
+	}
+	imp, err = e.Importance(many, explain.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues(t, "importance of 150 rows", imp, []float64{2.0 / 3, 4.0 / 3, 0.5})
+}
+
 // f(x) = 3·relu(x1 − x2 − b) with x = (2, 1): along the path α·x from
 // zeros the unit switches on at α = b. Integrated gradients is x1·3·(1−b)
 // and −x2·3·(1−b); the quadrature rules see the switch as far as their

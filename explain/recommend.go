@@ -50,7 +50,8 @@ type Recommendation struct {
 	Rest      float64 `json:"rest"`
 	RestShare float64 `json:"rest_share"`
 	// Fit is the share of the user's parameters the ratings rebuild:
-	// 1 - |u - û|²/|u|² (1: all of them).
+	// 1 - |u - û|²/|u|² (1: all of them; below 0 where û is farther from
+	// u than zero is, as for a model trained far from convergence).
 	Fit float64 `json:"fit"`
 	// Delta is integrated gradients' quadrature error, as
 	// Attribution.Delta: the contributions and the rest less the change
@@ -85,14 +86,22 @@ type Recommendation struct {
 // gradients over u from zero (opt.Steps, opt.Rule): with G the mean
 // gradient of s(·, movie) along the path, rating j contributes G·v_j and
 // the rest G·(u − û), which sum to s(u, movie) − s(0, movie) up to the
-// quadrature's error, Delta. opt.Method, Baseline and Target do not apply.
+// quadrature's error, Delta. Of opt only Steps and Rule apply.
 func (e *Explainer) Recommendation(user, movie int, ratings []Rated, opt Options) (*Recommendation, error) {
+	switch _, class := opt.Target.Index(); {
+	case opt.Method != "" && opt.Method != IntegratedGradients && opt.Method != "ig":
+		return nil, errors.Errorf("explain: a recommendation is explained by integrated gradients over the user's parameters, not %s", truncate(string(opt.Method)))
+	case opt.Baseline != "" && opt.Baseline != Black:
+		return nil, errors.Errorf("explain: a recommendation has no %s baseline: its baseline is the user's parameters at zero", truncate(string(opt.Baseline)))
+	case class:
+		return nil, errors.New("explain: a recommendation explains the predicted rating; it has no class to name")
+	}
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if e.info.Task != "rating" {
-		return nil, errors.Errorf("explain: model %s was trained for %s, not rating prediction", e.info.Model.Name, e.info.Task)
+	if err := e.checkTask("rating", "rating prediction"); err != nil {
+		return nil, err
 	}
 	if user < 0 || user >= e.info.Users {
 		return nil, errors.Errorf("explain: user %d: model %s has users 0 to %d", user, e.info.Model.Name, e.info.Users-1)

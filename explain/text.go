@@ -31,8 +31,8 @@ func (e *Explainer) Text(context []int, vocab []string, opt Options) (*TextAttri
 	if err != nil {
 		return nil, err
 	}
-	if e.info.Task != "next-token" {
-		return nil, errors.Errorf("explain: model %s was trained for %s, not next-token prediction", e.info.Model.Name, e.info.Task)
+	if err := e.checkTask("next-token", "next-token prediction"); err != nil {
+		return nil, err
 	}
 	if opt.Method != IntegratedGradients {
 		return nil, errors.Errorf("explain: text is explained by integrated gradients over the embeddings, not %s", opt.Method)
