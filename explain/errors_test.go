@@ -83,6 +83,7 @@ func TestBadInput(t *testing.T) {
 		{"a recommendation from a blur", recommendWith(rec, explain.Options{Baseline: explain.Blur}), "no blur baseline"},
 		{"a recommendation of a class", recommendWith(rec, explain.Options{Target: explain.Class(1)}), "no class to name"},
 
+		{"a class by an unknown name", func() error { _, err := explain.ClassNamed("Boot", []string{"Sandal", "Sneaker"}); return err }(), `class "Boot" is not one of the model's 2: "Sandal", "Sneaker"`},
 		{"a nil trainer", func() error { _, err := explain.New(nil); return err }(), "nil trainer"},
 		{"a heat map of a row", func() error {
 			a, err := classifier.Attribute(row, explain.Options{})

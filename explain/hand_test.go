@@ -100,6 +100,16 @@ func TestAttributionsOfALinearModelByHand(t *testing.T) {
 	}
 }
 
+func TestClassNamed(t *testing.T) {
+	target, err := explain.ClassNamed("Sneaker", []string{"Sandal", "Sneaker"})
+	if i, ok := target.Index(); err != nil || !ok || i != 1 {
+		t.Errorf("Sneaker: %d, %v, %v; want class 1", i, ok, err)
+	}
+	if _, ok := (explain.Target{}).Index(); ok {
+		t.Error("the zero Target names a class")
+	}
+}
+
 // A table's importance is the mean absolute attribution of each feature
 // over the rows: for the linear model, the mean of |x_j·W_jc| for each
 // row's predicted class c.

@@ -1,7 +1,10 @@
 package explain
 
 import (
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/pkg/errors"
 )
@@ -93,6 +96,26 @@ func Class(i int) Target { return Target{index: i, set: true} }
 // Index returns the class the Target names and true, or false for the
 // predicted class.
 func (t Target) Index() (int, bool) { return t.index, t.set }
+
+// ClassNamed returns the Target of the class (or token) called name among
+// names, the model's classes (or vocabulary) in order.
+func ClassNamed(name string, names []string) (Target, error) {
+	for i, n := range names {
+		if n == name {
+			return Class(i), nil
+		}
+	}
+	const listed = 12
+	list := make([]string, 0, listed)
+	for _, n := range names[:min(len(names), listed)] {
+		list = append(list, strconv.Quote(n))
+	}
+	more := ""
+	if len(names) > listed {
+		more = fmt.Sprintf(" and %d more", len(names)-listed)
+	}
+	return Target{}, errors.Errorf("class %q is not one of the model's %d: %s%s", truncate(name), len(names), strings.Join(list, ", "), more)
+}
 
 // Defaults and limits of Options.
 const (

@@ -11,6 +11,12 @@ import (
 	"github.com/pkg/errors"
 )
 
+// MaxRatingValues bounds the ratings a recommendation is explained by:
+// their number times the user's parameters (33 for the mf of 32
+// dimensions) may be at most 1<<25, 256 MiB of float64 for the gradients
+// and as much for the pieces of the user's parameters.
+const MaxRatingValues = 1 << 25
+
 // Rated is one of a user's ratings: a movie index and its rating.
 type Rated struct {
 	Movie  int     `json:"movie"`
@@ -131,6 +137,9 @@ func (e *Explainer) Recommendation(user, movie int, ratings []Rated, opt Options
 		return nil, err
 	}
 	D := len(u)
+	if len(ratings) > MaxRatingValues/D {
+		return nil, errors.Errorf("explain: user %d: %d ratings of a user of %d parameters: more than the %d values an explanation may hold (explain.MaxRatingValues)", user, len(ratings), D, MaxRatingValues)
+	}
 	// J and s(u, j) over the rated movies.
 	J := make([]float64, len(ratings)*D)
 	etilde := make([]float64, len(ratings))
