@@ -29,7 +29,7 @@ const examples = 6
 
 // reference returns reference model name, trained briefly with seed 1,
 // built once per test binary.
-func reference(t *testing.T, name string) *train.Trainer {
+func reference(t testing.TB, name string) *train.Trainer {
 	t.Helper()
 	refMu.Lock()
 	defer refMu.Unlock()
@@ -43,7 +43,7 @@ func reference(t *testing.T, name string) *train.Trainer {
 
 // trainReference builds reference model name with seed and trains it for
 // epochs epochs on a part of its bundled data (none for epochs 0).
-func trainReference(t *testing.T, name string, seed uint64, epochs int) *train.Trainer {
+func trainReference(t testing.TB, name string, seed uint64, epochs int) *train.Trainer {
 	t.Helper()
 	ref, err := nn.ReferenceByName(name)
 	if err != nil {
@@ -96,7 +96,7 @@ func trainReference(t *testing.T, name string, seed uint64, epochs int) *train.T
 	return tr
 }
 
-func fashion(t *testing.T, rows bool) *datasets.Dataset {
+func fashion(t testing.TB, rows bool) *datasets.Dataset {
 	t.Helper()
 	d, err := datasets.FashionMNIST()
 	if err != nil {
@@ -110,7 +110,7 @@ func fashion(t *testing.T, rows bool) *datasets.Dataset {
 	return d
 }
 
-func austen(t *testing.T) *datasets.Text {
+func austen(t testing.TB) *datasets.Text {
 	t.Helper()
 	text, err := datasets.PrideAndPrejudice()
 	if err != nil {
@@ -119,7 +119,7 @@ func austen(t *testing.T) *datasets.Text {
 	return text
 }
 
-func movieLens(t *testing.T) *datasets.Ratings {
+func movieLens(t testing.TB) *datasets.Ratings {
 	t.Helper()
 	r, err := datasets.MovieLens()
 	if err != nil {
@@ -138,7 +138,7 @@ func (r ratingList) Rating(i int) (user, movie int, value float32) {
 
 // testImages returns the first n test examples of the bundled
 // Fashion-MNIST (as rows for the rnn).
-func testImages(t *testing.T, rows bool, n int) [][]float32 {
+func testImages(t testing.TB, rows bool, n int) [][]float32 {
 	d := fashion(t, rows)
 	per := len(d.Test.X) / d.Test.Len()
 	xs := make([][]float32, n)
