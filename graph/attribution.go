@@ -113,18 +113,30 @@ func (g *Graph) unusedName(base string) string {
 	return name
 }
 
-// SetSeed sets the seed of the next runs (row-major, y's shape).
-func (gr *Gradients) SetSeed(v []float64) error {
+// usable returns ErrClosed for a nil or closed Gradients and an error for
+// one that CompileGradients did not make.
+func (gr *Gradients) usable() error {
 	if gr == nil || gr.closed {
 		return ErrClosed
+	}
+	if gr.vm == nil || gr.seed == nil {
+		return errors.New("graph: the gradients were not compiled (use Graph.CompileGradients)")
+	}
+	return nil
+}
+
+// SetSeed sets the seed of the next runs (row-major, y's shape).
+func (gr *Gradients) SetSeed(v []float64) error {
+	if err := gr.usable(); err != nil {
+		return err
 	}
 	return copyIn(gr.seed, v, "the gradient seed")
 }
 
 // Run runs the pass in evaluation mode, after the graph's feeds.
 func (gr *Gradients) Run() error {
-	if gr == nil || gr.closed {
-		return ErrClosed
+	if err := gr.usable(); err != nil {
+		return err
 	}
 	gr.g.SetTraining(false)
 	if err := gr.g.Feed(); err != nil {
@@ -135,8 +147,8 @@ func (gr *Gradients) Run() error {
 
 // Output returns a copy of y's values from the last run.
 func (gr *Gradients) Output() ([]float64, error) {
-	if gr == nil || gr.closed {
-		return nil, ErrClosed
+	if err := gr.usable(); err != nil {
+		return nil, err
 	}
 	return valuesOf(gr.yV, "the output")
 }
@@ -144,8 +156,8 @@ func (gr *Gradients) Output() ([]float64, error) {
 // Gradient returns a copy of the gradient with respect to the i-th node
 // given to CompileGradients, from the last run: the node's shape.
 func (gr *Gradients) Gradient(i int) ([]float64, error) {
-	if gr == nil || gr.closed {
-		return nil, ErrClosed
+	if err := gr.usable(); err != nil {
+		return nil, err
 	}
 	if i < 0 || i >= len(gr.gradV) {
 		return nil, errors.Errorf("graph: gradient %d of %d", i, len(gr.gradV))
