@@ -9,8 +9,8 @@ import (
 )
 
 // Attribution is what a method says of one example: one attribution per
-// value of the input, and the output it explains. Marshalled as JSON it is
-// the arrays dlrun writes.
+// value of the input, and the output it explains. It marshals to JSON
+// under the names below, the values flat and row-major in shape.
 type Attribution struct {
 	Method Method `json:"method"`
 	// Class is the class (or next token) explained.
