@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/dlrun/dlrun/rundir"
 )
 
 // The board's endpoints. A run is named by its ID (its path relative to
@@ -102,7 +104,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	for _, f := range []struct {
 		name, key string
 		limit     int64
-	}{{configFile, "config", maxConfig}, {summaryFile, "summary", maxSummary}} {
+	}{{rundir.Config, "config", maxConfig}, {rundir.Summary, "summary", maxSummary}} {
 		p := path.Join(run.ID, f.name)
 		fi, err := fs.Stat(s.scanner.fsys, p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -139,11 +141,11 @@ var errNoRun = errors.New("no such run")
 // not a clean relative path, one wrapping errNoRun for an unknown one.
 func lookup(snap *snapshot, id string) (Run, error) {
 	if !validID(id) {
-		return Run{}, fmt.Errorf("bad run id %q: want a run's path relative to the board's folder", clip(id))
+		return Run{}, fmt.Errorf("bad run id %q: want a run's path relative to the board's folder", rundir.Clip(id))
 	}
 	i, ok := snap.index[id]
 	if !ok {
-		return Run{}, fmt.Errorf("%w: %q", errNoRun, clip(id))
+		return Run{}, fmt.Errorf("%w: %q", errNoRun, rundir.Clip(id))
 	}
 	return snap.runs[i], nil
 }

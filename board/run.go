@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/dlrun/dlrun/rundir"
 )
 
 // Run is a row of the board's table: a run folder under the board's
@@ -119,7 +121,7 @@ func jsonError(err error) error {
 type folderFiles struct {
 	cfg               *config
 	sum               *summary
-	metrics           *table
+	metrics           *rundir.Table
 	hasConfig, hasSum bool
 	running           bool
 	problems          []string
@@ -179,14 +181,14 @@ func describe(id string, f *folderFiles) Run {
 	}
 	problems := f.problems
 	if !f.hasConfig && !f.running && len(problems) == 0 {
-		problems = []string{"no " + configFile + ": not a run, or one that wrote nothing"}
+		problems = []string{"no " + rundir.Config + ": not a run, or one that wrote nothing"}
 	}
 	r.Status = statusOf(problems, f.hasSum && f.sum != nil, f.sum != nil && f.sum.Stopped, f.running)
 	switch r.Status {
 	case Malformed:
 		r.Problem = strings.Join(problems, "; ")
 	case Failed:
-		r.Problem = fmt.Sprintf("no %s and no process trains into it: the run failed or was killed after %d %s%s", summaryFile, r.Done, r.Unit, plural(r.Done))
+		r.Problem = fmt.Sprintf("no %s and no process trains into it: the run failed or was killed after %d %s%s", rundir.Summary, r.Done, r.Unit, plural(r.Done))
 	}
 	h := fnv.New64a()
 	fmt.Fprint(h, f.stamps, r.Status)
@@ -205,7 +207,7 @@ func summaryConfig(s *summary) *config {
 // curve in Curves.Series, and whether higher is better. A task the board
 // does not know takes the first test_ column of its metrics other than
 // the loss.
-func metricOf(task string, t *table) (name, series string, higher bool) {
+func metricOf(task string, t *rundir.Table) (name, series string, higher bool) {
 	switch task {
 	case "classify":
 		return "accuracy", "test_accuracy", true
@@ -217,7 +219,7 @@ func metricOf(task string, t *table) (name, series string, higher bool) {
 		return "return", "mean_return", true
 	}
 	if t != nil {
-		for _, c := range t.cols {
+		for _, c := range t.Columns {
 			if strings.HasPrefix(c, "test_") && c != "test_loss" {
 				return c[5:], c, c == "test_accuracy"
 			}

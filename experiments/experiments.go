@@ -21,6 +21,7 @@ import (
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/rundir"
 	"github.com/pkg/errors"
 	"gopkg.in/yaml.v3"
 )
@@ -282,7 +283,7 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 		if opts.Follower() {
 			continue // rank 0 hashes the weights and writes the result
 		}
-		h, err := fileSHA256(filepath.Join(dir, "model.safetensors"))
+		h, err := fileSHA256(filepath.Join(dir, rundir.Weights))
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/rundir"
 	"github.com/pkg/errors"
 )
 
@@ -87,7 +88,7 @@ func (t *Trainer) SaveInfo(dir string) error {
 	if _, err := parseInfo(b); err != nil {
 		return errors.Wrapf(err, "model %s cannot be saved: model.json could not be read back", t.model.Name())
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, "model.json"), append(b, '\n'), 0o644)
+	return atomicfile.WriteFile(filepath.Join(dir, rundir.Model), append(b, '\n'), 0o644)
 }
 
 // Save writes the trained model into folder dir, creating it: model.json
@@ -103,14 +104,14 @@ func (t *Trainer) Save(dir string) error {
 	if err := t.SaveInfo(dir); err != nil {
 		return err
 	}
-	return SaveWeights(filepath.Join(dir, "model.safetensors"), t.g)
+	return SaveWeights(filepath.Join(dir, rundir.Weights), t.g)
 }
 
 // ReadInfo reads the model.json of folder dir: a regular file
 // (safeio.Open) of at most MaxModelInfoBytes, whose description passes
 // Check. Errors name the file.
 func ReadInfo(dir string) (*ModelInfo, error) {
-	path := filepath.Join(dir, "model.json")
+	path := filepath.Join(dir, rundir.Model)
 	b, err := safeio.ReadFile(path, MaxModelInfoBytes)
 	if err != nil {
 		return nil, errors.Wrapf(err, "loading the model of %s", dir)
@@ -128,7 +129,7 @@ func parseInfo(b []byte) (*ModelInfo, error) {
 		return nil, errors.Errorf("%d bytes, more than the %d a model description may hold", len(b), MaxModelInfoBytes)
 	}
 	var info ModelInfo
-	if err := json.Unmarshal(b, &info); err != nil {
+	if err := rundir.DecodeJSON(b, &info); err != nil {
 		return nil, err
 	}
 	if err := info.Check(); err != nil {
@@ -336,9 +337,9 @@ func Load(dir string, best bool) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := "model.safetensors"
+	name := rundir.Weights
 	if best {
-		name = "best.safetensors"
+		name = rundir.Best
 	}
 	path := filepath.Join(dir, name)
 	if err := info.CheckWeightsFile(path); err != nil {
