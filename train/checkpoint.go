@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -41,7 +42,9 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 // dtype and shape (a tensor that is not a parameter, a buffer,
 // optimizer/step or optimizer/<slot>/<parameter> of one of this
 // optimizer's slots is an error naming it), the optimizer's state (finite
-// values, a whole step count from 0 to 2^53), the learning rate (positive
+// values, never negative where they are sums or means of squares, a
+// whole step count from 0 to 2^53), the weights (finite), the learning
+// rate (positive
 // and finite), the epoch, the RNG states and the history (at most one
 // entry per epoch, in order). On error t is left exactly as it was, and
 // the error names the file and what is wrong, on one line.
@@ -173,6 +176,12 @@ type checkpoint struct {
 	state      map[string][]float64
 }
 
+// nonNegativeSlots are the optimizer slots that hold sums or running means
+// of squared gradients (Adam's v, RMSProp's square_avg, AdaGrad's sum): a
+// negative value there is a damaged checkpoint, and the square root the
+// next step takes of it would be NaN.
+var nonNegativeSlots = map[string]bool{"v": true, "square_avg": true, "sum": true}
+
 // maxStep is the largest optimizer step count a checkpoint may hold: 2^53,
 // beyond which a float64 no longer counts one by one.
 const maxStep = 1 << 53
@@ -253,16 +262,24 @@ func readCheckpoint(st *stFile, t resumable) (*checkpoint, error) {
 		return nil, err
 	}
 	ck.data = data[:len(ck.weights)]
+	if err := checkFiniteData(ck.weights, ck.data); err != nil {
+		return nil, err
+	}
 	ck.state = map[string][]float64{}
 	for i, s := range slots[len(ck.weights):] {
 		vals := make([]float64, len(data[len(ck.weights)+i])/8)
 		setFloats(vals, data[len(ck.weights)+i])
+		key := strings.TrimPrefix(s.name, "optimizer/")
+		kind, _, _ := strings.Cut(key, "/")
 		for j, v := range vals {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, errors.Errorf("tensor %q: value %d is %v: optimizer state must be finite", s.name, j, v)
 			}
+			if v < 0 && nonNegativeSlots[kind] {
+				return nil, errors.Errorf("tensor %q: value %d is %v: a running mean of squared gradients is never negative", s.name, j, v)
+			}
 		}
-		ck.state[strings.TrimPrefix(s.name, "optimizer/")] = vals
+		ck.state[key] = vals
 	}
 	if step := ck.state["step"][0]; step < 0 || step != math.Trunc(step) || step > maxStep {
 		return nil, errors.Errorf("tensor \"optimizer/step\": %v is not a step count (a whole number from 0 to 2^53)", step)
@@ -335,4 +352,46 @@ func (ck *checkpoint) apply(t resumable) error {
 	*t.epoch = ck.epoch
 	*t.hist = ck.hist
 	return nil
+}
+
+// CheckpointInfo is what a checkpoint's metadata says of the training it
+// holds, read without its tensors.
+type CheckpointInfo struct {
+	Epoch        int          // epochs trained
+	Optimizer    string       // the optimizer whose state it holds
+	LearningRate float64      // the rate of the last epoch
+	History      []EpochStats // the metrics of the epochs Fit trained
+}
+
+// ReadCheckpointInfo reads the metadata of the checkpoint at path (the
+// file's header only, bounded as LoadWeights bounds it): its epoch,
+// optimizer, learning rate and history, checked as Restore checks them.
+// Errors name the file.
+func ReadCheckpointInfo(path string) (*CheckpointInfo, error) {
+	f, st, err := openSafetensors(path, "reading", "checkpoint", func(string) bool { return false })
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := st.meta
+	bad := func(format string, args ...any) error {
+		return errors.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
+	}
+	if m["format"] != CheckpointFormat {
+		return nil, bad("not a dlrun checkpoint (no %q format in its metadata)", CheckpointFormat)
+	}
+	info := &CheckpointInfo{Optimizer: m["optimizer"]}
+	if info.Epoch, err = strconv.Atoi(m["epoch"]); err != nil || info.Epoch < 0 || info.Epoch > math.MaxInt32 {
+		return nil, bad("bad epoch %q: want a whole number from 0 to %d", truncate(m["epoch"]), math.MaxInt32)
+	}
+	if info.LearningRate, err = strconv.ParseFloat(m["learning_rate"], 64); err != nil || !(info.LearningRate > 0) || math.IsInf(info.LearningRate, 0) {
+		return nil, bad("bad learning rate %q: want a positive finite number", truncate(m["learning_rate"]))
+	}
+	if err := json.Unmarshal([]byte(m["history"]), &info.History); err != nil {
+		return nil, bad("its metrics history is not a JSON list of epochs: %v", err)
+	}
+	if err := checkHistory(info.History, info.Epoch); err != nil {
+		return nil, bad("%v", err)
+	}
+	return info, nil
 }
