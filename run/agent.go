@@ -122,61 +122,23 @@ func (c *Config) resolveAgent() error {
 
 // AgentInfo is agent.json: what rebuilds a trained agent.
 type AgentInfo struct {
-	Format string        `json:"format"`
-	Agent  string        `json:"agent"`
-	Env    string        `json:"env"`
-	Seed   uint64        `json:"seed"`
-	DQN    *rl.DQNConfig `json:"dqn,omitempty"`
-	PPO    *rl.PPOConfig `json:"ppo,omitempty"`
-	Shape  []int         `json:"observation_shape"`
-	Acts   int           `json:"actions"`
+	Format   string `json:"format"`
+	Agent    string `json:"agent"`
+	Env      string `json:"env"`
+	Seed     uint64 `json:"seed"`
+	Settings any    `json:"settings"`
+	Shape    []int  `json:"observation_shape"`
+	Acts     int    `json:"actions"`
+	// LearningRate is the run's (0: the agent's recipe).
+	LearningRate float64 `json:"learning_rate,omitempty"`
 }
 
 // agentFormat marks agent.json.
-const agentFormat = "dlrun-agent-1"
-
-// agentConfigs returns the agent's hyperparameters for cfg: the agent's
-// defaults (tuned for CartPole), Connect4's for ppo on connect4, the
-// learning rate if set.
-func agentConfigs(cfg Config) (*rl.DQNConfig, *rl.PPOConfig) {
-	switch cfg.Model {
-	case "dqn":
-		return &rl.DQNConfig{LearningRate: cfg.LearningRate}, nil
-	}
-	p := &rl.PPOConfig{LearningRate: cfg.LearningRate}
-	if cfg.Env == "connect4" {
-		*p = connect4PPO
-		if cfg.LearningRate != 0 {
-			p.LearningRate = cfg.LearningRate
-		}
-	}
-	return nil, p
-}
-
-// connect4PPO is ppo's recipe for connect4 (docs/games.md): self-play, half
-// the games against past versions, up to 12 random opening moves; a 4×4
-// convolution of 64 filters over the board's planes (every line of four
-// fits one), then 256-256 tanh; γ = 0.75, which makes a win now worth
-// clearly more than one later and so teaches winning and blocking at once;
-// 8 passes over each rollout.
-var connect4PPO = rl.PPOConfig{SelfPlay: true, Past: 0.5, Openings: 12, Conv: []int{64}, Kernel: 4, Padding: "valid",
-	Hidden: []int{256, 256}, Envs: 64, Steps: 32, Batch: 512, Epochs: 8, LearningRate: 1e-3, Gamma: 0.75, Lambda: 0.9, EntCoef: 0.01}
+const agentFormat = "dlrun-agent-2"
 
 // newAgent makes the agent info describes for game e.
 func newAgent(info *AgentInfo, e env.Env) (rl.Agent, error) {
-	switch info.Agent {
-	case "dqn":
-		if info.DQN == nil {
-			return nil, errors.New("agent.json: a dqn agent without its dqn settings")
-		}
-		return rl.NewDQN(e, *info.DQN, info.Seed)
-	case "ppo":
-		if info.PPO == nil {
-			return nil, errors.New("agent.json: a ppo agent without its ppo settings")
-		}
-		return rl.NewPPO(e, *info.PPO, info.Seed)
-	}
-	return nil, errors.Errorf("agent.json: unknown agent %q (known: dqn, ppo)", info.Agent)
+	return rl.New(info.Agent, e, rl.Options{LearningRate: info.LearningRate}, info.Seed)
 }
 
 // trainAgent trains the agent of cfg (resolved) into a new run folder.
@@ -218,20 +180,12 @@ func trainAgentIn(cfg Config, f *folder, opts Options, start time.Time, resume b
 	if err != nil {
 		return nil, err
 	}
-	info := &AgentInfo{Format: agentFormat, Agent: cfg.Model, Env: cfg.Env, Seed: cfg.Seed, Shape: e.ObservationShape(), Acts: e.NumActions()}
-	info.DQN, info.PPO = agentConfigs(cfg)
-	// agent.json records every setting, the defaults resolved: a later
-	// change of a default does not change what a saved agent rebuilds as.
-	if info.DQN != nil {
-		*info.DQN = info.DQN.WithDefaults()
-	}
-	if info.PPO != nil {
-		*info.PPO = info.PPO.WithDefaults()
-	}
+	info := &AgentInfo{Format: agentFormat, Agent: cfg.Model, Env: cfg.Env, Seed: cfg.Seed, Shape: e.ObservationShape(), Acts: e.NumActions(), LearningRate: cfg.LearningRate}
 	agent, err := newAgent(info, e)
 	if err != nil {
 		return nil, err
 	}
+	info.Settings = agent.Settings()
 	defer agent.Close()
 	newEnv := func() (env.Env, error) { return env.New(cfg.Env) }
 	var rows []rl.Chunk
@@ -408,63 +362,19 @@ func sortedOpponents(m map[string]float64) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if len(a) != len(b) {
-			return len(a) - len(b) // "random" (6) before "alphabeta:D" (11)
-		}
-		return strings.Compare(a, b)
-	})
+	env.SortOpponents(keys)
 	return keys
 }
-
-// connect4Opponents are the reference opponents a Connect4 agent's
-// summary is scored against.
-var connect4Opponents = []string{"random", "alphabeta:1", "alphabeta:2", "alphabeta:3", "alphabeta:4"}
 
 // evaluateAgent plays episodes greedy episodes of game with agent, seeds
 // from seed: in Connect4 against opponent, or if it is "" against each
 // reference opponent.
 func evaluateAgent(agent rl.Agent, game string, episodes int, seed uint64, opponent string) (*AgentEvaluation, error) {
-	ev := &AgentEvaluation{Env: game, Episodes: episodes}
-	if game != "connect4" {
-		e, err := env.New(game)
-		if err != nil {
-			return nil, err
-		}
-		rets, err := rl.Evaluate(agent, e, episodes, seed)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rets {
-			ev.MeanReturn += r / float64(len(rets))
-		}
-		return ev, nil
+	mean, scores, err := env.Arena{}.Play(agent.Greedy, game, episodes, seed, opponent)
+	if err != nil {
+		return nil, err
 	}
-	opps := connect4Opponents
-	if opponent != "" {
-		opps = []string{opponent}
-	}
-	ev.Scores = map[string]float64{}
-	for _, name := range opps {
-		opp, err := env.ParseOpponent(name)
-		if err != nil {
-			return nil, errors.Wrap(err, "--opponent")
-		}
-		e := &env.VsOpponent{Opponent: opp, AgentFirst: env.FirstOnEvenSeeds}
-		rets, err := rl.Evaluate(agent, e, episodes, seed)
-		if err != nil {
-			return nil, err
-		}
-		s := 0.0
-		for _, r := range rets {
-			s += (r + 1) / 2
-		}
-		ev.Scores[name] = s / float64(episodes)
-		if name == opps[0] {
-			ev.MeanReturn = 2*ev.Scores[name] - 1
-		}
-	}
-	return ev, nil
+	return &AgentEvaluation{Env: game, Episodes: episodes, MeanReturn: mean, Scores: scores}, nil
 }
 
 // LoadedAgent is a trained agent loaded from its run folder.
