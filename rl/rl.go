@@ -46,6 +46,9 @@ type Agent interface {
 	// Settings returns the agent's hyperparameters, every default
 	// resolved (its *DQNConfig or *PPOConfig), for the record.
 	Settings() any
+	// Exploration names the Chunk figure that says how much the agent
+	// explores: epsilon (DQN's ε-greedy) or entropy (PPO's policy).
+	Exploration() string
 }
 
 var (
@@ -114,6 +117,12 @@ func (d *DQN) Network() nn.Spec { return d.spec }
 
 // Network returns the spec of the PPO's policy network.
 func (p *PPO) Network() nn.Spec { return p.pspec }
+
+// Exploration implements Agent: a DQN explores ε-greedily.
+func (d *DQN) Exploration() string { return "epsilon" }
+
+// Exploration implements Agent: a PPO explores by its policy's entropy.
+func (p *PPO) Exploration() string { return "entropy" }
 
 // Settings returns the DQN's hyperparameters, defaults resolved.
 func (d *DQN) Settings() any { c := d.cfg; return &c }

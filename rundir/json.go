@@ -1,11 +1,9 @@
 package rundir
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,88 +41,146 @@ func fieldError(err error) error {
 
 // CheckDuplicateKeys reports the first object of the JSON document b that
 // sets a key twice, naming the key by its path (agent.env, layers[2].kind),
-// in an error wrapping ErrDuplicateKey; or the document's syntax error, or
-// a second value after the first. It reads b as a stream of tokens,
-// holding one set of keys per open object.
+// in an error wrapping ErrDuplicateKey; or the document's syntax error.
+// It reads b byte by byte, allocating only for the keys of objects, so a
+// long list of values (a vocabulary) costs nothing.
 func CheckDuplicateKeys(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	type frame struct {
-		object bool
-		keys   map[string]bool
-		key    string // the object's key whose value is being read
-		want   bool   // an object awaiting a key
-		index  int    // an array's next element
-	}
-	var stack []*frame
-	path := func() string {
-		var p strings.Builder
-		for _, f := range stack {
-			if f.object {
-				if p.Len() > 0 {
-					p.WriteByte('.')
-				}
-				p.WriteString(f.key)
-			} else {
-				p.WriteString("[" + strconv.Itoa(f.index) + "]")
-			}
-		}
-		return p.String()
-	}
-	// value marks the end of a value inside the innermost frame.
-	value := func() {
-		if n := len(stack); n > 0 {
-			if f := stack[n-1]; f.object {
-				f.want = true
-			} else {
-				f.index++
-			}
-		}
-	}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			if len(stack) > 0 {
-				return errors.New("unexpected end of JSON input")
-			}
-			return errors.New("no JSON value")
-		}
-		if err != nil {
-			return OneLine(err)
-		}
-		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].want {
-			f := stack[n-1]
-			if k, ok := tok.(string); ok {
-				if f.keys[k] {
-					f.key = k
-					return fmt.Errorf("%s: %w", path(), ErrDuplicateKey)
-				}
-				f.keys[k], f.key, f.want = true, k, false
-				continue
-			}
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &frame{object: true, keys: map[string]bool{}, want: true})
-			continue
-		case json.Delim('['):
-			stack = append(stack, &frame{})
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		value()
-		if len(stack) == 0 {
-			break
-		}
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if !json.Valid(b) {
+		var v struct{}
+		err := json.Unmarshal(b, &v) // checks the syntax before it decodes anything
 		if err == nil {
-			return errors.New("a second JSON value after the first")
+			err = errors.New("not valid JSON")
 		}
 		return OneLine(err)
 	}
+	s := &dupScanner{b: b}
+	return s.value()
+}
+
+// dupScanner walks valid JSON, checking each object's keys.
+type dupScanner struct {
+	b    []byte
+	i    int
+	path []pathPart
+}
+
+// pathPart is an object's key or an array's index on the way to a value.
+type pathPart struct {
+	key   string
+	index int
+	array bool
+}
+
+func (s *dupScanner) where() string {
+	var p strings.Builder
+	for _, part := range s.path {
+		if part.array {
+			p.WriteString("[" + strconv.Itoa(part.index) + "]")
+			continue
+		}
+		if p.Len() > 0 {
+			p.WriteByte('.')
+		}
+		p.WriteString(part.key)
+	}
+	return p.String()
+}
+
+func (s *dupScanner) space() {
+	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
+		s.i++
+	}
+}
+
+// value checks the value at s.i and moves past it.
+func (s *dupScanner) value() error {
+	s.space()
+	switch s.b[s.i] {
+	case '{':
+		s.i++
+		keys := map[string]bool{}
+		s.space()
+		if s.b[s.i] == '}' {
+			s.i++
+			return nil
+		}
+		for {
+			s.space()
+			k := s.key()
+			s.path = append(s.path, pathPart{key: k})
+			if keys[k] {
+				return fmt.Errorf("%s: %w", s.where(), ErrDuplicateKey)
+			}
+			keys[k] = true
+			s.space()
+			s.i++ // ':'
+			if err := s.value(); err != nil {
+				return err
+			}
+			s.path = s.path[:len(s.path)-1]
+			s.space()
+			if s.b[s.i] == ',' {
+				s.i++
+				continue
+			}
+			s.i++ // '}'
+			return nil
+		}
+	case '[':
+		s.i++
+		s.space()
+		if s.b[s.i] == ']' {
+			s.i++
+			return nil
+		}
+		s.path = append(s.path, pathPart{array: true})
+		for {
+			if err := s.value(); err != nil {
+				return err
+			}
+			s.space()
+			if s.b[s.i] == ',' {
+				s.i++
+				s.path[len(s.path)-1].index++
+				continue
+			}
+			s.i++ // ']'
+			s.path = s.path[:len(s.path)-1]
+			return nil
+		}
+	case '"':
+		s.skipString()
+	default: // a number, true, false or null
+		for s.i < len(s.b) && !strings.ContainsRune(",]} \t\n\r", rune(s.b[s.i])) {
+			s.i++
+		}
+	}
 	return nil
+}
+
+// skipString moves past the string at s.i and reports whether it held an
+// escape.
+func (s *dupScanner) skipString() bool {
+	escaped := false
+	for s.i++; s.b[s.i] != '"'; s.i++ {
+		if s.b[s.i] == '\\' {
+			escaped = true
+			s.i++
+		}
+	}
+	s.i++
+	return escaped
+}
+
+// key returns the object key at s.i, unescaped, and moves past it.
+func (s *dupScanner) key() string {
+	start := s.i
+	if !s.skipString() {
+		return string(s.b[start+1 : s.i-1])
+	}
+	var k string
+	json.Unmarshal(s.b[start:s.i], &k) // valid JSON: a string
+	return k
 }
 
 // ReadJSON reads the JSON file name of run folder dir, a regular file of

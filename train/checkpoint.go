@@ -5,7 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/nlpodyssey/safetensors"
 	"github.com/pkg/errors"
 )
@@ -26,7 +27,9 @@ const CheckpointFormat = "dlrun-checkpoint-1"
 // (as SaveWeights names them), the optimizer's state as float64 tensors
 // named "optimizer/<slot>/<parameter>" and "optimizer/step", and in the
 // file's metadata the epoch, the learning rate, the states of the graph's
-// and the shuffling RNGs, and the metrics of every epoch so far.
+// and the shuffling RNGs, the metrics of every epoch so far and the
+// trainer's Config (JSON, "config"), which a folder written by Save alone
+// resumes with.
 func (t *Trainer) SaveCheckpoint(path string) error {
 	if err := t.usable(); err != nil {
 		return err
@@ -56,7 +59,7 @@ func (t *Trainer) Restore(path string) error {
 }
 
 func (t *Trainer) resumable() resumable {
-	return resumable{t.g, t.parts.opt, &t.epoch, &t.hist, t.pcg}
+	return resumable{t.g, t.parts.opt, &t.epoch, &t.hist, t.pcg, &t.cfg}
 }
 
 // resumable is the state a checkpoint saves and restores.
@@ -66,6 +69,7 @@ type resumable struct {
 	epoch   *int
 	hist    *[]EpochStats
 	shuffle *rand.PCG
+	cfg     *Config // recorded in the metadata, for the record; nil: none
 }
 
 func saveCheckpoint(path string, t resumable) error {
@@ -113,6 +117,13 @@ func checkpointBytes(t resumable) ([]byte, error) {
 		"graph_rng":     base64.StdEncoding.EncodeToString(gr),
 		"shuffle_rng":   base64.StdEncoding.EncodeToString(sr),
 		"history":       string(hist),
+	}
+	if t.cfg != nil {
+		c, err := json.Marshal(t.cfg)
+		if err != nil {
+			return nil, err
+		}
+		meta["config"] = string(c)
 	}
 	return safetensors.Serialize(views, meta)
 }
@@ -361,6 +372,9 @@ type CheckpointInfo struct {
 	Optimizer    string       // the optimizer whose state it holds
 	LearningRate float64      // the rate of the last epoch
 	History      []EpochStats // the metrics of the epochs Fit trained
+	// Config is the configuration of the trainer that wrote it (nil in a
+	// checkpoint of an earlier dlrun, which did not record it).
+	Config *Config
 }
 
 // ReadCheckpointInfo reads the metadata of the checkpoint at path (the
@@ -368,30 +382,98 @@ type CheckpointInfo struct {
 // optimizer, learning rate and history, checked as Restore checks them.
 // Errors name the file.
 func ReadCheckpointInfo(path string) (*CheckpointInfo, error) {
-	f, st, err := openSafetensors(path, "reading", "checkpoint", func(string) bool { return false })
+	f, err := safeio.Open(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading checkpoint")
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, errors.Wrap(err, "reading checkpoint")
+	}
+	info, err := ParseCheckpointInfo(f, fi.Size())
+	if err != nil {
+		return nil, errors.Wrap(err, path)
+	}
+	return info, nil
+}
+
+// ParseCheckpointInfo is ReadCheckpointInfo of the checkpoint data r of
+// size bytes; its errors do not name the file.
+func ParseCheckpointInfo(r io.ReaderAt, size int64) (*CheckpointInfo, error) {
+	st, err := readHeader(r, size, func(string) bool { return false })
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	m := st.meta
-	bad := func(format string, args ...any) error {
-		return errors.Errorf("%s: %s", path, fmt.Sprintf(format, args...))
-	}
 	if m["format"] != CheckpointFormat {
-		return nil, bad("not a dlrun checkpoint (no %q format in its metadata)", CheckpointFormat)
+		return nil, errors.Errorf("not a dlrun checkpoint (no %q format in its metadata)", CheckpointFormat)
 	}
 	info := &CheckpointInfo{Optimizer: m["optimizer"]}
 	if info.Epoch, err = strconv.Atoi(m["epoch"]); err != nil || info.Epoch < 0 || info.Epoch > math.MaxInt32 {
-		return nil, bad("bad epoch %q: want a whole number from 0 to %d", truncate(m["epoch"]), math.MaxInt32)
+		return nil, errors.Errorf("bad epoch %q: want a whole number from 0 to %d", truncate(m["epoch"]), math.MaxInt32)
 	}
 	if info.LearningRate, err = strconv.ParseFloat(m["learning_rate"], 64); err != nil || !(info.LearningRate > 0) || math.IsInf(info.LearningRate, 0) {
-		return nil, bad("bad learning rate %q: want a positive finite number", truncate(m["learning_rate"]))
+		return nil, errors.Errorf("bad learning rate %q: want a positive finite number", truncate(m["learning_rate"]))
 	}
 	if err := json.Unmarshal([]byte(m["history"]), &info.History); err != nil {
-		return nil, bad("its metrics history is not a JSON list of epochs: %v", err)
+		return nil, errors.Errorf("its metrics history is not a JSON list of epochs: %v", err)
 	}
 	if err := checkHistory(info.History, info.Epoch); err != nil {
-		return nil, bad("%v", err)
+		return nil, err
+	}
+	if c, ok := m["config"]; ok {
+		info.Config = new(Config)
+		if err := json.Unmarshal([]byte(c), info.Config); err != nil {
+			return nil, errors.Errorf("its config is not a trainer's configuration: %v", err)
+		}
+		if err := info.Config.Check(); err != nil {
+			return nil, errors.Wrap(err, "its config")
+		}
 	}
 	return info, nil
+}
+
+// CheckTensors reads every tensor of the safetensors data r (size bytes: a
+// weights file or a checkpoint, its header checked as LoadWeights checks
+// it) and reports the first float value that is NaN or infinite, or, in a
+// checkpoint's optimizer state, a sum or running mean of squared
+// gradients that is negative: what Restore and LoadWeights refuse,
+// found without a model to load into. It reads at most 1 MiB at a time.
+func CheckTensors(r io.ReaderAt, size int64) error {
+	st, err := readHeader(r, size, nil)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(st.tensors))
+	for n := range st.tensors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	const chunk = 1 << 20
+	buf := make([]byte, chunk)
+	for _, n := range names {
+		t := st.tensors[n]
+		width := int64(dtypeSizes[t.dtype])
+		kind, _, _ := strings.Cut(strings.TrimPrefix(n, "optimizer/"), "/")
+		squares := strings.HasPrefix(n, "optimizer/") && nonNegativeSlots[kind]
+		for off := t.begin; off < t.end; off += chunk {
+			b := buf[:min(chunk, t.end-off)]
+			if _, err := r.ReadAt(b, st.data+off); err != nil {
+				return errors.Errorf("reading tensor %q: %v", n, err)
+			}
+			first := int((off - t.begin) / width)
+			if j, v, ok := firstNonFinite(t.dtype, b); ok {
+				return errors.Errorf("tensor %q: value %d is %v: weights and optimizer state must be finite", n, first+j, v)
+			}
+			if squares && t.dtype == "F64" {
+				for j := 0; j+8 <= len(b); j += 8 {
+					if v := math.Float64frombits(binary.LittleEndian.Uint64(b[j:])); v < 0 {
+						return errors.Errorf("tensor %q: value %d is %v: a running mean of squared gradients is never negative", n, first+j/8, v)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -94,15 +94,19 @@ func (info *ModelInfo) Write(dir string) error {
 	if err != nil {
 		return errors.Wrap(err, "encoding model.json")
 	}
-	if _, err := parseInfo(b); err != nil {
+	if _, err := ParseInfo(b); err != nil {
 		return errors.Wrapf(err, "model %s cannot be saved: model.json could not be read back", info.Model.Name)
 	}
 	return atomicfile.WriteFile(filepath.Join(dir, rundir.Model), append(b, '\n'), 0o644)
 }
 
-// Save writes the trained model into folder dir, creating it: model.json
-// (its architecture and task) and model.safetensors (its parameters and
-// buffers), each atomically. Load reads it back.
+// Save writes the trained model into folder dir, creating it, as a run
+// folder that every dlrun command can use: model.json (its architecture
+// and task), model.safetensors (its parameters and buffers) and
+// checkpoint.safetensors (what continues its training exactly, with the
+// trainer's Config), each atomically. Load reads the model back; `dlrun
+// eval`, `predict`, `serve`, `export` and `train --resume` open the folder
+// (naming the dataset with --data: the trainer does not know its name).
 func (t *Trainer) Save(dir string) error {
 	if err := t.usable(); err != nil {
 		return err
@@ -113,7 +117,10 @@ func (t *Trainer) Save(dir string) error {
 	if err := t.SaveInfo(dir); err != nil {
 		return err
 	}
-	return SaveWeights(filepath.Join(dir, rundir.Weights), t.g)
+	if err := SaveWeights(filepath.Join(dir, rundir.Weights), t.g); err != nil {
+		return err
+	}
+	return t.SaveCheckpoint(filepath.Join(dir, rundir.Checkpoint))
 }
 
 // ReadInfo reads the model.json of folder dir: a regular file
@@ -125,15 +132,17 @@ func ReadInfo(dir string) (*ModelInfo, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "loading the model of %s", dir)
 	}
-	info, err := parseInfo(b)
+	info, err := ParseInfo(b)
 	if err != nil {
 		return nil, errors.Errorf("%s: %v", path, err)
 	}
 	return info, nil
 }
 
-// parseInfo decodes and checks the model.json b.
-func parseInfo(b []byte) (*ModelInfo, error) {
+// ParseInfo decodes and checks the bytes of a model.json, as ReadInfo
+// does: one JSON object that sets no key twice, whose description passes
+// Check.
+func ParseInfo(b []byte) (*ModelInfo, error) {
 	if len(b) > MaxModelInfoBytes {
 		return nil, errors.Errorf("%d bytes, more than the %d a model description may hold", len(b), MaxModelInfoBytes)
 	}

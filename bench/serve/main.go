@@ -36,8 +36,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
-	"github.com/dlrun/dlrun/train"
 )
 
 func main() {
@@ -70,23 +70,20 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 			return fmt.Errorf("training: %v\n%s", err, out)
 		}
 	}
-	m, err := run.Load(dir, false)
+	m, err := run.Open(dir, false)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	data, err := m.Data("")
+	data, err := datasets.Load(m.Config.Dataset)
 	if err != nil {
-		return err
+		return fmt.Errorf("run %s: not an image classifier's data: %w", dir, err)
 	}
 	size := 1
 	for _, d := range m.InputShape() {
 		size *= d
 	}
-	test, ok := data.Test.(train.Examples)
-	if !ok {
-		return fmt.Errorf("run %s: not an image classifier's data", dir)
-	}
+	test := data.Test
 	image := make([]float32, size)
 	test.Example(0, image)
 	body, err := json.Marshal(map[string]any{"inputs": []map[string]any{{
@@ -120,7 +117,7 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 		return fmt.Errorf("%v; the server said: %s", err, log.String())
 	}
 	fmt.Printf("dlrun serve --run %s (model %s, batch size %d), %d s per load, one %v image per request\n",
-		dir, m.Config.Model, m.Info.BatchSize, seconds, m.InputShape())
+		dir, m.Config.Model, m.Model.Info.BatchSize, seconds, m.InputShape())
 	hey := func(c, seconds int) (string, error) {
 		out, err := exec.Command("hey", "-z", strconv.Itoa(seconds)+"s", "-c", strconv.Itoa(c), "-m", "POST",
 			"-T", "application/json", "-D", bodyFile, base+"/v2/models/"+name+"/infer").CombinedOutput()
@@ -177,7 +174,7 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 	fmt.Println("\nin process, train.Model.Predict (the ceiling):")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "images per call\tcalls/s\timages/s\tp50 ms\tp99 ms\t")
-	for _, n := range []int{1, m.Info.BatchSize} {
+	for _, n := range []int{1, m.Model.Info.BatchSize} {
 		x := make([]float32, 0, n*size)
 		for i := 0; i < n; i++ {
 			x = append(x, image...)
@@ -186,7 +183,7 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 		end := time.Now().Add(time.Duration(seconds) * time.Second)
 		for time.Now().Before(end) {
 			t0 := time.Now()
-			if _, err := m.Predict(x); err != nil {
+			if _, err := m.Model.Predict(x); err != nil {
 				return err
 			}
 			lat = append(lat, time.Since(t0))

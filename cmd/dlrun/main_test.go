@@ -181,7 +181,7 @@ func TestCharRNNTrainAndGenerate(t *testing.T) {
 	if _, err := dlrun(t, "train", "--model", "xor", "--epochs", "1", "--out", xorRun); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dlrun(t, "generate", "--run", xorRun); err == nil || !strings.Contains(err.Error(), "not a language model") {
+	if _, err := dlrun(t, "generate", "--run", xorRun); err == nil || !strings.Contains(err.Error(), "generating text does not apply to a classify run") {
 		t.Errorf("generate from an xor run: %v", err)
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/version"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 )
 
 func main() {
@@ -87,7 +88,7 @@ func reproduce(outPath, runsDir, python, only string) error {
 		if len(want) > 0 && !want[c.Name] {
 			continue
 		}
-		res, err := experiments.Run(c, filepath.Join(runsDir, c.Name), run.Options{Log: os.Stderr})
+		res, err := experiments.Run(c, filepath.Join(runsDir, c.Name), runner.Options{Log: os.Stderr})
 		if err != nil {
 			return err
 		}
@@ -129,18 +130,18 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	if err := rc.Resolve(); err != nil {
 		return torchResult{}, err
 	}
-	if c.Agent() {
+	if rc.Agent != nil {
 		return runTorchAgent(python, c, rc)
 	}
 	epochs, batch, lr := rc.Epochs, rc.BatchSize, rc.LearningRate
 	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
 		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}
-	if rc.Task == run.Rating {
+	if rc.WeightDecay > 0 {
 		args = append(args, "--weight-decay", strconv.FormatFloat(rc.WeightDecay, 'g', -1, 64))
-		if rc.Dim > 0 {
-			args = append(args, "--dim", strconv.Itoa(rc.Dim))
-		}
+	}
+	if rc.Dim > 0 {
+		args = append(args, "--dim", strconv.Itoa(rc.Dim))
 	}
 	switch rc.Schedule {
 	case "", "constant":
@@ -149,7 +150,7 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	default:
 		return torchResult{}, fmt.Errorf("bench/torch_ref.py has no %s schedule", rc.Schedule)
 	}
-	if rc.Task == run.NextToken {
+	if rc.SeqLen > 0 {
 		args = append(args, "--seq-len", strconv.Itoa(rc.SeqLen))
 	}
 	if !bundledForTorch[c.Dataset] {
@@ -180,14 +181,15 @@ func execTorch(python string, args []string, c *experiments.Config) (torchResult
 
 // runTorchAgent runs an agent's reference, bench/rl_ref.py.
 func runTorchAgent(python string, c *experiments.Config, rc run.Config) (torchResult, error) {
-	if rc.Env != "cartpole" && rc.Env != "connect4" {
-		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole and connect4, not %s", rc.Env)
+	game := rc.Agent.Env
+	if game != "cartpole" && game != "connect4" {
+		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole and connect4, not %s", game)
 	}
-	steps := rc.Steps
+	steps := rc.Agent.Steps
 	if c.PyTorch.Steps > 0 {
 		steps = c.PyTorch.Steps
 	}
-	return execTorch(python, []string{filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--env", rc.Env, "--steps", strconv.Itoa(steps),
+	return execTorch(python, []string{filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--env", game, "--steps", strconv.Itoa(steps),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}, c)
 }
 
@@ -232,7 +234,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		}
 		s := r.Runs[0].Summary
 		bpc := ""
-		if c.LanguageModel() {
+		if _, ok := r.Metrics["bits_per_char"]; ok { // a language model
 			bpc = pm(r.BitsPerChar, 3)
 		}
 		acc := pm(r.TestAccuracy, 4)
@@ -287,7 +289,7 @@ func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []stri
 	b.WriteString("| experiment | agent | game | steps | seeds | mean return | scores | wall s | steps/s | command |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, i := range agents {
 		r := results[i]
-		c, s := r.Config, r.Runs[0].Summary
+		c, s := r.Config, r.Runs[0].Summary.Agent
 		var scores []string
 		for _, k := range []string{"random", "alphabeta:1", "alphabeta:2", "alphabeta:3", "alphabeta:4"} {
 			if st, ok := r.Scores[k]; ok {
@@ -303,9 +305,9 @@ func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []stri
 		r := results[i]
 		t := torch[r.Config.Name]
 		s := r.Runs[0].Summary
-		mine, theirs := s.MeanReturn, t.MeanReturn
-		if s.Env == "connect4" {
-			mine, theirs = s.Scores["random"], t.ScoreVsRandom
+		mine, theirs := s.Agent.MeanReturn, t.MeanReturn
+		if s.Agent.Env == "connect4" {
+			mine, theirs = s.Agent.Scores["random"], t.ScoreVsRandom
 		}
 		if t.StepsPerSec == 0 {
 			fmt.Fprintf(b, "| %s | %.2f | %s | %.0f | | | |\n", r.Config.Name, mine, t.Note, s.SamplesPerSec)
