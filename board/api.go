@@ -24,10 +24,12 @@ import (
 //	                      its ETag is the version, and a request with
 //	                      If-None-Match that version gets 304
 //	GET /api/curves?id=A&id=B...   {"curves": [Curves...]}, in that order
-//	GET /api/run?id=A     {"run": Run, "config": ..., "summary": ...}: the
-//	                      run's config.json and summary.json as they are
-//	                      (as a string under config_text, summary_text
-//	                      where they are not JSON)
+//	GET /api/run?id=A     {"run": Run, "config": ..., "summary": ...,
+//	                      "check": ...}: the run's config.json and
+//	                      summary.json as they are (as a string under
+//	                      config_text, summary_text where they are not
+//	                      JSON), and what Options.Check finds wrong with
+//	                      the folder, if anything
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /{$}", s.page)
@@ -124,6 +126,13 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 			out[f.key] = json.RawMessage(b)
 		default:
 			out[f.key+"_text"] = strings.ToValidUTF8(clipText(string(b), 64<<10), "\uFFFD")
+		}
+	}
+	if s.opts.Check != nil {
+		if sub, err := fs.Sub(s.scanner.fsys, run.ID); err == nil {
+			if err := s.opts.Check(sub, run.ID); err != nil {
+				out["check"] = err.Error()
+			}
 		}
 	}
 	b, err := json.Marshal(out)

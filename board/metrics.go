@@ -23,14 +23,14 @@ type Curves struct {
 	// the start of the run: the running sum of the seconds column.
 	Time []float64
 	// Series holds the other columns by name (train_loss, test_loss,
-	// test_accuracy, learning_rate; an agent's mean_return, loss, ...),
-	// and for next-token prediction train_ and test_bits_per_char, the
-	// losses in bits. NaN stands for a figure the row lacks.
+	// test_accuracy, learning_rate; a language model's test_bits_per_char;
+	// an agent's mean_return, loss, ...). NaN stands for a figure the row
+	// lacks.
 	Series map[string][]float64
 }
 
-// curvesOf returns the Curves of t, the metrics of a run of task.
-func curvesOf(id, task string, t *rundir.Table) *Curves {
+// curvesOf returns the Curves of t, a run's metrics.
+func curvesOf(id string, t *rundir.Table) *Curves {
 	c := &Curves{ID: id, X: "epoch", Series: map[string][]float64{}}
 	if t == nil {
 		return c
@@ -50,17 +50,6 @@ func curvesOf(id, task string, t *rundir.Table) *Curves {
 	for i, name := range t.Columns[1:] {
 		if name != "seconds" {
 			c.Series[name] = t.Data[i+1]
-		}
-	}
-	if task == "next-token" {
-		for _, split := range []string{"train", "test"} {
-			if loss := t.Column(split + "_loss"); loss != nil {
-				bits := make([]float64, len(loss))
-				for i, l := range loss {
-					bits[i] = l / math.Ln2 // train.NextToken's Derived
-				}
-				c.Series[split+"_bits_per_char"] = bits
-			}
 		}
 	}
 	return c

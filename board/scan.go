@@ -48,11 +48,9 @@ type scanner struct {
 	now       func() time.Time
 }
 
-// encodedCurves are a run's Curves as JSON, for the metrics file of stamp
-// and the task they were drawn for.
+// encodedCurves are a run's Curves as JSON, for the metrics file of stamp.
 type encodedCurves struct {
 	stamp stamp
-	task  string
 	json  []byte
 }
 
@@ -87,9 +85,9 @@ func (s *scanner) scan() *snapshot {
 		snap.index[id] = len(snap.runs)
 		snap.runs = append(snap.runs, r)
 		e, ok := s.encoded[id]
-		if !ok || e.stamp != f.stamps[2] || e.task != r.Task {
-			b, _ := curvesOf(id, r.Task, f.metrics).MarshalJSON()
-			e = encodedCurves{f.stamps[2], r.Task, b}
+		if !ok || e.stamp != f.stamps[2] {
+			b, _ := curvesOf(id, f.metrics).MarshalJSON()
+			e = encodedCurves{f.stamps[2], b}
 		}
 		encoded[id] = e
 		snap.curves[id] = e.json
