@@ -31,11 +31,10 @@ type Run struct {
 	Weights string
 }
 
-// Open opens the run of folder dir: it checks the folder as Check does
-// (but for the weights files it does not load), then rebuilds the model
-// from model.json and loads model.safetensors (the last epoch's weights)
-// or, with best set, best.safetensors (the best epoch's; an agent has
-// none). Close the Run when done.
+// Open opens the run of folder dir: it checks the folder as Check does,
+// then rebuilds the model from model.json and loads model.safetensors (the
+// last epoch's weights) or, with best set, best.safetensors (the best
+// epoch's; an agent has none). Close the Run when done.
 func Open(dir string, best bool) (*Run, error) {
 	if dir == "" {
 		return nil, errors.New("no run folder given")
@@ -47,7 +46,7 @@ func Open(dir string, best bool) (*Run, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("run folder %s is not a folder", dir)
 	}
-	cfg, _, k, err := check(os.DirFS(dir), dir, false)
+	cfg, _, k, err := check(os.DirFS(dir), dir)
 	if err != nil {
 		return nil, err
 	}

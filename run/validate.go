@@ -43,20 +43,19 @@ const (
 // with model.json alone (written by train's Trainer.Save before it wrote
 // config.json) is read from its model.json.
 func Check(dir string) error {
-	_, _, _, err := check(os.DirFS(dir), dir, true)
+	_, _, _, err := check(os.DirFS(dir), dir)
 	return err
 }
 
 // CheckFS is Check of the run folder fsys (an os.Root's, a test's), named
 // dir in its errors.
 func CheckFS(fsys fs.FS, dir string) error {
-	_, _, _, err := check(fsys, dir, true)
+	_, _, _, err := check(fsys, dir)
 	return err
 }
 
-// check is Check, which reads the tensors of the weights files and the
-// checkpoint only if tensors is set, and returns what it read.
-func check(fsys fs.FS, dir string, tensors bool) (*Config, *train.ModelInfo, Kind, error) {
+// check is Check, and returns what it read.
+func check(fsys fs.FS, dir string) (*Config, *train.ModelInfo, Kind, error) {
 	at := func(name string, err error) error {
 		return fmt.Errorf("%s: %w", filepath.Join(dir, name), rundir.OneLine(err))
 	}
@@ -114,11 +113,9 @@ func check(fsys fs.FS, dir string, tensors bool) (*Config, *train.ModelInfo, Kin
 	if err := checkEpochs(fsys, dir, cfg, sum); err != nil {
 		return nil, nil, nil, err
 	}
-	if tensors {
-		for _, name := range []string{rundir.Weights, rundir.Best, rundir.Checkpoint} {
-			if err := checkTensors(fsys, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, nil, nil, at(name, err)
-			}
+	for _, name := range []string{rundir.Weights, rundir.Best, rundir.Checkpoint} {
+		if err := checkTensors(fsys, name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, nil, at(name, err)
 		}
 	}
 	return cfg, info, k, nil
@@ -187,10 +184,14 @@ func kindOfRun(cfg *Config) (Kind, error) {
 }
 
 // agree reports what in config.json does not agree with model.json: the
-// task, the input shape, what the kind checks.
+// task, the model (a reference network is described under its own name),
+// the input shape, what the kind checks.
 func agree(cfg *Config, info *train.ModelInfo, k Kind) error {
 	if info.Task != cfg.Task {
 		return fmt.Errorf("config.json: task: %s, but model.json's is %s", cfg.Task, info.Task)
+	}
+	if k.TrainsFiles() && slices.Contains(k.References(), cfg.Model) && info.Model.Name != cfg.Model {
+		return fmt.Errorf("config.json: model: %s, but model.json describes %s", cfg.Model, info.Model.Name)
 	}
 	if cfg.InputShape != nil && !slices.Equal(cfg.InputShape, info.InputShape) {
 		return fmt.Errorf("config.json: input_shape: %v, but model.json's is %v", cfg.InputShape, info.InputShape)
