@@ -67,7 +67,7 @@ var text = strings.Repeat("It is a truth universally acknowledged, that a single
 func trained(t *testing.T, dir, name string, cfg run.Config) string {
 	t.Helper()
 	out := filepath.Join(dir, name)
-	if cfg.Epochs == 0 {
+	if cfg.Epochs == 0 && cfg.Agent == nil {
 		cfg.Epochs = 1
 	}
 	if cfg.Seed == 0 {
@@ -248,6 +248,8 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"charrnn-lstm", run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"charrnn-gru", run.Config{Model: "charrnn", Cell: "gru", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"seq-layers", run.Config{Model: "seq", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"dqn", run.Config{Model: "dqn", Agent: &run.AgentConfig{Steps: 1500}}},
+		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -338,6 +340,33 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					t.Errorf("metadata vocab %q", meta["vocab"])
 				}
 				t.Logf("%s: %d streams of %d steps, inputs %v, largest difference %.2g then %.2g", c.name, n, steps, ins, d1, d2)
+			case "play":
+				shape := m.Model.Info.InputShape
+				size := 1
+				for _, d := range shape {
+					size *= d
+				}
+				x := values(n*size, func(int) float64 { return float64(rng.IntN(2)) })
+				want, err := m.Model.Outputs(float32s(x))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "float32", Dims: append([]int{n}, shape...), Data: x}})
+				values := m.Model.Info.Outputs
+				name := run.LogitsName
+				if m.Config.Model == "dqn" {
+					name = run.QValuesName
+				}
+				d := agree(t, name, got[name], []int{n, values}, flatten(want))
+				for i, row := range want {
+					if a := got[run.ActionName]; len(a.Data) != n || int(a.Data[i]) != run.Greedy(row, nil) {
+						t.Errorf("action %d: ONNX %v, dlrun's greedy action %d", i, a.Data, run.Greedy(row, nil))
+					}
+				}
+				if meta["env"] != m.Config.Agent.Env {
+					t.Errorf("metadata env %q", meta["env"])
+				}
+				t.Logf("%s: %d observations, largest difference %.2g, the same greedy actions", c.name, n, d)
 			}
 		})
 	}
