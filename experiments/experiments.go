@@ -314,9 +314,9 @@ func Run(c *Config, out string, opts runner.Options) (*Result, error) {
 		res.Metrics[name] = stat(func(r SeedResult) float64 { return r.Summary.Derived[name] })
 	}
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
-	if a := res.Runs[0].Summary.Agent; a != nil {
+	if res.Runs[0].Summary.Agent != nil {
 		res.MeanReturn = stat(func(r SeedResult) float64 { return r.Summary.Agent.MeanReturn })
-		for name := range a.Scores {
+		for name := range res.Runs[0].Summary.Agent.Scores {
 			if res.Scores == nil {
 				res.Scores = map[string]Stat{}
 			}

@@ -91,6 +91,15 @@ type AgentConfig struct {
 	Steps int `json:"steps,omitempty" yaml:"steps"`
 }
 
+// Game returns the game of an agent's run ("" for a run that learns from
+// a dataset).
+func (c *Config) Game() string {
+	if a := c.Agent; a != nil {
+		return a.Env
+	}
+	return ""
+}
+
 // Kind returns the kind of c's run: the kind of its reference model, or
 // for a model file the kind that trains files of its task (classify if it
 // names none). An unknown model or task is an error naming it.

@@ -130,9 +130,9 @@ func (s *Summary) UnmarshalJSON(b []byte) error {
 			s.Derived[name] = v
 		}
 	}
-	if _, ok := m["env"]; ok && s.Agent == nil {
+	if _, old := m["env"]; old {
 		// An agent's summary.json as an earlier dlrun wrote it: its
-		// figures at the top level.
+		// figures at the top level (a later one nests them under agent).
 		s.Agent = new(AgentSummary)
 		if err := json.Unmarshal(b, s.Agent); err != nil {
 			return err

@@ -65,6 +65,12 @@ func newAgentLearner(k run.AgentKind, c *run.Config, opts Options) (*agentLearne
 	if opts.Collective != nil && opts.Collective.Size() > 1 {
 		return nil, errors.Errorf("agent %s trains in one process, not data-parallel", c.Model)
 	}
+	if opts.Epochs != 0 {
+		return nil, errors.Errorf("epochs %d does not apply to agent %s: its budget is its environment steps (--steps)", opts.Epochs, c.Model)
+	}
+	if opts.Steps != 0 {
+		c.Agent.Steps = opts.Steps
+	}
 	sched, err := train.ScheduleByName(c.Schedule, c.StepEvery, c.Gamma)
 	if err != nil {
 		return nil, err

@@ -32,23 +32,3 @@ func newLearner(k run.Kind, c *run.Config, opts Options, info *train.ModelInfo) 
 	return nil, errors.Errorf("kind %s trains neither on a dataset nor as an agent", k.Name())
 }
 
-// budgetOf sets the budget of the run of c to opts': its epochs, or an
-// agent's environment steps, where set. The other's is an error.
-func budgetOf(c *run.Config, opts Options) error {
-	if c.Agent != nil {
-		if opts.Epochs != 0 {
-			return errors.Errorf("epochs %d does not apply to agent %s: its budget is its environment steps (--steps)", opts.Epochs, c.Model)
-		}
-		if opts.Steps != 0 {
-			c.Agent.Steps = opts.Steps
-		}
-		return nil
-	}
-	if opts.Steps != 0 {
-		return errors.Errorf("steps %d does not apply to model %s: it is a %s model, whose budget is its epochs (--epochs)", opts.Steps, c.Model, c.Task)
-	}
-	if opts.Epochs != 0 {
-		c.Epochs = opts.Epochs
-	}
-	return nil
-}

@@ -175,9 +175,9 @@ func Resume(dir string, opts Options) (*run.Summary, error) {
 }
 
 // resumable reads what resumes the run of folder dir: its configuration,
-// checked (run.Check) and resolved with opts' budget and dataset, its
-// kind, and its model.json (nil if it has none yet: a run stopped before
-// it wrote one).
+// checked (run.Check) and resolved with opts' dataset (the learner takes
+// opts' budget), its kind, and its model.json (nil if it has none yet: a
+// run stopped before it wrote one).
 func resumable(dir string, opts Options) (*run.Config, run.Kind, *train.ModelInfo, error) {
 	early := noModelYet(dir)
 	if err := run.Check(dir); err != nil && !early {
@@ -192,9 +192,6 @@ func resumable(dir string, opts Options) (*run.Config, run.Kind, *train.ModelInf
 		if info, err = train.ReadInfo(dir); err != nil {
 			return nil, nil, nil, err
 		}
-	}
-	if err := budgetOf(cfg, opts); err != nil {
-		return nil, nil, nil, errors.Wrapf(err, "run folder %s", dir)
 	}
 	if opts.Dataset != "" {
 		cfg.Dataset = opts.Dataset // it must still have the recorded SHA-256

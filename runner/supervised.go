@@ -34,6 +34,12 @@ type supervised struct {
 // new model on its data, or, from info (a resumed run's model.json), the
 // folder's.
 func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *train.ModelInfo) (*supervised, error) {
+	if opts.Steps != 0 {
+		return nil, errors.Errorf("steps %d does not apply to model %s: it is a %s model, whose budget is its epochs (--epochs)", opts.Steps, c.Model, c.Task)
+	}
+	if opts.Epochs != 0 {
+		c.Epochs = opts.Epochs
+	}
 	d, err := dataOf(k, c, opts)
 	if err != nil {
 		if info != nil && !errors.Is(err, ErrNoDataset) {
@@ -134,7 +140,7 @@ func (s *supervised) progress() (int, int, string, string) {
 
 func (s *supervised) finished(sum *run.Summary) bool {
 	done := s.t.Epoch()
-	return sum.Agent == nil && sum.Epochs == done && (done == s.cfg.Epochs || sum.Stopped)
+	return sum.Epochs == done && (done == s.cfg.Epochs || sum.Stopped)
 }
 
 // describe writes model.json, unless the folder has one: a resumed run's

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/dlrun/dlrun/internal/version"
@@ -34,8 +32,8 @@ func newModelsCmd() *cobra.Command {
 					return err
 				}
 				data := c.Dataset
-				if c.Agent != nil {
-					data = strings.Join(sortedKeys(k.(run.AgentKind).Games()), ",")
+				if data == "" {
+					data = c.Game()
 				}
 				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", name, m.NumParams(in), data, c.Task, k.Describe(name))
 			}
@@ -53,14 +51,4 @@ func newVersionCmd() *cobra.Command {
 			fmt.Fprintln(cmd.OutOrStdout(), "dlrun", version.Version)
 		},
 	}
-}
-
-// sortedKeys returns m's keys, sorted.
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -37,11 +37,12 @@ message and asked again; an empty line or end of input ends the game.`,
 				return atFlag("run", err)
 			}
 			defer r.Close()
-			switch {
-			case r.Config.Agent == nil:
+			switch game := r.Config.Game(); game {
+			case "connect4":
+			case "":
 				return errors.Errorf("--run %s: play %v to a %s run: it takes a connect4 agent", dir, run.ErrDoesNotApply, r.Kind.Name())
-			case r.Config.Agent.Env != "connect4":
-				return errors.Errorf("--run %s: its agent plays %s; play takes a connect4 agent", dir, r.Config.Agent.Env)
+			default:
+				return errors.Errorf("--run %s: its agent plays %s; play takes a connect4 agent", dir, game)
 			}
 			return playConnect4(cmd.InOrStdin(), cmd.OutOrStdout(), r.Act, !second)
 		},

@@ -80,9 +80,7 @@ func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts runne
 			return errors.Errorf("--resume continues a run with its own configuration; only --epochs (an agent's --steps) and --data may change, not %s", strings.Join(changed, ", "))
 		}
 		opts.Epochs, opts.Dataset = cfg.Epochs, cfg.Dataset
-		if cfg.Agent != nil {
-			opts.Steps = cfg.Agent.Steps
-		}
+		opts.Steps, _ = cmd.Flags().GetInt("steps")
 		return prof.with(func() error {
 			_, err := runner.Resume(resume, opts)
 			return atFlag("resume", err)

@@ -223,11 +223,17 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	b.WriteString(".\n\nEvery figure below comes back bit for bit from the same command on a machine of the same instruction set: each experiment's config fixes its seeds, and dlrun's kernels do not depend on the number of cores. Accuracy and loss are on the test split (for charrnn: the held-out last 10% of the text, in bits per character and nats; for the recommenders mf, ncf and biases the accuracy column reads the test RMSE in stars, on the last 10% of each user's MovieLens ratings); samples/s counts training examples (characters for charrnn, ratings for the recommenders) per second of training, evaluation excluded; wall time covers every seed.\n\n")
 	b.WriteString("| experiment | model | epochs | seeds | test accuracy | test loss | bits/char | wall s | samples/s | params | command |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var byEpochs, agents []int // indices into results: the runs trained by epochs, and the agents'
 	for i, r := range results {
-		c := r.Config
-		if c.Agent() {
-			continue
+		if r.Config.Agent() {
+			agents = append(agents, i)
+		} else {
+			byEpochs = append(byEpochs, i)
 		}
+	}
+	for _, i := range byEpochs {
+		r := results[i]
+		c := r.Config
 		if r.Skipped != "" {
 			fmt.Fprintf(&b, "| %s | %s | | | skipped: %s | | | | | | `%s` |\n", c.Name, c.Model, r.Skipped, cmds[i])
 			continue
@@ -247,9 +253,10 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	}
 	b.WriteString("\n## PyTorch side by side\n\nThe same nets, data, optimizer, batch size, epochs and first seed in PyTorch (`bench/torch_ref.py`), with the thread split (torch / OpenBLAS) that `go run ./bench/compare` found fastest here.\n\n")
 	b.WriteString("| experiment | dlrun accuracy | PyTorch accuracy | dlrun samples/s | PyTorch samples/s | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
-	for _, r := range results {
+	for _, i := range byEpochs {
+		r := results[i]
 		t := torch[r.Config.Name]
-		if r.Skipped != "" || r.Config.Agent() {
+		if r.Skipped != "" {
 			continue
 		}
 		acc := r.Runs[0].Summary.TestAccuracy
@@ -263,7 +270,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		}
 		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %.0f | %.0f | %.2fx | %s |\n", r.Config.Name, acc, t.Accuracy, sps, t.SamplesPerSec, sps/t.SamplesPerSec, t.Note)
 	}
-	renderAgents(&b, results, cmds, torch)
+	renderAgents(&b, results, agents, cmds, torch)
 	b.WriteString("\n## Trained weights\n\nSHA-256 of each run's `model.safetensors`:\n\n| experiment | seed | SHA-256 |\n|---|---|---|\n")
 	for _, r := range results {
 		for _, s := range r.Runs {
@@ -273,12 +280,12 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	return b.String()
 }
 
-// renderAgents writes the agents' table (docs/games.md) and their
-// PyTorch comparison.
-func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []string, torch map[string]torchResult) {
+// renderAgents writes the table of the agents of results (the indices
+// all) and their PyTorch comparison (docs/games.md).
+func renderAgents(b *strings.Builder, results []*experiments.Result, all []int, cmds []string, torch map[string]torchResult) {
 	var agents []int
-	for i, r := range results {
-		if r.Config.Agent() && r.Skipped == "" {
+	for _, i := range all {
+		if results[i].Skipped == "" {
 			agents = append(agents, i)
 		}
 	}
