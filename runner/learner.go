@@ -31,4 +31,3 @@ func newLearner(k run.Kind, c *run.Config, opts Options, info *train.ModelInfo) 
 	}
 	return nil, errors.Errorf("kind %s trains neither on a dataset nor as an agent", k.Name())
 }
-
