@@ -2,8 +2,6 @@ package env
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 )
 
 // A Policy chooses an action for an observation, given which actions are
@@ -103,15 +101,4 @@ func (Arena) Play(policy func(obs []float32, legal []bool) (int, error), game st
 		}
 	}
 	return meanReturn, scores, nil
-}
-
-// SortOpponents orders opponent names as ReferenceOpponents does: random
-// first, then alphabeta by depth.
-func SortOpponents(names []string) {
-	slices.SortFunc(names, func(a, b string) int {
-		if len(a) != len(b) {
-			return len(a) - len(b) // "random" (6) before "alphabeta:D" (11)
-		}
-		return strings.Compare(a, b)
-	})
 }
