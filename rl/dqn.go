@@ -117,8 +117,11 @@ func NewDQN(e env.Env, cfg DQNConfig, seed uint64) (*DQN, error) {
 	d := &DQN{cfg: cfg, spec: mlpSpec("q", cfg.Hidden, "relu", actions), obsSize: size(in), actions: actions,
 		pcg: rand.NewPCG(seed, 0x64716e)} // "dqn"
 	d.rng = rand.New(d.pcg)
-	var err error
-	opt := &train.Adam{LR: cfg.LearningRate, Regularization: train.Regularization{ClipNorm: 10}} // SB3's max_grad_norm
+	opt, err := train.OptimizerByName("adam", cfg.LearningRate)
+	if err != nil {
+		return nil, err
+	}
+	*opt.Options() = train.Regularization{ClipNorm: 10} // SB3's max_grad_norm
 	if d.online, d.onehot, err = newLearner(d.spec, in, cfg.BatchSize, actions, graph.Huber, true, opt, seed); err != nil {
 		return nil, errors.Wrap(err, "dqn")
 	}

@@ -165,10 +165,11 @@ func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
 	vspec := netSpec("value", cfg.Conv, cfg.Kernel, cfg.Padding, cfg.Hidden, "tanh", 1)
 	p.pspec = pspec
 	var err error
-	if p.policy, _, err = newLearner(pspec, in, cfg.BatchSize, actions, graph.Linear, false, &train.Adam{LR: cfg.LearningRate}, seed); err != nil {
+	adam := func() train.Optimizer { o, _ := train.OptimizerByName("adam", cfg.LearningRate); return o }
+	if p.policy, _, err = newLearner(pspec, in, cfg.BatchSize, actions, graph.Linear, false, adam(), seed); err != nil {
 		return nil, errors.Wrap(err, "ppo policy")
 	}
-	if p.value, _, err = newLearner(vspec, in, cfg.BatchSize, 1, graph.SquaredError, false, &train.Adam{LR: cfg.LearningRate}, seed+1); err != nil {
+	if p.value, _, err = newLearner(vspec, in, cfg.BatchSize, 1, graph.SquaredError, false, adam(), seed+1); err != nil {
 		return nil, errors.Wrap(err, "ppo value")
 	}
 	share := func(spec nn.Spec, rows int, from *learner) (*forward, error) {
