@@ -109,12 +109,16 @@ func (*classify) Check(c *Config, info *train.ModelInfo) error {
 // evalData loads dataset name (the run's if "") for evaluating classifier
 // r, shaped as its model reads it.
 func (k *classify) evalData(r *Run, name string) (*Data, error) {
+	own := name == ""
 	name, err := evalDataset(r, name)
 	if err != nil {
 		return nil, err
 	}
 	set, err := datasets.Load(name)
 	if err != nil {
+		if own {
+			return nil, unloadable(r, err)
+		}
 		return nil, err
 	}
 	d := FromDataset(set)
@@ -129,6 +133,9 @@ func (k *classify) evalData(r *Run, name string) (*Data, error) {
 // Evaluate implements Kind: loss, accuracy, and per class precision,
 // recall and F1 with the confusion matrix, on the test split.
 func (k *classify) Evaluate(r *Run, o EvalOptions) (Report, error) {
+	if err := agentOptions(k, o); err != nil {
+		return nil, err
+	}
 	d, err := k.evalData(r, o.Data)
 	if err != nil {
 		return nil, err

@@ -104,12 +104,16 @@ func (*nextToken) evalData(r *Run, name string) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
+	own := name == ""
 	name, err = evalDataset(r, name)
 	if err != nil {
 		return nil, err
 	}
 	t, err := LoadText(name)
 	if err != nil {
+		if own {
+			return nil, unloadable(r, err)
+		}
 		return nil, err
 	}
 	d := FromText(t)
@@ -147,6 +151,9 @@ func (*nextToken) evalData(r *Run, name string) (*Data, error) {
 // time, the recurrent state carried from step to step; on the run's own
 // text the loss is the run's last test_loss to the last digit.
 func (k *nextToken) Evaluate(r *Run, o EvalOptions) (Report, error) {
+	if err := agentOptions(k, o); err != nil {
+		return nil, err
+	}
 	d, err := k.evalData(r, o.Data)
 	if err != nil {
 		return nil, err

@@ -86,12 +86,16 @@ func (*rating) Check(*Config, *train.ModelInfo) error { return nil }
 // users and movies (original ids) of the run's, since the model's indices
 // are positions in them.
 func (*rating) evalData(r *Run, name string) (*datasets.Ratings, error) {
+	own := name == ""
 	name, err := evalDataset(r, name)
 	if err != nil {
 		return nil, err
 	}
 	rs, err := LoadRatings(name)
 	if err != nil {
+		if own {
+			return nil, unloadable(r, err)
+		}
 		return nil, err
 	}
 	want := r.Config.DatasetSHA256
@@ -134,6 +138,9 @@ func fitsModel(rs *datasets.Ratings, info train.ModelInfo) error {
 // Evaluate implements Kind: the loss (mean squared error), RMSE and MAE,
 // in stars, over the test ratings.
 func (k *rating) Evaluate(r *Run, o EvalOptions) (Report, error) {
+	if err := agentOptions(k, o); err != nil {
+		return nil, err
+	}
 	rs, err := k.evalData(r, o.Data)
 	if err != nil {
 		return nil, err

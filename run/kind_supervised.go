@@ -168,6 +168,27 @@ func checkOwnData(c *Config, d *Data) error {
 	return nil
 }
 
+// unloadable rewords the error of loading the dataset that run r records,
+// err, for a run trained on data given in memory under a name no reader
+// knows: the command asks for the data by name.
+func unloadable(r *Run, err error) error {
+	return errors.Errorf("--data: run folder %s was trained on dataset %q, which cannot be loaded here (%v): name the data with --data", r.Dir, r.Config.Dataset, err)
+}
+
+// agentOptions refuses the evaluation options of an agent's run for a run
+// of kind k.
+func agentOptions(k Kind, o EvalOptions) error {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"--episodes", o.Episodes != 0}, {"--seed", o.Seed != 0}, {"--opponent", o.Opponent != ""}} {
+		if f.set {
+			return errors.Errorf("%s %v to a %s run: it applies to an agent's (dqn, ppo)", f.name, ErrDoesNotApply, k.Name())
+		}
+	}
+	return nil
+}
+
 // evalDataset returns the name of the dataset to evaluate r on: name, or
 // the run's own. A run that records none (a model trained from Go on data
 // in memory) asks for it.

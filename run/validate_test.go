@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
 	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
+	"github.com/pkg/errors"
 )
 
 // trainedXOR trains xor for two epochs into a new folder and returns it.
@@ -191,5 +193,37 @@ func TestCheckOfARunStoppedAtItsStart(t *testing.T) {
 	}
 	if s.Epochs != 2 || run.Check(dir) != nil {
 		t.Errorf("resumed from the first epoch: %d epochs, check %v", s.Epochs, run.Check(dir))
+	}
+}
+
+// A run trained on data given in memory records the data's name and
+// SHA-256; where no reader knows the name, the commands that need the data
+// ask for it with --data, and take data of the recorded SHA-256.
+func TestRunOnDataInMemoryAsksForItByName(t *testing.T) {
+	d := *datasets.XOR()
+	d.Name = "table"
+	dir := filepath.Join(t.TempDir(), "table")
+	cfg := run.Config{Model: "xor", Config: train.Config{Epochs: 2}}
+	if _, err := runner.Train(cfg, runner.Options{Out: dir, Data: run.FromDataset(&d)}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	_, err = r.Evaluate(run.EvalOptions{})
+	want := `--data: run folder ` + dir + ` was trained on dataset "table", which cannot be loaded here`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("evaluating on the recorded name: %v, want %q", err, want)
+	}
+	if _, err := r.Evaluate(run.EvalOptions{Data: "xor"}); err != nil {
+		t.Errorf("evaluating on --data xor: %v", err)
+	}
+	if _, err := runner.Resume(dir, runner.Options{Epochs: 3}); !errors.Is(err, runner.ErrNoDataset) {
+		t.Errorf("resuming without --data: %v", err)
+	}
+	if s, err := runner.Resume(dir, runner.Options{Epochs: 3, Dataset: "xor"}); err != nil || s.Epochs != 3 {
+		t.Errorf("resuming with --data xor: %v", err)
 	}
 }

@@ -41,10 +41,13 @@ func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *trai
 		c.Epochs = opts.Epochs
 	}
 	d, err := dataOf(k, c, opts)
-	if err != nil {
-		if info != nil && !errors.Is(err, ErrNoDataset) {
-			return nil, errors.Wrap(err, "its dataset")
-		}
+	switch {
+	case err == nil:
+	case info != nil && opts.Data == nil && opts.Dataset == "" && !errors.Is(err, ErrNoDataset):
+		// A resumed run trained on data given in memory, under a name
+		// no reader knows: ask for the data.
+		return nil, fmt.Errorf("%w: it was trained on dataset %q, which cannot be loaded here (%v)", ErrNoDataset, c.Dataset, err)
+	default:
 		return nil, err // it names the dataset
 	}
 	if c.DatasetSHA256 != "" && d.SHA256 != c.DatasetSHA256 {
@@ -92,10 +95,10 @@ func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *trai
 	return s, nil
 }
 
-// ErrNoDataset is the error of resuming a run that records no dataset (its
-// model was trained from Go on data in memory) without naming one
-// (Options.Dataset, --data).
-var ErrNoDataset = errors.New("--data: the run does not record its dataset (its model was trained on data given in memory): name the dataset to train on")
+// ErrNoDataset is wrapped by the error of resuming a run that records no
+// dataset it can load (its model was trained from Go, or on data given in
+// memory) without naming one (Options.Dataset, --data).
+var ErrNoDataset = errors.New("--data: name the dataset to train on: the run does not record one that can be loaded (its model was trained on data given in memory)")
 
 // dataOf returns the data of a run of c: opts.Data (a copy, which reading
 // images as rows may change), or the dataset c names. A run that records
