@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,7 +46,7 @@ func (r *Run) PredictImages(files []string, invert bool) ([]ImagePrediction, err
 		return nil, err
 	}
 	if !t.Images {
-		return nil, errors.Errorf("%s: predicting images %v to a %s run over inputs of shape %v: it takes an image classifier", r.Dir, ErrDoesNotApply, r.Kind.Name(), r.InputShape())
+		return nil, fmt.Errorf("%s: predicting images %w to a %s run over inputs of shape %v: it takes an image classifier", r.Dir, ErrDoesNotApply, r.Kind.Name(), r.InputShape())
 	}
 	out := make([]ImagePrediction, len(files))
 	for start := 0; start < len(files); start += PredictChunk {

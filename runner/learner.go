@@ -6,6 +6,11 @@ import (
 	"github.com/pkg/errors"
 )
 
+var (
+	_ learner = (*supervised)(nil)
+	_ learner = (*agentLearner)(nil)
+)
+
 // newLearner makes the learner of a run of c (resolved) of kind k: train's
 // loop for a supervised kind, an rl agent for an agent's. info is a
 // resumed run's model.json (nil: a new model). A follower of data-parallel

@@ -451,14 +451,14 @@ func CheckTensors(r io.ReaderAt, size int64) error {
 	}
 	sort.Strings(names)
 	const chunk = 1 << 20
-	buf := make([]byte, chunk)
+	buf := make([]byte, min(chunk, size))
 	for _, n := range names {
 		t := st.tensors[n]
 		width := int64(dtypeSizes[t.dtype])
 		kind, _, _ := strings.Cut(strings.TrimPrefix(n, "optimizer/"), "/")
 		squares := strings.HasPrefix(n, "optimizer/") && nonNegativeSlots[kind]
-		for off := t.begin; off < t.end; off += chunk {
-			b := buf[:min(chunk, t.end-off)]
+		for off := t.begin; off < t.end; off += int64(len(buf)) {
+			b := buf[:min(int64(len(buf)), t.end-off)]
 			if _, err := r.ReadAt(b, st.data+off); err != nil {
 				return errors.Errorf("reading tensor %q: %v", n, err)
 			}
