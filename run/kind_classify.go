@@ -264,3 +264,6 @@ func (r *ClassifierReport) Print(w io.Writer) {
 	}
 	tw.Flush()
 }
+
+// runData implements dataLoading.
+func (k *classify) runData(r *Run, name string) (*Data, error) { return k.evalData(r, name) }

@@ -221,3 +221,6 @@ func vocabOf(r *Run) ([]string, error) {
 	}
 	return r.Config.Vocab, nil
 }
+
+// runData implements dataLoading.
+func (k *nextToken) runData(r *Run, name string) (*Data, error) { return k.evalData(r, name) }

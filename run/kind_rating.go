@@ -194,3 +194,12 @@ type RatingReport struct {
 func (r *RatingReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "%s: %s, loss %.4f, rmse %.4f, mae %.4f\n", r.Dataset, plural(r.Ratings, "rating"), r.Loss, r.RMSE, r.MAE)
 }
+
+// runData implements dataLoading.
+func (k *rating) runData(r *Run, name string) (*Data, error) {
+	rs, err := k.evalData(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return FromRatings(rs), nil
+}

@@ -88,6 +88,24 @@ func (r *Run) Classes() []string { return r.Config.Classes }
 // InputShape returns the shape of one example of the model's input.
 func (r *Run) InputShape() []int { return r.Model.Info.InputShape }
 
+// dataLoading is a kind whose runs learn from a dataset: it loads one as
+// its runs' models read it.
+type dataLoading interface {
+	runData(r *Run, name string) (*Data, error)
+}
+
+// Data loads dataset name (the run's own if "": checked against the
+// SHA-256 the run recorded) as the run's model reads it: a classifier's
+// images as rows for a recurrent model, a text in the run's vocabulary,
+// ratings of the run's users and movies. An agent's run has no dataset.
+func (r *Run) Data(name string) (*Data, error) {
+	k, ok := r.Kind.(dataLoading)
+	if !ok {
+		return nil, doesNotApply("loading a dataset", r.Kind, "a run that learns from one")
+	}
+	return k.runData(r, name)
+}
+
 // Evaluate scores the run as its kind does (`dlrun eval`).
 func (r *Run) Evaluate(o EvalOptions) (Report, error) { return r.Kind.Evaluate(r, o) }
 

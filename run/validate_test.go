@@ -220,6 +220,9 @@ func TestRunOnDataInMemoryAsksForItByName(t *testing.T) {
 	if _, err := r.Evaluate(run.EvalOptions{Data: "xor"}); err != nil {
 		t.Errorf("evaluating on --data xor: %v", err)
 	}
+	if d, err := r.Data("xor"); err != nil || d.Test.Len() != 4 {
+		t.Errorf("the data of --data xor: %v", err)
+	}
 	if _, err := runner.Resume(dir, runner.Options{Epochs: 3}); !errors.Is(err, runner.ErrNoDataset) {
 		t.Errorf("resuming without --data: %v", err)
 	}

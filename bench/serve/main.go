@@ -36,8 +36,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/train"
 )
 
 func main() {
@@ -75,15 +75,18 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 		return err
 	}
 	defer m.Close()
-	data, err := datasets.Load(m.Config.Dataset)
+	data, err := m.Data("")
 	if err != nil {
-		return fmt.Errorf("run %s: not an image classifier's data: %w", dir, err)
+		return err
 	}
 	size := 1
 	for _, d := range m.InputShape() {
 		size *= d
 	}
-	test := data.Test
+	test, ok := data.Test.(train.Examples)
+	if !ok {
+		return fmt.Errorf("run %s: not an image classifier's data", dir)
+	}
 	image := make([]float32, size)
 	test.Example(0, image)
 	body, err := json.Marshal(map[string]any{"inputs": []map[string]any{{
