@@ -95,8 +95,12 @@ func (s *session) run(resume bool) (*run.Summary, error) {
 		}
 		if sum, err := run.ReadSummary(dir); err == nil && s.l.finished(sum) {
 			fmt.Fprintf(log, "run folder %s is finished (%s): nothing to do\n", dir, finishedAt(done, unit, sum))
-			if err := s.l.describe(dir); err != nil { // an earlier dlrun's agent folder lacks model.json
-				return nil, err
+			if _, err := os.Lstat(s.f.path(rundir.Model)); errors.Is(err, fs.ErrNotExist) {
+				// An agent's folder of an earlier dlrun, which wrote no
+				// model.json: the one file it gets, for commands to open it.
+				if err := s.l.describe(dir); err != nil {
+					return nil, err
+				}
 			}
 			return sum, s.l.proceed(false)
 		}
