@@ -206,15 +206,15 @@ func resumable(dir string, opts Options) (*run.Config, run.Kind, *train.ModelInf
 	return cfg, k, info, nil
 }
 
-// noModelYet reports whether run folder dir holds the config.json of a
-// run stopped before it wrote its model.json or saved anything: a run
-// that resumes from its first step, its model built from config.json.
+// noModelYet reports whether run folder dir holds a config.json but no
+// model.json, and no checkpoint that needs one: a run stopped before it
+// wrote its model.json, which resumes from its first epoch with its model
+// built from config.json, or the folder of an agent of an earlier dlrun,
+// which resuming gives its model.json (the agent itself is rebuilt from
+// config.json).
 func noModelYet(dir string) bool {
-	if _, err := os.Lstat(filepath.Join(dir, rundir.Config)); err != nil {
-		return false
-	}
-	for _, name := range append([]string{rundir.Model}, rundir.Checkpoints...) {
-		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+	for name, want := range map[string]bool{rundir.Config: true, rundir.Model: false, rundir.Checkpoint: false} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); (err == nil) != want {
 			return false
 		}
 	}
