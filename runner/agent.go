@@ -113,12 +113,18 @@ func (a *agentLearner) restore(path string) (bool, error) {
 	return true, nil
 }
 
+// progress implements learner: the steps of the last chunk, counted as
+// the budget where the last rollout passed it (an agent trains whole
+// rollouts), more only where an earlier chunk had already reached it.
 func (a *agentLearner) progress() (int, int, string, string) {
-	done := 0
+	done, budget := 0, a.cfg.Agent.Steps
 	if n := len(a.rows); n > 0 {
 		done = a.rows[n-1].Steps
+		if done > budget && (n == 1 || a.rows[n-2].Steps < budget) {
+			done = budget
+		}
 	}
-	return done, a.cfg.Agent.Steps, "step", "--steps"
+	return done, budget, "step", "--steps"
 }
 
 func (a *agentLearner) finished(s *run.Summary) bool {

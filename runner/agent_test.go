@@ -133,3 +133,21 @@ func TestAgentConfigRefusals(t *testing.T) {
 		}
 	}
 }
+
+// An agent trains whole rollouts, so its last may pass its budget: the run
+// is finished all the same, and resuming it to its budget does nothing.
+func TestAgentPastItsBudgetIsFinished(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ppo")
+	cfg := run.Config{Model: "ppo", Agent: &run.AgentConfig{Steps: 3000}} // rollouts of 8×32 steps: 3072
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	s, err := runner.Resume(dir, runner.Options{Log: &log})
+	if err != nil || s.Agent.Steps != 3000 || !strings.Contains(log.String(), "is finished (3000 steps): nothing to do") {
+		t.Fatalf("resuming a finished agent: %v\n%s", err, log.String())
+	}
+	if _, err := runner.Resume(dir, runner.Options{Steps: 2000}); err == nil || !strings.Contains(err.Error(), "more than the 2000 asked for (--steps)") {
+		t.Errorf("resuming to fewer steps: %v", err)
+	}
+}
