@@ -169,10 +169,12 @@ func checkOwnData(c *Config, d *Data) error {
 }
 
 // unloadable rewords the error of loading the dataset that run r records,
-// err, for a run trained on data given in memory under a name no reader
-// knows: the command asks for the data by name.
+// err (a file moved or deleted since, or data given in memory under a name
+// no reader knows): it blames the run folder, whose config.json named the
+// dataset, not --data, which the user did not give, and asks for the data
+// by name.
 func unloadable(r *Run, err error) error {
-	return errors.Errorf("--data: run folder %s was trained on dataset %q, which cannot be loaded here (%v): name the data with --data", r.Dir, r.Config.Dataset, err)
+	return errors.Errorf("--run %s: its config.json names dataset %q, which cannot be loaded here (%v): name the data with --data", r.Dir, r.Config.Dataset, err)
 }
 
 // agentOptions refuses the evaluation options of an agent's run for a run

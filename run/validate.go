@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/rundir"
 	"github.com/dlrun/dlrun/train"
 )
@@ -272,7 +273,7 @@ func openFS(fsys fs.FS, name string) (readerAtFile, int64, error) {
 		return nil, 0, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		return nil, 0, fmt.Errorf("not a regular file (%s)", atomicfile.Describe(fi.Mode()))
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -294,7 +295,7 @@ func readFS(fsys fs.FS, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		return nil, fmt.Errorf("not a regular file (%s)", atomicfile.Describe(fi.Mode()))
 	}
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%d bytes, more than the %d this file may hold", fi.Size(), limit)

@@ -213,7 +213,7 @@ func TestRunOnDataInMemoryAsksForItByName(t *testing.T) {
 	}
 	defer r.Close()
 	_, err = r.Evaluate(run.EvalOptions{})
-	want := `--data: run folder ` + dir + ` was trained on dataset "table", which cannot be loaded here`
+	want := `--run ` + dir + `: its config.json names dataset "table", which cannot be loaded here`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("evaluating on the recorded name: %v, want %q", err, want)
 	}

@@ -24,7 +24,8 @@ import (
 
 // Options say where a run reads and writes.
 type Options struct {
-	// Out is the run folder. Empty: runs/<model>-<timestamp>.
+	// Out is the run folder. Empty: runs/<model>-<timestamp>, with a
+	// suffix -2, -3, ... when that exists (runs started in one second).
 	Out string
 	// Log receives the run's lines (nil: nothing is printed): what it
 	// trains, then a line per epoch (an agent's chunk of steps) where
@@ -57,6 +58,10 @@ type Options struct {
 	// model trained from Go on data in memory), names the dataset to
 	// train on, as --data does.
 	Dataset string
+	// Started, if set, is called with the run folder's path once the
+	// folder is locked, before anything is trained: a command that may be
+	// interrupted learns where the run is (Stopped says what it saved).
+	Started func(dir string)
 }
 
 // Follower reports whether opts make this process a follower of
@@ -118,6 +123,7 @@ func Train(cfg run.Config, opts Options) (*run.Summary, error) {
 		return nil, err
 	}
 	defer f.close()
+	opts.tellStarted(f.dir)
 	sum, err := (&session{cfg: cfg, kind: k, f: f, opts: opts, l: l, start: start}).run(false)
 	if err != nil {
 		f.abandon()
@@ -155,6 +161,7 @@ func Resume(dir string, opts Options) (*run.Summary, error) {
 			return nil, err
 		}
 		defer f.close()
+		opts.tellStarted(f.dir)
 	}
 	cfg, k, info, err := resumable(dir, opts)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -111,7 +110,7 @@ func (t *Trainer) Save(dir string) error {
 	if err := t.usable(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := atomicfile.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrapf(err, "saving the model")
 	}
 	if err := t.SaveInfo(dir); err != nil {
