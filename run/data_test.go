@@ -15,7 +15,7 @@ import (
 )
 
 // Data that a run cannot train on (a NaN or infinite input value or
-// rating, more classes than train.MaxClasses) is refused by run.Train in
+// rating, more classes than train.MaxClasses) is refused by runner.Train in
 // one line naming the dataset, the split and the example, before the run
 // folder is made.
 func TestTrainRefusesBadDataBeforeTheFolder(t *testing.T) {

@@ -158,8 +158,8 @@ func runEach(cmd *cobra.Command, paths []string, seedList []uint64, opts runner.
 	return nil
 }
 
-// withoutResume rewrites run.Train's error for a seed folder that already
-// holds a run (a run.ExistsError, which suggests train's --resume) to a
+// withoutResume rewrites runner.Train's error for a seed folder that already
+// holds a run (a runner.ExistsError, which suggests train's --resume) to a
 // hint that 'dlrun run' can follow: another --out, or the experiment
 // folder dir removed.
 func withoutResume(err error, dir string) error {
