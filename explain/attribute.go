@@ -19,8 +19,12 @@ type Attribution struct {
 	// attribution per input value, row-major in Shape.
 	Shape  []int     `json:"shape"`
 	Values []float64 `json:"values"`
-	// Output is the model's output explained, at the input: the class's
-	// logit (for class 0 of a model with one output, the logit negated).
+	// Quantity is what output is explained: the class's logit or its
+	// probability.
+	Quantity Quantity `json:"quantity"`
+	// Output is the quantity explained, at the input: the class's logit
+	// (for class 0 of a model with one output, the logit negated) or its
+	// probability.
 	Output float64 `json:"output"`
 	// Baseline is integrated gradients' and occlusion's baseline.
 	Baseline Baseline `json:"baseline,omitempty"`
@@ -77,17 +81,17 @@ func (e *Explainer) AttributeAll(xs [][]float32, opt Options) ([]*Attribution, e
 			values[i][j] = float64(v)
 		}
 	}
-	picks, outs, err := e.classes(shape, values, opt.Target)
+	picks, outs, err := e.classes(shape, values, opt)
 	if err != nil {
 		return nil, err
 	}
 	as := make([]*Attribution, len(xs))
 	for i := range as {
-		as[i] = &Attribution{Method: opt.Method, Class: picks[i].class, Shape: slices.Clone(shape), Output: outs[i]}
+		as[i] = &Attribution{Method: opt.Method, Class: picks[i].class, Shape: slices.Clone(shape), Quantity: opt.Quantity, Output: outs[i]}
 	}
 	switch opt.Method {
 	case Saliency:
-		err = e.saliency(shape, values, picks, as)
+		err = e.saliency(shape, values, picks, as, opt.Quantity)
 	case Occlusion:
 		err = e.occlusion(shape, values, picks, as, opt)
 	default:
@@ -117,36 +121,53 @@ type classPick struct {
 }
 
 // classes runs a classifier on values and returns for each the class
-// explained (target's, or the predicted one) and that class's output.
-func (e *Explainer) classes(shape []int, values [][]float64, target Target) ([]classPick, []float64, error) {
+// explained (opt.Target's, or the predicted one) and that class's output,
+// opt.Quantity of it.
+func (e *Explainer) classes(shape []int, values [][]float64, opt Options) ([]classPick, []float64, error) {
 	outputs := e.info.Outputs
 	classes := max(outputs, 2)
-	if i, ok := target.Index(); ok && (i < 0 || i >= classes) {
+	if i, ok := opt.Target.Index(); ok && (i < 0 || i >= classes) {
 		return nil, nil, errors.Errorf("explain: class %d: model %s has classes 0 to %d", i, e.info.Model.Name, classes-1)
 	}
 	picks := make([]classPick, len(values))
 	outs := make([]float64, len(values))
 	err := e.do(request{
-		shape: shape,
-		rows:  len(values),
-		input: func(r int, x []float64) { copy(x, values[r]) },
+		shape:    shape,
+		quantity: opt.Quantity,
+		rows:     len(values),
+		input:    func(r int, x []float64) { copy(x, values[r]) },
 		visit: func(r int, out, _ []float64) error {
-			c, ok := target.Index()
+			c, ok := opt.Target.Index()
 			if !ok {
-				c = e.loss.Predict(out)
+				c = e.predict(out, opt.Quantity)
 			}
-			p := classPick{pick{c, 1}, c}
+			p := classPick{pick{index: c, sign: 1}, c}
 			if outputs == 1 {
 				p.index = 0
 				if c == 0 {
 					p.sign = -1
+					if opt.Quantity == Probability {
+						p.offset = 1
+					}
 				}
 			}
-			picks[r], outs[r] = p, p.sign*out[p.index]
+			picks[r], outs[r] = p, p.of(out)
 			return nil
 		},
 	})
 	return picks, outs, err
+}
+
+// predict returns the class a row of outputs (q of them) stands for: the
+// largest, or for one output whether it is on the positive side.
+func (e *Explainer) predict(out []float64, q Quantity) int {
+	if q == Probability && len(out) == 1 {
+		if out[0] > 0.5 {
+			return 1
+		}
+		return 0
+	}
+	return e.loss.Predict(out)
 }
 
 func picksOf(cs []classPick) []pick {
@@ -158,12 +179,13 @@ func picksOf(cs []classPick) []pick {
 }
 
 // saliency sets as[i].Values to |∂output/∂x| at values[i].
-func (e *Explainer) saliency(shape []int, values [][]float64, picks []classPick, as []*Attribution) error {
+func (e *Explainer) saliency(shape []int, values [][]float64, picks []classPick, as []*Attribution, q Quantity) error {
 	return e.do(request{
-		shape: shape,
-		rows:  len(values),
-		input: func(r int, x []float64) { copy(x, values[r]) },
-		seed:  func(r int) (int, float64) { return picks[r].index, picks[r].sign },
+		shape:    shape,
+		rows:     len(values),
+		input:    func(r int, x []float64) { copy(x, values[r]) },
+		quantity: q,
+		seed:     func(r int) (int, float64) { return picks[r].index, picks[r].sign },
 		visit: func(r int, _, g []float64) error {
 			v := make([]float64, len(g))
 			for j, d := range g {
@@ -185,7 +207,7 @@ func (e *Explainer) integratedInputs(shape []int, values [][]float64, picks []cl
 			return err
 		}
 	}
-	res, err := e.integrate(space{shape: shape}, values, bases, picksOf(picks), opt.Steps, opt.Rule)
+	res, err := e.integrate(space{shape: shape, quantity: opt.Quantity}, values, bases, picksOf(picks), opt.Steps, opt.Rule)
 	if err != nil {
 		return err
 	}
@@ -225,8 +247,9 @@ func (e *Explainer) occlusion(shape []int, values [][]float64, picks []classPick
 	m := len(ws) + 1 // the input itself, then each window
 	top := make([]float64, len(values))
 	err = e.do(request{
-		shape: shape,
-		rows:  len(values) * m,
+		quantity: opt.Quantity,
+		shape:    shape,
+		rows:     len(values) * m,
 		input: func(r int, x []float64) {
 			i, k := r/m, r%m
 			copy(x, values[i])
@@ -240,7 +263,7 @@ func (e *Explainer) occlusion(shape []int, values [][]float64, picks []classPick
 		},
 		visit: func(r int, out, _ []float64) error {
 			i, k := r/m, r%m
-			y := picks[i].sign * out[picks[i].index]
+			y := picks[i].of(out)
 			if k == 0 {
 				top[i] = y
 				return nil

@@ -31,6 +31,12 @@ func TestBadInput(t *testing.T) {
 	image := handModel(t, nn.NewSequential("image", nn.NewFlatten(), nn.NewDense(2)), &train.Classify{Shape: []int{1, 4, 4}, Outputs: 2}, nil)
 	text := handModel(t, nn.NewSequential("bigram", nn.NewEmbedding(3, 2), nn.NewDense(3)), &train.NextToken{Vocab: 3, SeqLen: 4}, nil)
 	rec := handModel(t, nn.NewSequential("mf", &nn.MF{Users: 2, Movies: 3, Dim: 2}), &train.Rating{Users: 2, Movies: 3}, nil)
+	msetr, err := train.New(nn.NewSequential("regress", nn.NewDense(2)), &train.Classify{Shape: []int{3}, Outputs: 2}, train.Config{Loss: "mse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer msetr.Close()
+	mse := newExplainer(t, msetr)
 	row := []float32{1, 2, 3}
 	img := make([]float32, 16)
 	vocab := []string{"a", "b", "c"}
@@ -50,6 +56,8 @@ func TestBadInput(t *testing.T) {
 		{"an unknown method", attr(classifier, row, explain.Options{Method: "lime"}), `unknown attribution method "lime"`},
 		{"an unknown rule", attr(classifier, row, explain.Options{Rule: "simpson"}), `unknown quadrature rule "simpson"`},
 		{"an unknown baseline", attr(classifier, row, explain.Options{Baseline: "grey"}), `unknown baseline "grey"`},
+		{"an unknown quantity", attr(classifier, row, explain.Options{Quantity: "odds"}), `unknown quantity "odds" to explain`},
+		{"probabilities of mse", attr(mse, row, explain.Options{Quantity: explain.Probability}), "model regress was trained with mse, whose outputs are no probabilities"},
 		{"a blurred table", attr(classifier, row, explain.Options{Baseline: explain.Blur}), "the blur baseline needs an image"},
 		{"a NaN blur", attr(image, img, explain.Options{Baseline: explain.Blur, BlurSigma: math.NaN()}), "blur sigma NaN"},
 		{"a huge blur", attr(image, img, explain.Options{Baseline: explain.Blur, BlurSigma: 1e9}), "blur sigma 1e+09"},
@@ -82,6 +90,7 @@ func TestBadInput(t *testing.T) {
 		{"a recommendation by occlusion", recommendWith(rec, explain.Options{Method: explain.Occlusion}), "not occlusion"},
 		{"a recommendation from a blur", recommendWith(rec, explain.Options{Baseline: explain.Blur}), "no blur baseline"},
 		{"a recommendation of a class", recommendWith(rec, explain.Options{Target: explain.Class(1)}), "no class to name"},
+		{"a recommendation's probability", recommendWith(rec, explain.Options{Quantity: explain.Probability}), "it has no probability"},
 
 		{"a class by an unknown name", func() error { _, err := explain.ClassNamed("Boot", []string{"Sandal", "Sneaker"}); return err }(), `class "Boot" is not one of the model's 2: "Sandal", "Sneaker"`},
 		{"a nil trainer", func() error { _, err := explain.New(nil); return err }(), "nil trainer"},

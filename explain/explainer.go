@@ -108,8 +108,9 @@ const (
 )
 
 type netKey struct {
-	batch int
-	shape string
+	batch    int
+	shape    string
+	quantity Quantity
 }
 
 // net is the model built on a graph of its own for batches of a fixed
@@ -135,9 +136,11 @@ func (n *net) close() {
 	n.ids.Close()
 }
 
-// net returns the model built for batches of batch examples of shape.
-func (e *Explainer) net(batch int, shape []int) (*net, error) {
-	key := netKey{batch, fmt.Sprint(shape)}
+// net returns the model built for batches of batch examples of shape,
+// its output the quantity q of the model's outputs (the logits, or their
+// probabilities).
+func (e *Explainer) net(batch int, shape []int, q Quantity) (*net, error) {
+	key := netKey{batch, fmt.Sprint(shape), q}
 	if n, ok := e.nets[key]; ok {
 		return n, nil
 	}
@@ -157,6 +160,11 @@ func (e *Explainer) net(batch int, shape []int) (*net, error) {
 	}); err != nil {
 		return nil, errors.Wrapf(err, "explain: building model %s", e.info.Model.Name)
 	}
+	if q == Probability {
+		if n.out, err = e.probabilities(n.out); err != nil {
+			return nil, err
+		}
+	}
 	if err := g.ShareValues(e.from); err != nil {
 		return nil, errors.Wrap(err, "explain: the model's weights")
 	}
@@ -171,6 +179,18 @@ func (e *Explainer) net(batch int, shape []int) (*net, error) {
 	}
 	e.nets[key] = n
 	return n, nil
+}
+
+// probabilities returns the node of the probabilities of logits, as the
+// model's loss makes them: softmax for cce, sigmoid for bce.
+func (e *Explainer) probabilities(logits *graph.Node) (*graph.Node, error) {
+	switch e.loss.Kind {
+	case graph.SoftmaxCrossEntropy:
+		return graph.Softmax(logits)
+	case graph.SigmoidCrossEntropy:
+		return graph.Sigmoid(logits)
+	}
+	return nil, errors.Errorf("explain: model %s was trained with %s, whose outputs are no probabilities: explain its logits", e.info.Model.Name, e.loss.Name)
 }
 
 // availableMemory is sysmem.Available, replaced by tests.
@@ -205,8 +225,9 @@ func (e *Explainer) batchFor(shape []int, rows int) (int, error) {
 // values its tapped embedding rows take, the output whose gradient is
 // wanted, and what to do with the outputs and gradients.
 type request struct {
-	shape []int // the per-example input shape
-	rows  int
+	shape    []int // the per-example input shape
+	quantity Quantity
+	rows     int
 	// input writes row r's input (token or user and movie ids where the
 	// taps are moved).
 	input func(r int, x []float64)
@@ -233,7 +254,7 @@ func (e *Explainer) do(req request) error {
 	if err != nil {
 		return err
 	}
-	n, err := e.net(batch, req.shape)
+	n, err := e.net(batch, req.shape, req.quantity)
 	if err != nil {
 		return err
 	}

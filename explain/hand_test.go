@@ -100,6 +100,51 @@ func TestAttributionsOfALinearModelByHand(t *testing.T) {
 	}
 }
 
+// The probability of class 1 of the same model is σ(z1 − z0), and z1 − z0
+// = 3α − 0.3 along the path α·x: integrated gradients is x_j·d_j·(σ(2.7) −
+// σ(−0.3))/3 with d = W's column 1 less column 0, (−0.5 6 −4), exactly.
+// Gauss–Legendre's 50 nodes integrate the smooth σ' to rounding; the
+// trapezoid rule is off by its h²/12·f'' term, about 1e-4 of it.
+func TestProbabilityAndGaussLegendreByHand(t *testing.T) {
+	e := handModel(t, nn.NewSequential("linear", nn.NewDense(2)), &train.Classify{Shape: []int{3}, Outputs: 2},
+		map[string][]float64{"dense1.weight": {1, 0.5, -2, 4, 3, -1}, "dense1.bias": {0.1, -0.2}})
+	sigmoid := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
+	mean := (sigmoid(2.7) - sigmoid(-0.3)) / 3
+	want := []float64{2 * -0.5 * mean, 1 * 6 * mean, 0.5 * -4 * mean}
+	for _, c := range []struct {
+		rule explain.Rule
+		tol  float64 // the largest relative error of the values
+	}{{explain.GaussLegendre, 1e-12}, {explain.Trapezoid, 1e-3}} {
+		a, err := e.Attribute([]float32{2, 1, 0.5}, explain.Options{Quantity: explain.Probability, Rule: c.rule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Class != 1 || a.Quantity != explain.Probability || a.Rule != c.rule {
+			t.Fatalf("%s: class %d, quantity %s, rule %s", c.rule, a.Class, a.Quantity, a.Rule)
+		}
+		worst := 0.0
+		for j, v := range a.Values {
+			worst = math.Max(worst, math.Abs(v-want[j])/math.Abs(want[j]))
+		}
+		if worst > c.tol {
+			t.Errorf("%s: attributions %v, want %v (relative error %.2g, want at most %g)", c.rule, a.Values, want, worst, c.tol)
+		}
+		if c.rule == explain.Trapezoid && worst < 1e-7 {
+			t.Errorf("trapezoid: relative error %.2g: the test no longer tells the rules apart", worst)
+		}
+		if !near(a.Output, sigmoid(2.7)) || !near(*a.BaselineOutput, sigmoid(-0.3)) {
+			t.Errorf("%s: probability %g from %g, want %g from %g", c.rule, a.Output, *a.BaselineOutput, sigmoid(2.7), sigmoid(-0.3))
+		}
+	}
+	// Saliency of the probability: |x-free gradient| = p(1−p)·|d|.
+	a, err := e.Attribute([]float32{2, 1, 0.5}, explain.Options{Quantity: explain.Probability, Method: explain.Saliency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sigmoid(2.7)
+	wantValues(t, "saliency of the probability", a.Values, []float64{p * (1 - p) * 0.5, p * (1 - p) * 6, p * (1 - p) * 4})
+}
+
 func TestClassNamed(t *testing.T) {
 	target, err := explain.ClassNamed("Sneaker", []string{"Sandal", "Sneaker"})
 	if i, ok := target.Index(); err != nil || !ok || i != 1 {
@@ -163,8 +208,32 @@ func TestIntegratedGradientsQuadratureByHand(t *testing.T) {
 			t.Errorf("%s: output %g, baseline %g, delta %g", c.rule, a.Output, *a.BaselineOutput, *a.Delta)
 		}
 	}
+	// Gauss–Legendre's 50 nodes in (0, 1): the 28 above the switch at
+	// 0.45 weigh what the rule makes of the integral, 0.55 up to the
+	// switch's place between two nodes.
+	a, err := e.Attribute(x, explain.Options{Rule: explain.GaussLegendre, Target: explain.Class(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Rule != explain.GaussLegendre || !near(a.Output, 1.65) || !near(*a.BaselineOutput, 0) || math.Abs(a.Values[0]/6-0.55) > 0.02 {
+		t.Errorf("gauss-legendre: %s, output %g, baseline %g, attributions %v", a.Rule, a.Output, *a.BaselineOutput, a.Values)
+	}
+	// Class 0's probability, 1 − σ(z), of the one sigmoid output: its
+	// attributions are class 1's negated.
+	p, err := e.Attribute(x, explain.Options{Quantity: explain.Probability, Target: explain.Class(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := e.Attribute(x, explain.Options{Quantity: explain.Probability, Target: explain.Class(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues(t, "class 0's probability", p.Values, []float64{-p1.Values[0], -p1.Values[1]})
+	if !near(p.Output, 1-p1.Output) || !near(*p.BaselineOutput, 0.5) || !near(*p1.BaselineOutput, 0.5) {
+		t.Errorf("probabilities: class 0 %g from %g, class 1 %g from %g; want 1 − each other, from 0.5", p.Output, *p.BaselineOutput, p1.Output, *p1.BaselineOutput)
+	}
 	// One output for two classes: class 0 is explained by the negated logit.
-	a, err := e.Attribute(x, explain.Options{Target: explain.Class(0)})
+	a, err = e.Attribute(x, explain.Options{Target: explain.Class(0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,26 @@
 package explain
 
-import "github.com/dlrun/dlrun/graph"
+import (
+	"github.com/dlrun/dlrun/graph"
+	"gonum.org/v1/gonum/integrate/quad"
+)
 
 // quadrature returns the points α_k (fractions of the way from the
 // baseline to the input) at which integrated gradients takes the gradient,
-// and their weights: k = 0 … steps, α_k = k/steps. The trapezoid rule
-// weighs the ends 1/(2·steps) and the rest 1/steps; the right sum weighs
-// α_0 0 (its point is run all the same, for the output at the baseline)
-// and the rest 1/steps.
+// and their weights; the first point is the baseline (α = 0) and the last
+// the input (α = 1), run for their outputs whatever their weights. For
+// the trapezoid rule and the right sum k = 0 … steps, α_k = k/steps: the
+// trapezoid rule weighs the ends 1/(2·steps) and the rest 1/steps; the
+// right sum weighs α_0 0 and the rest 1/steps. Gauss–Legendre's points
+// are its steps nodes on (0, 1) with their weights (gonum's quad.Legendre),
+// between the two ends weighed 0.
 func quadrature(steps int, rule Rule) (alpha, weight []float64) {
+	if rule == GaussLegendre {
+		alpha, weight = make([]float64, steps+2), make([]float64, steps+2)
+		alpha[steps+1] = 1
+		quad.Legendre{}.FixedLocations(alpha[1:steps+1], weight[1:steps+1], 0, 1)
+		return alpha, weight
+	}
 	alpha, weight = make([]float64, steps+1), make([]float64, steps+1)
 	for k := range alpha {
 		alpha[k] = float64(k) / float64(steps)
@@ -23,12 +35,16 @@ func quadrature(steps int, rule Rule) (alpha, weight []float64) {
 	return alpha, weight
 }
 
-// pick is the output a row's gradient is taken of, and its sign (-1
-// explains class 0 of a model with one output, whose logit is class 1's).
+// pick is the output a row's gradient is taken of, and its sign and
+// offset: class 0 of a model with one output is explained by class 1's
+// logit negated (sign -1), or by 1 less class 1's probability (offset 1).
 type pick struct {
-	index int
-	sign  float64
+	index        int
+	sign, offset float64
 }
+
+// of returns the quantity p picks from a row of outputs.
+func (p pick) of(out []float64) float64 { return p.sign*out[p.index] + p.offset }
 
 // integral is integrated gradients' result for one example.
 type integral struct {
@@ -50,9 +66,10 @@ func (r integral) delta() float64 {
 // (taps nil), or the rows of the tapped embeddings that taps selects, for
 // an input of ids (ids writes example i's).
 type space struct {
-	shape []int
-	taps  func(t graph.Tap, x *graph.Node) bool
-	ids   func(i int, x []float64)
+	shape    []int
+	quantity Quantity
+	taps     func(t graph.Tap, x *graph.Node) bool
+	ids      func(i int, x []float64)
 }
 
 // integrate runs integrated gradients for each example i, from bases[i]
@@ -72,13 +89,14 @@ func (e *Explainer) integrate(sp space, values, bases [][]float64, picks []pick,
 		}
 	}
 	req := request{
-		shape: sp.shape,
-		rows:  len(values) * m,
-		taps:  sp.taps,
-		seed:  func(r int) (int, float64) { return picks[r/m].index, picks[r/m].sign },
+		shape:    sp.shape,
+		quantity: sp.quantity,
+		rows:     len(values) * m,
+		taps:     sp.taps,
+		seed:     func(r int) (int, float64) { return picks[r/m].index, picks[r/m].sign },
 		visit: func(r int, out, g []float64) error {
 			i, k := r/m, r%m
-			y := picks[i].sign * out[picks[i].index]
+			y := picks[i].of(out)
 			if k == 0 {
 				res[i].base = y
 			}

@@ -81,6 +81,26 @@ const (
 	// RightSum is the paper's Riemann sum over the Steps right ends of
 	// the intervals.
 	RightSum Rule = "right-sum"
+	// GaussLegendre is Gauss–Legendre quadrature with Steps nodes, Captum's
+	// default: exact where the gradient along the path is a polynomial of
+	// degree below 2·Steps. The ends of the path are run too, for the
+	// outputs at the baseline and at the input: Steps+2 points.
+	GaussLegendre Rule = "gauss-legendre"
+)
+
+// Quantity is what output of a classifier (or next-token model) is
+// explained.
+type Quantity string
+
+// The quantities explained.
+const (
+	// Logit is the model's raw output for the class: the softmax's (or
+	// the sigmoid's) argument.
+	Logit Quantity = "logit"
+	// Probability is the class's probability, as dlrun predict gives it:
+	// the softmax of the logits of a model trained with cce, the sigmoid
+	// of a model trained with bce. A model trained with mse has none.
+	Probability Quantity = "probability"
 )
 
 // Target names the output explained: the zero Target is the predicted
@@ -140,6 +160,8 @@ type Options struct {
 	Steps int
 	// Rule is integrated gradients' quadrature (default Trapezoid).
 	Rule Rule
+	// Quantity is the output explained (default Logit).
+	Quantity Quantity
 	// Baseline is integrated gradients' starting point and occlusion's
 	// replacement (default Black).
 	Baseline Baseline
@@ -173,9 +195,16 @@ func (o Options) withDefaults() (Options, error) {
 	switch o.Rule {
 	case "":
 		o.Rule = Trapezoid
-	case Trapezoid, RightSum:
+	case Trapezoid, RightSum, GaussLegendre:
 	default:
-		return o, errors.Errorf("unknown quadrature rule %q (known: trapezoid, right-sum)", truncate(string(o.Rule)))
+		return o, errors.Errorf("unknown quadrature rule %q (known: trapezoid, right-sum, gauss-legendre)", truncate(string(o.Rule)))
+	}
+	switch o.Quantity {
+	case "":
+		o.Quantity = Logit
+	case Logit, Probability:
+	default:
+		return o, errors.Errorf("unknown quantity %q to explain (known: logit, probability)", truncate(string(o.Quantity)))
 	}
 	if o.Baseline == "" {
 		o.Baseline = Black

@@ -101,6 +101,8 @@ func (e *Explainer) Recommendation(user, movie int, ratings []Rated, opt Options
 		return nil, errors.Errorf("explain: a recommendation has no %s baseline: its baseline is the user's parameters at zero", truncate(string(opt.Baseline)))
 	case class:
 		return nil, errors.New("explain: a recommendation explains the predicted rating; it has no class to name")
+	case opt.Quantity == Probability:
+		return nil, errors.New("explain: a recommendation explains the predicted rating; it has no probability")
 	}
 	opt, err := opt.withDefaults()
 	if err != nil {
@@ -169,7 +171,7 @@ func (e *Explainer) Recommendation(user, movie int, ratings []Rated, opt Options
 		}
 	}
 	sp := space{shape: shape, taps: userTap, ids: func(_ int, x []float64) { x[0], x[1] = float64(user), float64(movie) }}
-	res, err := e.integrate(sp, [][]float64{u}, [][]float64{make([]float64, D)}, []pick{{0, 1}}, opt.Steps, opt.Rule)
+	res, err := e.integrate(sp, [][]float64{u}, [][]float64{make([]float64, D)}, []pick{{index: 0, sign: 1}}, opt.Steps, opt.Rule)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +209,7 @@ func userTap(t graph.Tap, _ *graph.Node) bool {
 // userParams returns the user's parameters: the rows of the user taps'
 // tables, in the order the taps are built.
 func (e *Explainer) userParams(user int) ([]float64, error) {
-	n, err := e.net(1, []int{2})
+	n, err := e.net(1, []int{2}, Logit)
 	if err != nil {
 		return nil, err
 	}

@@ -173,6 +173,29 @@ func TestTextIsEscaped(t *testing.T) {
 	}
 }
 
+// Without colour, the text is listed: the context as visible characters
+// and the tokens of largest attribution, largest first, with their
+// positions and values.
+func TestWritePlain(t *testing.T) {
+	a := &explain.TextAttribution{
+		Attribution: explain.Attribution{Values: []float64{0.1, -2, 0.5, 0}},
+		Tokens:      []string{"a", "\n", "\x1b", "b"},
+		Next:        "c",
+	}
+	var b strings.Builder
+	if err := explain.WritePlain(&b, a); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\x00") {
+		t.Errorf("control characters of the text: %q", out)
+	}
+	want := "context: a↵␛b\n  token 2 \"↵\": -2\n  token 3 \"␛\": +0.5\n  token 1 \"a\": +0.1\n  token 4 \"b\": +0\n"
+	if !strings.HasPrefix(out, `Next token "c": logit 0`) || !strings.HasSuffix(out, want) {
+		t.Errorf("plain text:\n%s\nwant it to end with\n%s", out, want)
+	}
+}
+
 // An attribution marshals as the arrays and figures dlrun writes with
 // --json; saliency has no baseline.
 func TestAttributionJSON(t *testing.T) {

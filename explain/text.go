@@ -8,7 +8,8 @@ import (
 
 // TextAttribution explains a next-token model's next token after a
 // context: Values holds one attribution per token of the context (Shape
-// [len(context)]), Class is the next token's id and Output its logit.
+// [len(context)]), Class is the next token's id and Output its logit (or
+// probability, as Quantity says).
 type TextAttribution struct {
 	Attribution
 	// Tokens are the context's tokens, Next the token explained, as the
@@ -65,7 +66,7 @@ func (e *Explainer) Text(context []int, vocab []string, opt Options) (*TextAttri
 	last := (T - 1) * V
 	next, ok := opt.Target.Index()
 	if !ok {
-		err := e.do(request{shape: shape, rows: 1, input: ids, visit: func(_ int, out, _ []float64) error {
+		err := e.do(request{shape: shape, quantity: opt.Quantity, rows: 1, input: ids, visit: func(_ int, out, _ []float64) error {
 			next = argmax(out[last : last+V])
 			return nil
 		}})
@@ -82,15 +83,15 @@ func (e *Explainer) Text(context []int, vocab []string, opt Options) (*TextAttri
 	for i, id := range context {
 		copy(value[i*dim:(i+1)*dim], table[id*dim:(id+1)*dim])
 	}
-	sp := space{shape: shape, taps: tokenTap, ids: ids}
-	res, err := e.integrate(sp, [][]float64{value}, [][]float64{make([]float64, len(value))}, []pick{{last + next, 1}}, opt.Steps, opt.Rule)
+	sp := space{shape: shape, quantity: opt.Quantity, taps: tokenTap, ids: ids}
+	res, err := e.integrate(sp, [][]float64{value}, [][]float64{make([]float64, len(value))}, []pick{{index: last + next, sign: 1}}, opt.Steps, opt.Rule)
 	if err != nil {
 		return nil, err
 	}
 	r := res[0]
 	a := &TextAttribution{
 		Attribution: Attribution{Method: IntegratedGradients, Class: next, Shape: shape, Values: make([]float64, T),
-			Output: r.out, Steps: opt.Steps, Rule: opt.Rule},
+			Quantity: opt.Quantity, Output: r.out, Steps: opt.Steps, Rule: opt.Rule},
 		Tokens: make([]string, T), Next: vocab[next],
 	}
 	base, delta := r.base, r.delta()
@@ -111,7 +112,7 @@ func tokenTap(t graph.Tap, x *graph.Node) bool { return t.IDs == x }
 // tokenTable returns the values of the table of the one embedding that
 // looks up the model's tokens, for input shape.
 func (e *Explainer) tokenTable(shape []int) ([]float64, error) {
-	n, err := e.net(1, shape)
+	n, err := e.net(1, shape, Logit)
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,13 @@ package explain
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"html"
 	"image/color"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -40,19 +42,32 @@ func WriteANSI(w io.Writer, a *TextAttribution) error {
 	return b.Flush()
 }
 
-// WriteHTML writes a's context as an HTML page: each token on a
-// background of its attribution's colour, as WriteANSI's, with the value
-// in its title (shown on hover), after a line naming the token explained.
-// Everything from the text is escaped.
+// WriteHTML writes a's context as an HTML page: WriteHTMLSection's
+// section, titled by the line naming the token explained.
 func WriteHTML(w io.Writer, a *TextAttribution) error {
 	if err := checkText(a); err != nil {
 		return err
 	}
 	b := bufio.NewWriter(w)
-	head := textHeadline(a)
-	fmt.Fprintf(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n", html.EscapeString(head))
+	fmt.Fprintf(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n", html.EscapeString(textHeadline(a)))
 	b.WriteString("<style>body{font-family:sans-serif;margin:2em}pre{font-size:16px;line-height:1.7;white-space:pre-wrap}pre span{padding:1px 0}</style>\n</head>\n<body>\n")
-	fmt.Fprintf(b, "<p>%s</p>\n<pre>", html.EscapeString(head))
+	if err := WriteHTMLSection(b, a); err != nil {
+		return err
+	}
+	b.WriteString("</body>\n</html>\n")
+	return b.Flush()
+}
+
+// WriteHTMLSection writes a's context as a part of an HTML page: a line
+// naming the token explained, then each token on a background of its
+// attribution's colour, as WriteANSI's, with the value in its title
+// (shown on hover), then the scale. Everything from the text is escaped.
+func WriteHTMLSection(w io.Writer, a *TextAttribution) error {
+	if err := checkText(a); err != nil {
+		return err
+	}
+	b := bufio.NewWriter(w)
+	fmt.Fprintf(b, "<p>%s</p>\n<pre>", html.EscapeString(textHeadline(a)))
 	scale := maxAbs(a.Values)
 	for i, tok := range a.Tokens {
 		bg := signedColour(a.Values[i], scale)
@@ -64,7 +79,40 @@ func WriteHTML(w io.Writer, a *TextAttribution) error {
 			b.WriteString("\n")
 		}
 	}
-	fmt.Fprintf(b, "</pre>\n<p>%s</p>\n</body>\n</html>\n", html.EscapeString(scaleLine(scale)))
+	fmt.Fprintf(b, "</pre>\n<p>%s</p>\n", html.EscapeString(scaleLine(scale)))
+	return b.Flush()
+}
+
+// PlainTokens is how many tokens WritePlain lists.
+const PlainTokens = 10
+
+// WritePlain writes a for a reader without colour (a file, a pipe): the
+// line naming the token explained, the context as its visible text, and
+// the PlainTokens tokens with the largest attributions (in absolute
+// value), largest first, each with its position and value.
+func WritePlain(w io.Writer, a *TextAttribution) error {
+	if err := checkText(a); err != nil {
+		return err
+	}
+	b := bufio.NewWriter(w)
+	var ctx strings.Builder
+	for _, tok := range a.Tokens {
+		vis, _ := visible(tok)
+		ctx.WriteString(vis)
+	}
+	fmt.Fprintf(b, "%s\ncontext: %s\n", textHeadline(a), ctx.String())
+	idx := make([]int, len(a.Values))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return cmp.Compare(math.Abs(a.Values[y]), math.Abs(a.Values[x])) })
+	if len(idx) > PlainTokens {
+		idx = idx[:PlainTokens]
+	}
+	for _, i := range idx {
+		vis, _ := visible(a.Tokens[i])
+		fmt.Fprintf(b, "  token %d %q: %+.4g\n", i+1, vis, a.Values[i])
+	}
 	return b.Flush()
 }
 
@@ -82,7 +130,7 @@ func checkText(a *TextAttribution) error {
 // textHeadline names the token explained and integrated gradients' figures.
 func textHeadline(a *TextAttribution) string {
 	next, _ := visible(a.Next)
-	s := fmt.Sprintf("Next token %q: logit %.4g", next, a.Output)
+	s := fmt.Sprintf("Next token %q: %s %.4g", next, quantityName(a.Quantity), a.Output)
 	if a.BaselineOutput != nil && a.Delta != nil {
 		s += fmt.Sprintf(", %.4g from zero embeddings; attributions sum to %.4g (integrated gradients, %d steps, %s; delta %.2g)",
 			*a.BaselineOutput, a.Sum(), a.Steps, a.Rule, *a.Delta)
@@ -136,4 +184,13 @@ func maxAbs(v []float64) float64 {
 		return 1
 	}
 	return m
+}
+
+// quantityName names quantity q in a sentence: logit (the zero Quantity
+// of an Attribution made by hand too) or probability.
+func quantityName(q Quantity) string {
+	if q == Probability {
+		return "probability"
+	}
+	return "logit"
 }
