@@ -104,7 +104,7 @@ func TestAttributionsOfALinearModelByHand(t *testing.T) {
 // = 3α − 0.3 along the path α·x: integrated gradients is x_j·d_j·(σ(2.7) −
 // σ(−0.3))/3 with d = W's column 1 less column 0, (−0.5 6 −4), exactly.
 // Gauss–Legendre's 50 nodes integrate the smooth σ' to rounding; the
-// trapezoid rule is off by its h²/12·f'' term, about 1e-4 of it.
+// trapezoid rule is off by its h²/12 times the second derivative, about 1e-4 of it.
 func TestProbabilityAndGaussLegendreByHand(t *testing.T) {
 	e := handModel(t, nn.NewSequential("linear", nn.NewDense(2)), &train.Classify{Shape: []int{3}, Outputs: 2},
 		map[string][]float64{"dense1.weight": {1, 0.5, -2, 4, 3, -1}, "dense1.bias": {0.1, -0.2}})
