@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// dlrun explain prints an image's explanation, writes its heat map with
+// -o, one page with -o page.html, JSON with --json, and with --board the
+// test examples' explanations into the run folder, where the board reads
+// them.
+func TestExplainCommand(t *testing.T) {
+	data := smallFashion(t, 6)
+	run := filepath.Join(t.TempDir(), "mlp")
+	if _, err := dlrun(t, "train", "--model", "mlp", "--data", data, "--epochs", "1", "--out", run); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join("..", "..", "testdata", "cli", "gray-28x28.png")
+	maps := filepath.Join(t.TempDir(), "maps")
+	out, err := dlrun(t, "explain", "--run", run, img, "-o", maps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, img+": ") || !strings.Contains(out, "integrated gradients, 50 steps (trapezoid) from a black baseline") || !strings.Contains(out, "wrote 2 files to "+maps) {
+		t.Errorf("explain -o:\n%s", out)
+	}
+	for _, f := range []string{"gray-28x28-integrated-gradients.png", "explanations.json"} {
+		if _, err := os.Stat(filepath.Join(maps, f)); err != nil {
+			t.Error(err)
+		}
+	}
+
+	out, err = dlrun(t, "explain", "--run", run, "--method", "saliency", "--class", "Bag", "--json", img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex struct {
+		Model        string `json:"model"`
+		Explanations []struct {
+			Method    string    `json:"method"`
+			ClassName string    `json:"class_name"`
+			Values    []float64 `json:"values"`
+		} `json:"explanations"`
+	}
+	if err := json.Unmarshal([]byte(out), &ex); err != nil {
+		t.Fatalf("--json: %v\n%.300s", err, out)
+	}
+	if ex.Model != "mlp" || len(ex.Explanations) != 1 || ex.Explanations[0].Method != "saliency" || ex.Explanations[0].ClassName != "Bag" || len(ex.Explanations[0].Values) != 784 {
+		t.Errorf("--json: %.300s", out)
+	}
+
+	page := filepath.Join(t.TempDir(), "why.html")
+	if _, err := dlrun(t, "explain", "--run", run, "--method", "occlusion", "--baseline", "blur", img, "-o", page); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "<img src=\"data:image/png;base64,") {
+		t.Errorf("page: %v", err)
+	}
+
+	out, err = dlrun(t, "explain", "--run", run, "--board", "--examples", "2", "--steps", "10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	board := filepath.Join(run, "explanations")
+	if !strings.Contains(out, "test-1: ") || !strings.Contains(out, "the true class is") || !strings.Contains(out, "wrote 3 files to "+board) {
+		t.Errorf("--board:\n%s", out)
+	}
+	index := readJSON(t, filepath.Join(board, "explanations.json"))
+	if items, _ := index["explanations"].([]any); len(items) != 2 {
+		t.Errorf("--board's index: %v", index)
+	}
+	// The run folder is still a run folder that every command opens.
+	if _, err := dlrun(t, "eval", "--run", run); err != nil {
+		t.Errorf("eval after --board: %v", err)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"explain", img}, "--run: name the run folder"},
+		{[]string{"explain", "--run", run}, "name at least one INPUT to explain, or give --board"},
+		{[]string{"explain", "--run", run, "--board", img}, "--board explains the run's test examples; it takes no INPUT"},
+		{[]string{"explain", "--run", run, "--board", "-o", page}, "--board and --out"},
+		{[]string{"explain", "--run", run, "--examples", "3", img}, "--examples: it sets how many test examples --board explains"},
+		{[]string{"explain", "--run", run, "--board", "--examples", "65"}, "--examples 65: must be from 1 to 64"},
+		{[]string{"explain", "--run", run, "--steps", "0", img}, "--steps 0: must be from 1 to 10000"},
+		{[]string{"explain", "--run", run, "--method", "lime", img}, `--method: unknown attribution method "lime"`},
+		{[]string{"explain", "--run", run, "--baseline", "grey", img}, `--baseline: unknown baseline "grey"`},
+		{[]string{"explain", "--run", run, "--class", "Boot", img}, `class "Boot" is not one of the model's 10`},
+		{[]string{"explain", "--run", run, "missing.png"}, "missing.png"},
+		{[]string{"explain", "--run", filepath.Join(t.TempDir(), "none"), img}, "--run: run folder"},
+		{[]string{"explain", "--run", run, img, "-o", filepath.Join(t.TempDir(), "no", "such", "why.html")}, "--out"},
+	} {
+		_, err := dlrun(t, c.args...)
+		oneLineError(t, strings.Join(c.args, " "), err, c.want)
+	}
+}
