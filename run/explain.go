@@ -100,6 +100,9 @@ type explaining interface {
 	explainRows(r *Run, x *explain.Explainer, rows int, in []float32, o ExplainOptions) ([]Explanation, error)
 	// explainTests explains the first n examples of the run's test split.
 	explainTests(r *Run, x *explain.Explainer, n int, o ExplainOptions) ([]Explanation, error)
+	// explainImportance explains the run's features over its test split
+	// (ExplainImportance), or says why it does not apply.
+	explainImportance(r *Run, x *explain.Explainer, o ExplainOptions) (Explanation, error)
 }
 
 // explainer returns the run's explainer, made at the first call, and its

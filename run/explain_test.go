@@ -2,6 +2,7 @@ package run_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -308,5 +309,61 @@ func TestExplainRecommendation(t *testing.T) {
 	tests, err := r.ExplainTests(2, run.ExplainOptions{})
 	if err != nil || len(tests.Items) != 2 {
 		t.Errorf("test ratings: %v", err)
+	}
+}
+
+// A classifier of rows ranks its features over its test split: one
+// explanation, the mean absolute attribution per feature, drawn as a bar
+// chart; images and other kinds are refused.
+func TestExplainImportance(t *testing.T) {
+	xor := openTrained(t, run.Config{Model: "xor"}, nil)
+	ex, err := xor.ExplainImportance(run.ExplainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, ok := ex.Items[0].(*run.ImportanceExplanation)
+	if len(ex.Items) != 1 || !ok {
+		t.Fatalf("importance: %+v", ex.Items)
+	}
+	// The mean of |attribution| over the test rows, each explained alone.
+	d, err := xor.Data("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := d.Test.(interface {
+		Len() int
+		Example(int, []float32) int
+	})
+	want := make([]float64, 2)
+	for i := range test.Len() {
+		row := make([]float32, 2)
+		test.Example(i, row)
+		one, err := xor.ExplainRows(1, row, run.ExplainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range one.Items[0].(*run.RowExplanation).Values {
+			want[j] += math.Abs(v) / float64(test.Len())
+		}
+	}
+	if it.Type != "importance" || it.Examples != test.Len() || !slices.Equal(it.Features, []string{"x1", "x2"}) || len(it.Values) != 2 ||
+		math.Abs(it.Values[0]-want[0]) > 1e-9 || math.Abs(it.Values[1]-want[1]) > 1e-9 {
+		t.Errorf("importance %+v, want values %v", it, want)
+	}
+	files, err := it.Files()
+	if err != nil || len(files) != 1 || files[0].Suffix != ".png" || !strings.HasPrefix(string(files[0].Data), "\x89PNG") {
+		t.Errorf("files: %v", err)
+	}
+	var sb strings.Builder
+	if err := ex.Print(&sb, false); err != nil || !strings.Contains(sb.String(), "feature importance: mean |integrated gradients| of each example's predicted class over") {
+		t.Errorf("printed: %v\n%s", err, sb.String())
+	}
+
+	d2 := smallFashion(t, 40)
+	mlp := openTrained(t, run.Config{Model: "mlp", Dataset: d2.Name}, run.FromDataset(d2))
+	_, err = mlp.ExplainImportance(run.ExplainOptions{})
+	oneLine(t, "importance of images", err, "it ranks the features of a row")
+	if !errors.Is(err, run.ErrDoesNotApply) {
+		t.Errorf("importance of images: %v does not wrap ErrDoesNotApply", err)
 	}
 }

@@ -299,3 +299,9 @@ func (*classify) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOpti
 	}
 	return explainClassifier(r, x, names, xs, labels, o)
 }
+
+// explainImportance implements explaining: a classifier of rows ranks its
+// features over its test split.
+func (*classify) explainImportance(r *Run, x *explain.Explainer, o ExplainOptions) (Explanation, error) {
+	return importanceOfRows(r, x, o)
+}

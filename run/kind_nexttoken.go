@@ -284,3 +284,9 @@ func (*nextToken) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOpt
 	}
 	return explainTexts(r, x, names, contexts, o)
 }
+
+// explainImportance implements explaining: a language model has no
+// features to rank.
+func (k *nextToken) explainImportance(*Run, *explain.Explainer, ExplainOptions) (Explanation, error) {
+	return nil, doesNotApply("feature importance", k, "a classifier of rows")
+}

@@ -267,3 +267,9 @@ func (k *rating) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOpti
 	}
 	return explainRatings(r, x, rs, names, pairs, o)
 }
+
+// explainImportance implements explaining: a recommender has no features
+// to rank.
+func (k *rating) explainImportance(*Run, *explain.Explainer, ExplainOptions) (Explanation, error) {
+	return nil, doesNotApply("feature importance", k, "a classifier of rows")
+}

@@ -14,7 +14,7 @@ import (
 func newExplainCmd() *cobra.Command {
 	var dir, out, method, baseline string
 	var o run.ExplainOptions
-	var asJSON, best, board bool
+	var asJSON, best, board, importance bool
 	var examples int
 	cmd := &cobra.Command{
 		Use:   "explain --run DIR INPUT...",
@@ -41,23 +41,28 @@ The explanations are printed (in colour on a terminal), as JSON with --json,
 and written with -o: a folder (a picture per input, named after it, and
 explanations.json) or, for a name ending in .html, one HTML page. --board
 explains the first --examples test examples of the run's own data instead and
-writes them into the run folder's explanations/, where dlrun board shows them.`,
+writes them into the run folder's explanations/, where dlrun board shows them.
+--importance ranks a classifier of rows' features over its test split: each
+feature's mean absolute attribution, as a bar chart.`,
 		Example: `  dlrun explain --run runs/cnn shirt.png -o heatmaps
   dlrun explain --run runs/cnn --method occlusion --class Sneaker boot.png -o boot.html
   dlrun explain --run runs/austen "It is a truth universally acknowledge"
   dlrun explain --run runs/mf 1:318 1 --json
-  dlrun explain --run runs/cnn --board`,
+  dlrun explain --run runs/cnn --board
+  dlrun explain --run runs/table --importance -o importance`,
 		RunE: func(cmd *cobra.Command, inputs []string) error {
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained model")
 			}
 			switch {
+			case importance && (board || len(inputs) > 0):
+				return errors.New("--importance explains the run's test split as a whole; it takes no INPUT and no --board")
 			case board && len(inputs) > 0:
 				return errors.Errorf("%q: --board explains the run's test examples; it takes no INPUT", inputs[0])
 			case board && out != "":
 				return errors.New("--board and --out: --board writes into the run folder's explanations/; give one")
-			case !board && len(inputs) == 0:
-				return errors.New("name at least one INPUT to explain, or give --board (see 'dlrun explain --help')")
+			case !board && !importance && len(inputs) == 0:
+				return errors.New("name at least one INPUT to explain, or give --board or --importance (see 'dlrun explain --help')")
 			case cmd.Flags().Changed("examples") && !board:
 				return errors.New("--examples: it sets how many test examples --board explains")
 			case examples < 1 || examples > run.MaxBoardExamples:
@@ -87,10 +92,13 @@ writes them into the run folder's explanations/, where dlrun board shows them.`,
 			}
 			defer r.Close()
 			var ex *run.Explanations
-			if board {
+			switch {
+			case board:
 				ex, err = r.ExplainTests(examples, o)
 				out = filepath.Join(dir, rundir.Explanations)
-			} else {
+			case importance:
+				ex, err = r.ExplainImportance(o)
+			default:
 				ex, err = r.Explain(inputs, o)
 			}
 			if err != nil {
@@ -127,5 +135,6 @@ writes them into the run folder's explanations/, where dlrun board shows them.`,
 	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
 	f.BoolVar(&board, "board", false, "explain the first --examples test examples into the run folder's explanations/, for dlrun board")
 	f.IntVar(&examples, "examples", 4, "with --board: how many test examples to explain")
+	f.BoolVar(&importance, "importance", false, "rank a classifier of rows' features over its test split (mean absolute attribution)")
 	return cmd
 }

@@ -82,8 +82,10 @@ func TestExplainCommand(t *testing.T) {
 		want string
 	}{
 		{[]string{"explain", img}, "--run: name the run folder"},
-		{[]string{"explain", "--run", run}, "name at least one INPUT to explain, or give --board"},
+		{[]string{"explain", "--run", run}, "name at least one INPUT to explain, or give --board or --importance"},
 		{[]string{"explain", "--run", run, "--board", img}, "--board explains the run's test examples; it takes no INPUT"},
+		{[]string{"explain", "--run", run, "--importance", img}, "--importance explains the run's test split as a whole"},
+		{[]string{"explain", "--run", run, "--importance"}, "it ranks the features of a row"},
 		{[]string{"explain", "--run", run, "--board", "-o", page}, "--board and --out"},
 		{[]string{"explain", "--run", run, "--examples", "3", img}, "--examples: it sets how many test examples --board explains"},
 		{[]string{"explain", "--run", run, "--board", "--examples", "65"}, "--examples 65: must be from 1 to 64"},
@@ -97,5 +99,25 @@ func TestExplainCommand(t *testing.T) {
 	} {
 		_, err := dlrun(t, c.args...)
 		oneLineError(t, strings.Join(c.args, " "), err, c.want)
+	}
+}
+
+// dlrun explain --importance ranks a classifier of rows' features: a
+// table printed, a bar chart with -o.
+func TestExplainImportanceCommand(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "xor")
+	if _, err := dlrun(t, "train", "--model", "xor", "--epochs", "20", "--out", run); err != nil {
+		t.Fatal(err)
+	}
+	chart := filepath.Join(t.TempDir(), "chart")
+	out, err := dlrun(t, "explain", "--run", run, "--importance", "--method", "saliency", "-o", chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "feature importance: mean |saliency|") || !strings.Contains(out, "x2") || !strings.Contains(out, "wrote 2 files to "+chart) {
+		t.Errorf("--importance:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(chart, "importance.png")); err != nil || !strings.HasPrefix(string(b), "\x89PNG") {
+		t.Errorf("importance.png: %v", err)
 	}
 }
