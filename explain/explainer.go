@@ -23,7 +23,7 @@
 //
 // An Explainer builds graphs of its own from the model's description,
 // sharing the trained weights, with batches as large as a method needs (the
-// Steps+1 points of integrated gradients run as one batch); it never
+// Steps+2 points of integrated gradients run as one batch); it never
 // changes the model. Every function returns an error, never panics, on bad
 // input: a wrong shape, a class or token outside the model's, a value that
 // is not finite, settings out of range.

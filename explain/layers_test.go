@@ -27,8 +27,8 @@ var layerModels = []struct {
 	{"biases", "{biases: {users: USERS, movies: MOVIES, l2: 0.1}}", "ratings"},
 }
 
-// Integrated gradients satisfies completeness within 1% at its default
-// steps on a model of every registered layer kind, each trained for an
+// Integrated gradients satisfies completeness (as complete checks it) at
+// its default steps on a model of every registered layer kind, each trained for an
 // epoch on a part of its data. A layer kind registered without a model
 // here fails the test, naming it: give it one in layerModels.
 func TestCompletenessOnEveryLayerKind(t *testing.T) {
