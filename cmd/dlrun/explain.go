@@ -49,7 +49,7 @@ feature's mean absolute attribution, as a bar chart.`,
   dlrun explain --run runs/austen "It is a truth universally acknowledge"
   dlrun explain --run runs/mf 1:318 1 --json
   dlrun explain --run runs/cnn --board
-  dlrun explain --run runs/table --importance -o importance`,
+  dlrun explain --run runs/xor --importance -o importance`,
 		RunE: func(cmd *cobra.Command, inputs []string) error {
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained model")
