@@ -1,0 +1,188 @@
+package kernels
+
+import (
+	"math"
+	"runtime"
+)
+
+// AttentionDims are the sizes of a multi-head scaled dot-product
+// attention over a batch: B sequences of T query steps, width E (all heads
+// together, E = H·(E/H)), H heads. With Causal set, the query at position
+// i attends to the keys at positions up to i only.
+type AttentionDims struct {
+	B, T, E, H int
+	Causal     bool
+}
+
+// HeadDim returns E/H, the width of one head.
+func (d AttentionDims) HeadDim() int { return d.E / d.H }
+
+// AttentionScratch is the working memory of AttentionBackward, one block
+// per worker, kept from call to call.
+type AttentionScratch[T Float] struct{ buf []T }
+
+// per returns worker w's n values, growing the scratch for GOMAXPROCS
+// workers when it is too small.
+func (s *AttentionScratch[T]) per(n int) []T {
+	if need := runtime.GOMAXPROCS(0) * n; len(s.buf) < need {
+		s.buf = make([]T, need)
+	}
+	return s.buf
+}
+
+// AttentionForward computes, for every sequence b and head h, the
+// attention of the queries over the keys and values packed in qkv
+// [B, T, 3E] (q, k and v side by side, head h in columns h·D to (h+1)·D
+// of each, D = E/H, PyTorch's nn.MultiheadAttention layout):
+//
+//	P = softmax(q·kᵀ/√D) (rows over keys), out[b, :, h·D:(h+1)·D] = P·v
+//
+// keeping P in probs [B, H, T, T] for the backward pass. mask, if not nil,
+// is [B, T]: a nonzero value marks key position j of sequence b as
+// padding, which no query attends to (PyTorch's key_padding_mask). A
+// query that may attend to no key gets probabilities and output 0 (where
+// PyTorch gives NaN). The products are the blocked gemm's; sequences and
+// heads are shared among workers, each summed in a fixed order.
+func AttentionForward[T Float](d AttentionDims, qkv, mask, probs, out []T) {
+	D, ld := d.HeadDim(), 3*d.E
+	scale := 1 / math.Sqrt(float64(D))
+	ParallelFor(d.B*d.H, 1, func(lo, hi int) {
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/d.H, bh%d.H
+			x := qkv[b*d.T*ld:]
+			var m []T
+			if mask != nil {
+				m = mask[b*d.T : (b+1)*d.T]
+			}
+			attendHead(d.T, d.T, D, x[h*D:], ld, x[d.E+h*D:], ld, x[2*d.E+h*D:], ld, m, d.Causal, 0, scale,
+				probs[bh*d.T*d.T:], d.T, out[b*d.T*d.E+h*D:], d.E)
+		}
+	})
+}
+
+// AttentionCachedForward is AttentionForward for incremental decoding:
+// qkv [B, T, 3E] holds T new steps of each sequence, which follow the pos
+// steps whose keys and values kc and vc ([B, max, E], max ≥ pos+T)
+// already hold. It appends the new keys and values to the caches and lets
+// each new query attend, causally, to every key up to its own position.
+// probs is scratch of B·H·T·max values.
+func AttentionCachedForward[T Float](d AttentionDims, max, pos int, qkv, kc, vc, probs, out []T) {
+	D, ld, E := d.HeadDim(), 3*d.E, d.E
+	for b := 0; b < d.B; b++ {
+		for t := 0; t < d.T; t++ {
+			row := qkv[(b*d.T+t)*ld:]
+			at := (b*max + pos + t) * E
+			copy(kc[at:at+E], row[E:2*E])
+			copy(vc[at:at+E], row[2*E:3*E])
+		}
+	}
+	L := pos + d.T
+	scale := 1 / math.Sqrt(float64(D))
+	ParallelFor(d.B*d.H, 1, func(lo, hi int) {
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/d.H, bh%d.H
+			x := qkv[b*d.T*ld:]
+			attendHead(d.T, L, D, x[h*D:], ld, kc[b*max*E+h*D:], E, vc[b*max*E+h*D:], E, nil, true, pos, scale,
+				probs[bh*d.T*max:], max, out[b*d.T*E+h*D:], E)
+		}
+	})
+}
+
+// attendHead computes one head of one sequence: P = softmax(q·kᵀ·scale)
+// over the first L keys (for T queries at positions off, off+1, ...;
+// causal: each up to its own position) into p (row stride ldp), and
+// o = P·v.
+func attendHead[T Float](nq, L, D int, q []T, ldq int, k []T, ldk int, v []T, ldv int, mask []T, causal bool, off int, scale float64, p []T, ldp int, o []T, ldo int) {
+	Gemm(false, true, nq, L, D, q, ldq, k, ldk, false, p, ldp)
+	for i := 0; i < nq; i++ {
+		n := L
+		if causal {
+			n = min(L, off+i+1)
+		}
+		softmaxRow(p[i*ldp:i*ldp+L], n, scale, mask)
+	}
+	Gemm(false, false, nq, D, L, p, ldp, v, ldv, false, o, ldo)
+}
+
+// softmaxRow sets row[:n] to the softmax of row[:n]·scale over the
+// positions that mask (if not nil) leaves unmasked, and every other value
+// of row to 0; a row with no position left is all 0.
+func softmaxRow[T Float](row []T, n int, scale float64, mask []T) {
+	m, found := math.Inf(-1), false
+	for j, v := range row[:n] {
+		if mask == nil || mask[j] == 0 {
+			m, found = math.Max(m, float64(v)), true
+		}
+	}
+	if !found {
+		clear(row)
+		return
+	}
+	for j, v := range row[:n] {
+		if mask != nil && mask[j] != 0 {
+			row[j] = T(math.Inf(-1))
+		} else {
+			row[j] = T((float64(v) - m) * scale)
+		}
+	}
+	if r, ok := any32(row[:n]); ok {
+		Exps(r, r)
+	} else {
+		for j, v := range row[:n] {
+			row[j] = T(math.Exp(float64(v)))
+		}
+	}
+	s := 0.0
+	for _, v := range row[:n] {
+		s += float64(v)
+	}
+	inv := T(1 / s)
+	for j := range row[:n] {
+		row[j] *= inv
+	}
+	clear(row[n:])
+}
+
+// any32 returns x as []float32 if it is one.
+func any32[T Float](x []T) ([]float32, bool) {
+	r, ok := any(x).([]float32)
+	return r, ok
+}
+
+// AttentionBackward computes the gradient dqkv [B, T, 3E] of the
+// attention from the output gradient dout [B, T, E], given the forward
+// pass's qkv and probs:
+//
+//	dv = Pᵀ·dout, dP = dout·vᵀ, dS = P⊙(dP − rowsum(dP⊙P))/√D,
+//	dq = dS·k, dk = dSᵀ·q
+//
+// for each sequence and head. Every value of dqkv is written.
+func AttentionBackward[T Float](d AttentionDims, qkv, probs, dout, dqkv []T, s *AttentionScratch[T]) {
+	D, ld, T_ := d.HeadDim(), 3*d.E, d.T
+	scale := T(1 / math.Sqrt(float64(D)))
+	buf := s.per(T_ * T_)
+	parallelWorkers(d.B*d.H, 1, func(w, lo, hi int) {
+		dp := buf[w*T_*T_ : (w+1)*T_*T_]
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/d.H, bh%d.H
+			x, dx := qkv[b*T_*ld:], dqkv[b*T_*ld:]
+			q, k, v := x[h*D:], x[d.E+h*D:], x[2*d.E+h*D:]
+			dq, dk, dv := dx[h*D:], dx[d.E+h*D:], dx[2*d.E+h*D:]
+			p, do := probs[bh*T_*T_:(bh+1)*T_*T_], dout[b*T_*d.E+h*D:]
+			Gemm(true, false, T_, D, T_, p, T_, do, d.E, false, dv, ld)
+			Gemm(false, true, T_, T_, D, do, d.E, v, ld, false, dp, T_)
+			for i := 0; i < T_; i++ {
+				pr, gr := p[i*T_:(i+1)*T_], dp[i*T_:(i+1)*T_]
+				var dot T
+				for j, pv := range pr {
+					dot += pv * gr[j]
+				}
+				for j, pv := range pr {
+					gr[j] = pv * (gr[j] - dot) * scale
+				}
+			}
+			Gemm(false, false, T_, D, T_, dp, T_, k, ld, false, dq, ld)
+			Gemm(true, false, T_, D, T_, dp, T_, q, ld, false, dk, ld)
+		}
+	})
+}
