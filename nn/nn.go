@@ -63,9 +63,44 @@ type named interface {
 	SetName(name string)
 }
 
-// base holds what every layer has: a name and, once built, parameters.
+// wired is implemented by layers that can take the outputs of layers
+// other than the one before them (see Sequential): every layer of this
+// package.
+type wired interface {
+	Inputs() []string
+	SetInputs(names ...string)
+}
+
+// InputName names a model's input (or a residual block's) among the
+// inputs of a layer: SetInputs("input"), or inputs: [input] in a model
+// file. No layer may be named so.
+const InputName = "input"
+
+// A MultiInput layer takes the outputs of several layers, which it names
+// with SetInputs: Add and Concat, and Attention, whose optional second
+// input is a padding mask. Every other layer takes exactly one.
+type MultiInput interface {
+	Layer
+	// OutputShapeOf returns the per-example output shape for the
+	// per-example shapes of the inputs, or an error naming the layer.
+	OutputShapeOf(in [][]int) ([]int, error)
+	// BuildOn adds the layer's nodes to g on the inputs xs, each
+	// [batch, in...].
+	BuildOn(g *graph.Graph, xs []*graph.Node) (*graph.Node, error)
+}
+
+// container is implemented by layers made of layers (Sequential,
+// Residual): Sublayers lists them in order, nested ones after their
+// container, as NewSequential names them.
+type container interface {
+	Sublayers() []Layer
+}
+
+// base holds what every layer has: a name, the names of its inputs if it
+// does not take the previous layer's output, and, once built, parameters.
 type base struct {
 	name   string
+	inputs []string
 	params []*graph.Param
 }
 
@@ -76,6 +111,17 @@ func (b *base) Name() string { return b.name }
 // ("<name>.weight"); set it before Build. NewSequential names layers that
 // have no name.
 func (b *base) SetName(n string) { b.name = n }
+
+// Inputs returns the names of the layers whose outputs the layer takes,
+// as SetInputs set them; none means the output of the layer before it.
+func (b *base) Inputs() []string { return b.inputs }
+
+// SetInputs makes the layer take the outputs of the named layers, which
+// come before it in the same Sequential (or residual block), InputName
+// standing for that Sequential's input, instead of the previous layer's
+// output: a branch or a skip connection. A MultiInput layer takes several;
+// any other layer one. No names restores the default.
+func (b *base) SetInputs(names ...string) { b.inputs = append([]string(nil), names...) }
 
 // Params implements Layer.
 func (b *base) Params() []*graph.Param { return b.params }
@@ -95,27 +141,35 @@ func (b *base) param(g *graph.Graph, suffix string, shape []int, init graph.Init
 // checkInput verifies that l is not nil, that g is a graph and that x, one
 // of its nodes, is [batch, in...] for an in that l accepts, and returns in.
 func checkInput(l Layer, g *graph.Graph, x *graph.Node) ([]int, error) {
-	if isNil(l) {
-		return nil, nilLayer(l)
+	if err := checkNode(l, g, x); err != nil {
+		return nil, err
 	}
-	if g.Expr() == nil {
-		return nil, errors.Errorf("%s: building on a nil graph (use graph.New)", l.Name())
-	}
-	if x == nil {
-		return nil, errors.Errorf("%s: nil input node", l.Name())
-	}
-	if x.Graph() != g.Expr() {
-		return nil, errors.Errorf("%s: input %s belongs to another graph", l.Name(), x.Name())
-	}
-	s := x.Shape()
-	if s.Dims() < 2 {
-		return nil, errors.Errorf("%s: input %v has no batch axis", l.Name(), s)
-	}
-	in := []int(s[1:].Clone())
+	in := []int(x.Shape()[1:].Clone())
 	if _, err := l.OutputShape(in); err != nil {
 		return nil, err
 	}
 	return in, nil
+}
+
+// checkNode verifies that l is not nil, that g is a graph and that x is
+// one of its nodes with a batch axis.
+func checkNode(l Layer, g *graph.Graph, x *graph.Node) error {
+	if isNil(l) {
+		return nilLayer(l)
+	}
+	if g.Expr() == nil {
+		return errors.Errorf("%s: building on a nil graph (use graph.New)", l.Name())
+	}
+	if x == nil {
+		return errors.Errorf("%s: nil input node", l.Name())
+	}
+	if x.Graph() != g.Expr() {
+		return errors.Errorf("%s: input %s belongs to another graph", l.Name(), x.Name())
+	}
+	if s := x.Shape(); s.Dims() < 2 {
+		return errors.Errorf("%s: input %v has no batch axis", l.Name(), s)
+	}
+	return nil
 }
 
 // nilLayer is the error of a nil layer's OutputShape and Build.
