@@ -34,9 +34,22 @@ var (
 	_ Layer = (*LayerNorm)(nil)
 	_ Layer = (*Sequential)(nil)
 	_ Layer = (*Residual)(nil)
+	_ Layer = (*GELU)(nil)
+	_ Layer = (*Reshape)(nil)
+	_ Layer = (*Conv1D)(nil)
+	_ Layer = (*GlobalAvgPool1D)(nil)
+	_ Layer = (*GlobalAvgPool2D)(nil)
+	_ Layer = (*PositionalEmbedding)(nil)
 
 	_ MultiInput = (*Add)(nil)
 	_ MultiInput = (*Concat)(nil)
+	_ MultiInput = (*Attention)(nil)
+
+	_ Incremental = (*Attention)(nil)
+	_ Incremental = (*PositionalEmbedding)(nil)
+	_ Incremental = (*Recurrent)(nil)
+	_ Incremental = (*Conv1D)(nil)
+	_ Incremental = (*GlobalAvgPool1D)(nil)
 )
 
 // Limits on what a model spec may hold, checked as it is read (ReadSpec,
