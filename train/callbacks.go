@@ -49,11 +49,60 @@ func (c Cosine) LearningRate(epoch, epochs int, base float64) float64 {
 // String describes the schedule.
 func (c Cosine) String() string { return fmt.Sprintf("cosine(min %g)", c.Min) }
 
+// A StepSchedule sets the learning rate of every training step (batch)
+// rather than of every epoch: the loop asks it before each step.
+type StepSchedule interface {
+	Schedule
+	// StepLearningRate returns the rate for step (counted from 0) of the
+	// run's steps.
+	StepLearningRate(step, steps int, base float64) float64
+}
+
+// WarmupCosine raises the learning rate linearly over the first Warmup
+// steps, base·(s+1)/Warmup at step s, then anneals it along a half cosine
+// towards Min, Min + (base−Min)·(1 + cos(π·p))/2 with
+// p = (s − Warmup)/(steps − Warmup), which the step after the last would
+// reach: the schedule transformers train with (Hugging Face's cosine
+// schedule with warm-up; PyTorch's LambdaLR of this function, stepped per
+// batch). Warmup 0 is a cosine over every step.
+type WarmupCosine struct {
+	Warmup int
+	Min    float64
+}
+
+// StepLearningRate implements StepSchedule.
+func (c WarmupCosine) StepLearningRate(step, steps int, base float64) float64 {
+	if step < c.Warmup {
+		return base * float64(step+1) / float64(c.Warmup)
+	}
+	rest := steps - c.Warmup
+	if rest <= 0 {
+		return base
+	}
+	p := float64(step-c.Warmup) / float64(rest)
+	return c.Min + (base-c.Min)*(1+math.Cos(math.Pi*min(p, 1)))/2
+}
+
+// LearningRate implements Schedule: the base rate (the loop sets it per
+// step through StepLearningRate).
+func (c WarmupCosine) LearningRate(_, _ int, base float64) float64 { return base }
+
+// String describes the schedule.
+func (c WarmupCosine) String() string {
+	return fmt.Sprintf("warmup_cosine(warmup %d steps, min %g)", c.Warmup, c.Min)
+}
+
 // ScheduleByName returns the schedule called name: "" or "constant"
-// (nil), "step" (StepDecay with every and gamma, default 0.1) or "cosine".
-// The step schedule needs every, and a finite positive gamma.
-func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
+// (nil), "step" (StepDecay with every and gamma, default 0.1), "cosine" or
+// "warmup_cosine" (WarmupCosine over warmup steps, per step). The step
+// schedule needs every, and a finite positive gamma.
+func ScheduleByName(name string, every int, gamma float64, warmup int) (Schedule, error) {
+	if warmup < 0 {
+		return nil, errors.Errorf("warmup_steps %d: must not be negative", warmup)
+	}
 	switch strings.ToLower(name) {
+	case "warmup_cosine":
+		return WarmupCosine{Warmup: warmup}, nil
 	case "", "constant":
 		return nil, nil
 	case "step":
@@ -70,7 +119,7 @@ func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
 	case "cosine":
 		return Cosine{}, nil
 	}
-	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step or cosine)", name)
+	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step, cosine or warmup_cosine)", name)
 }
 
 // EarlyStopping stops training when the monitored test metric has not
