@@ -106,23 +106,33 @@ func attendHead[T Float](nq, L, D int, q []T, ldq int, k []T, ldk int, v []T, ld
 
 // softmaxRow sets row[:n] to the softmax of row[:n]·scale over the
 // positions that mask (if not nil) leaves unmasked, and every other value
-// of row to 0; a row with no position left is all 0.
+// of row to 0; a row with no position left is all 0. A float32 row runs
+// on the vector exp (Exps).
 func softmaxRow[T Float](row []T, n int, scale float64, mask []T) {
-	m, found := math.Inf(-1), false
+	var m T
+	found := false
 	for j, v := range row[:n] {
-		if mask == nil || mask[j] == 0 {
-			m, found = math.Max(m, float64(v)), true
+		if mask != nil && mask[j] != 0 {
+			continue
+		}
+		if !found || v > m {
+			m, found = v, true
 		}
 	}
 	if !found {
 		clear(row)
 		return
 	}
+	sc := T(scale)
 	for j, v := range row[:n] {
-		if mask != nil && mask[j] != 0 {
-			row[j] = T(math.Inf(-1))
-		} else {
-			row[j] = T((float64(v) - m) * scale)
+		row[j] = (v - m) * sc
+	}
+	if mask != nil {
+		neg := T(math.Inf(-1))
+		for j := range row[:n] {
+			if mask[j] != 0 {
+				row[j] = neg
+			}
 		}
 	}
 	if r, ok := any32(row[:n]); ok {
@@ -132,11 +142,11 @@ func softmaxRow[T Float](row []T, n int, scale float64, mask []T) {
 			row[j] = T(math.Exp(float64(v)))
 		}
 	}
-	s := 0.0
+	var s T
 	for _, v := range row[:n] {
-		s += float64(v)
+		s += v
 	}
-	inv := T(1 / s)
+	inv := 1 / s
 	for j := range row[:n] {
 		row[j] *= inv
 	}
