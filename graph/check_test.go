@@ -89,6 +89,17 @@ func TestNilOperandsAreErrors(t *testing.T) {
 		{"RNNFinalState(nil)", func() error {
 			return graph.RNNFinalState(n, graph.Data{}, graph.Data{})
 		}, []string{"final state"}},
+		{"GELU(nil)", node(func() (*gorgonia.Node, error) { return graph.GELU(n) }), []string{"gelu"}},
+		{"GELUTanh(nil)", node(func() (*gorgonia.Node, error) { return graph.GELUTanh(n) }), []string{"gelu tanh"}},
+		{"Project(nil, w)", node(func() (*gorgonia.Node, error) { return graph.Project(n, w, nil) }), []string{"project", "operand 1 is nil", "w"}},
+		{"Project(x, nil)", node(func() (*gorgonia.Node, error) { return graph.Project(x, n, nil) }), []string{"project", "operand 2 is nil", "x"}},
+		{"Attention(nil)", node(func() (*gorgonia.Node, error) { return graph.Attention(n, 1, true, nil) }), []string{"attention", "nil"}},
+		{"CachedAttention(nil)", node(func() (*gorgonia.Node, error) { return graph.CachedAttention(n, 1, graph.NewKVCache(2)) }), []string{"cached attention", "nil"}},
+		{"AddPositions(nil, t)", node(func() (*gorgonia.Node, error) { return graph.AddPositions(n, table, nil) }), []string{"add positions", "table"}},
+		{"Conv1D(nil, w)", node(func() (*gorgonia.Node, error) { return graph.Conv1D(n, filt, nil, 1, 0, 0) }), []string{"conv1d", "filt"}},
+		{"Sub(nil, x)", node(func() (*gorgonia.Node, error) { return graph.Sub(n, x) }), []string{"sub", "operand 1 is nil"}},
+		{"Log(nil)", node(func() (*gorgonia.Node, error) { return graph.Log(n) }), []string{"log"}},
+		{"Sum(nil)", node(func() (*gorgonia.Node, error) { return graph.Sum(n) }), []string{"sum"}},
 	} {
 		mustErr(t, c.what, c.f, c.want...)
 	}

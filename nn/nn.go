@@ -7,20 +7,29 @@
 // Sequential, which names them the way Keras does (dense1, dense2, relu1,
 // ...) so that parameters get stable names such as "dense1.weight".
 //
-// The layers are Dense, Conv2D, MaxPool2D, Flatten, Dropout, the
-// activations (ReLU, Sigmoid, Tanh, Softmax), the recurrent LSTM and GRU
-// (Recurrent) with Embedding, and the norm layers BatchNorm and LayerNorm,
-// whose parameters and buffers are named after PyTorch's state dicts, and
-// the recommenders MF, NCF and Biases, which map a (user, movie) pair to a
-// predicted rating. Dropout and BatchNorm behave differently in training and in evaluation
-// (graph.Graph.SetTraining).
+// The layers are Dense, Conv2D, Conv1D, MaxPool2D, GlobalAvgPool1D and
+// GlobalAvgPool2D, Flatten, Reshape, Dropout, the activations (ReLU,
+// Sigmoid, Tanh, Softmax, GELU), the recurrent LSTM and GRU (Recurrent)
+// with Embedding, multi-head self-attention (Attention) with
+// PositionalEmbedding, the norm layers BatchNorm and LayerNorm, whose
+// parameters and buffers are named after PyTorch's state dicts, and the
+// recommenders MF, NCF and Biases, which map a (user, movie) pair to a
+// predicted rating. Dropout and BatchNorm behave differently in training
+// and in evaluation (graph.Graph.SetTraining).
+//
+// A Sequential is a chain of layers or, where layers name their inputs
+// (SetInputs), a graph of them joined by Add and Concat (MultiInput);
+// Residual is a residual block around a sub-sequence. Layers that can run
+// a sequence a step per pass (Incremental: causal attention with a
+// key/value cache, positional embeddings, recurrent layers) serve text
+// generation (SetIncremental).
 //
 // A Spec describes a Sequential model as a YAML or JSON model file (its
 // name and layers, each a kind and its settings): Spec.Build makes the
 // model, Describe writes one down, and RegisterLayer adds a layer kind of
 // one's own to what model files may name. The reference models (xor, mlp,
-// cnn, cnn-bn, rnn, charrnn, mf, ncf, biases; References, ReferenceByName) are the ones
-// dlrun trains and compares with PyTorch.
+// cnn, cnn-bn, resnet, rnn, charrnn, gpt, mf, ncf, biases; References,
+// ReferenceByName) are the ones dlrun trains and compares with PyTorch.
 //
 // Layers take and return *graph.Node: this package builds on graph alone
 // and never imports Gorgonia itself. Its functions and methods return
