@@ -239,7 +239,7 @@ func TestRNNFinalStateErrors(t *testing.T) {
 }
 
 func TestInitializerByNameNeverPanics(t *testing.T) {
-	for _, name := range []string{"", " ", "zeros ", "ZEROS", "constant(0.5)", "uniform(", "bounded(-1)", "\x00", "\xff\xfe", "глорот", strings.Repeat("x", 1<<16)} {
+	for _, name := range []string{"", " ", "zeros ", "ZEROS", "constant(x)", "uniform(", "bounded(-1)", "normal(-1)", "normal(0)", "uniform(NaN)", "constant(Inf)", "normal(1))", "\x00", "\xff\xfe", "глорот", strings.Repeat("x", 1<<16)} {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -254,7 +254,7 @@ func TestInitializerByNameNeverPanics(t *testing.T) {
 			}
 		}()
 	}
-	for _, name := range []string{"zeros", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "torch_default"} {
+	for _, name := range []string{"zeros", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "torch_default", "normal(0.02)", "uniform(0.1)", "constant(0.5)", "constant(-2)"} {
 		if in, err := graph.InitializerByName(name); err != nil || in.String() != name {
 			t.Errorf("%s: %v, %v", name, in, err)
 		}

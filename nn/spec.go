@@ -1106,7 +1106,7 @@ func initNames() []string {
 			names = append(names, in.String())
 		}
 	}
-	return names
+	return append(names, "normal(std)", "uniform(limit)", "constant(v)")
 }
 
 // toInt returns v as an int if it is a whole number of magnitude at most
