@@ -41,6 +41,7 @@ func main() {
 	width := flag.Int("width", 128, "gpt: width")
 	blocks := flag.Int("blocks", 4, "gpt: transformer blocks")
 	heads := flag.Int("heads", 4, "gpt: attention heads")
+	embedInit := flag.String("embed-init", "", "gpt: the token embedding's initialiser (default the reference's)")
 	opt := flag.String("optimizer", "adamw", "optimizer")
 	lr := flag.Float64("lr", 3e-3, "base learning rate")
 	wd := flag.Float64("weight-decay", 0.01, "weight decay")
@@ -78,7 +79,7 @@ func main() {
 		if *schedule == "warmup_cosine" {
 			cfg.WarmupSteps = *warmup
 		}
-		err = fit(*model, cfg, *seqLen, *width, *blocks, *heads, *steps, *out)
+		err = fit(*model, cfg, *seqLen, *width, *blocks, *heads, *embedInit, *steps, *out)
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -112,10 +113,17 @@ func setup(model string, seqLen, width, blocks, heads int) (nn.Layer, train.Task
 	return nil, nil, nil, nil, fmt.Errorf("unknown model %q (want gpt or resnet)", model)
 }
 
-func fit(model string, cfg train.Config, seqLen, width, blocks, heads, steps int, out string) error {
+func fit(model string, cfg train.Config, seqLen, width, blocks, heads int, embedInit string, steps int, out string) error {
 	m, task, trainData, test, err := setup(model, seqLen, width, blocks, heads)
 	if err != nil {
 		return err
+	}
+	if embedInit != "" {
+		in, err := graph.InitializerByName(embedInit)
+		if err != nil {
+			return err
+		}
+		m.(*nn.Sequential).Layers[0].(*nn.Embedding).Init = in
 	}
 	if steps > 0 {
 		return timeSteps(m, task, trainData, cfg, steps)
