@@ -92,28 +92,12 @@ func (c *Conv1D) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	kinit, binit := c.KernelInit, c.BiasInit
-	if kinit == nil {
-		kinit = graph.GlorotUniform
-	}
-	if binit == nil {
-		binit = graph.Zeros
-	}
-	c.params = nil
-	w, err := c.param(g, "weight", []int{c.Filters, in[1], c.Kernel}, kinit)
+	w, b, err := c.weightAndBias(g, []int{c.Filters, in[1], c.Kernel}, c.Filters, c.KernelInit, c.BiasInit, c.NoBias)
 	if err != nil {
 		return nil, err
 	}
-	var b *graph.Node
-	if !c.NoBias {
-		bp, err := c.param(g, "bias", []int{c.Filters}, binit)
-		if err != nil {
-			return nil, err
-		}
-		b = bp.Node
-	}
 	l, r, _ := c.padding(in)
-	return graph.Conv1D(x, w.Node, b, c.stride(), l, r)
+	return graph.Conv1D(x, w, b, c.stride(), l, r)
 }
 
 // SetIncremental implements Incremental: only a convolution of one step

@@ -147,6 +147,34 @@ func (b *base) param(g *graph.Graph, suffix string, shape []int, init graph.Init
 	return p, nil
 }
 
+// weightAndBias declares a layer's weight of the given shape and, unless
+// noBias, its bias of n values, initialised by kinit and binit (default
+// graph.GlorotUniform and graph.Zeros), the layer's only parameters; the
+// bias is nil without one.
+func (b *base) weightAndBias(g *graph.Graph, shape []int, n int, kinit, binit graph.Initializer, noBias bool) (w, bias *graph.Node, err error) {
+	if kinit == nil {
+		kinit = graph.GlorotUniform
+	}
+	if binit == nil {
+		binit = graph.Zeros
+	}
+	b.params = nil
+	wp, err := b.param(g, "weight", shape, kinit)
+	if err != nil || noBias {
+		return nodeOf(wp), nil, err
+	}
+	bp, err := b.param(g, "bias", []int{n}, binit)
+	return wp.Node, nodeOf(bp), err
+}
+
+// nodeOf returns p's node, or nil for a nil p.
+func nodeOf(p *graph.Param) *graph.Node {
+	if p == nil {
+		return nil
+	}
+	return p.Node
+}
+
 // checkInput verifies that l is not nil, that g is a graph and that x, one
 // of its nodes, is [batch, in...] for an in that l accepts, and returns in.
 func checkInput(l Layer, g *graph.Graph, x *graph.Node) ([]int, error) {

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"reflect"
 	"slices"
 
 	"github.com/dlrun/dlrun/graph"
@@ -76,25 +75,9 @@ func init() {
 // shapeSetting reads setting key, a required list of positive integers
 // of which one may be -1.
 func shapeSetting(s *Settings, key string) []int {
-	v, ok := s.lookup(key)
+	out, ok := s.ints(key, "a list of positive integers, one of which may be -1, as in [4, -1]", func(n int) bool { return n > 0 || n == -1 })
 	if !ok {
 		s.missing(key)
-		return nil
-	}
-	const want = "a list of positive integers, one of which may be -1, as in [4, -1]"
-	rv := reflect.ValueOf(v)
-	if (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) || rv.Len() == 0 {
-		s.Invalid(key, want)
-		return nil
-	}
-	out := make([]int, rv.Len())
-	for i := range out {
-		n, isInt := toInt(rv.Index(i).Interface())
-		if !isInt || (n < 1 && n != -1) {
-			s.Invalid(key, want)
-			return nil
-		}
-		out[i] = n
 	}
 	return out
 }

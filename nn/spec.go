@@ -820,6 +820,31 @@ func (s *Settings) Pair(key string, def ...int) (h, w int) {
 	return h, w
 }
 
+// ints returns the setting key, a non-empty list of integers each of
+// which valid accepts, and whether it is present; want completes
+// Invalid's "must be ...".
+func (s *Settings) ints(key, want string, valid func(int) bool) ([]int, bool) {
+	v, ok := s.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	rv := reflect.ValueOf(v)
+	if (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) || rv.Len() == 0 {
+		s.Invalid(key, want)
+		return nil, true
+	}
+	out := make([]int, rv.Len())
+	for i := range out {
+		n, isInt := toInt(rv.Index(i).Interface())
+		if !isInt || !valid(n) {
+			s.Invalid(key, want)
+			return nil, true
+		}
+		out[i] = n
+	}
+	return out, true
+}
+
 // Float returns the setting key, a finite number; defaults work as for
 // Int, without its positivity check (a build function checks its range and
 // calls Invalid).
