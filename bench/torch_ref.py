@@ -378,7 +378,7 @@ class Positions(nn.Module):
 
 
 class GPT(nn.Module):
-    """dlrun's gpt: embedding (N(0, 1)) + learned positions, blocks pre-norm
+    """dlrun's gpt: embedding and learned positions (both N(0, 0.02^2)), blocks pre-norm
     blocks (x + attention(layer_norm(x)), causal; x + MLP(layer_norm(x)),
     dense 4*width, tanh GELU, dense width), a final layer norm and a dense
     head; dense layers Glorot-uniform with zero biases as dlrun's, the
@@ -404,6 +404,7 @@ class GPT(nn.Module):
             self.blocks.append((ln1, attn, ln2, up, down))
         keep(self, ln=name("layernorm", nn.LayerNorm(width)), head=name("dense", nn.Linear(width, vocab)),
              gelu=nn.GELU(approximate="tanh"))
+        nn.init.normal_(self.embed.weight, std=0.02)
         for m in self.modules():
             if isinstance(m, nn.Linear) and not isinstance(m, nn.modules.linear.NonDynamicallyQuantizableLinear):
                 nn.init.xavier_uniform_(m.weight)

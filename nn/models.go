@@ -164,7 +164,7 @@ func init() {
 	})
 	register(Reference{
 		Name:        "gpt",
-		Description: "character transformer: embedding 128 + learned positions -> 4 pre-norm blocks (causal self-attention, 4 heads; MLP 512 with tanh GELU) -> layer norm -> dense over the vocabulary",
+		Description: "character transformer: embedding 128 + learned positions (N(0, 0.02²)) -> 4 pre-norm blocks (causal self-attention, 4 heads; MLP 512 with tanh GELU) -> layer norm -> dense over the vocabulary",
 		Build: func(in []int, vocab int, opt Options) (*Sequential, error) {
 			context := 128 // the positions the model learns: the sequences' steps
 			if len(in) == 1 {
@@ -190,13 +190,16 @@ func init() {
 }
 
 // GPT returns a character transformer (a small GPT-2): token embedding
-// and learned positions of width, then blocks pre-norm transformer blocks
+// and learned positions of width, both initialised N(0, 0.02²) as GPT-2's
+// (with the N(0, 1) of nn.Embedding's default the blocks' first updates are
+// lost in the embeddings and it learns more slowly), then blocks pre-norm
+// transformer blocks
 // — residual(layer norm, causal self-attention of heads) and
 // residual(layer norm, dense 4·width, tanh GELU, dense width) — a final
 // layer norm and a dense layer to vocab logits, for sequences of up to
 // context steps.
 func GPT(vocab, context, blocks, heads, width int) *Sequential {
-	layers := []Layer{NewEmbedding(vocab, width), NewPositionalEmbedding(context)}
+	layers := []Layer{&Embedding{Vocab: vocab, Dim: width, Init: graph.Normal(0.02)}, NewPositionalEmbedding(context)}
 	for range blocks {
 		layers = append(layers,
 			NewResidual(NewLayerNorm(), NewAttention(heads, true)),
