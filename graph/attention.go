@@ -77,11 +77,12 @@ type attentionKernel struct {
 	}
 }
 
-// name holds the kernel's address: it keeps state for its gradient, so two
-// attentions must never be merged into one node.
 func (k *attentionKernel) name() string {
-	return fmt.Sprintf("Attention(%d heads, causal %v, %p)", k.d.H, k.d.Causal, k)
+	return fmt.Sprintf("Attention(%d heads, causal %v)", k.d.H, k.d.Causal)
 }
+
+// keepsState implements stateful: the attention weights of the last pass.
+func (*attentionKernel) keepsState()            {}
 func (k *attentionKernel) diffWRT(n int) []bool { return []bool{true, false}[:n] }
 func (k *attentionKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	n := k.d.B * k.d.H * k.d.T * k.d.T
@@ -233,8 +234,11 @@ type cachedAttentionKernel struct {
 }
 
 func (k *cachedAttentionKernel) name() string {
-	return fmt.Sprintf("CachedAttention(%d heads, %p)", k.d.H, k)
+	return fmt.Sprintf("CachedAttention(%d heads)", k.d.H)
 }
+
+// keepsState implements stateful: the cache.
+func (*cachedAttentionKernel) keepsState() {}
 func (k *cachedAttentionKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	c := k.c
 	if c.n+k.d.T > c.max {

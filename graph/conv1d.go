@@ -58,8 +58,11 @@ type conv1DKernel struct {
 }
 
 func (k *conv1DKernel) name() string {
-	return fmt.Sprintf("Conv1D(%+v, %p)", k.g, k)
+	return fmt.Sprintf("Conv1D(%d filters of %d, stride %d)", k.g.F, k.g.K, k.g.S)
 }
+
+// keepsState implements stateful: the packed filters and padded input.
+func (*conv1DKernel) keepsState()            {}
 func (k *conv1DKernel) diffWRT(n int) []bool { return []bool{true, true, true}[:n] }
 func (k *conv1DKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	return floats(out, in, func(o []float32, in [][]float32) {

@@ -29,7 +29,7 @@ func AddPositions(x, table *Node, cur *Cursor) (*Node, error) {
 	if st.Dims() != 2 || st[1] != sx[2] || st[0] < sx[1] {
 		return nil, &ShapeError{"add positions", table.Name(), sx, st, fmt.Sprintf("the table must be [n, %d] with n at least the %d steps", sx[2], sx[1])}
 	}
-	k := &positionsKernel{b: sx[0], t: sx[1], e: sx[2], n: st[0], cur: cur}
+	k := &positionsKernel{b: sx[0], t: sx[1], e: sx[2], n: st[0], cur: cur, table: table.Name()}
 	return apply(k, sx.Clone(), x, table)
 }
 
@@ -56,18 +56,21 @@ func (c *Cursor) Reset() {
 type positionsKernel struct {
 	b, t, e, n int
 	cur        *Cursor
-	from       int // the first row of the last pass
+	table      string // the table's name, for errors
+	from       int    // the first row of the last pass
 }
 
-// name holds the kernel's address: with a cursor it keeps state.
 func (k *positionsKernel) name() string {
-	return fmt.Sprintf("AddPositions(%d of %d, %p)", k.t, k.n, k)
+	return fmt.Sprintf("AddPositions(%d of %d)", k.t, k.n)
 }
+
+// keepsState implements stateful: the cursor and the first row used.
+func (*positionsKernel) keepsState()          {}
 func (k *positionsKernel) diffWRT(int) []bool { return []bool{true, true} }
 func (k *positionsKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 	k.from = k.cur.Len()
 	if k.from+k.t > k.n {
-		return errors.Errorf("add positions: steps %d to %d are past the %d rows of the table (reset to start a new sequence)", k.from, k.from+k.t-1, k.n)
+		return errors.Errorf("add positions: steps %d to %d are past the %d rows of %s (reset to start a new sequence)", k.from, k.from+k.t-1, k.n, k.table)
 	}
 	err := floats(out, in, func(o []float32, in [][]float32) { addPositions(k, o, in[0], in[1]) },
 		func(o []float64, in [][]float64) { addPositions(k, o, in[0], in[1]) })

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -113,4 +114,36 @@ func TestIncrementalRefusals(t *testing.T) {
 	if err := nn.SetIncremental(m, -1); err == nil {
 		t.Error("a negative length: no error")
 	}
+}
+
+// Generation with a key/value cache: the model is built on one token per
+// sequence and run once per token; each pass attends to the steps before
+// it through the caches. A pass past the positions the model was built
+// for is an error; ResetState (train resets Stateful layers) starts over.
+func ExampleSetIncremental() {
+	m := nn.GPT(10, 4, 1, 2, 8) // vocabulary 10, context 4, 1 block, 2 heads, width 8
+	if err := nn.SetIncremental(m, 4); err != nil {
+		panic(err)
+	}
+	g := graph.New()
+	x, _ := g.Input("x", 1, 1) // one sequence, one token per pass
+	y, err := m.Build(g, x)
+	if err != nil {
+		panic(err)
+	}
+	p, _ := g.CompileForward(y)
+	for _, token := range []float64{3, 1, 4, 1, 5} {
+		_ = g.SetInput(x, []float64{token})
+		if _, err := p.Run(false); err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(y.Shape())
+	}
+	// Output:
+	// (1, 1, 10)
+	// (1, 1, 10)
+	// (1, 1, 10)
+	// (1, 1, 10)
+	// graph: AddPositions(1 of 4)(%2, %3): add positions: steps 4 to 4 are past the 4 rows of positionalembedding1.weight (reset to start a new sequence)
 }
