@@ -8,6 +8,16 @@
 //	go run ./bench/transformer -model gpt -steps 30                 # training throughput only
 //	go run ./bench/transformer -model gpt -generate /tmp/gpt        # per-token time of cached generation
 //	go run ./bench/transformer -eval /tmp/gpt                       # held-out loss of a saved run
+//	go run ./bench/transformer -compare 5                           # training speed against PyTorch
+//	go run ./bench/transformer -compare-generate /tmp/gpt           # cached generation against PyTorch
+//
+// -compare runs three rounds of: dlrun's throughput (-steps), then
+// PyTorch's (bench/torch_ref.py -steps) at each thread split of -splits
+// (torch threads/OpenBLAS threads, OPENBLAS_CORETYPE=SkylakeX), and
+// prints the medians over the rounds, PyTorch's at its best split, and
+// their ratio. -compare-generate does the same for cached generation at
+// batch 1 (tokens per second, and the time per token at positions 10 and
+// 120).
 //
 // A training run prints one line per epoch (held-out loss, bits per
 // character or accuracy, throughput) and, with -out, saves model.json and
@@ -23,8 +33,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dlrun/dlrun/datasets"
@@ -55,6 +68,10 @@ func main() {
 	eval := flag.String("eval", "", "print the held-out loss of the model saved in this folder and stop")
 	gen := flag.String("generate", "", "time cached generation with the model saved in this folder and stop")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here")
+	compare := flag.Int("compare", 0, "compare training throughput with PyTorch over this many steps a window")
+	compareGen := flag.String("compare-generate", "", "compare cached generation with PyTorch, with the model saved in this folder")
+	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
+	splits := flag.String("splits", "2/1,1/2,1/1", "PyTorch thread splits: torch threads/OpenBLAS threads")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -69,6 +86,8 @@ func main() {
 	}
 	var err error
 	switch {
+	case *compare > 0 || *compareGen != "":
+		err = compareTorch(os.Args[0], *python, *splits, *compare, *compareGen, *batch, *seqLen)
 	case *eval != "":
 		err = evaluate(*eval)
 	case *gen != "":
@@ -291,4 +310,103 @@ func generate(dir string) error {
 	fmt.Printf("per token: %.0f µs at position 10, %.0f µs at position 120 (medians of %d); %.0f tokens/s over sequences of %d\n",
 		at[10][len(at[10])/2], at[120][len(at[120])/2], len(at[10]), rate, steps)
 	return nil
+}
+
+// compareTorch runs three rounds of dlrun's measurement (this program,
+// self, in a process of its own) and PyTorch's at each split, and prints
+// the medians: training throughput over windows of steps steps, or with
+// dir cached generation of the model saved there.
+func compareTorch(self, python, splits string, steps int, dir string, batch, seqLen int) error {
+	splitList := strings.Split(splits, ",")
+	var ours []float64
+	theirs := map[string][]float64{}
+	gen := dir != ""
+	for round := 0; round < 3; round++ {
+		var args []string
+		if gen {
+			args = []string{"-generate", dir}
+		} else {
+			args = []string{"-model", "gpt", "-steps", strconv.Itoa(steps), "-batch", strconv.Itoa(batch), "-seq-len", strconv.Itoa(seqLen)}
+		}
+		out, err := exec.Command(self, args...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("dlrun: %v: %s", err, out)
+		}
+		v, err := lastNumber(string(out), gen)
+		if err != nil {
+			return err
+		}
+		ours = append(ours, v)
+		for _, sp := range splitList {
+			torch, blas, ok := strings.Cut(sp, "/")
+			if !ok {
+				return fmt.Errorf("split %q: want torch threads/OpenBLAS threads", sp)
+			}
+			targs := []string{"bench/torch_ref.py", "--model", "gpt", "--threads", torch, "--seq-len", strconv.Itoa(seqLen)}
+			if gen {
+				targs = append(targs, "--generate")
+			} else {
+				targs = append(targs, "--steps", strconv.Itoa(steps), "--batch", strconv.Itoa(batch), "--optimizer", "adamw",
+					"--clip-norm", "1", "--lr-schedule", "warmup_cosine", "--warmup", "100", "--lr", "3e-3")
+			}
+			cmd := exec.Command(python, targs...)
+			cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+blas)
+			out, err := cmd.Output()
+			if err != nil {
+				return fmt.Errorf("pytorch %s: %v", sp, err)
+			}
+			var r struct {
+				Median       float64 `json:"median"`
+				TokensPerSec float64 `json:"tokens_per_sec"`
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+				return fmt.Errorf("pytorch %s: %v in %q", sp, err, out)
+			}
+			theirs[sp] = append(theirs[sp], r.Median+r.TokensPerSec)
+		}
+		fmt.Printf("round %d: dlrun %.0f; pytorch %v\n", round+1, ours[round], theirs)
+	}
+	best, bestSplit := 0.0, ""
+	for sp, v := range theirs {
+		if m := median(v); m > best {
+			best, bestSplit = m, sp
+		}
+	}
+	what := "training characters/s"
+	if gen {
+		what = "generated tokens/s at batch 1"
+	}
+	fmt.Printf("%s, medians of 3: dlrun %.0f, PyTorch %.0f (%s threads): %.2fx\n", what, median(ours), best, bestSplit, median(ours)/best)
+	return nil
+}
+
+// lastNumber reads the median of a -steps line or the tokens/s of a
+// -generate line.
+func lastNumber(out string, gen bool) (float64, error) {
+	var v float64
+	for _, line := range strings.Split(out, "\n") {
+		var err error
+		switch {
+		case gen && strings.HasPrefix(line, "per token:"):
+			f := strings.Fields(line[strings.Index(line, ");")+2:])
+			v, err = strconv.ParseFloat(f[0], 64)
+		case !gen && strings.Contains(line, "median"):
+			f := strings.Fields(line)
+			v, err = strconv.ParseFloat(f[len(f)-1], 64)
+		default:
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reading %q: %v", line, err)
+		}
+		return v, nil
+	}
+	return 0, fmt.Errorf("no figure in %q", out)
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
