@@ -218,7 +218,7 @@ func CachedAttention(qkv *Node, heads int, cache *KVCache) (*Node, error) {
 		return nil, err
 	}
 	cache.bound = true
-	size, probs := d.B*cache.max*d.E, d.B*d.H*d.T*cache.max
+	size, probs := d.B*cache.max*d.E, d.B*d.H*d.T*cache.max // keys [b, heads, d, max], values [b, max, e]
 	if qkv.Dtype() == tensor.Float64 {
 		cache.k64, cache.v64, cache.p64 = make([]float64, size), make([]float64, size), make([]float64, probs)
 	} else {

@@ -62,18 +62,25 @@ func AttentionForward[T Float](d AttentionDims, qkv, mask, probs, out []T) {
 
 // AttentionCachedForward is AttentionForward for incremental decoding:
 // qkv [B, T, 3E] holds T new steps of each sequence, which follow the pos
-// steps whose keys and values kc and vc ([B, max, E], max ≥ pos+T)
-// already hold. It appends the new keys and values to the caches and lets
-// each new query attend, causally, to every key up to its own position.
-// probs is scratch of B·H·T·max values.
+// steps whose keys and values the caches already hold: kc [B, H, D, max]
+// the keys, each head's transposed (a step per column, so that a query's
+// scores are a product with an untransposed matrix, the gemm's fast path
+// for one row), vc [B, max, E] the values (max ≥ pos+T). It appends the
+// new keys and values and lets each new query attend, causally, to every
+// key up to its own position. probs is scratch of B·H·T·max values.
 func AttentionCachedForward[T Float](d AttentionDims, max, pos int, qkv, kc, vc, probs, out []T) {
 	D, ld, E := d.HeadDim(), 3*d.E, d.E
 	for b := 0; b < d.B; b++ {
 		for t := 0; t < d.T; t++ {
 			row := qkv[(b*d.T+t)*ld:]
-			at := (b*max + pos + t) * E
-			copy(kc[at:at+E], row[E:2*E])
-			copy(vc[at:at+E], row[2*E:3*E])
+			at := pos + t
+			for h := 0; h < d.H; h++ {
+				kt := kc[(b*d.H+h)*D*max:]
+				for i, v := range row[E+h*D : E+(h+1)*D] {
+					kt[i*max+at] = v
+				}
+			}
+			copy(vc[(b*max+at)*E:(b*max+at+1)*E], row[2*E:3*E])
 		}
 	}
 	L := pos + d.T
@@ -81,9 +88,12 @@ func AttentionCachedForward[T Float](d AttentionDims, max, pos int, qkv, kc, vc,
 	ParallelFor(d.B*d.H, 1, func(lo, hi int) {
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/d.H, bh%d.H
-			x := qkv[b*d.T*ld:]
-			attendHead(d.T, L, D, x[h*D:], ld, kc[b*max*E+h*D:], E, vc[b*max*E+h*D:], E, nil, true, pos, scale,
-				probs[bh*d.T*max:], max, out[b*d.T*E+h*D:], E)
+			x, p := qkv[b*d.T*ld+h*D:], probs[bh*d.T*max:]
+			Gemm(false, false, d.T, L, D, x, ld, kc[bh*D*max:], max, false, p, max)
+			for i := 0; i < d.T; i++ {
+				softmaxRow(p[i*max:i*max+L], min(L, pos+i+1), scale, nil)
+			}
+			Gemm(false, false, d.T, D, L, p, max, vc[b*max*E+h*D:], E, false, out[b*d.T*E+h*D:], E)
 		}
 	})
 }

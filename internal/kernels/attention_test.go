@@ -110,7 +110,7 @@ func TestAttentionCachedMatchesFull(t *testing.T) {
 	}
 	want := naiveAttention(d, qkv, nil)
 	max := 12
-	kc, vc := make([]float64, d.B*max*d.E), make([]float64, d.B*max*d.E)
+	kc, vc := make([]float64, d.B*d.H*d.HeadDim()*max), make([]float64, d.B*max*d.E)
 	pos := 0
 	for _, n := range []int{1, 3, 1, 4} {
 		step := AttentionDims{B: d.B, T: n, E: d.E, H: d.H, Causal: true}
