@@ -56,10 +56,12 @@ func TestAttentionGradients(t *testing.T) {
 		heads  int
 		causal bool
 		pad    bool
-	}{{"OneHead", 1, false, false}, {"TwoHeadsCausal", 2, true, false}, {"Padding", 2, false, true}, {"CausalPadding", 4, true, true}} {
+		steps  int
+	}{{"OneHead", 1, false, false, 5}, {"TwoHeadsCausal", 2, true, false, 5}, {"Padding", 2, false, true, 5},
+		{"CausalPadding", 4, true, true, 5}, {"CausalChunks", 2, true, false, 27}} {
 		t.Run(c.name, func(t *testing.T) {
 			g := graph.New(graph.WithDType(graph.Float64))
-			qkv := input(t, g, "qkv", 1, 2, 5, 3*8)
+			qkv := input(t, g, "qkv", 1, 2, c.steps, 3*8)
 			var pad *graph.Node
 			if c.pad {
 				pad, _ = g.Constant("pad", []float64{0, 0, 0, 1, 1, 0, 1, 0, 0, 0}, 2, 5)
@@ -69,7 +71,7 @@ func TestAttentionGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n != 2*5*24 {
+			if n != 2*c.steps*24 {
 				t.Fatalf("%d elements checked", n)
 			}
 		})

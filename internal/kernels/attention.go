@@ -98,20 +98,39 @@ func AttentionCachedForward[T Float](d AttentionDims, max, pos int, qkv, kc, vc,
 	})
 }
 
+// causalChunk is the rows of queries a causal attention takes at a time:
+// each chunk needs the keys up to its last row only, so the products skip
+// most of the masked upper triangle (for 128 steps, 59% of the full
+// products are computed). A multiple of the gemm's 12-row tiles.
+const causalChunk = 24
+
+// chunkKeys returns the keys that queries up to row i1 (exclusive) of a
+// head over L keys see: all of them, or causally those up to off+i1.
+func chunkKeys(causal bool, L, off, i1 int) int {
+	if causal {
+		return min(L, off+i1)
+	}
+	return L
+}
+
 // attendHead computes one head of one sequence: P = softmax(q·kᵀ·scale)
 // over the first L keys (for T queries at positions off, off+1, ...;
-// causal: each up to its own position) into p (row stride ldp), and
-// o = P·v.
+// causal: each up to its own position, in chunks of causalChunk rows) into
+// p (row stride ldp), and o = P·v.
 func attendHead[T Float](nq, L, D int, q []T, ldq int, k []T, ldk int, v []T, ldv int, mask []T, causal bool, off int, scale float64, p []T, ldp int, o []T, ldo int) {
-	Gemm(false, true, nq, L, D, q, ldq, k, ldk, false, p, ldp)
-	for i := 0; i < nq; i++ {
-		n := L
-		if causal {
-			n = min(L, off+i+1)
-		}
-		softmaxRow(p[i*ldp:i*ldp+L], n, scale, mask)
+	step := nq
+	if causal {
+		step = causalChunk
 	}
-	Gemm(false, false, nq, D, L, p, ldp, v, ldv, false, o, ldo)
+	for i0 := 0; i0 < nq; i0 += step {
+		i1 := min(i0+step, nq)
+		keys := chunkKeys(causal, L, off, i1)
+		Gemm(false, true, i1-i0, keys, D, q[i0*ldq:], ldq, k, ldk, false, p[i0*ldp:], ldp)
+		for i := i0; i < i1; i++ {
+			softmaxRow(p[i*ldp:i*ldp+L], chunkKeys(causal, L, off, i+1), scale, mask)
+		}
+		Gemm(false, false, i1-i0, D, keys, p[i0*ldp:], ldp, v, ldv, false, o[i0*ldo:], ldo)
+	}
 }
 
 // softmaxRow sets row[:n] to the softmax of row[:n]·scale over the
@@ -176,11 +195,18 @@ func any32[T Float](x []T) ([]float32, bool) {
 //	dv = Pᵀ·dout, dP = dout·vᵀ, dS = P⊙(dP − rowsum(dP⊙P))/√D,
 //	dq = dS·k, dk = dSᵀ·q
 //
-// for each sequence and head. Every value of dqkv is written.
+// for each sequence and head; a causal attention takes its queries in
+// chunks, as the forward pass does, the last first (it reaches every key,
+// so it writes dk and dv, which the others add to). Every value of dqkv is
+// written.
 func AttentionBackward[T Float](d AttentionDims, qkv, probs, dout, dqkv []T, s *AttentionScratch[T]) {
 	D, ld, T_ := d.HeadDim(), 3*d.E, d.T
 	scale := T(1 / math.Sqrt(float64(D)))
 	buf := s.per(T_ * T_)
+	step := T_
+	if d.Causal {
+		step = causalChunk
+	}
 	parallelWorkers(d.B*d.H, 1, func(w, lo, hi int) {
 		dp := buf[w*T_*T_ : (w+1)*T_*T_]
 		for bh := lo; bh < hi; bh++ {
@@ -189,20 +215,25 @@ func AttentionBackward[T Float](d AttentionDims, qkv, probs, dout, dqkv []T, s *
 			q, k, v := x[h*D:], x[d.E+h*D:], x[2*d.E+h*D:]
 			dq, dk, dv := dx[h*D:], dx[d.E+h*D:], dx[2*d.E+h*D:]
 			p, do := probs[bh*T_*T_:(bh+1)*T_*T_], dout[b*T_*d.E+h*D:]
-			Gemm(true, false, T_, D, T_, p, T_, do, d.E, false, dv, ld)
-			Gemm(false, true, T_, T_, D, do, d.E, v, ld, false, dp, T_)
-			for i := 0; i < T_; i++ {
-				pr, gr := p[i*T_:(i+1)*T_], dp[i*T_:(i+1)*T_]
-				var dot T
-				for j, pv := range pr {
-					dot += pv * gr[j]
+			last := (T_ - 1) / step * step
+			for i0 := last; i0 >= 0; i0 -= step {
+				i1 := min(i0+step, T_)
+				rows, keys, acc := i1-i0, chunkKeys(d.Causal, T_, 0, i1), i0 != last
+				Gemm(true, false, keys, D, rows, p[i0*T_:], T_, do[i0*d.E:], d.E, acc, dv, ld)
+				Gemm(false, true, rows, keys, D, do[i0*d.E:], d.E, v, ld, false, dp[i0*T_:], T_)
+				for i := i0; i < i1; i++ {
+					pr, gr := p[i*T_:i*T_+keys], dp[i*T_:i*T_+keys]
+					var dot T
+					for j, pv := range pr {
+						dot += pv * gr[j]
+					}
+					for j, pv := range pr {
+						gr[j] = pv * (gr[j] - dot) * scale
+					}
 				}
-				for j, pv := range pr {
-					gr[j] = pv * (gr[j] - dot) * scale
-				}
+				Gemm(false, false, rows, D, keys, dp[i0*T_:], T_, k, ld, false, dq[i0*ld:], ld)
+				Gemm(true, false, keys, D, rows, dp[i0*T_:], T_, q[i0*ld:], ld, acc, dk, ld)
 			}
-			Gemm(false, false, T_, D, T_, dp, T_, k, ld, false, dq, ld)
-			Gemm(true, false, T_, D, T_, dp, T_, q, ld, false, dk, ld)
 		}
 	})
 }

@@ -66,6 +66,7 @@ func TestAttentionForwardMatchesNaive(t *testing.T) {
 		{B: 2, T: 5, E: 6, H: 2},
 		{B: 2, T: 7, E: 8, H: 4, Causal: true},
 		{B: 1, T: 33, E: 64, H: 4, Causal: true},
+		{B: 2, T: 130, E: 16, H: 2, Causal: true}, // several chunks of causalChunk rows
 	} {
 		qkv := make([]float64, d.B*d.T*3*d.E)
 		for i := range qkv {
