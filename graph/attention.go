@@ -135,9 +135,9 @@ func (k *attentionGradKernel) do(out *tensor.Dense, in []*tensor.Dense) error {
 }
 
 // workspace counts the attention weights the op keeps and the backward
-// pass's scratch (memory.go).
+// pass's scratch (AttentionWorkspace).
 func (k *attentionKernel) workspace() int {
-	return k.d.B*k.d.H*k.d.T*k.d.T + 2*k.d.T*k.d.T
+	return int(AttentionWorkspace(k.d.B, k.d.H, k.d.T))
 }
 
 // KVCache holds the keys and values of the steps a causal attention has

@@ -185,3 +185,27 @@ func init() {
 			return true
 		})
 }
+
+// BatchValues implements BatchMemory: the input projection (rows of
+// steps, their product, its bias and the sequences again), the attention
+// and the output projection (the same), the gradients of each step and of
+// the input, and the attention weights and scratch the op keeps
+// (graph.AttentionWorkspace).
+func (a *Attention) BatchValues(in []int, batch int) int64 {
+	return a.BatchValuesOf([][]int{in}, batch)
+}
+
+// BatchValuesOf implements MultiBatchMemory: BatchValues (a padding mask
+// adds no gradient).
+func (a *Attention) BatchValuesOf(in [][]int, batch int) int64 {
+	x := first(in)
+	if len(x) != 2 {
+		return 0
+	}
+	rows, e := int64(batch)*int64(x[0]), int64(x[1])
+	n := 25 * rows * e
+	if a.NoBias {
+		n -= 4 * rows * e
+	}
+	return n + graph.AttentionWorkspace(batch, a.Heads, x[0])
+}

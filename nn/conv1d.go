@@ -138,3 +138,17 @@ func init() {
 			return true
 		})
 }
+
+// BatchValues implements BatchMemory: the output and the gradient of the
+// input, and the convolution's working memory (graph.Conv1DWorkspace).
+func (c *Conv1D) BatchValues(in []int, batch int) int64 {
+	out, err := c.OutputShape(in)
+	if err != nil {
+		return 0
+	}
+	l, r, err := c.padding(in)
+	if err != nil {
+		return 0
+	}
+	return oneOp(in, out, batch) + graph.Conv1DWorkspace(batch, in[0], in[1], c.Filters, c.Kernel, out[0], l+r)
+}

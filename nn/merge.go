@@ -217,3 +217,20 @@ func (a *Add) NumParams([]int) int { return 0 }
 
 // NumParams implements Layer: Concat has no parameters.
 func (c *Concat) NumParams([]int) int { return 0 }
+
+// BatchValuesOf implements MultiBatchMemory: each partial sum (whose
+// gradient is its inputs').
+func (a *Add) BatchValuesOf(in [][]int, batch int) int64 {
+	return int64(len(in)-1) * int64(batch) * int64(size(first(in)))
+}
+
+// BatchValuesOf implements MultiBatchMemory: the inputs flattened, joined
+// and shaped back, and the gradients of all three steps: six values per
+// value of the inputs.
+func (c *Concat) BatchValuesOf(in [][]int, batch int) int64 {
+	var n int64
+	for _, s := range in {
+		n += int64(batch) * int64(size(s))
+	}
+	return 6 * n
+}

@@ -138,3 +138,14 @@ func init() {
 			return true
 		})
 }
+
+// BatchValues implements BatchMemory: the sum (whose gradient is the
+// input's), and a sinusoidal table, which the graph holds as a constant,
+// with its gradient.
+func (p *PositionalEmbedding) BatchValues(in []int, batch int) int64 {
+	n := int64(batch) * int64(size(in))
+	if p.Sinusoidal && len(in) == 2 {
+		n += 2 * int64(max(in[0], p.MaxLen, p.maxLen)) * int64(in[1])
+	}
+	return n
+}

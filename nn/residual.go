@@ -158,3 +158,27 @@ func init() {
 			return true
 		})
 }
+
+// BatchValues implements BatchMemory: the body's and the shortcut's and
+// the sum (whose gradient is its inputs').
+func (r *Residual) BatchValues(in []int, batch int) int64 {
+	return r.batchValues(in, batch, false)
+}
+
+// batchValues is BatchValues for an input that depends on parameters if
+// learning: its gradient then sums the body's and the other path's.
+func (r *Residual) batchValues(in []int, batch int, learning bool) int64 {
+	out, err := r.OutputShape(in)
+	if err != nil {
+		return 0
+	}
+	body, shortcut := r.parts()
+	n := body.batchValues(in, batch, learning) + int64(batch)*int64(size(out))
+	if shortcut != nil {
+		n += shortcut.batchValues(in, batch, learning)
+	}
+	if learning {
+		n += int64(batch) * int64(size(in))
+	}
+	return n
+}

@@ -49,6 +49,33 @@ func (c Cosine) LearningRate(epoch, epochs int, base float64) float64 {
 // String describes the schedule.
 func (c Cosine) String() string { return fmt.Sprintf("cosine(min %g)", c.Min) }
 
+// Linear decays the learning rate linearly from the base rate at the start
+// towards 0 at the end of the run: base·(1 − done/total), where done counts
+// the epochs (or an agent's environment steps) before this one
+// (PyTorch's LinearLR to 0; Stable-Baselines3's linear schedule, PPO's).
+type Linear struct{}
+
+// LearningRate implements Schedule.
+func (Linear) LearningRate(epoch, epochs int, base float64) float64 {
+	if epochs <= 0 {
+		return base
+	}
+	return base * (1 - float64(epoch-1)/float64(epochs))
+}
+
+// String describes the schedule.
+func (Linear) String() string { return "linear" }
+
+// Constant keeps the base rate: the schedule ScheduleByName's nil stands
+// for, for a caller that needs a value.
+type Constant struct{}
+
+// LearningRate implements Schedule.
+func (Constant) LearningRate(_, _ int, base float64) float64 { return base }
+
+// String describes the schedule.
+func (Constant) String() string { return "constant" }
+
 // A StepSchedule sets the learning rate of every training step (batch)
 // rather than of every epoch: the loop asks it before each step.
 type StepSchedule interface {
@@ -83,9 +110,13 @@ func (c WarmupCosine) StepLearningRate(step, steps int, base float64) float64 {
 	return c.Min + (base-c.Min)*(1+math.Cos(math.Pi*min(p, 1)))/2
 }
 
-// LearningRate implements Schedule: the base rate (the loop sets it per
-// step through StepLearningRate).
-func (c WarmupCosine) LearningRate(_, _ int, base float64) float64 { return base }
+// LearningRate implements Schedule for a caller that counts in whole
+// units (an agent's environment steps, counted from 1): the rate
+// StepLearningRate gives the step before epoch. Training's loop sets the
+// rate of every batch through StepLearningRate instead.
+func (c WarmupCosine) LearningRate(epoch, epochs int, base float64) float64 {
+	return c.StepLearningRate(epoch-1, epochs, base)
+}
 
 // String describes the schedule.
 func (c WarmupCosine) String() string {
@@ -93,9 +124,9 @@ func (c WarmupCosine) String() string {
 }
 
 // ScheduleByName returns the schedule called name: "" or "constant"
-// (nil), "step" (StepDecay with every and gamma, default 0.1), "cosine" or
-// "warmup_cosine" (WarmupCosine over warmup steps, per step). The step
-// schedule needs every, and a finite positive gamma.
+// (nil), "step" (StepDecay with every and gamma, default 0.1), "cosine",
+// "linear" or "warmup_cosine" (WarmupCosine over warmup steps, per step).
+// The step schedule needs every, and a finite positive gamma.
 func ScheduleByName(name string, every int, gamma float64, warmup int) (Schedule, error) {
 	if warmup < 0 {
 		return nil, errors.Errorf("warmup_steps %d: must not be negative", warmup)
@@ -118,8 +149,10 @@ func ScheduleByName(name string, every int, gamma float64, warmup int) (Schedule
 		return StepDecay{Every: every, Gamma: gamma}, nil
 	case "cosine":
 		return Cosine{}, nil
+	case "linear":
+		return Linear{}, nil
 	}
-	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step, cosine or warmup_cosine)", name)
+	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step, cosine, linear or warmup_cosine)", name)
 }
 
 // EarlyStopping stops training when the monitored test metric has not

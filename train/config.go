@@ -145,9 +145,9 @@ type Config struct {
 	ClipValue float64 `json:"clip_value" yaml:"clip_value"`
 	// Loss names the loss: cce (default), bce or mse (LossByName).
 	Loss string `json:"loss" yaml:"loss"`
-	// Schedule names the learning-rate schedule: constant (default), step
-	// or cosine, applied at the start of each epoch, or warmup_cosine,
-	// applied at every step (WarmupCosine).
+	// Schedule names the learning-rate schedule: constant (default), step,
+	// linear or cosine, applied at the start of each epoch, or
+	// warmup_cosine, applied at every step (WarmupCosine).
 	Schedule string `json:"lr_schedule,omitempty" yaml:"lr_schedule"`
 	// WarmupSteps is warmup_cosine's linear warm-up, in steps (default
 	// 0: none).
