@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -166,4 +167,36 @@ func TestBlockForwardValues(t *testing.T) {
 	// A residual block adds its input: tanh(x) + x.
 	near(t, "residual", forward(t, nn.NewSequential("m", nn.NewResidual(nn.Tanh())), []int{1, 2}, []float64{0.5, -1}, nil),
 		[]float64{math.Tanh(0.5) + 0.5, math.Tanh(-1) - 1}, 1e-15)
+}
+
+// A graph built in Go: a residual block around two layers, and a branch
+// from a named layer joined by Add.
+func ExampleNewResidual() {
+	stem := nn.NewDense(8)
+	stem.SetName("stem")
+	branch := nn.NewDense(8)
+	branch.SetName("branch")
+	branch.SetInputs("stem")
+	m := nn.NewSequential("m",
+		stem,
+		nn.NewResidual(nn.NewLayerNorm(), nn.NewDense(8)),
+		branch,
+		nn.NewAdd("residual1", "branch"),
+		nn.NewDense(2))
+	rows, err := m.Summary([]int{4})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(nn.FormatSummary(rows))
+	// Output:
+	// Layer            Type         Output shape           Params  Inputs
+	// stem             Dense        [8]                        40
+	// residual1        Residual     [8]                        88
+	//   layernorm1     LayerNorm    [8]                        16
+	//   dense2         Dense        [8]                        72
+	// branch           Dense        [8]                        72  stem
+	// add1             Add          [8]                         0  residual1, branch
+	// dense4           Dense        [2]                        18
+	// Total params: 218
 }
