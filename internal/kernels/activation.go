@@ -54,12 +54,12 @@ func activate(dst, x []float32, mode int, f func(float32) float32) {
 	n := len(x)
 	dst = dst[:n]
 	done := 0
-	if use512 && n >= 16 {
+	if cpu.wide && n >= 16 {
 		done = n &^ 15
 		activate512(&dst[0], &x[0], done, mode, &expConsts[0])
 	}
-	if useAsm && n-done >= 8 {
-		activateAVX2(&dst[done], &x[done], 8, mode, &expConsts[0])
+	if cpu.vector && n-done >= 8 {
+		activateVec(&dst[done], &x[done], 8, mode, &expConsts[0])
 		done += 8
 	}
 	for i := done; i < n; i++ {

@@ -39,9 +39,9 @@ func AdamUpdate(w, g, m, v []float64, b1, b2, lrc, c2inv, eps float64) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	done := 0
-	if useAsm && n >= 4 {
+	if cpu.vector && n >= 4 {
 		done = n &^ 3
-		adamAVX2(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
+		adamVec(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
 	}
 	for i := done; i < n; i++ {
 		mi := floor(b1*m[i] + (1-b1)*g[i])
@@ -60,9 +60,9 @@ func AdamUpdate32(w, g []float32, m, v []float64, b1, b2, lrc, c2inv, eps float6
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	done := 0
-	if useAsm && n >= 4 {
+	if cpu.vector && n >= 4 {
 		done = n &^ 3
-		adam32AVX2(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
+		adam32Vec(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
 	}
 	for i := done; i < n; i++ {
 		gi := float64(g[i])

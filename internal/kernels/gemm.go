@@ -44,7 +44,7 @@ const gemvRows = 2
 // are Gemm's.
 func gemv[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) bool {
 	a32, ok := any(a).([]float32)
-	if !ok || m > gemvRows || transB || sgemmPath != pathAVX512 || n == 0 || k == 0 || m == 0 {
+	if !ok || m > gemvRows || transB || !cpu.wide || n == 0 || k == 0 || m == 0 {
 		return false
 	}
 	b32, c32 := any(b).([]float32), any(c).([]float32)
@@ -82,7 +82,7 @@ const fewRows = 64
 // steps at a time in the same order, so the bits are Gemm's.
 func gemmFewRows[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) bool {
 	a32, ok := any(a).([]float32)
-	if !ok || m > fewRows || n < 2*nr || transB || sgemmPath != pathAVX512 || k == 0 || m == 0 {
+	if !ok || m > fewRows || n < 2*nr || transB || !cpu.wide || k == 0 || m == 0 {
 		return false
 	}
 	b32, c32 := any(b).([]float32), any(c).([]float32)
@@ -210,7 +210,7 @@ func gemmRange[T Float, SA panelSource[T], SB panelSource[T]](i0, i1, j0, j1, k 
 	ws := getWorkspace[T]()
 	defer putWorkspace(ws)
 	wide := false
-	if _, ok := any(c).([]float32); ok && sgemmPath == pathAVX512 {
+	if _, ok := any(c).([]float32); ok && cpu.wide {
 		wide = true
 	}
 	for jc := j0; jc < j1; jc += nc {
@@ -380,7 +380,7 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 			interleaveB(dst, &src, kb)
 			continue
 		}
-		if d, ok := any(dst).([]float32); ok && use512 && cols == nr {
+		if d, ok := any(dst).([]float32); ok && cpu.wide && cols == nr {
 			_ = b[(pc+kb-1)*ldb+col0+nr-1]
 			rowsToPanel512(&d[0], &any(b).([]float32)[pc*ldb+col0], ldb, kb)
 			continue
@@ -395,36 +395,9 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 	return buf
 }
 
-// The float32 micro-kernel paths, best last. sgemmPath is the one Gemm
-// uses, chosen at start-up from the CPU's features; tests lower it to
-// compare the paths. All of them compute each element of C with the same
-// operations in the same order except pathGo, which rounds each product
-// and sum separately where the assembly kernels use fused multiply-adds:
-// pathAVX2 and pathAVX512 give the same bits, pathGo slightly different ones.
-const (
-	pathGo = iota
-	pathAVX2
-	pathAVX512
-)
-
-// enableAVX512 lets start-up choose the AVX-512 kernels where the CPU has them.
-const enableAVX512 = true
-
-var sgemmPath = bestSgemmPath()
-
-func bestSgemmPath() int {
-	switch {
-	case hasAVX512 && enableAVX512:
-		return pathAVX512
-	case useAsm:
-		return pathAVX2
-	}
-	return pathGo
-}
-
 // microKernel computes the mr×nr tile C = Ap·Bp (+ C if load).
 func microKernel[T Float](k int, ap, bp []T, c []T, ldc int, load bool) {
-	if f, ok := any(ap).([]float32); ok && sgemmPath >= pathAVX2 {
+	if f, ok := any(ap).([]float32); ok && cpu.vector {
 		kern6x16(k, &f[0], &any(bp).([]float32)[0], &any(c).([]float32)[0], ldc, load)
 		return
 	}

@@ -33,9 +33,9 @@ func reluMask32(dst, x, v []float32) {
 	n := len(x)
 	v, dst = v[:n], dst[:n]
 	done := 0
-	if useAsm && n >= 8 {
+	if cpu.vector && n >= 8 {
 		done = n &^ 7
-		keepPositiveAVX2(&dst[0], &x[0], &v[0], done)
+		keepPositiveVec(&dst[0], &x[0], &v[0], done)
 	}
 	for i := done; i < n; i++ {
 		if x[i] > 0 {

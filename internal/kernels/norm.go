@@ -82,7 +82,7 @@ func BatchNormForward[T Float](y, x, w, b []T, rows, c, s int, mean, invstd []fl
 			for r := 0; r < rows; r++ {
 				o := (r*c + ch) * s
 				done := 0
-				if y32, ok := any(y).([]float32); ok && use512 && s >= 8 {
+				if y32, ok := any(y).([]float32); ok && cpu.wide && s >= 8 {
 					done = s &^ 7
 					bnForward512(&y32[o], &any(x).([]float32)[o], done, scale, shift)
 				}
@@ -159,7 +159,7 @@ func BatchNormInputGrad[T Float](dx, x, dy, w, sums []T, rows, c, s int, mean, i
 			for r := 0; r < rows; r++ {
 				o := (r*c + ch) * s
 				done := 0
-				if dx32, ok := any(dx).([]float32); ok && use512 && s >= 8 {
+				if dx32, ok := any(dx).([]float32); ok && cpu.wide && s >= 8 {
 					done = s &^ 7
 					bnInputGrad512(&dx32[o], &any(x).([]float32)[o], &any(dy).([]float32)[o], done, mean[ch], invstd[ch], k, md, mdx)
 				}
