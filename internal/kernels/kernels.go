@@ -110,7 +110,7 @@ func Tanh[T Float](dst, x []T) {
 // TanhGrad sets dx[i] = dy[i]·(1-y[i]²) from the output y.
 func TanhGrad[T Float](dx, y, dy []T) {
 	for i, v := range y {
-		dx[i] = dy[i] * (1 - v*v)
+		dx[i] = dy[i] * (1 - T(v*v))
 	}
 }
 
@@ -178,12 +178,12 @@ func SoftmaxGrad[T Float](dx, y, dy []T, n int, log bool) {
 				s += float64(g)
 			}
 			for j, v := range yr {
-				dxr[j] = T(float64(dyr[j]) - math.Exp(float64(v))*s)
+				dxr[j] = T(float64(dyr[j]) - float64(math.Exp(float64(v))*s))
 			}
 			continue
 		}
 		for j, v := range yr {
-			s += float64(dyr[j]) * float64(v)
+			s += float64(float64(dyr[j]) * float64(v))
 		}
 		for j, v := range yr {
 			dxr[j] = T(float64(v) * (float64(dyr[j]) - s))

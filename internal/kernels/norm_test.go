@@ -95,9 +95,9 @@ func TestBatchNormSumsKeepTheirOrder(t *testing.T) {
 				o := (rr*c + ch) * s
 				for i, v := range x[o : o+s] {
 					d := float64(v) - mu
-					sq += d * d
+					sq += float64(d * d) // rounded, as the kernels round (no fused multiply-add)
 					sd += float64(dy[o+i])
-					sdx += float64(dy[o+i]) * (float64(v) - mu)
+					sdx += float64(float64(dy[o+i]) * (float64(v) - mu))
 				}
 			}
 			if mean[ch] != mu || variance[ch] != sq/float64(rows*s) {
