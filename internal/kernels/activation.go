@@ -55,9 +55,9 @@ var expConsts = [...]float32{
 	1, 88.7, -87.3, 2,
 }
 
-// Sigmoids sets dst[i] = sigmoidf(x[i]), sixteen at a time with AVX-512
-// or eight with AVX2 (the same operations in the same order, so the same
-// bits).
+// Sigmoids sets dst[i] = sigmoidf(x[i]), sixteen at a time with AVX-512,
+// eight with AVX2, four with NEON (the same operations in the same order,
+// so the same bits).
 func Sigmoids(dst, x []float32) { activate(dst, x, 1, sigmoidf) }
 
 // Tanhs sets dst[i] = tanhf(x[i]).

@@ -32,8 +32,8 @@ func floor(x float64) float64 {
 // the inverse square root of the second, with m and v set to zero where
 // their magnitude falls below momentFloor (1e-250), which keeps them out
 // of the slow subnormal range. With AVX2 it runs four elements
-// at a time with the same operations in the same order and no fused
-// multiply-add (float64(a*b) keeps the compiler from fusing the
+// at a time, with NEON two, with the same operations in the same order and
+// no fused multiply-add (float64(a*b) keeps the compiler from fusing the
 // Go loop's, on arm64 and elsewhere), so every path gives the same bits.
 func AdamUpdate(w, g, m, v []float64, b1, b2, lrc, c2inv, eps float64) {
 	n := len(w)

@@ -12,9 +12,10 @@ import (
 // The bits each path gives, pinned across machines: goldenRun computes
 // every kernel that uses no math-library function (whose last bits differ
 // between architectures) on fixed inputs, and hashes the results. Every
-// vector path (AVX2, AVX-512) must give goldenVector and the Go path
-// goldenGo, on any machine and architecture (the Go path compiled for
-// arm64 is checked under qemu-aarch64). A change that moves a path's bits on purpose
+// vector path (AVX2, AVX-512, NEON) must give goldenVector and the Go path
+// goldenGo, on any machine: on this project's amd64 machine for the first
+// two, and under qemu-aarch64 (.ci/run) for NEON and for the Go path
+// compiled for arm64. A change that moves a path's bits on purpose
 // updates the constant, and says why in its commit.
 const (
 	goldenVector = "01c518007fc76d34"

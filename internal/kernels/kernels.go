@@ -28,7 +28,7 @@ func ReLU[T Float](dst, x []T) {
 }
 
 // reluMask32 sets dst[i] = v[i] where x[i] > 0, else 0 (NaN counts as
-// not positive), eight at a time where AVX2 is available.
+// not positive), with the vector loop where there is one.
 func reluMask32(dst, x, v []float32) {
 	n := len(x)
 	v, dst = v[:n], dst[:n]

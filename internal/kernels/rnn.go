@@ -323,8 +323,9 @@ func weightGrads[T Float](d RNNDims, G int, x []T, cache *RNNCache[T], dGx, dGh,
 	}
 }
 
-// sigmoids and tanhs apply the activations to a slice: the AVX2 forms for
-// float32, the standard library's for float64 (which gradient checks use).
+// sigmoids and tanhs apply the activations to a slice: Sigmoids and Tanhs
+// (vector loops, expf) for float32, the standard library's for float64
+// (which gradient checks use).
 func sigmoids[T Float](dst, x []T) {
 	if d, ok := any(dst).([]float32); ok {
 		Sigmoids(d, any(x).([]float32))

@@ -1,10 +1,10 @@
-//go:build !purego && amd64
+//go:build !purego && (amd64 || arm64)
 
 package kernels
 
-// The loops of the vector paths: AVX2 (with FMA) on amd64. Each gives the
-// bits of the Go loop it stands for, and kern6x16 those of every vector
-// path's micro-kernel (see cpu.go).
+// The loops of the vector paths: AVX2 (with FMA) on amd64 (*_amd64.s), NEON
+// on arm64 (*_arm64.s). Each gives the bits of the Go loop it stands for,
+// and kern6x16 those of every vector path's micro-kernel (see cpu.go).
 
 // kern6x16 computes the 6×16 tile C = Ap·Bp (+ C if load) from k packed
 // steps (6 values of A, 16 of B each); ldc is C's row stride in elements.
