@@ -71,9 +71,9 @@ func activate(dst, x []float32, mode int, f func(float32) float32) {
 		done = n &^ 15
 		activate512(&dst[0], &x[0], done, mode, &expConsts[0])
 	}
-	if cpu.vector && n-done >= 8 {
-		activateVec(&dst[done], &x[done], 8, mode, &expConsts[0])
-		done += 8
+	if m := (n - done) &^ 7; cpu.vector && m > 0 {
+		activateVec(&dst[done], &x[done], m, mode, &expConsts[0])
+		done += m
 	}
 	for i := done; i < n; i++ {
 		dst[i] = f(x[i])
