@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -265,7 +264,13 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 			return res, err
 		}
 	}
-	for _, seed := range c.Seeds { // refuse before any seed trains
+	if err := atomicfile.CheckFolder(out); err != nil { // refuse before any seed trains
+		return nil, errors.Wrapf(err, "experiment %s", c.Name)
+	}
+	if _, err := atomicfile.Dest(filepath.Join(out, resultFile)); err != nil {
+		return nil, errors.Wrapf(err, "experiment %s", c.Name)
+	}
+	for _, seed := range c.Seeds {
 		if err := run.CheckFree(seedDir(out, seed)); err != nil {
 			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
 		}
@@ -346,7 +351,7 @@ func writeResult(out string, res *Result) error {
 
 // encodeResult makes folder out and returns res as experiment.json holds it.
 func encodeResult(out string, res *Result) ([]byte, error) {
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if _, err := atomicfile.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
 	b, err := json.MarshalIndent(res, "", "  ")
@@ -358,10 +363,7 @@ func encodeResult(out string, res *Result) ([]byte, error) {
 
 // writeSkipped writes the result of a skipped experiment to
 // out/experiment.json only if no such file exists; kept reports that one
-// did, and was left alone. The file appears whole or not at all: it is
-// written under a temporary name and hard-linked to its own, which fails
-// rather than replace a file that appeared meanwhile (a file system
-// without hard links gets a rename after a second look instead).
+// did, and was left alone (atomicfile.WriteNew).
 func writeSkipped(out string, res *Result) (kept bool, err error) {
 	dst := filepath.Join(out, resultFile)
 	if _, err := os.Lstat(dst); err == nil {
@@ -371,36 +373,7 @@ func writeSkipped(out string, res *Result) (kept bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	tmp, err := os.CreateTemp(out, ".experiment-*.json")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, err
-	}
-	err = os.Link(tmp.Name(), dst)
-	if errors.Is(err, fs.ErrExist) {
-		return true, nil
-	}
-	if err != nil {
-		// A file system without hard links: rename, having looked again.
-		if _, serr := os.Lstat(dst); serr == nil {
-			return true, nil
-		}
-		return false, os.Rename(tmp.Name(), dst)
-	}
-	return false, nil
+	return atomicfile.WriteNew(dst, b, 0o644)
 }
 
 func fileSHA256(path string) (string, error) {

@@ -188,6 +188,7 @@ func trainAgent(cfg Config, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer f.close()
+	opts.started(f.dir)
 	sum, err := trainAgentIn(cfg, f, opts, start, false)
 	if err != nil {
 		f.abandon()
@@ -332,6 +333,7 @@ func ResumeAgent(dir string, steps int, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer f.close()
+	opts.started(f.dir)
 	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return nil, err

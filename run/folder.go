@@ -40,38 +40,38 @@ var startFiles = []string{configFile, modelFile, agentFile}
 // folder is a run folder held, locked, by this process.
 type folder struct {
 	dir     string
-	created bool // made by this process
+	created bool   // made by this process
+	made    string // the topmost folder made with it (runs/ of runs/<model>-<time>), if created
 	lock    *folderLock
 }
 
-// newFolder returns the folder of a new run (default
-// runs/<model>-<timestamp>), created if need be and locked. A folder that
-// holds a run (a checkpoint, weights, metrics or a summary) is refused;
-// one holding only the start of a run that never saved an epoch
+// newFolder returns the folder of a new run, created if need be and
+// locked: out, or by default a new folder of its own (defaultFolder). A
+// folder that holds a run (a checkpoint, weights, metrics or a summary) is
+// refused; one holding only the start of a run that never saved an epoch
 // (config.json, model.json) is taken over, those files removed and the
 // fact logged. Temporary files of writes cut short are removed.
 func newFolder(out, model string, start time.Time, log io.Writer) (*folder, error) {
 	dir := out
+	var made string
+	var err error
 	if dir == "" {
-		name := model
-		if IsModelFile(model) {
-			name = trimExt(filepath.Base(model))
-		}
-		dir = filepath.Join("runs", fmt.Sprintf("%s-%s", name, start.Format("20060102-150405")))
+		dir, made, err = defaultFolder(model, start)
+	} else {
+		made, err = atomicfile.MkdirAll(dir, 0o755)
 	}
-	_, statErr := os.Stat(dir)
-	created := errors.Is(statErr, fs.ErrNotExist)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, errors.Wrapf(err, "creating run folder %s", dir)
+	if err != nil {
+		return nil, errors.Wrap(err, "run folder")
 	}
+	created := made != ""
 	l, err := lockFolder(dir)
 	if err != nil {
 		if created {
-			os.Remove(dir) // only if still empty
+			removeEmpty(dir, made)
 		}
 		return nil, err
 	}
-	f := &folder{dir: dir, created: created, lock: l}
+	f := &folder{dir: dir, created: created, made: made, lock: l}
 	if err := CheckFree(dir); err != nil {
 		f.lock.release()
 		return nil, err
@@ -83,6 +83,10 @@ func newFolder(out, model string, start time.Time, log io.Writer) (*folder, erro
 	var stale []string
 	for _, name := range startFiles {
 		if _, err := os.Lstat(f.path(name)); err == nil {
+			if _, err := atomicfile.Dest(f.path(name)); err != nil {
+				f.lock.release()
+				return nil, err
+			}
 			if err := os.Remove(f.path(name)); err != nil {
 				f.lock.release()
 				return nil, errors.Wrapf(err, "run folder %s", dir)
@@ -155,7 +159,17 @@ func (f *folder) abandon() {
 	}
 	f.lock.remove()
 	if f.created {
-		os.Remove(f.dir) // only if empty
+		removeEmpty(f.dir, f.made)
+	}
+}
+
+// removeEmpty removes folder dir and then its parents up to top, each only
+// if empty: what making dir made.
+func removeEmpty(dir, top string) {
+	for p := dir; ; p = filepath.Dir(p) {
+		if os.Remove(p) != nil || p == top || filepath.Dir(p) == p {
+			return
+		}
 	}
 }
 

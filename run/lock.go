@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/pkg/errors"
 )
 
@@ -31,6 +32,11 @@ type folderLock struct {
 func lockFolder(dir string) (*folderLock, error) {
 	path := filepath.Join(dir, lockFile)
 	for try := 1; ; try++ {
+		// The lock file is dlrun's own: a link or anything but a regular
+		// file in its place is refused, never opened.
+		if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+			return nil, errors.Errorf("locking run folder %s: %s is %s, not a regular file", dir, lockFile, atomicfile.Describe(fi.Mode()))
+		}
 		f, err := openLockFile(path)
 		if err != nil {
 			return nil, errors.Wrapf(err, "locking run folder %s", dir)

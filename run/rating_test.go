@@ -11,22 +11,13 @@ import (
 	"github.com/dlrun/dlrun/train"
 )
 
-// The quality bar: mf with its default recipe reaches a test RMSE
-// of at most 0.893 on the bundled MovieLens split (a global mean scores
-// 1.070, ridge user and movie biases 0.897).
-func TestMFOnMovieLens(t *testing.T) {
-	if testing.Short() {
-		t.Skip("20 epochs of mf")
-	}
+// A rating model's run writes its metrics by RMSE and MAE: metrics.csv's
+// columns and summary.json's figures. (Its quality, a test RMSE of at most
+// 0.893 after mf's 20 epochs: BenchmarkQualityMFOnMovieLens.)
+func TestRatingRunFiles(t *testing.T) {
 	dir := t.TempDir()
-	s, err := run.Train(run.Config{Model: "mf"}, run.Options{Out: dir})
-	if err != nil {
+	if _, err := run.Train(run.Config{Model: "mf", Config: train.Config{Epochs: 1}}, run.Options{Out: dir}); err != nil {
 		t.Fatal(err)
-	}
-	rmse, mae := s.Derived["rmse"], s.Derived["mae"]
-	t.Logf("mf, %d epochs: test RMSE %.4f, MAE %.4f, %.0f ratings/s", s.Epochs, rmse, mae, s.SamplesPerSec)
-	if !(rmse > 0 && rmse <= 0.893) {
-		t.Errorf("test RMSE %.4f, want <= 0.893", rmse)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "metrics.csv"))
 	if err != nil {

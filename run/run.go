@@ -19,7 +19,8 @@ import (
 
 // Options say where a run reads and writes.
 type Options struct {
-	// Out is the run folder. Empty: runs/<model>-<timestamp>.
+	// Out is the run folder. Empty: runs/<model>-<timestamp>, with a
+	// suffix -2, -3, ... when that exists (runs started in one second).
 	Out string
 	// Log receives the run's lines (nil: nothing is printed): what it
 	// trains, then a line per epoch where Progress is set, otherwise
@@ -41,6 +42,10 @@ type Options struct {
 	// model.json (one host, or a shared file system); rank 0 sends the
 	// checkpoint to the others.
 	Collective train.Collective
+	// Started, if set, is called with the run folder's path once the
+	// folder is locked, before anything is trained: a command that may be
+	// interrupted learns where the run is (Stopped says what it saved).
+	Started func(dir string)
 }
 
 // Follower reports whether opts make this process a follower of
@@ -161,6 +166,7 @@ func Train(cfg Config, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts.started(f.dir)
 	defer f.close()
 	sum, err := trainNew(cfg, f, opts, start)
 	if err != nil {
@@ -218,6 +224,7 @@ func Resume(dir string, epochs int, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	defer f.close()
+	opts.started(f.dir)
 	cfg, err := ReadConfig(dir)
 	if err != nil {
 		return nil, err

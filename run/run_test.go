@@ -3,7 +3,6 @@ package run_test
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
-	"github.com/dlrun/dlrun/train"
 )
 
 // runConfig returns the configuration of a run of model; the data is
@@ -23,29 +21,28 @@ func runConfig(model string, d *datasets.Dataset) run.Config {
 }
 
 // xor reaches full accuracy; its log, not a terminal, has 20 of its 300
-// epoch lines, evenly spaced, the last among them.
-func TestXORReachesFullAccuracyForSeeds1To5(t *testing.T) {
+// epoch lines, evenly spaced, the last among them. (Seeds 1 to 5:
+// BenchmarkQualityXORSeeds1To5, and .ci/check-hashes pins their weights.)
+func TestXORReachesFullAccuracy(t *testing.T) {
 	d := datasets.XOR()
-	for seed := uint64(1); seed <= 5; seed++ {
-		cfg := runConfig("xor", d)
-		cfg.Seed = seed
-		var log strings.Builder
-		s, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: t.TempDir(), Log: &log})
-		if err != nil {
-			t.Fatal(err)
+	cfg := runConfig("xor", d)
+	cfg.Seed = 1
+	var log strings.Builder
+	s, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: t.TempDir(), Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TestAccuracy != 1 {
+		t.Errorf("accuracy %g", s.TestAccuracy)
+	}
+	var epochs []string
+	for _, l := range strings.Split(log.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "epoch" {
+			epochs = append(epochs, f[1])
 		}
-		if s.TestAccuracy != 1 {
-			t.Errorf("seed %d: accuracy %g", seed, s.TestAccuracy)
-		}
-		var epochs []string
-		for _, l := range strings.Split(log.String(), "\n") {
-			if f := strings.Fields(l); len(f) > 1 && f[0] == "epoch" {
-				epochs = append(epochs, f[1])
-			}
-		}
-		if len(epochs) != 20 || epochs[0] != "15/300" || epochs[19] != "300/300" {
-			t.Errorf("seed %d: epoch lines %v, want 15/300, 30/300, ..., 300/300", seed, epochs)
-		}
+	}
+	if len(epochs) != 20 || epochs[0] != "15/300" || epochs[19] != "300/300" {
+		t.Errorf("epoch lines %v, want 15/300, 30/300, ..., 300/300", epochs)
 	}
 }
 
@@ -165,24 +162,6 @@ func TestRunFolderContract(t *testing.T) {
 	}
 }
 
-func TestCNNOnBundledFashionMNIST(t *testing.T) {
-	if testing.Short() {
-		t.Skip("10 epochs of the cnn")
-	}
-	d, err := datasets.FashionMNIST()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := run.Train(runConfig("cnn", d), run.Options{Data: run.FromDataset(d), Out: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("cnn, 10 epochs: test accuracy %.4f, %.0f samples/s", s.TestAccuracy, s.SamplesPerSec)
-	if s.TestAccuracy < 0.87 {
-		t.Errorf("test accuracy %.4f, want >= 0.87", s.TestAccuracy)
-	}
-}
-
 // The parallel kernels must not make results depend on the number of cores.
 func TestCNNSameMetricsForAnyGOMAXPROCS(t *testing.T) {
 	d := smallFashion(t, 256)
@@ -203,43 +182,5 @@ func TestCNNSameMetricsForAnyGOMAXPROCS(t *testing.T) {
 		} else if m != ref {
 			t.Fatalf("GOMAXPROCS=%d:\n%s\nGOMAXPROCS=1:\n%s", procs, m, ref)
 		}
-	}
-}
-
-func TestRNNOnBundledFashionMNIST(t *testing.T) {
-	if testing.Short() {
-		t.Skip("10 epochs of the rnn")
-	}
-	d, err := datasets.FashionMNIST()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := run.Train(runConfig("rnn", d), run.Options{Data: run.FromDataset(d), Out: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("rnn, 10 epochs: test accuracy %.4f, %.0f samples/s", s.TestAccuracy, s.SamplesPerSec)
-	if s.TestAccuracy < 0.78 {
-		t.Errorf("test accuracy %.4f, want >= 0.78", s.TestAccuracy)
-	}
-}
-
-func TestCharRNNReachesBelow2Point5BitsPerChar(t *testing.T) {
-	if testing.Short() {
-		t.Skip("two epochs of the charrnn")
-	}
-	txt, err := datasets.PrideAndPrejudice()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := run.Config{Model: "charrnn", Dataset: txt.Name, Config: train.Config{Epochs: 2}}
-	s, err := run.Train(cfg, run.Options{Data: run.FromText(txt), Out: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bpc := s.TestLoss / math.Ln2
-	t.Logf("charrnn, 2 epochs: %.3f bits per character on the held-out tail", bpc)
-	if bpc >= 2.5 {
-		t.Errorf("%.3f bits per character, want < 2.5", bpc)
 	}
 }

@@ -14,10 +14,14 @@ import (
 	"github.com/dlrun/dlrun/run"
 )
 
-// infer answers POST /v2/models/{name}/infer: the request's input tensor
-// is checked against the model's, run through the model's batcher, and the
-// outputs asked for (all, if none is named) are answered.
+// infer answers POST /v2/models/{name}/infer: the request (Content-Type
+// application/json) is decoded, its input tensor is checked against the
+// model's and run through the model's batcher, and the outputs asked for
+// (all, if none is named) are answered.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) error {
+	if err := checkContentType(r, jsonTypes); err != nil {
+		return err
+	}
 	arrived := m.b.expect()
 	defer arrived()
 	body, err := s.readBody(w, r)

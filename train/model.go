@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 
 	"github.com/dlrun/dlrun/graph"
@@ -97,7 +96,7 @@ func (t *Trainer) Save(dir string) error {
 	if err := t.usable(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := atomicfile.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrapf(err, "saving the model")
 	}
 	if err := t.SaveInfo(dir); err != nil {

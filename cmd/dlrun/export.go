@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/dlrun/dlrun/onnx"
@@ -35,11 +34,11 @@ is written atomically (default: model.onnx in the run folder).`, onnx.Opset),
 			if out == "" {
 				out = filepath.Join(dir, "model.onnx")
 			}
-			if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
-				return errors.Errorf("--out %s: the folder %s does not exist", out, filepath.Dir(out))
+			if err := checkOut("out", out); err != nil {
+				return err
 			}
 			if err := onnx.ExportRun(dir, best, out); err != nil {
-				return atFlag("run", err)
+				return outOrRun(out, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
 			return nil

@@ -64,16 +64,17 @@ On the run's own dataset the loss is the run's last test_loss.`,
 			defer m.Close()
 			switch m.Info.Task {
 			case run.Rating:
-				return evalRatings(cmd, m, data, asJSON)
+				return evalRatings(cmd, m, dir, data, asJSON)
 			case run.NextToken:
-				return evalLanguage(cmd, m, data, asJSON)
+				return evalLanguage(cmd, m, dir, data, asJSON)
 			}
-			if data == "" {
+			given := data != ""
+			if !given {
 				data = m.Config.Dataset
 			}
 			d, err := m.Data(data)
 			if err != nil {
-				return errors.Wrap(err, "--data")
+				return dataError(err, given, dir)
 			}
 			r, err := m.Report(d)
 			if err != nil {
@@ -98,15 +99,12 @@ On the run's own dataset the loss is the run's last test_loss.`,
 	return cmd
 }
 
-// evalRatings prints the loss, RMSE and MAE of rating model m on the test
-// split of data (default: the run's dataset).
-func evalRatings(cmd *cobra.Command, m *run.Model, data string, asJSON bool) error {
+// evalRatings prints the loss, RMSE and MAE of rating model m, of run
+// folder dir, on the test split of data (default: the run's dataset).
+func evalRatings(cmd *cobra.Command, m *run.Model, dir, data string, asJSON bool) error {
 	d, err := m.RatingData(data)
 	if err != nil {
-		if data != "" {
-			return errors.Wrap(err, "--data")
-		}
-		return err
+		return dataError(err, data != "", dir)
 	}
 	if data == "" {
 		data = m.Config.Dataset
@@ -124,15 +122,12 @@ func evalRatings(cmd *cobra.Command, m *run.Model, data string, asJSON bool) err
 }
 
 // evalLanguage prints the loss, bits per character, perplexity and
-// accuracy of language model m on the held-out part of data (default: the
-// run's text).
-func evalLanguage(cmd *cobra.Command, m *run.Model, data string, asJSON bool) error {
+// accuracy of language model m, of run folder dir, on the held-out part of
+// data (default: the run's text).
+func evalLanguage(cmd *cobra.Command, m *run.Model, dir, data string, asJSON bool) error {
 	d, err := m.LanguageData(data)
 	if err != nil {
-		if data != "" {
-			return errors.Wrap(err, "--data")
-		}
-		return err
+		return dataError(err, data != "", dir)
 	}
 	if data == "" {
 		data = m.Config.Dataset

@@ -79,18 +79,25 @@ func playConnect4(in io.Reader, out io.Writer, agent *run.LoadedAgent, personFir
 		person = 1
 	}
 	mark := map[int]string{0: "X", 1: "O"}
-	lines := bufio.NewScanner(in)
+	lines := bufio.NewReader(in)
 	obs := make([]float32, 2*6*7)
 	legal := make([]bool, 7)
 	for !g.Over() {
 		if g.ToMove() == person {
 			fmt.Fprint(out, g.String())
 			fmt.Fprintf(out, "your move (%s), column 1-7: ", mark[person])
-			if !lines.Scan() {
+			text, long, err := readLine(lines, maxMoveLine)
+			if err == io.EOF && text == "" && !long {
 				fmt.Fprintln(out, "\ngame abandoned")
-				return lines.Err()
+				return nil
+			} else if err != nil && err != io.EOF {
+				return err
 			}
-			text := strings.TrimSpace(lines.Text())
+			if long {
+				fmt.Fprintf(out, "a line of more than %d bytes is not a column: type a number from 1 to 7\n", maxMoveLine)
+				continue
+			}
+			text = strings.TrimSpace(text)
 			if text == "" {
 				fmt.Fprintln(out, "game abandoned")
 				return nil
@@ -130,4 +137,31 @@ func playConnect4(in io.Reader, out io.Writer, agent *run.LoadedAgent, personFir
 		fmt.Fprintln(out, "a draw")
 	}
 	return nil
+}
+
+// maxMoveLine is the longest line play reads as a move; a longer one is
+// discarded and the move asked for again.
+const maxMoveLine = 1 << 10
+
+// readLine reads a line from r, without its end, keeping at most max
+// bytes: long reports that the line was longer, and the rest of it was
+// read and dropped. err is io.EOF at the end of the input (with the last
+// line, if it had no end).
+func readLine(r *bufio.Reader, max int) (line string, long bool, err error) {
+	var b []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(b)+len(chunk) > max+1 {
+			long = true
+		} else {
+			b = append(b, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if long {
+			b = nil
+		}
+		return strings.TrimRight(string(b), "\r\n"), long, err
+	}
 }

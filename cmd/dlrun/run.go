@@ -34,6 +34,9 @@ standard deviation and the SHA-256 of each trained weights file.`,
 			if len(paths) > 1 && f.Changed("out") {
 				return errors.New("--out names one folder: give one config with it")
 			}
+			if err := checkOutFolder("out", out); err != nil {
+				return err
+			}
 			if f.Changed("seeds") && f.Changed("seed") {
 				return errors.New("--seed and --seeds: give one of them")
 			}

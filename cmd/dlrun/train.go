@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dlrun/dlrun/run"
 	"github.com/pkg/errors"
@@ -45,19 +46,32 @@ them.`,
   dlrun train --model small-cnn.yaml --cpuprofile cpu.pprof && go tool pprof -top cpu.pprof`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutFolder("out", out); err != nil {
+				return err
+			}
 			w := cmd.OutOrStdout()
 			opts := run.Options{Out: out, Log: w, Progress: isTerminal(w)}
 			finish, err := parallel(&opts)
 			if err != nil {
 				return err
 			}
+			// Ctrl-C or SIGTERM says what was saved and how to go on.
+			var dir atomic.Pointer[string]
+			opts.Started = func(d string) { dir.Store(&d) }
+			release := onStop(cmd.ErrOrStderr(), func() string {
+				if d := dir.Load(); d != nil {
+					return run.Stopped(*d)
+				}
+				return "stopped before the run folder was made"
+			})
+			defer release()
 			return finish(trainOrResume(cmd, cfg, resume, opts, prof))
 		},
 	}
 	f := cmd.Flags()
 	runFlags(f, &cfg)
 	f.Lookup("model").Usage += " (default cnn)"
-	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
+	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>, or -2, -3... after it when runs start in one second)")
 	f.StringVar(&resume, "resume", "", "continue the run in this folder from its checkpoint (only --epochs may change)")
 	profileFlags(f, &prof)
 	return cmd
