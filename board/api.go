@@ -10,6 +10,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/dlrun/dlrun/rundir"
 )
 
 // The board's endpoints. A run is named by its ID (its path relative to
@@ -27,10 +29,12 @@ import (
 //	                      a run named twice answered once; at most
 //	                      MaxCurveIDs runs (400 beyond) and
 //	                      MaxCurvesBytes of curves (413 beyond)
-//	GET /api/run?id=A     {"run": Run, "config": ..., "summary": ...}: the
-//	                      run's config.json and summary.json as they are
-//	                      (as a string under config_text, summary_text
-//	                      where they are not JSON)
+//	GET /api/run?id=A     {"run": Run, "config": ..., "summary": ...,
+//	                      "check": ...}: the run's config.json and
+//	                      summary.json as they are (as a string under
+//	                      config_text, summary_text where they are not
+//	                      JSON), and what Options.Check finds wrong with
+//	                      the folder, if anything
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /{$}", s.page)
@@ -145,7 +149,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	for _, f := range []struct {
 		name, key string
 		limit     int64
-	}{{configFile, "config", maxConfig}, {summaryFile, "summary", maxSummary}} {
+	}{{rundir.Config, "config", maxConfig}, {rundir.Summary, "summary", maxSummary}} {
 		p := path.Join(run.ID, f.name)
 		fi, err := fs.Stat(s.scanner.fsys, p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -167,6 +171,13 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 			out[f.key+"_text"] = strings.ToValidUTF8(clipText(string(b), 64<<10), "\uFFFD")
 		}
 	}
+	if s.opts.Check != nil {
+		if sub, err := fs.Sub(s.scanner.fsys, run.ID); err == nil {
+			if err := s.opts.Check(sub, run.ID); err != nil {
+				out["check"] = err.Error()
+			}
+		}
+	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, err.Error())
@@ -182,11 +193,11 @@ var errNoRun = errors.New("no such run")
 // not a clean relative path, one wrapping errNoRun for an unknown one.
 func lookup(snap *snapshot, id string) (Run, error) {
 	if !validID(id) {
-		return Run{}, fmt.Errorf("bad run id %q: want a run's path relative to the board's folder", clip(id))
+		return Run{}, fmt.Errorf("bad run id %q: want a run's path relative to the board's folder", rundir.Clip(id))
 	}
 	i, ok := snap.index[id]
 	if !ok {
-		return Run{}, fmt.Errorf("%w: %q", errNoRun, clip(id))
+		return Run{}, fmt.Errorf("%w: %q", errNoRun, rundir.Clip(id))
 	}
 	return snap.runs[i], nil
 }

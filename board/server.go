@@ -40,6 +40,13 @@ type Options struct {
 	// read at most once per ScanEvery, and then only the files that
 	// changed.
 	ScanEvery time.Duration
+	// Check, if set, checks a run folder for its details (GET /api/run):
+	// fsys is the folder (under the board's os.Root, so nothing outside
+	// the directory is read), dir its ID, and an error is shown with the
+	// run as its "check". dlrun board sets run.CheckFS, the one
+	// validation that every command reading a run folder applies. Nil:
+	// runs are not checked.
+	Check func(fsys fs.FS, dir string) error
 }
 
 // Server serves the board over a directory of run folders. Its methods

@@ -20,6 +20,8 @@ import (
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/rundir"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/pkg/errors"
 	"gopkg.in/yaml.v3"
 )
@@ -220,13 +222,11 @@ type Result struct {
 	Scores     map[string]Stat `json:"scores,omitempty"`
 }
 
-// Agent reports whether the experiment trains an agent (dqn, ppo).
-func (c *Config) Agent() bool { return run.IsAgent(c.Model) }
-
-// LanguageModel reports whether the experiment trains a next-token model.
-func (c *Config) LanguageModel() bool {
+// Agent reports whether the experiment trains an agent (dqn, ppo): its
+// resolved configuration has an agent's settings.
+func (c *Config) Agent() bool {
 	rc := c.RunConfig(1)
-	return rc.Resolve() == nil && rc.Task == run.NextToken
+	return rc.Resolve() == nil && rc.Agent != nil
 }
 
 // Run checks the experiment (Check) and runs it into folder out (one
@@ -235,10 +235,10 @@ func (c *Config) LanguageModel() bool {
 // Result says why, and out/experiment.json records the skip unless the
 // file is already there: a skip never replaces an earlier result, and
 // the log says the file was kept. opts.Log receives the log and
-// opts.Collective, if set, trains every seed data-parallel (run.Options):
+// opts.Collective, if set, trains every seed data-parallel (runner.Options):
 // a follower writes and logs nothing and returns a nil Result. opts.Out
 // is not used: each seed trains into its subfolder.
-func Run(c *Config, out string, opts run.Options) (*Result, error) {
+func Run(c *Config, out string, opts runner.Options) (*Result, error) {
 	log := opts.Log
 	if log == nil || opts.Follower() {
 		log = io.Discard
@@ -271,7 +271,7 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 		return nil, errors.Wrapf(err, "experiment %s", c.Name)
 	}
 	for _, seed := range c.Seeds {
-		if err := run.CheckFree(seedDir(out, seed)); err != nil {
+		if err := runner.CheckFree(seedDir(out, seed)); err != nil {
 			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
 		}
 	}
@@ -280,14 +280,14 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 		fmt.Fprintf(log, "experiment %s, seed %d\n", c.Name, seed)
 		seedOpts := opts
 		seedOpts.Out, seedOpts.Log = dir, log
-		sum, err := run.Train(c.RunConfig(seed), seedOpts)
+		sum, err := runner.Train(c.RunConfig(seed), seedOpts)
 		if err != nil {
 			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
 		}
 		if opts.Follower() {
 			continue // rank 0 hashes the weights and writes the result
 		}
-		h, err := fileSHA256(filepath.Join(dir, "model.safetensors"))
+		h, err := fileSHA256(filepath.Join(dir, rundir.Weights))
 		if err != nil {
 			return nil, err
 		}
@@ -319,21 +319,22 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 		res.Metrics[name] = stat(func(r SeedResult) float64 { return r.Summary.Derived[name] })
 	}
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
-	if c.Agent() {
-		res.MeanReturn = stat(func(r SeedResult) float64 { return r.Summary.MeanReturn })
-		for name := range res.Runs[0].Summary.Scores {
+	if res.Runs[0].Summary.Agent != nil {
+		res.MeanReturn = stat(func(r SeedResult) float64 { return r.Summary.Agent.MeanReturn })
+		for name := range res.Runs[0].Summary.Agent.Scores {
 			if res.Scores == nil {
 				res.Scores = map[string]Stat{}
 			}
-			res.Scores[name] = stat(func(r SeedResult) float64 { return r.Summary.Scores[name] })
+			res.Scores[name] = stat(func(r SeedResult) float64 { return r.Summary.Agent.Scores[name] })
 		}
-		if len(res.Runs) > 1 {
-			fmt.Fprintf(log, "experiment %s: mean return %.2f ± %.2f over %d seeds\n", c.Name, res.MeanReturn.Mean, res.MeanReturn.Std, len(res.Runs))
-		}
-		return res, writeResult(out, res)
 	}
 	if len(res.Runs) > 1 {
-		fmt.Fprintf(log, "experiment %s: test accuracy %.4f ± %.4f over %d seeds\n", c.Name, res.TestAccuracy.Mean, res.TestAccuracy.Std, len(res.Runs))
+		rc := c.RunConfig(1)
+		if err := rc.Resolve(); err == nil && rc.Headline != nil {
+			h := rc.Headline
+			st := stat(func(r SeedResult) float64 { v, _ := r.Summary.Figure(h.Summary); return v })
+			fmt.Fprintf(log, "experiment %s: %s %.4f ± %.4f over %d seeds\n", c.Name, h.Name, st.Mean, st.Std, len(res.Runs))
+		}
 	}
 	return res, writeResult(out, res)
 }

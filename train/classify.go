@@ -10,6 +10,15 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	registerTask("classify", func(info *ModelInfo) (Task, error) {
+		if info.Outputs < 1 || info.Outputs > MaxClasses {
+			return nil, errors.Errorf("outputs %d: a classifier has from 1 to %d", info.Outputs, MaxClasses)
+		}
+		return &Classify{Shape: info.InputShape, Outputs: info.Outputs}, nil
+	})
+}
+
 // Classify is the task of classifying examples of a fixed shape (images,
 // feature vectors, image rows read as sequences): the model maps
 // [batch, Shape...] to [batch, Outputs] logits, targets are one-hot rows

@@ -10,6 +10,18 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	registerTask("next-token", func(info *ModelInfo) (Task, error) {
+		if len(info.InputShape) != 1 || info.InputShape[0] > MaxSeqLen {
+			return nil, errors.Errorf("input_shape %v: a next-token model's input shape is [steps], at most %d steps", info.InputShape, MaxSeqLen)
+		}
+		if info.Outputs < 2 || info.Outputs > MaxVocab {
+			return nil, errors.Errorf("outputs %d: a next-token model's vocabulary has from 2 to %d tokens", info.Outputs, MaxVocab)
+		}
+		return &NextToken{Vocab: info.Outputs, SeqLen: info.InputShape[0]}, nil
+	})
+}
+
 // NextToken is the task of predicting the next token of a sequence, such
 // as the charrnn's next character, trained by truncated backpropagation
 // through time: a pass cuts the tokens into BatchSize contiguous streams,

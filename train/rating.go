@@ -9,6 +9,18 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	registerTask("rating", func(info *ModelInfo) (Task, error) {
+		if len(info.InputShape) != 1 || info.InputShape[0] != 2 || info.Outputs != 1 {
+			return nil, errors.Errorf("input_shape %v and outputs %d: a rating model maps [2] (user, movie) to 1 rating", info.InputShape, info.Outputs)
+		}
+		if info.Users < 1 || info.Users > nn.MaxSettingInt || info.Movies < 1 || info.Movies > nn.MaxSettingInt {
+			return nil, errors.Errorf("users %d and movies %d: a rating model has from 1 to %d of each", info.Users, info.Movies, nn.MaxSettingInt)
+		}
+		return &Rating{Users: info.Users, Movies: info.Movies}, nil
+	})
+}
+
 // Ratings are (user, movie, rating) triples, what Rating trains on.
 type Ratings interface {
 	Data

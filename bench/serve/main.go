@@ -79,7 +79,7 @@ func bench(dir, clients string, seconds, warmup int, wait string, bombs int, lim
 	if bombs > 0 {
 		return bombBench(bin, dir, bombs, limit)
 	}
-	m, err := run.Load(dir, false)
+	m, err := run.Open(dir, false)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func bench(dir, clients string, seconds, warmup int, wait string, bombs int, lim
 	defer srv.Process.Kill()
 	name := filepath.Base(dir)
 	fmt.Printf("dlrun serve --run %s (model %s, batch size %d), %d s per load, one %v image per request\n",
-		dir, m.Config.Model, m.Info.BatchSize, seconds, m.InputShape())
+		dir, m.Config.Model, m.Model.Info.BatchSize, seconds, m.InputShape())
 	hey := func(c, seconds int) (string, error) {
 		out, err := exec.Command("hey", "-z", strconv.Itoa(seconds)+"s", "-c", strconv.Itoa(c), "-m", "POST",
 			"-T", "application/json", "-D", bodyFile, base+"/v2/models/"+name+"/infer").CombinedOutput()
@@ -176,7 +176,7 @@ func bench(dir, clients string, seconds, warmup int, wait string, bombs int, lim
 	fmt.Println("\nin process, train.Model.Predict (the ceiling):")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "images per call\tcalls/s\timages/s\tp50 ms\tp99 ms\t")
-	for _, n := range []int{1, m.Info.BatchSize} {
+	for _, n := range []int{1, m.Model.Info.BatchSize} {
 		x := make([]float32, 0, n*size)
 		for i := 0; i < n; i++ {
 			x = append(x, image...)
@@ -185,7 +185,7 @@ func bench(dir, clients string, seconds, warmup int, wait string, bombs int, lim
 		end := time.Now().Add(time.Duration(seconds) * time.Second)
 		for time.Now().Before(end) {
 			t0 := time.Now()
-			if _, err := m.Predict(x); err != nil {
+			if _, err := m.Model.Predict(x); err != nil {
 				return err
 			}
 			lat = append(lat, time.Since(t0))

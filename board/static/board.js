@@ -344,6 +344,7 @@
     const url = 'api/run?id=' + encodeURIComponent(id);
     const a = await getJSON(url), body = a.body;
     const show = (key) => body[key] !== undefined ? JSON.stringify(body[key], null, 2) : body[key + '_text'] !== undefined ? String(body[key + '_text']) : '(none)';
+    if (a.ok && body.check) $('#run-status').insertAdjacentHTML('beforeend', `<div class="problem">${esc(body.check)}</div>`);
     $('#run-config').textContent = a.ok ? show('config') : failure(url, a).message;
     $('#run-summary').textContent = a.ok ? show('summary') : '';
     if (!a.ok) throw failure(url, a); // shown, and asked again at the next poll

@@ -41,16 +41,6 @@ func atFlag(flag string, err error) error {
 	return fmt.Errorf("--%s: %w", flag, err)
 }
 
-// dataError names what is at fault when the dataset a command evaluates
-// on does not load: --data when the user gave it, otherwise the run
-// folder dir, whose config.json named it.
-func dataError(err error, given bool, dir string) error {
-	if given {
-		return fmt.Errorf("--data: %w", err)
-	}
-	return fmt.Errorf("--run %s: the dataset its config.json names: %w", dir, err)
-}
-
 // noArgs refuses arguments to a command that takes flags only, naming the
 // first one (cobra says "unknown command", which misleads for a value
 // given without its flag).

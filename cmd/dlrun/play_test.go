@@ -56,7 +56,7 @@ func TestAgentCommands(t *testing.T) {
 	_, err = dlrun(t, "play", "--run", cp)
 	oneLineError(t, "play of a cartpole agent", err, "cartpole")
 	_, err = dlrun(t, "train", "--model", "dqn", "--epochs", "3")
-	oneLineError(t, "an agent with --epochs", err, "epochs does not apply to agent dqn")
+	oneLineError(t, "an agent with --epochs", err, "epochs 3 does not apply to model dqn: it is an agent")
 }
 
 // An agent's run killed mid-training resumes to the same weights and

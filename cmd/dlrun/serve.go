@@ -16,8 +16,10 @@ func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve --run DIR [--run DIR...]",
 		Short: "Serve trained models over HTTP with the Open Inference Protocol (KServe v2)",
-		Long: `Load the model of each run folder and serve it under the folder's name with
-the Open Inference Protocol (KServe's v2, as Triton speaks it) over HTTP/JSON:
+		Long: `Open the run of each folder (any kind: a classifier, a recommender, a language
+model, an agent as its acting network) and serve it under the folder's name
+with the Open Inference Protocol (KServe's v2, as Triton speaks it) over
+HTTP/JSON:
 
   GET  /v2/health/live, /v2/health/ready, /v2
   GET  /v2/models/NAME, /v2/models/NAME/ready

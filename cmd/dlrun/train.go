@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -50,7 +51,7 @@ them.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
-			opts := run.Options{Out: out, Log: w, Progress: isTerminal(w)}
+			opts := runner.Options{Out: out, Log: w, Progress: isTerminal(w)}
 			finish, err := parallel(&opts)
 			if err != nil {
 				return err
@@ -60,7 +61,7 @@ them.`,
 			opts.Started = func(d string) { dir.Store(&d) }
 			release := onStop(cmd.ErrOrStderr(), func() string {
 				if d := dir.Load(); d != nil {
-					return run.Stopped(*d)
+					return runner.Stopped(*d)
 				}
 				return "stopped before the run folder was made"
 			})
@@ -78,25 +79,24 @@ them.`,
 }
 
 // trainOrResume trains the run of cfg or, with resume set, resumes the run
-// in that folder.
-func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts run.Options, prof profiling) error {
+// in that folder: only its budget (--epochs, an agent's --steps) may
+// change, and --data may name the dataset of a run that records none it
+// can load (a model trained from Go on data in memory).
+func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts runner.Options, prof profiling) error {
 	if resume != "" {
 		var changed []string
 		cmd.Flags().Visit(func(fl *pflag.Flag) {
-			if fl.Name != "resume" && fl.Name != "epochs" && fl.Name != "steps" && !processFlags[fl.Name] {
+			if !resumeFlags[fl.Name] && !processFlags[fl.Name] {
 				changed = append(changed, "--"+fl.Name)
 			}
 		})
 		if len(changed) > 0 {
-			return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
+			return errors.Errorf("--resume continues a run with its own configuration; only --epochs (an agent's --steps) and --data may change, not %s", strings.Join(changed, ", "))
 		}
+		opts.Epochs, opts.Dataset = cfg.Epochs, cfg.Dataset
+		opts.Steps, _ = cmd.Flags().GetInt("steps")
 		return prof.with(func() error {
-			var err error
-			if run.IsAgentRun(resume) {
-				_, err = run.ResumeAgent(resume, cfg.Steps, opts)
-			} else {
-				_, err = run.Resume(resume, cfg.Epochs, opts)
-			}
+			_, err := runner.Resume(resume, opts)
 			return atFlag("resume", err)
 		})
 	}
@@ -104,10 +104,13 @@ func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts run.O
 		cfg.Model = "cnn"
 	}
 	return prof.with(func() error {
-		_, err := run.Train(cfg, opts)
+		_, err := runner.Train(cfg, opts)
 		return withFlagNames(err)
 	})
 }
+
+// resumeFlags are the flags --resume takes.
+var resumeFlags = map[string]bool{"resume": true, "epochs": true, "steps": true, "data": true}
 
 // isTerminal reports whether w is a terminal, where a progress bar belongs.
 func isTerminal(w io.Writer) bool {

@@ -33,6 +33,7 @@ import (
 	"github.com/dlrun/dlrun/internal/torchref"
 	"github.com/dlrun/dlrun/internal/version"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 )
 
 func main() {
@@ -92,7 +93,7 @@ func reproduce(outPath, runsDir, python, only string) error {
 		if len(want) > 0 && !want[c.Name] {
 			continue
 		}
-		res, err := experiments.Run(c, filepath.Join(runsDir, c.Name), run.Options{Log: os.Stderr})
+		res, err := experiments.Run(c, filepath.Join(runsDir, c.Name), runner.Options{Log: os.Stderr})
 		if err != nil {
 			return err
 		}
@@ -134,18 +135,18 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	if err := rc.Resolve(); err != nil {
 		return torchResult{}, err
 	}
-	if c.Agent() {
+	if rc.Agent != nil {
 		return runTorchAgent(python, c, rc)
 	}
 	epochs, batch, lr := rc.Epochs, rc.BatchSize, rc.LearningRate
 	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
 		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}
-	if rc.Task == run.Rating {
+	if rc.WeightDecay > 0 {
 		args = append(args, "--weight-decay", strconv.FormatFloat(rc.WeightDecay, 'g', -1, 64))
-		if rc.Dim > 0 {
-			args = append(args, "--dim", strconv.Itoa(rc.Dim))
-		}
+	}
+	if rc.Dim > 0 {
+		args = append(args, "--dim", strconv.Itoa(rc.Dim))
 	}
 	switch rc.Schedule {
 	case "", "constant":
@@ -154,7 +155,7 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	default:
 		return torchResult{}, fmt.Errorf("bench/torch_ref.py has no %s schedule", rc.Schedule)
 	}
-	if rc.Task == run.NextToken {
+	if rc.SeqLen > 0 {
 		args = append(args, "--seq-len", strconv.Itoa(rc.SeqLen))
 	}
 	if !bundledForTorch[c.Dataset] {
@@ -181,14 +182,15 @@ func execTorch(python string, args []string, c *experiments.Config) (torchResult
 
 // runTorchAgent runs an agent's reference, bench/rl_ref.py.
 func runTorchAgent(python string, c *experiments.Config, rc run.Config) (torchResult, error) {
-	if rc.Env != "cartpole" && rc.Env != "connect4" {
-		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole and connect4, not %s", rc.Env)
+	game := rc.Agent.Env
+	if game != "cartpole" && game != "connect4" {
+		return torchResult{}, fmt.Errorf("bench/rl_ref.py plays cartpole and connect4, not %s", game)
 	}
-	steps := rc.Steps
+	steps := rc.Agent.Steps
 	if c.PyTorch.Steps > 0 {
 		steps = c.PyTorch.Steps
 	}
-	return execTorch(python, []string{filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--env", rc.Env, "--steps", strconv.Itoa(steps),
+	return execTorch(python, []string{filepath.Join("bench", "rl_ref.py"), "--agent", c.PyTorch.Model, "--env", game, "--steps", strconv.Itoa(steps),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}, c)
 }
 
@@ -222,18 +224,24 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	b.WriteString(".\n\nEvery figure below comes back bit for bit from the same command on a machine of the same instruction set: each experiment's config fixes its seeds, and dlrun's kernels do not depend on the number of cores. Accuracy and loss are on the test split (for charrnn: the held-out last 10% of the text, in bits per character and nats; for the recommenders mf, ncf and biases the accuracy column reads the test RMSE in stars, on the last 10% of each user's MovieLens ratings); samples/s counts training examples (characters for charrnn, ratings for the recommenders) per second of training, evaluation excluded; wall time covers every seed.\n\n")
 	b.WriteString("| experiment | model | epochs | seeds | test accuracy | test loss | bits/char | wall s | samples/s | params | command |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var byEpochs, agents []int // indices into results: the runs trained by epochs, and the agents'
 	for i, r := range results {
-		c := r.Config
-		if c.Agent() {
-			continue
+		if r.Config.Agent() {
+			agents = append(agents, i)
+		} else {
+			byEpochs = append(byEpochs, i)
 		}
+	}
+	for _, i := range byEpochs {
+		r := results[i]
+		c := r.Config
 		if r.Skipped != "" {
 			fmt.Fprintf(&b, "| %s | %s | | | skipped: %s | | | | | | `%s` |\n", c.Name, c.Model, r.Skipped, cmds[i])
 			continue
 		}
 		s := r.Runs[0].Summary
 		bpc := ""
-		if c.LanguageModel() {
+		if _, ok := r.Metrics["bits_per_char"]; ok { // a language model
 			bpc = pm(r.BitsPerChar, 3)
 		}
 		acc := pm(r.TestAccuracy, 4)
@@ -246,9 +254,10 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	}
 	b.WriteString("\n## PyTorch side by side\n\nThe same nets, data, optimizer, batch size, epochs and first seed in PyTorch (`bench/torch_ref.py`), with the thread split (torch / OpenBLAS) that `go run ./bench/compare` found fastest here.\n\n")
 	b.WriteString("| experiment | dlrun accuracy | PyTorch accuracy | dlrun samples/s | PyTorch samples/s | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
-	for _, r := range results {
+	for _, i := range byEpochs {
+		r := results[i]
 		t := torch[r.Config.Name]
-		if r.Skipped != "" || r.Config.Agent() {
+		if r.Skipped != "" {
 			continue
 		}
 		acc := r.Runs[0].Summary.TestAccuracy
@@ -262,7 +271,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		}
 		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %.0f | %.0f | %.2fx | %s |\n", r.Config.Name, acc, t.Accuracy, sps, t.SamplesPerSec, sps/t.SamplesPerSec, t.Note)
 	}
-	renderAgents(&b, results, cmds, torch)
+	renderAgents(&b, results, agents, cmds, torch)
 	b.WriteString("\n## Trained weights\n\nSHA-256 of each run's `model.safetensors`:\n\n| experiment | seed | SHA-256 |\n|---|---|---|\n")
 	for _, r := range results {
 		for _, s := range r.Runs {
@@ -272,12 +281,12 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	return b.String()
 }
 
-// renderAgents writes the agents' table (docs/games.md) and their
-// PyTorch comparison.
-func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []string, torch map[string]torchResult) {
+// renderAgents writes the table of the agents of results (the indices
+// all) and their PyTorch comparison (docs/games.md).
+func renderAgents(b *strings.Builder, results []*experiments.Result, all []int, cmds []string, torch map[string]torchResult) {
 	var agents []int
-	for i, r := range results {
-		if r.Config.Agent() && r.Skipped == "" {
+	for _, i := range all {
+		if results[i].Skipped == "" {
 			agents = append(agents, i)
 		}
 	}
@@ -288,7 +297,7 @@ func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []stri
 	b.WriteString("| experiment | agent | game | steps | seeds | mean return | scores | wall s | steps/s | command |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, i := range agents {
 		r := results[i]
-		c, s := r.Config, r.Runs[0].Summary
+		c, s := r.Config, r.Runs[0].Summary.Agent
 		var scores []string
 		for _, k := range []string{"random", "alphabeta:1", "alphabeta:2", "alphabeta:3", "alphabeta:4"} {
 			if st, ok := r.Scores[k]; ok {
@@ -304,9 +313,9 @@ func renderAgents(b *strings.Builder, results []*experiments.Result, cmds []stri
 		r := results[i]
 		t := torch[r.Config.Name]
 		s := r.Runs[0].Summary
-		mine, theirs := s.MeanReturn, t.MeanReturn
-		if s.Env == "connect4" {
-			mine, theirs = s.Scores["random"], t.ScoreVsRandom
+		mine, theirs := s.Agent.MeanReturn, t.MeanReturn
+		if s.Agent.Env == "connect4" {
+			mine, theirs = s.Agent.Scores["random"], t.ScoreVsRandom
 		}
 		if t.StepsPerSec == 0 {
 			fmt.Fprintf(b, "| %s | %.2f | %s | %.0f | | | |\n", r.Config.Name, mine, t.Note, s.SamplesPerSec)
