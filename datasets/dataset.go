@@ -8,7 +8,10 @@
 // CIFAR-10's binary batches, or ratings in MovieLens's CSV or ml-100k
 // layout (LoadRatingsDir), a UTF-8 text (LoadTextFile), and PNG or JPEG
 // images (ReadImage). A folder of IDX files may hold a classes.txt that
-// names the classes, one a line in label order.
+// names the classes, one a line in label order. A folder of PNG, JPEG,
+// GIF or WebP images, one folder per class (OpenImageFolder), is read
+// image by image as training needs it (ImageFiles), so it may be larger
+// than memory.
 //
 // Every reader opens only regular files (a FIFO, a device or a directory is
 // an error naming it, and nothing blocks), checks its input and reports a

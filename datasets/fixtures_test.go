@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"os"
@@ -183,5 +184,26 @@ func fixtureFiles(t *testing.T) map[string][]byte {
 		0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
 		0xff, 0xc0, 0, 17, 8, 0xea, 0x60, 0xea, 0x60, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
 		0xff, 0xd9}
+	var gifb bytes.Buffer
+	if err := gif.Encode(&gifb, tinyImage(), nil); err != nil {
+		t.Fatal(err)
+	}
+	files["image-valid.gif"] = gifb.Bytes()
+	// The tiny image as lossless WebP, made by ffmpeg 5.1 with libwebp
+	// (ffmpeg -i image-valid.png -c:v libwebp -lossless 1 image-valid.webp):
+	// Go has no WebP encoder.
+	files["image-valid.webp"] = []byte{
+		0x52, 0x49, 0x46, 0x46, 0x1e, 0x00, 0x00, 0x00, 0x57, 0x45, 0x42, 0x50,
+		0x56, 0x50, 0x38, 0x4c, 0x11, 0x00, 0x00, 0x00, 0x2f, 0x07, 0xc0, 0x01,
+		0x00, 0x0f, 0x10, 0xf3, 0x1f, 0xf3, 0x1f, 0x86, 0xc2, 0x47, 0xf4, 0x3f,
+		0x00, 0x00}
+	// A GIF whose logical screen is 65535×65535, with a two-colour
+	// palette and no frames.
+	files["image-gif-65535x65535.gif"] = []byte{'G', 'I', 'F', '8', '9', 'a', 0xff, 0xff, 0xff, 0xff, 0x80, 0, 0,
+		0, 0, 0, 255, 255, 255, 0x3b}
+	// A WebP whose extended header (VP8X) declares a 16384×16384 canvas,
+	// and nothing else.
+	files["image-webp-16384x16384.webp"] = []byte{'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
+		'V', 'P', '8', 'X', 10, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x3f, 0, 0xff, 0x3f, 0}
 	return files
 }

@@ -3,6 +3,7 @@ package datasets
 import (
 	"bytes"
 	"crypto/sha256"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -232,6 +233,43 @@ func FuzzClassNames(f *testing.F) {
 		checkParse(t, err, "fuzz-classes.txt", n, 64<<10+8*uint64(len(data)))
 		if err == nil && len(names) != int(classes) {
 			t.Fatalf("%d names for %d classes", len(names), classes)
+		}
+	})
+}
+
+// FuzzImageFile runs the image folders' decoder (readImageHeader,
+// decodeImageFile, imageInput) on arbitrary bytes, into one channel and
+// three, at the image's own size and resized.
+func FuzzImageFile(f *testing.F) {
+	for _, b := range readFixtures(f, "image-*") {
+		f.Add(b)
+	}
+	// As FuzzImage: a lower pixel limit keeps each run fast, and the bound
+	// is what decoding an image at this limit may take.
+	const maxPixels = 1 << 18
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var img image.Image
+		var hdr imageHeader
+		var err error
+		n := allocs.Bytes(func() { img, hdr, err = decodeImageFile(bytes.NewReader(data), "fuzz.img", maxPixels) })
+		checkParse(t, err, "fuzz.img", n, 4<<20+24*maxPixels)
+		if err != nil {
+			return
+		}
+		if b := img.Bounds(); b.Dx() > hdr.width || b.Dy() > hdr.height {
+			t.Fatalf("decoded %v from a header of %dx%d", b, hdr.width, hdr.height)
+		}
+		for _, shape := range [][3]int{{1, hdr.height, hdr.width}, {3, 5, 7}} {
+			if shape[1]*shape[2] > 1<<16 {
+				continue
+			}
+			out := make([]float32, shape[0]*shape[1]*shape[2])
+			imageInput(img, shape[0], shape[1], shape[2], out, nil)
+			for _, v := range out {
+				if !(v >= 0 && v <= 1) {
+					t.Fatalf("%v: value %g outside [0, 1]", shape, v)
+				}
+			}
 		}
 	})
 }

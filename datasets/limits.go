@@ -47,6 +47,15 @@ const (
 
 	// MaxClassesBytes bounds a classes.txt file (1 MiB).
 	MaxClassesBytes = 1 << 20
+
+	// MaxClasses bounds the classes of a dataset: an image folder's class
+	// folders, a table's target values (4,096, train.MaxClasses).
+	MaxClasses = 1 << 12
+
+	// MaxImageFiles bounds the images of an image folder (4,194,304;
+	// ImageNet's training set holds 1.28 million). Opening a folder keeps
+	// some 200 bytes an image, its path among them.
+	MaxImageFiles = 1 << 22
 )
 
 // maxGzipRatio is the most a deflate stream inflates: a 2-bit code per

@@ -65,3 +65,29 @@ func TestReadersRefuseSpecialFiles(t *testing.T) {
 		}
 	}
 }
+
+// An image folder refuses a FIFO or a link to /dev/zero named like an
+// image with a one-line error naming it, without blocking.
+func TestImageFolderRefusesSpecialFiles(t *testing.T) {
+	for kind, mk := range map[string]func(path string) error{
+		"FIFO":              func(path string) error { return syscall.Mkfifo(path, 0o600) },
+		"link to /dev/zero": func(path string) error { return os.Symlink("/dev/zero", path) },
+	} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			grayFolder(t, dir, 2, "a", "b")
+			path := filepath.Join(dir, "a", "special.png")
+			if err := mk(path); err != nil {
+				t.Skip("cannot make one here:", err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := datasets.OpenImageFolder(dir, datasets.ImageFolderOptions{}); done <- err }()
+			select {
+			case err := <-done:
+				checkOneLineError(t, err, path, "not a regular file")
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: the reader blocked", path)
+			}
+		})
+	}
+}

@@ -1,0 +1,187 @@
+package datasets
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"github.com/dlrun/dlrun/internal/safeio"
+	"github.com/pkg/errors"
+	"golang.org/x/image/draw"
+	"golang.org/x/image/webp"
+)
+
+// The image-decoding helper shared by the image readers: a file's format
+// is recognised by its first bytes (not its name, and not through the
+// image package's global registry, so what a reader accepts is stated
+// here), its header is read first, and an image declaring more pixels
+// than a limit is refused before any pixel memory is reserved: the check
+// against decompression bombs. Then the pixels are turned into a model
+// input of shape [channels height width] with values in [0, 1].
+
+// imageFormat is one image file format the image-folder reader decodes.
+type imageFormat struct {
+	name   string
+	magic  func(head []byte) bool
+	config func(io.Reader) (image.Config, error)
+	decode func(io.Reader) (image.Image, error)
+}
+
+// imageFormats are the formats of image folders: PNG, JPEG, GIF (its
+// first frame) and WebP (lossy and lossless, through
+// golang.org/x/image/webp).
+var imageFormats = []imageFormat{
+	{"PNG", func(h []byte) bool { return bytes.HasPrefix(h, []byte("\x89PNG\r\n\x1a\n")) }, png.DecodeConfig, png.Decode},
+	{"JPEG", func(h []byte) bool { return bytes.HasPrefix(h, []byte{0xff, 0xd8}) }, jpeg.DecodeConfig, jpeg.Decode},
+	{"GIF", func(h []byte) bool {
+		return bytes.HasPrefix(h, []byte("GIF87a")) || bytes.HasPrefix(h, []byte("GIF89a"))
+	}, gif.DecodeConfig, gif.Decode},
+	{"WebP", func(h []byte) bool { return len(h) >= 12 && string(h[:4]) == "RIFF" && string(h[8:12]) == "WEBP" }, webp.DecodeConfig, webp.Decode},
+}
+
+// imageFormatNames is how errors list the formats.
+const imageFormatNames = "PNG, JPEG, GIF or WebP"
+
+// imageHeader is what an image file's header declares.
+type imageHeader struct {
+	format        *imageFormat
+	width, height int
+	gray          bool // a grayscale colour model: the image has one channel
+}
+
+// readImageHeader recognises the format of the image r, named name in
+// errors, and reads its header, refusing an image of more than maxPixels
+// pixels (an error wrapping safeio.ErrTooLarge). r is left after what the
+// header read; br buffers it.
+func readImageHeader(br *bufio.Reader, name string, maxPixels int) (imageHeader, error) {
+	head, _ := br.Peek(12)
+	var f *imageFormat
+	for i := range imageFormats {
+		if imageFormats[i].magic(head) {
+			f = &imageFormats[i]
+			break
+		}
+	}
+	if f == nil {
+		return imageHeader{}, errors.Errorf("%s: not a %s image (unknown first bytes % x)", name, imageFormatNames, head)
+	}
+	cfg, err := f.config(br)
+	if err != nil {
+		return imageHeader{}, errors.Errorf("%s: not a readable %s image (%v)", name, f.name, err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return imageHeader{}, errors.Errorf("%s: %s image is %dx%d pixels, none to read", name, f.name, cfg.Width, cfg.Height)
+	}
+	if cfg.Width > maxPixels/cfg.Height {
+		return imageHeader{}, fmt.Errorf("%s: %s image is %dx%d pixels, more than the %d an image may have (MaxImagePixels): %w",
+			name, f.name, cfg.Width, cfg.Height, maxPixels, safeio.ErrTooLarge)
+	}
+	return imageHeader{format: f, width: cfg.Width, height: cfg.Height, gray: isGrayModel(cfg.ColorModel)}, nil
+}
+
+// isGrayModel reports whether m is a grayscale colour model, or a
+// palette of grays only.
+func isGrayModel(m color.Model) bool {
+	switch m {
+	case color.GrayModel, color.Gray16Model:
+		return true
+	}
+	if p, ok := m.(color.Palette); ok {
+		for _, c := range p {
+			r, g, b, _ := c.RGBA()
+			if r != g || g != b {
+				return false
+			}
+		}
+		return len(p) > 0
+	}
+	return false
+}
+
+// decodeImageFile decodes the image r, named name in errors: its header
+// first (readImageHeader, maxPixels), then, from the start, its pixels,
+// reading at most MaxImageFileBytes. The decoded image must lie within
+// the size its header declared.
+func decodeImageFile(r io.ReadSeeker, name string, maxPixels int) (image.Image, imageHeader, error) {
+	hdr, err := readImageHeader(bufio.NewReaderSize(r, 4<<10), name, maxPixels)
+	if err != nil {
+		return nil, hdr, err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, hdr, errors.Errorf("%s: %v", name, err)
+	}
+	img, err := decodeImageData(safeio.Limit(r, MaxImageFileBytes, name), name, hdr)
+	return img, hdr, err
+}
+
+// decodeImageData decodes the pixels of an image whose header hdr has
+// been read, from the start of r.
+func decodeImageData(r io.Reader, name string, hdr imageHeader) (image.Image, error) {
+	img, err := hdr.format.decode(r)
+	if err != nil {
+		return nil, errors.Errorf("%s: not a readable %s image (%v)", name, hdr.format.name, err)
+	}
+	if b := img.Bounds(); b.Min.X < 0 || b.Min.Y < 0 || b.Max.X > hdr.width || b.Max.Y > hdr.height || b.Empty() {
+		return nil, errors.Errorf("%s: decoded pixels %v, but the %s header declares %dx%d", name, b, hdr.format.name, hdr.width, hdr.height)
+	}
+	return img, nil
+}
+
+// imageInput converts src into dst, a model input of shape [c h w] (c 1
+// or 3) with values in [0, 1]: resized to h×w with draw.BiLinear (the
+// tent filter, widened when shrinking so that every source pixel counts,
+// as torchvision's antialiased bilinear resize does) unless it already has
+// that size; transparent pixels count as black (premultiplied alpha).
+// One channel is the luminance 0.299R + 0.587G + 0.114B, or the gray
+// value itself where R = G = B, so a grayscale image gives exactly
+// value/255, as its IDX bytes do; three channels are the red, green and
+// blue planes. work, if it has room, holds the resized pixels; the
+// RGBA image used is returned for reuse.
+func imageInput(src image.Image, c, h, w int, dst []float32, work *image.RGBA) *image.RGBA {
+	b := src.Bounds()
+	if g, ok := src.(*image.Gray); ok && b.Dx() == w && b.Dy() == h {
+		for y := 0; y < h; y++ {
+			row := g.Pix[(y)*g.Stride : y*g.Stride+w]
+			for x, v := range row {
+				p := pixelScale[v]
+				for ch := 0; ch < c; ch++ {
+					dst[(ch*h+y)*w+x] = p
+				}
+			}
+		}
+		return work
+	}
+	rect := image.Rect(0, 0, w, h)
+	if work == nil || work.Bounds() != rect {
+		work = image.NewRGBA(rect)
+	}
+	if b.Dx() == w && b.Dy() == h {
+		draw.Draw(work, rect, src, b.Min, draw.Src)
+	} else {
+		draw.BiLinear.Scale(work, rect, src, b, draw.Src, nil)
+	}
+	for y := 0; y < h; y++ {
+		row := work.Pix[y*work.Stride : y*work.Stride+4*w]
+		for x := 0; x < w; x++ {
+			r, g, bl := row[4*x], row[4*x+1], row[4*x+2]
+			if c == 1 {
+				if r == g && g == bl {
+					dst[y*w+x] = pixelScale[r]
+				} else {
+					dst[y*w+x] = 0.299*pixelScale[r] + 0.587*pixelScale[g] + 0.114*pixelScale[bl]
+				}
+				continue
+			}
+			dst[y*w+x] = pixelScale[r]
+			dst[(h+y)*w+x] = pixelScale[g]
+			dst[(2*h+y)*w+x] = pixelScale[bl]
+		}
+	}
+	return work
+}
