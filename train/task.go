@@ -176,6 +176,13 @@ func (p *shuffledPass) span() (global, lo, hi int) {
 	return p.global, p.lo, p.hi
 }
 
+// place returns the place in the pass of the first example of batch i
+// that this process takes.
+func (p *shuffledPass) place(i int) int {
+	global, lo, _ := p.span()
+	return i*global + lo
+}
+
 // start begins a pass over n examples, shuffled by rng unless it is nil,
 // and returns the number of batches.
 func (p *shuffledPass) start(n int, rng *rand.Rand) int {
