@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dlrun/dlrun/datasets"
 )
 
 // fixtures is the folder of the datasets fixtures, relative to the package.
@@ -205,5 +207,33 @@ func fixtureFiles(t *testing.T) map[string][]byte {
 	// and nothing else.
 	files["image-webp-16384x16384.webp"] = []byte{'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
 		'V', 'P', '8', 'X', 10, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x3f, 0, 0xff, 0x3f, 0}
+	tableFixtures(t, files)
 	return files
+}
+
+// fixtureTable is a small table with a numeric, a categorical (with a
+// quoted comma) and a target column.
+const fixtureTable = "x,colour,y\n1.5,red,a\n2.5,\"blue, dark\",b\n3.5,red,a\n4.5,green,b\n5.5,red,a\n"
+
+// tableFixtures adds the CSV tables and preprocessings to files.
+func tableFixtures(t *testing.T, files map[string][]byte) {
+	files["table-valid.csv"] = []byte(fixtureTable)
+	files["table-valid.csv.gz"] = gzBest([]byte(fixtureTable))
+	files["table-ragged.csv"] = []byte("x,colour,y\n1.5,red,a\n2.5,b\n")
+	files["table-missing.csv"] = []byte("x,colour,y\n1.5,red,a\n,blue,b\n3.5,NA,a\n")
+	files["table-not-utf8.csv"] = []byte("x,colour,y\n1.5,r\xe9d,a\n2.5,blue,b\n")
+	files["table-infinite.csv"] = []byte("x,colour,y\n1.5,red,a\ninf,blue,b\n3.5,red,a\n")
+	files["table-header-100000-columns.csv.gz"] = gzBest([]byte(strings.Repeat(",", 99_999) + "y\n"))
+	path := filepath.Join(t.TempDir(), "table.csv")
+	if err := os.WriteFile(path, []byte(fixtureTable), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := datasets.LoadTable(path, datasets.TableOptions{Target: "y", HeldOut: 0.4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files["preprocessing-valid.json"], err = tab.Preprocessing.WriteJSON(); err != nil {
+		t.Fatal(err)
+	}
+	files["preprocessing-bad-kind.json"] = []byte(`{"task":"classify","target":"y","classes":["a","b"],"columns":[{"name":"x","kind":"ordinal"}]}`)
 }

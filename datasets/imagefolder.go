@@ -48,10 +48,6 @@ type ImageFolderOptions struct {
 	Workers int
 }
 
-// DefaultHeldOut is the share of each class held out when a folder has
-// no test folder.
-const DefaultHeldOut = 0.2
-
 // ImageFolder is an image classification dataset read from a folder of
 // image files, one folder per class, as Keras's
 // image_dataset_from_directory and torchvision's ImageFolder read them.
@@ -302,7 +298,7 @@ func listClasses(dir string, known []string) ([]string, []imageFile, error) {
 	for _, class := range classes {
 		label := slices.Index(known, class)
 		if label < 0 {
-			return nil, nil, errors.Errorf("%s: a class the training folder does not have (its classes: %s)", filepath.Join(dir, class), strings.Join(known, ", "))
+			return nil, nil, errors.Errorf("%s: a class the training folder does not have (its classes: %s)", filepath.Join(dir, class), quotedList(known))
 		}
 		root := filepath.Join(dir, class)
 		n := 0

@@ -194,7 +194,7 @@ func TestImageFolderTrainTest(t *testing.T) {
 	}
 	grayFolder(t, filepath.Join(dir, "test"), 1, "d")
 	_, err = datasets.OpenImageFolder(dir, datasets.ImageFolderOptions{})
-	checkOneLineError(t, err, filepath.Join(dir, "test", "d"), "a class the training folder does not have (its classes: a, b, c)")
+	checkOneLineError(t, err, filepath.Join(dir, "test", "d"), `a class the training folder does not have (its classes: "a", "b", "c")`)
 }
 
 func TestImageFolderFormatsSizesChannels(t *testing.T) {

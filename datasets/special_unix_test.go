@@ -37,6 +37,10 @@ func TestReadersRefuseSpecialFiles(t *testing.T) {
 		{"u.item", "ml-100k-valid", "u.item", func(dir, _ string) error { _, err := datasets.LoadRatingsDir(dir); return err }},
 		{"text", "", "text.txt", func(_, path string) error { _, err := datasets.LoadTextFile(path, 0.1); return err }},
 		{"image", "", "image.png", func(_, path string) error { _, err := datasets.ReadImage(path, []int{1, 8, 8}, false); return err }},
+		{"table", "", "table.csv", func(_, path string) error {
+			_, err := datasets.LoadTable(path, datasets.TableOptions{Target: "y"})
+			return err
+		}},
 	}
 	for _, c := range cases {
 		for kind, mk := range special {
