@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"image"
@@ -10,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"slices"
 
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
@@ -55,12 +55,11 @@ type imageHeader struct {
 	gray          bool // a grayscale colour model: the image has one channel
 }
 
-// readImageHeader recognises the format of the image r, named name in
-// errors, and reads its header, refusing an image of more than maxPixels
-// pixels (an error wrapping safeio.ErrTooLarge). r is left after what the
-// header read; br buffers it.
-func readImageHeader(br *bufio.Reader, name string, maxPixels int) (imageHeader, error) {
-	head, _ := br.Peek(12)
+// readImageHeader recognises the format of the image file b, named name
+// in errors, and reads its header, refusing an image of more than
+// maxPixels pixels (an error wrapping safeio.ErrTooLarge).
+func readImageHeader(b []byte, name string, maxPixels int) (imageHeader, error) {
+	head := b[:min(len(b), 12)]
 	var f *imageFormat
 	for i := range imageFormats {
 		if imageFormats[i].magic(head) {
@@ -71,7 +70,7 @@ func readImageHeader(br *bufio.Reader, name string, maxPixels int) (imageHeader,
 	if f == nil {
 		return imageHeader{}, errors.Errorf("%s: not a %s image (unknown first bytes % x)", name, imageFormatNames, head)
 	}
-	cfg, err := f.config(br)
+	cfg, err := f.config(bytes.NewReader(b))
 	if err != nil {
 		return imageHeader{}, errors.Errorf("%s: not a readable %s image (%v)", name, f.name, err)
 	}
@@ -104,33 +103,40 @@ func isGrayModel(m color.Model) bool {
 	return false
 }
 
-// decodeImageFile decodes the image r, named name in errors: its header
-// first (readImageHeader, maxPixels), then, from the start, its pixels,
-// reading at most MaxImageFileBytes. The decoded image must lie within
-// the size its header declared.
-func decodeImageFile(r io.ReadSeeker, name string, maxPixels int) (image.Image, imageHeader, error) {
-	hdr, err := readImageHeader(bufio.NewReaderSize(r, 4<<10), name, maxPixels)
+// decodeImageFile decodes the image file b, named name in errors: its
+// header first (readImageHeader, maxPixels), then its pixels, which must
+// lie within the size the header declared.
+func decodeImageFile(b []byte, name string, maxPixels int) (image.Image, imageHeader, error) {
+	hdr, err := readImageHeader(b, name, maxPixels)
 	if err != nil {
 		return nil, hdr, err
 	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, hdr, errors.Errorf("%s: %v", name, err)
-	}
-	img, err := decodeImageData(safeio.Limit(r, MaxImageFileBytes, name), name, hdr)
-	return img, hdr, err
-}
-
-// decodeImageData decodes the pixels of an image whose header hdr has
-// been read, from the start of r.
-func decodeImageData(r io.Reader, name string, hdr imageHeader) (image.Image, error) {
-	img, err := hdr.format.decode(r)
+	img, err := hdr.format.decode(bytes.NewReader(b))
 	if err != nil {
-		return nil, errors.Errorf("%s: not a readable %s image (%v)", name, hdr.format.name, err)
+		return nil, hdr, errors.Errorf("%s: not a readable %s image (%v)", name, hdr.format.name, err)
 	}
 	if b := img.Bounds(); b.Min.X < 0 || b.Min.Y < 0 || b.Max.X > hdr.width || b.Max.Y > hdr.height || b.Empty() {
-		return nil, errors.Errorf("%s: decoded pixels %v, but the %s header declares %dx%d", name, b, hdr.format.name, hdr.width, hdr.height)
+		return nil, hdr, errors.Errorf("%s: decoded pixels %v, but the %s header declares %dx%d", name, b, hdr.format.name, hdr.width, hdr.height)
 	}
-	return img, nil
+	return img, hdr, nil
+}
+
+// readImageFile reads the image file at path whole into buf (grown if
+// need be): a regular file of at most MaxImageFileBytes, read in one go.
+func readImageFile(path string, buf []byte) ([]byte, error) {
+	s, done, err := openSource(path)
+	if err != nil {
+		return buf, err
+	}
+	defer done()
+	if s.size > MaxImageFileBytes {
+		return buf, fmt.Errorf("%s: %d bytes, more than the %d an image file may hold (MaxImageFileBytes): %w", path, s.size, MaxImageFileBytes, safeio.ErrTooLarge)
+	}
+	buf = slices.Grow(buf[:0], int(s.size))[:s.size]
+	if _, err := io.ReadFull(s.r, buf); err != nil {
+		return buf, errors.Errorf("%s: %v (the file shrank while it was read?)", path, err)
+	}
+	return buf, nil
 }
 
 // imageInput converts src into dst, a model input of shape [c h w] (c 1

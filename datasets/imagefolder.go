@@ -1,12 +1,10 @@
 package datasets
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"image"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -393,10 +391,22 @@ func scanImages(ims []imageFile, opt ImageFolderOptions) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			br := bufio.NewReaderSize(nil, 4<<10)
+			var buf []byte
 			for i := range next {
 				im := &ims[i]
-				im.hdr, im.sum, im.err = scanImage(im.path, br, opt.SkipBad)
+				buf, im.err = readImageFile(im.path, buf)
+				if im.err != nil {
+					continue
+				}
+				im.sum = sha256.Sum256(buf)
+				if opt.SkipBad {
+					_, im.hdr, im.err = decodeImageFile(buf, im.path, MaxImagePixels)
+				} else {
+					im.hdr, im.err = readImageHeader(buf, im.path, MaxImagePixels)
+				}
+				if cap(buf) > maxKeptImageBuffer {
+					buf = nil
+				}
 			}
 		}()
 	}
@@ -407,38 +417,9 @@ func scanImages(ims []imageFile, opt ImageFolderOptions) {
 	wg.Wait()
 }
 
-// scanImage reads the header of the image file at path, and all its
-// pixels if decode is set, and returns the SHA-256 of its bytes.
-func scanImage(path string, br *bufio.Reader, decode bool) (hdr imageHeader, sum [sha256.Size]byte, err error) {
-	s, done, err := openSource(path)
-	if err != nil {
-		return hdr, sum, err
-	}
-	defer done()
-	if s.size > MaxImageFileBytes {
-		return hdr, sum, fmt.Errorf("%s: %d bytes, more than the %d an image file may hold (MaxImageFileBytes): %w", path, s.size, MaxImageFileBytes, safeio.ErrTooLarge)
-	}
-	h := sha256.New()
-	br.Reset(io.TeeReader(s.r, h))
-	if hdr, err = readImageHeader(br, path, MaxImagePixels); err != nil {
-		return hdr, sum, err
-	}
-	if decode {
-		f := s.r.(io.ReadSeeker)
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return hdr, sum, errors.Errorf("%s: %v", path, err)
-		}
-		h.Reset()
-		if _, err := decodeImageData(io.TeeReader(safeio.Limit(f, MaxImageFileBytes, path), h), path, hdr); err != nil {
-			return hdr, sum, err
-		}
-	}
-	if _, err := io.Copy(h, s.r); err != nil {
-		return hdr, sum, errors.Errorf("%s: %v", path, err)
-	}
-	h.Sum(sum[:0])
-	return hdr, sum, nil
-}
+// maxKeptImageBuffer is the largest file buffer a reader keeps for the
+// next image (1 MiB); a larger image's is left to the collector.
+const maxKeptImageBuffer = 1 << 20
 
 // ImageFiles is one split of an image folder: a list of image files and
 // their labels, each decoded, resized and converted when it is read, so
@@ -455,6 +436,7 @@ type ImageFiles struct {
 
 // imageScratch is the working memory of one Read.
 type imageScratch struct {
+	file []byte // the image file
 	rgba *image.RGBA
 	work []float32
 }
@@ -499,23 +481,23 @@ func (s *ImageFiles) Read(i int, dst []float32, rng *rand.Rand) (int, error) {
 // decode reads the image at path into dst, augmented by rng if set.
 func (s *ImageFiles) decode(path string, dst []float32, rng *rand.Rand) error {
 	c, h, w := s.shape[0], s.shape[1], s.shape[2]
-	f, done, err := openSource(path)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if f.size > MaxImageFileBytes {
-		return fmt.Errorf("%s: %d bytes, more than the %d an image file may hold (MaxImageFileBytes): %w", path, f.size, MaxImageFileBytes, safeio.ErrTooLarge)
-	}
-	img, _, err := decodeImageFile(f.r.(io.ReadSeeker), path, MaxImagePixels)
-	if err != nil {
-		return err
-	}
 	sc, _ := s.scratch.Get().(*imageScratch)
 	if sc == nil {
 		sc = &imageScratch{}
 	}
 	defer s.scratch.Put(sc)
+	var err error
+	sc.file, err = readImageFile(path, sc.file)
+	if cap(sc.file) > maxKeptImageBuffer {
+		defer func() { sc.file = nil }()
+	}
+	if err != nil {
+		return err
+	}
+	img, _, err := decodeImageFile(sc.file, path, MaxImagePixels)
+	if err != nil {
+		return err
+	}
 	sc.rgba = imageInput(img, c, h, w, dst, sc.rgba)
 	if rng != nil && s.augment.Active() {
 		if len(sc.work) < len(dst) {

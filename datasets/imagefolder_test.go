@@ -515,3 +515,26 @@ func TestAugmentation(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkImageFilesRead reads 28×28 grayscale PNGs, as the full
+// Fashion-MNIST written as PNGs holds, one at a time: open, decode,
+// convert.
+func BenchmarkImageFilesRead(b *testing.B) {
+	dir := b.TempDir()
+	for c, class := range []string{"a", "b"} {
+		for i := range 32 {
+			writeImage(b, filepath.Join(dir, class, fmt.Sprintf("%02d.png", i)), grayImage(28, 28, 40*c+i))
+		}
+	}
+	f, err := datasets.OpenImageFolder(dir, datasets.ImageFolderOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := make([]float32, 28*28)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := f.Train.Read(i%f.Train.Len(), x, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
