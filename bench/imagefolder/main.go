@@ -14,7 +14,7 @@
 // compress, in 10 class folders (and a test folder of a tenth as many),
 // until they hold -bytes: a folder far larger than the memory its
 // training should take. Both write into OUT.tmp and rename it to OUT at
-// the end; an existing OUT is left alone.
+// the end; an existing OUT (or OUT.tmp) is left alone.
 //
 // train trains the cnn (Adam, batch 64, seed 1) for -epochs on the folder
 // streamed by -workers readers, each -repeat times in a fresh process,
@@ -103,8 +103,8 @@ func writeFolder(out string, write func(tmp string) error) error {
 		return fmt.Errorf("%s exists: give a new folder", out)
 	}
 	tmp := out + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return err
+	if _, err := os.Lstat(tmp); err == nil {
+		return fmt.Errorf("%s exists (left by a run that failed?): remove it, or give another folder", tmp)
 	}
 	if err := write(tmp); err != nil {
 		os.RemoveAll(tmp)
