@@ -20,8 +20,9 @@
 // streamed by -workers readers, each -repeat times in a fresh process,
 // and prints the median training throughput (samples/s, evaluation
 // excluded) and peak RSS (getrusage's maxrss) of the runs; with -idx it
-// does the same for the IDX files read into memory, and prints the
-// folder's speed as a share of theirs. Timings need a quiet machine.
+// does the same for the IDX files read into memory, the two taking
+// turns, and prints the folder's speed as a share of theirs. Timings need
+// a quiet machine.
 package main
 
 import (
@@ -278,11 +279,10 @@ func trainCmd(o trainOptions) error {
 	if o.idx != "" {
 		kinds = append(kinds, "idx")
 	}
-	med := map[string]result{}
-	for _, kind := range kinds {
-		var speeds, rss []float64
-		var last result
-		for k := range o.repeat {
+	// The kinds take turns, so that both see the same load.
+	speeds, rss := map[string][]float64{}, map[string][]float64{}
+	for k := range o.repeat {
+		for _, kind := range kinds {
 			args := []string{"train", "-child", kind, "-data", o.data, "-idx", o.idx, "-epochs", fmt.Sprint(o.epochs),
 				"-workers", fmt.Sprint(o.workers), "-image-size", o.size}
 			cmd := exec.Command(os.Args[0], args...)
@@ -295,18 +295,19 @@ func trainCmd(o trainOptions) error {
 			if err := json.Unmarshal(out, &r); err != nil {
 				return fmt.Errorf("%s run %d: %v", kind, k+1, err)
 			}
-			speeds = append(speeds, median(r.SamplesPerSec))
-			rss = append(rss, float64(r.PeakRSS))
-			last = r
+			speeds[kind] = append(speeds[kind], median(r.SamplesPerSec))
+			rss[kind] = append(rss[kind], float64(r.PeakRSS))
 			fmt.Printf("%s run %d: %.0f samples/s (epochs %s), peak RSS %.0f MiB, test accuracy %.4f, %d images, opened in %.1f s\n",
 				kind, k+1, median(r.SamplesPerSec), fmtList(r.SamplesPerSec), float64(r.PeakRSS)/(1<<20), r.TestAccuracy, r.Images, r.OpenSeconds)
 		}
-		last.SamplesPerSec, last.PeakRSS = []float64{median(speeds)}, int64(median(rss))
-		med[kind] = last
-		fmt.Printf("%s: median of %d: %.0f samples/s, peak RSS %.0f MiB\n", kind, o.repeat, median(speeds), median(rss)/(1<<20))
+	}
+	med := map[string]float64{}
+	for _, kind := range kinds {
+		med[kind] = median(speeds[kind])
+		fmt.Printf("%s: median of %d: %.0f samples/s, peak RSS %.0f MiB\n", kind, o.repeat, med[kind], median(rss[kind])/(1<<20))
 	}
 	if idx, ok := med["idx"]; ok {
-		fmt.Printf("folder speed / IDX speed: %.2f\n", med["folder"].SamplesPerSec[0]/idx.SamplesPerSec[0])
+		fmt.Printf("folder speed / IDX speed: %.2f\n", med["folder"]/idx)
 	}
 	return nil
 }
