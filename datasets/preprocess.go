@@ -84,29 +84,16 @@ const (
 	FillZero      = "zero"
 )
 
-// Limits of tables and their preprocessing.
+// The thresholds of a table's preprocessing (its limits are in
+// limits.go).
 const (
 	// MaxOneHot is the most categories a column is one-hot encoded with
 	// (32); a column of more gets an embedding index.
 	MaxOneHot = 32
-	// MaxCategories bounds the categories of one column (65,536); a
-	// column of more distinct text values is an error (an id or free
-	// text: ignore it).
-	MaxCategories = 1 << 16
 	// MaxIntegerClasses is the most distinct whole-number target values
 	// that make a table a classification (20); a target of more, or of
 	// any fractional value, is a regression.
 	MaxIntegerClasses = 20
-	// MaxTableColumns bounds the columns of a table (4,096).
-	MaxTableColumns = 1 << 12
-	// MaxTableBytes bounds a table file, after decompression (256 MiB).
-	// The table is read three times (kinds, statistics, values), holding
-	// its model inputs, 4 bytes a value, and 16 bytes a row.
-	MaxTableBytes = 256 << 20
-	// MaxPreprocessingBytes bounds a saved preprocessing (64 MiB).
-	MaxPreprocessingBytes = 64 << 20
-	// MaxColumnNameBytes bounds a column name or category (1 KiB).
-	MaxColumnNameBytes = 1 << 10
 )
 
 // MissingValues are the values that mean a value is missing, besides the

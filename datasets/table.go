@@ -204,6 +204,23 @@ func (t *tableFile) nextRow() ([]string, error) {
 	return rec, nil
 }
 
+// rows calls each with every row left, and closes the file.
+func (t *tableFile) rows(each func(rec []string) error) error {
+	defer t.close()
+	for {
+		rec, err := t.nextRow()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			err = each(rec)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // at returns an error about row's column col: "name:line: row R, column
 // "C": ...".
 func (t *tableFile) at(col int, format string, args ...any) error {
@@ -257,15 +274,7 @@ func readTable(name string, open, test func() (source, func(), error), opt Table
 	var keys []uint64
 	var targetIDs []int32
 	kh := fnv.New64a()
-	for {
-		rec, err := f.nextRow()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			f.close()
-			return nil, err
-		}
+	err = f.rows(func(rec []string) error {
 		kh.Reset()
 		for i, v := range rec {
 			kh.Write([]byte(v))
@@ -273,13 +282,16 @@ func readTable(name string, open, test func() (source, func(), error), opt Table
 			scanValue(&scans[i], f, i, v, i == target)
 		}
 		keys = append(keys, kh.Sum64())
-		if id, ok := scans[target].distinct[canonicalClass(rec[target])]; ok {
-			targetIDs = append(targetIDs, id)
-		} else {
-			targetIDs = append(targetIDs, -1)
+		id, ok := scans[target].distinct[canonicalClass(rec[target])]
+		if !ok {
+			id = -1
 		}
+		targetIDs = append(targetIDs, id)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	f.close()
 	if len(keys) < 2 {
 		return nil, errors.Errorf("%s: %d rows: a table needs at least two (one to train on, one to test)", name, len(keys))
 	}
@@ -331,21 +343,12 @@ func readTable(name string, open, test func() (source, func(), error), opt Table
 			cats[i] = map[string]bool{}
 		}
 	}
-	for r := 0; ; r++ {
-		rec, err := f.nextRow()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			f.close()
-			return nil, err
-		}
-		if r >= len(isTest) {
-			f.close()
-			return nil, f.errorf("row %d: the file grew while it was read", f.row)
-		}
-		if isTest[r] {
-			continue
+	err = f.rows(func(rec []string) error {
+		switch r := f.row - 1; {
+		case r >= len(isTest):
+			return f.errorf("row %d: the file grew while it was read", f.row)
+		case isTest[r]:
+			return nil
 		}
 		for i, v := range rec {
 			switch {
@@ -355,14 +358,16 @@ func readTable(name string, open, test func() (source, func(), error), opt Table
 				stats[i].add(x)
 			case cats[i] != nil && !cats[i][v]:
 				if len(cats[i]) == MaxCategories {
-					f.close()
-					return nil, errors.Errorf("%s: column %q: more than %d distinct values (MaxCategories): an id or free text? ignore it", name, header[i], MaxCategories)
+					return errors.Errorf("%s: column %q: more than %d distinct values (MaxCategories): an id or free text? ignore it", name, header[i], MaxCategories)
 				}
 				cats[i][strings.Clone(v)] = true
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	f.close()
 	for i, k := range kinds {
 		c := Column{Name: header[i], Kind: k}
 		switch k {
@@ -577,24 +582,17 @@ func (p *Preprocessing) encodeFile(open func() (source, func(), error), limit in
 	if err != nil {
 		return err
 	}
-	defer f.close()
 	enc, err := p.Encoder(f.header)
+	if err == nil && !enc.HasTarget() {
+		err = errors.Errorf("no target column %q", p.Target)
+	}
 	if err != nil {
+		f.close()
 		return errors.Wrap(err, f.name)
 	}
-	if !enc.HasTarget() {
-		return errors.Errorf("%s: no target column %q", f.name, p.Target)
-	}
 	w := p.Width()
-	for r := 0; ; r++ {
-		rec, err := f.nextRow()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		s := split(r)
+	return f.rows(func(rec []string) error {
+		s := split(f.row - 1)
 		n := len(s.X)
 		s.X = slices.Grow(s.X, w)[:n+w]
 		if err := enc.Encode(rec, s.X[n:]); err != nil {
@@ -613,7 +611,8 @@ func (p *Preprocessing) encodeFile(open func() (source, func(), error), limit in
 			}
 			s.Targets = append(s.Targets, v)
 		}
-	}
+		return nil
+	})
 }
 
 // welford accumulates a mean and variance (Welford's algorithm).

@@ -11,9 +11,6 @@ import (
 	"github.com/pkg/errors"
 )
 
-// MaxTextFiles bounds the text files of a folder (1,048,576).
-const MaxTextFiles = 1 << 20
-
 // LoadTextDir reads the text files of a folder as one character dataset
 // named dir, with the last heldOut fraction held out (NewText): the .txt
 // files (and gzipped .txt.gz ones) anywhere under dir, in the order of
