@@ -169,12 +169,12 @@ type Config struct {
 	// runtime.GOMAXPROCS(0), at most MaxWorkers), as PyTorch's
 	// DataLoader num_workers. Data in memory needs none. It does not
 	// change the results.
-	Workers int `json:"workers,omitempty" yaml:"workers"`
+	Workers int `json:"workers,omitempty" yaml:"workers,omitempty"`
 	// Prefetch is the number of batches of a Source read ahead of the one
 	// training (default DefaultPrefetch, at most MaxPrefetch): memory
 	// holds that many batches of examples. It does not change the
 	// results.
-	Prefetch int `json:"prefetch,omitempty" yaml:"prefetch"`
+	Prefetch int `json:"prefetch,omitempty" yaml:"prefetch,omitempty"`
 
 	// OnBatch, if set, is called after every training step with the
 	// number of steps done in the epoch, their total, and the step's loss.
