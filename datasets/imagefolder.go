@@ -21,9 +21,10 @@ import (
 // ImageFolderOptions say how OpenImageFolder reads a folder of images. A
 // zero field means its documented default.
 type ImageFolderOptions struct {
-	// Height and Width are the size every image is resized to
-	// (imageInput: bilinear, antialiased when shrinking). Both 0: the
-	// images' own size, which must then be the same for all of them.
+	// Height and Width are the size every image is resized to, with
+	// golang.org/x/image/draw's BiLinear (widened when shrinking, so
+	// every pixel counts). Both 0: the images' own size, which must then
+	// be the same for all of them.
 	Height, Width int
 	// Channels is 1 (grayscale) or 3 (RGB). 0: 1 if every image is
 	// grayscale (its file says so: a gray PNG or JPEG, a GIF of grays),
