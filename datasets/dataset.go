@@ -7,7 +7,7 @@
 // read from a folder: IDX files (the MNIST format, gzipped or not),
 // CIFAR-10's binary batches, or ratings in MovieLens's CSV or ml-100k
 // layout (LoadRatingsDir), a UTF-8 text (LoadTextFile) or a folder of
-// them (LoadTextDir), and PNG or JPEG
+// them (LoadTextDir), and PNG, JPEG, GIF or WebP
 // images (ReadImage). A folder of IDX files may hold a classes.txt that
 // names the classes, one a line in label order. A folder of PNG, JPEG,
 // GIF or WebP images, one folder per class (OpenImageFolder), is read

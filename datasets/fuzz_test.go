@@ -210,7 +210,7 @@ func FuzzImage(f *testing.F) {
 		var out []float32
 		var err error
 		n := allocs.Bytes(func() {
-			out, err = decodeImage(bytes.NewReader(data), "fuzz.img", []int{3, 8, 8}, false, maxPixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
+			out, err = convertImage(data, "fuzz.img", []int{3, 8, 8}, true, maxPixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
 		})
 		checkParse(t, err, "fuzz.img", n, 4<<20+24*maxPixels)
 		if err == nil && len(out) != 3*8*8 {
@@ -253,7 +253,9 @@ func FuzzImageFile(f *testing.F) {
 		var img image.Image
 		var hdr imageHeader
 		var err error
-		n := allocs.Bytes(func() { img, hdr, err = decodeImageFile(data, "fuzz.img", maxPixels) })
+		n := allocs.Bytes(func() {
+			img, hdr, err = decodeImageFile(data, "fuzz.img", maxPixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
+		})
 		checkParse(t, err, "fuzz.img", n, 4<<20+24*maxPixels)
 		if err != nil {
 			return

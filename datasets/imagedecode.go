@@ -52,7 +52,8 @@ const imageFormatNames = "PNG, JPEG, GIF or WebP"
 type imageHeader struct {
 	format        *imageFormat
 	width, height int
-	gray          bool // a grayscale colour model: the image has one channel
+	gray          bool  // a grayscale colour model: the image has one channel
+	decoded       int64 // the bytes decoding takes (DecodedBytes)
 }
 
 // readImageHeader recognises the format of the image file b, named name
@@ -81,7 +82,18 @@ func readImageHeader(b []byte, name string, maxPixels int) (imageHeader, error) 
 		return imageHeader{}, fmt.Errorf("%s: %s image is %dx%d pixels, more than the %d an image may have (MaxImagePixels): %w",
 			name, f.name, cfg.Width, cfg.Height, maxPixels, safeio.ErrTooLarge)
 	}
-	return imageHeader{format: f, width: cfg.Width, height: cfg.Height, gray: isGrayModel(cfg.ColorModel)}, nil
+	return imageHeader{format: f, width: cfg.Width, height: cfg.Height, gray: isGrayModel(cfg.ColorModel), decoded: DecodedBytes(cfg)}, nil
+}
+
+// checkDecoded refuses the image of header h, named name, if decoding it
+// would take more than maxDecoded bytes (limit names the bound): an error
+// wrapping safeio.ErrTooLarge.
+func (h imageHeader) checkDecoded(name string, maxDecoded int64, limit string) error {
+	if h.decoded > maxDecoded {
+		return fmt.Errorf("%s: %s image of %dx%d pixels would take %s to decode, more than the %s allowed (%s): %w",
+			name, h.format.name, h.width, h.height, mib(h.decoded), mib(maxDecoded), limit, safeio.ErrTooLarge)
+	}
+	return nil
 }
 
 // isGrayModel reports whether m is a grayscale colour model, or a
@@ -104,11 +116,16 @@ func isGrayModel(m color.Model) bool {
 }
 
 // decodeImageFile decodes the image file b, named name in errors: its
-// header first (readImageHeader, maxPixels), then its pixels, which must
-// lie within the size the header declared.
-func decodeImageFile(b []byte, name string, maxPixels int) (image.Image, imageHeader, error) {
+// header first (readImageHeader, maxPixels), refusing an image whose
+// decoding would take more than maxDecoded bytes (DecodedBytes; limit
+// names the bound in the error, which wraps safeio.ErrTooLarge), then its
+// pixels, which must lie within the size the header declared.
+func decodeImageFile(b []byte, name string, maxPixels int, maxDecoded int64, limit string) (image.Image, imageHeader, error) {
 	hdr, err := readImageHeader(b, name, maxPixels)
 	if err != nil {
+		return nil, hdr, err
+	}
+	if err := hdr.checkDecoded(name, maxDecoded, limit); err != nil {
 		return nil, hdr, err
 	}
 	img, err := hdr.format.decode(bytes.NewReader(b))

@@ -401,9 +401,11 @@ func scanImages(ims []imageFile, opt ImageFolderOptions) {
 				}
 				im.sum = sha256.Sum256(buf)
 				if opt.SkipBad {
-					_, im.hdr, im.err = decodeImageFile(buf, im.path, MaxImagePixels)
+					_, im.hdr, im.err = decodeImageFile(buf, im.path, MaxImagePixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
 				} else {
-					im.hdr, im.err = readImageHeader(buf, im.path, MaxImagePixels)
+					if im.hdr, im.err = readImageHeader(buf, im.path, MaxImagePixels); im.err == nil {
+						im.err = im.hdr.checkDecoded(im.path, MaxImageDecodedBytes, "MaxImageDecodedBytes")
+					}
 				}
 				if cap(buf) > maxKeptImageBuffer {
 					buf = nil
@@ -495,7 +497,7 @@ func (s *ImageFiles) decode(path string, dst []float32, rng *rand.Rand) error {
 	if err != nil {
 		return err
 	}
-	img, _, err := decodeImageFile(sc.file, path, MaxImagePixels)
+	img, _, err := decodeImageFile(sc.file, path, MaxImagePixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
 	if err != nil {
 		return err
 	}

@@ -538,3 +538,36 @@ func BenchmarkImageFilesRead(b *testing.B) {
 		}
 	}
 }
+
+// ReadImage, which predict and serve use, converts an image exactly as
+// training reads it from its folder: every format, one channel and three,
+// at the image's own size and resized.
+func TestReadImageIsImageFilesRead(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"image-valid.png", "image-valid.jpg", "image-valid.gif", "image-valid.webp"} {
+		b, err := os.ReadFile(fixture(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		putFile(t, dir, "red/"+name, b)
+	}
+	grayFolder(t, dir, 3, "gray")
+	for _, opt := range []datasets.ImageFolderOptions{
+		{Height: 5, Width: 6, Channels: 1}, {Height: 5, Width: 6, Channels: 3}, {Height: 3, Width: 4, Channels: 1}, {Height: 7, Width: 9, Channels: 3},
+	} {
+		opt.HeldOut = 0.5
+		f, err := datasets.OpenImageFolder(dir, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range append(readAllPaths(t, f.Train), readAllPaths(t, f.Test)...) {
+			got, err := datasets.ReadImage(r.path, f.Shape, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, r.x) {
+				t.Errorf("%s %v: ReadImage differs from the folder's Read", r.path, f.Shape)
+			}
+		}
+	}
+}

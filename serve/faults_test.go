@@ -102,9 +102,9 @@ func TestBadRequestsGetJSONErrors(t *testing.T) {
 		{"DELETE model", "DELETE", "/v2/models/mlp", "", 405, "method DELETE not allowed"},
 		// predict-image and recommend.
 		{"image to a rating model", "POST", "/v2/models/mf/predict-image", string(png), 400, "model mf is a rating model over inputs of shape [2]: predict-image takes an image classifier"},
-		{"not an image", "POST", "/v2/models/mlp/predict-image", string(notImage), 400, "request body: not a PNG or JPEG image"},
-		{"truncated image", "POST", "/v2/models/mlp/predict-image", string(png[:len(png)/2]), 400, "request body: not a PNG or JPEG image"},
-		{"no image", "POST", "/v2/models/mlp/predict-image", "", 400, "empty request body: send a PNG or JPEG image"},
+		{"not an image", "POST", "/v2/models/mlp/predict-image", string(notImage), 400, "request body: not a PNG, JPEG, GIF or WebP image"},
+		{"truncated image", "POST", "/v2/models/mlp/predict-image", string(png[:len(png)/2]), 400, "request body: not a readable PNG image"},
+		{"no image", "POST", "/v2/models/mlp/predict-image", "", 400, "empty request body: send a PNG, JPEG, GIF or WebP image"},
 		{"image top zero", "POST", "/v2/models/mlp/predict-image?top=0", string(png), 400, `top="0": want a positive whole number`},
 		{"image invert maybe", "POST", "/v2/models/mlp/predict-image?invert=maybe", string(png), 400, `invert="maybe"`},
 		{"image of 60000x60000", "POST", "/v2/models/mlp/predict-image", fixture(t, "image-png-60000x60000.png"), 413, "60000x60000 pixels, more than the 89478485"},

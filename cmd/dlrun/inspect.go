@@ -89,11 +89,12 @@ func newPredictCmd() *cobra.Command {
 	var invert, best, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "predict --run DIR FILE...",
-		Short: "Classify image files (PNG, JPEG) with a trained model",
+		Short: "Classify image files (PNG, JPEG, GIF, WebP) with a trained model",
 		Long: `Classify image files with a trained image classifier. Each image is converted
-to the model's input: resized to its height and width, to one channel
-(luminance) or three (RGB), scaled to [0, 1]. Fashion-MNIST images are light on
-black: use --invert for photographs on a light background.
+to the model's input exactly as training reads an image folder's images:
+resized to its height and width, to one channel (luminance) or three (RGB),
+scaled to [0, 1]. Fashion-MNIST images are light on black: use --invert for
+photographs on a light background.
 
 Each file gets one line, "FILE: CLASS P, CLASS P, ..." with the --top most
 probable classes. A file that cannot be read or decoded does not stop the
