@@ -208,6 +208,20 @@ func OpenImageFolder(dir string, opt ImageFolderOptions) (*ImageFolder, error) {
 	return f, nil
 }
 
+// IsImageFolder reports whether dir is a folder that holds neither IDX
+// files nor CIFAR-10 batches (LoadDir's formats): a folder that is read as
+// an image folder (OpenImageFolder), whose errors then say what it lacks.
+func IsImageFolder(dir string) bool {
+	if !isDir(dir) {
+		return false
+	}
+	if ok, _ := hasIDX(dir); ok {
+		return false
+	}
+	_, _, cifar := cifarFiles(dir)
+	return !cifar
+}
+
 // check reports the first option out of range.
 func (o ImageFolderOptions) check() error {
 	switch {

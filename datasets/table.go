@@ -118,6 +118,13 @@ func LoadTable(path string, opt TableOptions) (*Table, error) {
 	return readTable(path, open(path), test, opt, MaxTableBytes)
 }
 
+// isTableName reports whether path names a CSV table: it ends in .csv or
+// .csv.gz (in any case).
+func isTableName(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasSuffix(p, ".csv") || strings.HasSuffix(p, ".csv.gz")
+}
+
 // tableFile reads the records of one CSV file of a table, limit bytes at
 // most after decompression, feeding its stored bytes to h if not nil.
 type tableFile struct {

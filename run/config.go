@@ -64,6 +64,9 @@ type Config struct {
 	// Agent holds the settings of an agent's run (dqn, ppo): its game and
 	// its budget. Nil for the other kinds, which refuse it.
 	Agent *AgentConfig `json:"agent,omitempty" yaml:"agent"`
+	// Images says how a classifier reads an image folder (ImageConfig);
+	// nil: the defaults.
+	Images *ImageConfig `json:"images,omitempty" yaml:"images,omitempty"`
 
 	train.Config `yaml:",inline"`
 
@@ -260,6 +263,10 @@ var settings = []setting{
 	{"dim", func(c *Config) bool { return c.Dim != 0 }, func(c *Config) any { return c.Dim }},
 	{"env", func(c *Config) bool { return c.Agent != nil && c.Agent.Env != "" }, func(c *Config) any { return c.Agent.Env }},
 	{"steps", func(c *Config) bool { return c.Agent != nil && c.Agent.Steps != 0 }, func(c *Config) any { return c.Agent.Steps }},
+	{"image_size", func(c *Config) bool { return c.Images != nil && c.Images.Size != "" }, func(c *Config) any { return c.Images.Size }},
+	{"channels", func(c *Config) bool { return c.Images != nil && c.Images.Channels != 0 }, func(c *Config) any { return c.Images.Channels }},
+	{"augment", func(c *Config) bool { return c.Images != nil && c.Images.Augment != "" }, func(c *Config) any { return c.Images.Augment }},
+	{"skip_bad", func(c *Config) bool { return c.Images != nil && c.Images.SkipBad }, nil},
 	{"epochs", func(c *Config) bool { return c.Epochs != 0 }, func(c *Config) any { return c.Epochs }},
 	{"batch_size", func(c *Config) bool { return c.BatchSize != 0 }, func(c *Config) any { return c.BatchSize }},
 	{"optimizer", func(c *Config) bool { return c.Optimizer != "" }, func(c *Config) any { return c.Optimizer }},
@@ -396,6 +403,9 @@ func (c *Config) checkRecorded() error {
 		if err := train.CheckInputShape(c.InputShape); err != nil {
 			return err
 		}
+	}
+	if _, err := c.Images.options(); err != nil {
+		return err
 	}
 	if err := train.CheckNames("classes", c.Classes, train.MaxClasses); err != nil {
 		return err

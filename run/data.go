@@ -24,6 +24,9 @@ type Data struct {
 	Mean          float64
 	Train         train.Data
 	Test          train.Data
+	// Skipped lists the images of an image folder skipped as unreadable
+	// (ImageConfig.SkipBad), each as the one line that says why.
+	Skipped []string
 
 	set *datasets.Dataset // classify: the dataset, to read its images as rows
 }

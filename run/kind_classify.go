@@ -26,7 +26,8 @@ var Classify = &classify{supervised{
 		"cnn-bn": {Dataset: "fashion-mnist", Config: train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce", Schedule: "cosine"}},
 		"rnn":    {Dataset: "fashion-mnist", Cell: "lstm", Config: imageRecipe},
 	},
-	file: Config{Dataset: "fashion-mnist", Config: imageRecipe},
+	file:   Config{Dataset: "fashion-mnist", Config: imageRecipe},
+	images: true,
 	progress: Progress{Unit: "example", Rate: "samples",
 		Headline: Headline{Name: "accuracy", Column: "test_accuracy", Summary: "test_accuracy", HigherIsBetter: true}},
 }}
@@ -39,14 +40,11 @@ type classify struct{ supervised }
 
 var _ SupervisedKind = Classify
 
-// Data implements SupervisedKind: a bundled dataset of labelled examples
-// or a folder of IDX files or CIFAR-10 batches.
+// Data implements SupervisedKind: a bundled dataset of labelled examples,
+// a folder of IDX files or CIFAR-10 batches, or an image folder read as
+// c.Images says.
 func (*classify) Data(c *Config) (*Data, error) {
-	d, err := datasets.Load(c.Dataset)
-	if err != nil {
-		return nil, err
-	}
-	return FromDataset(d), nil
+	return labelled(c.Dataset, c.Images, c.Workers, nil, true)
 }
 
 // Build implements SupervisedKind: one output per class (one for a
@@ -107,21 +105,21 @@ func (*classify) Check(c *Config, info *train.ModelInfo) error {
 }
 
 // evalData loads dataset name (the run's if "") for evaluating classifier
-// r, shaped as its model reads it.
+// r, shaped as its model reads it (an image folder's images converted to
+// its input, as the run's image options say).
 func (k *classify) evalData(r *Run, name string) (*Data, error) {
 	own := name == ""
 	name, err := evalDataset(r, name)
 	if err != nil {
 		return nil, err
 	}
-	set, err := datasets.Load(name)
+	d, err := labelled(name, r.Config.Images, r.Config.Workers, r.InputShape(), false)
 	if err != nil {
 		if own {
 			return nil, unloadable(r, err)
 		}
 		return nil, err
 	}
-	d := FromDataset(set)
 	if name == r.Config.Dataset {
 		if err := checkOwnData(&r.Config, d); err != nil {
 			return nil, err

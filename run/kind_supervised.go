@@ -21,6 +21,7 @@ type supervised struct {
 	refs     map[string]Config // the reference models' recipes
 	file     Config            // a model file's recipe
 	loss     string            // the one loss the kind trains with ("": any)
+	images   bool              // the kind reads image folders (Config.Images)
 	progress Progress
 }
 
@@ -84,6 +85,10 @@ func (s *supervised) Takes(name string, c *Config, r Config) (bool, string) {
 		if r.Dim == 0 {
 			return false, "only the mf and ncf recommenders have an embedding size to choose"
 		}
+	case "image_size", "channels", "augment", "skip_bad":
+		if !s.images {
+			return false, fmt.Sprintf("it is a %s model; %s reads an image folder for a classifier", s.name, name)
+		}
 	}
 	return true, ""
 }
@@ -105,6 +110,9 @@ func (s *supervised) Resolve(c *Config) error {
 	}
 	c.Config = c.Config.Defaults()
 	if err := c.Config.Check(); err != nil {
+		return err
+	}
+	if _, err := c.Images.options(); err != nil {
 		return err
 	}
 	if l, _ := train.LossByName(c.Loss); s.loss != "" && l.Name != s.loss {
