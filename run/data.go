@@ -1,6 +1,7 @@
 package run
 
 import (
+	"os"
 	"strconv"
 
 	"github.com/dlrun/dlrun/datasets"
@@ -65,13 +66,18 @@ func LoadRatings(path string) (*datasets.Ratings, error) {
 	return datasets.LoadRatingsDir(path)
 }
 
-// LoadText returns the bundled novel (pride-and-prejudice) or the UTF-8
-// text file at path with its last 10% held out: a regular file, gzipped
-// or not, of at most datasets.MaxTextBytes of text with at most
-// datasets.MaxTextVocab distinct characters (datasets.LoadTextFile).
+// LoadText returns the bundled novel (pride-and-prejudice), the UTF-8
+// text file at path (datasets.LoadTextFile: a regular file, gzipped or
+// not, of at most datasets.MaxTextBytes of text with at most
+// datasets.MaxTextVocab distinct characters) or the text files of the
+// folder at path, joined in the order of their paths
+// (datasets.LoadTextDir), with the last 10% held out.
 func LoadText(path string) (*datasets.Text, error) {
 	if path == "pride-and-prejudice" {
 		return datasets.PrideAndPrejudice()
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return datasets.LoadTextDir(path, 0.1)
 	}
 	return datasets.LoadTextFile(path, 0.1)
 }

@@ -144,16 +144,25 @@ func (s *supervised) FitBatch(c *Config, d *Data) string {
 }
 
 // network builds the model of c, resolved, for inputs of shape in and
-// outputs outputs on d: a model file's spec, or the reference model
-// built for the data (a recommender's users, movies and mean rating, its
-// embedding size and L2; a recurrent model's cell).
+// outputs outputs on d: a model file's spec, with the data's sizes where it
+// names them (outputs, a text's vocab, the classes: nn.Spec.BuildFor), or
+// the reference model built for the data (a recommender's users, movies
+// and mean rating, its embedding size and L2; a recurrent model's cell).
 func network(c *Config, d *Data, in []int, outputs int) (*nn.Sequential, error) {
 	if IsModelFile(c.Model) {
 		spec, err := nn.ReadSpec(c.Model)
 		if err != nil {
 			return nil, err
 		}
-		return spec.Build()
+		sizes := map[string]int{nn.SizeOutputs: outputs}
+		if len(d.Vocab) > 0 {
+			sizes[nn.SizeVocab] = len(d.Vocab)
+		}
+		if len(d.Classes) > 0 {
+			sizes[nn.SizeClasses] = len(d.Classes)
+		}
+		m, err := spec.BuildFor(sizes)
+		return m, errors.Wrap(err, c.Model)
 	}
 	ref, err := nn.ReferenceByName(c.Model)
 	if err != nil {
