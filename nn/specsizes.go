@@ -28,8 +28,8 @@ var sizeNames = []string{SizeVocab, SizeClasses, SizeOutputs}
 // need not write them: a setting whose value is the name of one of sizes
 // (vocab, classes, outputs) takes its number, as in
 //
-//	- embedding: {vocab: vocab, dim: 32}
-//	- dense: {units: vocab}
+//   - embedding: {vocab: vocab, dim: 32}
+//   - dense: {units: vocab}
 //
 // and a last layer that is dense and gives no units gets sizes["outputs"],
 // the model's outputs. A name the data does not give (vocab for a
