@@ -68,11 +68,11 @@ func (s Spec) BuildFor(sizes map[string]int) (*Sequential, error) {
 // check reports what keeps s from building, whatever sizes its data have
 // (each size it names taken as 1).
 func (s Spec) check() error {
-	any := map[string]int{}
+	ones := map[string]int{}
 	for _, n := range sizeNames {
-		any[n] = 1
+		ones[n] = 1
 	}
-	_, err := s.BuildFor(any)
+	_, err := s.BuildFor(ones)
 	return err
 }
 
