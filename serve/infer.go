@@ -140,6 +140,16 @@ func (m *model) converter(dt string) (func(i int, num string) (float32, error), 
 	if !isIndexType(dt) {
 		return nil, badRequest("input %q: datatype %q, want %s (or %s, %s or %s holding whole numbers)", InputName, truncate(dt), INT64, INT32, FP32, FP64)
 	}
+	if m.rec != nil { // a rating model takes the dataset's user and movie ids
+		return func(i int, num string) (float32, error) {
+			what := fmt.Sprintf("row %d's", i/m.rowLen)
+			id, err := parseID(dt, num, what+" id")
+			if err != nil {
+				return 0, err
+			}
+			return m.rec.Index(i%m.rowLen, id, what)
+		}, nil
+	}
 	return func(i int, num string) (float32, error) {
 		what, limit := m.t.Bound(i % m.rowLen)
 		return parseIndex(dt, num, fmt.Sprintf("row %d's %s", i/m.rowLen, what), limit)
