@@ -86,6 +86,16 @@ func (s *TableSplit) Example(i int, dst []float32) int {
 	return s.Labels[i]
 }
 
+// Target copies the inputs of row i into dst (Width values) and returns
+// its standardised target (0 for a classification).
+func (s *TableSplit) Target(i int, dst []float32) float32 {
+	copy(dst, s.X[i*s.width:(i+1)*s.width])
+	if s.Targets == nil {
+		return 0
+	}
+	return s.Targets[i]
+}
+
 // LoadTable reads a table from the CSV file at path (RFC 4180, as
 // encoding/csv reads it; gzipped or not, at most MaxTableBytes after
 // decompression). The first record is the header: its names name the
