@@ -142,7 +142,7 @@ func Load(nameOrDir string) (*Dataset, error) {
 		return nil, errors.Wrapf(err, "dataset %s", nameOrDir)
 	}
 	if !st.IsDir() {
-		if isTableName(nameOrDir) {
+		if IsTable(nameOrDir) {
 			return nil, errors.Errorf("dataset %s: a CSV table: name the column to predict (the target option, --target COLUMN)", nameOrDir)
 		}
 		return nil, errors.Errorf("dataset %s: not a folder", nameOrDir)

@@ -128,9 +128,9 @@ func LoadTable(path string, opt TableOptions) (*Table, error) {
 	return readTable(path, open(path), test, opt, MaxTableBytes)
 }
 
-// isTableName reports whether path names a CSV table: it ends in .csv or
+// IsTable reports whether path names a CSV table: it ends in .csv or
 // .csv.gz (in any case).
-func isTableName(path string) bool {
+func IsTable(path string) bool {
 	p := strings.ToLower(path)
 	return strings.HasSuffix(p, ".csv") || strings.HasSuffix(p, ".csv.gz")
 }
