@@ -298,7 +298,7 @@ func listClasses(dir string, known []string) ([]string, []imageFile, error) {
 	case len(classes) == 0 && loose != "":
 		return nil, nil, errors.Errorf("image folder %s: holds images (%s) but no class folders: put each class's images in a folder named after the class", dir, loose)
 	case len(classes) == 0:
-		return nil, nil, errors.Errorf("image folder %s: no class folders: want one folder of images per class", dir)
+		return nil, nil, errors.Errorf("folder %s: no class folders: want one folder of images per class (IDX files and CIFAR-10 batches: neither format found either)", dir)
 	case known == nil && len(classes) == 1:
 		return nil, nil, errors.Errorf("image folder %s: one class folder (%s): a classifier needs at least two", dir, classes[0])
 	case len(classes) > MaxClasses:

@@ -263,7 +263,7 @@ func TestImageFolderHostile(t *testing.T) {
 		want  string
 		large bool
 	}{
-		{"no class folders", func(dir string) { putFile(t, dir, "notes.txt", nil) }, "", "no class folders: want one folder of images per class", false},
+		{"no class folders", func(dir string) { putFile(t, dir, "notes.txt", nil) }, "", "no class folders: want one folder of images per class (IDX files and CIFAR-10 batches: neither format found either)", false},
 		{"loose images", func(dir string) { putFile(t, dir, "a.png", fix("image-valid.png")) }, "", "holds images (a.png) but no class folders", false},
 		{"one class", func(dir string) { grayFolder(t, dir, 2, "only") }, "", "one class folder (only): a classifier needs at least two", false},
 		{"empty class", func(dir string) {
