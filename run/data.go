@@ -28,6 +28,8 @@ type Data struct {
 	// Skipped lists the images of an image folder skipped as unreadable
 	// (ImageConfig.SkipBad), each as the one line that says why.
 	Skipped []string
+	// Preprocessing is a CSV table's: how its rows became the inputs.
+	Preprocessing *datasets.Preprocessing
 
 	set *datasets.Dataset // classify: the dataset, to read its images as rows
 }
@@ -160,11 +162,18 @@ func values(shape []int) int {
 
 // Record sets what config.json records of the data a new run of c trains
 // on, d, read by task: its name and SHA-256, the model's input shape, the
-// class names or the vocabulary, the sizes of its splits.
+// class names or the vocabulary, the sizes of its splits, a table's
+// preprocessing.
 func (c *Config) Record(d *Data, task train.Task) {
 	c.Dataset, c.DatasetSHA256 = d.Name, d.SHA256
 	c.InputShape, c.Classes, c.Vocab = task.InputShape(), d.Classes, d.Vocab
 	c.TrainExamples, c.TestExamples = d.Train.Len(), d.Test.Len()
+	if d.Preprocessing != nil {
+		if c.Table == nil {
+			c.Table = &TableConfig{}
+		}
+		c.Table.Target, c.Table.Preprocessing = d.Preprocessing.Target, d.Preprocessing
+	}
 }
 
 // plural returns "1 epoch", "2 epochs".

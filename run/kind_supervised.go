@@ -22,6 +22,7 @@ type supervised struct {
 	file     Config            // a model file's recipe
 	loss     string            // the one loss the kind trains with ("": any)
 	images   bool              // the kind reads image folders (Config.Images)
+	tables   bool              // the kind reads CSV tables (Config.Table)
 	progress Progress
 }
 
@@ -89,6 +90,10 @@ func (s *supervised) Takes(name string, c *Config, r Config) (bool, string) {
 		if !s.images {
 			return false, fmt.Sprintf("it is a %s model; %s reads an image folder for a classifier", s.name, name)
 		}
+	case "target", "fill", "ignore", "test":
+		if !s.tables {
+			return false, fmt.Sprintf("it is a %s model; %s reads a CSV table for a classifier or a regressor", s.name, name)
+		}
 	}
 	return true, ""
 }
@@ -114,6 +119,11 @@ func (s *supervised) Resolve(c *Config) error {
 	}
 	if _, err := c.Images.options(); err != nil {
 		return err
+	}
+	if c.Table.set() {
+		if _, err := c.Table.options(""); err != nil {
+			return err
+		}
 	}
 	if l, _ := train.LossByName(c.Loss); s.loss != "" && l.Name != s.loss {
 		return errors.Errorf("loss %s does not apply to model %s: %s prediction trains with %s", c.Loss, c.Model, s.name, s.loss)

@@ -41,6 +41,9 @@ func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *trai
 	if opts.Epochs != 0 {
 		c.Epochs = opts.Epochs
 	}
+	if info == nil && opts.Data == nil && c.Dataset == "" {
+		return nil, errors.Errorf("--data: model %s has no dataset of its own for a %s run: name one (a CSV table needs --target COLUMN too)", c.Model, c.Task)
+	}
 	d, err := dataOf(k, c, opts)
 	switch {
 	case err == nil:
