@@ -93,8 +93,12 @@ func jsonKind(t reflect.Type) string {
 }
 
 // readInput checks the request's inputs against the model's one input
-// and returns its values and rows.
+// and returns its values and rows. A model trained on a CSV table also
+// takes a row's named columns (readColumns).
 func (m *model) readInput(inputs []RequestInput) ([]float32, int, error) {
+	if m.t.Table != nil && (len(inputs) != 1 || inputs[0].Name != InputName) {
+		return m.readColumns(inputs)
+	}
 	if len(inputs) != 1 {
 		return nil, 0, badRequest("model %s takes one input, %q; the request has %d", m.name, InputName, len(inputs))
 	}
@@ -219,6 +223,12 @@ func (m *model) output(name string, out [][]float64, rows, top int) OutputTensor
 			data[i] = int64(run.Greedy(row, nil))
 		}
 		return OutputTensor{Name: name, Datatype: INT64, Shape: []int{rows}, Data: data}
+	case run.Scaled:
+		data := flatten(out)
+		for i, v := range data {
+			data[i] = float32(float64(v)*o.Scale + o.Shift)
+		}
+		return OutputTensor{Name: name, Datatype: FP32, Shape: append([]int{rows}, o.Shape...), Data: data}
 	}
 	return OutputTensor{Name: name, Datatype: FP32, Shape: append([]int{rows}, o.Shape...), Data: flatten(out)}
 }
