@@ -2,6 +2,7 @@ package main
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/dlrun/dlrun/run"
 )
@@ -86,4 +87,82 @@ func images(c *run.Config) *run.ImageConfig {
 		c.Images = &run.ImageConfig{}
 	}
 	return c.Images
+}
+
+// tableTarget sets the column a CSV table's run predicts.
+type tableTarget struct{ c *run.Config }
+
+func (v tableTarget) String() string {
+	if v.c.Table == nil {
+		return ""
+	}
+	return v.c.Table.Target
+}
+func (v tableTarget) Type() string { return "COLUMN" }
+func (v tableTarget) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return rangeError{"name the column to predict"}
+	}
+	table(v.c).Target = strings.TrimSpace(s)
+	return nil
+}
+
+// tableFill sets how a CSV table's missing values are filled.
+type tableFill struct{ c *run.Config }
+
+func (v tableFill) String() string {
+	if v.c.Table == nil {
+		return ""
+	}
+	return v.c.Table.Fill
+}
+func (v tableFill) Type() string { return "mean|zero" }
+func (v tableFill) Set(s string) error {
+	if s != "mean" && s != "zero" {
+		return rangeError{"want mean or zero"}
+	}
+	table(v.c).Fill = s
+	return nil
+}
+
+// tableIgnore sets the columns of a CSV table left out.
+type tableIgnore struct{ c *run.Config }
+
+func (v tableIgnore) String() string {
+	if v.c.Table == nil {
+		return ""
+	}
+	return strings.Join(v.c.Table.Ignore, ",")
+}
+func (v tableIgnore) Type() string { return "COLUMNS" }
+func (v tableIgnore) Set(s string) error {
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			table(v.c).Ignore = append(table(v.c).Ignore, n)
+		}
+	}
+	return nil
+}
+
+// tableTest sets a CSV table's file of test rows.
+type tableTest struct{ c *run.Config }
+
+func (v tableTest) String() string {
+	if v.c.Table == nil {
+		return ""
+	}
+	return v.c.Table.Test
+}
+func (v tableTest) Type() string { return "FILE" }
+func (v tableTest) Set(s string) error {
+	table(v.c).Test = s
+	return nil
+}
+
+// table returns c's table options, making them.
+func table(c *run.Config) *run.TableConfig {
+	if c.Table == nil {
+		c.Table = &run.TableConfig{}
+	}
+	return c.Table
 }
