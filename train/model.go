@@ -623,24 +623,7 @@ func (m *Model) predictRatings(r *Rating, x []float32) ([][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]float64, 0, len(pairs))
-	for i := 0; i < n; i++ {
-		k, err := r.Fill(i)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.min.Loss(); err != nil {
-			return nil, err
-		}
-		for row := 0; row < k; row++ {
-			v := make([]float64, 1)
-			if err := t.min.prog.OutputRow(0, row, v); err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-	}
-	return out, nil
+	return t.oneOutputs(n, r.Fill, len(pairs))
 }
 
 // regress runs regression model r on the examples of x: one row [value]
@@ -659,9 +642,16 @@ func (m *Model) regress(r *Regress, x []float32) ([][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]float64, 0, len(x)/size)
+	return t.oneOutputs(n, r.Fill, len(x)/size)
+}
+
+// oneOutputs runs the n batches that fill fills through t's model and
+// returns the one output of each example filled, as a row [value]: a
+// rating model's and a regressor's predictions (of about rows examples).
+func (t *Trainer) oneOutputs(n int, fill func(int) (int, error), rows int) ([][]float64, error) {
+	out := make([][]float64, 0, rows)
 	for i := 0; i < n; i++ {
-		k, err := r.Fill(i)
+		k, err := fill(i)
 		if err != nil {
 			return nil, err
 		}

@@ -212,15 +212,5 @@ func fillTargets[T float32 | float64](r *Regress, xs, ys, ws []T) {
 // Score implements Task: the squared and the absolute errors of the
 // batch's predictions, in the target's units.
 func (r *Regress) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
-	s := r.scale()
-	sq, abs := 0.0, 0.0
-	for row, t := range r.targets {
-		if err := p.OutputRow(0, row, r.row); err != nil {
-			return nil, err
-		}
-		e := (r.row[0] - t) * s
-		sq += e * e
-		abs += math.Abs(e)
-	}
-	return []float64{sq, abs}, nil
+	return errorSums(p, r.targets, r.row, r.scale())
 }
