@@ -25,6 +25,10 @@ var layerModels = []struct {
 	{"mf", "{mf: {users: USERS, movies: MOVIES, dim: 8, l2: 0.01}}", "ratings"},
 	{"ncf", "{ncf: {users: USERS, movies: MOVIES, dim: 8, hidden: [16, 8], l2: 0.001}}", "ratings"},
 	{"biases", "{biases: {users: USERS, movies: MOVIES, l2: 0.1}}", "ratings"},
+	{"transformer", "{embedding: {vocab: VOCAB, dim: 32}}, {positional_embedding: {max_len: 64}}, {residual: {layers: [{layer_norm: {}}, {attention: {heads: 4, causal: true}}]}}, {residual: {layers: [{layer_norm: {}}, {dense: {units: 64}}, {gelu: {}}, {dense: {units: 32}}]}}, {dense: {units: VOCAB}}", "text"},
+	{"sinusoidal", "{embedding: {vocab: VOCAB, dim: 16}}, {positional_embedding: {sinusoidal: true}}, {attention: {heads: 2}}, {dense: {units: VOCAB}}", "text"},
+	{"graph", "{conv2d: {filters: 8, kernel: 3, padding: same, name: stem}}, {conv2d: {filters: 8, kernel: 3, padding: same, name: a}}, {relu: {name: r}}, {add: {inputs: [stem, r]}}, {conv2d: {filters: 4, kernel: 1, name: b, inputs: [stem]}}, {concat: {inputs: [add1, b], axis: 1}}, {global_avg_pool2d: {}}, {dense: {units: 10}}", "image"},
+	{"sequence", "{conv1d: {filters: 16, kernel: 3, padding: causal}}, {gelu: {approximate: tanh}}, {conv1d: {filters: 8, kernel: 5, stride: 2, padding: same}}, {global_avg_pool1d: {}}, {reshape: {shape: [2, 4]}}, {flatten: {}}, {dense: {units: 10}}", "rows"},
 }
 
 // Integrated gradients satisfies completeness (as complete checks it) at

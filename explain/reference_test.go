@@ -61,18 +61,24 @@ func trainReference(t testing.TB, name string, seed uint64, epochs int) *train.T
 		model, err = ref.New(d.Shape, 2)
 		task, data = &train.Classify{Shape: d.Shape, Outputs: 2}, d.Train
 		cfg.BatchSize, cfg.LearningRate, epochs = 4, 0.05, 100*epochs
-	case "mlp", "cnn", "cnn-bn", "rnn":
+	case "mlp", "cnn", "cnn-bn", "rnn", "resnet":
 		d := fashion(t, name == "rnn")
 		model, err = ref.New(d.Shape, 10)
 		task, data = &train.Classify{Shape: d.Shape, Outputs: 10}, d.Train.Subset(1024)
-		if name == "cnn" || name == "cnn-bn" {
+		switch name {
+		case "cnn", "cnn-bn":
 			data = d.Train.Subset(2048)
+		case "resnet": // its recipe's learning rate: at the default a brief training leaves the logits flat
+			data, cfg.LearningRate = d.Train.Subset(1024), 2e-3
 		}
-	case "charrnn":
+	case "charrnn", "gpt":
 		text := austen(t)
 		model, err = ref.New([]int{32}, len(text.Vocab))
 		task, data = &train.NextToken{Vocab: len(text.Vocab), SeqLen: 32}, train.Tokens(text.Train[:8*32*20+1])
 		cfg.BatchSize, cfg.LearningRate = 8, 0.003
+		if name == "gpt" {
+			data = train.Tokens(text.Train[:8*32*8+1])
+		}
 	case "mf", "ncf", "biases":
 		r := movieLens(t)
 		model, err = ref.Build([]int{2}, 1, nn.Options{Users: len(r.UserIDs), Movies: len(r.MovieIDs), Mean: r.Mean(), L2: 0.05})
@@ -199,7 +205,7 @@ var (
 
 // The reference models whose completeness the test below checks. A
 // reference model added to nn gets its case here and in trainReference.
-var completenessChecked = []string{"xor", "mlp", "cnn", "cnn-bn", "rnn", "charrnn", "mf", "ncf", "biases"}
+var completenessChecked = []string{"xor", "mlp", "cnn", "cnn-bn", "rnn", "resnet", "charrnn", "gpt", "mf", "ncf", "biases"}
 
 // Integrated gradients at 50 steps (the default) satisfies completeness on
 // every reference model, as complete checks it: the attributions sum to
@@ -220,7 +226,7 @@ func TestCompletenessOnTheReferenceModels(t *testing.T) {
 			complete(t, fmt.Sprintf("point %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
 		}
 	})
-	for _, name := range []string{"mlp", "cnn", "cnn-bn", "rnn"} {
+	for _, name := range []string{"mlp", "cnn", "cnn-bn", "rnn", "resnet"} {
 		t.Run(name, func(t *testing.T) {
 			e := newExplainer(t, reference(t, name))
 			as, err := e.AttributeAll(testImages(t, name == "rnn", examples), explain.Options{})
@@ -248,17 +254,19 @@ func TestCompletenessOnTheReferenceModels(t *testing.T) {
 			complete(t, fmt.Sprintf("example %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
 		}
 	})
-	t.Run("charrnn", func(t *testing.T) {
-		e := newExplainer(t, reference(t, "charrnn"))
-		text := austen(t)
-		for i := range 2 {
-			a, err := e.Text(text.HeldOut[i*200:i*200+32], text.Vocab, explain.Options{})
-			if err != nil {
-				t.Fatal(err)
+	for _, name := range []string{"charrnn", "gpt"} {
+		t.Run(name, func(t *testing.T) {
+			e := newExplainer(t, reference(t, name))
+			text := austen(t)
+			for i := range 2 {
+				a, err := e.Text(text.HeldOut[i*200:i*200+32], text.Vocab, explain.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				complete(t, fmt.Sprintf("context %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
 			}
-			complete(t, fmt.Sprintf("context %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
-		}
-	})
+		})
+	}
 	for _, name := range []string{"mf", "ncf", "biases"} {
 		t.Run(name, func(t *testing.T) {
 			e := newExplainer(t, reference(t, name))
