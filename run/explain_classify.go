@@ -80,6 +80,44 @@ func classifierInputs(r *Run, inputs []string, o ExplainOptions) ([][]float32, e
 	return xs, nil
 }
 
+// tableChunk is how many rows of a CSV table tableInputs encodes at a
+// time.
+const tableChunk = 256
+
+// tableInputs reads the rows of the CSV files of inputs (.csv or .csv.gz,
+// the columns a run trained on a table reads, in any order) as p encodes
+// them, at most MaxExplainInputs rows in all, and names each by its file
+// and row.
+func tableInputs(r *Run, p *datasets.Preprocessing, inputs []string) ([]string, [][]float32, error) {
+	var names []string
+	var xs [][]float32
+	w := p.Width()
+	for _, in := range inputs {
+		if !datasets.IsTable(in) {
+			return nil, nil, errors.Errorf("run %s was trained on a table: name CSV files of rows to explain (.csv or .csv.gz), not %s", r.Dir, clip(in))
+		}
+		row := 0
+		err := p.EachRows(in, tableChunk, func(_ []string, records [][]string, x []float32) error {
+			if len(xs)+len(records) > MaxExplainInputs {
+				return errors.Errorf("more than %d rows: explain takes at most %d at a time (run.MaxExplainInputs)", MaxExplainInputs, MaxExplainInputs)
+			}
+			for i := range records {
+				row++
+				names = append(names, fmt.Sprintf("%s row %d", in, row))
+				xs = append(xs, slices.Clone(x[i*w:(i+1)*w]))
+			}
+			return nil
+		})
+		if err != nil {
+			if !strings.Contains(err.Error(), in) {
+				err = errors.Wrap(err, in)
+			}
+			return nil, nil, err
+		}
+	}
+	return names, xs, nil
+}
+
 // parseRow reads a row of n comma-separated finite numbers.
 func parseRow(s string, n int) ([]float32, error) {
 	fields := strings.Split(s, ",")
@@ -173,13 +211,25 @@ func explainClassifier(r *Run, x *explain.Explainer, names []string, xs [][]floa
 			continue
 		}
 		head.Type = "row"
-		features := make([]string, len(xs[i]))
-		for j := range features {
-			features[j] = "x" + strconv.Itoa(j+1)
-		}
-		out[i] = &RowExplanation{ExplanationHead: head, ClassName: className(a.Class), Label: label, Features: features, Row: xs[i], Attribution: a}
+		out[i] = &RowExplanation{ExplanationHead: head, ClassName: className(a.Class), Label: label, Features: featureNames(r, len(xs[i])), Row: xs[i], Attribution: a}
 	}
 	return out, nil
+}
+
+// featureNames names the n input values of run r: a table's as its
+// preprocessing makes them (a column's name, "name=category" for a
+// one-hot value), otherwise x1 to xn.
+func featureNames(r *Run, n int) []string {
+	if tc := r.Config.Table; tc != nil && tc.Preprocessing != nil {
+		if names := tc.Preprocessing.Inputs(); len(names) == n {
+			return names
+		}
+	}
+	names := make([]string, n)
+	for j := range names {
+		names[j] = "x" + strconv.Itoa(j+1)
+	}
+	return names
 }
 
 // stemOf returns the stem of an input's files: a file's base name without

@@ -3,7 +3,6 @@ package run
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -76,10 +75,7 @@ func importanceOfRows(r *Run, x *explain.Explainer, o ExplainOptions) (Explanati
 	if err != nil {
 		return nil, err
 	}
-	features := make([]string, len(mean))
-	for j := range features {
-		features[j] = "x" + strconv.Itoa(j+1)
-	}
+	features := featureNames(r, len(mean))
 	method := opt.Method
 	if method == "" || method == "ig" {
 		method = explain.IntegratedGradients

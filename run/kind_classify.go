@@ -289,8 +289,16 @@ func (r *ClassifierReport) Print(w io.Writer) {
 // runData implements dataLoading.
 func (k *classify) runData(r *Run, name string) (*Data, error) { return k.evalData(r, name) }
 
-// explainInputs implements explaining.
+// explainInputs implements explaining: image files, CSV files of a
+// table's rows, or rows of numbers.
 func (*classify) explainInputs(r *Run, x *explain.Explainer, inputs []string, o ExplainOptions) ([]Explanation, error) {
+	if tc := r.Config.Table; tc != nil && tc.Preprocessing != nil {
+		names, xs, err := tableInputs(r, tc.Preprocessing, inputs)
+		if err != nil {
+			return nil, err
+		}
+		return explainClassifier(r, x, names, xs, nil, o)
+	}
 	xs, err := classifierInputs(r, inputs, o)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,4 +121,47 @@ func TestExplainImportanceCommand(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(chart, "importance.png")); err != nil || !strings.HasPrefix(string(b), "\x89PNG") {
 		t.Errorf("importance.png: %v", err)
 	}
+}
+
+// A run trained on a CSV table explains the rows of CSV files, its
+// features named as its preprocessing makes them, and ranks them with
+// --importance; a file that is no table is one line.
+func TestExplainTable(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("size,colour,label\n")
+	for i := range 200 {
+		label := "small"
+		if i%10 >= 5 {
+			label = "large"
+		}
+		fmt.Fprintf(&b, "%d,%s,%s\n", i%10, []string{"red", "blue"}[i%2], label)
+	}
+	data := filepath.Join(dir, "train.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if _, err := dlrun(t, "train", "--data", data, "--target", "label", "--epochs", "10", "--lr", "0.01", "--out", run); err != nil {
+		t.Fatal(err)
+	}
+	rows := filepath.Join(dir, "rows.csv")
+	if err := os.WriteFile(rows, []byte("colour,size\nblue,1\nred,8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := dlrun(t, "explain", "--run", run, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{rows + " row 1: small", rows + " row 2: large", "size", "colour=red", "colour=blue"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explain rows.csv: no %q in\n%s", want, out)
+		}
+	}
+	out, err = dlrun(t, "explain", "--run", run, "--importance")
+	if err != nil || !strings.Contains(out, "feature importance") || !strings.Contains(out, "colour=blue") {
+		t.Errorf("--importance: %v\n%s", err, out)
+	}
+	_, err = dlrun(t, "explain", "--run", run, "1,2,3")
+	oneLineError(t, "a row of numbers to a table's run", err, "name CSV files of rows to explain")
 }
