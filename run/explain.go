@@ -136,8 +136,9 @@ func (r *Run) Explains() bool {
 }
 
 // Explain explains the run's answers for inputs, as its kind reads them:
-// image files (PNG or JPEG) for an image classifier, rows of
-// comma-separated numbers for a classifier of other inputs, texts (the
+// image files (PNG or JPEG) for an image classifier, CSV files of rows
+// for one trained on a table, rows of comma-separated numbers for a
+// classifier of other inputs, texts (the
 // context whose next token is explained) for a language model, USER or
 // USER:MOVIE (the dataset's ids; USER alone explains the user's top
 // recommendation) for a recommender. A run of another kind is an error

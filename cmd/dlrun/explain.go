@@ -24,6 +24,8 @@ how its answer is explained, is the run's kind's:
 
   image classifier  an image file (PNG or JPEG, read as dlrun predict reads it):
                     the attribution of every pixel to the class, as a heat map
+  table classifier  a CSV file of rows (as dlrun predict reads it): each
+                    feature's attribution, per row
   other classifier  a row of comma-separated numbers: each feature's attribution
   language model    a text (the context): each character's attribution to the
                     character the model predicts next, in colour
