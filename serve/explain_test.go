@@ -77,7 +77,7 @@ func TestExplain(t *testing.T) {
 	if code != http.StatusOK || got.Explanations[0].ClassName != "Bag" || got.Explanations[0].Method != "saliency" {
 		t.Errorf("saliency of Bag: %d %.300s", code, raw)
 	}
-	code, got, raw = postExplain(t, base, "mf", inferRequest("INT64", []int{1, 2}, []int{0, 1}, ""))
+	code, got, raw = postExplain(t, base, "mf", inferRequest("INT64", []int{1, 2}, []int{1, 20}, ""))
 	if code != http.StatusOK || got.Kind != "rating" || got.Explanations[0].Type != "rating" || got.Explanations[0].UserID != 1 {
 		t.Errorf("explain mf: %d %.300s", code, raw)
 	}
@@ -99,7 +99,7 @@ func TestExplain(t *testing.T) {
 		{"cnn", "application/json", strings.Replace(one, `}]`, `}],"parameters":{"top":3}`, 1), http.StatusBadRequest, `unknown parameter "top"`},
 		{"cnn", "application/json", strings.Replace(one, `}]`, `}],"parameters":{"class":3}`, 1), http.StatusBadRequest, "parameter class: 3 is not a string"},
 		{"cnn", "text/plain", one, http.StatusUnsupportedMediaType, "takes application/json"},
-		{"mf", "application/json", inferRequest("INT64", []int{1, 2}, []int{0, 1}, `,"parameters":{"method":"occlusion"}`), http.StatusBadRequest, "occlusion"},
+		{"mf", "application/json", inferRequest("INT64", []int{1, 2}, []int{1, 20}, `,"parameters":{"method":"occlusion"}`), http.StatusBadRequest, "occlusion"},
 		{"nope", "application/json", one, http.StatusNotFound, `unknown model "nope"`},
 	} {
 		code, b := call(t, "POST", base+"/v2/models/"+c.model+"/explain", c.contentType, strings.NewReader(c.body))
