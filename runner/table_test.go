@@ -165,3 +165,46 @@ func TestTableErrors(t *testing.T) {
 		t.Errorf("fill mean: %v", err)
 	}
 }
+
+// A column of more categories than are one-hot encoded is looked up by an
+// embedding layer that the mlp begins with (nn.ColumnEmbedding), learned
+// with the rest; the run reopens, evaluates and predicts with it.
+func TestTableEmbeddingColumn(t *testing.T) {
+	rows := [][]string{{"store", "size", "sales"}}
+	for i := 0; i < 600; i++ {
+		store := i % 50
+		sales := "low"
+		if store%2 == 0 {
+			sales = "high"
+		}
+		rows = append(rows, []string{fmt.Sprintf("s%02d", store), fmt.Sprint(i % 7), sales})
+	}
+	cfg := run.Config{Model: "mlp", Dataset: writeCSV(t, "stores.csv", rows), Table: &run.TableConfig{Target: "sales"}}
+	cfg.Epochs, cfg.BatchSize, cfg.LearningRate = 15, 16, 0.01
+	out := filepath.Join(t.TempDir(), "stores")
+	if _, err := runner.Train(cfg, runner.Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Open(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if l := r.Model.Info.Model.Layers[0]; l.Kind != "column_embedding" || fmt.Sprint(l.Settings["columns"]) != "[0]" || fmt.Sprint(l.Settings["sizes"]) != "[51]" {
+		t.Fatalf("first layer %+v, want column_embedding of column 0 with 51 indices", l)
+	}
+	rep, err := r.Evaluate(run.EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := rep.(*run.ClassifierReport).Accuracy; acc < 0.95 {
+		t.Errorf("test accuracy %v: the stores' embeddings did not learn their parity", acc)
+	}
+	var b bytes.Buffer
+	if err := r.PredictTable(writeCSV(t, "new.csv", [][]string{{"store", "size"}, {"s04", "1"}, {"s07", "1"}, {"s99", "1"}}), &b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.Contains(got, "s04,1,high,") || !strings.Contains(got, "s07,1,low,") || strings.Count(got, "\n") != 4 {
+		t.Errorf("predicted:\n%s", got)
+	}
+}
