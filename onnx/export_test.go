@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
 	pb "github.com/dlrun/dlrun/internal/onnxpb"
 	"github.com/dlrun/dlrun/nn"
@@ -60,15 +61,38 @@ layers:
 `
 
 // tableText is a small CSV table: a class (kind) and a number (price) to
-// predict from a number and a category.
+// predict from a number, a category one-hot encoded (colour) and one of
+// more categories than that, embedded (store).
 var tableText = func() string {
 	var b strings.Builder
-	b.WriteString("size,colour,kind,price\n")
-	for i := 0; i < 40; i++ {
-		fmt.Fprintf(&b, "%d,%s,%s,%d.5\n", i%9, []string{"red", "blue", "green"}[i%3], []string{"a", "b"}[i%2], 100+7*i)
+	b.WriteString("size,colour,store,kind,price\n")
+	for i := 0; i < 80; i++ {
+		fmt.Fprintf(&b, "%d,%s,s%d,%s,%d.5\n", i%9, []string{"red", "blue", "green"}[i%3], i%40, []string{"a", "b"}[i%2], 100+7*i)
 	}
 	return b.String()
 }()
+
+// tableInputs returns n rows of inputs for table model m as its
+// preprocessing makes them: a standardised number, one-hot values, an
+// embedding column's index.
+func tableInputs(m *run.Run, n int, rng *rand.Rand) []float64 {
+	var x []float64
+	for range n {
+		for _, c := range m.Config.Table.Preprocessing.Columns {
+			switch c.Kind {
+			case datasets.KindNumeric:
+				x = append(x, float64(float32(rng.NormFloat64())))
+			case datasets.KindOneHot:
+				hot := make([]float64, len(c.Categories))
+				hot[rng.IntN(len(hot))] = 1
+				x = append(x, hot...)
+			default:
+				x = append(x, float64(rng.IntN(len(c.Categories)+1)))
+			}
+		}
+	}
+	return x
+}
 
 // text is a small corpus for the language models.
 var text = strings.Repeat("It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", 24)
@@ -304,6 +328,9 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					size *= d
 				}
 				x := values(n*size, func(int) float64 { return float64(float32(rng.Float64())) })
+				if m.Config.Table != nil {
+					x = tableInputs(m, n, rng)
+				}
 				logits := forward(t, m, n, m.Model.Info.InputShape, x)[0]
 				probs, err := m.Model.Predict(float32s(x))
 				if err != nil {
@@ -318,7 +345,10 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 				t.Logf("%s: %d examples, largest difference: logits %.2g, probabilities %.2g", c.name, n, dl, dp)
 			case "regress":
 				w := m.Model.Info.InputShape[0]
-				x := values(n*w, func(int) float64 { return float64(float32(rng.NormFloat64())) })
+				if l := m.Model.Info.Model.Layers[0]; l.Kind != "column_embedding" {
+					t.Errorf("first layer %s: the store column should be embedded", l.Kind)
+				}
+				x := tableInputs(m, n, rng)
 				out, err := m.Model.Predict(float32s(x))
 				if err != nil {
 					t.Fatal(err)
