@@ -20,15 +20,26 @@ const MaxGenerateLength = 1 << 20
 
 // GenerateOptions control text generation.
 type GenerateOptions struct {
-	Prime       string  // text the model reads before it writes (default "\n")
+	Prime       string  // text the model reads before it writes (default DefaultPrime)
 	Length      int     // tokens (characters) to write
 	Temperature float64 // sampling temperature; 0 picks the most likely token
 	Seed        uint64  // seeds sampling: the same seed writes the same text
 }
 
+// DefaultPrime is the prime of a generation given none: a new line, as
+// a text begins.
+const DefaultPrime = "\n"
+
 // generating is a kind whose runs write text: a language model's.
 type generating interface {
 	generates()
+}
+
+// Generates reports whether r writes text (Generate, Continue): whether
+// it is a language model's run.
+func (r *Run) Generates() bool {
+	_, ok := r.Kind.(generating)
+	return ok
 }
 
 // Generate writes text with language model r (its chosen weights): it
@@ -37,7 +48,7 @@ type generating interface {
 // (Continue).
 func (r *Run) Generate(o GenerateOptions) (string, error) {
 	if o.Prime == "" {
-		o.Prime = "\n"
+		o.Prime = DefaultPrime
 	}
 	text, err := r.Continue(context.Background(), o)
 	if err != nil {
@@ -66,7 +77,7 @@ func (r *Run) Continue(ctx context.Context, o GenerateOptions) (string, error) {
 		return "", err
 	}
 	if o.Prime == "" {
-		o.Prime = "\n"
+		o.Prime = DefaultPrime
 	}
 	prime, err := datasets.Encode(vocab, o.Prime)
 	if err != nil {
