@@ -43,7 +43,8 @@ SIGTERM or SIGINT stops accepting connections, lets the requests in flight
 finish and exits with status 0. See docs/serving.md.`,
 		Example: `  dlrun serve --run runs/cnn
   dlrun serve --run runs/cnn --run runs/mf --addr 127.0.0.1:9000
-  curl -s localhost:8080/v2/models/cnn/predict-image -H 'Content-Type: image/png' --data-binary @shirt.png`,
+  curl -s localhost:8080/v2/models/cnn/predict-image -H 'Content-Type: image/png' --data-binary @shirt.png
+  curl -s localhost:8080/v2/models/austen/generate -H 'Content-Type: application/json' -d '{"text_input": "Elizabeth", "max_tokens": 200}'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
@@ -61,6 +62,8 @@ finish and exits with status 0. See docs/serving.md.`,
 				return errors.Errorf("--max-explain-rows %d: must be positive", o.MaxExplainRows)
 			case o.MaxExplainSteps < 1 || o.MaxExplainSteps > explain.MaxSteps:
 				return errors.Errorf("--max-explain-steps %d: must be from 1 to %d", o.MaxExplainSteps, explain.MaxSteps)
+			case o.MaxTokens < 1:
+				return errors.Errorf("--max-tokens %d: must be positive", o.MaxTokens)
 			}
 			o.Log = cmd.ErrOrStderr()
 			s, err := serve.New(dirs, o)
@@ -90,5 +93,6 @@ finish and exits with status 0. See docs/serving.md.`,
 	f.Int64Var(&o.MaxImageBytes, "max-image-bytes", serve.DefaultMaxImageBytes, "most memory, in bytes, that decoding one predict-image body may take (width x height x channels x bytes per sample, from its header); a larger image gets 413 before it is decoded")
 	f.IntVar(&o.MaxExplainRows, "max-explain-rows", serve.DefaultMaxExplainRows, "most rows one explain request may hold; more get 413")
 	f.IntVar(&o.MaxExplainSteps, "max-explain-steps", serve.DefaultMaxExplainSteps, "most integrated-gradients steps an explain request may ask for; more get 400")
+	f.IntVar(&o.MaxTokens, "max-tokens", serve.DefaultMaxTokens, "most tokens one generate request may ask a next-token model to write; more gets 400")
 	return cmd
 }
