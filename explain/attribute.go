@@ -70,6 +70,9 @@ func (e *Explainer) AttributeAll(xs [][]float32, opt Options) ([]*Attribution, e
 	if err := e.checkTask("classify", "classification"); err != nil {
 		return nil, err
 	}
+	if err := e.checkValues(); err != nil {
+		return nil, err
+	}
 	shape := e.info.InputShape
 	values := make([][]float64, len(xs))
 	for i, x := range xs {

@@ -60,6 +60,19 @@ func (e *Explainer) checkTask(task, what string) error {
 	return nil
 }
 
+// checkValues returns a kindError if the model reads some of its input as
+// category indices (a table's column_embedding): integrated gradients and
+// occlusion would move an index between categories, and its gradient is
+// none, so attributions over the input values say nothing of them.
+func (e *Explainer) checkValues() error {
+	for _, l := range e.info.Model.Layers {
+		if l.Kind == "column_embedding" {
+			return kindError(fmt.Sprintf("explain: model %s reads category indices (column_embedding), which attributions over its input values do not explain; explain a model that one-hot encodes its categories", e.info.Model.Name))
+		}
+	}
+	return nil
+}
+
 // Explainer explains the outputs of one trained model. Make one with New;
 // it is not safe for concurrent use.
 type Explainer struct {

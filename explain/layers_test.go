@@ -1,6 +1,7 @@
 package explain_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // describes it, and the task it is trained and explained under.
 var layerModels = []struct {
 	name, layers string
-	task         string // image, rows, text or ratings
+	task         string // image, rows, text, ratings, or indices (refused)
 }{
 	{"dense", "{flatten: {}}, {dense: {units: 32}}, {relu: {}}, {dense: {units: 10, bias: false}}", "image"},
 	{"activations", "{flatten: {}}, {tanh: {}}, {dense: {units: 24}}, {sigmoid: {}}, {dense: {units: 10}}, {softmax: {}}", "image"},
@@ -28,6 +29,7 @@ var layerModels = []struct {
 	{"transformer", "{embedding: {vocab: VOCAB, dim: 32}}, {positional_embedding: {max_len: 64}}, {residual: {layers: [{layer_norm: {}}, {attention: {heads: 4, causal: true}}]}}, {residual: {layers: [{layer_norm: {}}, {dense: {units: 64}}, {gelu: {}}, {dense: {units: 32}}]}}, {dense: {units: VOCAB}}", "text"},
 	{"sinusoidal", "{embedding: {vocab: VOCAB, dim: 16}}, {positional_embedding: {sinusoidal: true}}, {attention: {heads: 2}}, {dense: {units: VOCAB}}", "text"},
 	{"graph", "{conv2d: {filters: 8, kernel: 3, padding: same, name: stem}}, {conv2d: {filters: 8, kernel: 3, padding: same, name: a}}, {relu: {name: r}}, {add: {inputs: [stem, r]}}, {conv2d: {filters: 4, kernel: 1, name: b, inputs: [stem]}}, {concat: {inputs: [add1, b], axis: 1}}, {global_avg_pool2d: {}}, {dense: {units: 10}}", "image"},
+	{"table", "{column_embedding: {columns: [0], sizes: [10], dim: 4}}, {dense: {units: 10}}", "indices"},
 	{"sequence", "{conv1d: {filters: 16, kernel: 3, padding: causal}}, {gelu: {approximate: tanh}}, {conv1d: {filters: 8, kernel: 5, stride: 2, padding: same}}, {global_avg_pool1d: {}}, {reshape: {shape: [2, 4]}}, {flatten: {}}, {dense: {units: 10}}", "rows"},
 }
 
@@ -67,6 +69,9 @@ func TestCompletenessOnEveryLayerKind(t *testing.T) {
 				layers = placeholders(m.layers, len(text.Vocab), 0, 0)
 				task, data = &train.NextToken{Vocab: len(text.Vocab), SeqLen: 16}, train.Tokens(text.Train[:8*16*8+1])
 				cfg.BatchSize = 8
+			case "indices":
+				layers = m.layers
+				task, data = &train.Classify{Shape: []int{3}, Outputs: 10}, nil
 			case "ratings":
 				r := movieLens(t)
 				layers = placeholders(m.layers, 0, len(r.UserIDs), len(r.MovieIDs))
@@ -88,11 +93,20 @@ func TestCompletenessOnEveryLayerKind(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tr.Close()
-			if _, _, err := tr.TrainEpoch(data); err != nil {
-				t.Fatal(err)
+			if data != nil {
+				if _, _, err := tr.TrainEpoch(data); err != nil {
+					t.Fatal(err)
+				}
 			}
 			e := newExplainer(t, tr)
 			switch m.task {
+			case "indices":
+				// Category indices are not explained by attributions over
+				// the input values: refused, by name.
+				_, err := e.Attribute([]float32{3, 0.5, -1}, explain.Options{})
+				if !errors.Is(err, explain.ErrKind) || !strings.Contains(err.Error(), "column_embedding") {
+					t.Errorf("a model of category indices: %v, want an error wrapping ErrKind naming column_embedding", err)
+				}
 			case "image", "rows":
 				as, err := e.AttributeAll(testImages(t, m.task == "rows", 3), explain.Options{})
 				if err != nil {
