@@ -124,7 +124,7 @@ func (r *Run) explainer() (*explain.Explainer, explaining, error) {
 
 // explaining returns the run's kind as it explains, if it does.
 func (r *Run) explaining() (explaining, bool) {
-	k, ok := r.Kind.(explaining)
+	k, ok := capability[explaining](r)
 	return k, ok
 }
 

@@ -108,7 +108,7 @@ type dataLoading interface {
 // images as rows for a recurrent model, a text in the run's vocabulary,
 // ratings of the run's users and movies. An agent's run has no dataset.
 func (r *Run) Data(name string) (*Data, error) {
-	k, ok := r.Kind.(dataLoading)
+	k, ok := capability[dataLoading](r)
 	if !ok {
 		return nil, doesNotApply("loading a dataset", r.Kind, "a run that learns from one")
 	}

@@ -56,7 +56,7 @@ type recommending interface {
 // them. Only a rating model recommends; closing the Recommender closes
 // the run.
 func (r *Run) Recommender() (*Recommender, error) {
-	k, ok := r.Kind.(recommending)
+	k, ok := capability[recommending](r)
 	if !ok {
 		return nil, doesNotApply("recommending", r.Kind, "a rating model (mf, ncf, biases)")
 	}
