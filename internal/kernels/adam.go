@@ -72,3 +72,22 @@ func AdamUpdate32(w, g []float32, m, v []float64, b1, b2, lrc, c2inv, eps float6
 		w[i] = float32(float64(w[i]) - (lrc*mi)/(float64(math.Sqrt(vi)*c2inv)+eps))
 	}
 }
+
+// AdamWUpdate is AdamUpdate on a gradient scaled by s (clipping by global
+// norm) and a weight first scaled by decay (1 − lr·weight decay: AdamW's
+// decoupled decay, PyTorch's param.mul_(1 - lr*weight_decay)), for float32
+// or float64 weights and gradients with float64 moments. Each element is
+// widened to float64, updated with AdamUpdate's operations in its order
+// and rounded back once, so with s = decay = 1 it gives AdamUpdate's bits
+// (and AdamUpdate32's for float32).
+func AdamWUpdate[T Float](w, g []T, m, v []float64, s, decay, b1, b2, lrc, c2inv, eps float64) {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	for i := range w {
+		gi := float64(g[i]) * s
+		mi := floor(b1*m[i] + (1-b1)*gi)
+		vi := floor(b2*v[i] + (1-b2)*(gi*gi))
+		m[i], v[i] = mi, vi
+		w[i] = T(float64(w[i])*decay - (lrc*mi)/(math.Sqrt(vi)*c2inv+eps))
+	}
+}
