@@ -160,7 +160,7 @@ func TestSpecFormats(t *testing.T) {
 		t.Errorf("layer %#v", l)
 	}
 	var bad nn.Spec
-	if err := json.Unmarshal([]byte(`{"name": "m", "layers": [{"dense": {}}]}`), &bad); err == nil || !strings.Contains(err.Error(), `layer 1 (dense): missing required setting "units"`) {
+	if err := json.Unmarshal([]byte(`{"name": "m", "layers": [{"dense": {}}, {"relu": {}}]}`), &bad); err == nil || !strings.Contains(err.Error(), `layer 1 (dense): missing required setting "units"`) {
 		t.Errorf("json.Unmarshal of a bad spec: %v", err)
 	}
 }
@@ -444,7 +444,7 @@ func TestSpecErrors(t *testing.T) {
 			`layer 2 (conv2d): setting "filters" must be a positive integer, not -3`},
 		{"name: m\nlayers:\n  - flatten\n  - relu\n  - relu\n  - dense2d: {units: 3}\n",
 			`layer 4: unknown layer kind "dense2d" (known: ` + knownKinds + `)`},
-		{"name: m\nlayers:\n  - dense: {}\n", `layer 1 (dense): missing required setting "units"`},
+		{"name: m\nlayers:\n  - dense: {}\n  - relu\n", `layer 1 (dense): missing required setting "units"`},
 		{"name: m\nlayers:\n  - dense: {units: ten}\n", `layer 1 (dense): setting "units" must be a positive integer, not "ten"`},
 		{"name: m\nlayers:\n  - dense: {units: 2.5}\n", `layer 1 (dense): setting "units" must be a positive integer, not 2.5`},
 		{"name: m\nlayers:\n  - dense: {units: 0}\n", `layer 1 (dense): setting "units" must be a positive integer, not 0`},
@@ -652,7 +652,7 @@ func checkParse(t *testing.T, b []byte) {
 		}
 		return
 	}
-	m, err := spec.Build()
+	m, err := spec.BuildFor(map[string]int{nn.SizeVocab: 1, nn.SizeClasses: 1, nn.SizeOutputs: 1})
 	if err != nil {
 		t.Fatalf("%q parses but does not build: %v", b, err)
 	}

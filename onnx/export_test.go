@@ -59,6 +59,17 @@ layers:
   - dense: {units: %d}
 `
 
+// tableText is a small CSV table: a class (kind) and a number (price) to
+// predict from a number and a category.
+var tableText = func() string {
+	var b strings.Builder
+	b.WriteString("size,colour,kind,price\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "%d,%s,%s,%d.5\n", i%9, []string{"red", "blue", "green"}[i%3], []string{"a", "b"}[i%2], 100+7*i)
+	}
+	return b.String()
+}()
+
 // text is a small corpus for the language models.
 var text = strings.Repeat("It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", 24)
 
@@ -226,6 +237,10 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 	if err := os.WriteFile(corpus, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	table := filepath.Join(dir, "table.csv")
+	if err := os.WriteFile(table, []byte(tableText), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	spec := filepath.Join(dir, "all-layers.yaml")
 	if err := os.WriteFile(spec, []byte(allLayers), 0o644); err != nil {
 		t.Fatal(err)
@@ -249,6 +264,8 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"charrnn-gru", run.Config{Model: "charrnn", Cell: "gru", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"seq-layers", run.Config{Model: "seq", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
+		{"table-classify", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "kind"}}},
+		{"table-regress", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "price"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -299,6 +316,24 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					t.Errorf("metadata classes %q inputs %q", meta["classes"], meta["inputs"])
 				}
 				t.Logf("%s: %d examples, largest difference: logits %.2g, probabilities %.2g", c.name, n, dl, dp)
+			case "regress":
+				w := m.Model.Info.InputShape[0]
+				x := values(n*w, func(int) float64 { return float64(float32(rng.NormFloat64())) })
+				out, err := m.Model.Predict(float32s(x))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := m.Config.Table.Preprocessing
+				want := make([]float64, n)
+				for i, o := range out {
+					want[i] = float64(float32(p.Prediction(o[0])))
+				}
+				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "float32", Dims: []int{n, w}, Data: x}})
+				d := agree(t, "value", got["value"], []int{n, 1}, want)
+				if !strings.Contains(meta["preprocessing"], `"target":"price"`) || !strings.Contains(meta["feature_names"], "colour=red") {
+					t.Errorf("metadata preprocessing %q feature_names %q", meta["preprocessing"], meta["feature_names"])
+				}
+				t.Logf("%s: %d rows, largest difference %.2g", c.name, n, d)
 			case "rating":
 				x := make([]float64, 0, 2*n)
 				for i := 0; i < n; i++ {
