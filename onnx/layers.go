@@ -24,7 +24,7 @@ type converter struct {
 // Exportable lists the layer kinds Export converts.
 var Exportable = []string{"Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "Flatten", "Reshape", "Conv2D", "Conv1D",
 	"MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "Dropout", "Embedding", "PositionalEmbedding", "Attention", "LSTM", "GRU",
-	"BatchNorm", "LayerNorm", "Residual", "Add", "Concat", "MF", "NCF", "Biases"}
+	"BatchNorm", "LayerNorm", "Residual", "Add", "Concat", "MF", "NCF", "Biases", "ColumnEmbedding"}
 
 // layer converts l, whose inputs are srcs (the current tensor first).
 func (c *converter) layer(l nn.Layer, srcs []tensor) error {
@@ -83,6 +83,8 @@ func (c *converter) layer(l nn.Layer, srcs []tensor) error {
 			stride = l.Size
 		}
 		c.x = c.b.op("MaxPool", name, []string{c.x}, attrInts("kernel_shape", l.Size, l.Size), attrInts("strides", stride, stride))
+	case *nn.ColumnEmbedding:
+		return c.columnEmbedding(name, l)
 	case *nn.Embedding:
 		w, err := c.weight(name + ".weight")
 		if err != nil {
