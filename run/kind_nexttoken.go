@@ -94,12 +94,13 @@ func (*nextToken) FitBatch(c *Config, d *Data) string {
 func (*nextToken) NewTask(info *train.ModelInfo) (train.Task, error) { return info.NewTask() }
 
 // Check implements Kind: the vocabulary, where the run records one (a
-// model trained from Go may not), names every output.
-func (*nextToken) Check(c *Config, info *train.ModelInfo) error {
+// model trained from Go may not), names every output; the loop agrees
+// with the model (checkLoop).
+func (k *nextToken) Check(c *Config, info *train.ModelInfo, ck *train.Config) error {
 	if len(c.Vocab) > 0 && len(c.Vocab) != info.Outputs {
 		return errors.Errorf("config.json: vocab: %s, but model.json has %s", plural(len(c.Vocab), "token"), plural(info.Outputs, "output"))
 	}
-	return nil
+	return checkLoop(k.Loop(c), info, ck)
 }
 
 // evalData loads text name (the run's if "") for evaluating language model

@@ -50,8 +50,8 @@ func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *trai
 	default:
 		return nil, err // it names the dataset
 	}
-	if c.DatasetSHA256 != "" && d.SHA256 != c.DatasetSHA256 {
-		return nil, errors.Errorf("dataset %s has changed since the run began (SHA-256 %s, was %s)", c.Dataset, d.SHA256, c.DatasetSHA256)
+	if err := c.CheckDatasetSHA256(d.SHA256); err != nil {
+		return nil, err
 	}
 	if note := k.FitBatch(c, d); note != "" && !opts.Follower() {
 		fmt.Fprintln(logWriter(opts), note)
