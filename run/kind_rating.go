@@ -121,12 +121,13 @@ func (*rating) evalData(r *Run, name string) (*datasets.Ratings, error) {
 	return rs, nil
 }
 
-// ratings implements recommending: the run's own ratings, checked.
-func (k *rating) ratings(r *Run) (*datasets.Ratings, error) {
-	if r.Config.Dataset == "" {
-		return nil, errors.New("it does not record its dataset (its model was trained on data given in memory): recommendations need the ratings it was trained on")
+// ratings implements recommending: the run's own ratings, or data,
+// checked.
+func (k *rating) ratings(r *Run, data string) (*datasets.Ratings, error) {
+	if data == "" && r.Config.Dataset == "" {
+		return nil, ErrNoRatings
 	}
-	return k.evalData(r, "")
+	return k.evalData(r, data)
 }
 
 // fitsModel checks that rs has as many users and movies as info's model

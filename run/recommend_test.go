@@ -295,7 +295,7 @@ func openRecommender(dir string, best bool) (*run.Recommender, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := r.Recommender()
+	rec, err := r.Recommender("")
 	if err != nil {
 		r.Close()
 	}

@@ -48,5 +48,6 @@ model.safetensors, or with --best best.safetensors) and write text: the model re
 	f.IntVar(&o.Length, "length", 500, "characters to write")
 	f.Float64Var(&o.Temperature, "temperature", 0.8, "sampling temperature (0: always the most likely character)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for sampling")
+	runDataFlag(f, &o.Data)
 	return cmd
 }
