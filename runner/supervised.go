@@ -161,11 +161,12 @@ func (s *supervised) started(verb, dir string) string {
 		verb, s.cfg.Model, s.cfg.Dataset, s.d.Train.Len(), plural(s.d.Test.Len(), "test "+unit), plural(s.cfg.Params, "parameter"), dir)
 }
 
-func (s *supervised) fit(ck string, saved func(string, int, int) error) error {
+func (s *supervised) fit(ck string, saving func(), saved func(string, int, int) error) error {
 	_, err := s.t.Fit(s.d.Train, s.d.Test, func(e train.EpochStats) error {
 		if err := checkFinite(e, s.t.Graph()); err != nil {
 			return err
 		}
+		saving()
 		if err := saveCheckpoint(s.t, ck); err != nil {
 			return err
 		}
