@@ -145,7 +145,7 @@ func (m *model) metadata() ModelMetadata {
 			"model":      cfg.Model,
 			"dataset":    cfg.Dataset,
 			"batch_size": m.b.max,
-			"params":     cfg.Params,
+			"params":     m.run.Model.Trainer().NumParams(), // from the weights: config.json records none for an agent or a model saved from Go
 		},
 		Task:      m.task,
 		Describes: m.t.Meta,
