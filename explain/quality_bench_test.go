@@ -205,7 +205,7 @@ func BenchmarkQualityCompleteness(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			r := trainRecipe(b, name)
 			e := newBenchExplainer(b, r)
-			rec, err := r.Recommender()
+			rec, err := r.Recommender("")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -177,7 +177,7 @@ func (e *RatingExplanation) HTML(w io.Writer) error {
 // read at the first call.
 func (k *rating) recommenderRatings(r *Run) (*datasets.Ratings, error) {
 	if r.rated == nil {
-		rs, err := k.ratings(r)
+		rs, err := k.ratings(r, "")
 		if err != nil {
 			return nil, errors.Wrapf(err, "run folder %s", r.Dir)
 		}

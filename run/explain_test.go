@@ -278,7 +278,7 @@ func TestExplainRecommendation(t *testing.T) {
 	if math.Abs(total-a.Predicted) > 1e-5 {
 		t.Errorf("base, contributions and rest sum to %g, the prediction is %g", total, a.Predicted)
 	}
-	rec, err := r.Recommender()
+	rec, err := r.Recommender("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,10 +23,23 @@ var _ Explanation = (*TextExplanation)(nil)
 // language model as a context.
 const testContext = 64
 
+// runVocab returns language model r's vocabulary: the one config.json
+// records, or that of the run's own text (a model trained from Go).
+func runVocab(r *Run) ([]string, error) {
+	if len(r.Config.Vocab) > 0 {
+		return r.Config.Vocab, nil
+	}
+	t, name, err := runText(r, "")
+	if err != nil {
+		return nil, err
+	}
+	return vocabOf(r, name, t)
+}
+
 // explainTexts explains language model r's next token after each context
 // (token ids), named by names, with x.
 func explainTexts(r *Run, x *explain.Explainer, names []string, contexts [][]int, o ExplainOptions) ([]Explanation, error) {
-	vocab, err := vocabOf(r)
+	vocab, err := runVocab(r)
 	if err != nil {
 		return nil, err
 	}
