@@ -20,6 +20,8 @@ require (
 	gorgonia.org/tensor v0.9.24
 )
 
+require gitlab.com/gomidi/midi v1.11.1 // indirect
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect
