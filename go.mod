@@ -11,6 +11,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
+	gitlab.com/gomidi/midi v1.11.1
 	golang.org/x/image v0.48.0
 	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
@@ -19,8 +20,6 @@ require (
 	gorgonia.org/gorgonia v0.9.18
 	gorgonia.org/tensor v0.9.24
 )
-
-require gitlab.com/gomidi/midi v1.11.1 // indirect
 
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect

@@ -1,0 +1,27 @@
+package music
+
+// The limits on what ReadFile and Read accept. A file beyond one is a
+// one-line error naming the file and the limit, which wraps ErrTooLarge.
+// Within them a parse holds the file, a checked copy of its note events
+// (at most 4/3 of its size) and its notes (40 bytes each, at most one a
+// note-on event): a file at the limits takes some 200 MB while it is
+// parsed, and the roll of a piece at most 16 MiB.
+const (
+	// MaxFileBytes bounds the size of a MIDI file (16 MiB). Published
+	// music is far smaller: a Beethoven sonata movement takes some 50 KB,
+	// and the largest of the Lakh MIDI dataset's files is under 4 MB.
+	MaxFileBytes = 16 << 20
+
+	// MaxTracks bounds the tracks a file declares (1,024; the format
+	// allows 65,535, and orchestral scores use a few dozen).
+	MaxTracks = 1024
+
+	// MaxEvents bounds the events of a file, all tracks together
+	// (2,097,152; a symphony takes under 100,000).
+	MaxEvents = 1 << 21
+
+	// MaxSteps bounds the steps of a Roll, and so the length of a piece
+	// once quantised (1,048,576 steps: over nine hours of 16th notes at
+	// 120 quarter notes a minute, 16 MiB of steps).
+	MaxSteps = 1 << 20
+)
