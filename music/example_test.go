@@ -38,6 +38,16 @@ func Example() {
 	// 90 quarter notes a minute, 4/4, 4 steps: [[60 64 67] [60 64 67] [62 65 71] []]
 }
 
+func ExampleMeasure() {
+	r, _ := music.FromNotes([][]int{{57, 60, 64}, {59, 62, 65, 68}, {57, 60, 64, 69}, {61}}, music.Quarter)
+	scale, held := music.BestScale(r)
+	fmt.Println(scale, held)
+	fmt.Println(music.Measure([]*music.Roll{r}))
+	// Output:
+	// A harmonic minor 11
+	// 1 pieces, 4 steps, 12 notes: 3 or 4 notes sound at 75.0% of the steps; 91.7% of the notes lie in their piece's scale
+}
+
 func ExampleParseGrid() {
 	g, err := music.ParseGrid("16th")
 	fmt.Println(g, int(g), err)
