@@ -54,8 +54,9 @@ func (g Grid) String() string {
 	return fmt.Sprintf("grid(%d)", int(g))
 }
 
-// check returns an error unless g is zero, Quarter, Eighth or Sixteenth.
-func (g Grid) check() error {
+// Check returns an error wrapping ErrGrid unless g is zero, Quarter,
+// Eighth or Sixteenth.
+func (g Grid) Check() error {
 	switch g.Or() {
 	case Quarter, Eighth, Sixteenth:
 		return nil

@@ -13,7 +13,7 @@ import "fmt"
 // second value. A song that would need more than MaxSteps steps is an
 // error naming it, wrapping ErrTooLarge.
 func (s *Song) Roll(g Grid) (*Roll, int, error) {
-	if err := g.check(); err != nil {
+	if err := g.Check(); err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", s.Name, err)
 	}
 	g = g.Or()

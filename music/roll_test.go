@@ -86,7 +86,7 @@ func TestGrid(t *testing.T) {
 	if _, err := ParseGrid("32nd"); !errors.Is(err, ErrGrid) || !strings.Contains(err.Error(), "want quarter, 8th or 16th") {
 		t.Errorf("ParseGrid(32nd): %v", err)
 	}
-	if Grid(0).String() != "quarter" || Sixteenth.String() != "16th" || Grid(3).check() == nil {
+	if Grid(0).String() != "quarter" || Sixteenth.String() != "16th" || Grid(3).Check() == nil {
 		t.Error("grid names")
 	}
 }

@@ -61,7 +61,7 @@ func WriteFile(path string, r *Roll, o WriteOptions) error {
 
 // encode returns the bytes Write writes.
 func encode(r *Roll, o WriteOptions) ([]byte, error) {
-	if err := r.Grid.check(); err != nil {
+	if err := r.Grid.Check(); err != nil {
 		return nil, err
 	}
 	if err := r.Meter.check(); err != nil {
