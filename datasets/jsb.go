@@ -131,4 +131,3 @@ func parseJSB(name string, gz []byte) (*Music, error) {
 	}
 	return m, nil
 }
-
