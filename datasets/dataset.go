@@ -2,12 +2,13 @@
 // standard file formats.
 //
 // The bundled data (the XOR points, a 6,000/1,000 subset of
-// Fashion-MNIST, Pride and Prejudice, and the MovieLens ratings) is
-// embedded in the binary, so dlrun works from any folder. Other data is
-// read from a folder: IDX files (the MNIST format, gzipped or not),
-// CIFAR-10's binary batches, or ratings in MovieLens's CSV or ml-100k
-// layout (LoadRatingsDir), a UTF-8 text (LoadTextFile), and PNG or JPEG
-// images (ReadImage). A folder of IDX files may hold a classes.txt that
+// Fashion-MNIST, Pride and Prejudice, the MovieLens ratings and the JSB
+// Chorales) is embedded in the binary, so dlrun works from any folder.
+// Other data is read from a folder: IDX files (the MNIST format, gzipped
+// or not), CIFAR-10's binary batches, or ratings in MovieLens's CSV or
+// ml-100k layout (LoadRatingsDir), a UTF-8 text (LoadTextFile), PNG or
+// JPEG images (ReadImage), and Standard MIDI Files as piano rolls
+// (LoadMIDIDir). A folder of IDX files may hold a classes.txt that
 // names the classes, one a line in label order.
 //
 // Every reader opens only regular files (a FIFO, a device or a directory is
