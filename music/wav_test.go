@@ -14,10 +14,10 @@ import (
 
 func TestRenderWAV(t *testing.T) {
 	if _, err := exec.LookPath("fluidsynth"); err != nil {
-		t.Skip("skipped: needs FluidSynth (" + synthPackages + ")")
+		needTool(t, "DLRUN_REQUIRE_FLUIDSYNTH", "FluidSynth ("+synthPackages+")")
 	}
 	if _, err := os.Stat(DefaultSoundFont); err != nil {
-		t.Skip("skipped: needs the General MIDI soundfont (" + synthPackages + ")")
+		needTool(t, "DLRUN_REQUIRE_FLUIDSYNTH", "the General MIDI soundfont ("+synthPackages+")")
 	}
 	path := filepath.Join(t.TempDir(), "c.wav")
 	r := chorale(t, Quarter) // 8 quarter notes at 72 a minute: 6.67 s
