@@ -36,7 +36,8 @@ type WAVOptions struct {
 // the roll is written as MIDI (Write, with o.WriteOptions) to a temporary
 // folder, FluidSynth renders it into a temporary file beside path, and
 // that file is renamed onto path, so a failed render leaves what was at
-// path as it was. FluidSynth runs with no shell, no MIDI input and no
+// path as it was (and a successful one replaces it: a caller that must
+// not replace a file checks first). FluidSynth runs with no shell, no MIDI input and no
 // audio device, and is stopped when ctx ends or after o.Timeout.
 //
 // When FluidSynth or the soundfont is missing the error wraps ErrNoSynth

@@ -50,7 +50,8 @@ func Write(w io.Writer, r *Roll, o WriteOptions) error {
 }
 
 // WriteFile writes r to the file at path (Write) atomically: a failed
-// write leaves what was at path as it was.
+// write leaves what was at path as it was, and a successful one replaces
+// it (a caller that must not replace a file checks first).
 func WriteFile(path string, r *Roll, o WriteOptions) error {
 	b, err := encode(r, o)
 	if err != nil {
