@@ -7,17 +7,16 @@ package music
 // note-on event): a file at the limits takes some 200 MB while it is
 // parsed, and the roll of a piece at most 16 MiB.
 const (
-	// MaxFileBytes bounds the size of a MIDI file (16 MiB). Published
-	// music is far smaller: a Beethoven sonata movement takes some 50 KB,
-	// and the largest of the Lakh MIDI dataset's files is under 4 MB.
+	// MaxFileBytes bounds the size of a MIDI file (16 MiB; a file takes
+	// about 8 bytes a note, so this is room for some two million notes).
 	MaxFileBytes = 16 << 20
 
 	// MaxTracks bounds the tracks a file declares (1,024; the format
-	// allows 65,535, and orchestral scores use a few dozen).
+	// allows 65,535, and a score takes one or two a part).
 	MaxTracks = 1024
 
 	// MaxEvents bounds the events of a file, all tracks together
-	// (2,097,152; a symphony takes under 100,000).
+	// (2,097,152; a note takes two, its note-on and note-off).
 	MaxEvents = 1 << 21
 
 	// MaxSteps bounds the steps of a Roll, and so the length of a piece
