@@ -95,11 +95,15 @@ func checkSum(name string, b, sums []byte) error {
 // minute: a chorale's stately pace.
 const jsbTempo = 60
 
+// jsbMaxBytes bounds the JSB Chorales' JSON, decompressed (16 MiB; the
+// bundled file holds 407,200 bytes).
+const jsbMaxBytes = 16 << 20
+
 // parseJSB reads the JSB Chorales' JSON (gzipped): an object whose keys
 // "train", "valid" and "test" each hold a list of chorales, a chorale a
 // list of steps, a step a list of MIDI note numbers.
 func parseJSB(name string, gz []byte) (*Music, error) {
-	text, err := readTextString(bytesSource(name, gz), MaxTextBytes)
+	text, err := readTextString(bytesSource(name, gz), jsbMaxBytes)
 	if err != nil {
 		return nil, err
 	}

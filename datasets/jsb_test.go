@@ -120,3 +120,28 @@ func TestParseJSBErrors(t *testing.T) {
 		t.Errorf("an unlisted file: %v", err)
 	}
 }
+
+// FuzzParseJSB runs the JSB Chorales' parser on arbitrary bytes, seeded
+// with the bundled file and small variants: it must not panic, and an
+// error must be one line naming the file.
+func FuzzParseJSB(f *testing.F) {
+	b, err := jsbFiles.ReadFile("data/jsb-chorales/" + jsbFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	for _, s := range []string{`{"train": [[[60, 64], []]], "valid": [[[62]]], "test": [[[108]]]}`, `{"train": [[[20]]]}`, `[]`} {
+		var buf bytes.Buffer
+		w := gzip.NewWriter(&buf)
+		w.Write([]byte(s))
+		w.Close()
+		f.Add(buf.Bytes())
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := parseJSB("fuzz.json.gz", data)
+		if err != nil && (strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), "fuzz.json.gz")) {
+			t.Fatalf("error %q is not one line naming fuzz.json.gz", err)
+		}
+	})
+}
