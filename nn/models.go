@@ -136,6 +136,13 @@ func init() {
 			return NewSequential("charrnn", append(layers, NewDense(vocab))...), nil
 		},
 	})
+	register(Reference{
+		Name:        "music-lstm",
+		Description: "polyphonic music model: each step's 88 keys -> LSTM 128 -> dropout 0.3 -> dense 88, a sigmoid per key of the next step",
+		Build: func(in []int, keys int, opt Options) (*Sequential, error) {
+			return NewSequential("music-lstm", &Recurrent{Cell: opt.Cell, Hidden: 128, ReturnSequences: true}, NewDropout(0.3), NewDense(keys)), nil
+		},
+	})
 	// The recommenders take [2] (user index, movie index) per example and
 	// predict one rating; outputs is not used.
 	register(Reference{

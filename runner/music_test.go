@@ -1,0 +1,125 @@
+package runner_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dlrun/dlrun/music"
+	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
+	"github.com/dlrun/dlrun/train"
+)
+
+// musicFolder writes a folder of n MIDI files, each a few bars of a
+// repeating broken chord in its own key, and returns its path.
+func musicFolder(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	for i := 0; i < n; i++ {
+		var steps [][]int
+		root := 48 + i%7
+		for s := 0; s < 12+i; s++ {
+			chord := [][]int{{root, root + 4, root + 7}, {root + 5, root + 9, root + 12}, {root + 7, root + 11, root + 14}}[s%3]
+			steps = append(steps, chord)
+		}
+		r, err := music.FromNotes(steps, music.Quarter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := music.WriteFile(filepath.Join(dir, fmt.Sprintf("piece%d.mid", i)), r, music.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// A music run writes its metrics by frame accuracy and NLL per step, and
+// `dlrun eval` gives back the run's last test NLL to the last digit.
+func TestMusicRunFilesAndEvaluation(t *testing.T) {
+	data, dir := musicFolder(t, 10), t.TempDir()
+	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 2, BatchSize: 2}}
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	b := mustRead(t, filepath.Join(dir, "metrics.csv"))
+	if want := "epoch,train_loss,train_frame_accuracy,train_nll,test_loss,test_frame_accuracy,test_nll,"; !strings.HasPrefix(string(b), want) {
+		t.Errorf("metrics.csv header:\n%s", b[:bytes.IndexByte(b, '\n')+1])
+	}
+	var sum map[string]any
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "summary.json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	nll, ok := sum["test_nll"].(float64)
+	if !ok || nll <= 0 {
+		t.Fatalf("summary.json: test_nll %v", sum["test_nll"])
+	}
+	if loss := sum["test_loss"].(float64); nll != loss*music.Keys {
+		t.Errorf("test_nll %v is not 88 × test_loss %v", nll, loss)
+	}
+	r, err := run.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rep, err := r.Evaluate(run.EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.(*run.MusicReport)
+	if m.NLL != nll || m.FrameAccuracy != sum["test_frame_accuracy"].(float64) || m.Pieces != 1 {
+		t.Errorf("eval: %+v; summary.json: test_nll %v, test_frame_accuracy %v", m, nll, sum["test_frame_accuracy"])
+	}
+}
+
+// A music model resumes bit for bit.
+func TestMusicResumeEqualsStraightThrough(t *testing.T) {
+	data := musicFolder(t, 6)
+	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 8, Config: train.Config{Epochs: 2, BatchSize: 2}}
+	straight, split := filepath.Join(t.TempDir(), "straight"), filepath.Join(t.TempDir(), "split")
+	if _, err := runner.Train(cfg, runner.Options{Out: straight}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs = 1
+	if _, err := runner.Train(cfg, runner.Options{Out: split}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runner.Resume(split, runner.Options{Epochs: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(straight, "model.safetensors")), mustRead(t, filepath.Join(split, "model.safetensors"))) {
+		t.Fatal("model.safetensors differs between the straight and the resumed run")
+	}
+}
+
+// Settings a music model does not take are refused, and its recipe is
+// the benchmark's.
+func TestMusicSettings(t *testing.T) {
+	for _, c := range []struct {
+		cfg  run.Config
+		want string
+	}{
+		{run.Config{Model: "music-lstm", Config: train.Config{Loss: "cce"}}, "music prediction trains with bce"},
+		{run.Config{Model: "music-lstm", Dim: 8}, "dim 8 does not apply to model music-lstm"},
+		{run.Config{Model: "music-lstm", Task: "classify"}, "task classify does not apply to model music-lstm"},
+	} {
+		if err := c.cfg.Resolve(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	c := run.Config{Model: "music-lstm"}
+	if err := c.Resolve(); err != nil || c.Dataset != "jsb-chorales" || c.Loss != "bce" || c.Task != "music" || c.SeqLen != 160 || c.Headline.Column != "test_nll" {
+		t.Errorf("resolved music-lstm: %v %+v", err, c)
+	}
+	if _, err := os.Stat("no-such-folder"); err == nil {
+		t.Skip("a folder called no-such-folder exists here")
+	}
+	cfg := run.Config{Model: "music-lstm", Dataset: "no-such-folder", Config: train.Config{Epochs: 1}}
+	if _, err := runner.Train(cfg, runner.Options{Out: filepath.Join(t.TempDir(), "r")}); err == nil || !strings.Contains(err.Error(), "MIDI folder") {
+		t.Errorf("training on a missing folder: %v", err)
+	}
+}
