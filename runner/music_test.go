@@ -3,6 +3,7 @@ package runner_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -121,5 +122,70 @@ func TestMusicSettings(t *testing.T) {
 	cfg := run.Config{Model: "music-lstm", Dataset: "no-such-folder", Config: train.Config{Epochs: 1}}
 	if _, err := runner.Train(cfg, runner.Options{Out: filepath.Join(t.TempDir(), "r")}); err == nil || !strings.Contains(err.Error(), "MIDI folder") {
 		t.Errorf("training on a missing folder: %v", err)
+	}
+}
+
+// Composing: the same seed composes the same piece, another seed another;
+// a prime is read first and kept; options out of range and runs of other
+// kinds are refused in one line.
+func TestMusicCompose(t *testing.T) {
+	data, dir := musicFolder(t, 6), t.TempDir()
+	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 1, BatchSize: 2}}
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	compose := func(o run.ComposeOptions) *music.Roll {
+		t.Helper()
+		p, err := r.Compose(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b := compose(run.ComposeOptions{Steps: 20, Temperature: 1, Seed: 1}), compose(run.ComposeOptions{Steps: 20, Temperature: 1, Seed: 1})
+	c := compose(run.ComposeOptions{Steps: 20, Temperature: 1, Seed: 2})
+	if len(a.Steps) != 21 || fmt.Sprint(a.Notes()) != fmt.Sprint(b.Notes()) {
+		t.Errorf("seed 1 composed %v, then %v", a.Notes(), b.Notes())
+	}
+	if fmt.Sprint(a.Notes()) == fmt.Sprint(c.Notes()) {
+		t.Errorf("seeds 1 and 2 composed the same piece %v", a.Notes())
+	}
+	prime, err := music.FromNotes([][]int{{60, 64, 67}, {}, {62, 65, 69}}, music.Quarter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := compose(run.ComposeOptions{Prime: prime, Steps: 5, Seed: 1})
+	if len(p.Steps) != 8 || fmt.Sprint(p.Notes()[:3]) != fmt.Sprint(prime.Notes()) {
+		t.Errorf("primed piece %v does not start with the prime %v", p.Notes(), prime.Notes())
+	}
+	for _, c := range []struct {
+		o    run.ComposeOptions
+		want string
+	}{
+		{run.ComposeOptions{Steps: 0}, "--steps 0: must be 1 to 2048"},
+		{run.ComposeOptions{Steps: 4, Temperature: -1}, "--temperature -1"},
+		{run.ComposeOptions{Steps: 4, Prime: &music.Roll{}}, "--prime holds no steps"},
+		{run.ComposeOptions{Steps: 2046, Prime: prime}, "more than the 2048 steps"},
+	} {
+		if _, err := r.Compose(c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.o, err, c.want)
+		}
+	}
+	xor := t.TempDir()
+	if _, err := runner.Train(run.Config{Model: "xor", Config: train.Config{Epochs: 1}}, runner.Options{Out: xor}); err != nil {
+		t.Fatal(err)
+	}
+	rx, err := run.Open(xor, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	if _, err := rx.Compose(run.ComposeOptions{Steps: 4}); !errors.Is(err, run.ErrDoesNotApply) {
+		t.Errorf("composing with xor: %v", err)
 	}
 }
