@@ -16,8 +16,8 @@ const MaxComposeSteps = 2048
 
 // ComposeOptions control composing.
 type ComposeOptions struct {
-	// Prime holds the steps the model reads before it composes (on the
-	// run's grid); nil primes with the first step of a training piece of
+	// Prime holds the steps the model reads before it composes, on the
+	// run's grid (Run.Grid); nil primes with the first step of a training piece of
 	// the run's own data, drawn by Seed.
 	Prime *music.Roll
 	// Steps is the number of steps to compose after the prime.
@@ -143,6 +143,10 @@ func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
 	return out, nil
 }
 
+// Grid returns the step of music run r's piano rolls (config.json's
+// grid; quarter notes when it records none).
+func (r *Run) Grid() (music.Grid, error) { return parseGrid(r.Config.Grid) }
+
 // drawKey draws whether a key with logit z sounds: with probability
 // sigmoid(z / temperature), or for temperature 0 when z >= 0.
 func drawKey(z, temperature float64, rng *rand.Rand) bool {
@@ -161,7 +165,7 @@ func (r *Run) openingStep(rng *rand.Rand) (*music.Roll, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "composing without --prime starts from a training piece's first step")
 	}
-	m, err := LoadMusic(name)
+	m, err := LoadMusic(name, r.Config.Grid)
 	if err != nil {
 		return nil, errors.Wrapf(unloadable(r, err), "composing without --prime starts from a training piece's first step")
 	}

@@ -46,14 +46,45 @@ type musicKind struct{ supervised }
 
 var _ SupervisedKind = Music
 
-// LoadMusic returns the bundled JSB Chorales (jsb-chorales) or the music
-// dataset of the Standard MIDI Files in the folder at path, quantised to
-// quarter notes (datasets.LoadMIDIDir).
-func LoadMusic(path string) (*datasets.Music, error) {
+// LoadMusic returns the bundled JSB Chorales (jsb-chorales, quarter
+// notes) or the music dataset of the Standard MIDI Files in the folder at
+// path, quantised to grid ("": quarter notes; datasets.LoadMIDIDir).
+func LoadMusic(path, grid string) (*datasets.Music, error) {
+	g, err := parseGrid(grid)
+	if err != nil {
+		return nil, err
+	}
 	if path == "jsb-chorales" {
+		if g != music.Quarter {
+			return nil, errors.Errorf("grid %s: the JSB Chorales are published at quarter notes", grid)
+		}
 		return datasets.JSBChorales()
 	}
-	return datasets.LoadMIDIDir(path, music.Quarter)
+	return datasets.LoadMIDIDir(path, g)
+}
+
+// parseGrid reads a configuration's grid, "" meaning quarter notes.
+func parseGrid(grid string) (music.Grid, error) {
+	if grid == "" {
+		return music.Quarter, nil
+	}
+	return music.ParseGrid(grid)
+}
+
+// Takes implements Kind: a music model takes grid too.
+func (k *musicKind) Takes(name string, c *Config, r Config) (bool, string) {
+	if name == "grid" {
+		return true, ""
+	}
+	return k.supervised.Takes(name, c, r)
+}
+
+// Resolve implements Kind: the supervised kinds' checks, and the grid.
+func (k *musicKind) Resolve(c *Config) error {
+	if _, err := parseGrid(c.Grid); err != nil {
+		return err
+	}
+	return k.supervised.Resolve(c)
 }
 
 // FromMusic presents a music dataset for next-step prediction: its
@@ -78,7 +109,7 @@ func rollsOf(pieces []datasets.Piece) *train.Sequences {
 
 // Data implements SupervisedKind.
 func (*musicKind) Data(c *Config) (*Data, error) {
-	m, err := LoadMusic(c.Dataset)
+	m, err := LoadMusic(c.Dataset, c.Grid)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +167,7 @@ func (*musicKind) evalData(r *Run, name string) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := LoadMusic(name)
+	m, err := LoadMusic(name, r.Config.Grid)
 	if err != nil {
 		if own {
 			return nil, unloadable(r, err)

@@ -189,3 +189,47 @@ func TestMusicCompose(t *testing.T) {
 		t.Errorf("composing with xor: %v", err)
 	}
 }
+
+// A music model reads a MIDI folder on the grid it is given; a bad grid,
+// a grid for the JSB Chorales and a grid for another kind are refused.
+func TestMusicGrid(t *testing.T) {
+	data, dir := musicFolder(t, 5), t.TempDir()
+	cfg := run.Config{Model: "music-lstm", Dataset: data, Grid: "8th", SeqLen: 40, Config: train.Config{Epochs: 1, BatchSize: 2}}
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Grid          string `json:"grid"`
+		TrainExamples int    `json:"train_examples"`
+	}
+	if err := json.Unmarshal(mustRead(t, filepath.Join(dir, "config.json")), &c); err != nil {
+		t.Fatal(err)
+	}
+	// The 3 training pieces (12+i quarter notes) as 8ths: twice the steps.
+	if c.Grid != "8th" || c.TrainExamples < 60 {
+		t.Errorf("config.json: grid %q, %d train steps; want 8th and at least 60", c.Grid, c.TrainExamples)
+	}
+	r, err := run.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if g, err := r.Grid(); err != nil || g != music.Eighth {
+		t.Errorf("Grid: %v %v", g, err)
+	}
+	for _, c := range []struct {
+		cfg  run.Config
+		want string
+	}{
+		{run.Config{Model: "music-lstm", Grid: "32nd"}, `grid "32nd"`},
+		{run.Config{Model: "mf", Grid: "8th"}, `grid "8th" does not apply to model mf`},
+	} {
+		if err := c.cfg.Resolve(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	cfg = run.Config{Model: "music-lstm", Grid: "16th", Config: train.Config{Epochs: 1}}
+	if _, err := runner.Train(cfg, runner.Options{Out: filepath.Join(t.TempDir(), "r")}); err == nil || !strings.Contains(err.Error(), "published at quarter notes") {
+		t.Errorf("JSB at 16ths: %v", err)
+	}
+}

@@ -22,8 +22,9 @@ func newComposeCmd() *cobra.Command {
 		Short: "Compose music with a trained music model",
 		Long: `Load a music model (music-lstm) from its run folder and compose: the model
 reads --prime (a Standard MIDI File; without one, the first step of a piece of
-the run's training data), then draws --steps quarter-note steps one at a time,
-each key on with the probability the model gives it. -o writes the piece as a
+the run's training data), then draws --steps steps (quarter notes, or the
+run's --grid) one at a time, each key on with the probability the model gives
+it. -o writes the piece as a
 Standard MIDI File (type 1, 480 ticks per quarter, tempo and time signature
 set, a note held across steps written as one note); --wav renders it with
 FluidSynth and Debian's General MIDI soundfont (apt-get install fluidsynth
@@ -53,17 +54,6 @@ best-fitting major, natural-minor or harmonic-minor scale (Bach: 94%).`,
 					}
 				}
 			}
-			if prime != "" {
-				song, err := music.ReadFile(prime)
-				if err != nil {
-					return atFlag("prime", err)
-				}
-				roll, _, err := song.Roll(music.Quarter)
-				if err != nil {
-					return atFlag("prime", err)
-				}
-				o.Prime = roll
-			}
 			if err := o.Check(); err != nil {
 				return err
 			}
@@ -72,6 +62,24 @@ best-fitting major, natural-minor or harmonic-minor scale (Bach: 94%).`,
 				return atFlag("run", err)
 			}
 			defer r.Close()
+			if prime != "" {
+				grid, err := r.Grid()
+				if err != nil {
+					return atFlag("run", err)
+				}
+				song, err := music.ReadFile(prime)
+				if err != nil {
+					return atFlag("prime", err)
+				}
+				roll, _, err := song.Roll(grid)
+				if err != nil {
+					return atFlag("prime", err)
+				}
+				o.Prime = roll
+				if err := o.Check(); err != nil {
+					return err
+				}
+			}
 			if stats {
 				var pieces []*music.Roll
 				for i := 0; i < statsSeeds; i++ {
@@ -116,7 +124,7 @@ best-fitting major, natural-minor or harmonic-minor scale (Bach: 94%).`,
 	f.StringVarP(&out, "out", "o", "", "the Standard MIDI File to write")
 	f.StringVar(&wav, "wav", "", "also render the piece to this WAV file with FluidSynth")
 	f.StringVar(&prime, "prime", "", "a Standard MIDI File the model reads before composing (default: a training piece's first step)")
-	f.IntVar(&o.Steps, "steps", 64, "quarter-note steps to compose")
+	f.IntVar(&o.Steps, "steps", 64, "steps to compose, on the run's grid (quarter notes for the JSB Chorales)")
 	f.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature (0: exactly the keys with probability at least 0.5)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for sampling")
 	f.BoolVar(&stats, "stats", false, "print the statistics of 20 composed pieces (seeds --seed on)")

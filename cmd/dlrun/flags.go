@@ -46,11 +46,12 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 // models' choices. `dlrun summary --model` takes these alone.
 func modelFlags(f *pflag.FlagSet, c *run.Config) {
 	f.StringVar(&c.Model, "model", "", "reference model (see 'dlrun models') or a model file, YAML or JSON (docs/models.md)")
-	f.StringVar(&c.Task, "task", "", "the task of a model file: classify, next-token or rating (default: the model's; classify for a model file)")
-	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(datasets.Bundled())+"), a folder of IDX files, CIFAR-10 batches or ratings, or for next-token a UTF-8 text file (default: the model's)")
+	f.StringVar(&c.Task, "task", "", "the task of a model file: classify, next-token, rating or music (default: the model's; classify for a model file)")
+	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(datasets.Bundled())+"), a folder of IDX files, CIFAR-10 batches, ratings or MIDI files, or for next-token a UTF-8 text file (default: the model's)")
 	f.StringVar(&c.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
 	f.Var(positiveInt{&c.SeqLen}, "seq-len", "next-token models: steps of backpropagation through time per batch (default: the model's)")
 	f.Var(positiveInt{&c.Dim}, "dim", "embedding size of the mf and ncf recommenders (default 32)")
+	f.StringVar(&c.Grid, "grid", "", "music models on a folder of MIDI files: the step of the piano roll, quarter, 8th or 16th (default quarter)")
 	f.Var(agentEnv{c}, "env", "agents (dqn, ppo): the game to learn, cartpole or connect4 (default cartpole)")
 	f.SetNormalizeFunc(normalizeFlag)
 }
