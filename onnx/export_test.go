@@ -12,7 +12,7 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	pb "github.com/dlrun/dlrun/internal/onnxpb"
-	"github.com/dlrun/dlrun/music"
+	"github.com/dlrun/dlrun/music/musictest"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/onnx"
 	"github.com/dlrun/dlrun/run"
@@ -250,7 +250,7 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"charrnn-gru", run.Config{Model: "charrnn", Cell: "gru", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"seq-layers", run.Config{Model: "seq", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
-		{"music-lstm", run.Config{Model: "music-lstm", Dataset: midiFolder(t, dir), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}}},
+		{"music-lstm", run.Config{Model: "music-lstm", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -378,30 +378,6 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 			}
 		})
 	}
-}
-
-// midiFolder writes five short MIDI files (broken chords in five keys)
-// into a folder below dir and returns it.
-func midiFolder(t *testing.T, dir string) string {
-	t.Helper()
-	out := filepath.Join(dir, "midi")
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 5; i++ {
-		var steps [][]int
-		for s := 0; s < 14; s++ {
-			steps = append(steps, []int{50 + i + s%4, 54 + i + s%4, 57 + i})
-		}
-		r, err := music.FromNotes(steps, music.Quarter)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := music.WriteFile(filepath.Join(out, fmt.Sprintf("p%d.mid", i)), r, music.WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 // hiddenOf returns the last dimension of graph input name.

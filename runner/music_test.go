@@ -11,38 +11,16 @@ import (
 	"testing"
 
 	"github.com/dlrun/dlrun/music"
+	"github.com/dlrun/dlrun/music/musictest"
 	"github.com/dlrun/dlrun/run"
 	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
 )
 
-// musicFolder writes a folder of n MIDI files, each a few bars of a
-// repeating broken chord in its own key, and returns its path.
-func musicFolder(t *testing.T, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	for i := 0; i < n; i++ {
-		var steps [][]int
-		root := 48 + i%7
-		for s := 0; s < 12+i; s++ {
-			chord := [][]int{{root, root + 4, root + 7}, {root + 5, root + 9, root + 12}, {root + 7, root + 11, root + 14}}[s%3]
-			steps = append(steps, chord)
-		}
-		r, err := music.FromNotes(steps, music.Quarter)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := music.WriteFile(filepath.Join(dir, fmt.Sprintf("piece%d.mid", i)), r, music.WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // A music run writes its metrics by frame accuracy and NLL per step, and
 // `dlrun eval` gives back the run's last test NLL to the last digit.
 func TestMusicRunFilesAndEvaluation(t *testing.T) {
-	data, dir := musicFolder(t, 10), t.TempDir()
+	data, dir := musictest.Folder(t, 10), t.TempDir()
 	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 2, BatchSize: 2}}
 	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
 		t.Fatal(err)
@@ -79,7 +57,7 @@ func TestMusicRunFilesAndEvaluation(t *testing.T) {
 
 // A music model resumes bit for bit.
 func TestMusicResumeEqualsStraightThrough(t *testing.T) {
-	data := musicFolder(t, 6)
+	data := musictest.Folder(t, 6)
 	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 8, Config: train.Config{Epochs: 2, BatchSize: 2}}
 	straight, split := filepath.Join(t.TempDir(), "straight"), filepath.Join(t.TempDir(), "split")
 	if _, err := runner.Train(cfg, runner.Options{Out: straight}); err != nil {
@@ -129,7 +107,7 @@ func TestMusicSettings(t *testing.T) {
 // a prime is read first and kept; options out of range and runs of other
 // kinds are refused in one line.
 func TestMusicCompose(t *testing.T) {
-	data, dir := musicFolder(t, 6), t.TempDir()
+	data, dir := musictest.Folder(t, 6), t.TempDir()
 	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 1, BatchSize: 2}}
 	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
 		t.Fatal(err)
@@ -193,7 +171,7 @@ func TestMusicCompose(t *testing.T) {
 // A music model reads a MIDI folder on the grid it is given; a bad grid,
 // a grid for the JSB Chorales and a grid for another kind are refused.
 func TestMusicGrid(t *testing.T) {
-	data, dir := musicFolder(t, 5), t.TempDir()
+	data, dir := musictest.Folder(t, 5), t.TempDir()
 	cfg := run.Config{Model: "music-lstm", Dataset: data, Grid: "8th", SeqLen: 40, Config: train.Config{Epochs: 1, BatchSize: 2}}
 	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
 		t.Fatal(err)

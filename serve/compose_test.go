@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dlrun/dlrun/music"
+	"github.com/dlrun/dlrun/music/musictest"
 	"github.com/dlrun/dlrun/run"
 	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/serve"
@@ -21,24 +21,7 @@ import (
 // write, the same for the same request; bad settings and other kinds of
 // model are 400s.
 func TestCompose(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "midi")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 5; i++ {
-		var steps [][]int
-		for s := 0; s < 10; s++ {
-			steps = append(steps, []int{60 + i + s%3, 64 + i, 67 + i})
-		}
-		r, err := music.FromNotes(steps, music.Quarter)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := music.WriteFile(filepath.Join(data, fmt.Sprintf("p%d.mid", i)), r, music.WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir, data := t.TempDir(), musictest.Folder(t, 5)
 	bach := filepath.Join(dir, "bach")
 	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 10, Config: train.Config{Epochs: 1, BatchSize: 2}}
 	if _, err := runner.Train(cfg, runner.Options{Out: bach}); err != nil {

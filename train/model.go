@@ -572,31 +572,43 @@ func (m *Model) nextTokens(nt *NextToken, x []float32) ([][]float64, error) {
 	out := make([][]float64, 0, n*T)
 	for start := 0; start < n; start += batch {
 		k := min(batch, n-start)
-		t, err := m.forBatch(k)
-		if err != nil {
-			return nil, err
-		}
 		// k streams of T tokens each, and one more token so that the
 		// last has a successor (a target, which the outputs ignore).
 		tokens := make(Tokens, k*T+1)
 		for i := range k * T {
 			tokens[i] = int(x[start*T+i])
 		}
-		if _, err := t.start(tokens, nil); err != nil {
+		rows, err := m.firstBatchRows(k, tokens, k*T, V)
+		if err != nil {
 			return nil, err
 		}
-		if _, err := t.task.Fill(0); err != nil {
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// firstBatchRows runs the first batch of a pass over d through the model
+// rebuilt for batches of k, and returns the first rows rows of its
+// output, width values each.
+func (m *Model) firstBatchRows(k int, d Data, rows, width int) ([][]float64, error) {
+	t, err := m.forBatch(k)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.start(d, nil); err != nil {
+		return nil, err
+	}
+	if _, err := t.task.Fill(0); err != nil {
+		return nil, err
+	}
+	if _, err := t.min.Loss(); err != nil {
+		return nil, err
+	}
+	out := make([][]float64, rows)
+	for r := range out {
+		out[r] = make([]float64, width)
+		if err := t.min.prog.OutputRow(0, r, out[r]); err != nil {
 			return nil, err
-		}
-		if _, err := t.min.Loss(); err != nil {
-			return nil, err
-		}
-		for r := 0; r < k*T; r++ {
-			row := make([]float64, V)
-			if err := t.min.prog.OutputRow(0, r, row); err != nil {
-				return nil, err
-			}
-			out = append(out, row)
 		}
 	}
 	return out, nil
@@ -619,32 +631,17 @@ func (m *Model) nextSteps(ns *NextStep, x []float32) ([][]float64, error) {
 	out := make([][]float64, 0, n*T)
 	for start := 0; start < n; start += batch {
 		k := min(batch, n-start)
-		t, err := m.forBatch(k)
-		if err != nil {
-			return nil, err
-		}
 		// Each sequence and one silent step more, so that its last step
 		// has a successor (a target, which the outputs ignore).
 		seqs := &Sequences{Width: W, Seqs: make([][]float32, k)}
 		for i := range seqs.Seqs {
 			seqs.Seqs[i] = append(slices.Clone(x[(start+i)*T*W:(start+i+1)*T*W]), make([]float32, W)...)
 		}
-		if _, err := t.start(seqs, nil); err != nil {
+		rows, err := m.firstBatchRows(k, seqs, k*T, W)
+		if err != nil {
 			return nil, err
 		}
-		if _, err := t.task.Fill(0); err != nil {
-			return nil, err
-		}
-		if _, err := t.min.Loss(); err != nil {
-			return nil, err
-		}
-		for r := 0; r < k*T; r++ {
-			row := make([]float64, W)
-			if err := t.min.prog.OutputRow(0, r, row); err != nil {
-				return nil, err
-			}
-			out = append(out, row)
-		}
+		out = append(out, rows...)
 	}
 	return out, nil
 }

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dlrun/dlrun/music"
+	"github.com/dlrun/dlrun/music/musictest"
 )
 
 // `dlrun compose` writes a MIDI file that reads back as the piece, the
@@ -19,20 +19,7 @@ func TestComposeCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds dlrun")
 	}
-	data := t.TempDir()
-	for i := 0; i < 5; i++ {
-		var steps [][]int
-		for s := 0; s < 10; s++ {
-			steps = append(steps, []int{48 + i + s%3, 52 + i + s%3, 55 + i + s%3})
-		}
-		r, err := music.FromNotes(steps, music.Quarter)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := music.WriteFile(filepath.Join(data, fmt.Sprintf("p%d.mid", i)), r, music.WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	data := musictest.Folder(t, 5)
 	dir := filepath.Join(t.TempDir(), "m")
 	if _, stderr, ok := runBinary(t, "train", "--model", "music-lstm", "--data", data, "--epochs", "1", "--batch", "2", "--seq-len", "12", "--out", dir); !ok {
 		t.Fatalf("train: %s", stderr)
