@@ -95,7 +95,7 @@ func TestResolveRefusesWhatDoesNotApply(t *testing.T) {
 
 // config.json and experiment files use the same names for every setting.
 func TestConfigNamesAreTheSameInJSONAndYAML(t *testing.T) {
-	c := run.Config{Model: "charrnn", Task: "next-token", Dataset: "d", Cell: "gru", SeqLen: 5, Dim: 8, Agent: &run.AgentConfig{Env: "cartpole", Steps: 10}, Config: train.Config{
+	c := run.Config{Model: "charrnn", Task: "next-token", Dataset: "d", Cell: "gru", SeqLen: 5, Dim: 8, Grid: "8th", Agent: &run.AgentConfig{Env: "cartpole", Steps: 10}, Config: train.Config{
 		Epochs: 1, BatchSize: 2, Optimizer: "sgd", LearningRate: 0.1, WeightDecay: 0.1, ClipNorm: 1, ClipValue: 1, Loss: "cce",
 		Schedule: "step", StepEvery: 1, Gamma: 0.5, Patience: 1, Monitor: "test_loss", Seed: 3, DType: "float64", NoShuffle: true}}
 	keys := func(b []byte, unmarshal func([]byte, any) error) []string {
