@@ -211,3 +211,28 @@ func TestMusicGrid(t *testing.T) {
 		t.Errorf("JSB at 16ths: %v", err)
 	}
 }
+
+// music-transformer trains on piano rolls, evaluates to its run's figure
+// and composes within its positions.
+func TestMusicTransformer(t *testing.T) {
+	data, dir := musictest.Folder(t, 6), t.TempDir()
+	cfg := run.Config{Model: "music-transformer", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 1, BatchSize: 2}}
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rep, err := r.Evaluate(run.EvalOptions{})
+	if err != nil || rep.(*run.MusicReport).NLL <= 0 {
+		t.Fatalf("eval: %+v %v", rep, err)
+	}
+	if p, err := r.Compose(run.ComposeOptions{Steps: 10, Temperature: 1, Seed: 1}); err != nil || len(p.Steps) != 11 {
+		t.Errorf("compose: %v", err)
+	}
+	if _, err := r.Compose(run.ComposeOptions{Steps: 40, Seed: 1}); err == nil || !strings.Contains(err.Error(), "more than the 16 positions") {
+		t.Errorf("composing past the positions: %v", err)
+	}
+}

@@ -140,7 +140,7 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 			task = seq()
 		case "charrnn", "gpt":
 			task = text()
-		case "music-lstm":
+		case "music-lstm", "music-transformer":
 			task, cfg.Loss = rolls(), "bce"
 		case "mf", "ncf", "biases":
 			task, cfg.Loss = ratings(), "mse"
