@@ -79,6 +79,7 @@ var (
 	_ buildChecker = (*NextToken)(nil)
 	_ buildChecker = (*Rating)(nil)
 	_ buildChecker = (*NextStep)(nil)
+	_ buildChecker = (*Regress)(nil)
 )
 
 // batchMemory is implemented by the tasks that count what they add to a
@@ -100,6 +101,7 @@ func (r *Rating) batchValues(batch int) int64 { return int64(batch) * 5 }
 func (t *NextStep) batchValues(batch int) int64 {
 	return int64(batch) * int64(t.SeqLen) * int64(5*t.Width+1)
 }
+func (r *Regress) batchValues(batch int) int64 { return int64(batch) * int64(size(r.Shape)+3) }
 
 // EstimateMemory returns an estimate of the memory that training model
 // for task with cfg takes (Memory), from their shapes alone: nothing is
