@@ -341,6 +341,7 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"gpt", run.Config{Model: "gpt", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
 		{"music-lstm", run.Config{Model: "music-lstm", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}}},
+		{"music-transformer", run.Config{Model: "music-transformer", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}}},
 		{"table-classify", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "kind"}}},
 		{"table-regress", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "price"}}},
 	}
