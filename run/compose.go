@@ -55,6 +55,13 @@ func (o ComposeOptions) Check() error {
 	return nil
 }
 
+// Composes reports whether r composes music (Compose): whether it is a
+// music model's run.
+func (r *Run) Composes() bool {
+	_, ok := r.Kind.(composing)
+	return ok
+}
+
 // Compose writes a piece with music model r (its chosen weights): it
 // reads the prime, then draws Steps steps one at a time, each key of a
 // step on with the probability the model gives it (its logit divided by
@@ -62,7 +69,7 @@ func (o ComposeOptions) Check() error {
 // returned is the prime followed by the composed steps, on the run's
 // quarter-note grid at music's default tempo.
 func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
-	if _, ok := r.Kind.(composing); !ok {
+	if !r.Composes() {
 		return nil, doesNotApply("composing", r.Kind, "a music model")
 	}
 	if err := o.Check(); err != nil {

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -31,6 +30,9 @@ type ComposeRequest struct {
 // Standard MIDI File (audio/midi) of the piece, as `dlrun compose -o`
 // writes it; the same request composes the same file.
 func (s *Server) compose(w http.ResponseWriter, r *http.Request, m *model) error {
+	if !m.run.Composes() {
+		return badRequest("model %s is a %s model: compose takes a music model", m.name, m.task)
+	}
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return err
@@ -65,9 +67,6 @@ func (s *Server) compose(w http.ResponseWriter, r *http.Request, m *model) error
 		piece, err = m.run.Compose(o)
 		return err
 	}); err != nil {
-		if errors.Is(err, run.ErrDoesNotApply) {
-			return badRequest("model %s is a %s model: compose takes a music model", m.name, m.task)
-		}
 		return err
 	}
 	var b bytes.Buffer
