@@ -156,12 +156,13 @@ func (*musicKind) FitBatch(c *Config, d *Data) string {
 // NewTask implements Kind.
 func (*musicKind) NewTask(info *train.ModelInfo) (train.Task, error) { return info.NewTask() }
 
-// Check implements Kind: a music model reads and predicts 88 keys.
-func (*musicKind) Check(c *Config, info *train.ModelInfo) error {
+// Check implements Kind: a music model reads and predicts 88 keys, and
+// the loop's settings agree (checkLoop).
+func (k *musicKind) Check(c *Config, info *train.ModelInfo, ck *train.Config) error {
 	if len(info.InputShape) != 2 || info.InputShape[1] != music.Keys || info.Outputs != music.Keys {
 		return errors.Errorf("model.json: input_shape %v and %s: a music model reads [steps %d] and predicts %d keys", info.InputShape, plural(info.Outputs, "output"), music.Keys, music.Keys)
 	}
-	return nil
+	return checkLoop(k.Loop(c), info, ck)
 }
 
 // evalData loads music dataset name (the run's if "") for evaluating or
