@@ -17,9 +17,9 @@ import (
 // of its own, which registers it with Register; everything else asks the
 // kind of a run (Config.Kind, Run.Kind) rather than deciding by its name.
 //
-// The kinds are classify, next-token and rating, trained by train's loop on
-// a dataset (SupervisedKind), and the agents dqn and ppo, which learn to
-// play a game (AgentKind). A kind that a command does not apply to says so
+// The kinds are classify, next-token, rating and music, trained by
+// train's loop on a dataset (SupervisedKind), and the agents dqn and ppo,
+// which learn to play a game (AgentKind). A kind that a command does not apply to says so
 // in one line naming the kind (ErrDoesNotApply).
 type Kind interface {
 	// Name names the kind: classify, next-token, rating; an agent's is its
