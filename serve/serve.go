@@ -2,7 +2,7 @@
 // Protocol (KServe's v2 protocol, which Triton and Seldon speak too), in
 // JSON: health and metadata, inference on tensors, and dlrun's own
 // endpoints for images (predict-image), recommendations (recommend) and
-// explanations (explain).
+// music (compose) and explanations (explain).
 // See docs/serving.md for the endpoints, the names, datatypes and shapes
 // of each kind of model's tensors, and the limits.
 //

@@ -158,6 +158,7 @@ const (
 	epPredictImage   = "predict_image"
 	epRecommend      = "recommend"
 	epExplain        = "explain"
+	epCompose        = "compose"
 	epGenerate       = "generate"
 	epMetrics        = "metrics"
 	epUnknown        = "unknown"
@@ -176,6 +177,7 @@ func (s *Server) routes() {
 	s.handle("/v2/models/{name}/predict-image", endpoint{epPredictImage, post, true, s.predictImage})
 	s.handle("/v2/models/{name}/recommend", endpoint{epRecommend, get, true, s.recommend})
 	s.handle("/v2/models/{name}/explain", endpoint{epExplain, post, true, s.explain})
+	s.handle("/v2/models/{name}/compose", endpoint{epCompose, post, true, s.compose})
 	s.handle("/v2/models/{name}/generate", endpoint{epGenerate, post, true, s.generate})
 	metrics := s.metrics.handler()
 	s.handle("/metrics", endpoint{epMetrics, get, false, func(w http.ResponseWriter, r *http.Request, _ *model) error {

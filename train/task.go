@@ -73,7 +73,8 @@ type Task interface {
 	Metrics() []Metric
 	// Score reads the outputs of the batch just run and returns, for each
 	// of Metrics, the sum over the batch's examples of its per-example
-	// value (1 for a right prediction, the squared error, ...). With ev
+	// value (1 for a right prediction, the squared error, ...), or for a
+	// Ratio metric the batch's numerator and denominator. With ev
 	// not nil it may also append each example's label and prediction.
 	Score(p *graph.Program, ev *Evaluation) (sums []float64, err error)
 }
@@ -89,10 +90,47 @@ type Metric struct {
 	HigherIsBetter bool
 	// Root makes the figure the square root of the mean (RMSE).
 	Root bool
+	// Ratio makes the figure a ratio of two sums over the pass rather
+	// than a mean over its examples: Score gives two values for it, the
+	// numerator's and the denominator's part of the batch (frame
+	// accuracy's true positives, and its true positives, false positives
+	// and false negatives together). A pass whose denominator is 0 scores 0.
+	Ratio bool
 }
 
 // Accuracy is the share of examples whose prediction is right.
 var Accuracy = Metric{Name: "accuracy", HigherIsBetter: true}
+
+// figures returns how many values Score gives for metrics ms: one for
+// each, two for a ratio.
+func figures(ms []Metric) int {
+	n := len(ms)
+	for _, m := range ms {
+		if m.Ratio {
+			n++
+		}
+	}
+	return n
+}
+
+// reduce turns a pass's sums for metrics ms (Score's values summed over
+// its batches) over n examples into the metrics' figures.
+func reduce(ms []Metric, sums []float64, n int) []float64 {
+	out := make([]float64, len(ms))
+	j := 0
+	for i, m := range ms {
+		if m.Ratio {
+			if sums[j+1] != 0 {
+				out[i] = sums[j] / sums[j+1]
+			}
+			j += 2
+			continue
+		}
+		out[i] = m.reduce(sums[j], n)
+		j++
+	}
+	return out
+}
 
 // reduce turns a pass's sum of per-example values over n examples into
 // the metric's figure.
