@@ -58,7 +58,7 @@ func (o ComposeOptions) Check() error {
 // Composes reports whether r composes music (Compose): whether it is a
 // music model's run.
 func (r *Run) Composes() bool {
-	_, ok := r.Kind.(composing)
+	_, ok := capability[composing](r)
 	return ok
 }
 

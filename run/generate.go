@@ -43,7 +43,7 @@ type generating interface {
 // Generates reports whether r writes text (Generate, Continue): whether
 // it is a language model's run.
 func (r *Run) Generates() bool {
-	_, ok := r.Kind.(generating)
+	_, ok := capability[generating](r)
 	return ok
 }
 

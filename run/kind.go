@@ -288,3 +288,12 @@ func References() []string {
 	sort.Strings(names)
 	return names
 }
+
+// capability returns the kind of run r as C, a capability a kind may
+// implement in its own file (recommending, generating, composing, explaining,
+// dataLoading: an interface of unexported methods), and whether it does.
+// A command that does not apply to r's kind says so with doesNotApply.
+func capability[C any](r *Run) (C, bool) {
+	c, ok := r.Kind.(C)
+	return c, ok
+}

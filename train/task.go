@@ -170,9 +170,10 @@ type Evaluation struct {
 	Predictions []int
 }
 
-// statefulLayers returns the layers of model (looking inside Sequential
-// models and residual blocks) that carry state between batches.
-func statefulLayers(model nn.Layer) []Stateful {
+// StatefulLayers returns the layers of model (looking inside Sequential
+// models and residual blocks) that carry state between batches: what to
+// reset before a run that must start from the zero state.
+func StatefulLayers(model nn.Layer) []Stateful {
 	var out []Stateful
 	for _, l := range nn.AllLayers(model) {
 		if s, ok := l.(Stateful); ok {

@@ -143,7 +143,7 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 		t.Close()
 		return nil, err
 	}
-	t.state = statefulLayers(model)
+	t.state = StatefulLayers(model)
 	return t, nil
 }
 
