@@ -59,6 +59,8 @@ func (o Options) size() (int, int, error) {
 type Frame struct {
 	Index int     // 0 for the first frame, counting every frame decoded
 	Time  float64 // presentation time in seconds, as the file gives it
+	// Width and Height of the frame in pixels.
+	Width, Height int
 	// RGB holds Height rows of Width pixels, 3 bytes each (R, G, B). The
 	// Decoder reuses it: it is valid until the next call to Next.
 	RGB []byte
@@ -67,25 +69,25 @@ type Frame struct {
 // Decoder hands out a video's frames in presentation order. It is not safe
 // for concurrent use.
 type Decoder struct {
-	input   string
-	parent  context.Context
-	w, h    int
-	maxDur  float64
-	cmd     *exec.Cmd
-	stdout  io.ReadCloser
-	times   chan float64
-	cancel  context.CancelFunc
-	done    chan struct{} // closed when the stderr reader ends
-	mu      sync.Mutex
-	stderr  tail
-	rate    float64
-	buf     []byte
-	n       int
-	last    float64
-	trunc   bool
-	err     error
-	closed  bool
-	info    Info
+	input  string
+	parent context.Context
+	w, h   int
+	maxDur float64
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+	times  chan float64
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the stderr reader ends
+	mu     sync.Mutex
+	stderr tail
+	rate   float64
+	buf    []byte
+	n      int
+	last   float64
+	trunc  bool
+	err    error
+	closed bool
+	info   Info
 }
 
 // Open starts decoding the video file at path. It probes the file first,
@@ -313,7 +315,7 @@ func (d *Decoder) Next() (Frame, error) {
 		d.err = io.EOF
 		return Frame{}, d.err
 	}
-	f := Frame{Index: d.n, Time: t, RGB: d.buf}
+	f := Frame{Index: d.n, Time: t, Width: d.w, Height: d.h, RGB: d.buf}
 	d.n++
 	d.last = t
 	return f, nil
