@@ -117,8 +117,17 @@ func OpenReader(ctx context.Context, r io.Reader, name string, opt Options) (*De
 	return start(ctx, name, "pipe:0", r, opt)
 }
 
-// start runs ffmpeg on input (a file: URL or pipe:0 reading stdin).
-func start(ctx context.Context, name, input string, stdin io.Reader, opt Options) (*Decoder, error) {
+// Lavfi decodes what one of ffmpeg's lavfi source filters generates, such
+// as "mandelbrot=size=320x180:rate=25" or "testsrc2=duration=4": test
+// patterns and synthetic scenes, bounded by the graph's own duration or
+// by Options.MaxDuration.
+func Lavfi(ctx context.Context, graph string, opt Options) (*Decoder, error) {
+	return start(ctx, "lavfi "+graph, graph, nil, opt, "-f", "lavfi")
+}
+
+// start runs ffmpeg on input (a file: URL, pipe:0 reading stdin, or what
+// the input options before it name).
+func start(ctx context.Context, name, input string, stdin io.Reader, opt Options, inputOpts ...string) (*Decoder, error) {
 	w, h, err := opt.size()
 	if err != nil {
 		return nil, err
@@ -137,10 +146,13 @@ func start(ctx context.Context, name, input string, stdin io.Reader, opt Options
 	// filters, so its n-th line is the n-th frame on stdout; passthrough
 	// keeps ffmpeg from dropping or duplicating frames to a constant rate.
 	vf := fmt.Sprintf("scale=%d:%d:flags=area,format=rgb24,showinfo", w, h)
-	cmd := command(ctx, prog, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info",
-		"-max_pixels", strconv.Itoa(maxPixels), "-i", input,
+	args := []string{"-nostdin", "-hide_banner", "-nostats", "-loglevel", "info",
+		"-max_pixels", strconv.Itoa(maxPixels)}
+	args = append(args, inputOpts...)
+	args = append(args, "-i", input,
 		"-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough",
 		"-vf", vf, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
+	cmd := command(ctx, prog, args...)
 	cmd.Stdin = stdin
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
