@@ -34,6 +34,10 @@ type Options struct {
 	// MaxPixels refuses a stream whose frames hold more pixels; zero means
 	// DefaultMaxPixels.
 	MaxPixels int
+	// Fast skips the decoder's in-loop deblocking filter (H.264, HEVC):
+	// decoding is about a fifth faster, and the slight blockiness it leaves
+	// does not survive scaling to thumbnails.
+	Fast bool
 	// Tools names ffmpeg and ffprobe; the zero value finds them on PATH.
 	Tools Tools
 }
@@ -148,6 +152,9 @@ func start(ctx context.Context, name, input string, stdin io.Reader, opt Options
 	vf := fmt.Sprintf("scale=%d:%d:flags=area,format=rgb24,showinfo", w, h)
 	args := []string{"-nostdin", "-hide_banner", "-nostats", "-loglevel", "info",
 		"-max_pixels", strconv.Itoa(maxPixels)}
+	if opt.Fast {
+		args = append(args, "-skip_loop_filter", "all")
+	}
 	args = append(args, inputOpts...)
 	args = append(args, "-i", input,
 		"-map", "0:v:0", "-an", "-sn", "-dn", "-fps_mode", "passthrough",

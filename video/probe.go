@@ -120,7 +120,7 @@ func ratio(s string) float64 {
 		return number(s)
 	}
 	n, d := number(num), number(den)
-	if d == 0 {
+	if d == 0 || n/d > 1e12 {
 		return 0
 	}
 	return n / d
