@@ -145,8 +145,8 @@ func classify(input string, t *tail) error {
 	case cause == "":
 		return errors.Wrapf(ErrUnreadable, "video: %s", input)
 	}
-	if i := strings.LastIndex(cause, ": "); i >= 0 && strings.HasPrefix(cause, input) {
-		cause = cause[i+2:]
+	for _, name := range []string{"file:" + input + ": ", input + ": "} {
+		cause = strings.TrimPrefix(cause, name)
 	}
 	return errors.Wrapf(ErrUnreadable, "video: %s: %s", input, cause)
 }

@@ -63,7 +63,7 @@ func Probe(ctx context.Context, tools Tools, path string, maxPixels int) (Info, 
 	var stderr = &tail{keep: 8}
 	cmd := command(ctx, prog, "-v", "error", "-of", "json", "-select_streams", "v:0",
 		"-show_entries", "stream=codec_name,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:format=format_name,duration",
-		"-i", path)
+		"-i", "file:"+path)
 	cmd.Stderr = stderr
 	out, err := cmd.Output()
 	if ctx.Err() != nil {

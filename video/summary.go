@@ -144,7 +144,7 @@ func hasAudio(ctx context.Context, tools Tools, path string) (bool, error) {
 		return false, err
 	}
 	cmd := command(ctx, prog, "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_type",
-		"-of", "csv=p=0", "-i", path)
+		"-of", "csv=p=0", "-i", "file:"+path)
 	b, err := cmd.Output()
 	if err != nil {
 		return false, errors.Wrapf(ErrUnreadable, "video: %s", path)
