@@ -3,7 +3,6 @@ package video
 import (
 	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -88,20 +87,7 @@ func TestTimecode(t *testing.T) {
 // Detect on a real file: three lavfi sources joined by hard cuts at 2 s
 // and 4 s. The content detector finds both; the JSON says so.
 func TestDetectFile(t *testing.T) {
-	path := ffmpegMake(t, "-f", "lavfi", "-i",
-		"testsrc2=s=160x90:r=25:d=2,format=yuv420p[a];"+
-			"mandelbrot=s=160x90:r=25,trim=duration=2,setpts=PTS-STARTPTS,format=yuv420p[b];"+
-			"smptehdbars=s=160x90:r=25:d=2,format=yuv420p[c];[a][b][c]concat=n=3[out0]",
-		"-c:v", "libx264", "-pix_fmt", "yuv420p", filepath.Join(t.TempDir(), "cut.mp4"))
-	d, err := Open(bg, path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	res, err := Detect(d, &ContentDetector{}, DefaultMinSceneLen)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, res := detectFile(t, threeShots(t, t.TempDir()))
 	if !reflect.DeepEqual(res.Scenes, threeScenes) || res.Frames != 150 || res.Duration != 6 || res.Rate != 25 {
 		t.Fatalf("result %+v", res)
 	}
