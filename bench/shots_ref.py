@@ -163,10 +163,12 @@ def detections(prob, threshold, gap=6):
 
 
 def match(dets, lab, tol=2):
-    """Per kind (cut, gradual): matched and missed transitions; unmatched detections."""
+    """Per kind (cut, gradual): matched and missed transitions; unmatched
+    detections, and of them those within 2 frames of a hard negative."""
     trans = sorted(lab["transitions"], key=lambda t: t["start"])
     used = [False] * len(trans)
     fp = 0
+    negs = {}
     for d in sorted(dets):
         hit = None
         for i, t in enumerate(trans):
@@ -175,6 +177,10 @@ def match(dets, lab, tol=2):
                 break
         if hit is None:
             fp += 1
+            for n in lab["negatives"]:
+                if n["start"] - tol <= d <= n["end"] + tol:
+                    negs[n["kind"]] = negs.get(n["kind"], 0) + 1
+                    break
         else:
             used[hit] = True
     tp = {"cut": 0, "gradual": 0}
@@ -185,19 +191,22 @@ def match(dets, lab, tol=2):
             tp[k] += 1
         else:
             fn[k] += 1
-    return tp, fn, fp
+    return tp, fn, fp, negs
 
 
 def f1_table(all_dets, labels):
     tp = {"cut": 0, "gradual": 0}
     fn = {"cut": 0, "gradual": 0}
     fp = 0
+    negs = {}
     for dets, lab in zip(all_dets, labels):
-        a, b, c = match(dets, lab)
+        a, b, c, d = match(dets, lab)
         for k in tp:
             tp[k] += a[k]
             fn[k] += b[k]
         fp += c
+        for k, v in d.items():
+            negs[k] = negs.get(k, 0) + v
     out = {}
     for k in tp:
         p = tp[k] / max(1, tp[k] + fp)
@@ -206,7 +215,8 @@ def f1_table(all_dets, labels):
                   "tp": tp[k], "fn": fn[k]}
     t_all, f_all = tp["cut"] + tp["gradual"], fn["cut"] + fn["gradual"]
     p, r = t_all / max(1, t_all + fp), t_all / max(1, t_all + f_all)
-    out["all"] = {"f1": 0 if p + r == 0 else 2 * p * r / (p + r), "precision": p, "recall": r, "fp": fp}
+    out["all"] = {"f1": 0 if p + r == 0 else 2 * p * r / (p + r), "precision": p, "recall": r, "fp": fp,
+                  "fp_at_negatives": negs}
     return out
 
 
@@ -238,6 +248,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--save", help="write the trained state dict here")
     ap.add_argument("--no-hand", action="store_true", help="learned frame features only")
+    ap.add_argument("--load", help="skip training: score this saved state dict")
     ap.add_argument("--bench", action="store_true", help="also time inference per frame")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -256,6 +267,9 @@ def main():
     pw = torch.tensor(args.pos_weight)
     t0 = time.time()
     lengths = np.array([len(f) for f in tr_frames])
+    if args.load:
+        model.load_state_dict(torch.load(args.load))
+        args.steps = 0
     for step in range(args.steps):
         xb, yb1, yba = [], [], []
         for _ in range(args.batch):
