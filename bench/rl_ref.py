@@ -9,9 +9,12 @@ Gymnasium's cartpole.py (Gymnasium is not packaged in Debian), so that the
 throughput of the two, environment steps per second with training included,
 compares like for like:
 
-    OPENBLAS_CORETYPE=SkylakeX python3 bench/rl_ref.py --agent dqn --steps 50000
-    OPENBLAS_CORETYPE=SkylakeX python3 bench/rl_ref.py --agent ppo --steps 100000
-    OPENBLAS_CORETYPE=SkylakeX python3 bench/rl_ref.py --agent ppo --env connect4 --steps 100000
+    python3 bench/rl_ref.py --agent dqn --steps 50000
+    python3 bench/rl_ref.py --agent ppo --steps 100000
+    python3 bench/rl_ref.py --agent ppo --env connect4 --steps 100000
+
+On a CPU with AVX-512, set OPENBLAS_CORETYPE=SkylakeX as the Go benches do
+(internal/torchref); never elsewhere, where it dies with SIGILL.
 
 It prints one JSON line: agent, steps, seconds (training), steps_per_sec,
 and mean_return over 100 greedy evaluation episodes.

@@ -7,12 +7,16 @@ prints one JSON line with the figures: test accuracy (or the charrnn's
 held-out loss and bits per character), training samples/s (characters/s
 for the charrnn; evaluation excluded) and the peak RSS of the process.
 
-    OPENBLAS_CORETYPE=SkylakeX python3 bench/torch_ref.py --model cnn --epochs 1 --threads 1
+    python3 bench/torch_ref.py --model cnn --epochs 1 --threads 1
 
 With --infer it trains nothing and times inference instead (model.eval(),
 torch.no_grad(), batches of the test split; bench/infer runs it):
 
-    OPENBLAS_CORETYPE=SkylakeX python3 bench/torch_ref.py --infer --model cnn --batches 1,64 --seconds 3
+    python3 bench/torch_ref.py --infer --model cnn --batches 1,64 --seconds 3
+
+On a CPU with AVX-512, set OPENBLAS_CORETYPE=SkylakeX as the Go benches do
+(internal/torchref): Debian's OpenBLAS may otherwise pick slow kernels. Do not
+set it elsewhere: on a CPU without AVX-512 (an AMD Zen 3) it dies with SIGILL.
 
 The data is read from a folder of IDX files (gzipped or not); bench/compare
 passes the bundled subset, extracted by `dlrun export-data`-free means: the

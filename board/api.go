@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+
+	"github.com/dlrun/dlrun/rundir"
 )
 
 // The board's endpoints. A run is named by its ID (its path relative to
@@ -21,11 +25,16 @@ import (
 //	GET /api/runs         the table: {"version", "runs": [Run...], "notes"};
 //	                      its ETag is the version, and a request with
 //	                      If-None-Match that version gets 304
-//	GET /api/curves?id=A&id=B...   {"curves": [Curves...]}, in that order
-//	GET /api/run?id=A     {"run": Run, "config": ..., "summary": ...}: the
-//	                      run's config.json and summary.json as they are
-//	                      (as a string under config_text, summary_text
-//	                      where they are not JSON)
+//	GET /api/curves?id=A&id=B...   {"curves": [Curves...]}, in that order,
+//	                      a run named twice answered once; at most
+//	                      MaxCurveIDs runs (400 beyond) and
+//	                      MaxCurvesBytes of curves (413 beyond)
+//	GET /api/run?id=A     {"run": Run, "config": ..., "summary": ...,
+//	                      "check": ...}: the run's config.json and
+//	                      summary.json as they are (as a string under
+//	                      config_text, summary_text where they are not
+//	                      JSON), and what Options.Check finds wrong with
+//	                      the folder, if anything
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /{$}", s.page)
@@ -70,25 +79,63 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, snap.body)
 }
 
+// The bounds on one /api/curves request: what one answer may cost,
+// whatever a page sends.
+const (
+	// MaxCurveIDs is the most runs one request may name, after repeated
+	// names are dropped (the page asks in groups of at most this many).
+	MaxCurveIDs = 100
+	// MaxCurvesBytes is the most bytes of curves one answer may hold
+	// (256 MiB; a run of a million epochs takes about 150 MB).
+	MaxCurvesBytes = 256 << 20
+)
+
+// maxCurvesBytes is MaxCurvesBytes, lowered by tests.
+var maxCurvesBytes = MaxCurvesBytes
+
 func (s *Server) curves(w http.ResponseWriter, r *http.Request) {
 	ids := r.URL.Query()["id"]
 	if len(ids) == 0 {
 		apiError(w, http.StatusBadRequest, "name the runs: /api/curves?id=RUN&id=RUN")
 		return
 	}
+	seen := make(map[string]bool, min(len(ids), MaxCurveIDs+1))
+	unique := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			if len(unique) == MaxCurveIDs {
+				apiError(w, http.StatusBadRequest, fmt.Sprintf("more than %d runs named: ask for at most %d at a time", MaxCurveIDs, MaxCurveIDs))
+				return
+			}
+			seen[id] = true
+			unique = append(unique, id)
+		}
+	}
 	snap := s.current()
-	b := []byte(`{"curves":[`)
-	for i, id := range ids {
+	total := 0
+	for _, id := range unique {
 		if _, err := lookup(snap, id); err != nil {
 			apiError(w, statusOf404(err), err.Error())
 			return
 		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, snap.curves[id]...)
+		total += len(snap.curves[id])
 	}
-	writeJSON(w, append(b, "]}"...))
+	if total > maxCurvesBytes {
+		apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the curves of these %d runs take %d bytes, more than the %d one answer may hold: ask for fewer runs at a time", len(unique), total, maxCurvesBytes))
+		return
+	}
+	// Written piece by piece from the snapshot's curves: no copy of the
+	// answer is made.
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(`{"curves":[]}`)+total+max(len(unique)-1, 0)))
+	io.WriteString(w, `{"curves":[`)
+	for i, id := range unique {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		w.Write(snap.curves[id])
+	}
+	io.WriteString(w, "]}")
 }
 
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +149,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	for _, f := range []struct {
 		name, key string
 		limit     int64
-	}{{configFile, "config", maxConfig}, {summaryFile, "summary", maxSummary}} {
+	}{{rundir.Config, "config", maxConfig}, {rundir.Summary, "summary", maxSummary}} {
 		p := path.Join(run.ID, f.name)
 		fi, err := fs.Stat(s.scanner.fsys, p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -124,6 +171,13 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 			out[f.key+"_text"] = strings.ToValidUTF8(clipText(string(b), 64<<10), "\uFFFD")
 		}
 	}
+	if s.opts.Check != nil {
+		if sub, err := fs.Sub(s.scanner.fsys, run.ID); err == nil {
+			if err := s.opts.Check(sub, run.ID); err != nil {
+				out["check"] = err.Error()
+			}
+		}
+	}
 	b, err := json.Marshal(out)
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, err.Error())
@@ -139,11 +193,11 @@ var errNoRun = errors.New("no such run")
 // not a clean relative path, one wrapping errNoRun for an unknown one.
 func lookup(snap *snapshot, id string) (Run, error) {
 	if !validID(id) {
-		return Run{}, fmt.Errorf("bad run id %q: want a run's path relative to the board's folder", clip(id))
+		return Run{}, fmt.Errorf("bad run id %q: want a run's path relative to the board's folder", rundir.Clip(id))
 	}
 	i, ok := snap.index[id]
 	if !ok {
-		return Run{}, fmt.Errorf("%w: %q", errNoRun, clip(id))
+		return Run{}, fmt.Errorf("%w: %q", errNoRun, rundir.Clip(id))
 	}
 	return snap.runs[i], nil
 }

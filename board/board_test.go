@@ -118,9 +118,17 @@ func TestFoldersMalformed(t *testing.T) {
 			"metrics.csv":  "epoch,train_loss,train_rmse,train_mae,test_loss,test_rmse,test_mae,learning_rate,seconds\n1,1,1,0.8,0.9,0.95,0.75,0.005,1\n2,0.8,0.9,0.7,0.8,0.89,0.7,0.005,1\n3,0.7,0.8,0.6,0.86,0.93,0.72,0.005,1\n",
 		}, board.Finished, "", 3},
 		{"next-token", map[string]string{
-			"config.json": `{"model": "charrnn", "task": "next-token", "dataset": "pride-and-prejudice", "epochs": 3, "seed": 1}`,
-			"metrics.csv": header + "1,2.4,0.3,1.8,0.4,0.002,1\n2,1.6,0.5,1.3,0.6,0.002,1\n",
+			"config.json": `{"model": "charrnn", "task": "next-token", "dataset": "pride-and-prejudice", "epochs": 3, "seed": 1,
+				"headline": {"name": "bits_per_char", "column": "test_bits_per_char", "summary": "test_bits_per_char", "higher_is_better": false}}`,
+			"metrics.csv": "epoch,train_loss,train_accuracy,train_bits_per_char,test_loss,test_accuracy,test_bits_per_char,learning_rate,seconds\n" +
+				"1,2.4,0.3,3.4624680981335123,1.8,0.4,2.5968510736001345,0.002,1\n2,1.6,0.5,2.3083120654223417,1.3,0.6,1.8755035531556525,0.002,1\n",
 		}, board.Failed, "after 2 epochs", 2},
+		{"agent-nested", map[string]string{
+			"config.json": `{"model": "ppo", "task": "play", "agent": {"env": "connect4", "steps": 3000}, "seed": 1,
+				"headline": {"name": "return", "column": "mean_return", "summary": "agent.mean_return", "higher_is_better": true}}`,
+			"summary.json": `{"model": "ppo", "task": "play", "seed": 1, "agent": {"env": "connect4", "steps": 3000, "eval_episodes": 100, "mean_return": 0.9}, "samples_per_sec": 1700, "wall_seconds": 2}`,
+			"metrics.csv":  "steps,episodes,mean_return,loss,entropy,seconds\n1000,51,,,1.9,0.021\n2000,43,0.2,0.05,1.8,0.323\n3000,10,0.4,0.04,1.7,0.3\n",
+		}, board.Finished, "", 3},
 	}
 	for _, c := range cases {
 		for name, content := range c.files {
@@ -191,6 +199,9 @@ func TestFoldersMalformed(t *testing.T) {
 	}
 	if r := runs["next-token"]; r.Metric != "bits_per_char" || r.HigherIsBetter || math.Abs(float64(r.Final)-1.3/math.Ln2) > 1e-12 || math.Abs(float64(r.Best)-1.3/math.Ln2) > 1e-12 {
 		t.Errorf("next-token: metric %q (higher better %v), final %v, best %v; want bits_per_char, false, %v, %v", r.Metric, r.HigherIsBetter, r.Final, r.Best, 1.3/math.Ln2, 1.3/math.Ln2)
+	}
+	if a := runs["agent-nested"]; a.Unit != "step" || a.Done != 3000 || a.Planned != 3000 || a.Dataset != "connect4" || a.Metric != "return" || !a.HigherIsBetter || a.Final != 0.9 || a.Best != 0.4 {
+		t.Errorf("agent-nested: %+v", a)
 	}
 	if k := runs["killed"]; k.WallSeconds != 2 || k.Final != 0.8 {
 		t.Errorf("killed: wall time %v, final %v; want 2 (the rows' seconds) and 0.8 (the last row's)", k.WallSeconds, k.Final)
@@ -451,4 +462,40 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// A run's details carry what Options.Check finds wrong with its folder,
+// read through the board's root: the folder of the run asked for, named
+// by its ID.
+func TestDetailsCarryTheCheck(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a", "config.json"), goodConfig)
+	write(t, filepath.Join(dir, "b", "config.json"), goodConfig)
+	var seen []string
+	s, err := board.New(dir, board.Options{Check: func(fsys fs.FS, id string) error {
+		seen = append(seen, id)
+		if _, err := fs.Stat(fsys, "config.json"); err != nil {
+			return err
+		}
+		if id == "b" {
+			return errors.New("b/config.json: epochs: 3, but checkpoint.safetensors holds 4 epochs")
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct{ id, check string }{{"a", ""}, {"b", "b/config.json: epochs: 3, but checkpoint.safetensors holds 4 epochs"}} {
+		w := get(s, "/api/run?id="+c.id)
+		var body struct {
+			Check string `json:"check"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusOK || body.Check != c.check {
+			t.Errorf("%s: %d %s, want check %q", c.id, w.Code, w.Body, c.check)
+		}
+	}
+	if strings.Join(seen, ",") != "a,b" {
+		t.Errorf("checked %v", seen)
+	}
 }

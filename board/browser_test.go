@@ -19,6 +19,7 @@ import (
 	"github.com/dlrun/dlrun/board"
 	"github.com/dlrun/dlrun/board/boardtest"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
 )
 
@@ -89,7 +90,7 @@ func TestBoardInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	for _, seed := range []uint64{1, 2} {
 		cfg := run.Config{Model: "xor", Config: train.Config{Seed: seed, Epochs: 10 * int(seed)}}
-		if _, err := run.Train(cfg, run.Options{Out: filepath.Join(dir, fmt.Sprintf("xor-%d", seed))}); err != nil {
+		if _, err := runner.Train(cfg, runner.Options{Out: filepath.Join(dir, fmt.Sprintf("xor-%d", seed))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -99,7 +100,7 @@ func TestBoardInBrowser(t *testing.T) {
 	trained := make(chan error, 1)
 	go func() {
 		cfg := run.Config{Model: "xor", Config: train.Config{Seed: 3, Epochs: 12}}
-		_, err := run.Train(cfg, run.Options{Out: filepath.Join(dir, "live"), Log: g})
+		_, err := runner.Train(cfg, runner.Options{Out: filepath.Join(dir, "live"), Log: g})
 		trained <- err
 	}()
 	opened := false

@@ -9,6 +9,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/dlrun/dlrun/rundir"
 )
 
 // Run is a row of the board's table: a run folder under the board's
@@ -48,15 +50,44 @@ type Run struct {
 	Rev string `json:"rev"`
 }
 
-// config is what the board reads of a config.json.
+// config is what the board reads of a config.json: what the run trains
+// and how far it means to go, and the figure that scores it, which the
+// run records (run.Headline) so that the board need not know the kinds of
+// runs.
 type config struct {
 	Model   string `json:"model"`
 	Task    string `json:"task"`
 	Dataset string `json:"dataset"`
-	Env     string `json:"env"`
 	Seed    uint64 `json:"seed"`
 	Epochs  int    `json:"epochs"`
-	Steps   int    `json:"steps"`
+	// Agent is an agent's game and budget in environment steps.
+	Agent *struct {
+		Env   string `json:"env"`
+		Steps int    `json:"steps"`
+	} `json:"agent"`
+	Headline *headline `json:"headline"`
+	// Env and Steps are an agent's game and budget as an earlier dlrun
+	// recorded them, at the top level.
+	Env   string `json:"env"`
+	Steps int    `json:"steps"`
+}
+
+// headline is a run's figure (run.Headline): its name, its metrics.csv
+// column, its summary.json key, and which way it improves.
+type headline struct {
+	Name           string `json:"name"`
+	Column         string `json:"column"`
+	Summary        string `json:"summary"`
+	HigherIsBetter bool   `json:"higher_is_better"`
+}
+
+// game returns an agent's game and budget, wherever the config records
+// them ("" and 0 for a run that is not an agent's).
+func (c *config) game() (string, int) {
+	if c.Agent != nil {
+		return c.Agent.Env, c.Agent.Steps
+	}
+	return c.Env, c.Steps
 }
 
 func parseConfig(b []byte) (*config, error) {
@@ -86,12 +117,31 @@ func parseSummary(b []byte) (*summary, error) {
 		return nil, jsonError(err)
 	}
 	s.figures = map[string]float64{}
-	for k, v := range all {
-		if x, ok := v.(float64); ok {
-			s.figures[k] = x
+	flatten("", all, s.figures)
+	if a, ok := all["agent"].(map[string]any); ok {
+		s.config.Agent = &struct {
+			Env   string `json:"env"`
+			Steps int    `json:"steps"`
+		}{}
+		s.config.Agent.Env, _ = a["env"].(string)
+		if n, ok := a["steps"].(float64); ok {
+			s.config.Agent.Steps = int(n)
 		}
 	}
 	return &s, nil
+}
+
+// flatten puts the numbers of m into figures by key, a nested object's as
+// <key>.<name>: summary.json's agent.mean_return.
+func flatten(prefix string, m map[string]any, figures map[string]float64) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case float64:
+			figures[prefix+k] = x
+		case map[string]any:
+			flatten(prefix+k+".", x, figures)
+		}
+	}
 }
 
 // figure returns the summary's number name, or Unknown.
@@ -119,7 +169,7 @@ func jsonError(err error) error {
 type folderFiles struct {
 	cfg               *config
 	sum               *summary
-	metrics           *table
+	metrics           *rundir.Table
 	hasConfig, hasSum bool
 	running           bool
 	problems          []string
@@ -129,34 +179,36 @@ type folderFiles struct {
 // describe returns the row of run folder id from its files.
 func describe(id string, f *folderFiles) Run {
 	r := Run{ID: id, Unit: "epoch", Final: Unknown, Best: Unknown, SamplesPerSec: Unknown, WallSeconds: Unknown}
+	var h *headline
 	for _, c := range []*config{f.cfg, summaryConfig(f.sum)} {
 		if c == nil {
 			continue
 		}
+		game, steps := c.game()
 		r.Model = first(r.Model, c.Model)
 		r.Task = first(r.Task, c.Task)
-		r.Dataset = first(r.Dataset, c.Dataset, c.Env)
+		r.Dataset = first(r.Dataset, c.Dataset, game)
 		if r.Seed == 0 {
 			r.Seed = c.Seed
 		}
 		if r.Planned == 0 {
 			r.Planned = c.Epochs
-			if r.Task == "play" {
-				r.Planned = c.Steps
+			if steps > 0 {
+				r.Planned, r.Unit = steps, "step"
 			}
 		}
+		if h == nil {
+			h = c.Headline
+		}
 	}
-	if r.Task == "play" {
-		r.Unit = "step"
-	}
-	r.Metric, r.MetricSeries, r.HigherIsBetter = metricOf(r.Task, f.metrics)
-	c := curvesOf(id, r.Task, f.metrics)
+	r.Metric, r.MetricSeries, r.HigherIsBetter = metricOf(h, f.metrics)
+	c := curvesOf(id, f.metrics)
 	if n := len(c.Step); n > 0 {
 		r.Done = int(c.Step[n-1])
 	} else if f.sum != nil {
 		r.Done = f.sum.Epochs
-		if r.Task == "play" {
-			r.Done = f.sum.Steps
+		if _, steps := f.sum.game(); steps > 0 {
+			r.Done = steps
 		}
 	}
 	if ys := c.Series[r.MetricSeries]; ys != nil {
@@ -167,7 +219,11 @@ func describe(id string, f *folderFiles) Run {
 		r.WallSeconds = Value(c.Time[n-1])
 	}
 	if f.sum != nil {
-		if v := f.sum.figure(r.MetricSeries); v.Known() {
+		key := r.MetricSeries
+		if h != nil && h.Summary != "" {
+			key = h.Summary
+		}
+		if v := f.sum.figure(key); v.Known() {
 			r.Final = v
 		}
 		r.SamplesPerSec = f.sum.figure("samples_per_sec")
@@ -179,18 +235,18 @@ func describe(id string, f *folderFiles) Run {
 	}
 	problems := f.problems
 	if !f.hasConfig && !f.running && len(problems) == 0 {
-		problems = []string{"no " + configFile + ": not a run, or one that wrote nothing"}
+		problems = []string{"no " + rundir.Config + ": not a run, or one that wrote nothing"}
 	}
 	r.Status = statusOf(problems, f.hasSum && f.sum != nil, f.sum != nil && f.sum.Stopped, f.running)
 	switch r.Status {
 	case Malformed:
 		r.Problem = strings.Join(problems, "; ")
 	case Failed:
-		r.Problem = fmt.Sprintf("no %s and no process trains into it: the run failed or was killed after %d %s%s", summaryFile, r.Done, r.Unit, plural(r.Done))
+		r.Problem = fmt.Sprintf("no %s and no process trains into it: the run failed or was killed after %d %s%s", rundir.Summary, r.Done, r.Unit, plural(r.Done))
 	}
-	h := fnv.New64a()
-	fmt.Fprint(h, f.stamps, r.Status)
-	r.Rev = strconv.FormatUint(h.Sum64(), 36)
+	hash := fnv.New64a()
+	fmt.Fprint(hash, f.stamps, r.Status)
+	r.Rev = strconv.FormatUint(hash.Sum64(), 36)
 	return r
 }
 
@@ -201,26 +257,23 @@ func summaryConfig(s *summary) *config {
 	return &s.config
 }
 
-// metricOf returns the name of the metric of task, the name of its test
-// curve in Curves.Series, and whether higher is better. A task the board
-// does not know takes the first test_ column of its metrics other than
-// the loss.
-func metricOf(task string, t *table) (name, series string, higher bool) {
-	switch task {
-	case "classify":
-		return "accuracy", "test_accuracy", true
-	case "rating":
-		return "rmse", "test_rmse", false
-	case "next-token":
-		return "bits_per_char", "test_bits_per_char", false
-	case "play":
-		return "return", "mean_return", true
+// metricOf returns the name of a run's figure, the name of its curve in
+// Curves.Series, and whether higher is better: the headline the run's
+// config.json records or, for a run of an earlier dlrun that recorded
+// none, the first test_ column of its metrics other than the loss (higher
+// is better for an accuracy), or an agent's mean_return.
+func metricOf(h *headline, t *rundir.Table) (name, series string, higher bool) {
+	if h != nil && h.Column != "" {
+		return h.Name, h.Column, h.HigherIsBetter
 	}
 	if t != nil {
-		for _, c := range t.cols {
+		for _, c := range t.Columns {
 			if strings.HasPrefix(c, "test_") && c != "test_loss" {
 				return c[5:], c, c == "test_accuracy"
 			}
+		}
+		if t.Column("mean_return") != nil {
+			return "return", "mean_return", true
 		}
 	}
 	return "", "", false

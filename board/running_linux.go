@@ -15,7 +15,7 @@ import (
 )
 
 // A run holds an exclusive flock on its folder's .dlrun.lock while it
-// trains (run/lock.go); the system drops it when the process ends, however
+// trains (runner/lock.go); the system drops it when the process ends, however
 // it ends. The board tells a folder whose lock is held without opening,
 // locking or writing the file: it reads /proc/locks, the kernel's table of
 // the locks held, once per scan, and looks up the lock file's device and

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dlrun/dlrun/rundir"
 )
 
 // recentWrite is how recently a run's config.json or metrics.csv must
@@ -41,16 +43,14 @@ type scanner struct {
 	fsys      fs.FS
 	configs   *fileCache[*config]
 	summaries *fileCache[*summary]
-	metrics   *fileCache[*table]
+	metrics   *fileCache[*rundir.Table]
 	encoded   map[string]encodedCurves // by run ID
 	now       func() time.Time
 }
 
-// encodedCurves are a run's Curves as JSON, for the metrics file of stamp
-// and the task they were drawn for.
+// encodedCurves are a run's Curves as JSON, for the metrics file of stamp.
 type encodedCurves struct {
 	stamp stamp
-	task  string
 	json  []byte
 }
 
@@ -60,7 +60,7 @@ func newScanner(root *os.Root) *scanner {
 		fsys:      root.FS(),
 		configs:   newFileCache(maxConfig, parseConfig),
 		summaries: newFileCache(maxSummary, parseSummary),
-		metrics:   newFileCache(maxMetrics, parseMetrics),
+		metrics:   newFileCache(maxMetrics, rundir.ParseMetrics),
 		encoded:   map[string]encodedCurves{},
 		now:       time.Now,
 	}
@@ -85,9 +85,9 @@ func (s *scanner) scan() *snapshot {
 		snap.index[id] = len(snap.runs)
 		snap.runs = append(snap.runs, r)
 		e, ok := s.encoded[id]
-		if !ok || e.stamp != f.stamps[2] || e.task != r.Task {
-			b, _ := curvesOf(id, r.Task, f.metrics).MarshalJSON()
-			e = encodedCurves{f.stamps[2], r.Task, b}
+		if !ok || e.stamp != f.stamps[2] {
+			b, _ := curvesOf(id, f.metrics).MarshalJSON()
+			e = encodedCurves{f.stamps[2], b}
 		}
 		encoded[id] = e
 		snap.curves[id] = e.json
@@ -127,7 +127,7 @@ func (s *scanner) walk(dir string, depth int, ids, notes *[]string) {
 	}
 	isRun := len(entries) == 0 && dir != "."
 	for _, e := range entries {
-		if !e.IsDir() && slices.Contains(runMarkers, e.Name()) {
+		if !e.IsDir() && slices.Contains(rundir.Markers, e.Name()) {
 			isRun = true
 		}
 	}
@@ -149,21 +149,21 @@ func (s *scanner) walk(dir string, depth int, ids, notes *[]string) {
 func (s *scanner) read(id string, locks lockTable, known bool) *folderFiles {
 	f := &folderFiles{}
 	var err error
-	f.cfg, f.stamps[0], f.hasConfig, err = s.configs.get(s.fsys, path.Join(id, configFile))
+	f.cfg, f.stamps[0], f.hasConfig, err = s.configs.get(s.fsys, path.Join(id, rundir.Config))
 	if err != nil {
-		f.problems = append(f.problems, fileProblem(configFile, err))
+		f.problems = append(f.problems, fileProblem(rundir.Config, err))
 	}
-	f.sum, f.stamps[1], f.hasSum, err = s.summaries.get(s.fsys, path.Join(id, summaryFile))
+	f.sum, f.stamps[1], f.hasSum, err = s.summaries.get(s.fsys, path.Join(id, rundir.Summary))
 	if err != nil {
-		f.problems = append(f.problems, fileProblem(summaryFile, err))
+		f.problems = append(f.problems, fileProblem(rundir.Summary, err))
 	}
 	var hasMetrics bool
-	f.metrics, f.stamps[2], hasMetrics, err = s.metrics.get(s.fsys, path.Join(id, metricsFile))
+	f.metrics, f.stamps[2], hasMetrics, err = s.metrics.get(s.fsys, path.Join(id, rundir.Metrics))
 	if err != nil {
-		f.problems = append(f.problems, fileProblem(metricsFile, err))
+		f.problems = append(f.problems, fileProblem(rundir.Metrics, err))
 	}
 	if known {
-		if fi, err := s.root.Lstat(filepath.FromSlash(path.Join(id, lockFile))); err == nil {
+		if fi, err := s.root.Lstat(filepath.FromSlash(path.Join(id, rundir.Lock))); err == nil {
 			f.running = locks.held(fi)
 		}
 	} else if !f.hasSum {

@@ -12,7 +12,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/dlrun/dlrun/internal/httpserve"
@@ -41,15 +40,21 @@ type Options struct {
 	// read at most once per ScanEvery, and then only the files that
 	// changed.
 	ScanEvery time.Duration
+	// Check, if set, checks a run folder for its details (GET /api/run):
+	// fsys is the folder (under the board's os.Root, so nothing outside
+	// the directory is read), dir its ID, and an error is shown with the
+	// run as its "check". dlrun board sets run.CheckFS, the one
+	// validation that every command reading a run folder applies. Nil:
+	// runs are not checked.
+	Check func(fsys fs.FS, dir string) error
 }
 
 // Server serves the board over a directory of run folders. Its methods
 // may be called concurrently.
 type Server struct {
-	root     *os.Root
-	opts     Options
-	mux      *http.ServeMux
-	loopback atomic.Bool // set by Serve on a loopback listener: only local host names are answered
+	root *os.Root
+	opts Options
+	mux  *http.ServeMux
 
 	mu      sync.Mutex
 	scanner *scanner
@@ -122,13 +127,10 @@ func (s *Server) Close() error {
 // Serve answers requests on l until ctx is done, then stops accepting
 // connections, lets the requests in flight finish (up to 5 s) and
 // returns nil. On a loopback listener (127.0.0.1, [::1]) it answers only
-// requests addressed to a local host name, so a web page elsewhere cannot
-// read the runs by pointing a name of its own at 127.0.0.1 (DNS
-// rebinding).
+// requests addressed to a local host name (httpserve.LocalHostOnly), so a
+// web page elsewhere cannot read the runs by pointing a name of its own
+// at 127.0.0.1 (DNS rebinding).
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	if a, ok := l.Addr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
-		s.loopback.Store(true)
-	}
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -150,8 +152,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
 	switch {
-	case s.loopback.Load() && !isLocalHost(r.Host):
-		apiError(w, http.StatusForbidden, "this board answers only requests to localhost")
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		h.Set("Allow", "GET, HEAD")
 		apiError(w, http.StatusMethodNotAllowed, "the board is read-only: GET and HEAD only")
@@ -174,18 +174,4 @@ func badPath(p string) bool {
 		}
 	}
 	return false
-}
-
-// isLocalHost reports whether host, a request's Host, names this machine:
-// localhost or a loopback address, with or without a port.
-func isLocalHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

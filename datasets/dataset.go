@@ -105,6 +105,12 @@ func (s *Split) Subset(n int) *Split {
 // PrideAndPrejudice).
 func Names() []string { return []string{"fashion-mnist", "xor"} }
 
+// Bundled lists every bundled dataset, whatever it holds: Names' labelled
+// examples, the novel (pride-and-prejudice, PrideAndPrejudice) and the
+// ratings (movielens, MovieLens). It is the one list that help texts and
+// errors name.
+func Bundled() []string { return append(Names(), "pride-and-prejudice", "movielens") }
+
 // Load returns a bundled dataset by name, or reads the folder at nameOrDir
 // when it is not a bundled name. A folder is read as IDX files (see
 // LoadIDXDir).
@@ -118,7 +124,7 @@ func Load(nameOrDir string) (*Dataset, error) {
 	st, err := os.Stat(nameOrDir)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, errors.Errorf("dataset %q: neither a bundled dataset (%s) nor an existing folder", nameOrDir, strings.Join(Names(), ", "))
+			return nil, errors.Errorf("dataset %q: neither a bundled dataset (%s) nor an existing folder", nameOrDir, strings.Join(Bundled(), ", "))
 		}
 		return nil, errors.Wrapf(err, "dataset %s", nameOrDir)
 	}

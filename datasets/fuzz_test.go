@@ -208,7 +208,9 @@ func FuzzImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out []float32
 		var err error
-		n := allocs.Bytes(func() { out, err = decodeImage(bytes.NewReader(data), "fuzz.img", []int{3, 8, 8}, false, maxPixels) })
+		n := allocs.Bytes(func() {
+			out, err = decodeImage(bytes.NewReader(data), "fuzz.img", []int{3, 8, 8}, false, maxPixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
+		})
 		checkParse(t, err, "fuzz.img", n, 4<<20+24*maxPixels)
 		if err == nil && len(out) != 3*8*8 {
 			t.Fatalf("%d values", len(out))

@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
@@ -238,15 +239,37 @@ var pixelScale = func() (t [256]float32) {
 }()
 
 // idxDataset reads the four IDX files that open(i) opens, in the order of
-// idxNames, checking each header against the others before reading its
-// data. The SHA-256 is over the files as stored.
+// idxNames. Their headers are read and checked against each other first
+// (checkIDXDims), so that files whose counts or sizes disagree are refused
+// before any of their data is read; then each file is read whole. The
+// SHA-256 is over the files as stored.
 func idxDataset(dsName string, open func(int) (source, func(), error)) (*Dataset, error) {
+	var (
+		dims  [4][]int
+		names [4]string
+	)
+	for i := range idxNames {
+		s, done, err := open(i)
+		if err != nil {
+			return nil, err
+		}
+		x, err := openIDX(s)
+		if err == nil {
+			dims[i], names[i] = x.dims, x.name
+			x.data.Close()
+		}
+		done()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := checkIDXDims(dims, names); err != nil {
+		return nil, err
+	}
 	h := sha256.New()
 	var (
 		images  [2][]float32
 		labels  [2][]int
-		dims    [4][]int
-		names   [4]string
 		classes int
 	)
 	for i := range idxNames {
@@ -261,16 +284,9 @@ func idxDataset(dsName string, open func(int) (source, func(), error)) (*Dataset
 			done()
 			return nil, err
 		}
-		dims[i], names[i] = x.dims, x.name
-		switch d := x.dims; {
-		case i%2 == 0 && (len(d) != 3 || d[0] == 0 || d[1] == 0 || d[2] == 0):
-			err = errors.Errorf("%s: images have dimensions %v, want [count rows columns], none 0", x.name, d)
-		case i == 2 && (d[1] != dims[0][1] || d[2] != dims[0][2]):
-			err = errors.Errorf("%s: images are %dx%d but %s has %dx%d", names[0], dims[0][1], dims[0][2], x.name, d[1], d[2])
-		case i%2 == 1 && len(d) != 1:
-			err = errors.Errorf("%s: labels have dimensions %v, want [count]", x.name, d)
-		case i%2 == 1 && d[0] != dims[i-1][0]:
-			err = errors.Errorf("%s has %d images but %s has %d labels", names[i-1], dims[i-1][0], x.name, d[0])
+		switch {
+		case !slices.Equal(x.dims, dims[i]):
+			err = errors.Errorf("%s: its header changed from %v to %v while the dataset was read", x.name, dims[i], x.dims)
 		case i%2 == 0:
 			err = readPixels(x, &images[i/2])
 		default:
@@ -301,6 +317,26 @@ func idxDataset(dsName string, open func(int) (source, func(), error)) (*Dataset
 		Name: dsName, Shape: shape, Classes: make([]string, classes), Train: train, Test: test,
 		SHA256: hex.EncodeToString(h.Sum(nil)),
 	}, nil
+}
+
+// checkIDXDims checks the headers of the four files of an IDX dataset
+// (dims, named names, in the order of idxNames) against each other:
+// images of [count rows columns], none 0, of one size in both splits, and
+// as many labels, [count], as images.
+func checkIDXDims(dims [4][]int, names [4]string) error {
+	for i, d := range dims {
+		switch {
+		case i%2 == 0 && (len(d) != 3 || d[0] == 0 || d[1] == 0 || d[2] == 0):
+			return errors.Errorf("%s: images have dimensions %v, want [count rows columns], none 0", names[i], d)
+		case i == 2 && (d[1] != dims[0][1] || d[2] != dims[0][2]):
+			return errors.Errorf("%s: images are %dx%d but %s has %dx%d", names[0], dims[0][1], dims[0][2], names[i], d[1], d[2])
+		case i%2 == 1 && len(d) != 1:
+			return errors.Errorf("%s: labels have dimensions %v, want [count]", names[i], d)
+		case i%2 == 1 && d[0] != dims[i-1][0]:
+			return errors.Errorf("%s has %d images but %s has %d labels", names[i-1], dims[i-1][0], names[i], d[0])
+		}
+	}
+	return nil
 }
 
 // readPixels reads the data of x into *dst, scaled to [0, 1]: one

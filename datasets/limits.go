@@ -21,6 +21,15 @@ const (
 	// to 8 bytes a pixel (16-bit PNG), about 700 MB.
 	MaxImagePixels = 89_478_485
 
+	// MaxImageDecodedBytes bounds the memory that decoding one image
+	// takes: width × height × channels × bytes per sample, as the image's
+	// header declares them (image.DecodeConfig), checked before decoding
+	// (512 MiB). It admits an 8-bit RGBA image at MaxImagePixels (358 MB)
+	// and refuses a 16-bit RGBA one past 67 million pixels, which would
+	// take 8 bytes a pixel. `dlrun serve` takes a smaller bound
+	// (serve.DefaultMaxImageBytes).
+	MaxImageDecodedBytes = 512 << 20
+
 	// MaxImageFileBytes bounds the bytes ReadImage reads from an image file
 	// (256 MiB).
 	MaxImageFileBytes = 256 << 20

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -21,6 +20,8 @@ import (
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/rundir"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/pkg/errors"
 	"gopkg.in/yaml.v3"
 )
@@ -221,13 +222,11 @@ type Result struct {
 	Scores     map[string]Stat `json:"scores,omitempty"`
 }
 
-// Agent reports whether the experiment trains an agent (dqn, ppo).
-func (c *Config) Agent() bool { return run.IsAgent(c.Model) }
-
-// LanguageModel reports whether the experiment trains a next-token model.
-func (c *Config) LanguageModel() bool {
+// Agent reports whether the experiment trains an agent (dqn, ppo): its
+// resolved configuration has an agent's settings.
+func (c *Config) Agent() bool {
 	rc := c.RunConfig(1)
-	return rc.Resolve() == nil && rc.Task == run.NextToken
+	return rc.Resolve() == nil && rc.Agent != nil
 }
 
 // Run checks the experiment (Check) and runs it into folder out (one
@@ -236,10 +235,10 @@ func (c *Config) LanguageModel() bool {
 // Result says why, and out/experiment.json records the skip unless the
 // file is already there: a skip never replaces an earlier result, and
 // the log says the file was kept. opts.Log receives the log and
-// opts.Collective, if set, trains every seed data-parallel (run.Options):
+// opts.Collective, if set, trains every seed data-parallel (runner.Options):
 // a follower writes and logs nothing and returns a nil Result. opts.Out
 // is not used: each seed trains into its subfolder.
-func Run(c *Config, out string, opts run.Options) (*Result, error) {
+func Run(c *Config, out string, opts runner.Options) (*Result, error) {
 	log := opts.Log
 	if log == nil || opts.Follower() {
 		log = io.Discard
@@ -265,8 +264,14 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 			return res, err
 		}
 	}
-	for _, seed := range c.Seeds { // refuse before any seed trains
-		if err := run.CheckFree(seedDir(out, seed)); err != nil {
+	if err := atomicfile.CheckFolder(out); err != nil { // refuse before any seed trains
+		return nil, errors.Wrapf(err, "experiment %s", c.Name)
+	}
+	if _, err := atomicfile.Dest(filepath.Join(out, resultFile)); err != nil {
+		return nil, errors.Wrapf(err, "experiment %s", c.Name)
+	}
+	for _, seed := range c.Seeds {
+		if err := runner.CheckFree(seedDir(out, seed)); err != nil {
 			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
 		}
 	}
@@ -275,14 +280,14 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 		fmt.Fprintf(log, "experiment %s, seed %d\n", c.Name, seed)
 		seedOpts := opts
 		seedOpts.Out, seedOpts.Log = dir, log
-		sum, err := run.Train(c.RunConfig(seed), seedOpts)
+		sum, err := runner.Train(c.RunConfig(seed), seedOpts)
 		if err != nil {
 			return nil, errors.Wrapf(err, "experiment %s, seed %d", c.Name, seed)
 		}
 		if opts.Follower() {
 			continue // rank 0 hashes the weights and writes the result
 		}
-		h, err := fileSHA256(filepath.Join(dir, "model.safetensors"))
+		h, err := fileSHA256(filepath.Join(dir, rundir.Weights))
 		if err != nil {
 			return nil, err
 		}
@@ -314,21 +319,22 @@ func Run(c *Config, out string, opts run.Options) (*Result, error) {
 		res.Metrics[name] = stat(func(r SeedResult) float64 { return r.Summary.Derived[name] })
 	}
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
-	if c.Agent() {
-		res.MeanReturn = stat(func(r SeedResult) float64 { return r.Summary.MeanReturn })
-		for name := range res.Runs[0].Summary.Scores {
+	if res.Runs[0].Summary.Agent != nil {
+		res.MeanReturn = stat(func(r SeedResult) float64 { return r.Summary.Agent.MeanReturn })
+		for name := range res.Runs[0].Summary.Agent.Scores {
 			if res.Scores == nil {
 				res.Scores = map[string]Stat{}
 			}
-			res.Scores[name] = stat(func(r SeedResult) float64 { return r.Summary.Scores[name] })
+			res.Scores[name] = stat(func(r SeedResult) float64 { return r.Summary.Agent.Scores[name] })
 		}
-		if len(res.Runs) > 1 {
-			fmt.Fprintf(log, "experiment %s: mean return %.2f ± %.2f over %d seeds\n", c.Name, res.MeanReturn.Mean, res.MeanReturn.Std, len(res.Runs))
-		}
-		return res, writeResult(out, res)
 	}
 	if len(res.Runs) > 1 {
-		fmt.Fprintf(log, "experiment %s: test accuracy %.4f ± %.4f over %d seeds\n", c.Name, res.TestAccuracy.Mean, res.TestAccuracy.Std, len(res.Runs))
+		rc := c.RunConfig(1)
+		if err := rc.Resolve(); err == nil && rc.Headline != nil {
+			h := rc.Headline
+			st := stat(func(r SeedResult) float64 { v, _ := r.Summary.Figure(h.Summary); return v })
+			fmt.Fprintf(log, "experiment %s: %s %.4f ± %.4f over %d seeds\n", c.Name, h.Name, st.Mean, st.Std, len(res.Runs))
+		}
 	}
 	return res, writeResult(out, res)
 }
@@ -346,7 +352,7 @@ func writeResult(out string, res *Result) error {
 
 // encodeResult makes folder out and returns res as experiment.json holds it.
 func encodeResult(out string, res *Result) ([]byte, error) {
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if _, err := atomicfile.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
 	b, err := json.MarshalIndent(res, "", "  ")
@@ -358,10 +364,7 @@ func encodeResult(out string, res *Result) ([]byte, error) {
 
 // writeSkipped writes the result of a skipped experiment to
 // out/experiment.json only if no such file exists; kept reports that one
-// did, and was left alone. The file appears whole or not at all: it is
-// written under a temporary name and hard-linked to its own, which fails
-// rather than replace a file that appeared meanwhile (a file system
-// without hard links gets a rename after a second look instead).
+// did, and was left alone (atomicfile.WriteNew).
 func writeSkipped(out string, res *Result) (kept bool, err error) {
 	dst := filepath.Join(out, resultFile)
 	if _, err := os.Lstat(dst); err == nil {
@@ -371,36 +374,7 @@ func writeSkipped(out string, res *Result) (kept bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	tmp, err := os.CreateTemp(out, ".experiment-*.json")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, err
-	}
-	err = os.Link(tmp.Name(), dst)
-	if errors.Is(err, fs.ErrExist) {
-		return true, nil
-	}
-	if err != nil {
-		// A file system without hard links: rename, having looked again.
-		if _, serr := os.Lstat(dst); serr == nil {
-			return true, nil
-		}
-		return false, os.Rename(tmp.Name(), dst)
-	}
-	return false, nil
+	return atomicfile.WriteNew(dst, b, 0o644)
 }
 
 func fileSHA256(path string) (string, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/dlrun/dlrun/experiments"
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 )
 
 // The same config run twice, and run with GOMAXPROCS 1 and 2, gives the
@@ -26,7 +27,7 @@ func TestTinyExperimentIsReproducible(t *testing.T) {
 	var hashes []string
 	for _, procs := range []int{2, 2, 1} {
 		old := runtime.GOMAXPROCS(procs)
-		res, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), run.Options{})
+		res, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), runner.Options{})
 		runtime.GOMAXPROCS(old)
 		if err != nil {
 			t.Fatal(err)
@@ -71,7 +72,7 @@ func TestLoadRejectsUnknownKeysAndBadSeeds(t *testing.T) {
 func TestMissingDataIsSkippedNotFailed(t *testing.T) {
 	c := &experiments.Config{Name: "full", Config: run.Config{Model: "cnn"}, Requires: filepath.Join(t.TempDir(), "absent"), RequiresHint: "apt-get install x", Seeds: []uint64{1}}
 	out := filepath.Join(t.TempDir(), "exp")
-	res, err := experiments.Run(c, out, run.Options{})
+	res, err := experiments.Run(c, out, runner.Options{})
 	if err != nil || !strings.Contains(res.Skipped, "apt-get install x") {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -95,15 +96,15 @@ func TestLoadModelFileAndLoopSettings(t *testing.T) {
 		c.WeightDecay != 0.0001 || c.ClipNorm != 1 || c.BatchSize != 32 || len(c.Seeds) != 2 {
 		t.Errorf("settings not read: %+v", c.Config)
 	}
-	if c.LanguageModel() {
-		t.Error("a classifier's model file counts as a language model")
+	if c.Agent() {
+		t.Error("a classifier's model file counts as an agent")
 	}
 	rc := c.RunConfig(2)
-	if err := rc.Resolve(); err != nil || rc.Seed != 2 || rc.Task != run.Classify || rc.Dataset != "fashion-mnist" || rc.LearningRate != 0.001 {
+	if err := rc.Resolve(); err != nil || rc.Seed != 2 || rc.Task != "classify" || rc.Dataset != "fashion-mnist" || rc.LearningRate != 0.001 {
 		t.Errorf("run config of seed 2: %+v %v", rc, err)
 	}
-	if c, err := experiments.Load("charrnn.yaml"); err != nil || !c.LanguageModel() {
-		t.Errorf("charrnn.yaml: language model %v, %v", c != nil && c.LanguageModel(), err)
+	if c, err := experiments.Load("dqn.yaml"); err != nil || !c.Agent() {
+		t.Errorf("dqn.yaml: agent %v, %v", c != nil && c.Agent(), err)
 	}
 
 	dir := t.TempDir()
@@ -258,7 +259,7 @@ func TestBadSeedsRefusedBeforeAnything(t *testing.T) {
 			t.Errorf("seeds %v: Check: %v", seeds, err)
 		}
 		out := filepath.Join(t.TempDir(), "exp")
-		if _, err := experiments.Run(c, out, run.Options{}); err == nil || !strings.Contains(err.Error(), "seeds: ") {
+		if _, err := experiments.Run(c, out, runner.Options{}); err == nil || !strings.Contains(err.Error(), "seeds: ") {
 			t.Errorf("seeds %v: Run: %v", seeds, err)
 		}
 		if _, err := os.Stat(out); !os.IsNotExist(err) {
@@ -266,7 +267,7 @@ func TestBadSeedsRefusedBeforeAnything(t *testing.T) {
 		}
 	}
 	c.Seeds, c.Name = []uint64{1}, "../escape"
-	if _, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), run.Options{}); err == nil || !strings.Contains(err.Error(), "name") {
+	if _, err := experiments.Run(c, filepath.Join(t.TempDir(), "exp"), runner.Options{}); err == nil || !strings.Contains(err.Error(), "name") {
 		t.Errorf("name ../escape: Run: %v", err)
 	}
 }
@@ -285,7 +286,7 @@ func TestSkipKeepsAnEarlierResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	res, err := experiments.Run(c, out, run.Options{Log: &log})
+	res, err := experiments.Run(c, out, runner.Options{Log: &log})
 	if err != nil || res.Skipped == "" {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -302,7 +303,7 @@ func TestSkipKeepsAnEarlierResult(t *testing.T) {
 	// third leaves that alone too.
 	out2 := filepath.Join(t.TempDir(), "exp")
 	for i := 0; i < 2; i++ {
-		if _, err := experiments.Run(c, out2, run.Options{}); err != nil {
+		if _, err := experiments.Run(c, out2, runner.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -327,8 +328,8 @@ func TestRunChecksEverySeedFolderFirst(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(out, "seed-2", "metrics.csv"), []byte("epoch\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = experiments.Run(c, out, run.Options{})
-	var ex *run.ExistsError
+	_, err = experiments.Run(c, out, runner.Options{})
+	var ex *runner.ExistsError
 	if !errors.As(err, &ex) || !strings.Contains(err.Error(), "seed 2") {
 		t.Fatalf("error %v, want the seed-2 folder refused", err)
 	}

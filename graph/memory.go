@@ -11,29 +11,46 @@ import (
 type workspacer interface{ workspace() int }
 
 // workspace counts what LSTMForward/GRUForward and their backward passes
-// keep (kernels.RNNCache): the input projections (whose memory the gate
-// gradients reuse) and the gates [B, T, G·H], plus the GRU's hidden-side
-// gate gradients; the hidden states and the LSTM's cell states or the
-// GRU's W_hn·h [B, T, H]; per-step scratch; and W_hh packed for each pass.
+// keep (RNNWorkspace).
 func (k *rnnKernel) workspace() int {
-	d := k.d
-	g := k.cell.Gates() * d.H
-	kept := 2
-	if k.cell == GRUCell {
-		kept = 3
-	}
-	return d.B*d.T*(kept*g+2*d.H) + 4*d.B*g + 2*(g+16)*d.H
+	return int(RNNWorkspace(k.cell, k.d.B, k.d.T, k.d.H))
 }
 
-// workspace counts the convolution's packed filters (twice: the forward
-// pass's and the input gradient's) and, for a stride above 1, the im2col
-// matrix's gradient and the output gradient in channel layout that its
-// input gradient reserves; an implicit product packs the rest a block at a
-// time.
+// RNNWorkspace returns the working memory, in values, that a recurrent
+// layer of cell over batch sequences of steps steps with hidden units
+// keeps beyond its output (kernels.RNNCache): the input projections
+// (whose memory the gate gradients reuse) and the gates [B, T, G·H], plus
+// the GRU's hidden-side gate gradients; the hidden states and the LSTM's
+// cell states or the GRU's W_hn·h [B, T, H]; per-step scratch; and W_hh
+// packed for each pass. The graph's memory estimate and the estimate made
+// before a graph is built (nn.BatchValues) both use it.
+func RNNWorkspace(cell Cell, batch, steps, hidden int) int64 {
+	g := int64(cell.Gates() * hidden)
+	b, t, h := int64(batch), int64(steps), int64(hidden)
+	kept := int64(2)
+	if cell == GRUCell {
+		kept = 3
+	}
+	return b*t*(kept*g+2*h) + 4*b*g + 2*(g+16)*h
+}
+
+// workspace counts the convolution's working memory (ConvWorkspace).
 func (k *convKernel) workspace() int {
-	w := 2 * (k.oc + 6) * k.ckk()
-	if k.g.SH != 1 || k.g.SW != 1 {
-		w += k.ckk()*k.np() + k.oc*k.np()
+	return int(ConvWorkspace(k.g.C, k.g.KH, k.g.KW, k.oc, k.g.N, k.g.OH, k.g.OW, k.g.SH, k.g.SW))
+}
+
+// ConvWorkspace returns the working memory, in values, that a
+// convolution of n images of c channels by oc filters of kh×kw, giving
+// oh×ow outputs at strides sh, sw, keeps beyond its output: its packed
+// filters (twice: the forward pass's and the input gradient's) and, for a
+// stride above 1, the im2col matrix's gradient and the output gradient in
+// channel layout that its input gradient reserves; an implicit product
+// packs the rest a block at a time.
+func ConvWorkspace(c, kh, kw, oc, n, oh, ow, sh, sw int) int64 {
+	ckk, np := int64(c*kh*kw), int64(n)*int64(oh)*int64(ow)
+	w := 2 * int64(oc+6) * ckk
+	if sh != 1 || sw != 1 {
+		w += ckk*np + int64(oc)*np
 	}
 	return w
 }

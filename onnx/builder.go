@@ -141,7 +141,3 @@ func attrInts(name string, v ...int) *pb.AttributeProto {
 func attrFloat(name string, v float64) *pb.AttributeProto {
 	return &pb.AttributeProto{Name: proto.String(name), Type: pb.AttributeProto_FLOAT.Enum(), F: proto.Float32(float32(v))}
 }
-
-func attrString(name, v string) *pb.AttributeProto {
-	return &pb.AttributeProto{Name: proto.String(name), Type: pb.AttributeProto_STRING.Enum(), S: []byte(v)}
-}

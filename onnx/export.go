@@ -25,8 +25,9 @@
 // A layer of another type (one registered with nn.RegisterLayer) is
 // refused with an error naming the layer (ErrNotExportable).
 //
-// The graph's inputs and outputs are named after the task, as dlrun
-// serve's are (docs/serving.md), with the batch axis symbolic ("batch"):
+// The graph's inputs and outputs are those the run's kind declares
+// (run.Kind.Tensors), named as dlrun serve names them (run.InputName, ...;
+// docs/serving.md), with the batch axis symbolic ("batch"):
 //
 //	classify    input "input" float32 [batch, input shape...]
 //	            outputs "logits" [batch, outputs] and "probabilities"
@@ -39,12 +40,18 @@
 //	            stateful recurrent layer adds an input "<layer>.h0" (and
 //	            "<layer>.c0") [batch, hidden], zeros to start, and the
 //	            outputs "<layer>.h" (and "<layer>.c") to feed back
+//	dqn, ppo    input "input" float32 [batch, observation shape...], the
+//	            policy's outputs "q_values" (dqn) or "logits" (ppo)
+//	            [batch, actions] and the greedy "action" int64 [batch]
+//	            (ArgMax; a client that masks illegal actions masks the
+//	            outputs)
 //
 // The model's metadata_props hold the dlrun version ("dlrun_version"), the
 // task, the model's architecture (its nn.Spec as JSON, "dlrun_model"), the
-// inputs and outputs with their shapes ("inputs", "outputs", JSON), the
-// class names ("classes") or the vocabulary ("vocab") as JSON lists, and
-// for a recommender the numbers of users and movies.
+// inputs and outputs with their shapes ("inputs", "outputs", JSON), and
+// what the kind says describes them: the class names ("classes") or the
+// vocabulary ("vocab") as JSON lists, a recommender's numbers of users and
+// movies, an agent's game and actions.
 package onnx
 
 import (
@@ -53,6 +60,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 
 	"github.com/dlrun/dlrun/internal/atomicfile"
@@ -80,33 +88,25 @@ const MaxBytes = 2<<30 - 1<<20
 // with a layer that has no ONNX conversion.
 var ErrNotExportable = errors.New("no ONNX conversion for this layer")
 
-// The names of the graph's inputs and outputs.
-const (
-	InputName         = "input"
-	LogitsName        = "logits"
-	ProbabilitiesName = "probabilities"
-	RatingName        = "rating"
-)
-
-// ExportRun loads the model of run folder dir (with best set, its best
-// epoch's weights) and writes it as ONNX to path, atomically: a failed
-// export leaves no file and an old file whole.
+// ExportRun opens the run of folder dir (run.Open; with best set, its
+// best epoch's weights) and writes it as ONNX to path, atomically: a
+// failed export leaves no file and an old file whole.
 func ExportRun(dir string, best bool, path string) error {
-	m, err := run.Load(dir, best)
+	r, err := run.Open(dir, best)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer r.Close()
 	var buf bytes.Buffer
-	if err := Export(&buf, m); err != nil {
+	if err := Export(&buf, r); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }
 
-// Export writes model m, loaded from its run folder, to w as an ONNX model.
-func Export(w io.Writer, m *run.Model) error {
-	b, err := Encode(m)
+// Export writes opened run r to w as an ONNX model.
+func Export(w io.Writer, r *run.Run) error {
+	b, err := Encode(r)
 	if err != nil {
 		return err
 	}
@@ -114,12 +114,13 @@ func Export(w io.Writer, m *run.Model) error {
 	return err
 }
 
-// Encode returns model m as the bytes of an ONNX model (an onnx.ModelProto).
-func Encode(m *run.Model) ([]byte, error) {
-	if m == nil || m.Trainer() == nil {
-		return nil, errors.New("onnx: nil model (use run.Load)")
+// Encode returns opened run r as the bytes of an ONNX model (an
+// onnx.ModelProto).
+func Encode(r *run.Run) ([]byte, error) {
+	if r == nil || r.Model == nil {
+		return nil, errors.New("onnx: nil run (use run.Open)")
 	}
-	mp, err := convert(m)
+	mp, err := convert(r)
 	if err != nil {
 		return nil, err
 	}
@@ -130,39 +131,39 @@ func Encode(m *run.Model) ([]byte, error) {
 	return b, nil
 }
 
-// convert builds the ONNX model of m.
-func convert(m *run.Model) (*pb.ModelProto, error) {
-	info := m.Info
-	seq, ok := m.Trainer().Model().(*nn.Sequential)
+// convert builds the ONNX model of r.
+func convert(r *run.Run) (*pb.ModelProto, error) {
+	info := r.Model.Info
+	seq, ok := r.Model.Trainer().Model().(*nn.Sequential)
 	if !ok {
-		return nil, fmt.Errorf("onnx: model %s is not an nn.Sequential", m.Trainer().Model().Name())
+		return nil, fmt.Errorf("onnx: model %s is not an nn.Sequential", r.Model.Trainer().Model().Name())
+	}
+	t, err := r.Tensors()
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	b := newBuilder(seq.Name())
-	c := &converter{b: b, g: m.Trainer().Graph(), in: info.InputShape}
-	b.used[InputName] = true
-	c.x = InputName
+	c := &converter{b: b, g: r.Model.Trainer().Graph(), in: info.InputShape, ids: t.IDs}
+	b.used[run.InputName] = true
+	c.x = run.InputName
 
 	shape := []any{"batch"}
-	for _, d := range info.InputShape {
-		shape = append(shape, d)
+	if t.Steps {
+		shape = append(shape, "steps")
+	} else {
+		for _, d := range t.Shape {
+			shape = append(shape, d)
+		}
 	}
-	var input *pb.ValueInfoProto
-	switch info.Task {
-	case run.Classify:
-		input = valueInfo(InputName, pb.TensorProto_FLOAT, "examples of the model's input shape", shape...)
-	case run.Rating:
-		c.ids = true
-		input = valueInfo(InputName, pb.TensorProto_INT64, "(user index, movie index) pairs, dense indices as dlrun numbers them", shape...)
-	case run.NextToken:
-		c.ids = true
-		input = valueInfo(InputName, pb.TensorProto_INT64, "token ids, in the vocabulary's order", "batch", "steps")
-	default:
-		return nil, fmt.Errorf("onnx: unknown task %q", info.Task)
+	dt := pb.TensorProto_FLOAT
+	if t.IDs {
+		dt = pb.TensorProto_INT64
 	}
+	input := valueInfo(run.InputName, dt, t.InputDoc, shape...)
 	if err := c.layers(seq); err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	outputs, err := c.head(m)
+	outputs, err := c.heads(t, info)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func convert(m *run.Model) (*pb.ModelProto, error) {
 	b.g.Output = append(outputs, c.stateOut...)
 	b.g.DocString = proto.String(fmt.Sprintf("dlrun %s model %s (%s)", version.Version, seq.Name(), info.Task))
 
-	meta, err := metadata(m, b.g.Input, b.g.Output)
+	meta, err := metadata(r, t, b.g.Input, b.g.Output)
 	if err != nil {
 		return nil, err
 	}
@@ -189,38 +190,59 @@ func convert(m *run.Model) (*pb.ModelProto, error) {
 	}, nil
 }
 
-// head names the model's output after its task and, for a classifier, adds
-// the probabilities as train.Model.Predict computes them.
-func (c *converter) head(m *run.Model) ([]*pb.ValueInfoProto, error) {
-	info := m.Info
-	rename := func(name string) string { return c.b.op("Identity", name, []string{c.x}) }
-	switch info.Task {
-	case run.Rating:
-		return []*pb.ValueInfoProto{valueInfo(rename(RatingName), pb.TensorProto_FLOAT, "the predicted rating", "batch", 1)}, nil
-	case run.NextToken:
-		return []*pb.ValueInfoProto{valueInfo(rename(LogitsName), pb.TensorProto_FLOAT, "the next token's logits at each step", "batch", "steps", info.Outputs)}, nil
+// heads adds the outputs the kind exports, each computed from the model's
+// output by its head: the output renamed (run.Raw), the probabilities as
+// train.Model.Predict computes them, the index of the largest output.
+func (c *converter) heads(t *run.Tensors, info train.ModelInfo) ([]*pb.ValueInfoProto, error) {
+	raw := c.x
+	var out []*pb.ValueInfoProto
+	for _, o := range t.Outputs {
+		if !o.Export {
+			continue
+		}
+		dims := []any{"batch"}
+		for i, d := range o.Shape {
+			if t.Steps && i == 0 {
+				dims = append(dims, "steps")
+				continue
+			}
+			dims = append(dims, d)
+		}
+		dt := pb.TensorProto_FLOAT
+		var name string
+		switch o.Head {
+		case run.Raw:
+			name = c.b.op("Identity", o.Name, []string{raw})
+		case run.Probabilities:
+			name = c.probabilities(raw, o.Name, info)
+		case run.Action:
+			name = c.b.op("ArgMax", o.Name, []string{raw}, attrInt("axis", -1), attrInt("keepdims", 0))
+			dt = pb.TensorProto_INT64
+		default:
+			return nil, fmt.Errorf("onnx: output %s: no ONNX head for it", o.Name)
+		}
+		out = append(out, valueInfo(name, dt, o.Doc, dims...))
 	}
-	logits := rename(LogitsName)
-	var probs string
-	classes := info.Outputs
+	return out, nil
+}
+
+// probabilities adds the probabilities of outputs x as train.Model.Predict
+// computes them: the softmax of a cross-entropy model's, [1−p, p] for one
+// output (p the sigmoid of a binary cross-entropy model's), the outputs as
+// they are otherwise.
+func (c *converter) probabilities(x, name string, info train.ModelInfo) string {
 	switch {
 	case info.Outputs == 1:
-		p := logits
+		p := x
 		if info.Loss == train.BinaryCrossEntropy.Name {
-			p = c.b.op("Sigmoid", "sigmoid", []string{logits})
+			p = c.b.op("Sigmoid", "sigmoid", []string{x})
 		}
 		q := c.b.op("Sub", "one_minus_p", []string{c.b.scalar("one", 1), p})
-		probs = c.b.op("Concat", ProbabilitiesName, []string{q, p}, attrInt("axis", 1))
-		classes = 2
+		return c.b.op("Concat", name, []string{q, p}, attrInt("axis", 1))
 	case info.Loss == train.CrossEntropy.Name:
-		probs = c.b.op("Softmax", ProbabilitiesName, []string{logits}, attrInt("axis", -1))
-	default:
-		probs = c.b.op("Identity", ProbabilitiesName, []string{logits})
+		return c.b.op("Softmax", name, []string{x}, attrInt("axis", -1))
 	}
-	return []*pb.ValueInfoProto{
-		valueInfo(logits, pb.TensorProto_FLOAT, "the model's outputs", "batch", info.Outputs),
-		valueInfo(probs, pb.TensorProto_FLOAT, "the class probabilities, as dlrun predict gives them", "batch", classes),
-	}, nil
+	return c.b.op("Identity", name, []string{x})
 }
 
 // tensorInfo is an input or output as the metadata lists it.
@@ -255,9 +277,10 @@ type prop struct {
 	v any
 }
 
-// metadata returns the model's metadata_props.
-func metadata(m *run.Model, inputs, outputs []*pb.ValueInfoProto) ([]*pb.StringStringEntryProto, error) {
-	info := m.Info
+// metadata returns the model's metadata_props: dlrun's, then what the
+// kind says describes the tensors (t.Meta), by name.
+func metadata(r *run.Run, t *run.Tensors, inputs, outputs []*pb.ValueInfoProto) ([]*pb.StringStringEntryProto, error) {
+	info := r.Model.Info
 	var props []*pb.StringStringEntryProto
 	add := func(k string, v any) error {
 		s, ok := v.(string)
@@ -274,29 +297,19 @@ func metadata(m *run.Model, inputs, outputs []*pb.ValueInfoProto) ([]*pb.StringS
 	items := []prop{
 		{"dlrun_version", version.Version},
 		{"task", info.Task},
-		{"model", m.Config.Model},
+		{"model", r.Config.Model},
 		{"dlrun_model", info.Model},
 		{"inputs", describe(inputs)},
 		{"outputs", describe(outputs)},
 		{"opset", strconv.Itoa(Opset)},
 	}
-	switch info.Task {
-	case run.Classify:
-		classes := m.Classes()
-		if len(classes) == 0 {
-			n := info.Outputs
-			if n == 1 {
-				n = 2
-			}
-			for i := 0; i < n; i++ {
-				classes = append(classes, strconv.Itoa(i))
-			}
-		}
-		items = append(items, prop{"classes", classes})
-	case run.NextToken:
-		items = append(items, prop{"vocab", m.Config.Vocab})
-	case run.Rating:
-		items = append(items, prop{"users", strconv.Itoa(info.Users)}, prop{"movies", strconv.Itoa(info.Movies)})
+	keys := make([]string, 0, len(t.Meta))
+	for k := range t.Meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		items = append(items, prop{k, t.Meta[k]})
 	}
 	for _, it := range items {
 		if err := add(it.k, it.v); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/onnx"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
 	"google.golang.org/protobuf/proto"
 )
@@ -66,13 +67,13 @@ var text = strings.Repeat("It is a truth universally acknowledged, that a single
 func trained(t *testing.T, dir, name string, cfg run.Config) string {
 	t.Helper()
 	out := filepath.Join(dir, name)
-	if cfg.Epochs == 0 {
+	if cfg.Epochs == 0 && cfg.Agent == nil {
 		cfg.Epochs = 1
 	}
 	if cfg.Seed == 0 {
 		cfg.Seed = 3
 	}
-	if _, err := run.Train(cfg, run.Options{Out: out}); err != nil {
+	if _, err := runner.Train(cfg, runner.Options{Out: out}); err != nil {
 		t.Fatalf("training %s: %v", name, err)
 	}
 	return out
@@ -81,13 +82,13 @@ func trained(t *testing.T, dir, name string, cfg run.Config) string {
 // forward runs model m built afresh for batches of n examples, sharing
 // m's weights, on each of xs in turn (a stateful model carries its state
 // from one to the next, as in training), and returns the raw outputs.
-func forward(t *testing.T, m *run.Model, n int, shape []int, xs ...[]float64) [][]float64 {
+func forward(t *testing.T, m *run.Run, n int, shape []int, xs ...[]float64) [][]float64 {
 	t.Helper()
-	model, err := m.Info.Model.Build()
+	model, err := m.Model.Info.Model.Build()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dt, err := graph.ParseDType(m.Info.DType)
+	dt, err := graph.ParseDType(m.Model.Info.DType)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func forward(t *testing.T, m *run.Model, n int, shape []int, xs ...[]float64) []
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := g.ShareValues(m.Trainer().Graph()); err != nil {
+	if err := g.ShareValues(m.Model.Trainer().Graph()); err != nil {
 		t.Fatal(err)
 	}
 	prog, err := g.CompileForward(y)
@@ -127,7 +128,7 @@ func forward(t *testing.T, m *run.Model, n int, shape []int, xs ...[]float64) []
 
 // export writes m's ONNX model into dir and checks it with the ONNX
 // checker; it returns the file and the decoded model.
-func export(t *testing.T, m *run.Model, dir string) (string, *pb.ModelProto) {
+func export(t *testing.T, m *run.Run, dir string) (string, *pb.ModelProto) {
 	t.Helper()
 	b, err := onnx.Encode(m)
 	if err != nil {
@@ -247,6 +248,7 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"charrnn-lstm", run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"charrnn-gru", run.Config{Model: "charrnn", Cell: "gru", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"seq-layers", run.Config{Model: "seq", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -263,59 +265,59 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 				if err := os.WriteFile(path, []byte(fmt.Sprintf(sequenceLayers, v, v)), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				cfg.Model, cfg.Task = path, run.NextToken
+				cfg.Model, cfg.Task = path, "next-token"
 			}
 			folder := trained(t, dir, c.name, cfg)
-			m, err := run.Load(folder, false)
+			m, err := run.Open(folder, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer m.Close()
 			path, mp := export(t, m, t.TempDir())
 			meta := metadata(mp)
-			if meta["task"] != m.Info.Task || meta["dlrun_version"] == "" || meta["dlrun_model"] == "" || meta["opset"] != fmt.Sprint(onnx.Opset) {
+			if meta["task"] != m.Model.Info.Task || meta["dlrun_version"] == "" || meta["dlrun_model"] == "" || meta["opset"] != fmt.Sprint(onnx.Opset) {
 				t.Errorf("metadata %v", meta)
 			}
 			rng := rand.New(rand.NewPCG(7, 7))
 			const n = 5
-			switch m.Info.Task {
-			case run.Classify:
+			switch m.Model.Info.Task {
+			case "classify":
 				size := 1
-				for _, d := range m.Info.InputShape {
+				for _, d := range m.Model.Info.InputShape {
 					size *= d
 				}
 				x := values(n*size, func(int) float64 { return float64(float32(rng.Float64())) })
-				logits := forward(t, m, n, m.Info.InputShape, x)[0]
-				probs, err := m.Predict(float32s(x))
+				logits := forward(t, m, n, m.Model.Info.InputShape, x)[0]
+				probs, err := m.Model.Predict(float32s(x))
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "float32", Dims: append([]int{n}, m.Info.InputShape...), Data: x}})
-				dl := agree(t, "logits", got["logits"], []int{n, m.Info.Outputs}, logits)
+				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "float32", Dims: append([]int{n}, m.Model.Info.InputShape...), Data: x}})
+				dl := agree(t, "logits", got["logits"], []int{n, m.Model.Info.Outputs}, logits)
 				dp := agree(t, "probabilities", got["probabilities"], []int{n, len(probs[0])}, flatten(probs))
 				if !strings.Contains(meta["classes"], "[") || !strings.Contains(meta["inputs"], `"batch"`) {
 					t.Errorf("metadata classes %q inputs %q", meta["classes"], meta["inputs"])
 				}
 				t.Logf("%s: %d examples, largest difference: logits %.2g, probabilities %.2g", c.name, n, dl, dp)
-			case run.Rating:
+			case "rating":
 				x := make([]float64, 0, 2*n)
 				for i := 0; i < n; i++ {
-					x = append(x, float64(rng.IntN(m.Info.Users)), float64(rng.IntN(m.Info.Movies)))
+					x = append(x, float64(rng.IntN(m.Model.Info.Users)), float64(rng.IntN(m.Model.Info.Movies)))
 				}
-				want, err := m.Predict(float32s(x))
+				want, err := m.Model.Predict(float32s(x))
 				if err != nil {
 					t.Fatal(err)
 				}
 				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "int64", Dims: []int{n, 2}, Data: x}})
 				d := agree(t, "rating", got["rating"], []int{n, 1}, flatten(want))
 				t.Logf("%s: %d pairs, largest difference %.2g", c.name, n, d)
-			case run.NextToken:
-				steps := m.Info.InputShape[0]
+			case "next-token":
+				steps := m.Model.Info.InputShape[0]
 				chunk := func() []float64 {
-					return values(n*steps, func(int) float64 { return float64(rng.IntN(m.Info.Outputs)) })
+					return values(n*steps, func(int) float64 { return float64(rng.IntN(m.Model.Info.Outputs)) })
 				}
 				x1, x2 := chunk(), chunk()
-				want := forward(t, m, n, m.Info.InputShape, x1, x2)
+				want := forward(t, m, n, m.Model.Info.InputShape, x1, x2)
 				feeds := map[string]ortTensor{"input": {DType: "int64", Dims: []int{n, steps}, Data: x1}}
 				ins := names(mp.GetGraph().GetInput())
 				for _, in := range ins[1:] {
@@ -325,18 +327,45 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					t.Fatalf("inputs %v: want the stateful layers' states", ins)
 				}
 				got1 := runORT(t, modules, path, feeds)
-				d1 := agree(t, "logits, first chunk", got1["logits"], []int{n, steps, m.Info.Outputs}, want[0])
+				d1 := agree(t, "logits, first chunk", got1["logits"], []int{n, steps, m.Model.Info.Outputs}, want[0])
 				feeds["input"] = ortTensor{DType: "int64", Dims: []int{n, steps}, Data: x2}
 				for _, in := range ins[1:] {
 					out := strings.TrimSuffix(in, "0")
 					feeds[in] = ortTensor{DType: "float32", Dims: got1[out].Dims, Data: got1[out].Data}
 				}
 				got2 := runORT(t, modules, path, feeds)
-				d2 := agree(t, "logits, second chunk (state fed back)", got2["logits"], []int{n, steps, m.Info.Outputs}, want[1])
+				d2 := agree(t, "logits, second chunk (state fed back)", got2["logits"], []int{n, steps, m.Model.Info.Outputs}, want[1])
 				if !strings.Contains(meta["vocab"], "[") {
 					t.Errorf("metadata vocab %q", meta["vocab"])
 				}
 				t.Logf("%s: %d streams of %d steps, inputs %v, largest difference %.2g then %.2g", c.name, n, steps, ins, d1, d2)
+			case "play":
+				shape := m.Model.Info.InputShape
+				size := 1
+				for _, d := range shape {
+					size *= d
+				}
+				x := values(n*size, func(int) float64 { return float64(rng.IntN(2)) })
+				want, err := m.Model.Outputs(float32s(x))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "float32", Dims: append([]int{n}, shape...), Data: x}})
+				values := m.Model.Info.Outputs
+				name := run.LogitsName
+				if m.Config.Model == "dqn" {
+					name = run.QValuesName
+				}
+				d := agree(t, name, got[name], []int{n, values}, flatten(want))
+				for i, row := range want {
+					if a := got[run.ActionName]; len(a.Data) != n || int(a.Data[i]) != run.Greedy(row, nil) {
+						t.Errorf("action %d: ONNX %v, dlrun's greedy action %d", i, a.Data, run.Greedy(row, nil))
+					}
+				}
+				if meta["env"] != m.Config.Agent.Env {
+					t.Errorf("metadata env %q", meta["env"])
+				}
+				t.Logf("%s: %d observations, largest difference %.2g, the same greedy actions", c.name, n, d)
 			}
 		})
 	}

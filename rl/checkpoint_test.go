@@ -22,10 +22,10 @@ func TestCheckpointResumesBitForBit(t *testing.T) {
 			return NewDQN(e, DQNConfig{LearningStart: 300, TrainEvery: 50, GradientSteps: 8, Hidden: []int{16}, Buffer: 1000}, 9)
 		}, 2000},
 		{"ppo", cartpole, func(e env.Env) (Agent, error) {
-			return NewPPO(e, PPOConfig{Hidden: []int{8}, Epochs: 2, Envs: 4, Steps: 50, Batch: 64}, 9)
+			return NewPPO(e, PPOConfig{Hidden: []int{8}, Epochs: 2, Envs: 4, RolloutSteps: 50, BatchSize: 64}, 9)
 		}, 2000},
 		{"ppo-selfplay", connect4, func(e env.Env) (Agent, error) {
-			return NewPPO(e, PPOConfig{SelfPlay: true, Past: 0.5, Openings: 3, SnapshotEvery: 2, PoolSize: 3, Conv: []int{4}, Kernel: 4, Padding: "valid", Hidden: []int{8}, Epochs: 2, Envs: 4, Steps: 25, Batch: 50}, 9)
+			return NewPPO(e, PPOConfig{SelfPlay: true, Past: 0.5, Openings: 3, SnapshotEvery: 2, PoolSize: 3, Conv: []int{4}, Kernel: 4, Padding: "valid", Hidden: []int{8}, Epochs: 2, Envs: 4, RolloutSteps: 25, BatchSize: 50}, 9)
 		}, 1000},
 	} {
 		t.Run(c.name, func(t *testing.T) {

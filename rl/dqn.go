@@ -12,21 +12,31 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	register("dqn", func(e env.Env, o Options, seed uint64) (Agent, error) {
+		return NewDQN(e, DQNConfig{LearningRate: o.LearningRate, Schedule: o.Schedule}.WithDefaults(), seed)
+	})
+}
+
 // DQNConfig holds DQN's hyperparameters; a zero field takes the default
 // in brackets, Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo).
 type DQNConfig struct {
 	Hidden        []int   `json:"hidden,omitempty"`         // the Q-network's hidden layers, ReLU [256 256]
 	LearningRate  float64 `json:"learning_rate,omitempty"`  // Adam's [2.3e-3]
-	Batch         int     `json:"batch,omitempty"`          // transitions per gradient step [64]
+	BatchSize     int     `json:"batch_size,omitempty"`     // transitions per gradient step [64]
 	Buffer        int     `json:"buffer,omitempty"`         // replay buffer capacity, in transitions [100000]
 	LearningStart int     `json:"learning_start,omitempty"` // environment steps before learning starts [1000]
-	Gamma         float64 `json:"gamma,omitempty"`          // discount [0.99]
+	Discount      float64 `json:"discount,omitempty"`       // γ, the discount of future rewards [0.99]
 	TrainEvery    int     `json:"train_every,omitempty"`    // environment steps between rounds of gradient steps [256]
 	GradientSteps int     `json:"gradient_steps,omitempty"` // gradient steps per round [128]
 	TargetEvery   int     `json:"target_every,omitempty"`   // environment steps between copies of the online network into the target [10]
 	EpsStart      float64 `json:"eps_start,omitempty"`      // exploration rate at first [1]
 	EpsEnd        float64 `json:"eps_end,omitempty"`        // final exploration rate [0.04]
 	EpsFraction   float64 `json:"eps_fraction,omitempty"`   // fraction of the training steps over which epsilon falls linearly [0.16]
+	// Schedule, if set, sets the learning rate before each round of
+	// gradient steps from LearningRate, over the environment steps of
+	// training (train.Schedule's epochs counting steps) [nil: constant].
+	Schedule train.Schedule `json:"-"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -45,10 +55,10 @@ func (c DQNConfig) WithDefaults() DQNConfig {
 		c.Hidden = []int{256, 256}
 	}
 	def(&c.LearningRate, 2.3e-3)
-	defi(&c.Batch, 64)
+	defi(&c.BatchSize, 64)
 	defi(&c.Buffer, 100000)
 	defi(&c.LearningStart, 1000)
-	def(&c.Gamma, 0.99)
+	def(&c.Discount, 0.99)
 	defi(&c.TrainEvery, 256)
 	defi(&c.GradientSteps, 128)
 	defi(&c.TargetEvery, 10)
@@ -97,9 +107,9 @@ type DQN struct {
 // initialised and its randomness drawn from seed.
 func NewDQN(e env.Env, cfg DQNConfig, seed uint64) (*DQN, error) {
 	cfg = cfg.WithDefaults()
-	if err := checkSettings("dqn", []intSetting{{"batch", cfg.Batch, 1, maxSetting}, {"buffer", cfg.Buffer, 1, maxSetting}, {"learning_start", cfg.LearningStart, 0, maxSetting},
+	if err := checkSettings("dqn", []intSetting{{"batch_size", cfg.BatchSize, 1, maxSetting}, {"buffer", cfg.Buffer, 1, maxSetting}, {"learning_start", cfg.LearningStart, 0, maxSetting},
 		{"train_every", cfg.TrainEvery, 1, maxSetting}, {"gradient_steps", cfg.GradientSteps, 1, maxSetting}, {"target_every", cfg.TargetEvery, 1, maxSetting}},
-		[]floatSetting{{"learning_rate", cfg.LearningRate}, {"gamma", cfg.Gamma}, {"eps_start", cfg.EpsStart}, {"eps_end", cfg.EpsEnd}, {"eps_fraction", cfg.EpsFraction}},
+		[]floatSetting{{"learning_rate", cfg.LearningRate}, {"discount", cfg.Discount}, {"eps_start", cfg.EpsStart}, {"eps_end", cfg.EpsEnd}, {"eps_fraction", cfg.EpsFraction}},
 		cfg.Hidden); err != nil {
 		return nil, err
 	}
@@ -107,18 +117,21 @@ func NewDQN(e env.Env, cfg DQNConfig, seed uint64) (*DQN, error) {
 	d := &DQN{cfg: cfg, spec: mlpSpec("q", cfg.Hidden, "relu", actions), obsSize: size(in), actions: actions,
 		pcg: rand.NewPCG(seed, 0x64716e)} // "dqn"
 	d.rng = rand.New(d.pcg)
-	var err error
-	opt := &train.Adam{LR: cfg.LearningRate, Regularization: train.Regularization{ClipNorm: 10}} // SB3's max_grad_norm
-	if d.online, d.onehot, err = newLearner(d.spec, in, cfg.Batch, actions, graph.Huber, true, opt, seed); err != nil {
+	opt, err := train.OptimizerByName("adam", cfg.LearningRate)
+	if err != nil {
+		return nil, err
+	}
+	*opt.Options() = train.Regularization{ClipNorm: 10} // SB3's max_grad_norm
+	if d.online, d.onehot, err = newLearner(d.spec, in, cfg.BatchSize, actions, graph.Huber, true, opt, seed); err != nil {
 		return nil, errors.Wrap(err, "dqn")
 	}
 	if d.act, err = newForward(d.spec, in, 1, seed); err != nil {
 		return nil, err
 	}
-	if d.next, err = newForward(d.spec, in, cfg.Batch, seed); err != nil {
+	if d.next, err = newForward(d.spec, in, cfg.BatchSize, seed); err != nil {
 		return nil, err
 	}
-	if d.target, err = newForward(d.spec, in, cfg.Batch, seed); err != nil {
+	if d.target, err = newForward(d.spec, in, cfg.BatchSize, seed); err != nil {
 		return nil, err
 	}
 	for _, f := range []*forward{d.act, d.next} {
@@ -202,6 +215,9 @@ func (d *DQN) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 			d.e.Reset(d.episode, d.obs)
 		}
 		if d.steps > d.cfg.LearningStart && d.steps%d.cfg.TrainEvery == 0 {
+			if d.cfg.Schedule != nil {
+				d.online.opt.SetLearningRate(d.cfg.Schedule.LearningRate(d.steps, steps, d.cfg.LearningRate))
+			}
 			for g := 0; g < d.cfg.GradientSteps; g++ {
 				l, err := d.learn()
 				if err != nil {
@@ -227,7 +243,7 @@ func (d *DQN) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 
 // learn takes one gradient step on a batch drawn from the replay buffer.
 func (d *DQN) learn() (float64, error) {
-	B, A := d.cfg.Batch, d.actions
+	B, A := d.cfg.BatchSize, d.actions
 	s, a, r, s2, term := d.buf.sample(d.rng, B)
 	qNext, err := d.next.run(s2)
 	if err != nil {
@@ -243,7 +259,7 @@ func (d *DQN) learn() (float64, error) {
 		y[i] = r[i]
 		if !term[i] {
 			best := argmax(qNext[i*A:(i+1)*A], nil)
-			y[i] += d.cfg.Gamma * qTarget[i*A+best]
+			y[i] += d.cfg.Discount * qTarget[i*A+best]
 		}
 		onehot[i*A+a[i]] = 1
 	}

@@ -12,6 +12,29 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	register("ppo", func(e env.Env, o Options, seed uint64) (Agent, error) {
+		c := PPOConfig{}
+		if e.Name() == "connect4" {
+			c = connect4PPO
+		}
+		if o.LearningRate != 0 {
+			c.LearningRate = o.LearningRate
+		}
+		c.Schedule = o.Schedule
+		return NewPPO(e, c.WithDefaults(), seed)
+	})
+}
+
+// connect4PPO is ppo's recipe for connect4 (docs/games.md): self-play, half
+// the games against past versions, up to 12 random opening moves; a 4×4
+// convolution of 64 filters over the board's planes (every line of four
+// fits one), then 256-256 tanh; a discount γ = 0.75, which makes a win now
+// worth clearly more than one later and so teaches winning and blocking at
+// once; 8 passes over each rollout.
+var connect4PPO = PPOConfig{SelfPlay: true, Past: 0.5, Openings: 12, Conv: []int{64}, Kernel: 4, Padding: "valid",
+	Hidden: []int{256, 256}, Envs: 64, RolloutSteps: 32, BatchSize: 512, Epochs: 8, LearningRate: 1e-3, Discount: 0.75, Lambda: 0.9, EntCoef: 0.01}
+
 // PPOConfig holds PPO's hyperparameters; a zero field takes the default
 // in brackets, Stable-Baselines3's tuned CartPole-v1 settings (rl-zoo).
 type PPOConfig struct {
@@ -20,12 +43,12 @@ type PPOConfig struct {
 	Kernel       int     `json:"kernel,omitempty"`        // the convolutions' kernel size [3]
 	Padding      string  `json:"padding,omitempty"`       // the convolutions' padding, same or valid [same]
 	Envs         int     `json:"envs,omitempty"`          // environments stepped side by side [8]
-	Steps        int     `json:"steps,omitempty"`         // steps of each environment per rollout [32]
-	Batch        int     `json:"batch,omitempty"`         // samples per minibatch [256]
+	RolloutSteps int     `json:"rollout_steps,omitempty"` // steps of each environment per rollout [32]
+	BatchSize    int     `json:"batch_size,omitempty"`    // samples per minibatch [256]
 	Epochs       int     `json:"epochs,omitempty"`        // passes over each rollout [20]
-	LearningRate float64 `json:"learning_rate,omitempty"` // Adam's, falling linearly to 0 over training [1e-3]
+	LearningRate float64 `json:"learning_rate,omitempty"` // Adam's, set at each rollout by Schedule [1e-3]
 	Clip         float64 `json:"clip,omitempty"`          // the ratio's clip range, falling linearly to 0 [0.2]
-	Gamma        float64 `json:"gamma,omitempty"`         // discount [0.98]
+	Discount     float64 `json:"discount,omitempty"`      // γ, the discount of future rewards [0.98]
 	Lambda       float64 `json:"lambda,omitempty"`        // GAE's λ [0.8]
 	EntCoef      float64 `json:"ent_coef,omitempty"`      // weight of the entropy bonus [0]
 	// SelfPlay trains on Connect4 games against itself and past versions
@@ -35,6 +58,10 @@ type PPOConfig struct {
 	Openings      int     `json:"openings,omitempty"`       // self-play: the most random moves opening a game [0]
 	SnapshotEvery int     `json:"snapshot_every,omitempty"` // self-play: rollouts between snapshots of the policy [10]
 	PoolSize      int     `json:"pool_size,omitempty"`      // self-play: the most recent snapshots kept [20]
+	// Schedule sets the learning rate at each rollout from LearningRate,
+	// over the environment steps of training (train.Schedule's epochs
+	// counting steps) [train.Linear: falling linearly to 0].
+	Schedule train.Schedule `json:"-"`
 }
 
 // WithDefaults returns c with every zero field set to its default.
@@ -51,7 +78,7 @@ func (c PPOConfig) WithDefaults() PPOConfig {
 	for _, f := range []struct {
 		v *int
 		d int
-	}{{&c.Envs, 8}, {&c.Steps, 32}, {&c.Batch, 256}, {&c.Epochs, 20}, {&c.SnapshotEvery, 10}, {&c.PoolSize, 20}} {
+	}{{&c.Envs, 8}, {&c.RolloutSteps, 32}, {&c.BatchSize, 256}, {&c.Epochs, 20}, {&c.SnapshotEvery, 10}, {&c.PoolSize, 20}} {
 		if *f.v == 0 {
 			*f.v = f.d
 		}
@@ -59,7 +86,7 @@ func (c PPOConfig) WithDefaults() PPOConfig {
 	for _, f := range []struct {
 		v *float64
 		d float64
-	}{{&c.LearningRate, 1e-3}, {&c.Clip, 0.2}, {&c.Gamma, 0.98}, {&c.Lambda, 0.8}} {
+	}{{&c.LearningRate, 1e-3}, {&c.Clip, 0.2}, {&c.Discount, 0.98}, {&c.Lambda, 0.8}} {
 		if *f.v == 0 {
 			*f.v = f.d
 		}
@@ -70,9 +97,9 @@ func (c PPOConfig) WithDefaults() PPOConfig {
 // check reports the first setting of c (defaults applied) out of its
 // range, as a one-line error naming it.
 func (c PPOConfig) check() error {
-	err := checkSettings("ppo", []intSetting{{"envs", c.Envs, 1, maxSetting}, {"steps", c.Steps, 1, maxSetting}, {"batch", c.Batch, 1, maxSetting},
+	err := checkSettings("ppo", []intSetting{{"envs", c.Envs, 1, maxSetting}, {"rollout_steps", c.RolloutSteps, 1, maxSetting}, {"batch_size", c.BatchSize, 1, maxSetting},
 		{"epochs", c.Epochs, 1, maxSetting}, {"snapshot_every", c.SnapshotEvery, 1, maxSetting}, {"pool_size", c.PoolSize, 1, maxSetting}, {"openings", c.Openings, 0, 41}},
-		[]floatSetting{{"learning_rate", c.LearningRate}, {"clip", c.Clip}, {"gamma", c.Gamma}, {"lambda", c.Lambda}, {"ent_coef", c.EntCoef}, {"past", c.Past}},
+		[]floatSetting{{"learning_rate", c.LearningRate}, {"clip", c.Clip}, {"discount", c.Discount}, {"lambda", c.Lambda}, {"ent_coef", c.EntCoef}, {"past", c.Past}},
 		append(append([]int{}, c.Hidden...), c.Conv...))
 	if err == nil && len(c.Conv) > 0 && (c.Kernel < 1 || c.Kernel > 6 || (c.Padding != "same" && c.Padding != "valid")) {
 		err = errors.Errorf("ppo: convolutions of kernel %d, padding %q: want a kernel of 1 to 6 and padding same or valid", c.Kernel, c.Padding)
@@ -138,10 +165,11 @@ func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
 	vspec := netSpec("value", cfg.Conv, cfg.Kernel, cfg.Padding, cfg.Hidden, "tanh", 1)
 	p.pspec = pspec
 	var err error
-	if p.policy, _, err = newLearner(pspec, in, cfg.Batch, actions, graph.Linear, false, &train.Adam{LR: cfg.LearningRate}, seed); err != nil {
+	adam := func() train.Optimizer { o, _ := train.OptimizerByName("adam", cfg.LearningRate); return o }
+	if p.policy, _, err = newLearner(pspec, in, cfg.BatchSize, actions, graph.Linear, false, adam(), seed); err != nil {
 		return nil, errors.Wrap(err, "ppo policy")
 	}
-	if p.value, _, err = newLearner(vspec, in, cfg.Batch, 1, graph.SquaredError, false, &train.Adam{LR: cfg.LearningRate}, seed+1); err != nil {
+	if p.value, _, err = newLearner(vspec, in, cfg.BatchSize, 1, graph.SquaredError, false, adam(), seed+1); err != nil {
 		return nil, errors.Wrap(err, "ppo value")
 	}
 	share := func(spec nn.Spec, rows int, from *learner) (*forward, error) {
@@ -151,7 +179,7 @@ func NewPPO(e env.Env, cfg PPOConfig, seed uint64) (*PPO, error) {
 		}
 		return f, err
 	}
-	if p.policyMB, err = share(pspec, cfg.Batch, p.policy); err != nil {
+	if p.policyMB, err = share(pspec, cfg.BatchSize, p.policy); err != nil {
 		return nil, err
 	}
 	if p.policyAct, err = share(pspec, cfg.Envs, p.policy); err != nil {
@@ -213,7 +241,7 @@ type rollout struct {
 // chunk's mean return is the trained policy's against its past selves
 // (NaN without Past). newEnv is then not used.
 func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint64, report func(Chunk) error) error {
-	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
+	n, T, A, W := p.cfg.Envs, p.cfg.RolloutSteps, p.actions, p.obsSize
 	if p.envs == nil && p.sp == nil {
 		p.next = seed
 		if p.cfg.SelfPlay {
@@ -240,11 +268,11 @@ func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 		mine: make([]bool, n*T), adv: make([]float64, n*T), ret: make([]float64, n*T)}
 	c := chunkStats{start: time.Now()}
 	for p.steps < steps {
-		progress := float64(p.steps) / float64(steps)
+		lr := p.schedule().LearningRate(p.steps+1, steps, p.cfg.LearningRate)
 		for _, l := range []*learner{p.policy, p.value} {
-			l.opt.SetLearningRate(p.cfg.LearningRate * (1 - progress))
+			l.opt.SetLearningRate(lr)
 		}
-		clip := p.cfg.Clip * (1 - progress)
+		clip := train.Linear{}.LearningRate(p.steps+1, steps, p.cfg.Clip)
 		var err error
 		if p.sp != nil {
 			err = p.sp.collect(&ro, &c)
@@ -271,11 +299,20 @@ func (p *PPO) Train(newEnv func() (env.Env, error), steps, chunk int, seed uint6
 	return nil
 }
 
-// collect plays one rollout of Steps steps of each environment into ro,
+// schedule returns the schedule of the learning rate: Schedule, or
+// train.Linear.
+func (p *PPO) schedule() train.Schedule {
+	if p.cfg.Schedule == nil {
+		return train.Linear{}
+	}
+	return p.cfg.Schedule
+}
+
+// collect plays one rollout of RolloutSteps steps of each environment into ro,
 // with GAE's advantages bootstrapped from the value of each environment's
 // last observation.
 func (p *PPO) collect(ro *rollout, c *chunkStats) error {
-	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
+	n, T, A, W := p.cfg.Envs, p.cfg.RolloutSteps, p.actions, p.obsSize
 	envs, obs, rets := p.envs, p.obs, p.rets
 	legal := make([]bool, A)
 	x := make([]float64, n*W)
@@ -304,7 +341,7 @@ func (p *PPO) collect(ro *rollout, c *chunkStats) error {
 				if err != nil {
 					return err
 				}
-				r += p.cfg.Gamma * vl[0]
+				r += p.cfg.Discount * vl[0]
 			}
 			ro.rew[i], ro.done[i] = r, term || trunc
 			if term || trunc {
@@ -321,7 +358,7 @@ func (p *PPO) collect(ro *rollout, c *chunkStats) error {
 	if err != nil {
 		return err
 	}
-	ro.gae(last, p.cfg.Gamma, p.cfg.Lambda, 1)
+	ro.gae(last, p.cfg.Discount, p.cfg.Lambda, 1)
 	return nil
 }
 
@@ -394,7 +431,7 @@ func (p *PPO) makeEnvs(newEnv func() (env.Env, error)) error {
 
 // update runs Epochs passes of minibatches over the rollout.
 func (p *PPO) update(ro *rollout, clip float64, c *chunkStats) error {
-	N, B, A, W := len(ro.act), p.cfg.Batch, p.actions, p.obsSize
+	N, B, A, W := len(ro.act), p.cfg.BatchSize, p.actions, p.obsSize
 	x := make([]float64, B*W)
 	g := make([]float64, B*A)
 	ret := make([]float64, B)

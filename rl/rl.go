@@ -18,7 +18,7 @@ import (
 
 	"github.com/dlrun/dlrun/env"
 	"github.com/dlrun/dlrun/graph"
-	"github.com/pkg/errors"
+	"github.com/dlrun/dlrun/nn"
 )
 
 // An Agent learns to act in an environment and then acts greedily.
@@ -39,6 +39,16 @@ type Agent interface {
 	// same bits; newEnv makes the environments restored into.
 	Checkpoint() ([]byte, error)
 	Restore(data []byte, newEnv func() (env.Env, error)) error
+	// Network returns the spec of the acting network, whose parameters
+	// Graph holds: observations in, a value per action out (Q-values or
+	// logits), the greedy action being the largest legal one.
+	Network() nn.Spec
+	// Settings returns the agent's hyperparameters, every default
+	// resolved (its *DQNConfig or *PPOConfig), for the record.
+	Settings() any
+	// Exploration names the Chunk figure that says how much the agent
+	// explores: epsilon (DQN's ε-greedy) or entropy (PPO's policy).
+	Exploration() string
 }
 
 var (
@@ -89,33 +99,9 @@ func (c *chunkStats) done(steps int, eps float64) Chunk {
 }
 
 // Evaluate plays episodes greedy episodes of e with agent, the i-th seeded
-// with seed+i, and returns their returns.
+// with seed+i, and returns their returns (env.Episodes).
 func Evaluate(agent Agent, e env.Env, episodes int, seed uint64) ([]float64, error) {
-	if episodes < 1 {
-		return nil, errors.Errorf("evaluating %d episodes: want at least 1", episodes)
-	}
-	obs := make([]float32, size(e.ObservationShape()))
-	legal := make([]bool, e.NumActions())
-	out := make([]float64, episodes)
-	for i := range out {
-		e.Reset(seed+uint64(i), obs)
-		for {
-			e.Legal(legal)
-			a, err := agent.Greedy(obs, legal)
-			if err != nil {
-				return nil, err
-			}
-			r, term, trunc, err := e.Step(a, obs)
-			if err != nil {
-				return nil, err
-			}
-			out[i] += r
-			if term || trunc {
-				break
-			}
-		}
-	}
-	return out, nil
+	return env.Episodes(e, agent.Greedy, episodes, seed)
 }
 
 // Graph returns the graph of the DQN's online Q-network, whose parameters
@@ -125,6 +111,24 @@ func (d *DQN) Graph() *graph.Graph { return d.online.g }
 // Graph returns the graph of the PPO's policy network, whose parameters
 // are the agent's acting weights (train.SaveWeights, train.LoadWeights).
 func (p *PPO) Graph() *graph.Graph { return p.policy.g }
+
+// Network returns the spec of the DQN's Q-network.
+func (d *DQN) Network() nn.Spec { return d.spec }
+
+// Network returns the spec of the PPO's policy network.
+func (p *PPO) Network() nn.Spec { return p.pspec }
+
+// Exploration implements Agent: a DQN explores ε-greedily.
+func (d *DQN) Exploration() string { return "epsilon" }
+
+// Exploration implements Agent: a PPO explores by its policy's entropy.
+func (p *PPO) Exploration() string { return "entropy" }
+
+// Settings returns the DQN's hyperparameters, defaults resolved.
+func (d *DQN) Settings() any { c := d.cfg; return &c }
+
+// Settings returns the PPO's hyperparameters, defaults resolved.
+func (p *PPO) Settings() any { c := p.cfg; return &c }
 
 // ValueGraph returns the graph of the PPO's value network.
 func (p *PPO) ValueGraph() *graph.Graph { return p.value.g }

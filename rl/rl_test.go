@@ -149,7 +149,7 @@ func TestSelfPlayReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, past := range []float64{0, 0.5, 1} {
-		a, err := NewPPO(connect4, PPOConfig{SelfPlay: true, Past: past, Openings: 2, Hidden: []int{8}, Epochs: 1, Envs: 4, Steps: 50, Batch: 100}, 1)
+		a, err := NewPPO(connect4, PPOConfig{SelfPlay: true, Past: past, Openings: 2, Hidden: []int{8}, Epochs: 1, Envs: 4, RolloutSteps: 50, BatchSize: 100}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,7 +181,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{cp, PPOConfig{Envs: -5}, "ppo: envs -5: must be 1 to 16777216"},
 		{cp, PPOConfig{Hidden: []int{8, 0}}, "a layer of 0 units"},
-		{cp, PPOConfig{Gamma: 1.5}, "ppo: gamma 1.5: must be in [0, 1]"},
+		{cp, PPOConfig{Discount: 1.5}, "ppo: discount 1.5: must be in [0, 1]"},
 		{cp, PPOConfig{LearningRate: math.NaN()}, "ppo: learning_rate NaN"},
 		{c4, PPOConfig{SelfPlay: true, Past: -0.5}, "ppo: past -0.5"},
 		{c4, PPOConfig{SelfPlay: true, Openings: 50}, "ppo: openings 50: must be 0 to 41"},

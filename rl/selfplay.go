@@ -78,7 +78,7 @@ func (s *selfPlay) drawPast() error {
 // collect plays one rollout of Steps moves in each game into ro.
 func (s *selfPlay) collect(ro *rollout, c *chunkStats) error {
 	p := s.p
-	n, T, A, W := p.cfg.Envs, p.cfg.Steps, p.actions, p.obsSize
+	n, T, A, W := p.cfg.Envs, p.cfg.RolloutSteps, p.actions, p.obsSize
 	if s.pastGames() > 0 {
 		if err := s.drawPast(); err != nil {
 			return err
@@ -154,7 +154,7 @@ func (s *selfPlay) collect(ro *rollout, c *chunkStats) error {
 	if err != nil {
 		return err
 	}
-	ro.gae(last, p.cfg.Gamma, p.cfg.Lambda, -1)
+	ro.gae(last, p.cfg.Discount, p.cfg.Lambda, -1)
 	return nil
 }
 

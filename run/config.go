@@ -1,16 +1,11 @@
-// Package run turns a run's configuration into a trained model and a run
-// folder: it resolves one Config (from dlrun's flags, an experiment file or
-// a run folder's config.json) into a model, its data and its task, trains
-// it with train's one loop, and writes and reads run folders (config.json,
-// model.json, weights, checkpoints, metrics.csv, curves.png,
-// summary.json). It also loads trained runs for evaluation and prediction
-// and generates text with a trained language model. cmd/dlrun and
-// experiments call it; nothing else decides which kind of model a run is.
 package run
 
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,15 +13,9 @@ import (
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/internal/version"
 	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/rundir"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
-)
-
-// The tasks a run can have.
-const (
-	Classify  = "classify"
-	NextToken = "next-token"
-	Rating    = "rating"
 )
 
 // Limits on a run's configuration besides those of train.Config (the
@@ -43,21 +32,23 @@ const (
 	MaxConfigSize = 16 << 20
 )
 
-// Config is the one configuration of a training run: what `dlrun train`'s
-// flags set, what an experiment file holds (with its seeds), and what a
-// run folder's config.json records, under the same snake_case names. A
-// zero field takes the model's recipe, then the loop's default; Resolve
-// fills them in and refuses a setting that does not apply to the model.
+// Config is the one configuration of a run: what `dlrun train`'s flags
+// set, what an experiment file holds (with its seeds), and what a run
+// folder's config.json records, under the same snake_case names. A zero
+// field takes the model's recipe (its kind's), then the loop's default;
+// Resolve fills them in and refuses a setting that does not apply to the
+// model's kind.
 type Config struct {
-	// Model is a reference model's name (`dlrun models`) or the path of a
-	// model file, YAML or JSON (docs/models.md).
+	// Model is a reference model's name (`dlrun models`: a network, or an
+	// agent) or the path of a model file, YAML or JSON (docs/models.md).
 	Model string `json:"model" yaml:"model"`
-	// Task is classify or next-token (default: the model's; classify for a
-	// model file).
+	// Task is the task of the run's kind (classify, next-token, rating;
+	// an agent's is play); default: the model's, classify for a model
+	// file. A model file trains as the kind its task names.
 	Task string `json:"task" yaml:"task"`
-	// Dataset is a bundled dataset (fashion-mnist, xor,
-	// pride-and-prejudice), a folder of IDX files or CIFAR-10 batches, or
-	// for next-token prediction a UTF-8 text file (default: the model's).
+	// Dataset is a bundled dataset (Datasets), a folder of IDX files or
+	// CIFAR-10 batches, a folder of ratings, or for next-token prediction
+	// a UTF-8 text file (default: the model's).
 	Dataset string `json:"dataset" yaml:"dataset"`
 	// Cell is the recurrent cell of the rnn and charrnn reference models:
 	// lstm (default) or gru.
@@ -66,16 +57,13 @@ type Config struct {
 	// time per batch (default: the model's, 100; at most train.MaxSeqLen).
 	SeqLen int `json:"seq_len,omitempty" yaml:"seq_len"`
 	// Dim is the embedding size of the mf and ncf recommenders (default
-	// 32, at most MaxDim). For the recommenders, weight_decay is the L2 penalty on the
-	// embedding rows and biases of each batch, as is usual for
-	// factorisation, not a decay of every weight.
+	// 32, at most MaxDim). For the recommenders, weight_decay is the L2
+	// penalty on the embedding rows and biases of each batch, as is usual
+	// for factorisation, not a decay of every weight.
 	Dim int `json:"dim,omitempty" yaml:"dim"`
-	// Env is the game an agent (dqn, ppo) learns to play: cartpole or
-	// connect4 (package env; default: the agent's).
-	Env string `json:"env,omitempty" yaml:"env"`
-	// Steps is an agent's training budget in environment steps (default:
-	// the agent's recipe for its game; at most MaxAgentSteps).
-	Steps int `json:"steps,omitempty" yaml:"steps"`
+	// Agent holds the settings of an agent's run (dqn, ppo): its game and
+	// its budget. Nil for the other kinds, which refuse it.
+	Agent *AgentConfig `json:"agent,omitempty" yaml:"agent"`
 
 	train.Config `yaml:",inline"`
 
@@ -88,56 +76,54 @@ type Config struct {
 	TestExamples  int      `json:"test_examples,omitempty" yaml:"-"`
 	Params        int      `json:"params,omitempty" yaml:"-"`
 	Version       string   `json:"dlrun_version,omitempty" yaml:"-"`
+	// Headline is the figure that scores runs of the kind (Kind.Progress),
+	// for readers of run folders that do not know the kinds.
+	Headline *Headline `json:"headline,omitempty" yaml:"-"`
 }
 
-// recipes are the reference models' defaults: the data each is made for
-// and the hyperparameters of its published run.
-var recipes = map[string]Config{
-	"xor":     {Task: Classify, Dataset: "xor", Config: train.Config{Epochs: 300, BatchSize: 4, Optimizer: "adam", LearningRate: 0.05, Loss: "bce"}},
-	"mlp":     {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
-	"cnn":     {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
-	"cnn-bn":  {Task: Classify, Dataset: "fashion-mnist", Config: train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce", Schedule: "cosine"}},
-	"rnn":     {Task: Classify, Dataset: "fashion-mnist", Cell: "lstm", Config: imageRecipe},
-	"mf":      {Task: Rating, Dataset: "movielens", Dim: 32, Config: ratingRecipe},
-	"ncf":     {Task: Rating, Dataset: "movielens", Dim: 32, Config: train.Config{Epochs: 3, BatchSize: 256, Optimizer: "adam", LearningRate: 1e-3, Loss: "mse", WeightDecay: 0.1}},
-	"biases":  {Task: Rating, Dataset: "movielens", Config: train.Config{Epochs: 8, BatchSize: 256, Optimizer: "adam", LearningRate: 5e-3, Loss: "mse", WeightDecay: 0.05}},
-	"charrnn": {Task: NextToken, Dataset: "pride-and-prejudice", Cell: "lstm", SeqLen: 100, Config: train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}},
+// AgentConfig holds the settings of an agent's run.
+type AgentConfig struct {
+	// Env is the game the agent learns to play (package env): cartpole or
+	// connect4 (default: the agent's first).
+	Env string `json:"env,omitempty" yaml:"env"`
+	// Steps is the training budget in environment steps (default: the
+	// agent's recipe for its game; at most MaxAgentSteps).
+	Steps int `json:"steps,omitempty" yaml:"steps"`
 }
 
-var imageRecipe = train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 1e-3, Loss: "cce"}
-
-// ratingRecipe is mf's: weight_decay is the L2 on each batch's embedding
-// rows and biases (nn.MF.L2).
-var ratingRecipe = train.Config{Epochs: 20, BatchSize: 256, Optimizer: "adam", LearningRate: 1e-3, Loss: "mse", WeightDecay: 0.1}
-
-// fileRecipes are the defaults of a model file, by task.
-var fileRecipes = map[string]Config{
-	Classify:  {Task: Classify, Dataset: "fashion-mnist", Config: imageRecipe},
-	Rating:    {Task: Rating, Dataset: "movielens", Config: ratingRecipe},
-	NextToken: {Task: NextToken, Dataset: "pride-and-prejudice", SeqLen: 100, Config: train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}},
+// Game returns the game of an agent's run ("" for a run that learns from
+// a dataset).
+func (c *Config) Game() string {
+	if a := c.Agent; a != nil {
+		return a.Env
+	}
+	return ""
 }
 
-// Recipe returns the defaults of a reference model or, for a model file,
-// of its task (classify unless task says otherwise).
-func Recipe(model, task string) (Config, error) {
-	if IsModelFile(model) {
+// Kind returns the kind of c's run: the kind of its reference model, or
+// for a model file the kind that trains files of its task (classify if it
+// names none). An unknown model or task is an error naming it.
+func (c *Config) Kind() (Kind, error) {
+	if c.Model == "" {
+		return nil, errors.New("no model: name a reference model (dlrun models) or a model file")
+	}
+	if IsModelFile(c.Model) {
+		task := c.Task
 		if task == "" {
-			task = Classify
+			task = Classify.Task()
 		}
-		r, ok := fileRecipes[task]
-		if !ok {
-			return Config{}, errors.Errorf("unknown task %q (known: %s, %s, %s)", task, Classify, NextToken, Rating)
+		if k, ok := kindOfFile(task); ok {
+			return k, nil
 		}
-		return r, nil
+		return nil, errors.Errorf("unknown task %q for a model file (known: %s)", task, fileTasks())
 	}
-	if _, err := nn.ReferenceByName(model); err != nil {
-		return Config{}, errors.Errorf("%v, or a model file (.yaml, .yml, .json)", err)
+	if k, ok := kindOfReference(c.Model); ok {
+		return k, nil
 	}
-	r, ok := recipes[model]
-	if !ok {
-		return Config{}, errors.Errorf("reference model %s has no recipe", model)
+	if _, err := nn.ReferenceByName(c.Model); err != nil {
+		return nil, errors.Errorf("%v, or a model file (.yaml, .yml, .json)", err)
 	}
-	return r, nil
+	return nil, errors.Errorf("reference model %s has no recipe", c.Model)
 }
 
 // IsModelFile reports whether model names a model file rather than a
@@ -154,51 +140,52 @@ func IsModelFile(model string) bool {
 // loop's defaults, and checks every setting: an unknown name, a bad value
 // (a rate that is NaN, infinite or negative, a count past its limit:
 // train.Config.Check, train.MaxSeqLen, MaxDim), a setting that does not
-// apply to the model (cell for a model without a recurrent cell, seq_len
-// for a classifier, lr_step_every without the step schedule) or one
-// missing (the step schedule without lr_step_every) is a one-line error
-// that names the setting by its config-file name and says why. Train
-// calls it before it loads data or makes the run folder.
+// apply to the model's kind (cell for a model without a recurrent cell,
+// seq_len for a classifier, epochs for an agent, lr_step_every without the
+// step schedule) or one missing (the step schedule without lr_step_every)
+// is a one-line error that names the setting by its config-file name and
+// says why. Training calls it before it loads data or makes the run
+// folder.
 func (c *Config) Resolve() error { return c.resolve(true) }
+
+// ResolveRecorded is Resolve for a configuration read from a run folder
+// (ReadConfig), which resumes it: the model file is not read again (the
+// folder's model.json is the model; the file it was first read from need
+// not exist any more), and the dataset stays what the run recorded (none,
+// for a model trained from Go on data in memory), not the recipe's.
+func (c *Config) ResolveRecorded() error {
+	dataset := c.Dataset
+	err := c.resolve(false)
+	c.Dataset = dataset
+	return err
+}
 
 // resolve is Resolve; readFile says whether a model file is read (and
 // checked) too.
 func (c *Config) resolve(readFile bool) error {
-	if c.Model == "" {
-		return errors.New("no model: name a reference model (dlrun models) or a model file")
-	}
-	if IsAgent(c.Model) {
-		return c.resolveAgent()
-	}
-	if c.Env != "" || c.Steps != 0 {
-		return errors.Errorf("env and steps do not apply to model %s: they are the settings of an agent (dqn, ppo)", c.Model)
-	}
-	r, err := Recipe(c.Model, c.Task)
+	k, err := c.Kind()
 	if err != nil {
 		return err
 	}
 	switch {
 	case c.Task == "":
-		c.Task = r.Task
-	case c.Task != Classify && c.Task != NextToken && c.Task != Rating:
-		return errors.Errorf("unknown task %q (known: %s, %s, %s)", c.Task, Classify, NextToken, Rating)
-	case c.Task != r.Task:
-		return errors.Errorf("task %s does not apply to model %s, which is trained for %s", c.Task, c.Model, r.Task)
+		c.Task = k.Task()
+	case c.Task != k.Task() && !knownTask(c.Task):
+		return errors.Errorf("unknown task %q (known: %s)", c.Task, kindNames(func(Kind) bool { return true }, Kind.Task))
+	case c.Task != k.Task():
+		return errors.Errorf("task %s does not apply to model %s, which is trained for %s", c.Task, c.Model, k.Task())
 	}
-	if c.Cell != "" && r.Cell == "" {
-		return errors.Errorf("cell %q does not apply to model %s: only the rnn and charrnn reference models have a cell to choose (a model file names lstm or gru per layer)", c.Cell, c.Model)
+	r, err := k.Recipe(c)
+	if err != nil {
+		return err
 	}
-	if c.SeqLen != 0 && c.Task != NextToken {
-		return errors.Errorf("seq_len %d does not apply to model %s: it is a %s model, and seq_len sets next-token prediction's steps per batch", c.SeqLen, c.Model, c.Task)
-	}
-	if c.SeqLen < 0 || c.SeqLen > train.MaxSeqLen {
-		return errors.Errorf("seq_len %d: must be 1 to %d", c.SeqLen, train.MaxSeqLen)
-	}
-	if c.Dim != 0 && r.Dim == 0 {
-		return errors.Errorf("dim %d does not apply to model %s: only the mf and ncf recommenders have an embedding size to choose", c.Dim, c.Model)
-	}
-	if c.Dim < 0 || c.Dim > MaxDim {
-		return errors.Errorf("dim %d: must be 1 to %d", c.Dim, MaxDim)
+	for _, s := range settings {
+		if !s.set(c) {
+			continue
+		}
+		if ok, why := k.Takes(s.name, c, r); !ok {
+			return errors.Errorf("%s does not apply to model %s: %s", s.show(c), c.Model, why)
+		}
 	}
 	if readFile && IsModelFile(c.Model) {
 		if _, err := nn.ReadSpec(c.Model); err != nil {
@@ -206,30 +193,95 @@ func (c *Config) resolve(readFile bool) error {
 		}
 	}
 	fillZero(c, r)
-	switch strings.ToLower(c.Cell) {
-	case "", "lstm", "gru":
-		c.Cell = strings.ToLower(c.Cell)
-	default:
-		return errors.Errorf("unknown cell %q (want lstm or gru)", c.Cell)
-	}
-	c.Config = c.Config.Defaults()
-	if err := c.Config.Check(); err != nil {
+	if err := k.Resolve(c); err != nil {
 		return err
-	}
-	if l, _ := train.LossByName(c.Loss); c.Task == NextToken && l.Name != train.CrossEntropy.Name {
-		return errors.Errorf("loss %s does not apply to model %s: next-token prediction trains with cce", c.Loss, c.Model)
-	} else if c.Task == Rating && l.Name != train.MeanSquaredError.Name {
-		return errors.Errorf("loss %s does not apply to model %s: rating prediction trains with mse", c.Loss, c.Model)
 	}
 	if c.Version == "" { // a resumed run keeps the version it began with
 		c.Version = version.Version
 	}
+	h := k.Progress().Headline
+	c.Headline = &h
 	return nil
 }
 
-// fillZero sets every zero exported field of dst, and of the train.Config
-// inside it, to src's value.
+// Applies reports whether the setting called name (a config-file name,
+// as Resolve's errors give it: epochs, steps, seq_len) applies to a run of
+// c's model, and if not, why. `dlrun run` asks it before it overrides an
+// experiment with a flag. An unknown model is an error.
+func (c *Config) Applies(name string) (bool, string, error) {
+	k, err := c.Kind()
+	if err != nil {
+		return false, "", err
+	}
+	r, err := k.Recipe(c)
+	if err != nil {
+		return false, "", err
+	}
+	ok, why := k.Takes(name, c, r)
+	return ok, why, nil
+}
+
+// knownTask reports whether some kind's task is task.
+func knownTask(task string) bool {
+	for _, k := range Kinds() {
+		if k.Task() == task {
+			return true
+		}
+	}
+	return false
+}
+
+// setting is a run setting that a kind may not take: its config-file
+// name, whether c sets it, and how an error shows it.
+type setting struct {
+	name  string
+	set   func(c *Config) bool
+	value func(c *Config) any // nil: the name alone
+}
+
+func (s setting) show(c *Config) string {
+	if s.value == nil {
+		return s.name
+	}
+	switch v := s.value(c).(type) {
+	case string:
+		return fmt.Sprintf("%s %q", s.name, v)
+	default:
+		return fmt.Sprintf("%s %v", s.name, v)
+	}
+}
+
+// settings are the run settings a kind may not take, in the order Resolve
+// checks them. Seed and learning_rate apply to every kind.
+var settings = []setting{
+	{"dataset", func(c *Config) bool { return c.Dataset != "" }, func(c *Config) any { return c.Dataset }},
+	{"cell", func(c *Config) bool { return c.Cell != "" }, func(c *Config) any { return c.Cell }},
+	{"seq_len", func(c *Config) bool { return c.SeqLen != 0 }, func(c *Config) any { return c.SeqLen }},
+	{"dim", func(c *Config) bool { return c.Dim != 0 }, func(c *Config) any { return c.Dim }},
+	{"env", func(c *Config) bool { return c.Agent != nil && c.Agent.Env != "" }, func(c *Config) any { return c.Agent.Env }},
+	{"steps", func(c *Config) bool { return c.Agent != nil && c.Agent.Steps != 0 }, func(c *Config) any { return c.Agent.Steps }},
+	{"epochs", func(c *Config) bool { return c.Epochs != 0 }, func(c *Config) any { return c.Epochs }},
+	{"batch_size", func(c *Config) bool { return c.BatchSize != 0 }, func(c *Config) any { return c.BatchSize }},
+	{"optimizer", func(c *Config) bool { return c.Optimizer != "" }, func(c *Config) any { return c.Optimizer }},
+	{"loss", func(c *Config) bool { return c.Loss != "" }, func(c *Config) any { return c.Loss }},
+	{"weight_decay", func(c *Config) bool { return c.WeightDecay != 0 }, func(c *Config) any { return c.WeightDecay }},
+	{"clip_norm", func(c *Config) bool { return c.ClipNorm != 0 }, func(c *Config) any { return c.ClipNorm }},
+	{"clip_value", func(c *Config) bool { return c.ClipValue != 0 }, func(c *Config) any { return c.ClipValue }},
+	{"lr_schedule", func(c *Config) bool { return c.Schedule != "" }, func(c *Config) any { return c.Schedule }},
+	{"lr_step_every", func(c *Config) bool { return c.StepEvery != 0 }, func(c *Config) any { return c.StepEvery }},
+	{"lr_gamma", func(c *Config) bool { return c.Gamma != 0 }, func(c *Config) any { return c.Gamma }},
+	{"patience", func(c *Config) bool { return c.Patience != 0 }, func(c *Config) any { return c.Patience }},
+	{"monitor", func(c *Config) bool { return c.Monitor != "" }, func(c *Config) any { return c.Monitor }},
+	{"no_shuffle", func(c *Config) bool { return c.NoShuffle }, nil},
+	{"dtype", func(c *Config) bool { return c.DType != "" && c.DType != "float32" }, func(c *Config) any { return c.DType }},
+}
+
+// fillZero sets every zero exported field of dst, and of the structs
+// inside it (an agent's settings, the loop's), to src's value.
 func fillZero(dst *Config, src Config) {
+	if dst.Agent == nil && src.Agent != nil {
+		dst.Agent = &AgentConfig{}
+	}
 	var fill func(d, s reflect.Value)
 	fill = func(d, s reflect.Value) {
 		for i := 0; i < d.NumField(); i++ {
@@ -237,11 +289,14 @@ func fillZero(dst *Config, src Config) {
 			if !d.Type().Field(i).IsExported() || f.Kind() == reflect.Func {
 				continue
 			}
-			if f.Kind() == reflect.Struct {
+			switch {
+			case f.Kind() == reflect.Struct:
 				fill(f, s.Field(i))
-				continue
-			}
-			if f.IsZero() {
+			case f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Struct:
+				if !f.IsNil() && !s.Field(i).IsNil() {
+					fill(f.Elem(), s.Field(i).Elem())
+				}
+			case f.IsZero():
 				f.Set(s.Field(i))
 			}
 		}
@@ -250,51 +305,71 @@ func fillZero(dst *Config, src Config) {
 }
 
 // ReadConfig reads the config.json of run folder dir: a regular file
-// (safeio) of at most MaxConfigSize bytes, whose settings pass
-// train.Config.Check and the limits on seq_len and dim, and whose record
-// of the data (classes, vocab, input_shape, example counts) passes
-// train.MaxClasses, train.MaxVocab, train.MaxNameLen and
-// train.CheckInputShape. The lists' lengths are checked before they are
-// decoded, so nothing is allocated from a hostile count. Errors are one
-// line naming the folder and the file.
+// (safeio) of at most MaxConfigSize bytes, one JSON object that sets no
+// key twice, whose settings pass train.Config.Check and the limits on
+// seq_len and dim, and whose record of the data (classes, vocab,
+// input_shape, example counts) passes train.MaxClasses, train.MaxVocab,
+// train.MaxNameLen and train.CheckInputShape. The lists' lengths are
+// checked before they are decoded, so nothing is allocated from a hostile
+// count. Errors are one line naming the folder and the file.
+//
+// A folder that train's Trainer.Save wrote holds no config.json: its
+// configuration is what its model.json and checkpoint say (the model is
+// "model.json", the folder's; the dataset is not known).
 func ReadConfig(dir string) (*Config, error) {
-	b, err := safeio.ReadFile(filepath.Join(dir, "config.json"), MaxConfigSize)
+	b, err := safeio.ReadFile(filepath.Join(dir, rundir.Config), MaxConfigSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		if info, ierr := train.ReadInfo(dir); ierr == nil {
+			c, err := savedConfig(os.DirFS(dir), info)
+			return c, errors.Wrapf(err, "run folder %s", dir)
+		}
+	}
 	if err != nil {
 		return nil, errors.Wrapf(err, "run folder %s", dir)
 	}
-	c, err := parseConfig(b)
+	c, err := ParseConfig(b)
 	if err != nil {
-		return nil, errors.Wrapf(err, "run folder %s: config.json", dir)
+		return nil, errors.Wrapf(err, "run folder %s: %s", dir, rundir.Config)
 	}
 	return c, nil
 }
 
-// parseConfig decodes and checks the bytes of a config.json.
-func parseConfig(b []byte) (*Config, error) {
+// ParseConfig decodes and checks the bytes of a config.json, as
+// ReadConfig does. The settings of an agent that an earlier dlrun wrote
+// at the top level (env, steps) are read into Agent.
+func ParseConfig(b []byte) (*Config, error) {
+	if err := rundir.CheckDuplicateKeys(b); err != nil {
+		return nil, err
+	}
 	// Count the lists first: json.Unmarshal checks the whole text before
 	// it decodes, and hands each list to arrayLen undecoded.
-	var lens struct {
+	var pre struct {
 		InputShape arrayLen `json:"input_shape"`
 		Classes    arrayLen `json:"classes"`
 		Vocab      arrayLen `json:"vocab"`
+		Env        string   `json:"env"`
+		Steps      int      `json:"steps"`
 	}
-	if err := json.Unmarshal(b, &lens); err != nil {
-		return nil, oneLine(err)
+	if err := json.Unmarshal(b, &pre); err != nil {
+		return nil, rundir.OneLine(err)
 	}
-	if n := int(lens.InputShape); n > train.MaxInputRank {
+	if n := int(pre.InputShape); n > train.MaxInputRank {
 		return nil, errors.Errorf("input_shape: %d dimensions, want 1 to %d", n, train.MaxInputRank)
 	}
 	for _, l := range []struct {
 		name   string
 		n, max int
-	}{{"classes", int(lens.Classes), train.MaxClasses}, {"vocab", int(lens.Vocab), train.MaxVocab}} {
+	}{{"classes", int(pre.Classes), train.MaxClasses}, {"vocab", int(pre.Vocab), train.MaxVocab}} {
 		if l.n > l.max {
 			return nil, errors.Errorf("%s: %d names, more than the %d allowed", l.name, l.n, l.max)
 		}
 	}
 	var c Config
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, oneLine(err)
+	if err := rundir.DecodeJSON(b, &c); err != nil {
+		return nil, err
+	}
+	if (pre.Env != "" || pre.Steps != 0) && c.Agent == nil {
+		c.Agent = &AgentConfig{Env: pre.Env, Steps: pre.Steps}
 	}
 	if err := c.checkRecorded(); err != nil {
 		return nil, err
@@ -313,6 +388,9 @@ func (c *Config) checkRecorded() error {
 	}
 	if c.Dim < 0 || c.Dim > MaxDim {
 		return errors.Errorf("dim %d: must be 1 to %d", c.Dim, MaxDim)
+	}
+	if c.Agent != nil && (c.Agent.Steps < 0 || c.Agent.Steps > MaxAgentSteps) {
+		return errors.Errorf("agent.steps %d: must be 1 to %d", c.Agent.Steps, MaxAgentSteps)
 	}
 	if c.InputShape != nil {
 		if err := train.CheckInputShape(c.InputShape); err != nil {
@@ -334,11 +412,6 @@ func (c *Config) checkRecorded() error {
 		}
 	}
 	return nil
-}
-
-// oneLine is a decoding error on one line.
-func oneLine(err error) error {
-	return errors.New(strings.Join(strings.Fields(err.Error()), " "))
 }
 
 // arrayLen is the number of elements of a JSON array, counted without

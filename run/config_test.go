@@ -25,7 +25,7 @@ func TestResolveFillsTheRecipe(t *testing.T) {
 	if err := c.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Task != run.Classify || c.Dataset != "fashion-mnist" || c.Cell != "lstm" || c.Epochs != 10 || c.BatchSize != 64 ||
+	if c.Task != "classify" || c.Dataset != "fashion-mnist" || c.Cell != "lstm" || c.Epochs != 10 || c.BatchSize != 64 ||
 		c.Optimizer != "adam" || c.LearningRate != 1e-3 || c.Loss != "cce" || c.Seed != 1 || c.DType != "float32" || c.Version == "" {
 		t.Errorf("resolved rnn: %+v", c)
 	}
@@ -33,7 +33,7 @@ func TestResolveFillsTheRecipe(t *testing.T) {
 	if err := lm.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	if lm.Task != run.NextToken || lm.SeqLen != 100 || lm.Epochs != 1 || lm.LearningRate != 2e-3 {
+	if lm.Task != "next-token" || lm.SeqLen != 100 || lm.Epochs != 1 || lm.LearningRate != 2e-3 {
 		t.Errorf("resolved charrnn: %+v", lm)
 	}
 	// Resolving again changes nothing: a config.json resolves to itself.
@@ -50,7 +50,7 @@ func TestResolveFillsTheRecipe(t *testing.T) {
 	if err := file.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	if file.Task != run.Classify || file.Dataset != "fashion-mnist" || file.Epochs != 10 {
+	if file.Task != "classify" || file.Dataset != "fashion-mnist" || file.Epochs != 10 {
 		t.Errorf("resolved model file: %+v", file)
 	}
 }
@@ -68,7 +68,7 @@ func TestResolveRefusesWhatDoesNotApply(t *testing.T) {
 		{run.Config{Model: "cnn", Config: train.Config{StepEvery: 2}}, "lr_step_every and lr_gamma apply to the step schedule only"},
 		{run.Config{Model: "cnn", Config: train.Config{Schedule: "cosine", Gamma: 0.5}}, "apply to the step schedule only"},
 		{run.Config{Model: "charrnn", Config: train.Config{Loss: "mse"}}, "next-token prediction trains with cce"},
-		{run.Config{Model: "cnn", Task: run.NextToken}, "task next-token does not apply to model cnn"},
+		{run.Config{Model: "cnn", Task: "next-token"}, "task next-token does not apply to model cnn"},
 		{run.Config{Model: "cnn", Task: "regress"}, `unknown task "regress"`},
 		{run.Config{Model: "rnn", Cell: "rnn"}, `unknown cell "rnn"`},
 		{run.Config{Model: "resnet"}, `unknown model "resnet"`},
@@ -95,7 +95,7 @@ func TestResolveRefusesWhatDoesNotApply(t *testing.T) {
 
 // config.json and experiment files use the same names for every setting.
 func TestConfigNamesAreTheSameInJSONAndYAML(t *testing.T) {
-	c := run.Config{Model: "charrnn", Task: run.NextToken, Dataset: "d", Cell: "gru", SeqLen: 5, Dim: 8, Env: "cartpole", Steps: 10, Config: train.Config{
+	c := run.Config{Model: "charrnn", Task: "next-token", Dataset: "d", Cell: "gru", SeqLen: 5, Dim: 8, Agent: &run.AgentConfig{Env: "cartpole", Steps: 10}, Config: train.Config{
 		Epochs: 1, BatchSize: 2, Optimizer: "sgd", LearningRate: 0.1, WeightDecay: 0.1, ClipNorm: 1, ClipValue: 1, Loss: "cce",
 		Schedule: "step", StepEvery: 1, Gamma: 0.5, Patience: 1, Monitor: "test_loss", Seed: 3, DType: "float64", NoShuffle: true}}
 	keys := func(b []byte, unmarshal func([]byte, any) error) []string {

@@ -1,21 +1,23 @@
 package run
 
 import (
+	"strconv"
+
 	"github.com/dlrun/dlrun/datasets"
-	"github.com/dlrun/dlrun/graph"
-	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 )
 
 // Data is a dataset ready for a run: its splits as the loop reads them
-// and what config.json records of it.
+// and what config.json records of it. Each kind fills what its data has
+// (SupervisedKind.Data): the shape and class names of labelled examples,
+// a text's vocabulary, the users and movies of ratings.
 type Data struct {
 	Name    string
 	SHA256  string
-	Shape   []int    // classify: per-example input shape
-	Classes []string // classify: class names in label order
-	Vocab   []string // next-token: the tokens in id order
+	Shape   []int    // labelled examples: per-example input shape
+	Classes []string // labelled examples: class names in label order
+	Vocab   []string // a text: the tokens in id order
 	// Rating: the numbers of users and movies and the training set's mean
 	// rating.
 	Users, Movies int
@@ -49,34 +51,6 @@ type ratings []datasets.Rating
 func (r ratings) Len() int { return len(r) }
 func (r ratings) Rating(i int) (user, movie int, value float32) {
 	return r[i].User, r[i].Movie, r[i].Value
-}
-
-// LoadData loads the dataset a resolved configuration names, as its task
-// reads it: labelled examples for classify (a bundled dataset or a folder
-// of IDX files or CIFAR-10 batches), a text for next-token (the bundled
-// novel, or a UTF-8 text file with its last 10% held out), ratings for
-// rating (the bundled movielens, or a folder in MovieLens's CSV or ml-100k
-// layout).
-func LoadData(c *Config) (*Data, error) {
-	if c.Task == Rating {
-		r, err := LoadRatings(c.Dataset)
-		if err != nil {
-			return nil, err
-		}
-		return FromRatings(r), nil
-	}
-	if c.Task == NextToken {
-		t, err := LoadText(c.Dataset)
-		if err != nil {
-			return nil, err
-		}
-		return FromText(t), nil
-	}
-	d, err := datasets.Load(c.Dataset)
-	if err != nil {
-		return nil, err
-	}
-	return FromDataset(d), nil
 }
 
 // LoadRatings returns the bundled MovieLens ratings (movielens) or the
@@ -175,109 +149,19 @@ func values(shape []int) int {
 	return p
 }
 
-// build checks data d (Data.check) and makes the model and the task of a
-// resolved configuration for it. A classifier whose first layer is recurrent reads each image as the
-// sequence of its rows (datasets.AsSequence), which changes d's shape.
-func build(c *Config, d *Data) (*nn.Sequential, train.Task, error) {
-	if err := d.check(); err != nil {
-		return nil, nil, err
-	}
-	loss, err := train.LossByName(c.Loss)
-	if err != nil {
-		return nil, nil, err
-	}
-	in, outputs := d.Shape, len(d.Classes)
-	switch {
-	case c.Task == Rating:
-		if d.Users == 0 || d.Movies == 0 {
-			return nil, nil, errors.Errorf("dataset %s has no users or movies: rating prediction needs ratings", d.Name)
-		}
-		in, outputs = []int{2}, 1
-	case c.Task == NextToken:
-		if len(d.Vocab) == 0 {
-			return nil, nil, errors.Errorf("dataset %s has no vocabulary: next-token prediction needs a text", d.Name)
-		}
-		in, outputs = []int{c.SeqLen}, len(d.Vocab)
-	default:
-		if len(d.Classes) == 0 {
-			return nil, nil, errors.Errorf("dataset %s has no classes: classification needs labelled examples", d.Name)
-		}
-		outputs = train.Outputs(loss, outputs)
-	}
-	var model *nn.Sequential
-	if IsModelFile(c.Model) {
-		spec, err := nn.ReadSpec(c.Model)
-		if err != nil {
-			return nil, nil, err
-		}
-		if model, err = spec.Build(); err != nil {
-			return nil, nil, err
-		}
-	} else {
-		ref, err := nn.ReferenceByName(c.Model)
-		if err != nil {
-			return nil, nil, err
-		}
-		opt := nn.Options{Users: d.Users, Movies: d.Movies, Mean: d.Mean, Dim: c.Dim, L2: c.WeightDecay}
-		if c.Cell == "gru" {
-			opt.Cell = graph.GRUCell
-		}
-		if model, err = ref.Build(in, outputs, opt); err != nil {
-			return nil, nil, err
-		}
-	}
-	task, err := newTask(c, model, d, outputs)
-	return model, task, err
+// Record sets what config.json records of the data a new run of c trains
+// on, d, read by task: its name and SHA-256, the model's input shape, the
+// class names or the vocabulary, the sizes of its splits.
+func (c *Config) Record(d *Data, task train.Task) {
+	c.Dataset, c.DatasetSHA256 = d.Name, d.SHA256
+	c.InputShape, c.Classes, c.Vocab = task.InputShape(), d.Classes, d.Vocab
+	c.TrainExamples, c.TestExamples = d.Train.Len(), d.Test.Len()
 }
 
-// newTask returns the task of c for model on d, reading images as rows
-// for a model whose first layer is recurrent.
-func newTask(c *Config, model *nn.Sequential, d *Data, outputs int) (train.Task, error) {
-	switch c.Task {
-	case NextToken:
-		return &train.NextToken{Vocab: len(d.Vocab), SeqLen: c.SeqLen}, nil
-	case Rating:
-		return &train.Rating{Users: d.Users, Movies: d.Movies}, nil
+// plural returns "1 epoch", "2 epochs".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
 	}
-	if err := readAsModelDoes(model, d); err != nil {
-		return nil, err
-	}
-	return &train.Classify{Shape: d.Shape, Outputs: outputs}, nil
-}
-
-// readAsModelDoes is the one rule for reading images as sequences: a
-// classifier whose first layer is recurrent reads each image as the
-// sequence of its rows (datasets.AsSequence), which changes d's shape.
-func readAsModelDoes(model nn.Layer, d *Data) error {
-	s, ok := model.(*nn.Sequential)
-	if !ok || len(s.Layers) == 0 || len(d.Shape) != 3 || d.set == nil {
-		return nil
-	}
-	if _, ok := s.Layers[0].(*nn.Recurrent); !ok {
-		return nil
-	}
-	rows, err := datasets.AsSequence(d.set)
-	if err != nil {
-		return err
-	}
-	*d = *FromDataset(rows)
-	return nil
-}
-
-// BuildModel builds the model cfg names for its dataset without training
-// it, and returns it with its per-example input shape (for summaries and
-// parameter counts).
-func BuildModel(cfg Config) (*nn.Sequential, []int, error) {
-	if err := cfg.Resolve(); err != nil {
-		return nil, nil, err
-	}
-	d, err := LoadData(&cfg)
-	if err != nil {
-		return nil, nil, errors.Wrap(err, "dataset")
-	}
-	model, task, err := build(&cfg, d)
-	if err != nil {
-		return nil, nil, err
-	}
-	return model, task.InputShape(), nil
+	return strconv.Itoa(n) + " " + word + "s"
 }

@@ -10,11 +10,12 @@ import (
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
 )
 
 // Data that a run cannot train on (a NaN or infinite input value or
-// rating, more classes than train.MaxClasses) is refused by run.Train in
+// rating, more classes than train.MaxClasses) is refused by runner.Train in
 // one line naming the dataset, the split and the example, before the run
 // folder is made.
 func TestTrainRefusesBadDataBeforeTheFolder(t *testing.T) {
@@ -49,7 +50,7 @@ func TestTrainRefusesBadDataBeforeTheFolder(t *testing.T) {
 		{"mf", rating, "dataset stars: test data: rating 1 has value +Inf: ratings must be finite"},
 	} {
 		out := filepath.Join(t.TempDir(), "run")
-		_, err := run.Train(run.Config{Model: c.model, Config: train.Config{Epochs: 1}}, run.Options{Data: c.data, Out: out})
+		_, err := runner.Train(run.Config{Model: c.model, Config: train.Config{Epochs: 1}}, runner.Options{Data: c.data, Out: out})
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: error %v, want one line containing %q", c.model, err, c.want)
 		}
@@ -57,7 +58,7 @@ func TestTrainRefusesBadDataBeforeTheFolder(t *testing.T) {
 			t.Errorf("%s: the run folder was made (%v)", c.model, err)
 		}
 	}
-	if _, err := run.Train(run.Config{Model: "xor", Config: train.Config{Epochs: 1}}, run.Options{Data: run.FromDataset(xor), Out: t.TempDir()}); err != nil {
+	if _, err := runner.Train(run.Config{Model: "xor", Config: train.Config{Epochs: 1}}, runner.Options{Data: run.FromDataset(xor), Out: t.TempDir()}); err != nil {
 		t.Errorf("good data: %v", err)
 	}
 }

@@ -1,7 +1,7 @@
 package run_test
 
 import (
-	"fmt"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
 )
 
@@ -24,7 +25,7 @@ func trainTinyLM(t *testing.T) (string, *run.Summary, string) {
 	dir := filepath.Join(t.TempDir(), "lm")
 	cfg := run.Config{Model: "charrnn", Dataset: file, SeqLen: 16}
 	cfg.Epochs, cfg.BatchSize = 1, 4
-	sum, err := run.Train(cfg, run.Options{Out: dir})
+	sum, err := runner.Train(cfg, runner.Options{Out: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,44 +38,44 @@ func trainTinyLM(t *testing.T) (string, *run.Summary, string) {
 // is refused with one line.
 func TestLanguageReport(t *testing.T) {
 	dir, sum, file := trainTinyLM(t)
-	m, err := run.Load(dir, false)
+	m, err := run.Open(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	d, err := m.LanguageData("")
+	rep, err := m.Evaluate(run.EvalOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := m.LanguageReport(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := rep.(*run.LanguageReport)
 	if r.Loss != sum.TestLoss || r.BitsPerChar != sum.Derived["bits_per_char"] || r.Accuracy != sum.TestAccuracy {
 		t.Errorf("report %+v; the run ended with loss %v, bits per char %v, accuracy %v", r, sum.TestLoss, sum.Derived["bits_per_char"], sum.TestAccuracy)
 	}
-	if r.Characters != d.Test.Len() || r.Characters == 0 || math.Abs(r.Perplexity-math.Exp(r.Loss)) > 1e-12 {
-		t.Errorf("report %+v over %d held-out characters", r, d.Test.Len())
+	if r.Characters == 0 || math.Abs(r.Perplexity-math.Exp(r.Loss)) > 1e-12 {
+		t.Errorf("report %+v", r)
 	}
 
 	// Another text with only the run's characters, whose own vocabulary
-	// (sorted characters) differs: ids are the run's.
+	// (sorted characters) differs: it is read with the run's ids, as
+	// encoding it with the run's vocabulary does.
 	other := filepath.Join(t.TempDir(), "other.txt")
-	os.WriteFile(other, []byte(strings.Repeat("the hat sat on the cat. ", 40)), 0o644)
-	od, err := m.LanguageData(other)
+	text := strings.Repeat("the hat sat on the cat. ", 40)
+	os.WriteFile(other, []byte(text), 0o644)
+	orep, err := m.Evaluate(run.EvalOptions{Data: other})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := datasets.Encode(m.Config.Vocab, strings.Repeat("the hat sat on the cat. ", 40))
+	ids, err := datasets.Encode(m.Config.Vocab, text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok := od.Test.(train.Tokens)
-	if !ok || len(got) == 0 || fmt.Sprint([]int(got)) != fmt.Sprint(want[len(want)-len(got):]) {
-		t.Fatalf("held-out tokens %v, want the run's ids %v", got, want[len(want)-len(got):])
+	held := train.Tokens(ids[len(ids)-len(ids)/10:])
+	ev, err := m.Model.Evaluate(held)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := m.LanguageReport(od); err != nil {
-		t.Errorf("report on another text: %v", err)
+	if o := orep.(*run.LanguageReport); o.Loss != ev.Loss || o.Characters != len(held) {
+		t.Errorf("report on another text %+v; its held-out tokens in the run's ids give loss %v over %d", o, ev.Loss, len(held))
 	}
 
 	for _, c := range []struct {
@@ -84,7 +85,7 @@ func TestLanguageReport(t *testing.T) {
 		{filepath.Join("..", "testdata", "cli", "zebra.txt"), []string{"zebra.txt", "is not in the run's vocabulary"}},
 		{filepath.Join(t.TempDir(), "absent.txt"), []string{"absent.txt"}},
 	} {
-		_, err := m.LanguageData(c.text)
+		_, err := m.Evaluate(run.EvalOptions{Data: c.text})
 		if err == nil {
 			t.Errorf("%s: no error", c.text)
 			continue
@@ -97,23 +98,22 @@ func TestLanguageReport(t *testing.T) {
 	}
 	// The run's own text, changed since.
 	os.WriteFile(file, []byte(strings.Repeat("the cat sat on the hat. ", 40)), 0o644)
-	if _, err := m.LanguageData(""); err == nil || !strings.Contains(err.Error(), "has changed") {
+	if _, err := m.Evaluate(run.EvalOptions{}); err == nil || !strings.Contains(err.Error(), "has changed") {
 		t.Errorf("changed text: %v", err)
 	}
-
-	// A classifier has no language-model report.
+	// Text from a classifier: a one-line refusal naming its kind.
 	xor := filepath.Join(t.TempDir(), "xor")
 	xc := run.Config{Model: "xor"}
 	xc.Epochs = 1
-	if _, err := run.Train(xc, run.Options{Out: xor}); err != nil {
+	if _, err := runner.Train(xc, runner.Options{Out: xor}); err != nil {
 		t.Fatal(err)
 	}
-	cm, err := run.Load(xor, false)
+	cm, err := run.Open(xor, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cm.Close()
-	if _, err := cm.LanguageData(""); err == nil || !strings.Contains(err.Error(), "next-token") {
-		t.Errorf("LanguageData of a classifier: %v", err)
+	if _, err := cm.Generate(run.GenerateOptions{Length: 3}); !errors.Is(err, run.ErrDoesNotApply) || !strings.Contains(err.Error(), "classify run") {
+		t.Errorf("Generate from a classifier: %v", err)
 	}
 }

@@ -5,44 +5,33 @@ import (
 	"os"
 
 	"github.com/dlrun/dlrun/run"
-	"github.com/dlrun/dlrun/train"
+	"github.com/dlrun/dlrun/runner"
 )
 
-// Train a reference model by name and record the run in a folder, as
-// `dlrun train` does.
-func ExampleTrain() {
-	dir, err := os.MkdirTemp("", "dlrun-run-")
+// Train a run, then open it back, as a new process would, evaluate it and
+// predict: the folder's model.json rebuilds the model without the code
+// that built it, and its kind says how it is evaluated and served.
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "dlrun-open-")
 	if err != nil {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	cfg := run.Config{Model: "xor", Config: train.Config{Seed: 2}}
-	summary, err := run.Train(cfg, run.Options{Out: dir})
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(summary.Model, summary.Epochs, summary.TestAccuracy)
-	// Output: xor 300 1
-}
-
-// Train a run, then load it back, as a new process would, and predict:
-// the folder's model.json rebuilds the model without the code that built it.
-func ExampleLoad() {
-	dir, err := os.MkdirTemp("", "dlrun-load-")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	if _, err := run.Train(run.Config{Model: "xor"}, run.Options{Out: dir}); err != nil {
+	if _, err := runner.Train(run.Config{Model: "xor"}, runner.Options{Out: dir}); err != nil {
 		panic(err)
 	}
 
-	model, err := train.Load(dir, false)
+	r, err := run.Open(dir, false)
 	if err != nil {
 		panic(err)
 	}
-	defer model.Close()
-	probs, err := model.Predict([]float32{0, 1, 1, 1})
+	defer r.Close()
+	rep, err := r.Evaluate(run.EvalOptions{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(r.Kind.Name(), rep.(*run.ClassifierReport).Accuracy)
+	probs, err := r.Model.Predict([]float32{0, 1, 1, 1})
 	if err != nil {
 		panic(err)
 	}
@@ -50,6 +39,20 @@ func ExampleLoad() {
 		fmt.Printf("P(1) > 0.9: %v\n", p[1] > 0.9)
 	}
 	// Output:
+	// classify 1
 	// P(1) > 0.9: true
 	// P(1) > 0.9: false
+}
+
+// A kind says which settings its runs take: an agent's budget is its
+// environment steps, a classifier's its epochs.
+func ExampleConfig_Applies() {
+	for _, c := range []run.Config{{Model: "cnn"}, {Model: "ppo"}} {
+		epochs, _, _ := c.Applies("epochs")
+		steps, _, _ := c.Applies("steps")
+		fmt.Printf("%s: epochs %v, steps %v\n", c.Model, epochs, steps)
+	}
+	// Output:
+	// cnn: epochs true, steps false
+	// ppo: epochs false, steps true
 }

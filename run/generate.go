@@ -3,7 +3,6 @@ package run
 import (
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 
 	"github.com/dlrun/dlrun/datasets"
@@ -24,55 +23,44 @@ type GenerateOptions struct {
 	Seed        uint64  // seeds sampling: the same seed writes the same text
 }
 
-// Generate loads the language model trained in run folder dir (its
-// config.json for the vocabulary, model.json and model.safetensors) and
-// writes text: it reads the prime, then samples Length tokens one at a
-// time, each fed back as the next input. The model is rebuilt for one
-// stream of one step, its stateful layers carrying the state from step to
-// step.
-func Generate(dir string, o GenerateOptions) (string, error) {
-	if o.Length < 0 || o.Length > MaxGenerateLength {
-		return "", errors.Errorf("--length %d: must be 0 to %d (run.MaxGenerateLength)", o.Length, MaxGenerateLength)
+// generating is a kind whose runs write text: a language model's.
+type generating interface {
+	generates()
+}
+
+// Generate writes text with language model r (its chosen weights): it
+// reads the prime, then samples Length tokens one at a time, each fed
+// back as the next input. The model is rebuilt for one stream of one
+// step, its stateful layers carrying the state from step to step.
+func (r *Run) Generate(o GenerateOptions) (string, error) {
+	if _, ok := r.Kind.(generating); !ok {
+		return "", doesNotApply("generating text", r.Kind, "a language model (next-token)")
 	}
-	if len(o.Prime) > MaxGenerateLength {
-		return "", errors.Errorf("--prime: %d bytes, more than %d (run.MaxGenerateLength)", len(o.Prime), MaxGenerateLength)
-	}
-	if o.Temperature < 0 || math.IsNaN(o.Temperature) || math.IsInf(o.Temperature, 0) {
-		return "", errors.Errorf("--temperature %g: must be a finite number, not negative", o.Temperature)
-	}
-	cfg, err := ReadConfig(dir)
-	if err != nil {
+	if err := o.Check(); err != nil {
 		return "", err
 	}
-	info, err := train.ReadInfo(dir)
+	vocab, err := vocabOf(r)
 	if err != nil {
 		return "", err
-	}
-	if info.Task != NextToken || len(cfg.Vocab) == 0 {
-		return "", errors.Errorf("run folder %s holds a %s model (%s), not a language model", dir, info.Task, cfg.Model)
-	}
-	if len(cfg.Vocab) != info.Outputs {
-		return "", errors.Errorf("run folder %s: config.json has %s, model.json %d", dir, plural(len(cfg.Vocab), "token"), info.Outputs)
 	}
 	if o.Prime == "" {
 		o.Prime = "\n"
 	}
-	prime, err := datasets.Encode(cfg.Vocab, o.Prime)
+	prime, err := datasets.Encode(vocab, o.Prime)
 	if err != nil {
 		return "", errors.Wrap(err, "--prime")
 	}
+	info := r.Model.Info
 	dt, err := graph.ParseDType(info.DType)
 	if err != nil {
 		return "", err
 	}
-	weights := filepath.Join(dir, "model.safetensors")
-	if err := info.CheckWeightsFile(weights); err != nil {
-		return "", err
-	}
 	model, err := info.Model.Build()
 	if err != nil {
-		return "", errors.Wrapf(err, "run folder %s: model.json", dir)
+		return "", errors.Wrapf(err, "run folder %s: model.json", r.Dir)
 	}
+	cfg := r.Config
+	weights := r.Weights
 	g := graph.New(graph.WithDType(dt), graph.WithSeed(cfg.Seed))
 	x, err := g.Input("x", 1, 1)
 	if err != nil {
@@ -91,7 +79,7 @@ func Generate(dir string, o GenerateOptions) (string, error) {
 	}
 	defer prog.Close()
 	rng := rand.New(rand.NewPCG(o.Seed, 0x67656e)) // "gen"
-	logits := make([]float64, len(cfg.Vocab))
+	logits := make([]float64, len(vocab))
 	in := []float64{0}
 	step := func(id int) error {
 		in[0] = float64(id)
@@ -112,12 +100,26 @@ func Generate(dir string, o GenerateOptions) (string, error) {
 	b.WriteString(o.Prime)
 	for i := 0; i < o.Length; i++ {
 		next := Sample(logits, o.Temperature, rng)
-		b.WriteString(cfg.Vocab[next])
+		b.WriteString(vocab[next])
 		if err := step(next); err != nil {
 			return "", err
 		}
 	}
 	return b.String(), nil
+}
+
+// Check reports the first of o's settings out of its range.
+func (o GenerateOptions) Check() error {
+	if o.Length < 0 || o.Length > MaxGenerateLength {
+		return errors.Errorf("--length %d: must be 0 to %d (run.MaxGenerateLength)", o.Length, MaxGenerateLength)
+	}
+	if len(o.Prime) > MaxGenerateLength {
+		return errors.Errorf("--prime: %d bytes, more than %d (run.MaxGenerateLength)", len(o.Prime), MaxGenerateLength)
+	}
+	if o.Temperature < 0 || math.IsNaN(o.Temperature) || math.IsInf(o.Temperature, 0) {
+		return errors.Errorf("--temperature %g: must be a finite number, not negative", o.Temperature)
+	}
+	return nil
 }
 
 // Sample draws the next token from logits divided by temperature (0 or

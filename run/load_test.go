@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
 )
 
@@ -15,10 +16,10 @@ import (
 // refused by Load rather than mislabelling every prediction.
 func TestLoadRefusesClassesThatDoNotMatchTheModel(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "xor")
-	if _, err := run.Train(run.Config{Model: "xor", Config: train.Config{Epochs: 1}}, run.Options{Out: dir}); err != nil {
+	if _, err := runner.Train(run.Config{Model: "xor", Config: train.Config{Epochs: 1}}, runner.Options{Out: dir}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run.Load(dir, false); err != nil {
+	if _, err := run.Open(dir, false); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "config.json")
@@ -37,7 +38,7 @@ func TestLoadRefusesClassesThatDoNotMatchTheModel(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = run.Load(dir, false)
+	_, err = run.Open(dir, false)
 	if err == nil || !strings.Contains(err.Error(), "3 class names") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("3 class names for a model of 1 output: %v", err)
 	}

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,14 +35,18 @@ type ClassProbability struct {
 }
 
 // PredictImages classifies each image file (PNG or JPEG) with image
-// classifier m, converting it to the model's input as datasets.ReadImage
+// classifier r, converting it to the model's input as datasets.ReadImage
 // does (invert inverts the brightness first). A file that cannot be read
 // or decoded does not stop the others: its prediction's Err says why.
-// The error is for the whole call: m is not an image classifier, or the
+// The error is for the whole call: r is not an image classifier, or the
 // model failed.
-func (m *Model) PredictImages(files []string, invert bool) ([]ImagePrediction, error) {
-	if m.Info.Task != Classify || len(m.InputShape()) != 3 {
-		return nil, errors.Errorf("run %s holds a %s model over inputs of shape %v; predicting images takes an image classifier", m.Config.Model, m.Info.Task, m.InputShape())
+func (r *Run) PredictImages(files []string, invert bool) ([]ImagePrediction, error) {
+	t, err := r.Tensors()
+	if err != nil {
+		return nil, err
+	}
+	if !t.Images {
+		return nil, fmt.Errorf("%s: predicting images %w to a %s run over inputs of shape %v: it takes an image classifier", r.Dir, ErrDoesNotApply, r.Kind.Name(), r.InputShape())
 	}
 	out := make([]ImagePrediction, len(files))
 	for start := 0; start < len(files); start += PredictChunk {
@@ -50,7 +55,7 @@ func (m *Model) PredictImages(files []string, invert bool) ([]ImagePrediction, e
 		var read []int // indices into files of the images in x
 		for i := start; i < end; i++ {
 			out[i].File = files[i]
-			img, err := datasets.ReadImage(files[i], m.InputShape(), invert)
+			img, err := datasets.ReadImage(files[i], r.InputShape(), invert)
 			if err != nil {
 				if !strings.Contains(err.Error(), files[i]) {
 					err = errors.Wrap(err, files[i])
@@ -64,7 +69,7 @@ func (m *Model) PredictImages(files []string, invert bool) ([]ImagePrediction, e
 		if len(read) == 0 {
 			continue
 		}
-		probs, err := m.Predict(x)
+		probs, err := r.Model.Predict(x)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +84,7 @@ func (m *Model) PredictImages(files []string, invert bool) ([]ImagePrediction, e
 }
 
 // Top returns the k most probable classes of p, most probable first (ties
-// in label order), named by classes (m.Classes()); fewer if p has fewer
+// in label order), named by classes (Run.Classes); fewer if p has fewer
 // classes, none if p.Err is set.
 func (p ImagePrediction) Top(k int, classes []string) []ClassProbability {
 	order := make([]int, len(p.Probabilities))

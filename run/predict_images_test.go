@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 )
 
 // fixture is the path of a file of testdata/cli.
@@ -20,10 +22,10 @@ func TestPredictImagesPerFile(t *testing.T) {
 	d := smallFashion(t, 40)
 	cfg := run.Config{Model: "mlp", Dataset: d.Name}
 	cfg.Epochs = 1
-	if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(d), Out: dir}); err != nil {
+	if _, err := runner.Train(cfg, runner.Options{Data: run.FromDataset(d), Out: dir}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := run.Load(dir, false)
+	m, err := run.Open(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +83,10 @@ func TestPredictImagesPerFile(t *testing.T) {
 	xor := filepath.Join(t.TempDir(), "xor")
 	xc := run.Config{Model: "xor"}
 	xc.Epochs = 1
-	if _, err := run.Train(xc, run.Options{Out: xor}); err != nil {
+	if _, err := runner.Train(xc, runner.Options{Out: xor}); err != nil {
 		t.Fatal(err)
 	}
-	xm, err := run.Load(xor, false)
+	xm, err := run.Open(xor, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,4 +94,16 @@ func TestPredictImagesPerFile(t *testing.T) {
 	if _, err := xm.PredictImages(files[:1], false); err == nil || !strings.Contains(err.Error(), "image classifier") {
 		t.Errorf("PredictImages with the xor model: %v", err)
 	}
+}
+
+// smallFashion returns the bundled Fashion-MNIST subset cut to n training
+// and n/4 test images.
+func smallFashion(t *testing.T, n int) *datasets.Dataset {
+	d, err := datasets.FashionMNIST()
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := *d
+	small.Train, small.Test = d.Train.Subset(n), d.Test.Subset(n/4)
+	return &small
 }

@@ -2,13 +2,13 @@ package run
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
-	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 )
 
@@ -34,60 +34,37 @@ type SimilarMovie struct {
 	Similarity float64 `json:"similarity"`
 }
 
-// Recommender is a trained rating model loaded with the ratings it was
-// trained on, whose ids, titles and genres name the movies it recommends.
+// Recommender is an opened rating model with the ratings it was trained
+// on, whose ids, titles and genres name the movies it recommends.
 type Recommender struct {
-	*Model
+	*Run
 	// Ratings is the run's dataset, checked against the SHA-256 in its
 	// config.json. Callers must not modify it.
 	Ratings *datasets.Ratings
 }
 
-// NewRecommender loads the rating model of run folder dir (with best set,
-// its best epoch's weights) and the dataset its config.json names: the
-// bundled movielens or a ratings folder (datasets.LoadRatingsDir). The
-// dataset must still have the SHA-256 the run recorded, since the model's
-// user and movie indices are positions in it. Close the Recommender when
-// done.
-func NewRecommender(dir string, best bool) (*Recommender, error) {
-	m, err := Load(dir, best)
-	if err != nil {
-		return nil, err
-	}
-	if m.Info.Task != Rating {
-		m.Close()
-		return nil, errors.Errorf("run folder %s holds a %s model (%s), not a rating model: recommendations need a recommender such as mf", dir, m.Info.Task, m.Config.Model)
-	}
-	r, err := runRatings(dir, m)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return &Recommender{Model: m, Ratings: r}, nil
+// recommending is a kind whose runs recommend: it loads the ratings a run
+// was trained on.
+type recommending interface {
+	ratings(r *Run) (*datasets.Ratings, error)
 }
 
-// runRatings loads the dataset of rating model m from run folder dir and
-// checks that it is the one the run was trained on.
-func runRatings(dir string, m *Model) (*datasets.Ratings, error) {
-	r, err := LoadRatings(m.Config.Dataset)
+// Recommender returns the run with the ratings it was trained on, which
+// its config.json names (the bundled movielens or a ratings folder,
+// datasets.LoadRatingsDir) and which must still have the SHA-256 the run
+// recorded, since the model's user and movie indices are positions in
+// them. Only a rating model recommends; closing the Recommender closes
+// the run.
+func (r *Run) Recommender() (*Recommender, error) {
+	k, ok := r.Kind.(recommending)
+	if !ok {
+		return nil, doesNotApply("recommending", r.Kind, "a rating model (mf, ncf, biases)")
+	}
+	rs, err := k.ratings(r)
 	if err != nil {
-		return nil, errors.Wrapf(err, "run folder %s: its dataset", dir)
+		return nil, fmt.Errorf("run folder %s: %w", r.Dir, err)
 	}
-	if want := m.Config.DatasetSHA256; want != "" && r.SHA256 != want {
-		return nil, errors.Errorf("run folder %s: dataset %s has changed since the run began (SHA-256 %s, was %s)", dir, m.Config.Dataset, r.SHA256, want)
-	}
-	if err := fitsModel(r, m); err != nil {
-		return nil, errors.Wrapf(err, "run folder %s", dir)
-	}
-	return r, nil
-}
-
-// fitsModel checks that r has as many users and movies as m was built for.
-func fitsModel(r *datasets.Ratings, m *Model) error {
-	if m.Info.Users != 0 && len(r.UserIDs) != m.Info.Users || m.Info.Movies != 0 && len(r.MovieIDs) != m.Info.Movies {
-		return errors.Errorf("dataset %s has %s and %s; the model was built for %d and %d", r.Name, plural(len(r.UserIDs), "user"), plural(len(r.MovieIDs), "movie"), m.Info.Users, m.Info.Movies)
-	}
-	return nil
+	return &Recommender{Run: r, Ratings: rs}, nil
 }
 
 // Recommend returns the top movies for the user with original id userID
@@ -121,7 +98,7 @@ func (r *Recommender) Recommend(userID, top int) ([]Recommendation, error) {
 	if len(movies) == 0 {
 		return []Recommendation{}, nil
 	}
-	pred, err := r.Predict(x)
+	pred, err := r.Model.Predict(x)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +191,7 @@ func (r *Recommender) Similar(movieID, top int) ([]SimilarMovie, error) {
 // <layer>.movie_embedding.
 func (r *Recommender) movieEmbedding() (*graph.Param, error) {
 	var found []*graph.Param
-	for _, p := range r.Trainer().Graph().Params() {
+	for _, p := range r.Model.Trainer().Graph().Params() {
 		if p.Name == "movie_embedding" || strings.HasSuffix(p.Name, ".movie_embedding") {
 			found = append(found, p)
 		}
@@ -239,86 +216,4 @@ func (r *Recommender) movie(i int) MovieInfo {
 		g = []string{}
 	}
 	return MovieInfo{ID: r.Ratings.MovieIDs[i], Title: r.Ratings.Titles[i], Genres: g}
-}
-
-// Recommend returns the top movies for user userID (an original id) that
-// the user has not rated, by the rating model of run folder dir (its last
-// weights): see Recommender.Recommend.
-func Recommend(dir string, userID, top int) ([]Recommendation, error) {
-	r, err := NewRecommender(dir, false)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return r.Recommend(userID, top)
-}
-
-// Similar returns the top movies nearest to movie movieID (an original id)
-// in the learned movie embeddings of the rating model of run folder dir
-// (its last weights): see Recommender.Similar.
-func Similar(dir string, movieID, top int) ([]SimilarMovie, error) {
-	r, err := NewRecommender(dir, false)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return r.Similar(movieID, top)
-}
-
-// RatingReport is an evaluation of a rating model on a test split: the
-// loss (mean squared error), RMSE and MAE, in stars, over Ratings ratings.
-type RatingReport struct {
-	Loss    float64 `json:"loss"`
-	RMSE    float64 `json:"rmse"`
-	MAE     float64 `json:"mae"`
-	Ratings int     `json:"ratings"`
-}
-
-// RatingData loads dataset (default: the run's) for evaluating rating
-// model m: the bundled movielens or a ratings folder. The run's own
-// dataset must still have the SHA-256 the run recorded; another dataset
-// must either have that SHA-256 or the very users and movies (original
-// ids) of the run's, since the model's indices are positions in them.
-func (m *Model) RatingData(dataset string) (*Data, error) {
-	if m.Info.Task != Rating {
-		return nil, errors.Errorf("run %s is a %s model; rating reports are for rating models", m.Config.Model, m.Info.Task)
-	}
-	if dataset == "" {
-		dataset = m.Config.Dataset
-	}
-	r, err := LoadRatings(dataset)
-	if err != nil {
-		return nil, err
-	}
-	want := m.Config.DatasetSHA256
-	switch {
-	case want == "" || r.SHA256 == want:
-	case dataset == m.Config.Dataset:
-		return nil, errors.Errorf("dataset %s has changed since the run began (SHA-256 %s, was %s)", dataset, r.SHA256, want)
-	default:
-		own, err := LoadRatings(m.Config.Dataset)
-		if err != nil {
-			return nil, errors.Wrapf(err, "the run's dataset %s, to match %s's users and movies with", m.Config.Dataset, dataset)
-		}
-		if !slices.Equal(own.UserIDs, r.UserIDs) || !slices.Equal(own.MovieIDs, r.MovieIDs) {
-			return nil, errors.Errorf("dataset %s has other users or movies than the run's %s: the model's indices would not match", dataset, m.Config.Dataset)
-		}
-	}
-	if err := fitsModel(r, m); err != nil {
-		return nil, err
-	}
-	return FromRatings(r), nil
-}
-
-// RatingReport evaluates rating model m on the test split of d (from
-// RatingData).
-func (m *Model) RatingReport(d *Data) (*RatingReport, error) {
-	if m.Info.Task != Rating {
-		return nil, errors.Errorf("run %s is a %s model; rating reports are for rating models", m.Config.Model, m.Info.Task)
-	}
-	ev, err := m.Evaluate(d.Test)
-	if err != nil {
-		return nil, err
-	}
-	return &RatingReport{Loss: ev.Loss, RMSE: ev.Metrics[train.RMSE.Name], MAE: ev.Metrics[train.MAE.Name], Ratings: d.Test.Len()}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/train"
 )
 
@@ -89,7 +90,7 @@ func trainTiny(t *testing.T, model, data string) (string, *run.Summary) {
 	if model == "mf" {
 		cfg.Dim = 4
 	}
-	s, err := run.Train(cfg, run.Options{Out: out})
+	s, err := runner.Train(cfg, runner.Options{Out: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func trainTiny(t *testing.T, model, data string) (string, *run.Summary) {
 func TestRecommendExcludesRatedMoviesInOrder(t *testing.T) {
 	data := writeTinyRatings(t)
 	dir, _ := trainTiny(t, "mf", data)
-	r, err := run.NewRecommender(dir, false)
+	r, err := openRecommender(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +134,13 @@ func TestRecommendExcludesRatedMoviesInOrder(t *testing.T) {
 	for _, x := range all {
 		u, _ := r.Ratings.UserIndex(1)
 		m, _ := r.Ratings.MovieIndex(x.ID)
-		p, err := r.Predict([]float32{float32(u), float32(m)})
+		p, err := r.Model.Predict([]float32{float32(u), float32(m)})
 		if err != nil || p[0][0] != x.PredictedRating {
 			t.Errorf("movie %d: predicted %v, Predict says %v (%v)", x.ID, x.PredictedRating, p, err)
 		}
 	}
 	// The package-level function gives the same list.
-	if got, err := run.Recommend(dir, 1, 100); err != nil || !slices.EqualFunc(got, all, func(a, b run.Recommendation) bool {
+	if got, err := recommend(dir, 1, 100); err != nil || !slices.EqualFunc(got, all, func(a, b run.Recommendation) bool {
 		return a.ID == b.ID && a.PredictedRating == b.PredictedRating
 	}) {
 		t.Errorf("run.Recommend: %v %v, want %v", got, err, all)
@@ -155,14 +156,14 @@ func TestRecommendExcludesRatedMoviesInOrder(t *testing.T) {
 func TestRecommendSimilarByCosine(t *testing.T) {
 	data := writeTinyRatings(t)
 	dir, _ := trainTiny(t, "mf", data)
-	r, err := run.NewRecommender(dir, false)
+	r, err := openRecommender(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	// Give movie 21 the embedding of movie 1, and movie 89 its opposite.
 	var found bool
-	for _, p := range r.Trainer().Graph().Params() {
+	for _, p := range r.Model.Trainer().Graph().Params() {
 		if !strings.HasSuffix(p.Name, ".movie_embedding") {
 			continue
 		}
@@ -217,7 +218,7 @@ func TestRecommendSimilarByCosine(t *testing.T) {
 		}
 	}
 	// The package-level function reads the saved weights, not the ones set above.
-	if got, err := run.Similar(dir, 1, 3); err != nil || len(got) != 3 {
+	if got, err := similar(dir, 1, 3); err != nil || len(got) != 3 {
 		t.Errorf("run.Similar: %v %v", got, err)
 	}
 }
@@ -225,17 +226,17 @@ func TestRecommendSimilarByCosine(t *testing.T) {
 func TestRecommendErrors(t *testing.T) {
 	data := writeTinyRatings(t)
 	biases, _ := trainTiny(t, "biases", data)
-	if recs, err := run.Recommend(biases, 1, 2); err != nil || len(recs) != 2 {
+	if recs, err := recommend(biases, 1, 2); err != nil || len(recs) != 2 {
 		t.Errorf("biases recommends: %v %v", recs, err)
 	}
-	if _, err := run.Similar(biases, 1, 2); err == nil || !strings.Contains(err.Error(), "no movie embeddings") {
+	if _, err := similar(biases, 1, 2); err == nil || !strings.Contains(err.Error(), "no movie embeddings") {
 		t.Errorf("similar with biases: %v", err)
 	}
 	xor := filepath.Join(t.TempDir(), "xor")
-	if _, err := run.Train(run.Config{Model: "xor", Config: train.Config{Epochs: 1}}, run.Options{Out: xor}); err != nil {
+	if _, err := runner.Train(run.Config{Model: "xor", Config: train.Config{Epochs: 1}}, runner.Options{Out: xor}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run.Recommend(xor, 1, 2); err == nil || !strings.Contains(err.Error(), "not a rating model") {
+	if _, err := recommend(xor, 1, 2); err == nil || !strings.Contains(err.Error(), "recommending does not apply to a classify run") {
 		t.Errorf("recommend with xor: %v", err)
 	}
 	// A dataset changed since training is refused.
@@ -245,7 +246,7 @@ func TestRecommendErrors(t *testing.T) {
 	}
 	fmt.Fprintln(f, "1,1,5,2000000")
 	f.Close()
-	if _, err := run.Recommend(biases, 1, 2); err == nil || !strings.Contains(err.Error(), "has changed") {
+	if _, err := recommend(biases, 1, 2); err == nil || !strings.Contains(err.Error(), "has changed") {
 		t.Errorf("changed dataset: %v", err)
 	}
 }
@@ -254,20 +255,17 @@ func TestRecommendErrors(t *testing.T) {
 func TestRecommendRatingReport(t *testing.T) {
 	data := writeTinyRatings(t)
 	dir, s := trainTiny(t, "mf", data)
-	m, err := run.Load(dir, false)
+	m, err := run.Open(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	d, err := m.RatingData("")
+	r, err := m.Evaluate(run.EvalOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := m.RatingReport(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := run.RatingReport{Loss: s.TestLoss, RMSE: s.Derived["rmse"], MAE: s.Derived["mae"], Ratings: len(tinyUsers)}
+	rep := r.(*run.RatingReport)
+	want := run.RatingReport{Dataset: data, Loss: s.TestLoss, RMSE: s.Derived["rmse"], MAE: s.Derived["mae"], Ratings: len(tinyUsers)}
 	if *rep != want {
 		t.Errorf("report %+v, want %+v", *rep, want)
 	}
@@ -277,15 +275,50 @@ func TestRecommendRatingReport(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(data, n))
 		os.WriteFile(filepath.Join(cp, n), b, 0o644)
 	}
-	if _, err := m.RatingData(cp); err != nil {
+	if _, err := m.Evaluate(run.EvalOptions{Data: cp}); err != nil {
 		t.Errorf("a copy of the dataset: %v", err)
 	}
 	// Another dataset with other movies is refused.
 	os.WriteFile(filepath.Join(cp, "ratings.csv"), []byte("userId,movieId,rating,timestamp\n1,1,4,1\n1,2,3,2\n"), 0o644)
-	if _, err := m.RatingData(cp); err == nil || !strings.Contains(err.Error(), "other users or movies") {
+	if _, err := m.Evaluate(run.EvalOptions{Data: cp}); err == nil || !strings.Contains(err.Error(), "other users or movies") {
 		t.Errorf("another dataset: %v", err)
 	}
-	if _, err := m.RatingData("movielens"); err == nil {
+	if _, err := m.Evaluate(run.EvalOptions{Data: "movielens"}); err == nil {
 		t.Error("movielens for a model of the tiny dataset: no error")
 	}
+}
+
+// openRecommender opens the rating model of run folder dir with its
+// ratings.
+func openRecommender(dir string, best bool) (*run.Recommender, error) {
+	r, err := run.Open(dir, best)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := r.Recommender()
+	if err != nil {
+		r.Close()
+	}
+	return rec, err
+}
+
+// recommend returns the top movies for user by the rating model of dir.
+func recommend(dir string, user, top int) ([]run.Recommendation, error) {
+	r, err := openRecommender(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Recommend(user, top)
+}
+
+// similar returns the top movies nearest to movie in the rating model of
+// dir.
+func similar(dir string, movie, top int) ([]run.SimilarMovie, error) {
+	r, err := openRecommender(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return r.Similar(movie, top)
 }

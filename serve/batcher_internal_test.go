@@ -199,7 +199,10 @@ func testServer(t *testing.T, o Options, forward func([]float32) ([][]float64, e
 		t.Fatal(err)
 	}
 	s := &Server{opts: o, models: map[string]*model{}, names: []string{"fake"}, metrics: newMetrics(), mux: http.NewServeMux()}
-	m := &model{name: "fake", task: run.Classify, row: []int{2}, rowLen: 2, classes: []string{"a", "b"},
+	m := &model{name: "fake", task: "classify", row: []int{2}, rowLen: 2, classes: []string{"a", "b"},
+		t: &run.Tensors{Shape: []int{2}, Classes: []string{"a", "b"}, Outputs: []run.Output{
+			{Name: run.ProbabilitiesName, Head: run.Probabilities, Shape: []int{2}, Serve: true},
+			{Name: run.TopClassesName, Head: run.TopClasses, Shape: []int{-1}, Serve: true}}},
 		b: &batcher{forward: forward, rowLen: 2, outPer: 1, max: 4}}
 	m.b.start()
 	t.Cleanup(m.b.stop)

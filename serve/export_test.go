@@ -29,3 +29,16 @@ func HoldModel(t *testing.T, s *Server, name string, n int, send func()) (releas
 	}
 	return func() { close(hold) }
 }
+
+// HoldDecodes takes every decoding slot of s until the returned release
+// is called, as images being decoded would.
+func HoldDecodes(s *Server) (release func()) {
+	for range cap(s.decodes) {
+		s.decodes <- struct{}{}
+	}
+	return func() {
+		for range cap(s.decodes) {
+			<-s.decodes
+		}
+	}
+}

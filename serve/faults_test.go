@@ -2,7 +2,9 @@ package serve_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
@@ -106,6 +108,8 @@ func TestBadRequestsGetJSONErrors(t *testing.T) {
 		{"image top zero", "POST", "/v2/models/mlp/predict-image?top=0", string(png), 400, `top="0": want a positive whole number`},
 		{"image invert maybe", "POST", "/v2/models/mlp/predict-image?invert=maybe", string(png), 400, `invert="maybe"`},
 		{"image of 60000x60000", "POST", "/v2/models/mlp/predict-image", fixture(t, "image-png-60000x60000.png"), 413, "60000x60000 pixels, more than the 89478485"},
+		{"16-bit RGBA image of 512 MB", "POST", "/v2/models/mlp/predict-image", pngHeader(8000, 8000, 16, 6), 413, "png image of 8000x8000 pixels would take 488.3 MiB to decode, more than the 64.0 MiB allowed (--max-image-bytes)"},
+		{"16-bit image past --max-image-bytes", "POST", "/v2/models/mlp/predict-image", pngHeader(9459, 9459, 16, 0), 413, "png image of 9459x9459 pixels would take 170.7 MiB to decode"},
 		{"GET predict-image", "GET", "/v2/models/mlp/predict-image", "", 405, "takes POST"},
 		{"recommend to a classifier", "GET", "/v2/models/mlp/recommend?user=1", "", 400, "model mlp is a classify model: recommend takes a rating model"},
 		{"recommend to no one", "GET", "/v2/models/mf/recommend", "", 400, "no user"},
@@ -119,9 +123,59 @@ func TestBadRequestsGetJSONErrors(t *testing.T) {
 			if c.body != "" {
 				body = strings.NewReader(c.body)
 			}
-			code, b := call(t, c.method, base+c.path, "application/json", body)
+			ct := "application/json"
+			if strings.HasSuffix(c.path, "predict-image") {
+				ct = "image/png"
+			}
+			code, b := call(t, c.method, base+c.path, ct, body)
 			checkError(t, code, b, c.code, c.want)
 		})
+	}
+
+	// A body is read only under its own content type: a web page can post
+	// text/plain, forms and multipart across origins without asking first.
+	for _, c := range []struct{ path, ct, body, want string }{
+		{mlp, "text/plain", image, `Content-Type "text/plain": /v2/models/{name}/infer takes application/json`},
+		{mlp, "application/x-www-form-urlencoded", image, "takes application/json"},
+		{mlp, "multipart/form-data; boundary=x", image, "takes application/json"},
+		{mlp, "", image, "Content-Type none: /v2/models/{name}/infer takes application/json"},
+		{mlp, "image/png", image, "takes application/json"},
+		{"/v2/models/mlp/predict-image", "application/json", string(png), "/v2/models/{name}/predict-image takes image/png or image/jpeg"},
+		{"/v2/models/mlp/predict-image", "text/plain", string(png), "takes image/png or image/jpeg"},
+		{"/v2/models/mlp/predict-image", "", string(png), "Content-Type none"},
+	} {
+		code, b := call(t, "POST", base+c.path, c.ct, strings.NewReader(c.body))
+		checkError(t, code, b, http.StatusUnsupportedMediaType, c.want)
+	}
+	for _, ct := range []string{"application/json; charset=utf-8", "application/vnd.kserve+json", "APPLICATION/JSON"} {
+		if code, b := call(t, "POST", base+mlp, ct, strings.NewReader(image)); code != http.StatusOK {
+			t.Errorf("Content-Type %q: %d %s", ct, code, b)
+		}
+	}
+	for _, ct := range []string{"image/png", "image/jpeg", "image/jpg"} {
+		if code, b := call(t, "POST", base+"/v2/models/mlp/predict-image", ct, bytes.NewReader(png)); code != http.StatusOK {
+			t.Errorf("Content-Type %q: %d %s", ct, code, b)
+		}
+	}
+
+	// On a loopback address only requests to a local name are answered,
+	// so a page elsewhere cannot reach the server through a name of its
+	// own that resolves to 127.0.0.1.
+	for host, want := range map[string]int{"localhost:8080": 200, "127.0.0.1": 200, "[::1]:1": 200, "evil.example": 403, "evil.example:8080": 403} {
+		req, _ := http.NewRequest("POST", base+mlp, strings.NewReader(image))
+		req.Host = host
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want == 200 && resp.StatusCode != 200 {
+			t.Errorf("Host %s: %d %s", host, resp.StatusCode, b)
+		} else if want == 403 {
+			checkError(t, resp.StatusCode, b, 403, "answers only requests addressed to localhost")
+		}
 	}
 
 	// A body past the limit without a Content-Length (chunked) is stopped
@@ -164,5 +218,57 @@ func checkError(t *testing.T, code int, body []byte, want int, msg string) {
 	s, ok := e["error"].(string)
 	if code != want || !ok || len(e) != 1 || strings.Contains(s, "\n") || !strings.Contains(s, msg) {
 		t.Errorf("status %d, body %s\nwant %d and {\"error\": one line holding %q}", code, body, want, msg)
+	}
+}
+
+// pngHeader returns the start of a PNG (its signature, an IHDR chunk
+// declaring width×height at depth bits of color type ct, and a few bytes
+// of IDAT): enough for image.DecodeConfig, never decoded.
+func pngHeader(width, height uint32, depth, ct byte) string {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		c := crc32.NewIEEE()
+		c.Write([]byte(typ))
+		c.Write(data)
+		b.WriteString(typ)
+		b.Write(data)
+		binary.Write(&b, binary.BigEndian, c.Sum32())
+	}
+	ihdr := binary.BigEndian.AppendUint32(nil, width)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, height)
+	chunk("IHDR", append(ihdr, depth, ct, 0, 0, 0))
+	chunk("IDAT", []byte{0x78, 0x9c})
+	return b.String()
+}
+
+// At most MaxDecodes images are decoded at once: a request that finds
+// every slot taken for DecodeWait gets 503 with Retry-After, and is
+// served once a slot is free.
+func TestDecodesAreBounded(t *testing.T) {
+	s, base := startServer(t, serve.Options{MaxDecodes: 2}, runs.mlp)
+	png, err := os.ReadFile(filepath.Join("..", "testdata", "cli", "gray-28x28.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := base + "/v2/models/mlp/predict-image"
+	release := serve.HoldDecodes(s)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(png))
+	req.Header.Set("Content-Type", "image/png")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		release()
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	checkError(t, resp.StatusCode, b, http.StatusServiceUnavailable, "the server is decoding 2 images, as many as it decodes at once")
+	if ra := resp.Header.Get("Retry-After"); ra != "1" {
+		t.Errorf("Retry-After %q, want 1", ra)
+	}
+	release()
+	if code, b := call(t, "POST", url, "image/png", bytes.NewReader(png)); code != http.StatusOK {
+		t.Errorf("after the slots were freed: %d %s", code, b)
 	}
 }

@@ -27,9 +27,12 @@ type ImageResponse struct {
 }
 
 // predictImage answers POST /v2/models/{name}/predict-image: the body is a
-// PNG or JPEG image, converted to the model's input as `dlrun predict`
-// converts a file (datasets.DecodeImage), inverted first with ?invert=1;
-// ?top=N sets the classes listed (default DefaultTop).
+// PNG or JPEG image (Content-Type image/png or image/jpeg), converted to
+// the model's input as `dlrun predict` converts a file
+// (datasets.DecodeImage), inverted first with ?invert=1; ?top=N sets the
+// classes listed (default DefaultTop). An image whose header declares
+// more than Options.MaxImageBytes of decoded pixels gets 413 before it is
+// decoded, and at most Options.MaxDecodes images are decoded at once.
 func (s *Server) predictImage(w http.ResponseWriter, r *http.Request, m *model) error {
 	if !m.isImage() {
 		return badRequest("model %s is a %s model over inputs of shape %v: predict-image takes an image classifier", m.name, m.task, m.row)
@@ -45,6 +48,9 @@ func (s *Server) predictImage(w http.ResponseWriter, r *http.Request, m *model) 
 			return badRequest("invert=%q: want 1 or 0 (true or false)", truncate(v))
 		}
 	}
+	if err := checkContentType(r, imageTypes); err != nil {
+		return err
+	}
 	arrived := m.b.expect()
 	defer arrived()
 	body, err := s.readBody(w, r)
@@ -54,7 +60,12 @@ func (s *Server) predictImage(w http.ResponseWriter, r *http.Request, m *model) 
 	if len(body) == 0 {
 		return badRequest("empty request body: send a PNG or JPEG image")
 	}
-	x, err := datasets.DecodeImage(bytes.NewReader(body), "request body", m.row, invert)
+	release, err := s.decodeSlot(w, r)
+	if err != nil {
+		return err
+	}
+	x, err := datasets.DecodeImage(bytes.NewReader(body), "request body", m.row, invert, s.opts.MaxImageBytes, "--max-image-bytes")
+	release()
 	if errors.Is(err, safeio.ErrTooLarge) {
 		return errorf(http.StatusRequestEntityTooLarge, "%v", err)
 	} else if err != nil {

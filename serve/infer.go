@@ -14,10 +14,14 @@ import (
 	"github.com/dlrun/dlrun/run"
 )
 
-// infer answers POST /v2/models/{name}/infer: the request's input tensor
-// is checked against the model's, run through the model's batcher, and the
-// outputs asked for (all, if none is named) are answered.
+// infer answers POST /v2/models/{name}/infer: the request (Content-Type
+// application/json) is decoded, its input tensor is checked against the
+// model's and run through the model's batcher, and the outputs asked for
+// (all, if none is named) are answered.
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, m *model) error {
+	if err := checkContentType(r, jsonTypes); err != nil {
+		return err
+	}
 	arrived := m.b.expect()
 	defer arrived()
 	body, err := s.readBody(w, r)
@@ -124,32 +128,22 @@ func (m *model) readInput(inputs []RequestInput) ([]float32, int, error) {
 }
 
 // converter returns the conversion of the values of an input of datatype
-// dt to the model's input.
+// dt to the model's input: features (FP32, FP64), or ids (INT64, INT32, or
+// FP32 and FP64 holding whole numbers), each below its bound.
 func (m *model) converter(dt string) (func(i int, num string) (float32, error), error) {
-	switch m.task {
-	case run.Classify:
+	if !m.t.IDs {
 		if dt == FP32 || dt == FP64 {
 			return func(_ int, num string) (float32, error) { return parseFeature(dt, num) }, nil
 		}
 		return nil, badRequest("input %q: datatype %q, want %s (or %s)", InputName, truncate(dt), FP32, FP64)
-	case run.Rating:
-		if isIndexType(dt) {
-			users, movies := m.run.Info.Users, m.run.Info.Movies
-			return func(i int, num string) (float32, error) {
-				if i%2 == 0 {
-					return parseIndex(dt, num, fmt.Sprintf("row %d's user index", i/2), users)
-				}
-				return parseIndex(dt, num, fmt.Sprintf("row %d's movie index", i/2), movies)
-			}, nil
-		}
-	case run.NextToken:
-		if isIndexType(dt) {
-			return func(i int, num string) (float32, error) {
-				return parseIndex(dt, num, fmt.Sprintf("row %d's token id", i/m.steps), len(m.vocab))
-			}, nil
-		}
 	}
-	return nil, badRequest("input %q: datatype %q, want %s (or %s, %s or %s holding whole numbers)", InputName, truncate(dt), INT64, INT32, FP32, FP64)
+	if !isIndexType(dt) {
+		return nil, badRequest("input %q: datatype %q, want %s (or %s, %s or %s holding whole numbers)", InputName, truncate(dt), INT64, INT32, FP32, FP64)
+	}
+	return func(i int, num string) (float32, error) {
+		what, limit := m.t.Bound(i % m.rowLen)
+		return parseIndex(dt, num, fmt.Sprintf("row %d's %s", i/m.rowLen, what), limit)
+	}, nil
 }
 
 func isIndexType(dt string) bool { return dt == INT64 || dt == INT32 || dt == FP32 || dt == FP64 }
@@ -192,10 +186,16 @@ func (m *model) chooseOutputs(req *InferRequest) ([]string, int, error) {
 }
 
 // output returns output name of the model's rows out for rows rows of
-// input.
+// input, computed by its head.
 func (m *model) output(name string, out [][]float64, rows, top int) OutputTensor {
-	switch name {
-	case TopClassesName:
+	var o run.Output
+	for _, x := range m.served() {
+		if x.Name == name {
+			o = x
+		}
+	}
+	switch o.Head {
+	case run.TopClasses:
 		data := make([]string, 0, rows*top)
 		for _, p := range out {
 			for _, c := range (run.ImagePrediction{Probabilities: p}).Top(top, m.classes) {
@@ -203,12 +203,14 @@ func (m *model) output(name string, out [][]float64, rows, top int) OutputTensor
 			}
 		}
 		return OutputTensor{Name: name, Datatype: BYTES, Shape: []int{rows, top}, Data: data}
-	case LogitsName:
-		return OutputTensor{Name: name, Datatype: FP32, Shape: []int{rows, m.steps, len(m.vocab)}, Data: flatten(out)}
-	case RatingName:
-		return OutputTensor{Name: name, Datatype: FP32, Shape: []int{rows, 1}, Data: flatten(out)}
+	case run.Action:
+		data := make([]int64, len(out))
+		for i, row := range out {
+			data[i] = int64(run.Greedy(row, nil))
+		}
+		return OutputTensor{Name: name, Datatype: INT64, Shape: []int{rows}, Data: data}
 	}
-	return OutputTensor{Name: name, Datatype: FP32, Shape: []int{rows, len(m.classes)}, Data: flatten(out)}
+	return OutputTensor{Name: name, Datatype: FP32, Shape: append([]int{rows}, o.Shape...), Data: flatten(out)}
 }
 
 // flatten returns the rows one after another, as float32.

@@ -1,65 +1,53 @@
 package serve
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dlrun/dlrun/run"
-	"github.com/dlrun/dlrun/train"
-	"github.com/pkg/errors"
+	pkgerrors "github.com/pkg/errors"
 )
 
-// maxIndex bounds the user, movie and token indices a served model takes:
-// its input is float32, which holds every whole number up to 1<<24.
-const maxIndex = 1 << 24
-
-// model is a served run: the loaded model, what its tensors look like, and
-// the batcher that owns it.
+// model is a served run: the opened run, its tensors as its kind declares
+// them, and the batcher that owns it.
 type model struct {
 	name string
 	dir  string
-	run  *run.Model
-	rec  *run.Recommender // a rating model, with its ratings
-	task string
+	run  *run.Run
+	rec  *run.Recommender // a rating model's, with its ratings; nil for others
+	t    *run.Tensors
+	task string // the run's task, as the metadata says it
+	// classes names a classifier's probabilities, one per column; an
+	// unnamed class is called by its index.
+	classes []string
 	// row is the shape of one row of the input, rowLen its values.
 	row    []int
 	rowLen int
-	// classes names a classifier's probabilities, one per column (its
-	// outputs, or 2 for one sigmoid output); an unnamed class is called
-	// by its index.
-	classes []string
-	// vocab is a next-token model's tokens, steps its sequence length.
-	vocab []string
-	steps int
-	b     *batcher
+	b      *batcher
 }
 
-// loadModel loads the run of folder dir, with its best epoch's weights
-// if best, to serve under name. A rating model is loaded with its ratings
-// (run.NewRecommender), for recommend.
+// loadModel opens the run of folder dir (run.Open), with its best epoch's
+// weights if best, to serve under name. A run that recommends (a rating
+// model) is served with its ratings (Run.Recommender), for recommend.
 func loadModel(dir, name string, best bool) (*model, error) {
-	m := &model{name: name, dir: dir}
-	info, err := train.ReadInfo(dir)
+	r, err := run.Open(dir, best)
 	if err != nil {
 		return nil, err
 	}
-	if info.Task == run.Rating {
-		if m.rec, err = run.NewRecommender(dir, best); err != nil {
-			return nil, err
-		}
-		m.run = m.rec.Model
-	} else if m.run, err = run.Load(dir, best); err != nil {
+	m := &model{name: name, dir: dir, run: r}
+	if m.rec, err = r.Recommender(); err != nil && !errors.Is(err, run.ErrDoesNotApply) {
+		r.Close()
 		return nil, err
 	}
 	if err := m.describe(); err != nil {
-		m.run.Close()
+		r.Close()
 		return nil, err
 	}
 	if err := m.warm(); err != nil {
-		m.run.Close()
-		return nil, errors.Wrapf(err, "run folder %s: a first forward pass failed", dir)
+		r.Close()
+		return nil, pkgerrors.Wrapf(err, "run folder %s: a first forward pass failed", dir)
 	}
 	return m, nil
 }
@@ -77,44 +65,23 @@ func (m *model) warm() error {
 	return nil
 }
 
-// describe fills in the shapes, names and batcher of a loaded model.
+// describe fills in the tensors, shapes and batcher of an opened run.
 func (m *model) describe() error {
-	info := m.run.Info
-	m.task = info.Task
-	batch := m.run.Trainer().Config().BatchSize
-	m.b = &batcher{max: batch, outPer: 1, forward: m.run.Predict}
-	switch info.Task {
-	case run.Classify:
-		m.row = slices.Clone(info.InputShape)
-		c := info.Outputs
-		if c == 1 {
-			c = 2 // Predict gives 1-p and p
-		}
-		m.classes = make([]string, c)
-		for i := range m.classes {
-			m.classes[i] = strconv.Itoa(i)
-			if i < len(m.run.Classes()) {
-				m.classes[i] = m.run.Classes()[i]
-			}
-		}
+	t, err := m.run.Tensors()
+	if err != nil {
+		return err
+	}
+	m.t, m.row, m.task, m.classes = t, slices.Clone(t.Shape), m.run.Config.Task, t.Classes
+	batch := m.run.Model.Trainer().Config().BatchSize
+	m.b = &batcher{max: batch, outPer: 1, forward: m.run.Model.Outputs}
+	if t.Predicts() {
+		m.b.forward = m.run.Model.Predict
+	}
+	if t.Steps {
+		m.b.outPer = t.Shape[0]
+	}
+	if t.Pad {
 		m.b.sizes = padSizes(batch)
-	case run.Rating:
-		m.row = []int{2}
-		if info.Users > maxIndex || info.Movies > maxIndex {
-			return errors.Errorf("run folder %s: %d users and %d movies: more than the %d a served model's float32 input indexes", m.dir, info.Users, info.Movies, maxIndex)
-		}
-	case run.NextToken:
-		m.steps = info.InputShape[0]
-		m.row = []int{m.steps}
-		m.vocab = m.run.Config.Vocab
-		if len(m.vocab) != info.Outputs {
-			return errors.Errorf("run folder %s: config.json has %d tokens, model.json %d outputs", m.dir, len(m.vocab), info.Outputs)
-		}
-		m.b.forward = m.run.Outputs
-		m.b.outPer = m.steps
-		m.b.sizes = padSizes(batch)
-	default:
-		return errors.Errorf("run folder %s: a %s model, which dlrun cannot serve", m.dir, info.Task)
 	}
 	m.rowLen = 1
 	for _, d := range m.row {
@@ -126,16 +93,36 @@ func (m *model) describe() error {
 
 // isImage reports whether the model classifies images: inputs of shape
 // [1 or 3, height, width].
-func (m *model) isImage() bool {
-	return m.task == run.Classify && len(m.row) == 3 && (m.row[0] == 1 || m.row[0] == 3)
-}
+func (m *model) isImage() bool { return m.t.Images }
 
 // inputDatatype is the datatype of the model's input in its metadata.
 func (m *model) inputDatatype() string {
-	if m.task == run.Classify {
-		return FP32
+	if m.t.IDs {
+		return INT64
 	}
-	return INT64
+	return FP32
+}
+
+// outputDatatype is the datatype of an output tensor of head h.
+func outputDatatype(h run.Head) string {
+	switch h {
+	case run.TopClasses:
+		return BYTES
+	case run.Action:
+		return INT64
+	}
+	return FP32
+}
+
+// served returns the outputs the model answers.
+func (m *model) served() []run.Output {
+	var out []run.Output
+	for _, o := range m.t.Outputs {
+		if o.Serve {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // metadata returns the model's metadata.
@@ -152,41 +139,29 @@ func (m *model) metadata() ModelMetadata {
 			"batch_size": m.b.max,
 			"params":     cfg.Params,
 		},
-		Task: m.task,
+		Task:      m.task,
+		Describes: m.t.Meta,
 	}
-	switch m.task {
-	case run.Classify:
-		md.Outputs = []TensorMetadata{
-			{Name: ProbabilitiesName, Datatype: FP32, Shape: []int{-1, len(m.classes)}},
-			{Name: TopClassesName, Datatype: BYTES, Shape: []int{-1, -1}},
-		}
-		md.Classes = m.classes
-	case run.Rating:
-		md.Outputs = []TensorMetadata{{Name: RatingName, Datatype: FP32, Shape: []int{-1, 1}}}
-		md.Users, md.Movies = m.run.Info.Users, m.run.Info.Movies
-	case run.NextToken:
-		md.Outputs = []TensorMetadata{{Name: LogitsName, Datatype: FP32, Shape: []int{-1, m.steps, len(m.vocab)}}}
-		md.Vocab = m.vocab
+	for _, o := range m.served() {
+		md.Outputs = append(md.Outputs, TensorMetadata{Name: o.Name, Datatype: outputDatatype(o.Head), Shape: append([]int{-1}, o.Shape...)})
 	}
 	return md
 }
 
 // outputNames returns the names of the model's outputs.
 func (m *model) outputNames() []string {
-	switch m.task {
-	case run.Classify:
-		return []string{ProbabilitiesName, TopClassesName}
-	case run.Rating:
-		return []string{RatingName}
+	var names []string
+	for _, o := range m.served() {
+		names = append(names, o.Name)
 	}
-	return []string{LogitsName}
+	return names
 }
 
 // modelName returns the name a run folder is served under: its base name.
 func modelName(dir string) (string, error) {
 	name := filepath.Base(filepath.Clean(dir))
 	if name == "." || name == ".." || name == string(filepath.Separator) || strings.ContainsAny(name, "/\\") {
-		return "", errors.Errorf("run folder %s: its name %q cannot name a model: give the folder's path by its own name", dir, name)
+		return "", pkgerrors.Errorf("run folder %s: its name %q cannot name a model: give the folder's path by its own name", dir, name)
 	}
 	return name, nil
 }

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/dlrun/dlrun/run"
 )
 
 // The datatypes of the Open Inference Protocol that dlrun's tensors have.
@@ -17,13 +20,16 @@ const (
 	BYTES = "BYTES" // strings, in JSON
 )
 
-// The names of the tensors, as dlrun's ONNX export names them.
+// The names of the tensors, declared once in package run (run.InputName,
+// ...), which dlrun's ONNX export names them by too.
 const (
-	InputName         = "input"         // every model's one input
-	ProbabilitiesName = "probabilities" // classifier: FP32 [N, classes]
-	TopClassesName    = "top_classes"   // classifier: BYTES [N, k], "<probability>:<index>:<class>"
-	RatingName        = "rating"        // rating model: FP32 [N, 1]
-	LogitsName        = "logits"        // next-token model: FP32 [N, T, vocabulary]
+	InputName         = run.InputName         // every model's one input
+	ProbabilitiesName = run.ProbabilitiesName // classifier: FP32 [N, classes]
+	TopClassesName    = run.TopClassesName    // classifier: BYTES [N, k], "<probability>:<index>:<class>"
+	RatingName        = run.RatingName        // rating model: FP32 [N, 1]
+	LogitsName        = run.LogitsName        // next-token model: FP32 [N, T, vocabulary]; ppo: FP32 [N, actions]
+	QValuesName       = run.QValuesName       // dqn: FP32 [N, actions]
+	ActionName        = run.ActionName        // an agent's greedy action: INT64 [N]
 )
 
 // DefaultTop is the number of classes top_classes lists when the request
@@ -47,10 +53,11 @@ type TensorMetadata struct {
 }
 
 // ModelMetadata is the answer to GET /v2/models/{name}: the protocol's
-// fields, then dlrun's: the run's task, and what a client needs to make
-// inputs and read outputs (the class names of a classifier, the
-// vocabulary of a next-token model in id order, the users and movies of a
-// rating model, whose indices the input holds).
+// fields, then dlrun's: the run's task, and what its kind says a client
+// needs to make inputs and read outputs, at the top level of the answer
+// (the class names of a classifier, the vocabulary of a next-token model
+// in id order, the numbers of users and movies of a rating model, whose
+// indices the input holds, an agent's game and actions).
 type ModelMetadata struct {
 	Name       string           `json:"name"`
 	Versions   []string         `json:"versions"`
@@ -59,11 +66,55 @@ type ModelMetadata struct {
 	Outputs    []TensorMetadata `json:"outputs"`
 	Parameters map[string]any   `json:"parameters,omitempty"`
 
-	Task    string   `json:"task"`
-	Classes []string `json:"classes,omitempty"`
-	Vocab   []string `json:"vocab,omitempty"`
-	Users   int      `json:"users,omitempty"`
-	Movies  int      `json:"movies,omitempty"`
+	Task string `json:"task"`
+	// Describes holds what the run's kind says describes its tensors
+	// (run.Tensors.Meta), by name: classes, vocab, users, movies, env,
+	// actions.
+	Describes map[string]any `json:"-"`
+}
+
+// MarshalJSON writes the metadata with Describes's entries at the top
+// level, after the protocol's fields, by name.
+func (md ModelMetadata) MarshalJSON() ([]byte, error) {
+	type plain ModelMetadata
+	b, err := json.Marshal(plain(md))
+	if err != nil || len(md.Describes) == 0 {
+		return b, err
+	}
+	keys := make([]string, 0, len(md.Describes))
+	for k := range md.Describes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b = b[:len(b)-1] // the closing brace
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(md.Describes[k])
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(append(b, ','), kb...), ':'), vb...)
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (md *ModelMetadata) UnmarshalJSON(b []byte) error {
+	type plain ModelMetadata
+	if err := json.Unmarshal(b, (*plain)(md)); err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	for _, k := range []string{"name", "versions", "platform", "inputs", "outputs", "parameters", "task"} {
+		delete(m, k)
+	}
+	if len(m) > 0 {
+		md.Describes = m
+	}
+	return nil
 }
 
 // ModelReady is the answer to GET /v2/models/{name}/ready.

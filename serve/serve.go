@@ -17,6 +17,7 @@ package serve
 
 import (
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/pkg/errors"
@@ -34,7 +35,16 @@ const (
 	// join its batch: 2 ms. The command's --batch-wait defaults to it; in
 	// Options the zero value means no waiting.
 	DefaultBatchWait = 2 * time.Millisecond
+	// DefaultMaxImageBytes is the default bound on the memory decoding
+	// one predict-image body may take: 64 MiB, a 4096×4096 RGBA PNG or a
+	// 22-megapixel JPEG; a 16-bit RGBA PNG of 2896×2896.
+	DefaultMaxImageBytes = 64 << 20
 )
+
+// DecodeWait is how long a predict-image request waits for one of the
+// Options.MaxDecodes decoding slots before it is answered 503 with
+// Retry-After: 1.
+const DecodeWait = 100 * time.Millisecond
 
 // shutdownSlack is how long Serve waits for the requests in flight past
 // Options.Timeout, the most any of them waits for its model, before it
@@ -74,6 +84,16 @@ type Options struct {
 	// waiting for its model then gets 503. The server's read and write
 	// timeouts follow from it.
 	Timeout time.Duration
+	// MaxImageBytes bounds the memory decoding one predict-image body may
+	// take: width × height × channels × bytes per sample, read from the
+	// image's header before it is decoded (datasets.DecodedBytes; default
+	// DefaultMaxImageBytes). A larger image gets 413.
+	MaxImageBytes int64
+	// MaxDecodes bounds the predict-image bodies decoded at once (default
+	// runtime.GOMAXPROCS(0): one per core the process may use); a request
+	// that finds every slot taken for DecodeWait gets 503 with
+	// Retry-After.
+	MaxDecodes int
 	// Log receives a line for each server error (a 5xx answer, a
 	// recovered panic) and for shutdown; nil discards them.
 	Log io.Writer
@@ -89,6 +109,16 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.Errorf("max body %d: must not be negative", o.MaxBody)
 	case o.Timeout < 0:
 		return o, errors.Errorf("timeout %v: must not be negative", o.Timeout)
+	case o.MaxImageBytes < 0:
+		return o, errors.Errorf("max image bytes %d: must not be negative", o.MaxImageBytes)
+	case o.MaxDecodes < 0:
+		return o, errors.Errorf("max decodes %d: must not be negative", o.MaxDecodes)
+	}
+	if o.MaxImageBytes == 0 {
+		o.MaxImageBytes = DefaultMaxImageBytes
+	}
+	if o.MaxDecodes == 0 {
+		o.MaxDecodes = runtime.GOMAXPROCS(0)
 	}
 	if o.MaxBody == 0 {
 		o.MaxBody = DefaultMaxBody

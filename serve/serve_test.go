@@ -17,6 +17,7 @@ import (
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/serve"
 	"github.com/dlrun/dlrun/train"
 )
@@ -62,7 +63,7 @@ func trainRuns(dir string) error {
 	}{{"mlp", 16, &runs.mlp}, {"cnn", 8, &runs.cnn}} {
 		*c.out = filepath.Join(dir, c.model)
 		cfg := run.Config{Model: c.model, Dataset: small.Name, Config: train.Config{Epochs: 1, BatchSize: c.batch}}
-		if _, err := run.Train(cfg, run.Options{Data: run.FromDataset(&small), Out: *c.out}); err != nil {
+		if _, err := runner.Train(cfg, runner.Options{Data: run.FromDataset(&small), Out: *c.out}); err != nil {
 			return err
 		}
 	}
@@ -73,7 +74,7 @@ func trainRuns(dir string) error {
 	}
 	runs.mf = filepath.Join(dir, "mf")
 	cfg := run.Config{Model: "mf", Dataset: ratings, Dim: 4, Config: train.Config{Epochs: 1, BatchSize: 8, LearningRate: 0.05}}
-	if _, err := run.Train(cfg, run.Options{Out: runs.mf}); err != nil {
+	if _, err := runner.Train(cfg, runner.Options{Out: runs.mf}); err != nil {
 		return err
 	}
 
@@ -86,8 +87,8 @@ func trainRuns(dir string) error {
 		return err
 	}
 	runs.lm = filepath.Join(dir, "lm")
-	cfg = run.Config{Model: spec, Task: run.NextToken, Dataset: txt.Name, SeqLen: 6, Config: train.Config{Epochs: 1, BatchSize: 4}}
-	_, err = run.Train(cfg, run.Options{Data: run.FromText(txt), Out: runs.lm})
+	cfg = run.Config{Model: spec, Task: "next-token", Dataset: txt.Name, SeqLen: 6, Config: train.Config{Epochs: 1, BatchSize: 4}}
+	_, err = runner.Train(cfg, runner.Options{Data: run.FromText(txt), Out: runs.lm})
 	return err
 }
 
@@ -149,9 +150,9 @@ func startServer(t *testing.T, o serve.Options, dirs ...string) (*serve.Server, 
 }
 
 // load loads the run of dir beside the server's copy, to compare with.
-func load(t *testing.T, dir string) *run.Model {
+func load(t *testing.T, dir string) *run.Run {
 	t.Helper()
-	m, err := run.Load(dir, false)
+	m, err := run.Open(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,15 +323,15 @@ func TestHealthAndMetadata(t *testing.T) {
 	getJSON(t, base+"/v2/models/mlp", &md)
 	want := `{"name":"mlp","versions":["1"],"platform":"dlrun","inputs":[{"name":"input","datatype":"FP32","shape":[-1,1,28,28]}],` +
 		`"outputs":[{"name":"probabilities","datatype":"FP32","shape":[-1,10]},{"name":"top_classes","datatype":"BYTES","shape":[-1,-1]}],`
-	if b, _ := json.Marshal(md); !strings.HasPrefix(string(b), want) || md.Task != "classify" || len(md.Classes) != 10 || md.Classes[9] != "Ankle boot" || md.Parameters["batch_size"] != 16.0 {
+	if b, _ := json.Marshal(md); !strings.HasPrefix(string(b), want) || md.Task != "classify" || len(md.Describes["classes"].([]any)) != 10 || md.Describes["classes"].([]any)[9] != "Ankle boot" || md.Parameters["batch_size"] != 16.0 {
 		t.Errorf("mlp's metadata:\n%s\nwant it to begin\n%s\nwith task classify, 10 classes and batch_size 16", b, want)
 	}
 	getJSON(t, base+"/v2/models/mf/versions/1", &md)
-	if b, _ := json.Marshal(md.Inputs); string(b) != `[{"name":"input","datatype":"INT64","shape":[-1,2]}]` || md.Task != "rating" || md.Users != 8 || md.Movies != 11 || md.Outputs[0].Name != "rating" {
+	if b, _ := json.Marshal(md.Inputs); string(b) != `[{"name":"input","datatype":"INT64","shape":[-1,2]}]` || md.Task != "rating" || md.Describes["users"] != 8.0 || md.Describes["movies"] != 11.0 || md.Outputs[0].Name != "rating" {
 		t.Errorf("mf's metadata: %+v", md)
 	}
 	getJSON(t, base+"/v2/models/lm", &md)
-	if b, _ := json.Marshal(md.Outputs); md.Task != "next-token" || string(b) != fmt.Sprintf(`[{"name":"logits","datatype":"FP32","shape":[-1,6,%d]}]`, len(md.Vocab)) {
+	if b, _ := json.Marshal(md.Outputs); md.Task != "next-token" || string(b) != fmt.Sprintf(`[{"name":"logits","datatype":"FP32","shape":[-1,6,%d]}]`, len(md.Describes["vocab"].([]any))) {
 		t.Errorf("lm's metadata: %+v", md)
 	}
 	var mr serve.ModelReady
@@ -350,7 +351,7 @@ func TestInferEqualsPredict(t *testing.T) {
 		ref := load(t, map[string]string{"mlp": runs.mlp, "cnn": runs.cnn}[name])
 		for _, n := range []int{1, 3, 20} { // 20: more than a batch
 			x := examples(5, n)
-			want, err := ref.Predict(x)
+			want, err := ref.Model.Predict(x)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -389,7 +390,7 @@ func TestInferEqualsPredict(t *testing.T) {
 			nested[i][0][y] = x[i*784+y*28 : i*784+(y+1)*28]
 		}
 	}
-	want, _ := ref.Predict(x)
+	want, _ := ref.Model.Predict(x)
 	resp := infer(t, base, "mlp", inferRequest("FP64", []int{2, 1, 28, 28}, nested, `,"outputs":[{"name":"top_classes","parameters":{"classification":12}}]`))
 	if top := output(t, resp, "top_classes"); len(resp.Outputs) != 1 || fmt.Sprint(top.Shape) != "[2 10]" {
 		t.Errorf("top_classes with classification 12 (clamped to 10 classes): %+v", resp)
@@ -403,7 +404,7 @@ func TestInferEqualsPredict(t *testing.T) {
 	// A rating model: (user, movie) index pairs, INT64 or FP32.
 	mf := load(t, runs.mf)
 	pairs := []float32{0, 0, 3, 10, 7, 5}
-	wantR, err := mf.Predict(pairs)
+	wantR, err := mf.Model.Predict(pairs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,12 +420,12 @@ func TestInferEqualsPredict(t *testing.T) {
 	// A next-token model: logits [N, T, V], each sequence from the zero
 	// state.
 	lm := load(t, runs.lm)
-	V := lm.Info.Outputs
+	V := lm.Model.Info.Outputs
 	ids := make([]float32, 3*6)
 	for i := range ids {
 		ids[i] = float32((i*5 + 1) % V)
 	}
-	wantL, err := lm.Outputs(ids)
+	wantL, err := lm.Model.Outputs(ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +469,7 @@ func TestConcurrentRequestsAreBatched(t *testing.T) {
 			t.Fatal(a.err)
 		}
 		n := 1 + a.i%3
-		want, err := ref.Predict(examples(a.i, n))
+		want, err := ref.Model.Predict(examples(a.i, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -497,7 +498,7 @@ func TestConcurrentRequestsAreBatched(t *testing.T) {
 		if a.err != nil {
 			t.Fatal(a.err)
 		}
-		want, err := mf.Predict([]float32{float32(a.i % 8), float32(a.i % 11)})
+		want, err := mf.Model.Predict([]float32{float32(a.i % 8), float32(a.i % 11)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -563,11 +564,15 @@ func TestPredictImageAndRecommend(t *testing.T) {
 		}
 	}
 
-	rec, err := run.NewRecommender(runs.mf, false)
+	mfRun, err := run.Open(runs.mf, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rec.Close()
+	defer mfRun.Close()
+	rec, err := mfRun.Recommender()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ user, top int }{{1, 2}, {6, 10}} {
 		want, err := rec.Recommend(c.user, c.top)
 		if err != nil {

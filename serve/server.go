@@ -27,7 +27,8 @@ type Server struct {
 	names    []string // sorted
 	metrics  *metrics
 	mux      *http.ServeMux
-	stopping atomic.Bool // set by Serve's shutdown and Close: not ready
+	stopping atomic.Bool   // set by Serve's shutdown and Close: not ready
+	decodes  chan struct{} // a slot per image decoded at once (Options.MaxDecodes)
 	close    sync.Once
 }
 
@@ -58,7 +59,7 @@ func New(dirs []string, o Options) (*Server, error) {
 		folders[name] = dir
 		names = append(names, name)
 	}
-	s := &Server{opts: o, models: map[string]*model{}, metrics: newMetrics(), mux: http.NewServeMux()}
+	s := &Server{opts: o, models: map[string]*model{}, metrics: newMetrics(), mux: http.NewServeMux(), decodes: make(chan struct{}, o.MaxDecodes)}
 	for _, name := range names {
 		dir := folders[name]
 		m, err := loadModel(dir, name, o.Best)
@@ -93,8 +94,11 @@ func (s *Server) Models() []ModelMetadata {
 // caller's; Serve runs one with timeouts and a graceful shutdown.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Serve answers requests on l until ctx ends, then shuts down gracefully:
-// it stops accepting connections, lets the requests in flight finish (for
+// Serve answers requests on l until ctx ends, then shuts down gracefully.
+// On a loopback address it answers only requests addressed to localhost
+// or a loopback address (httpserve.LocalHostOnly: 403 otherwise), so a web
+// page the user visits cannot post to it through a name of its own.
+// When ctx ends it stops accepting connections, lets the requests in flight finish (for
 // up to Options.Timeout and 5 seconds more, after which their connections
 // are closed) and returns nil, or the error that stopped it. The models
 // stay loaded until Close.

@@ -49,8 +49,36 @@ func (c Cosine) LearningRate(epoch, epochs int, base float64) float64 {
 // String describes the schedule.
 func (c Cosine) String() string { return fmt.Sprintf("cosine(min %g)", c.Min) }
 
+// Linear decays the learning rate linearly from the base rate at the start
+// towards 0 at the end of the run: base·(1 − done/total), where done counts
+// the epochs (or an agent's environment steps) before this one
+// (PyTorch's LinearLR to 0; Stable-Baselines3's linear schedule, PPO's).
+type Linear struct{}
+
+// LearningRate implements Schedule.
+func (Linear) LearningRate(epoch, epochs int, base float64) float64 {
+	if epochs <= 0 {
+		return base
+	}
+	return base * (1 - float64(epoch-1)/float64(epochs))
+}
+
+// String describes the schedule.
+func (Linear) String() string { return "linear" }
+
+// Constant keeps the base rate: the schedule ScheduleByName's nil stands
+// for, for a caller that needs a value.
+type Constant struct{}
+
+// LearningRate implements Schedule.
+func (Constant) LearningRate(_, _ int, base float64) float64 { return base }
+
+// String describes the schedule.
+func (Constant) String() string { return "constant" }
+
 // ScheduleByName returns the schedule called name: "" or "constant"
-// (nil), "step" (StepDecay with every and gamma, default 0.1) or "cosine".
+// (nil), "step" (StepDecay with every and gamma, default 0.1), "cosine" or
+// "linear".
 // The step schedule needs every, and a finite positive gamma.
 func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
 	switch strings.ToLower(name) {
@@ -69,8 +97,10 @@ func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
 		return StepDecay{Every: every, Gamma: gamma}, nil
 	case "cosine":
 		return Cosine{}, nil
+	case "linear":
+		return Linear{}, nil
 	}
-	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step or cosine)", name)
+	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step, cosine or linear)", name)
 }
 
 // EarlyStopping stops training when the monitored test metric has not

@@ -25,3 +25,22 @@ func TestSchedules(t *testing.T) {
 		t.Error("unknown schedule accepted")
 	}
 }
+
+// Linear is base·(1 − done/total), to the bit, the same arithmetic as a
+// hand-written linear decay over progress (PPO's), and Constant keeps the
+// base.
+func TestLinearAndConstantSchedules(t *testing.T) {
+	for _, c := range []struct{ done, total int }{{0, 100000}, {256, 100000}, {99840, 100000}, {3, 10}} {
+		progress := float64(c.done) / float64(c.total)
+		want := 1e-3 * (1 - progress)
+		if got := (train.Linear{}).LearningRate(c.done+1, c.total, 1e-3); got != want {
+			t.Errorf("after %d of %d: %v, want %v", c.done, c.total, got, want)
+		}
+	}
+	if got := (train.Constant{}).LearningRate(7, 10, 0.5); got != 0.5 {
+		t.Errorf("constant: %v", got)
+	}
+	if s, err := train.ScheduleByName("linear", 0, 0); err != nil || s != (train.Linear{}) {
+		t.Errorf("ScheduleByName(linear) = %v, %v", s, err)
+	}
+}

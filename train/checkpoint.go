@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/nlpodyssey/safetensors"
 	"github.com/pkg/errors"
 )
@@ -25,7 +27,9 @@ const CheckpointFormat = "dlrun-checkpoint-1"
 // (as SaveWeights names them), the optimizer's state as float64 tensors
 // named "optimizer/<slot>/<parameter>" and "optimizer/step", and in the
 // file's metadata the epoch, the learning rate, the states of the graph's
-// and the shuffling RNGs, and the metrics of every epoch so far.
+// and the shuffling RNGs, the metrics of every epoch so far and the
+// trainer's Config (JSON, "config"), which a folder written by Save alone
+// resumes with.
 func (t *Trainer) SaveCheckpoint(path string) error {
 	if err := t.usable(); err != nil {
 		return err
@@ -41,7 +45,9 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 // dtype and shape (a tensor that is not a parameter, a buffer,
 // optimizer/step or optimizer/<slot>/<parameter> of one of this
 // optimizer's slots is an error naming it), the optimizer's state (finite
-// values, a whole step count from 0 to 2^53), the learning rate (positive
+// values, never negative where they are sums or means of squares, a
+// whole step count from 0 to 2^53), the weights (finite), the learning
+// rate (positive
 // and finite), the epoch, the RNG states and the history (at most one
 // entry per epoch, in order). On error t is left exactly as it was, and
 // the error names the file and what is wrong, on one line.
@@ -53,7 +59,7 @@ func (t *Trainer) Restore(path string) error {
 }
 
 func (t *Trainer) resumable() resumable {
-	return resumable{t.g, t.parts.opt, &t.epoch, &t.hist, t.pcg}
+	return resumable{t.g, t.parts.opt, &t.epoch, &t.hist, t.pcg, &t.cfg}
 }
 
 // resumable is the state a checkpoint saves and restores.
@@ -63,6 +69,7 @@ type resumable struct {
 	epoch   *int
 	hist    *[]EpochStats
 	shuffle *rand.PCG
+	cfg     *Config // recorded in the metadata, for the record; nil: none
 }
 
 func saveCheckpoint(path string, t resumable) error {
@@ -110,6 +117,13 @@ func checkpointBytes(t resumable) ([]byte, error) {
 		"graph_rng":     base64.StdEncoding.EncodeToString(gr),
 		"shuffle_rng":   base64.StdEncoding.EncodeToString(sr),
 		"history":       string(hist),
+	}
+	if t.cfg != nil {
+		c, err := json.Marshal(t.cfg)
+		if err != nil {
+			return nil, err
+		}
+		meta["config"] = string(c)
 	}
 	return safetensors.Serialize(views, meta)
 }
@@ -172,6 +186,12 @@ type checkpoint struct {
 	data       [][]byte // their values, as the file holds them
 	state      map[string][]float64
 }
+
+// nonNegativeSlots are the optimizer slots that hold sums or running means
+// of squared gradients (Adam's v, RMSProp's square_avg, AdaGrad's sum): a
+// negative value there is a damaged checkpoint, and the square root the
+// next step takes of it would be NaN.
+var nonNegativeSlots = map[string]bool{"v": true, "square_avg": true, "sum": true}
 
 // maxStep is the largest optimizer step count a checkpoint may hold: 2^53,
 // beyond which a float64 no longer counts one by one.
@@ -253,16 +273,24 @@ func readCheckpoint(st *stFile, t resumable) (*checkpoint, error) {
 		return nil, err
 	}
 	ck.data = data[:len(ck.weights)]
+	if err := checkFiniteData(ck.weights, ck.data); err != nil {
+		return nil, err
+	}
 	ck.state = map[string][]float64{}
 	for i, s := range slots[len(ck.weights):] {
 		vals := make([]float64, len(data[len(ck.weights)+i])/8)
 		setFloats(vals, data[len(ck.weights)+i])
+		key := strings.TrimPrefix(s.name, "optimizer/")
+		kind, _, _ := strings.Cut(key, "/")
 		for j, v := range vals {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, errors.Errorf("tensor %q: value %d is %v: optimizer state must be finite", s.name, j, v)
 			}
+			if v < 0 && nonNegativeSlots[kind] {
+				return nil, errors.Errorf("tensor %q: value %d is %v: a running mean of squared gradients is never negative", s.name, j, v)
+			}
 		}
-		ck.state[strings.TrimPrefix(s.name, "optimizer/")] = vals
+		ck.state[key] = vals
 	}
 	if step := ck.state["step"][0]; step < 0 || step != math.Trunc(step) || step > maxStep {
 		return nil, errors.Errorf("tensor \"optimizer/step\": %v is not a step count (a whole number from 0 to 2^53)", step)
@@ -334,5 +362,118 @@ func (ck *checkpoint) apply(t resumable) error {
 	t.opt.SetLearningRate(ck.lr)
 	*t.epoch = ck.epoch
 	*t.hist = ck.hist
+	return nil
+}
+
+// CheckpointInfo is what a checkpoint's metadata says of the training it
+// holds, read without its tensors.
+type CheckpointInfo struct {
+	Epoch        int          // epochs trained
+	Optimizer    string       // the optimizer whose state it holds
+	LearningRate float64      // the rate of the last epoch
+	History      []EpochStats // the metrics of the epochs Fit trained
+	// Config is the configuration of the trainer that wrote it (nil in a
+	// checkpoint of an earlier dlrun, which did not record it).
+	Config *Config
+}
+
+// ReadCheckpointInfo reads the metadata of the checkpoint at path (the
+// file's header only, bounded as LoadWeights bounds it): its epoch,
+// optimizer, learning rate and history, checked as Restore checks them.
+// Errors name the file.
+func ReadCheckpointInfo(path string) (*CheckpointInfo, error) {
+	f, err := safeio.Open(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "reading checkpoint")
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, errors.Wrap(err, "reading checkpoint")
+	}
+	info, err := ParseCheckpointInfo(f, fi.Size())
+	if err != nil {
+		return nil, errors.Wrap(err, path)
+	}
+	return info, nil
+}
+
+// ParseCheckpointInfo is ReadCheckpointInfo of the checkpoint data r of
+// size bytes; its errors do not name the file.
+func ParseCheckpointInfo(r io.ReaderAt, size int64) (*CheckpointInfo, error) {
+	st, err := readHeader(r, size, func(string) bool { return false })
+	if err != nil {
+		return nil, err
+	}
+	m := st.meta
+	if m["format"] != CheckpointFormat {
+		return nil, errors.Errorf("not a dlrun checkpoint (no %q format in its metadata)", CheckpointFormat)
+	}
+	info := &CheckpointInfo{Optimizer: m["optimizer"]}
+	if info.Epoch, err = strconv.Atoi(m["epoch"]); err != nil || info.Epoch < 0 || info.Epoch > math.MaxInt32 {
+		return nil, errors.Errorf("bad epoch %q: want a whole number from 0 to %d", truncate(m["epoch"]), math.MaxInt32)
+	}
+	if info.LearningRate, err = strconv.ParseFloat(m["learning_rate"], 64); err != nil || !(info.LearningRate > 0) || math.IsInf(info.LearningRate, 0) {
+		return nil, errors.Errorf("bad learning rate %q: want a positive finite number", truncate(m["learning_rate"]))
+	}
+	if err := json.Unmarshal([]byte(m["history"]), &info.History); err != nil {
+		return nil, errors.Errorf("its metrics history is not a JSON list of epochs: %v", err)
+	}
+	if err := checkHistory(info.History, info.Epoch); err != nil {
+		return nil, err
+	}
+	if c, ok := m["config"]; ok {
+		info.Config = new(Config)
+		if err := json.Unmarshal([]byte(c), info.Config); err != nil {
+			return nil, errors.Errorf("its config is not a trainer's configuration: %v", err)
+		}
+		if err := info.Config.Check(); err != nil {
+			return nil, errors.Wrap(err, "its config")
+		}
+	}
+	return info, nil
+}
+
+// CheckTensors reads every tensor of the safetensors data r (size bytes: a
+// weights file or a checkpoint, its header checked as LoadWeights checks
+// it) and reports the first float value that is NaN or infinite, or, in a
+// checkpoint's optimizer state, a sum or running mean of squared
+// gradients that is negative: what Restore and LoadWeights refuse,
+// found without a model to load into. It reads at most 1 MiB at a time.
+func CheckTensors(r io.ReaderAt, size int64) error {
+	st, err := readHeader(r, size, nil)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(st.tensors))
+	for n := range st.tensors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	const chunk = 1 << 20
+	buf := make([]byte, min(chunk, size))
+	for _, n := range names {
+		t := st.tensors[n]
+		width := int64(dtypeSizes[t.dtype])
+		kind, _, _ := strings.Cut(strings.TrimPrefix(n, "optimizer/"), "/")
+		squares := strings.HasPrefix(n, "optimizer/") && nonNegativeSlots[kind]
+		for off := t.begin; off < t.end; off += int64(len(buf)) {
+			b := buf[:min(int64(len(buf)), t.end-off)]
+			if _, err := r.ReadAt(b, st.data+off); err != nil {
+				return errors.Errorf("reading tensor %q: %v", n, err)
+			}
+			first := int((off - t.begin) / width)
+			if j, v, ok := firstNonFinite(t.dtype, b); ok {
+				return errors.Errorf("tensor %q: value %d is %v: weights and optimizer state must be finite", n, first+j, v)
+			}
+			if squares && t.dtype == "F64" {
+				for j := 0; j+8 <= len(b); j += 8 {
+					if v := math.Float64frombits(binary.LittleEndian.Uint64(b[j:])); v < 0 {
+						return errors.Errorf("tensor %q: value %d is %v: a running mean of squared gradients is never negative", n, first+j/8, v)
+					}
+				}
+			}
+		}
+	}
 	return nil
 }

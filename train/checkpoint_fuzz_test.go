@@ -38,3 +38,23 @@ func FuzzRestore(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckpointInfoAndTensors reads arbitrary bytes as a checkpoint's
+// metadata (ParseCheckpointInfo) and checks every tensor (CheckTensors),
+// as run.Check does without a model: no panic, a one-line error, and
+// bounded allocation.
+func FuzzCheckpointInfoAndTensors(f *testing.F) {
+	addFixtures(f, "checkpoint-", "weights-valid")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var err1, err2 error
+		n := allocs.Bytes(func() {
+			_, err1 = ParseCheckpointInfo(bytes.NewReader(b), int64(len(b)))
+			err2 = CheckTensors(bytes.NewReader(b), int64(len(b)))
+		})
+		if n > 2*allocBound(len(b)) {
+			t.Fatalf("reading %d bytes allocated %d", len(b), n)
+		}
+		checkError(t, err1)
+		checkError(t, err2)
+	})
+}

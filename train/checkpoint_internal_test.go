@@ -110,6 +110,9 @@ func TestRestoreFailsWithoutChangingAnything(t *testing.T) {
 		{"no shuffle RNG", editHeader(t, c, func(h map[string]any) { delete(h["__metadata__"].(map[string]any), "shuffle_rng") }), "bad shuffle_rng"},
 		{"NaN moment", editValue(t, c, "optimizer/m/dense1.weight", math.NaN()), `"optimizer/m/dense1.weight": value 0 is NaN`},
 		{"infinite moment", editValue(t, c, "optimizer/v/dense2.bias", math.Inf(1)), `"optimizer/v/dense2.bias": value 0 is +Inf`},
+		{"negative second moment", editValue(t, c, "optimizer/v/dense1.weight", -1e-6), `"optimizer/v/dense1.weight": value 0 is -1e-06: a running mean of squared gradients is never negative`},
+		{"NaN weight", editValue32(t, c, "dense2.bias", float32(math.NaN())), `tensor "dense2.bias": value 0 is NaN: weights must be finite`},
+		{"infinite buffer", editValue32(t, c, "batchnorm1.running_var", float32(math.Inf(-1))), `tensor "batchnorm1.running_var": value 0 is -Inf`},
 		{"fractional step", editValue(t, c, "optimizer/step", 1.5), "1.5 is not a step count"},
 		{"negative step", editValue(t, c, "optimizer/step", -4), "-4 is not a step count"},
 		{"huge step", editValue(t, c, "optimizer/step", 1e300), "1e+300 is not a step count"},
@@ -234,4 +237,36 @@ func redtype(t testing.TB, b []byte, name, dtype string, shape []int) []byte {
 		h[name].(map[string]any)["dtype"] = dtype
 		h[name].(map[string]any)["shape"] = shape
 	})
+}
+
+// ReadCheckpointInfo reads a checkpoint's epoch, optimizer, rate and
+// history from its header alone, and refuses what Restore refuses of them.
+func TestReadCheckpointInfo(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ck.safetensors")
+	if err := trainedTiny(t, "").SaveCheckpoint(p); err != nil {
+		t.Fatal(err)
+	}
+	info, err := ReadCheckpointInfo(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Epoch != 1 || len(info.History) != 1 || info.Optimizer != "adam" || !(info.LearningRate > 0) {
+		t.Fatalf("read %+v", info)
+	}
+	c, _ := os.ReadFile(p)
+	for _, bad := range []struct {
+		data []byte
+		want string
+	}{
+		{editMeta(t, c, "epoch", "x"), `bad epoch "x"`},
+		{editMeta(t, c, "history", `[{"epoch": 3}]`), "entry 1 is for epoch 3"},
+		{c[:20], "not a valid safetensors file"},
+	} {
+		q := filepath.Join(dir, "bad.safetensors")
+		os.WriteFile(q, bad.data, 0o644)
+		if _, err := ReadCheckpointInfo(q); err == nil || !strings.Contains(err.Error(), bad.want) || !strings.Contains(err.Error(), q) {
+			t.Errorf("error %v, want one naming %s and saying %s", err, q, bad.want)
+		}
+	}
 }

@@ -10,6 +10,15 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	registerTask("classify", func(info *ModelInfo) (Task, error) {
+		if info.Outputs < 1 || info.Outputs > MaxClasses {
+			return nil, errors.Errorf("outputs %d: a classifier has from 1 to %d", info.Outputs, MaxClasses)
+		}
+		return &Classify{Shape: info.InputShape, Outputs: info.Outputs}, nil
+	})
+}
+
 // Classify is the task of classifying examples of a fixed shape (images,
 // feature vectors, image rows read as sequences): the model maps
 // [batch, Shape...] to [batch, Outputs] logits, targets are one-hot rows
@@ -56,26 +65,34 @@ func (c *Classify) InputShape() []int { return append([]int(nil), c.Shape...) }
 // OutputSize implements Task: Outputs.
 func (c *Classify) OutputSize() int { return c.Outputs }
 
-// Build implements Task.
-func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
+// checkBuild implements buildChecker: what Build checks before it builds.
+func (c *Classify) checkBuild(model nn.Layer, batch int, loss Loss) error {
 	if c.Outputs < 1 || c.Outputs > MaxClasses {
-		return nil, nil, errors.Errorf("classify: %d outputs: must be 1 to %d (train.MaxClasses)", c.Outputs, MaxClasses)
+		return errors.Errorf("classify: %d outputs: must be 1 to %d (train.MaxClasses)", c.Outputs, MaxClasses)
 	}
 	if err := CheckInputShape(c.Shape); err != nil {
-		return nil, nil, errors.Wrap(err, "classify")
+		return errors.Wrap(err, "classify")
 	}
 	if err := batchValues("classify", batch, max(size(c.Shape), c.Outputs), "an example's input or targets"); err != nil {
-		return nil, nil, err
+		return err
 	}
 	if err := loss.check(c.Outputs); err != nil {
-		return nil, nil, err
+		return err
 	}
 	shape, err := model.OutputShape(c.Shape)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if len(shape) != 1 || shape[0] != c.Outputs {
-		return nil, nil, errors.Errorf("model %s outputs %v per example, want [%d]", model.Name(), shape, c.Outputs)
+		return errors.Errorf("model %s outputs %v per example, want [%d]", model.Name(), shape, c.Outputs)
+	}
+	return nil
+}
+
+// Build implements Task.
+func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
+	if err := c.checkBuild(model, batch, loss); err != nil {
+		return nil, nil, err
 	}
 	c.g, c.loss, c.batch = g, loss, batch
 	x, err := g.Input("x", append([]int{batch}, c.Shape...)...)

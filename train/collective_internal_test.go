@@ -182,7 +182,7 @@ func trainTask(t *testing.T, spec string, task func() Task, train, test Data, si
 				errs[r] = err
 				return
 			}
-			weights[r], errs[r] = checkpointBytes(resumable{tr.g, tr.parts.opt, new(int), new([]EpochStats), tr.pcg})
+			weights[r], errs[r] = checkpointBytes(resumable{tr.g, tr.parts.opt, new(int), new([]EpochStats), tr.pcg, nil})
 		})
 	}
 	wg.Wait()

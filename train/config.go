@@ -144,7 +144,7 @@ type Config struct {
 	ClipValue float64 `json:"clip_value" yaml:"clip_value"`
 	// Loss names the loss: cce (default), bce or mse (LossByName).
 	Loss string `json:"loss" yaml:"loss"`
-	// Schedule names the learning-rate schedule: constant (default), step
+	// Schedule names the learning-rate schedule: constant (default), step, linear
 	// or cosine, applied at the start of each epoch.
 	Schedule string `json:"lr_schedule,omitempty" yaml:"lr_schedule"`
 	// StepEvery is the step schedule's period in epochs (PyTorch's

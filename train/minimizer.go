@@ -15,7 +15,7 @@ import (
 type Minimizer struct {
 	prog *graph.Program
 	opt  Optimizer
-	vars []Var
+	vars []Var // float64 copies of the parameters and gradients, for Step
 	// reduce, if set, runs between the backward pass and the update: it
 	// may change the gradients in place (data-parallel training sums the
 	// processes'). It also makes every update dense: a gradient's rows
@@ -34,11 +34,7 @@ func NewMinimizer(g *graph.Graph, loss *graph.Node, opt Optimizer, outputs ...*g
 	if err != nil {
 		return nil, err
 	}
-	m := &Minimizer{prog: p, opt: opt}
-	for _, prm := range p.Params() {
-		m.vars = append(m.vars, Var{Name: prm.Name, Value: make([]float64, prm.Size()), Grad: make([]float64, prm.Size())})
-	}
-	return m, nil
+	return &Minimizer{prog: p, opt: opt}, nil
 }
 
 // Step runs one training pass and, unless the loss is NaN or infinite (an
@@ -63,6 +59,13 @@ func (m *Minimizer) Step() (float64, error) {
 	params := m.prog.Params()
 	if o, ok := m.opt.(inPlaceStepper); ok && o.fusable() {
 		return l, m.stepInPlace(o, params)
+	}
+	if m.vars == nil {
+		// float64 copies for Step, made at the first update that needs
+		// them: an update in place never does.
+		for _, prm := range params {
+			m.vars = append(m.vars, Var{Name: prm.Name, Value: make([]float64, prm.Size()), Grad: make([]float64, prm.Size())})
+		}
 	}
 	for i, p := range params {
 		if err := p.ReadInto(m.vars[i].Value); err != nil {

@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/rundir"
 	"github.com/pkg/errors"
 )
 
@@ -39,7 +41,7 @@ const (
 // that built it, as a saved Keras model carries its architecture.
 type ModelInfo struct {
 	Format     string  `json:"format"`
-	Task       string  `json:"task"`             // classify or next-token
+	Task       string  `json:"task"`             // classify, next-token, rating; an agent's policy: play
 	InputShape []int   `json:"input_shape"`      // the model's input per example (Task.InputShape)
 	Outputs    int     `json:"outputs"`          // the model's output per example (Task.OutputSize)
 	Users      int     `json:"users,omitempty"`  // rating: the number of users
@@ -80,55 +82,71 @@ func (t *Trainer) SaveInfo(dir string) error {
 	if err != nil {
 		return err
 	}
+	return info.Write(dir)
+}
+
+// Write writes the description as dir's model.json, atomically. A
+// description that ReadInfo would refuse (a model past one of its limits)
+// is an error, and nothing is written.
+func (info *ModelInfo) Write(dir string) error {
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return errors.Wrap(err, "encoding model.json")
 	}
-	if _, err := parseInfo(b); err != nil {
-		return errors.Wrapf(err, "model %s cannot be saved: model.json could not be read back", t.model.Name())
+	if _, err := ParseInfo(b); err != nil {
+		return errors.Wrapf(err, "model %s cannot be saved: model.json could not be read back", info.Model.Name)
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, "model.json"), append(b, '\n'), 0o644)
+	return atomicfile.WriteFile(filepath.Join(dir, rundir.Model), append(b, '\n'), 0o644)
 }
 
-// Save writes the trained model into folder dir, creating it: model.json
-// (its architecture and task) and model.safetensors (its parameters and
-// buffers), each atomically. Load reads it back.
+// Save writes the trained model into folder dir, creating it, as a run
+// folder that every dlrun command can use: model.json (its architecture
+// and task), model.safetensors (its parameters and buffers) and
+// checkpoint.safetensors (what continues its training exactly, with the
+// trainer's Config), each atomically. Load reads the model back; `dlrun
+// eval`, `predict`, `serve`, `export` and `train --resume` open the folder
+// (naming the dataset with --data: the trainer does not know its name).
 func (t *Trainer) Save(dir string) error {
 	if err := t.usable(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if _, err := atomicfile.MkdirAll(dir, 0o755); err != nil {
 		return errors.Wrapf(err, "saving the model")
 	}
 	if err := t.SaveInfo(dir); err != nil {
 		return err
 	}
-	return SaveWeights(filepath.Join(dir, "model.safetensors"), t.g)
+	if err := SaveWeights(filepath.Join(dir, rundir.Weights), t.g); err != nil {
+		return err
+	}
+	return t.SaveCheckpoint(filepath.Join(dir, rundir.Checkpoint))
 }
 
 // ReadInfo reads the model.json of folder dir: a regular file
 // (safeio.Open) of at most MaxModelInfoBytes, whose description passes
 // Check. Errors name the file.
 func ReadInfo(dir string) (*ModelInfo, error) {
-	path := filepath.Join(dir, "model.json")
+	path := filepath.Join(dir, rundir.Model)
 	b, err := safeio.ReadFile(path, MaxModelInfoBytes)
 	if err != nil {
 		return nil, errors.Wrapf(err, "loading the model of %s", dir)
 	}
-	info, err := parseInfo(b)
+	info, err := ParseInfo(b)
 	if err != nil {
 		return nil, errors.Errorf("%s: %v", path, err)
 	}
 	return info, nil
 }
 
-// parseInfo decodes and checks the model.json b.
-func parseInfo(b []byte) (*ModelInfo, error) {
+// ParseInfo decodes and checks the bytes of a model.json, as ReadInfo
+// does: one JSON object that sets no key twice, whose description passes
+// Check.
+func ParseInfo(b []byte) (*ModelInfo, error) {
 	if len(b) > MaxModelInfoBytes {
 		return nil, errors.Errorf("%d bytes, more than the %d a model description may hold", len(b), MaxModelInfoBytes)
 	}
 	var info ModelInfo
-	if err := json.Unmarshal(b, &info); err != nil {
+	if err := rundir.DecodeJSON(b, &info); err != nil {
 		return nil, err
 	}
 	if err := info.Check(); err != nil {
@@ -137,15 +155,16 @@ func parseInfo(b []byte) (*ModelInfo, error) {
 	return &info, nil
 }
 
-// Check reports whether info describes a model that Load can rebuild
-// within the limits above: the format, a known task with an input shape
-// (CheckInputShape; at most MaxSeqLen steps for next-token), outputs (at
-// most MaxClasses classes or a MaxVocab vocabulary; for rating, one
-// output and 1 to nn.MaxSettingInt users and movies) that suit it, a
-// batch size of at most MaxBatchSize, a loss and dtype that name
-// something, and a model whose parameters and activations, computed from
-// its spec without building it, stay within MaxParams and, for a batch,
-// MaxBatchValues. The error names the field at fault.
+// Check reports whether info describes a model that can be rebuilt
+// within the limits above: the format, a task, an input shape
+// (CheckInputShape), a batch size of at most MaxBatchSize, a loss and
+// dtype that name something, and a model whose parameters and
+// activations, computed from its spec without building it, stay within
+// MaxParams and, for a batch, MaxBatchValues; for one of train's own
+// tasks, inputs and outputs that suit it (at most MaxSeqLen steps and a
+// vocabulary of 2 to MaxVocab for next-token, 1 to MaxClasses outputs
+// for classify; for rating, [2] to one output and 1 to nn.MaxSettingInt
+// users and movies). The error names the field at fault.
 func (info *ModelInfo) Check() error {
 	if info == nil {
 		return errors.New("nil model description")
@@ -174,30 +193,40 @@ func (info *ModelInfo) Check() error {
 	if err := CheckInputShape(info.InputShape); err != nil {
 		return err
 	}
-	switch info.Task {
-	case "classify":
-		if info.Outputs < 1 || info.Outputs > MaxClasses {
-			return errors.Errorf("outputs %d: a classifier has from 1 to %d", info.Outputs, MaxClasses)
+	if len(info.Task) == 0 {
+		return errors.New("task: none")
+	}
+	if rebuild, ok := infoTasks[info.Task]; ok {
+		if _, err := rebuild(info); err != nil {
+			return err
 		}
-	case "next-token":
-		if len(info.InputShape) != 1 || info.InputShape[0] > MaxSeqLen {
-			return errors.Errorf("input_shape %v: a next-token model's input shape is [steps], at most %d steps", info.InputShape, MaxSeqLen)
-		}
-		if info.Outputs < 2 || info.Outputs > MaxVocab {
-			return errors.Errorf("outputs %d: a next-token model's vocabulary has from 2 to %d tokens", info.Outputs, MaxVocab)
-		}
-	case "rating":
-		if len(info.InputShape) != 1 || info.InputShape[0] != 2 || info.Outputs != 1 {
-			return errors.Errorf("input_shape %v and outputs %d: a rating model maps [2] (user, movie) to 1 rating", info.InputShape, info.Outputs)
-		}
-		if info.Users < 1 || info.Users > nn.MaxSettingInt || info.Movies < 1 || info.Movies > nn.MaxSettingInt {
-			return errors.Errorf("users %d and movies %d: a rating model has from 1 to %d of each", info.Users, info.Movies, nn.MaxSettingInt)
-		}
-	default:
-		return errors.Errorf("unknown task %q (known: classify, next-token, rating)", truncate(info.Task))
 	}
 	_, err := info.NumParams()
 	return err
+}
+
+// infoTasks rebuild train's own tasks from a model description, by name:
+// each task's file registers its own (registerTask), with the checks of
+// the inputs and outputs it takes.
+var infoTasks = map[string]func(*ModelInfo) (Task, error){}
+
+// registerTask makes model descriptions of task name rebuild their task
+// with rebuild. It is called from the init of the task's own file.
+func registerTask(name string, rebuild func(*ModelInfo) (Task, error)) {
+	if _, dup := infoTasks[name]; dup {
+		panic("train: task " + name + " registered twice")
+	}
+	infoTasks[name] = rebuild
+}
+
+// taskNames lists the tasks train rebuilds, sorted.
+func taskNames() string {
+	names := make([]string, 0, len(infoTasks))
+	for n := range infoTasks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // NumParams returns the number of parameters of the described model,
@@ -261,26 +290,23 @@ func checkBatchValues(batch int, shape []int, what string) error {
 }
 
 // NewTask returns a new task of the kind and shape the description
-// records. A new kind of task adds its case here, so that its models load.
+// records: one of train's own tasks (classify, next-token, rating), each
+// rebuilt as its file registers. A description of another task (an
+// agent's policy, task play) is rebuilt by the package that wrote it
+// (run.Open), which hands its task to LoadTask.
 func (info *ModelInfo) NewTask() (Task, error) {
-	switch info.Task {
-	case "classify":
-		return &Classify{Shape: info.InputShape, Outputs: info.Outputs}, nil
-	case "rating":
-		return &Rating{Users: info.Users, Movies: info.Movies}, nil
-	case "next-token":
-		if len(info.InputShape) != 1 {
-			return nil, errors.Errorf("model.json: a next-token model's input shape is [steps], not %v", info.InputShape)
-		}
-		return &NextToken{Vocab: info.Outputs, SeqLen: info.InputShape[0]}, nil
+	rebuild, ok := infoTasks[info.Task]
+	if !ok {
+		return nil, errors.Errorf("model.json: task %q is not one of train's (%s): open its run with run.Open", truncate(info.Task), taskNames())
 	}
-	return nil, errors.Errorf("model.json: unknown task %q (known: classify, next-token)", info.Task)
+	return rebuild(info)
 }
 
 // Model is a trained model loaded from a folder, ready to evaluate and
 // predict.
 type Model struct {
 	Info    ModelInfo
+	newTask func(*ModelInfo) (Task, error)
 	trainer *Trainer
 	// small holds the graphs built for Predict calls of fewer examples
 	// than Info.BatchSize, by batch size, sharing the trainer's weights.
@@ -305,7 +331,7 @@ func (m *Model) forBatch(n int) (*Trainer, error) {
 	if s, ok := m.small[n]; ok {
 		return s, nil
 	}
-	s, err := m.Info.build(n)
+	s, err := m.Info.build(n, m.newTask)
 	if err != nil {
 		return nil, err
 	}
@@ -332,19 +358,31 @@ func (m *Model) forBatch(n int) (*Trainer, error) {
 // (the last epoch's) or, with best set, best.safetensors (the best
 // epoch's).
 func Load(dir string, best bool) (*Model, error) {
+	return LoadTask(dir, best, (*ModelInfo).NewTask)
+}
+
+// LoadTask is Load for a model whose task newTask makes from its
+// description: a task train does not know by name (an agent's policy,
+// read as a classifier of its observations), or one of train's set up
+// otherwise. newTask is called once for each batch size the model is run
+// at.
+func LoadTask(dir string, best bool, newTask func(*ModelInfo) (Task, error)) (*Model, error) {
 	info, err := ReadInfo(dir)
 	if err != nil {
 		return nil, err
 	}
-	name := "model.safetensors"
+	if _, err := newTask(info); err != nil { // before the weights are looked at
+		return nil, err
+	}
+	name := rundir.Weights
 	if best {
-		name = "best.safetensors"
+		name = rundir.Best
 	}
 	path := filepath.Join(dir, name)
 	if err := info.CheckWeightsFile(path); err != nil {
 		return nil, err
 	}
-	t, err := info.build(info.BatchSize)
+	t, err := info.build(info.BatchSize, newTask)
 	if err != nil {
 		return nil, errors.Wrapf(err, "rebuilding the model of %s", dir)
 	}
@@ -352,18 +390,18 @@ func Load(dir string, best bool) (*Model, error) {
 		t.Close()
 		return nil, err
 	}
-	return &Model{Info: *info, trainer: t}, nil
+	return &Model{Info: *info, newTask: newTask, trainer: t}, nil
 }
 
 // build rebuilds the model info describes, from its model.json, in a
-// trainer of its task for batches of the given size (weights as
-// initialised: Load and Model.forBatch give them theirs).
-func (info *ModelInfo) build(batch int) (*Trainer, error) {
+// trainer of the task newTask makes for batches of the given size
+// (weights as initialised: Load and Model.forBatch give them theirs).
+func (info *ModelInfo) build(batch int, newTask func(*ModelInfo) (Task, error)) (*Trainer, error) {
 	model, err := info.Model.Build()
 	if err != nil {
 		return nil, errors.Wrap(err, "model.json")
 	}
-	task, err := info.NewTask()
+	task, err := newTask(info)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ func FuzzModelInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var info *ModelInfo
 		var err error
-		n := allocs.Bytes(func() { info, err = parseInfo(b) })
+		n := allocs.Bytes(func() { info, err = ParseInfo(b) })
 		if n > 4<<20+512*uint64(len(b)) {
 			t.Fatalf("reading %d bytes allocated %d", len(b), n)
 		}

@@ -64,7 +64,7 @@ func TestReadInfoLimits(t *testing.T) {
 		{"huge kernel", map[string]any{"input_shape": []int{1, 8, 8}, "model": map[string]any{"name": "m", "layers": []any{map[string]any{"conv2d": map[string]any{"filters": 1 << 20, "kernel": 1 << 26, "padding": "same"}}}}}, "layer 1 (conv2d1) brings the parameters past"},
 		{"unbuildable model", map[string]any{"model": map[string]any{"name": "m", "layers": []any{"flatten", "conv2d"}}}, `missing required setting "filters"`},
 		{"shapes do not chain", map[string]any{"model": map[string]any{"name": "m", "layers": []any{map[string]any{"conv2d": map[string]any{"filters": 1, "kernel": 3}}}}}, "model: layer 1"},
-		{"unknown task", map[string]any{"task": "regress"}, `unknown task "regress"`},
+		{"no task", map[string]any{"task": ""}, "task: none"},
 		{"bad dtype", map[string]any{"dtype": "float16"}, `dtype: unknown dtype "float16"`},
 		{"bad loss", map[string]any{"loss": "hinge"}, "loss: "},
 		{"long loss", map[string]any{"loss": strings.Repeat("l", 300)}, "loss: 300 bytes"},
@@ -88,6 +88,16 @@ func TestReadInfoLimits(t *testing.T) {
 				t.Fatalf("allocated %d bytes", n)
 			}
 		})
+	}
+	// A task train does not know is read, for the package that wrote it
+	// to rebuild (run.Open), and Load says so.
+	dir0 := t.TempDir()
+	os.WriteFile(filepath.Join(dir0, "model.json"), infoWith(t, map[string]any{"task": "regress"}), 0o644)
+	if _, err := train.ReadInfo(dir0); err != nil {
+		t.Fatalf("task regress: %v", err)
+	}
+	if _, err := train.Load(dir0, false); err == nil || !strings.Contains(err.Error(), `task "regress" is not one of train's (classify, next-token, rating)`) {
+		t.Fatalf("Load of task regress: %v", err)
 	}
 	// The tiny model's description passes.
 	dir := t.TempDir()

@@ -262,6 +262,16 @@ func editValue(t testing.TB, b []byte, name string, v float64) []byte {
 	return stFileBytes(t, h, data)
 }
 
+// editValue32 returns safetensors file b with the first value of its F32
+// tensor name set to v.
+func editValue32(t testing.TB, b []byte, name string, v float32) []byte {
+	h, data := stHeader(t, b)
+	data = append([]byte(nil), data...)
+	off := h[name].(map[string]any)["data_offsets"].([]any)[0].(float64)
+	binary.LittleEndian.PutUint32(data[int(off):], math.Float32bits(v))
+	return stFileBytes(t, h, data)
+}
+
 // addTensor returns b with an extra tensor name of shape and dtype, its
 // data appended.
 func addTensor(t testing.TB, b []byte, name, dtype string, shape []int, data []byte) []byte {

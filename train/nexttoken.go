@@ -10,6 +10,18 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	registerTask("next-token", func(info *ModelInfo) (Task, error) {
+		if len(info.InputShape) != 1 || info.InputShape[0] > MaxSeqLen {
+			return nil, errors.Errorf("input_shape %v: a next-token model's input shape is [steps], at most %d steps", info.InputShape, MaxSeqLen)
+		}
+		if info.Outputs < 2 || info.Outputs > MaxVocab {
+			return nil, errors.Errorf("outputs %d: a next-token model's vocabulary has from 2 to %d tokens", info.Outputs, MaxVocab)
+		}
+		return &NextToken{Vocab: info.Outputs, SeqLen: info.InputShape[0]}, nil
+	})
+}
+
 // NextToken is the task of predicting the next token of a sequence, such
 // as the charrnn's next character, trained by truncated backpropagation
 // through time: a pass cuts the tokens into BatchSize contiguous streams,
@@ -69,31 +81,40 @@ func (t *NextToken) seqLen() int {
 	return t.SeqLen
 }
 
-// Build implements Task. The loss must be categorical cross-entropy.
-func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
+// checkBuild implements buildChecker: what Build checks before it builds.
+func (t *NextToken) checkBuild(model nn.Layer, batch int, loss Loss) error {
 	if loss.Kind != graph.SoftmaxCrossEntropy {
-		return nil, nil, errors.Errorf("next-token prediction trains with cce, not %s", loss.Name)
+		return errors.Errorf("next-token prediction trains with cce, not %s", loss.Name)
 	}
 	T, V := t.seqLen(), t.Vocab
 	if T < 1 || V < 2 {
-		return nil, nil, errors.Errorf("next-token: sequence length %d and vocabulary %d must be positive (vocabulary at least 2)", T, V)
+		return errors.Errorf("next-token: sequence length %d and vocabulary %d must be positive (vocabulary at least 2)", T, V)
 	}
 	if T > MaxSeqLen {
-		return nil, nil, errors.Errorf("next-token: seq_len %d: more than the %d steps allowed (train.MaxSeqLen)", T, MaxSeqLen)
+		return errors.Errorf("next-token: seq_len %d: more than the %d steps allowed (train.MaxSeqLen)", T, MaxSeqLen)
 	}
 	if V > MaxVocab {
-		return nil, nil, errors.Errorf("next-token: vocabulary of %d tokens: more than the %d allowed (train.MaxVocab)", V, MaxVocab)
+		return errors.Errorf("next-token: vocabulary of %d tokens: more than the %d allowed (train.MaxVocab)", V, MaxVocab)
 	}
 	if err := batchValues("next-token", batch, T*V, fmt.Sprintf("seq_len %d × vocabulary %d, the one-hot targets of a stream", T, V)); err != nil {
-		return nil, nil, err
+		return err
 	}
 	shape, err := model.OutputShape([]int{T})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if len(shape) != 2 || shape[0] != T || shape[1] != V {
-		return nil, nil, errors.Errorf("model %s maps [%d] ids to %v, want [%d %d] logits", model.Name(), T, shape, T, V)
+		return errors.Errorf("model %s maps [%d] ids to %v, want [%d %d] logits", model.Name(), T, shape, T, V)
 	}
+	return nil
+}
+
+// Build implements Task. The loss must be categorical cross-entropy.
+func (t *NextToken) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
+	if err := t.checkBuild(model, batch, loss); err != nil {
+		return nil, nil, err
+	}
+	T, V := t.seqLen(), t.Vocab
 	t.batch = batch
 	x, err := g.Input("x", batch, T)
 	if err != nil {

@@ -9,6 +9,18 @@ import (
 	"github.com/pkg/errors"
 )
 
+func init() {
+	registerTask("rating", func(info *ModelInfo) (Task, error) {
+		if len(info.InputShape) != 1 || info.InputShape[0] != 2 || info.Outputs != 1 {
+			return nil, errors.Errorf("input_shape %v and outputs %d: a rating model maps [2] (user, movie) to 1 rating", info.InputShape, info.Outputs)
+		}
+		if info.Users < 1 || info.Users > nn.MaxSettingInt || info.Movies < 1 || info.Movies > nn.MaxSettingInt {
+			return nil, errors.Errorf("users %d and movies %d: a rating model has from 1 to %d of each", info.Users, info.Movies, nn.MaxSettingInt)
+		}
+		return &Rating{Users: info.Users, Movies: info.Movies}, nil
+	})
+}
+
 // Ratings are (user, movie, rating) triples, what Rating trains on.
 type Ratings interface {
 	Data
@@ -58,20 +70,28 @@ func (r *Rating) OutputSize() int { return 1 }
 // Metrics implements Task: RMSE and MAE.
 func (r *Rating) Metrics() []Metric { return []Metric{RMSE, MAE} }
 
-// Build implements Task. The loss must be mse.
-func (r *Rating) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
+// checkBuild implements buildChecker: what Build checks before it builds.
+func (r *Rating) checkBuild(model nn.Layer, _ int, loss Loss) error {
 	if loss.Kind != graph.SquaredError {
-		return nil, nil, errors.Errorf("rating prediction trains with mse, not %s", loss.Name)
+		return errors.Errorf("rating prediction trains with mse, not %s", loss.Name)
 	}
 	if r.Users < 1 || r.Movies < 1 || r.Users > nn.MaxSettingInt || r.Movies > nn.MaxSettingInt {
-		return nil, nil, errors.Errorf("rating: %d users and %d movies: both must be 1 to %d (nn.MaxSettingInt)", r.Users, r.Movies, nn.MaxSettingInt)
+		return errors.Errorf("rating: %d users and %d movies: both must be 1 to %d (nn.MaxSettingInt)", r.Users, r.Movies, nn.MaxSettingInt)
 	}
 	shape, err := model.OutputShape([]int{2})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if len(shape) != 1 || shape[0] != 1 {
-		return nil, nil, errors.Errorf("model %s maps a (user, movie) pair to %v, want [1]", model.Name(), shape)
+		return errors.Errorf("model %s maps a (user, movie) pair to %v, want [1]", model.Name(), shape)
+	}
+	return nil
+}
+
+// Build implements Task. The loss must be mse.
+func (r *Rating) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (out, lossNode *graph.Node, err error) {
+	if err := r.checkBuild(model, batch, loss); err != nil {
+		return nil, nil, err
 	}
 	r.g, r.batch = g, batch
 	x, err := g.Input("x", batch, 2)

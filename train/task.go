@@ -11,7 +11,8 @@ import (
 )
 
 // Data is a split of a dataset as the loop sees it. Each task says what
-// more it needs: Classify reads Examples, NextToken reads Tokens.
+// more it needs: Classify reads Examples, NextToken reads Tokens, Rating
+// reads Ratings.
 type Data interface {
 	// Len returns the number of examples (or tokens).
 	Len() int
@@ -39,9 +40,10 @@ func (t Tokens) Len() int { return len(t) }
 // A Task is what differs between kinds of models, handed to the one
 // training loop: which inputs the model reads and what its targets are,
 // how a pass over the data is cut into batches and each batch filled, and
-// how outputs are scored. Classify (image and feature classification) and
-// NextToken (language models) are the built-in tasks. A task value serves
-// one Trainer: Build binds it to that trainer's graph.
+// how outputs are scored. Classify (image and feature classification),
+// NextToken (language models) and Rating (recommenders) are train's own
+// tasks, each rebuilt from a model.json by the registration in its file. A
+// task value serves one Trainer: Build binds it to that trainer's graph.
 type Task interface {
 	// Name returns the task's name, as config files write it.
 	Name() string

@@ -11,11 +11,10 @@
 package train
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"time"
-
-	"github.com/dlrun/dlrun/internal/sysmem"
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
@@ -83,10 +82,6 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 		return nil, err
 	}
 	t = &Trainer{cfg: cfg, parts: p, task: task, model: model}
-	t.baseLR = p.opt.LearningRate()
-	t.g = graph.New(graph.WithDType(p.dtype), graph.WithSeed(cfg.Seed))
-	t.pcg = rand.NewPCG(cfg.Seed, 0x73687566) // "shuf"
-	t.shuffle = rand.New(t.pcg)
 	batch := cfg.BatchSize
 	var lo, hi int
 	if t.distributed() {
@@ -99,6 +94,25 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 		}
 		batch = hi - lo
 	}
+	// The memory the training needs is estimated from the shapes and
+	// compared with what the process may use before anything is built:
+	// a model far too large is refused before it reserves any of it.
+	if c, ok := task.(buildChecker); ok {
+		if err := c.checkBuild(model, batch, p.loss); err != nil {
+			return nil, err
+		}
+	}
+	est, err := estimate(model, task, batch, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := est.check(model.Name(), batch, model.NumParams(task.InputShape())); err != nil {
+		return nil, err
+	}
+	t.baseLR = p.opt.LearningRate()
+	t.g = graph.New(graph.WithDType(p.dtype), graph.WithSeed(cfg.Seed))
+	t.pcg = rand.NewPCG(cfg.Seed, 0x73687566) // "shuf"
+	t.shuffle = rand.New(t.pcg)
 	out, loss, err := task.Build(t.g, model, batch, p.loss)
 	if err != nil {
 		return nil, err
@@ -119,31 +133,15 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 		t.red = &reducer{c: cfg.Collective}
 		t.min.reduce = func() error { return t.red.reduceGradients(t.min.prog, t.filled) }
 	}
-	if err := checkMemory(t.min.Program(), model.Name(), cfg.BatchSize); err != nil {
+	// Then the built graph's own estimate, before the first pass
+	// reserves most of it.
+	need := t.min.Program().MemoryEstimate() + est.State + est.Checkpoint
+	if err := fits(need, fmt.Sprintf("model %s: a batch of %d", model.Name(), cfg.BatchSize), "", lowerTheBatch); err != nil {
 		t.Close()
 		return nil, err
 	}
 	t.state = statefulLayers(model)
 	return t, nil
-}
-
-// availableMemory is sysmem.Available, replaced by tests.
-var availableMemory = sysmem.Available
-
-// checkMemory refuses a model whose graph needs more memory than the
-// process may still reserve (graph.Program.MemoryEstimate against
-// sysmem.Available, with a quarter to spare), before the first pass
-// reserves most of it: a batch size or sequence length within the
-// documented limits can still be too large for the machine, and running
-// out of memory kills a Go program with no chance of an error message.
-func checkMemory(p *graph.Program, model string, batch int) error {
-	need := p.MemoryEstimate()
-	have, source, ok := availableMemory()
-	if !ok || need+need/4 <= have { // a quarter to spare: Go's heap grows past what it holds
-		return nil
-	}
-	return errors.Errorf("model %s: a batch of %d needs about %.1f GiB of memory, more than the %.1f GiB this process may still use (%s): lower the batch size (or the sequence length)",
-		model, batch, float64(need)/(1<<30), float64(have)/(1<<30), source)
 }
 
 // Config returns the configuration, defaults applied.

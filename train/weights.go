@@ -138,7 +138,8 @@ func dataView(shape []int, values any) (safetensors.TensorView, error) {
 // parameters and buffers of g, as PyTorch's load_state_dict with
 // strict=True does. Every parameter and buffer must be in the file with
 // its shape and dtype, and the file must hold nothing else: the error
-// names the file and the tensors at fault. The file is opened with
+// names the file and the tensors at fault, as it does a NaN or infinite
+// value (weights must be finite). The file is opened with
 // safeio.Open (a FIFO or device is an error), its header is bounded by
 // MaxHeaderBytes, and every tensor's shape and offsets are checked
 // against the file's size and the model before any tensor is read, so a
@@ -178,10 +179,46 @@ func (st *stFile) loadWeights(g *graph.Graph) error {
 	if err != nil {
 		return err
 	}
+	if err := checkFiniteData(slots, data); err != nil {
+		return err
+	}
 	for i, s := range slots {
 		setFloats(s.dst, data[i])
 	}
 	return nil
+}
+
+// checkFiniteData reports the first float tensor of slots whose data holds
+// a NaN or an infinite value: weights that would make every prediction NaN
+// are refused when they are read, not found out by the answers.
+func checkFiniteData(slots []slot, data [][]byte) error {
+	for i, s := range slots {
+		if j, v, ok := firstNonFinite(s.dtype, data[i]); ok {
+			return errors.Errorf("tensor %q: value %d is %v: weights must be finite", s.name, j, v)
+		}
+	}
+	return nil
+}
+
+// firstNonFinite returns the index and value of the first NaN or infinite
+// element of little-endian data of safetensors dtype (F32 or F64; other
+// dtypes hold none).
+func firstNonFinite(dtype string, data []byte) (int, float64, bool) {
+	switch dtype {
+	case "F32":
+		for i := 0; i+4 <= len(data); i += 4 {
+			if v := math.Float32frombits(binary.LittleEndian.Uint32(data[i:])); v-v != 0 {
+				return i / 4, float64(v), true
+			}
+		}
+	case "F64":
+		for i := 0; i+8 <= len(data); i += 8 {
+			if v := math.Float64frombits(binary.LittleEndian.Uint64(data[i:])); v-v != 0 {
+				return i / 8, v, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // slot is a tensor a file must (or, if optional, may) hold: its name,

@@ -1,10 +1,12 @@
 package train_test
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,4 +130,45 @@ func values(g *graph.Graph) map[string][]uint64 {
 		}
 	}
 	return out
+}
+
+// A weights file holding a NaN or an infinite value is refused when it is
+// loaded, naming the tensor, and the model keeps its weights: predictions
+// from it would all be NaN.
+func TestLoadWeightsRefusesNonFinite(t *testing.T) {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+		g := graph.New()
+		m := nn.NewSequential("m", nn.NewDense(3))
+		x, err := g.Input("x", 2, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Build(g, x); err != nil {
+			t.Fatal(err)
+		}
+		p := g.Params()[0]
+		vals := p.Values()
+		vals[5] = float64(bad)
+		if err := p.SetValues(vals); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "w.safetensors")
+		if err := train.SaveWeights(path, g); err != nil {
+			t.Fatal(err)
+		}
+		g2 := graph.New(graph.WithSeed(2))
+		x2, _ := g2.Input("x", 2, 4)
+		if _, err := nn.NewSequential("m", nn.NewDense(3)).Build(g2, x2); err != nil {
+			t.Fatal(err)
+		}
+		before := g2.Params()[0].Values()
+		err = train.LoadWeights(path, g2)
+		want := fmt.Sprintf(`tensor %q: value 5 is %v: weights must be finite`, p.Name, bad)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Fatalf("error %v, want one naming %s and saying %s", err, path, want)
+		}
+		if !slices.Equal(before, g2.Params()[0].Values()) {
+			t.Fatal("a refused load changed the weights")
+		}
+	}
 }

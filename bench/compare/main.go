@@ -13,10 +13,13 @@
 // novel with the same truncated backpropagation through time (64
 // contiguous streams, chunks of 100 steps, state carried across chunks).
 //
-// PyTorch gets its best settings on this machine: OPENBLAS_CORETYPE=SkylakeX
-// (Debian's OpenBLAS 0.3.21 misdetects the CPU and falls back to slow
-// kernels otherwise) and the best of the thread splits given by -splits
-// (torch threads / OPENBLAS_NUM_THREADS). dlrun runs with all cores
+// PyTorch gets its best settings on this machine: the OpenBLAS core type
+// chosen from the CPU (internal/torchref: SkylakeX on a CPU with AVX-512,
+// where Debian's OpenBLAS 0.3.21 otherwise misdetects the CPU and falls
+// back to slow kernels; OpenBLAS's own choice elsewhere) and the best of
+// the thread splits given by -splits (torch threads /
+// OPENBLAS_NUM_THREADS). A PyTorch run that dies is reported with the
+// signal and its cause. dlrun runs with all cores
 // (GOMAXPROCS unset). dlrun's resident memory is sampled after every epoch
 // to show that it does not grow.
 package main
@@ -34,6 +37,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/dlrun/dlrun/internal/torchref"
 )
 
 type result struct {
@@ -88,6 +93,7 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 	if _, err := os.Stat(python); err != nil {
 		best = result{Name: "pytorch", Note: "not run: " + python + " not found (apt-get install python3-torch)"}
 	} else {
+		var lastErr error
 		for _, s := range strings.Split(splits, ",") {
 			tt, ob, ok := strings.Cut(strings.TrimSpace(s), "/")
 			if !ok {
@@ -96,6 +102,7 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 			r, err := runTorch(python, model, epochs, data, tt, ob)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "pytorch %s: %v\n", s, err)
+				lastErr = err
 				continue
 			}
 			results = append(results, r)
@@ -104,7 +111,7 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 			}
 		}
 		if best.Name == "" {
-			best = result{Name: "pytorch", Note: "every PyTorch run failed (is python3-torch installed?)"}
+			best = result{Name: "pytorch", Note: fmt.Sprintf("every PyTorch run failed, the last: %v", lastErr)}
 		}
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
@@ -208,11 +215,12 @@ func runTorch(python, model string, epochs int, data, torchThreads, blasThreads 
 	if data != "" {
 		args = append(args, "--data", data)
 	}
-	cmd := exec.Command(python, args...)
-	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+blasThreads, "PYTHONUNBUFFERED=1")
-	cmd.Stderr = os.Stderr
+	threads, err := strconv.Atoi(blasThreads)
+	if err != nil {
+		return result{}, fmt.Errorf("OpenBLAS threads %q: %v", blasThreads, err)
+	}
 	start := time.Now()
-	out, err := cmd.Output()
+	out, err := torchref.Run(python, args, threads, os.Stderr)
 	if err != nil {
 		return result{}, err
 	}

@@ -21,7 +21,8 @@
 // Each figure is the median latency of repeated calls over about -seconds
 // (after a warm-up), on consecutive batches of the test split; images/s
 // is the batch size over that median. PyTorch gets its best settings on
-// this machine, as in bench/compare: OPENBLAS_CORETYPE=SkylakeX and, per
+// this machine, as in bench/compare: the OpenBLAS core type chosen from
+// the CPU (internal/torchref) and, per
 // batch size, the best of the thread splits given by -splits (torch
 // threads / OPENBLAS_NUM_THREADS). dlrun runs with all cores (GOMAXPROCS
 // unset).
@@ -41,6 +42,7 @@ import (
 	"time"
 
 	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/internal/torchref"
 	"github.com/dlrun/dlrun/train"
 )
 
@@ -141,6 +143,7 @@ func run(model, batchList string, seconds float64, runDir, python, splits, tags 
 	if _, err := os.Stat(python); err != nil {
 		note = "pytorch not run: " + python + " not found (apt-get install python3-torch)"
 	} else {
+		var lastErr error
 		for _, s := range strings.Split(splits, ",") {
 			tt, ob, ok := strings.Cut(strings.TrimSpace(s), "/")
 			if !ok {
@@ -149,6 +152,7 @@ func run(model, batchList string, seconds float64, runDir, python, splits, tags 
 			r, err := runTorch(python, model, batchList, seconds, tt, ob)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "pytorch %s: %v\n", s, err)
+				lastErr = err
 				continue
 			}
 			for b, t := range r {
@@ -158,7 +162,7 @@ func run(model, batchList string, seconds float64, runDir, python, splits, tags 
 			}
 		}
 		if len(best) == 0 {
-			note = "every PyTorch run failed (is python3-torch installed?)"
+			note = fmt.Sprintf("every PyTorch run failed, the last: %v", lastErr)
 		}
 	}
 
@@ -282,10 +286,11 @@ func runTorch(python, model, batches string, seconds float64, torchThreads, blas
 	script := filepath.Join("bench", "torch_ref.py")
 	args := []string{script, "--infer", "--model", model, "--batches", batches,
 		"--seconds", strconv.FormatFloat(seconds, 'g', -1, 64), "--threads", torchThreads}
-	cmd := exec.Command(python, args...)
-	cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+blasThreads, "PYTHONUNBUFFERED=1")
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
+	threads, err := strconv.Atoi(blasThreads)
+	if err != nil {
+		return nil, fmt.Errorf("OpenBLAS threads %q: %v", blasThreads, err)
+	}
+	out, err := torchref.Run(python, args, threads, os.Stderr)
 	if err != nil {
 		return nil, err
 	}

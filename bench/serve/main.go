@@ -15,6 +15,10 @@
 //
 // Without -run it trains the cnn for one epoch into a temporary folder.
 // It needs hey (apt-get install hey) and builds cmd/dlrun.
+//
+// With -bombs N it sends image bombs instead (bombs.go):
+//
+//	go run ./bench/serve -bombs 8            # 8 at once, the server under ulimit -v 4000000
 package main
 
 import (
@@ -46,14 +50,16 @@ func main() {
 	seconds := flag.Int("seconds", 10, "duration of each load and of the in-process ceiling")
 	wait := flag.String("batch-wait", "", "the server's --batch-wait (default: its own)")
 	warmup := flag.Int("warmup", 5, "seconds of load (64 clients) before the measured loads, unreported, for the Go heap to reach its steady size")
+	bombs := flag.Int("bombs", 0, "instead of the load test, post this many copies of each image bomb at once (bombs.go)")
+	limit := flag.Int64("ulimit", 4000000, "with -bombs: the server's address-space limit in KiB (ulimit -v); 0 for none")
 	flag.Parse()
-	if err := bench(*dir, *clients, *seconds, *warmup, *wait); err != nil {
+	if err := bench(*dir, *clients, *seconds, *warmup, *wait, *bombs, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(dir, clients string, seconds, warmup int, wait string) error {
+func bench(dir, clients string, seconds, warmup int, wait string, bombs int, limit int64) error {
 	tmp, err := os.MkdirTemp("", "dlrun-serve-bench")
 	if err != nil {
 		return err
@@ -70,7 +76,10 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 			return fmt.Errorf("training: %v\n%s", err, out)
 		}
 	}
-	m, err := run.Load(dir, false)
+	if bombs > 0 {
+		return bombBench(bin, dir, bombs, limit)
+	}
+	m, err := run.Open(dir, false)
 	if err != nil {
 		return err
 	}
@@ -99,28 +108,18 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 		return err
 	}
 
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	args := []string{"serve", "--run", dir, "--addr", addr}
+	var extra []string
 	if wait != "" {
-		args = append(args, "--batch-wait", wait)
+		extra = append(extra, "--batch-wait", wait)
 	}
-	srv := exec.Command(bin, args...)
-	var log bytes.Buffer
-	srv.Stderr, srv.Stdout = &log, &log
-	if err := srv.Start(); err != nil {
+	srv, base, _, err := startServer(bin, dir, 0, extra...)
+	if err != nil {
 		return err
 	}
 	defer srv.Process.Kill()
 	name := filepath.Base(dir)
-	base := "http://" + addr
-	if err := ready(base + "/v2/health/ready"); err != nil {
-		return fmt.Errorf("%v; the server said: %s", err, log.String())
-	}
 	fmt.Printf("dlrun serve --run %s (model %s, batch size %d), %d s per load, one %v image per request\n",
-		dir, m.Config.Model, m.Info.BatchSize, seconds, m.InputShape())
+		dir, m.Config.Model, m.Model.Info.BatchSize, seconds, m.InputShape())
 	hey := func(c, seconds int) (string, error) {
 		out, err := exec.Command("hey", "-z", strconv.Itoa(seconds)+"s", "-c", strconv.Itoa(c), "-m", "POST",
 			"-T", "application/json", "-D", bodyFile, base+"/v2/models/"+name+"/infer").CombinedOutput()
@@ -177,7 +176,7 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 	fmt.Println("\nin process, train.Model.Predict (the ceiling):")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "images per call\tcalls/s\timages/s\tp50 ms\tp99 ms\t")
-	for _, n := range []int{1, m.Info.BatchSize} {
+	for _, n := range []int{1, m.Model.Info.BatchSize} {
 		x := make([]float32, 0, n*size)
 		for i := 0; i < n; i++ {
 			x = append(x, image...)
@@ -186,7 +185,7 @@ func bench(dir, clients string, seconds, warmup int, wait string) error {
 		end := time.Now().Add(time.Duration(seconds) * time.Second)
 		for time.Now().Before(end) {
 			t0 := time.Now()
-			if _, err := m.Predict(x); err != nil {
+			if _, err := m.Model.Predict(x); err != nil {
 				return err
 			}
 			lat = append(lat, time.Since(t0))
@@ -224,6 +223,33 @@ func batchRows(base string) (sum, count float64, err error) {
 		}
 	}
 	return sum, count, nil
+}
+
+// startServer starts `dlrun serve` on run folder dir at a free localhost
+// port, with the further flags extra and, if limitKB > 0, under ulimit -v
+// limitKB, and waits until it is ready. It returns the process, the base
+// URL and the server's output so far.
+func startServer(bin, dir string, limitKB int64, extra ...string) (*exec.Cmd, string, *bytes.Buffer, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	args := append([]string{"serve", "--run", dir, "--addr", addr}, extra...)
+	srv := exec.Command(bin, args...)
+	if limitKB > 0 {
+		srv = exec.Command("sh", append([]string{"-c", "ulimit -v " + strconv.FormatInt(limitKB, 10) + ` && exec "$0" "$@"`, bin}, args...)...)
+	}
+	log := &bytes.Buffer{}
+	srv.Stderr, srv.Stdout = log, log
+	if err := srv.Start(); err != nil {
+		return nil, "", nil, err
+	}
+	base := "http://" + addr
+	if err := ready(base + "/v2/health/ready"); err != nil {
+		srv.Process.Kill()
+		return nil, "", nil, fmt.Errorf("%v; the server said: %s", err, log.String())
+	}
+	return srv, base, log, nil
 }
 
 // freeAddr returns a free localhost port.
@@ -281,13 +307,17 @@ func (s *rssSampler) stop() []float64 {
 }
 
 // rss returns the VmRSS of process pid in MiB.
-func rss(pid int) float64 {
+func rss(pid int) float64 { return procStatus(pid, "VmRSS:") }
+
+// procStatus returns the "KEY N kB" figure of /proc/pid/status in MiB
+// (VmRSS:, VmHWM:), 0 if it cannot be read.
+func procStatus(pid int, key string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
 			kb, _ := strconv.ParseFloat(f[1], 64)
 			return kb / 1024
 		}

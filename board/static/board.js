@@ -296,19 +296,25 @@
     state.chartSig[where] = '';
   }
 
+  // MAX_CURVE_IDS is the most runs one request for curves may name: the
+  // board's MaxCurveIDs.
+  const MAX_CURVE_IDS = 100;
+
   // fetchCurves fetches the curves of those of ids whose rev changed since
-  // they were last fetched.
+  // they were last fetched, at most MAX_CURVE_IDS runs a request.
   async function fetchCurves(ids) {
-    const stale = ids.filter((id) => {
+    const stale = [...new Set(ids)].filter((id) => {
       const r = state.byId.get(id), e = state.curves.get(id);
       return r && (!e || e.rev !== r.rev);
     });
     if (!stale.length) return false;
     const revs = new Map(stale.map((id) => [id, state.byId.get(id).rev]));
-    const url = 'api/curves?' + stale.map((id) => 'id=' + encodeURIComponent(id)).join('&');
-    const a = await getJSON(url, (b) => Array.isArray(b.curves) && b.curves.every((c) => c && typeof c.id === 'string' && Array.isArray(c.step) && c.series && typeof c.series === 'object'));
-    if (!a.ok) throw failure(url, a);
-    for (const c of a.body.curves) if (revs.has(c.id)) state.curves.set(c.id, { rev: revs.get(c.id), c });
+    for (let i = 0; i < stale.length; i += MAX_CURVE_IDS) {
+      const url = 'api/curves?' + stale.slice(i, i + MAX_CURVE_IDS).map((id) => 'id=' + encodeURIComponent(id)).join('&');
+      const a = await getJSON(url, (b) => Array.isArray(b.curves) && b.curves.every((c) => c && typeof c.id === 'string' && Array.isArray(c.step) && c.series && typeof c.series === 'object'));
+      if (!a.ok) throw failure(url, a);
+      for (const c of a.body.curves) if (revs.has(c.id)) state.curves.set(c.id, { rev: revs.get(c.id), c });
+    }
     return true;
   }
 
@@ -338,6 +344,7 @@
     const url = 'api/run?id=' + encodeURIComponent(id);
     const a = await getJSON(url), body = a.body;
     const show = (key) => body[key] !== undefined ? JSON.stringify(body[key], null, 2) : body[key + '_text'] !== undefined ? String(body[key + '_text']) : '(none)';
+    if (a.ok && body.check) $('#run-status').insertAdjacentHTML('beforeend', `<div class="problem">${esc(body.check)}</div>`);
     $('#run-config').textContent = a.ok ? show('config') : failure(url, a).message;
     $('#run-summary').textContent = a.ok ? show('summary') : '';
     if (!a.ok) throw failure(url, a); // shown, and asked again at the next poll

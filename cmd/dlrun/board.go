@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"github.com/dlrun/dlrun/board"
+	"github.com/dlrun/dlrun/run"
 	"github.com/spf13/cobra"
 )
 
@@ -33,7 +34,7 @@ network. SIGTERM or SIGINT stops it. See docs/board.md.`,
 			if dir == "" {
 				return fmt.Errorf("--runs: name the folder that holds the run folders")
 			}
-			s, err := board.New(dir, board.Options{Log: cmd.ErrOrStderr()})
+			s, err := board.New(dir, board.Options{Log: cmd.ErrOrStderr(), Check: run.CheckFS})
 			if err != nil {
 				return atFlag("runs", err)
 			}

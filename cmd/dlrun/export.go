@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/dlrun/dlrun/onnx"
@@ -18,11 +17,12 @@ func newExportCmd() *cobra.Command {
 		Short: "Export a trained model to ONNX, for ONNX Runtime and other runtimes",
 		Long: fmt.Sprintf(`Write the model of a run folder as an ONNX model (opset %d, float32): every
 layer dlrun builds, the recurrent ones as ONNX's LSTM and GRU operators. The
-inputs and outputs are named after the task ("input"; "logits" and
-"probabilities" for a classifier, "rating" for a recommender, "logits" for a
-language model), with a symbolic batch axis; the metadata holds the dlrun
-version, the task, the architecture, the shapes and the class names or the
-vocabulary. A layer without an ONNX conversion is refused, by name. The file
+inputs and outputs are those the run's kind declares, named as dlrun serve
+names them ("input"; "logits" and "probabilities" for a classifier, "rating"
+for a recommender, "logits" for a language model, an agent's "q_values" or
+"logits" and its greedy "action"), with a symbolic batch axis; the metadata
+holds the dlrun version, the task, the architecture, the shapes and what
+describes the tensors (class names, vocabulary, users and movies, game). A layer without an ONNX conversion is refused, by name. The file
 is written atomically (default: model.onnx in the run folder).`, onnx.Opset),
 		Example: `  dlrun train --model cnn --out runs/cnn
   dlrun export --run runs/cnn -o cnn.onnx
@@ -35,11 +35,11 @@ is written atomically (default: model.onnx in the run folder).`, onnx.Opset),
 			if out == "" {
 				out = filepath.Join(dir, "model.onnx")
 			}
-			if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
-				return errors.Errorf("--out %s: the folder %s does not exist", out, filepath.Dir(out))
+			if err := checkOut("out", out); err != nil {
+				return err
 			}
 			if err := onnx.ExportRun(dir, best, out); err != nil {
-				return atFlag("run", err)
+				return outOrRun(out, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
 			return nil

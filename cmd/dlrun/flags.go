@@ -13,16 +13,14 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// runFlags declares the flags that set a run's configuration, bound to c.
-// `dlrun train` and `dlrun run` share this one declaration: train binds
-// them to the run it starts, run applies the ones given to every
-// experiment it loads (applyFlags), so a value refused by one is refused
-// by the other. A flag left unset keeps the model's recipe (or the
-// experiment file's value).
+// runFlags declares the flags that set a run's configuration, bound to c:
+// modelFlags, then the training's. `dlrun train` and `dlrun run` share
+// this one declaration: train binds them to the run it starts, run applies
+// the ones given to every experiment it loads (applyFlags), so a value
+// refused by one is refused by the other. A flag left unset keeps the
+// model's recipe (or the experiment file's value).
 func runFlags(f *pflag.FlagSet, c *run.Config) {
-	f.StringVar(&c.Model, "model", "", "reference model (see 'dlrun models') or a model file, YAML or JSON (docs/models.md)")
-	f.StringVar(&c.Task, "task", "", "classify, next-token or rating (default: the model's; classify for a model file)")
-	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(append(datasets.Names(), "pride-and-prejudice"))+"), a folder of IDX files or CIFAR-10 batches, or for next-token a UTF-8 text file (default: the model's)")
+	modelFlags(f, c)
 	f.Var(positiveInt{&c.Epochs}, "epochs", "passes over the training data (default: the model's)")
 	f.Var(positiveInt{&c.BatchSize}, "batch-size", "examples per training step, Keras's batch_size (default: the model's; alias --batch)")
 	f.Var(positiveFloat{&c.LearningRate}, "lr", "learning rate (default: the model's)")
@@ -31,19 +29,29 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.Var(nonNegativeFloat{&c.WeightDecay}, "weight-decay", "L2 weight decay added to the gradients (recommenders: L2 on each batch's embedding rows and biases)")
 	f.Var(nonNegativeFloat{&c.ClipNorm}, "clip-norm", "clip gradients to this global L2 norm (0: off)")
 	f.Var(nonNegativeFloat{&c.ClipValue}, "clip-value", "clip each gradient element to ±this value (0: off)")
-	f.StringVar(&c.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
-	f.Var(positiveInt{&c.SeqLen}, "seq-len", "next-token models: steps of backpropagation through time per batch (default: the model's)")
-	f.Var(positiveInt{&c.Dim}, "dim", "embedding size of the mf and ncf recommenders (default 32)")
-	f.StringVar(&c.Env, "env", "", "agents (dqn, ppo): the game to learn, cartpole or connect4 (default cartpole)")
-	f.Var(positiveInt{&c.Steps}, "steps", "agents: the training budget in environment steps (default: the agent's recipe)")
+	f.Var(agentSteps{c}, "steps", "agents: the training budget in environment steps (default: the agent's recipe)")
 	f.Var(positiveUint{&c.Seed}, "seed", "seed for initialisation, shuffling and dropout (default 1)")
 	f.StringVar(&c.DType, "dtype", "", "element type: float32 (default) or float64")
 	f.BoolVar(&c.NoShuffle, "no-shuffle", false, "keep the data order instead of shuffling each epoch")
-	f.StringVar(&c.Schedule, "lr-schedule", "", "learning-rate schedule per epoch: constant (default), step or cosine")
-	f.Var(positiveInt{&c.StepEvery}, "lr-step", "step schedule: epochs between decays")
+	f.StringVar(&c.Schedule, "lr-schedule", "", "learning-rate schedule per epoch (an agent's: per environment step): constant, step, cosine or linear (default: the model's; constant, or linear for ppo)")
+	f.Var(positiveInt{&c.StepEvery}, "lr-step", "step schedule: epochs (an agent's: environment steps) between decays")
 	f.Var(positiveFloat{&c.Gamma}, "lr-gamma", "step schedule: factor of each decay (default 0.1)")
 	f.Var(nonNegativeInt{&c.Patience}, "patience", "early stopping: epochs without improvement of --monitor before stopping (0: off)")
 	f.StringVar(&c.Monitor, "monitor", "", "metric for early stopping and best.safetensors: test_loss (default) or test_accuracy")
+	f.SetNormalizeFunc(normalizeFlag)
+}
+
+// modelFlags declares the flags that say what model a run builds, bound to
+// c: the model, its task and data (or an agent's game), and the reference
+// models' choices. `dlrun summary --model` takes these alone.
+func modelFlags(f *pflag.FlagSet, c *run.Config) {
+	f.StringVar(&c.Model, "model", "", "reference model (see 'dlrun models') or a model file, YAML or JSON (docs/models.md)")
+	f.StringVar(&c.Task, "task", "", "the task of a model file: classify, next-token or rating (default: the model's; classify for a model file)")
+	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(datasets.Bundled())+"), a folder of IDX files, CIFAR-10 batches or ratings, or for next-token a UTF-8 text file (default: the model's)")
+	f.StringVar(&c.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
+	f.Var(positiveInt{&c.SeqLen}, "seq-len", "next-token models: steps of backpropagation through time per batch (default: the model's)")
+	f.Var(positiveInt{&c.Dim}, "dim", "embedding size of the mf and ncf recommenders (default 32)")
+	f.Var(agentEnv{c}, "env", "agents (dqn, ppo): the game to learn, cartpole or connect4 (default cartpole)")
 	f.SetNormalizeFunc(normalizeFlag)
 }
 
@@ -74,18 +82,51 @@ func normalizeFlag(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 
 // applyFlags sets in c the run flags given on cmd's command line, and only
 // those: a flag left unset keeps c's value.
-func applyFlags(cmd *cobra.Command, c *run.Config) error {
+//
+// A flag whose setting does not apply to c's model (--epochs for an agent,
+// --steps for a classifier: run.Config.Applies) is not set, unless force
+// names it; skipped lists such flags, each with why.
+func applyFlags(cmd *cobra.Command, c *run.Config, force map[string]bool) (skipped []skippedFlag, err error) {
 	to := pflag.NewFlagSet("overrides", pflag.ContinueOnError)
 	kept := *c
 	runFlags(to, c) // declaring sets c's fields to the flags' defaults
 	*c = kept
-	var err error
+	if fl := cmd.Flags().Lookup("model"); fl != nil && fl.Changed {
+		if err := to.Set("model", fl.Value.String()); err != nil {
+			return nil, err
+		}
+	}
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
-		if err == nil && to.Lookup(fl.Name) != nil {
+		if err != nil || to.Lookup(fl.Name) == nil || fl.Name == "model" {
+			return
+		}
+		ok, why, aerr := c.Applies(flagSetting(fl.Name))
+		switch {
+		case aerr != nil:
+			err = aerr
+		case !ok && !force["--"+fl.Name]:
+			skipped = append(skipped, skippedFlag{"--" + fl.Name, why})
+		default:
 			err = to.Set(fl.Name, fl.Value.String())
 		}
 	})
-	return err
+	return skipped, err
+}
+
+// skippedFlag is a flag that applyFlags left unset, and why.
+type skippedFlag struct{ flag, why string }
+
+// flagSetting is the config-file name of the setting flag name sets.
+func flagSetting(name string) string {
+	for _, s := range settingFlags {
+		if "--"+name == s.flag {
+			return s.setting
+		}
+	}
+	if name == "data" {
+		return "dataset"
+	}
+	return strings.ReplaceAll(name, "-", "_")
 }
 
 // flagError turns pflag's errors into one line that names the flag at
@@ -265,4 +306,44 @@ func joinNames(names []string) string {
 		s += n
 	}
 	return s
+}
+
+// agentEnv sets the game of an agent's settings, making them.
+type agentEnv struct{ c *run.Config }
+
+func (v agentEnv) String() string {
+	if v.c.Agent == nil {
+		return ""
+	}
+	return v.c.Agent.Env
+}
+func (v agentEnv) Type() string { return "string" }
+func (v agentEnv) Set(s string) error {
+	if v.c.Agent == nil {
+		v.c.Agent = &run.AgentConfig{}
+	}
+	v.c.Agent.Env = s
+	return nil
+}
+
+// agentSteps sets the budget of an agent's settings, making them.
+type agentSteps struct{ c *run.Config }
+
+func (v agentSteps) String() string {
+	if v.c.Agent == nil {
+		return "0"
+	}
+	return strconv.Itoa(v.c.Agent.Steps)
+}
+func (v agentSteps) Type() string { return "int" }
+func (v agentSteps) Set(s string) error {
+	n := 0
+	if err := (positiveInt{&n}).Set(s); err != nil {
+		return err
+	}
+	if v.c.Agent == nil {
+		v.c.Agent = &run.AgentConfig{}
+	}
+	v.c.Agent.Steps = n
+	return nil
 }

@@ -10,12 +10,13 @@ import (
 
 func newGenerateCmd() *cobra.Command {
 	var dir string
+	var best bool
 	var o run.GenerateOptions
 	cmd := &cobra.Command{
 		Use:   "generate",
 		Short: "Write text with a trained charrnn",
 		Long: `Load a language model from its run folder (config.json, model.json and
-model.safetensors) and write text: the model reads --prime, then samples
+model.safetensors, or with --best best.safetensors) and write text: the model reads --prime, then samples
 --length characters, one at a time. The same --seed writes the same text.`,
 		Example: `  dlrun train --model charrnn --out runs/austen
   dlrun generate --run runs/austen --prime "Elizabeth" --length 400 --temperature 0.8`,
@@ -24,7 +25,15 @@ model.safetensors) and write text: the model reads --prime, then samples
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained charrnn")
 			}
-			text, err := run.Generate(dir, o)
+			if err := o.Check(); err != nil {
+				return err
+			}
+			r, err := run.Open(dir, best)
+			if err != nil {
+				return atFlag("run", err)
+			}
+			defer r.Close()
+			text, err := r.Generate(o)
 			if err != nil {
 				return atFlag("run", err)
 			}
@@ -34,6 +43,7 @@ model.safetensors) and write text: the model reads --prime, then samples
 	}
 	f := cmd.Flags()
 	f.StringVar(&dir, "run", "", "run folder of a trained language model")
+	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
 	f.StringVar(&o.Prime, "prime", "\n", "text the model reads before writing")
 	f.IntVar(&o.Length, "length", 500, "characters to write")
 	f.Float64Var(&o.Temperature, "temperature", 0.8, "sampling temperature (0: always the most likely character)")

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
+	"github.com/dlrun/dlrun/env"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/run"
-	"github.com/dlrun/dlrun/train"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 )
@@ -46,49 +46,34 @@ On the run's own dataset the loss is the run's last test_loss.`,
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained model")
 			}
-			if run.IsAgentRun(dir) {
-				if data != "" || best {
-					return errors.New("--data and --best do not apply to an agent's run: it plays its game (--episodes, --seed, --opponent)")
-				}
-				return evalAgent(cmd, dir, episodes, seed, opponent, asJSON)
-			}
-			for _, fl := range []string{"episodes", "seed", "opponent"} {
-				if cmd.Flags().Changed(fl) {
-					return errors.Errorf("--%s applies to an agent's run (dqn, ppo), not to %s", fl, dir)
-				}
-			}
-			m, err := run.Load(dir, best)
+			r, err := run.Open(dir, best)
 			if err != nil {
 				return atFlag("run", err)
 			}
-			defer m.Close()
-			switch m.Info.Task {
-			case run.Rating:
-				return evalRatings(cmd, m, data, asJSON)
-			case run.NextToken:
-				return evalLanguage(cmd, m, data, asJSON)
+			defer r.Close()
+			o := run.EvalOptions{Data: data, Opponent: opponent, Games: env.Arena{}}
+			if cmd.Flags().Changed("episodes") {
+				o.Episodes = episodes
 			}
-			if data == "" {
-				data = m.Config.Dataset
+			if cmd.Flags().Changed("seed") {
+				o.Seed = seed
 			}
-			d, err := m.Data(data)
+			rep, err := r.Evaluate(o)
 			if err != nil {
-				return errors.Wrap(err, "--data")
+				if data != "" && !strings.HasPrefix(err.Error(), "--") {
+					return atFlag("data", err)
+				}
+				return err
 			}
-			r, err := m.Report(d)
-			if err != nil {
-				return errors.Wrapf(err, "evaluating on %s", data)
-			}
-			out := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(out, r)
+				return writeJSON(cmd.OutOrStdout(), rep)
 			}
-			printReport(out, r, data)
+			rep.Print(cmd.OutOrStdout())
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "run", "", "run folder of a trained classifier, recommender or language model")
+	f.StringVar(&dir, "run", "", "run folder of a trained model or agent")
 	f.StringVar(&data, "data", "", "dataset to evaluate on, its test split (default: the run's)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
@@ -96,83 +81,6 @@ On the run's own dataset the loss is the run's last test_loss.`,
 	f.Uint64Var(&seed, "seed", run.EvalSeed, "agents: the first episode's seed (training's episodes start at the run's seed)")
 	f.StringVar(&opponent, "opponent", "", "connect4 agents: random or alphabeta:D (default: each of random, alphabeta:1 to 4)")
 	return cmd
-}
-
-// evalRatings prints the loss, RMSE and MAE of rating model m on the test
-// split of data (default: the run's dataset).
-func evalRatings(cmd *cobra.Command, m *run.Model, data string, asJSON bool) error {
-	d, err := m.RatingData(data)
-	if err != nil {
-		if data != "" {
-			return errors.Wrap(err, "--data")
-		}
-		return err
-	}
-	if data == "" {
-		data = m.Config.Dataset
-	}
-	r, err := m.RatingReport(d)
-	if err != nil {
-		return errors.Wrapf(err, "evaluating on %s", data)
-	}
-	out := cmd.OutOrStdout()
-	if asJSON {
-		return writeJSON(out, r)
-	}
-	fmt.Fprintf(out, "%s: %s, loss %.4f, rmse %.4f, mae %.4f\n", data, count(r.Ratings, "rating"), r.Loss, r.RMSE, r.MAE)
-	return nil
-}
-
-// evalLanguage prints the loss, bits per character, perplexity and
-// accuracy of language model m on the held-out part of data (default: the
-// run's text).
-func evalLanguage(cmd *cobra.Command, m *run.Model, data string, asJSON bool) error {
-	d, err := m.LanguageData(data)
-	if err != nil {
-		if data != "" {
-			return errors.Wrap(err, "--data")
-		}
-		return err
-	}
-	if data == "" {
-		data = m.Config.Dataset
-	}
-	r, err := m.LanguageReport(d)
-	if err != nil {
-		return errors.Wrapf(err, "evaluating on %s", data)
-	}
-	out := cmd.OutOrStdout()
-	if asJSON {
-		return writeJSON(out, r)
-	}
-	fmt.Fprintf(out, "%s: %s held out, loss %.4f, bits per char %.4f, perplexity %.3f, accuracy %.4f\n",
-		data, count(r.Characters, "character"), r.Loss, r.BitsPerChar, r.Perplexity, r.Accuracy)
-	return nil
-}
-
-func printReport(w io.Writer, r *run.Report, data string) {
-	fmt.Fprintf(w, "%s: %s, loss %.4f, accuracy %.4f\n\n", data, count(r.Examples, "example"), r.Loss, r.Accuracy)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "class\tprecision\trecall\tf1\tsupport\t")
-	for _, c := range r.Classes {
-		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f\t%d\t\n", c.Name, c.Precision, c.Recall, c.F1, c.Support)
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nconfusion matrix (rows: true class, columns: predicted)")
-	tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
-	head := []string{""}
-	for i := range r.Classes {
-		head = append(head, fmt.Sprint(i))
-	}
-	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
-	for i, row := range r.Confusion {
-		cells := []string{fmt.Sprintf("%d %s", i, r.Classes[i].Name)}
-		for _, v := range row {
-			cells = append(cells, fmt.Sprint(v))
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
-	}
-	tw.Flush()
 }
 
 func newPredictCmd() *cobra.Command {
@@ -203,7 +111,7 @@ status 1 at the end, naming the files that failed. With --json, stdout is a JSON
 			if top < 1 {
 				return errors.Errorf("--top %d: must be positive", top)
 			}
-			m, err := run.Load(dir, best)
+			m, err := run.Open(dir, best)
 			if err != nil {
 				return atFlag("run", err)
 			}
@@ -288,30 +196,41 @@ func predictionsJSON(preds []run.ImagePrediction, top int, classes []string) []f
 }
 
 func newSummaryCmd() *cobra.Command {
-	var model, dir, data string
+	var cfg run.Config
+	var dir string
 	cmd := &cobra.Command{
-		Use:   "summary",
+		Use:   "summary (--model NAME | --run DIR)",
 		Short: "Print a model's layers with output shapes and parameter counts",
+		Long: `Print the layers of a model with their output shapes and parameter counts: of a
+reference model or model file built for its data (--data, whose shape, classes
+or vocabulary size the model; a model file for text takes --task next-token and
+the text with --data), of an agent for its game (--env), or of a trained run's
+model (--run).`,
 		Example: `  dlrun summary --model cnn
   dlrun summary --model small-cnn.yaml
+  dlrun summary --model lm.yaml --task next-token --data emma.txt
+  dlrun summary --model ppo --env connect4
   dlrun summary --run runs/cnn`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var m *nn.Sequential
 			var in []int
 			switch {
+			case dir != "" && cfg.Model != "":
+				return errors.New("--model and --run: give one, not both")
 			case dir != "":
-				info, err := train.ReadInfo(dir)
+				r, err := run.Open(dir, false)
 				if err != nil {
 					return atFlag("run", err)
 				}
-				if m, err = info.Model.Build(); err != nil {
+				defer r.Close()
+				if m, err = r.Model.Info.Model.Build(); err != nil {
 					return atFlag("run", errors.Wrapf(err, "run folder %s: model.json", dir))
 				}
-				in = info.InputShape
-			case model != "":
+				in = r.InputShape()
+			case cfg.Model != "":
 				var err error
-				if m, in, err = run.BuildModel(run.Config{Model: model, Dataset: data}); err != nil {
+				if m, in, err = runner.BuildModel(cfg); err != nil {
 					return withFlagNames(err)
 				}
 			default:
@@ -326,8 +245,7 @@ func newSummaryCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&model, "model", "", "reference model or model file (YAML or JSON)")
+	modelFlags(f, &cfg)
 	f.StringVar(&dir, "run", "", "run folder")
-	f.StringVar(&data, "data", "", "with --model: dataset that sets the input shape (default: the model's)")
 	return cmd
 }

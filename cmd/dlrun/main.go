@@ -20,9 +20,17 @@ import (
 
 // Exit status: 0 when every part of the command succeeded, 1 when it
 // failed or, for a command over several inputs (predict's files), when any
-// input failed; the error is one line on stderr, after "dlrun: ".
+// input failed; the error is one line on stderr, after "dlrun: ". With no
+// arguments at all it prints its help on stderr and exits 2, as go does;
+// a training stopped by SIGINT or SIGTERM exits 130 or 143 (onStop).
 func main() {
-	if err := execute(newRoot()); err != nil {
+	root := newRoot()
+	if len(os.Args) < 2 {
+		root.SetOut(os.Stderr)
+		root.Help()
+		os.Exit(2)
+	}
+	if err := execute(root); err != nil {
 		fmt.Fprintln(os.Stderr, "dlrun:", err)
 		os.Exit(1)
 	}

@@ -28,8 +28,12 @@ func dlrun(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestTrainXORSeeds1To5(t *testing.T) {
-	for _, seed := range []string{"1", "2", "3", "4", "5"} {
+// dlrun train writes a run whose summary holds the test accuracy and whose
+// log ends with the last epoch's line. That xor reaches full accuracy for
+// seeds 1 to 5 is runner's BenchmarkQualityXORSeeds1To5, and
+// .ci/check-hashes pins those seeds' weights (experiments/xor.yaml).
+func TestTrainXOR(t *testing.T) {
+	for _, seed := range []string{"2"} {
 		dir := filepath.Join(t.TempDir(), "run")
 		out, err := dlrun(t, "train", "--model", "xor", "--seed", seed, "--out", dir)
 		if err != nil {
@@ -181,7 +185,7 @@ func TestCharRNNTrainAndGenerate(t *testing.T) {
 	if _, err := dlrun(t, "train", "--model", "xor", "--epochs", "1", "--out", xorRun); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dlrun(t, "generate", "--run", xorRun); err == nil || !strings.Contains(err.Error(), "not a language model") {
+	if _, err := dlrun(t, "generate", "--run", xorRun); err == nil || !strings.Contains(err.Error(), "generating text does not apply to a classify run") {
 		t.Errorf("generate from an xor run: %v", err)
 	}
 }

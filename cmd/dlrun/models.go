@@ -5,8 +5,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/dlrun/dlrun/internal/version"
-	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/spf13/cobra"
 )
 
@@ -17,20 +17,25 @@ func newModelsCmd() *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "MODEL\tPARAMS\tDATASET\tTASK\tDESCRIPTION")
-			for _, r := range nn.References() {
-				recipe, err := run.Recipe(r.Name, "")
+			fmt.Fprintln(w, "MODEL\tPARAMS\tDATA\tTASK\tDESCRIPTION")
+			for _, name := range run.References() {
+				c := run.Config{Model: name}
+				if err := c.Resolve(); err != nil {
+					return err
+				}
+				k, err := c.Kind()
 				if err != nil {
 					return err
 				}
-				m, in, err := run.BuildModel(run.Config{Model: r.Name})
+				m, in, err := runner.BuildModel(run.Config{Model: name})
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", r.Name, m.NumParams(in), recipe.Dataset, recipe.Task, r.Description)
-			}
-			for _, a := range run.Agents() {
-				fmt.Fprintf(w, "%s\t\t%s\t%s\t%s\n", a.Name, a.Envs, run.Play, a.Description)
+				data := c.Dataset
+				if data == "" {
+					data = c.Game()
+				}
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", name, m.NumParams(in), data, c.Task, k.Describe(name))
 			}
 			return w.Flush()
 		},

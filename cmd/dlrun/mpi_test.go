@@ -227,7 +227,7 @@ func TestMPIFaults(t *testing.T) {
 	if rankPID(marker, 0) != 0 {
 		t.Error("rank 0 still runs after rank 1 was killed")
 	}
-	m, err := run.Load(killed, false)
+	m, err := run.Open(killed, false)
 	if err != nil {
 		t.Fatalf("the killed run's folder does not load: %v", err)
 	}

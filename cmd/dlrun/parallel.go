@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 )
 
 // parallel makes opts train data-parallel when dlrun was built with MPI
@@ -14,7 +14,7 @@ import (
 // down after a success, and after a failure on any rank prints the error
 // with the rank and stops every process (MPI_Abort), so that none waits
 // for the failed one. The default build trains alone: finish returns err.
-func parallel(opts *run.Options) (finish func(error) error, err error) {
+func parallel(opts *runner.Options) (finish func(error) error, err error) {
 	c, finish, err := startCollective()
 	if err != nil || c == nil {
 		return finish, err

@@ -13,27 +13,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// evalAgent prints an agent's greedy evaluation.
-func evalAgent(cmd *cobra.Command, dir string, episodes int, seed uint64, opponent string, asJSON bool) error {
-	if episodes < 1 || episodes > 1_000_000 {
-		return errors.Errorf("--episodes %d: must be 1 to 1000000", episodes)
-	}
-	a, err := run.LoadAgent(dir)
-	if err != nil {
-		return atFlag("run", err)
-	}
-	defer a.Close()
-	ev, err := a.Evaluate(episodes, seed, opponent)
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		return writeJSON(cmd.OutOrStdout(), ev)
-	}
-	fmt.Fprintln(cmd.OutOrStdout(), ev)
-	return nil
-}
-
 func newPlayCmd() *cobra.Command {
 	var dir string
 	var second bool
@@ -53,15 +32,19 @@ message and asked again; an empty line or end of input ends the game.`,
 			if dir == "" {
 				return errors.New("--run: name the run folder of a connect4 agent")
 			}
-			a, err := run.LoadAgent(dir)
+			r, err := run.Open(dir, false)
 			if err != nil {
 				return atFlag("run", err)
 			}
-			defer a.Close()
-			if a.Info.Env != "connect4" {
-				return errors.Errorf("--run %s: its agent plays %s; play takes a connect4 agent", dir, a.Info.Env)
+			defer r.Close()
+			switch game := r.Config.Game(); game {
+			case "connect4":
+			case "":
+				return errors.Errorf("--run %s: play %v to a %s run: it takes a connect4 agent", dir, run.ErrDoesNotApply, r.Kind.Name())
+			default:
+				return errors.Errorf("--run %s: its agent plays %s; play takes a connect4 agent", dir, game)
 			}
-			return playConnect4(cmd.InOrStdin(), cmd.OutOrStdout(), a, !second)
+			return playConnect4(cmd.InOrStdin(), cmd.OutOrStdout(), r.Act, !second)
 		},
 	}
 	f := cmd.Flags()
@@ -71,26 +54,33 @@ message and asked again; an empty line or end of input ends the game.`,
 }
 
 // playConnect4 plays one game between a person (reading columns from in)
-// and agent, drawing the board on out.
-func playConnect4(in io.Reader, out io.Writer, agent *run.LoadedAgent, personFirst bool) error {
+// and an agent's greedy policy, drawing the board on out.
+func playConnect4(in io.Reader, out io.Writer, agent env.Policy, personFirst bool) error {
 	g := env.NewConnect4()
 	person := 0
 	if !personFirst {
 		person = 1
 	}
 	mark := map[int]string{0: "X", 1: "O"}
-	lines := bufio.NewScanner(in)
+	lines := bufio.NewReader(in)
 	obs := make([]float32, 2*6*7)
 	legal := make([]bool, 7)
 	for !g.Over() {
 		if g.ToMove() == person {
 			fmt.Fprint(out, g.String())
 			fmt.Fprintf(out, "your move (%s), column 1-7: ", mark[person])
-			if !lines.Scan() {
+			text, long, err := readLine(lines, maxMoveLine)
+			if err == io.EOF && text == "" && !long {
 				fmt.Fprintln(out, "\ngame abandoned")
-				return lines.Err()
+				return nil
+			} else if err != nil && err != io.EOF {
+				return err
 			}
-			text := strings.TrimSpace(lines.Text())
+			if long {
+				fmt.Fprintf(out, "a line of more than %d bytes is not a column: type a number from 1 to 7\n", maxMoveLine)
+				continue
+			}
+			text = strings.TrimSpace(text)
 			if text == "" {
 				fmt.Fprintln(out, "game abandoned")
 				return nil
@@ -111,7 +101,7 @@ func playConnect4(in io.Reader, out io.Writer, agent *run.LoadedAgent, personFir
 		}
 		g.Observe(obs)
 		g.Legal(legal)
-		col, err := agent.Greedy(obs, legal)
+		col, err := agent(obs, legal)
 		if err != nil {
 			return err
 		}
@@ -130,4 +120,31 @@ func playConnect4(in io.Reader, out io.Writer, agent *run.LoadedAgent, personFir
 		fmt.Fprintln(out, "a draw")
 	}
 	return nil
+}
+
+// maxMoveLine is the longest line play reads as a move; a longer one is
+// discarded and the move asked for again.
+const maxMoveLine = 1 << 10
+
+// readLine reads a line from r, without its end, keeping at most max
+// bytes: long reports that the line was longer, and the rest of it was
+// read and dropped. err is io.EOF at the end of the input (with the last
+// line, if it had no end).
+func readLine(r *bufio.Reader, max int) (line string, long bool, err error) {
+	var b []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(b)+len(chunk) > max+1 {
+			long = true
+		} else {
+			b = append(b, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if long {
+			b = nil
+		}
+		return strings.TrimRight(string(b), "\r\n"), long, err
+	}
 }

@@ -31,15 +31,16 @@ func TestAgentCommands(t *testing.T) {
 	var buf bytes.Buffer
 	root.SetOut(&buf)
 	root.SetErr(&buf)
-	// 9 and x are refused; then column 1 until the person's pieces stack
-	// four high or the column fills (refused), then the rest.
-	root.SetIn(strings.NewReader("9\nx\n" + strings.Repeat("1\n", 7) + strings.Repeat("2\n3\n4\n5\n6\n7\n", 7)))
+	// 9, x and a line of 100 KB are refused; then column 1 until the
+	// person's pieces stack four high or the column fills (refused), then
+	// the rest.
+	root.SetIn(strings.NewReader("9\nx\n" + strings.Repeat("7", 100<<10) + "\n" + strings.Repeat("1\n", 7) + strings.Repeat("2\n3\n4\n5\n6\n7\n", 7)))
 	root.SetArgs([]string{"play", "--run", c4})
 	if err := execute(root); err != nil {
 		t.Fatalf("play: %v\n%s", err, buf.String())
 	}
 	text := buf.String()
-	for _, want := range []string{`"9" is not a column`, `"x" is not a column`, "1 2 3 4 5 6 7", "the agent (O) plays column"} {
+	for _, want := range []string{`"9" is not a column`, `"x" is not a column`, "a line of more than 1024 bytes is not a column", "1 2 3 4 5 6 7", "the agent (O) plays column"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("play's output lacks %q:\n%s", want, text)
 		}
@@ -55,7 +56,7 @@ func TestAgentCommands(t *testing.T) {
 	_, err = dlrun(t, "play", "--run", cp)
 	oneLineError(t, "play of a cartpole agent", err, "cartpole")
 	_, err = dlrun(t, "train", "--model", "dqn", "--epochs", "3")
-	oneLineError(t, "an agent with --epochs", err, "epochs does not apply to agent dqn")
+	oneLineError(t, "an agent with --epochs", err, "epochs 3 does not apply to model dqn: it is an agent")
 }
 
 // An agent's run killed mid-training resumes to the same weights and

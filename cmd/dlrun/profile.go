@@ -1,13 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+
+	"github.com/dlrun/dlrun/internal/atomicfile"
 )
 
 // profiling holds the process options --cpuprofile and --memprofile
@@ -17,33 +15,33 @@ import (
 type profiling struct {
 	cpu, mem string // file paths; "" for none
 
-	cpuFile *os.File // the CPU profile being written
-	memTemp *os.File // the heap profile's temporary file, renamed to mem at the end
+	cpuFile *atomicfile.File // the CPU profile being written
+	memFile *atomicfile.File // the heap profile, written at the end
 }
 
-// start creates the profile files and starts the CPU profile. A path that
+// start creates the profile files and starts the CPU profile. Both are
+// written atomically (internal/atomicfile), so a path that the one rule
+// for destinations refuses (a device, a FIFO, a link to one) or that
 // cannot be created is a one-line error naming its flag and the path,
-// given before anything else is done. After a nil error, stop must be
+// given before anything else is done, and an existing profile is replaced
+// only once the new one is complete. After a nil error, stop must be
 // called.
 func (p *profiling) start() error {
 	if p.mem != "" {
-		// Create the temporary file now, so that a folder where the
-		// profile cannot be written is refused before training, not after.
-		f, err := os.CreateTemp(filepath.Dir(p.mem), "."+filepath.Base(p.mem)+".tmp-*")
+		f, err := atomicfile.Create(p.mem, 0o644)
 		if err != nil {
-			return pathError("memprofile", p.mem, err)
+			return outError("memprofile", p.mem, err)
 		}
-		p.memTemp = f
+		p.memFile = f
 	}
 	if p.cpu != "" {
-		f, err := os.Create(p.cpu)
+		f, err := atomicfile.Create(p.cpu, 0o644)
 		if err != nil {
 			p.discardMem()
-			return pathError("cpuprofile", p.cpu, err)
+			return outError("cpuprofile", p.cpu, err)
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			os.Remove(p.cpu)
+			f.Abort()
 			p.discardMem()
 			return fmt.Errorf("--cpuprofile %s: %v", p.cpu, err)
 		}
@@ -52,36 +50,30 @@ func (p *profiling) start() error {
 	return nil
 }
 
-// stop stops the CPU profile and closes its file, and writes the heap
-// profile (after a garbage collection) atomically: to its temporary file,
-// renamed over the path only once complete. It is called whether or not
+// stop stops the CPU profile and commits its file, and writes the heap
+// profile (after a garbage collection). It is called whether or not
 // training succeeded; it returns the first error of the profiles.
 func (p *profiling) stop() error {
 	var errs []error
 	if p.cpuFile != nil {
 		pprof.StopCPUProfile()
-		if err := p.cpuFile.Close(); err != nil {
-			errs = append(errs, pathError("cpuprofile", p.cpu, err))
+		if err := p.cpuFile.Commit(); err != nil {
+			errs = append(errs, outError("cpuprofile", p.cpu, err))
 		}
 		p.cpuFile = nil
 	}
-	if p.memTemp != nil {
-		f := p.memTemp
-		p.memTemp = nil
+	if p.memFile != nil {
+		f := p.memFile
+		p.memFile = nil
 		runtime.GC()
 		err := pprof.WriteHeapProfile(f)
 		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), p.mem)
+			err = f.Commit()
+		} else {
+			f.Abort()
 		}
 		if err != nil {
-			os.Remove(f.Name())
-			errs = append(errs, pathError("memprofile", p.mem, err))
+			errs = append(errs, outError("memprofile", p.mem, err))
 		}
 	}
 	if len(errs) > 0 {
@@ -92,10 +84,9 @@ func (p *profiling) stop() error {
 
 // discardMem removes the heap profile's temporary file.
 func (p *profiling) discardMem() {
-	if p.memTemp != nil {
-		p.memTemp.Close()
-		os.Remove(p.memTemp.Name())
-		p.memTemp = nil
+	if p.memFile != nil {
+		p.memFile.Abort()
+		p.memFile = nil
 	}
 }
 
@@ -110,17 +101,4 @@ func (p *profiling) with(f func() error) error {
 		err = perr
 	}
 	return err
-}
-
-// pathError is "--flag path: why", with the path named once.
-func pathError(flag, path string, err error) error {
-	var pe *fs.PathError
-	var le *os.LinkError
-	switch {
-	case errors.As(err, &pe):
-		err = pe.Err
-	case errors.As(err, &le):
-		err = le.Err
-	}
-	return fmt.Errorf("--%s %s: %v", flag, path, err)
 }

@@ -48,11 +48,15 @@ movie id.`,
 			case top < 1:
 				return errors.Errorf("--top %d: must be positive", top)
 			}
-			r, err := run.NewRecommender(dir, best)
+			opened, err := run.Open(dir, best)
 			if err != nil {
 				return atFlag("run", err)
 			}
-			defer r.Close()
+			defer opened.Close()
+			r, err := opened.Recommender()
+			if err != nil {
+				return atFlag("run", err)
+			}
 			out := cmd.OutOrStdout()
 			if byUser {
 				recs, err := r.Recommend(user, top)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dlrun/dlrun/runner"
+
 	"github.com/dlrun/dlrun/experiments"
 	"github.com/dlrun/dlrun/run"
 	"github.com/pkg/errors"
@@ -33,6 +35,9 @@ standard deviation and the SHA-256 of each trained weights file.`,
 			f := cmd.Flags()
 			if len(paths) > 1 && f.Changed("out") {
 				return errors.New("--out names one folder: give one config with it")
+			}
+			if err := checkOutFolder("out", out); err != nil {
+				return err
 			}
 			if f.Changed("seeds") && f.Changed("seed") {
 				return errors.New("--seed and --seeds: give one of them")
@@ -64,7 +69,7 @@ standard deviation and the SHA-256 of each trained weights file.`,
 // runExperiments runs each experiment config of paths, the command's
 // flags applied, and its seeds replaced by seedList where not nil.
 func runExperiments(cmd *cobra.Command, paths []string, seedList []uint64) error {
-	opts := run.Options{Log: cmd.OutOrStdout()}
+	opts := runner.Options{Log: cmd.OutOrStdout()}
 	finish, err := parallel(&opts)
 	if err != nil {
 		return err
@@ -72,31 +77,72 @@ func runExperiments(cmd *cobra.Command, paths []string, seedList []uint64) error
 	return finish(runEach(cmd, paths, seedList, opts))
 }
 
-// runEach runs each experiment of paths with opts.
-func runEach(cmd *cobra.Command, paths []string, seedList []uint64, opts run.Options) error {
+// runEach runs each experiment of paths with opts. A flag that does not
+// apply to an experiment's model (--epochs to an agent) is left out of it,
+// and the command says so before the first runs; one that applies to none
+// of them is refused, as train refuses it.
+func runEach(cmd *cobra.Command, paths []string, seedList []uint64, opts runner.Options) error {
 	f := cmd.Flags()
 	out, _ := f.GetString("out")
-	for _, p := range paths {
-		c, err := experiments.Load(p)
-		if err != nil {
+	load := func(force map[string]bool) ([]*experiments.Config, []string, map[string][]string, map[string]string, error) {
+		var cs []*experiments.Config
+		var flags []string
+		skippedBy := map[string][]string{} // flag -> experiments
+		why := map[string]string{}         // flag -> why, for the first
+		for _, p := range paths {
+			c, err := experiments.Load(p)
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			skipped, err := applyFlags(cmd, &c.Config, force)
+			if err != nil {
+				return nil, nil, nil, nil, withFlagNames(errors.Wrap(err, p))
+			}
+			for _, s := range skipped {
+				if len(skippedBy[s.flag]) == 0 {
+					flags = append(flags, s.flag)
+					why[s.flag] = s.why
+				}
+				skippedBy[s.flag] = append(skippedBy[s.flag], c.Name)
+			}
+			cs = append(cs, c)
+		}
+		return cs, flags, skippedBy, why, nil
+	}
+	cs, flags, skippedBy, why, err := load(nil)
+	if err != nil {
+		return err
+	}
+	nowhere := map[string]bool{}
+	for _, fl := range flags {
+		if len(skippedBy[fl]) == len(cs) {
+			nowhere[fl] = true
+		}
+	}
+	if len(nowhere) > 0 { // set them, for the experiments' checks to refuse
+		if cs, flags, skippedBy, why, err = load(nowhere); err != nil {
 			return err
 		}
-		if err := applyFlags(cmd, &c.Config); err != nil {
-			return err
-		}
+	}
+	for _, fl := range flags {
+		names := skippedBy[fl]
+		fmt.Fprintf(cmd.OutOrStdout(), "%s does not apply to %s (%s: %s); left out of %s\n", fl, strings.Join(names, ", "), names[0], why[fl], count(len(names), "experiment"))
+	}
+	for i, c := range cs { // every experiment checked before the first runs
 		if f.Changed("data") {
 			c.Requires = "" // the file's data requirement is about its own dataset
 		}
 		if f.Changed("seed") {
-			seedList = []uint64{c.Seed}
+			c.Seeds = []uint64{c.Seed}
 			c.Seed = 0
-		}
-		if seedList != nil {
+		} else if seedList != nil {
 			c.Seeds = seedList
 		}
 		if err := c.Check(); err != nil {
-			return withFlagNames(errors.Wrap(err, p))
+			return withFlagNames(errors.Wrap(err, paths[i]))
 		}
+	}
+	for _, c := range cs {
 		dir := out
 		if dir == "" {
 			dir = filepath.Join("runs", "experiments", c.Name)
@@ -112,12 +158,12 @@ func runEach(cmd *cobra.Command, paths []string, seedList []uint64, opts run.Opt
 	return nil
 }
 
-// withoutResume rewrites run.Train's error for a seed folder that already
-// holds a run (a run.ExistsError, which suggests train's --resume) to a
+// withoutResume rewrites runner.Train's error for a seed folder that already
+// holds a run (a runner.ExistsError, which suggests train's --resume) to a
 // hint that 'dlrun run' can follow: another --out, or the experiment
 // folder dir removed.
 func withoutResume(err error, dir string) error {
-	var ex *run.ExistsError
+	var ex *runner.ExistsError
 	if !errors.As(err, &ex) {
 		return err
 	}

@@ -16,24 +16,30 @@ func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve --run DIR [--run DIR...]",
 		Short: "Serve trained models over HTTP with the Open Inference Protocol (KServe v2)",
-		Long: `Load the model of each run folder and serve it under the folder's name with
-the Open Inference Protocol (KServe's v2, as Triton speaks it) over HTTP/JSON:
+		Long: `Open the run of each folder (any kind: a classifier, a recommender, a language
+model, an agent as its acting network) and serve it under the folder's name
+with the Open Inference Protocol (KServe's v2, as Triton speaks it) over
+HTTP/JSON:
 
   GET  /v2/health/live, /v2/health/ready, /v2
   GET  /v2/models/NAME, /v2/models/NAME/ready
-  POST /v2/models/NAME/infer           tensors in, tensors out
-  POST /v2/models/NAME/predict-image   a PNG or JPEG body (image classifiers)
+  POST /v2/models/NAME/infer           tensors in, tensors out (application/json)
+  POST /v2/models/NAME/predict-image   a PNG or JPEG body (image/png, image/jpeg;
+                                       image classifiers)
   GET  /v2/models/NAME/recommend?user=ID&top=N   (rating models)
   GET  /metrics                        Prometheus metrics
 
 Concurrent requests to a model are run together, up to its batch size, each
 waiting at most --batch-wait for others; each answer is what the model gives
 the request alone. Every error is a JSON {"error": "..."} with its status.
+On a loopback address only requests to localhost or a loopback address are
+answered (403 otherwise); at most one image per core is decoded at once
+(503 with Retry-After beyond).
 SIGTERM or SIGINT stops accepting connections, lets the requests in flight
 finish and exits with status 0. See docs/serving.md.`,
 		Example: `  dlrun serve --run runs/cnn
   dlrun serve --run runs/cnn --run runs/mf --addr 127.0.0.1:9000
-  curl -s localhost:8080/v2/models/cnn/predict-image --data-binary @shirt.png`,
+  curl -s localhost:8080/v2/models/cnn/predict-image -H 'Content-Type: image/png' --data-binary @shirt.png`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
@@ -45,6 +51,8 @@ finish and exits with status 0. See docs/serving.md.`,
 				return errors.Errorf("--timeout %v: must be positive", o.Timeout)
 			case o.MaxBody < 1:
 				return errors.Errorf("--max-body %d: must be positive", o.MaxBody)
+			case o.MaxImageBytes < 1:
+				return errors.Errorf("--max-image-bytes %d: must be positive", o.MaxImageBytes)
 			}
 			o.Log = cmd.ErrOrStderr()
 			s, err := serve.New(dirs, o)
@@ -71,5 +79,6 @@ finish and exits with status 0. See docs/serving.md.`,
 	f.DurationVar(&o.BatchWait, "batch-wait", serve.DefaultBatchWait, "longest a request waits for others to share its batch (0: no waiting)")
 	f.DurationVar(&o.Timeout, "timeout", serve.DefaultTimeout, "longest a request may take; one still waiting for its model gets 503")
 	f.Int64Var(&o.MaxBody, "max-body", serve.DefaultMaxBody, "largest request body in bytes; a larger one gets 413")
+	f.Int64Var(&o.MaxImageBytes, "max-image-bytes", serve.DefaultMaxImageBytes, "most memory, in bytes, that decoding one predict-image body may take (width x height x channels x bytes per sample, from its header); a larger image gets 413 before it is decoded")
 	return cmd
 }

@@ -4,8 +4,10 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/dlrun/dlrun/run"
+	"github.com/dlrun/dlrun/runner"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -45,44 +47,56 @@ them.`,
   dlrun train --model small-cnn.yaml --cpuprofile cpu.pprof && go tool pprof -top cpu.pprof`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutFolder("out", out); err != nil {
+				return err
+			}
 			w := cmd.OutOrStdout()
-			opts := run.Options{Out: out, Log: w, Progress: isTerminal(w)}
+			opts := runner.Options{Out: out, Log: w, Progress: isTerminal(w)}
 			finish, err := parallel(&opts)
 			if err != nil {
 				return err
 			}
+			// Ctrl-C or SIGTERM says what was saved and how to go on.
+			var dir atomic.Pointer[string]
+			opts.Started = func(d string) { dir.Store(&d) }
+			release := onStop(cmd.ErrOrStderr(), func() string {
+				if d := dir.Load(); d != nil {
+					return runner.Stopped(*d)
+				}
+				return "stopped before the run folder was made"
+			})
+			defer release()
 			return finish(trainOrResume(cmd, cfg, resume, opts, prof))
 		},
 	}
 	f := cmd.Flags()
 	runFlags(f, &cfg)
 	f.Lookup("model").Usage += " (default cnn)"
-	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>)")
+	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>, or -2, -3... after it when runs start in one second)")
 	f.StringVar(&resume, "resume", "", "continue the run in this folder from its checkpoint (only --epochs may change)")
 	profileFlags(f, &prof)
 	return cmd
 }
 
 // trainOrResume trains the run of cfg or, with resume set, resumes the run
-// in that folder.
-func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts run.Options, prof profiling) error {
+// in that folder: only its budget (--epochs, an agent's --steps) may
+// change, and --data may name the dataset of a run that records none it
+// can load (a model trained from Go on data in memory).
+func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts runner.Options, prof profiling) error {
 	if resume != "" {
 		var changed []string
 		cmd.Flags().Visit(func(fl *pflag.Flag) {
-			if fl.Name != "resume" && fl.Name != "epochs" && fl.Name != "steps" && !processFlags[fl.Name] {
+			if !resumeFlags[fl.Name] && !processFlags[fl.Name] {
 				changed = append(changed, "--"+fl.Name)
 			}
 		})
 		if len(changed) > 0 {
-			return errors.Errorf("--resume continues a run with its own configuration; only --epochs may change, not %s", strings.Join(changed, ", "))
+			return errors.Errorf("--resume continues a run with its own configuration; only --epochs (an agent's --steps) and --data may change, not %s", strings.Join(changed, ", "))
 		}
+		opts.Epochs, opts.Dataset = cfg.Epochs, cfg.Dataset
+		opts.Steps, _ = cmd.Flags().GetInt("steps")
 		return prof.with(func() error {
-			var err error
-			if run.IsAgentRun(resume) {
-				_, err = run.ResumeAgent(resume, cfg.Steps, opts)
-			} else {
-				_, err = run.Resume(resume, cfg.Epochs, opts)
-			}
+			_, err := runner.Resume(resume, opts)
 			return atFlag("resume", err)
 		})
 	}
@@ -90,10 +104,13 @@ func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts run.O
 		cfg.Model = "cnn"
 	}
 	return prof.with(func() error {
-		_, err := run.Train(cfg, opts)
+		_, err := runner.Train(cfg, opts)
 		return withFlagNames(err)
 	})
 }
+
+// resumeFlags are the flags --resume takes.
+var resumeFlags = map[string]bool{"resume": true, "epochs": true, "steps": true, "data": true}
 
 // isTerminal reports whether w is a terminal, where a progress bar belongs.
 func isTerminal(w io.Writer) bool {

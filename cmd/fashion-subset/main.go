@@ -72,7 +72,7 @@ func run(src, out, sumsPath string) error {
 		}
 	}
 	if out != "" {
-		if err := os.MkdirAll(out, 0o755); err != nil {
+		if _, err := atomicfile.MkdirAll(out, 0o755); err != nil {
 			return err
 		}
 	}

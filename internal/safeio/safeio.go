@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/dlrun/dlrun/internal/atomicfile"
 )
 
 // ErrTooLarge is wrapped by the errors of reads that pass their limit.
@@ -30,30 +32,13 @@ func Open(path string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file (%s)", path, kind(fi.Mode()))
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, atomicfile.Describe(fi.Mode()))
 	}
 	if err := setBlocking(f); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return f, nil
-}
-
-// kind names a non-regular file mode.
-func kind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "mode " + m.String()
 }
 
 // ReadFile reads the regular file path whole if it holds at most limit

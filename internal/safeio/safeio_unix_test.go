@@ -22,7 +22,7 @@ func TestOpenRefusesSpecialFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ path, want string }{
-		{fifo, "a FIFO"}, {zero, "a character device"}, {dir, "a directory"},
+		{fifo, "a FIFO"}, {zero, "a character device"}, {dir, "a folder"},
 	} {
 		done := make(chan error, 1)
 		go func() { _, err := ReadFile(c.path, 1<<20); done <- err }()
