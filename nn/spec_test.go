@@ -67,7 +67,7 @@ func init() {
 		})
 }
 
-const knownKinds = "batch_norm, biases, conv2d, dense, dropout, embedding, flatten, gru, layer_norm, lstm, max_pool2d, mf, ncf, relu, sigmoid, softmax, tanh, test_scale"
+const knownKinds = "batch_norm, biases, conv2d, dense, dropout, embedding, flatten, frame_changes, gru, layer_norm, lstm, max_pool2d, mf, ncf, relu, sigmoid, softmax, tanh, test_scale"
 
 func TestSmallCNNSpec(t *testing.T) {
 	for _, c := range []struct{ name, doc string }{{"small-cnn.yaml", smallCNN}, {"small-cnn.json", smallCNNJSON}} {

@@ -70,6 +70,7 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 	seq := func() Task { return &Classify{Shape: []int{28, 28}, Outputs: 10} }
 	text := func() Task { return &NextToken{Vocab: 80, SeqLen: 50} }
 	ratings := func() Task { return &Rating{Users: 300, Movies: 700} }
+	shots := func() Task { return &Shots{Window: 8, Frame: []int{3, 9, 16}} }
 	cases := []struct {
 		name, layers string
 		task         func() Task
@@ -85,6 +86,7 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 		{"mf", "{mf: {users: 300, movies: 700, dim: 8, l2: 0.01}}", ratings, Config{Loss: "mse"}},
 		{"ncf", "{ncf: {users: 300, movies: 700, dim: 8, hidden: [16, 8], l2: 0.001}}", ratings, Config{Loss: "mse"}},
 		{"biases", "{biases: {users: 300, movies: 700, l2: 0.1}}", ratings, Config{Loss: "mse"}},
+		{"frame changes", "{frame_changes: {}}, {dense: {units: 2}}", shots, Config{Loss: "bce"}},
 	}
 	covered := map[string]bool{}
 	check := func(name string, model nn.Layer, task Task, cfg Config) {

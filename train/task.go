@@ -71,14 +71,18 @@ type Task interface {
 	// (Accuracy for classification; RMSE and MAE for ratings).
 	Metrics() []Metric
 	// Score reads the outputs of the batch just run and returns, for each
-	// of Metrics, the sum over the batch's examples of its per-example
-	// value (1 for a right prediction, the squared error, ...). With ev
+	// of Metrics in order, the sum over the batch's examples of its
+	// per-example value (1 for a right prediction, the squared error, ...),
+	// or for a metric of counts (Metric.Counts) its Counts sums. With ev
 	// not nil it may also append each example's label and prediction.
 	Score(p *graph.Program, ev *Evaluation) (sums []float64, err error)
 }
 
 // Metric is a figure a task scores a pass by, besides the loss: the mean
-// over the pass's examples of a per-example value, or its square root.
+// over the pass's examples of a per-example value, or its square root; or
+// a figure of counts summed over the pass, such as an F1 score from true
+// positives, false positives and false negatives, which no mean of
+// per-example values gives.
 type Metric struct {
 	// Name is the figure's snake_case name: metrics.csv and summary.json
 	// write it as train_<name> and test_<name>.
@@ -88,15 +92,29 @@ type Metric struct {
 	HigherIsBetter bool
 	// Root makes the figure the square root of the mean (RMSE).
 	Root bool
+	// Counts, when positive, makes the figure one of counts: Score
+	// returns Counts sums for it, which are added up over the pass (and
+	// over the processes of data-parallel training), and Of computes the
+	// figure from their totals. Zero means a mean of one per-example value.
+	Counts int
+	// Of computes a figure of counts from the pass's totals (Counts of
+	// them).
+	Of func(totals []float64) float64
 }
+
+// width returns the number of sums Score gives for m.
+func (m Metric) width() int { return max(m.Counts, 1) }
 
 // Accuracy is the share of examples whose prediction is right.
 var Accuracy = Metric{Name: "accuracy", HigherIsBetter: true}
 
-// reduce turns a pass's sum of per-example values over n examples into
-// the metric's figure.
-func (m Metric) reduce(sum float64, n int) float64 {
-	v := sum / float64(n)
+// reduce turns a pass's sums (width of them) over n examples into the
+// metric's figure.
+func (m Metric) reduce(sums []float64, n int) float64 {
+	if m.Counts > 0 {
+		return m.Of(sums)
+	}
+	v := sums[0] / float64(n)
 	if m.Root {
 		return math.Sqrt(v)
 	}

@@ -257,7 +257,14 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		return 0, nil, err
 	}
 	ms := t.task.Metrics()
-	sum, count, sums := 0.0, 0, make([]float64, len(ms))
+	width := 0
+	for _, m := range ms {
+		if m.Counts > 0 && m.Of == nil {
+			return 0, nil, errors.Errorf("task %s: metric %s of counts has no Of", t.task.Name(), m.Name)
+		}
+		width += m.width()
+	}
+	sum, count, sums := 0.0, 0, make([]float64, width)
 	for i := 0; i < n; i++ {
 		k, err := t.task.Fill(i)
 		if err != nil {
@@ -284,8 +291,8 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		if err != nil {
 			return 0, nil, err
 		}
-		if len(s) != len(ms) {
-			return 0, nil, errors.Errorf("task %s scored %d figures for %d metrics", t.task.Name(), len(s), len(ms))
+		if len(s) != width {
+			return 0, nil, errors.Errorf("task %s scored %d figures for %d metrics, which take %d", t.task.Name(), len(s), len(ms), width)
 		}
 		for j, v := range s {
 			sums[j] += v
@@ -305,8 +312,10 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		return 0, nil, errors.New("the pass held no examples")
 	}
 	metrics = make([]float64, len(ms))
+	at := 0
 	for j, m := range ms {
-		metrics[j] = m.reduce(sums[j], count)
+		metrics[j] = m.reduce(sums[at:at+m.width()], count)
+		at += m.width()
 	}
 	return sum / float64(count), metrics, nil
 }
