@@ -473,6 +473,9 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 //   - classifier: x holds examples of the model's input shape, one after
 //     another; one row of Info.Outputs values (the logits) per example.
 //   - rating model: as Predict, one row [rating] per (user, movie) pair.
+//   - shot-boundary model: x holds windows of the model's input shape
+//     [Window, 3, h, w], one after another; Window rows of ShotOutputs
+//     logits per window (Predict: their probabilities).
 //   - next-token model: x holds sequences of Info.InputShape[0] (T) token
 //     ids, one after another; T rows of Info.Outputs (the vocabulary)
 //     logits per sequence, row i·T+s being the logits of the token after
@@ -502,6 +505,8 @@ func (m *Model) forward(x []float32, probs bool) ([][]float64, error) {
 		if !probs {
 			return m.nextTokens(task, x)
 		}
+	case *Shots:
+		return m.shotWindows(task, x, probs)
 	}
 	return nil, errors.Errorf("predict: the model was trained for %s, not classification or rating", t.task.Name())
 }

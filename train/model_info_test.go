@@ -96,7 +96,7 @@ func TestReadInfoLimits(t *testing.T) {
 	if _, err := train.ReadInfo(dir0); err != nil {
 		t.Fatalf("task regress: %v", err)
 	}
-	if _, err := train.Load(dir0, false); err == nil || !strings.Contains(err.Error(), `task "regress" is not one of train's (classify, next-token, rating)`) {
+	if _, err := train.Load(dir0, false); err == nil || !strings.Contains(err.Error(), `task "regress" is not one of train's (classify, next-token, rating, shots)`) {
 		t.Fatalf("Load of task regress: %v", err)
 	}
 	// The tiny model's description passes.
