@@ -451,6 +451,11 @@ func fillShots[T float32 | float64](s *Shots, x, y1, w1, y2, w2 []T) int {
 	return real
 }
 
+// Detect returns the frames where a clip's per-frame "single"
+// probabilities prob mark a transition: Detections at the task's
+// Threshold.
+func (s *Shots) Detect(prob []float64) []int { return Detections(prob, s.threshold()) }
+
 // shotFigures is the number of counts each metric of Shots takes:
 // ShotCounts' five.
 const shotFigures = 5
@@ -477,8 +482,9 @@ func (s *Shots) Metrics() []Metric { return []Metric{F1Cuts, F1Gradual, Precisio
 
 // Score implements Task: the batch's windows' "single" probabilities are
 // read into their clips; a clip complete (an evaluation's last window of
-// it, or a training window) is matched against its transitions.
-func (s *Shots) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
+// it, or a training window) is matched against its transitions. With ev,
+// an evaluation keeps its clips' probabilities in ev.Probabilities.
+func (s *Shots) Score(p *graph.Program, ev *Evaluation) ([]float64, error) {
 	var c ShotCounts
 	W := s.window()
 	for r, win := range s.current {
@@ -499,7 +505,10 @@ func (s *Shots) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
 				continue
 			}
 			delete(s.pending, win.clip)
-			c = c.Add(MatchTransitions(Detections(probs, s.threshold()), s.data.Transitions(win.clip)))
+			c = c.Add(MatchTransitions(s.Detect(probs), s.data.Transitions(win.clip)))
+			if ev != nil {
+				ev.Probabilities = append(ev.Probabilities, probs)
+			}
 			continue
 		}
 		// A training window is a clip of its own: the transitions centred
@@ -511,7 +520,7 @@ func (s *Shots) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
 				trans = append(trans, Transition{t.Start - win.start, t.End - win.start, t.Gradual})
 			}
 		}
-		c = c.Add(MatchTransitions(Detections(probs[win.start:end], s.threshold()), trans))
+		c = c.Add(MatchTransitions(s.Detect(probs[win.start:end]), trans))
 	}
 	one := []float64{float64(c.Cuts), float64(c.MissedCuts), float64(c.Gradual), float64(c.MissedGradual), float64(c.FalsePositives)}
 	out := make([]float64, 0, len(s.Metrics())*shotFigures)

@@ -47,6 +47,9 @@ func TestMatchTransitions(t *testing.T) {
 	if c := train.MatchTransitions(nil, nil); c.Precision() != 1 || c.Recall() != 1 || c.F1Cuts() != 0 {
 		t.Errorf("nothing against nothing: %+v", c)
 	}
+	if u := train.Unmatched([]int{35, 12, 28, 63}, trans); !reflect.DeepEqual(u, []int{35, 63}) {
+		t.Errorf("unmatched %v, want [35 63]", u)
+	}
 }
 
 // clipSet is train.Clips in memory.
@@ -169,6 +172,14 @@ func TestShotsTaskTrains(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a.Metrics, b.Metrics) {
 		t.Errorf("windows of 32 by 8: %v; windows of 20 by 3: %v", a.Metrics, b.Metrics)
+	}
+	if len(a.Probabilities) != testSet.NumClips() || !reflect.DeepEqual(a.Probabilities, b.Probabilities) {
+		t.Errorf("probabilities of %d and %d clips (of %d), or they differ", len(a.Probabilities), len(b.Probabilities), testSet.NumClips())
+	}
+	for i, p := range a.Probabilities {
+		if len(p) != testSet.Frames(i) {
+			t.Errorf("clip %d: %d probabilities for %d frames", i, len(p), testSet.Frames(i))
+		}
 	}
 }
 

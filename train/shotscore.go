@@ -67,12 +67,24 @@ type ShotCounts struct {
 // transition not yet matched that it reaches, so each transition and each
 // detection counts at most once.
 func MatchTransitions(detections []int, transitions []Transition) ShotCounts {
+	c, _ := match(detections, transitions)
+	return c
+}
+
+// Unmatched returns the detections (frames, in order) that match no
+// transition as MatchTransitions matches them: the false positives.
+func Unmatched(detections []int, transitions []Transition) []int {
+	_, u := match(detections, transitions)
+	return u
+}
+
+// match is MatchTransitions, with the detections that match none.
+func match(detections []int, transitions []Transition) (c ShotCounts, unmatched []int) {
 	dets := append([]int(nil), detections...)
 	sort.Ints(dets)
 	trans := append([]Transition(nil), transitions...)
 	sort.SliceStable(trans, func(i, j int) bool { return trans[i].Start < trans[j].Start })
 	used := make([]bool, len(trans))
-	var c ShotCounts
 	for _, d := range dets {
 		hit := false
 		for i, t := range trans {
@@ -83,6 +95,7 @@ func MatchTransitions(detections []int, transitions []Transition) ShotCounts {
 		}
 		if !hit {
 			c.FalsePositives++
+			unmatched = append(unmatched, d)
 		}
 	}
 	for i, t := range trans {
@@ -97,7 +110,7 @@ func MatchTransitions(detections []int, transitions []Transition) ShotCounts {
 			c.MissedCuts++
 		}
 	}
-	return c
+	return c, unmatched
 }
 
 // Add returns the sums of c's counts and o's.

@@ -147,6 +147,9 @@ type Evaluation struct {
 	// class, in data order (Classify only).
 	Labels      []int
 	Predictions []int
+	// Probabilities holds each clip's per-frame probability of a
+	// transition centred on the frame, in clip order (Shots only).
+	Probabilities [][]float64
 }
 
 // statefulLayers returns the layers of model (looking inside a
