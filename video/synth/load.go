@@ -41,9 +41,13 @@ const loadWorkers = 4
 // clips: the material has not been made (Command says how).
 var ErrNoMaterial = errors.New("no shot-boundary material")
 
-// Command is the command that makes the material: the same seed gives the
-// same clips and labels.
-const Command = "go run ./video/synth/shotsynth -out DIR -seed 1"
+// DefaultDir is the folder the material goes to unless another is named:
+// where `dlrun train --model shots` looks for it.
+const DefaultDir = "/var/tmp/dlrun-shots"
+
+// Command is the command that makes the material in DefaultDir (-out names
+// another folder): the same seed gives the same clips and labels.
+const Command = "go run ./video/synth/shotsynth -seed 1"
 
 // Clip is a clip of the material, decoded: its labels and its frames.
 type Clip struct {

@@ -4,12 +4,14 @@
 // generators, joined by hard cuts, dissolves and fades, with exact labels.
 //
 //	apt-get install ffmpeg mate-backgrounds plasma-workspace-wallpapers ukui-wallpapers
-//	go run ./video/synth/shotsynth -out /tmp/shots -seed 1
+//	go run ./video/synth/shotsynth -seed 1
 //
-// writes /tmp/shots/train and /tmp/shots/test (clip-NNNN.mp4 with
-// clip-NNNN.json beside it) and /tmp/shots/sources.json, which lists every
-// source with its split, package and licence. The same seed gives the
-// same labels and the same frames.
+// writes /var/tmp/dlrun-shots/train and /var/tmp/dlrun-shots/test
+// (clip-NNNN.mp4 with clip-NNNN.json beside it) and
+// /var/tmp/dlrun-shots/sources.json, which lists every source with its
+// split, package and licence; -out names another folder. The same seed
+// gives the same labels and the same frames. `dlrun train --model shots`
+// reads the default folder (--data names another).
 package main
 
 import (
@@ -24,7 +26,7 @@ import (
 
 func main() {
 	var cfg synth.Config
-	flag.StringVar(&cfg.Out, "out", "", "folder to write the material into (required)")
+	flag.StringVar(&cfg.Out, "out", synth.DefaultDir, "folder to write the material into")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "seed: the same seed gives the same clips")
 	flag.IntVar(&cfg.Train, "train", 0, "training clips (0: 120)")
 	flag.IntVar(&cfg.Test, "test", 0, "test clips (0: 40)")
@@ -32,7 +34,7 @@ func main() {
 	flag.IntVar(&cfg.Height, "height", 0, "frame height (0: 90)")
 	flag.Parse()
 	if cfg.Out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: shotsynth -out DIR [-seed N] [-train N] [-test N]")
+		fmt.Fprintln(os.Stderr, "usage: shotsynth [-out DIR] [-seed N] [-train N] [-test N]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
