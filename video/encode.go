@@ -3,12 +3,12 @@ package video
 import (
 	"context"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/pkg/errors"
 )
 
@@ -31,15 +31,18 @@ var muxers = map[string][2]string{
 // Encoder writes RGB frames to a video file through ffmpeg. The file
 // appears at its path only when Close succeeds: until then ffmpeg writes a
 // temporary file beside it, so a failed or abandoned encoding never leaves
-// a half-written video or destroys an existing one.
+// a half-written video or destroys an existing one. The path follows
+// internal/atomicfile's rule: a regular file or nothing (a link is
+// followed to one).
 type Encoder struct {
-	path, tmp string
-	w, h      int
-	cmd       *exec.Cmd
-	stdin     io.WriteCloser
-	stderr    *tail
-	cancel    context.CancelFunc
-	done      bool
+	path   string
+	out    *atomicfile.File // the temporary file ffmpeg writes
+	w, h   int
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr *tail
+	cancel context.CancelFunc
+	done   bool
 }
 
 // Create starts encoding w x h RGB frames to path (.mp4, .mov, .mkv or
@@ -66,12 +69,11 @@ func Create(ctx context.Context, path string, w, h int, opt EncodeOptions) (*Enc
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
-		return nil, errors.Wrapf(err, "video: writing %s", path)
+		return nil, errors.Wrap(err, "video")
 	}
-	tmp := f.Name()
-	f.Close()
+	tmp := f.TempName()
 	ctx, cancel := context.WithCancel(ctx)
 	args := []string{"-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
 		"-f", "rawvideo", "-pix_fmt", "rgb24", "-s", strconv.Itoa(w) + "x" + strconv.Itoa(h),
@@ -84,16 +86,16 @@ func Create(ctx context.Context, path string, w, h int, opt EncodeOptions) (*Enc
 	}
 	args = append(args, "-f", m[0], tmp)
 	cmd := command(ctx, prog, args...)
-	e := &Encoder{path: path, tmp: tmp, w: w, h: h, cmd: cmd, stderr: &tail{keep: 8}, cancel: cancel}
+	e := &Encoder{path: path, out: f, w: w, h: h, cmd: cmd, stderr: &tail{keep: 8}, cancel: cancel}
 	cmd.Stderr = e.stderr
 	if e.stdin, err = cmd.StdinPipe(); err != nil {
 		cancel()
-		os.Remove(tmp)
+		f.Abort()
 		return nil, errors.Wrap(err, "video")
 	}
 	if err := cmd.Start(); err != nil {
 		cancel()
-		os.Remove(tmp)
+		f.Abort()
 		return nil, errors.Wrapf(err, "video: starting %s", prog)
 	}
 	return e, nil
@@ -124,14 +126,10 @@ func (e *Encoder) Close() error {
 	err := e.cmd.Wait()
 	e.cancel()
 	if err != nil {
-		os.Remove(e.tmp)
+		e.out.Abort()
 		return errors.Errorf("video: encoding %s: %s", e.path, e.stderr.cause())
 	}
-	if err := os.Rename(e.tmp, e.path); err != nil {
-		os.Remove(e.tmp)
-		return errors.Wrapf(err, "video: writing %s", e.path)
-	}
-	return nil
+	return errors.Wrap(e.out.Commit(), "video")
 }
 
 // Abort stops ffmpeg and removes the unfinished file; the path is left
@@ -144,5 +142,5 @@ func (e *Encoder) Abort() {
 	e.cancel()
 	e.stdin.Close()
 	e.cmd.Wait()
-	os.Remove(e.tmp)
+	e.out.Abort()
 }

@@ -2,10 +2,13 @@ package video
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/dlrun/dlrun/internal/atomicfile"
+	"github.com/dlrun/dlrun/internal/atomicfile/atomicfiletest"
 	"github.com/pkg/errors"
 )
 
@@ -111,5 +114,52 @@ func TestLavfi(t *testing.T) {
 	times, err := decodeAll(t, d)
 	if err != nil || len(times) != 25 || !d.Truncated() {
 		t.Fatalf("%d frames, %v, truncated %v", len(times), err, d.Truncated())
+	}
+}
+
+// Every file ffmpeg writes (Create's encoding, Join's edit, Split's
+// scenes) follows internal/atomicfile's rule: a device, FIFO, socket,
+// folder or a link to one is refused and left as it was.
+func TestEncodersRefuseWhatIsNotARegularFile(t *testing.T) {
+	needFFmpeg(t)
+	src := filepath.Join(t.TempDir(), "src.mp4")
+	e, err := Create(bg, src, 32, 18, EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		e.Write(make([]byte, 32*18*3))
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	scenes := []Scene{{Start: 0, End: 10, StartTime: 0, EndTime: 0.4}}
+	links := t.TempDir()
+	for i, n := range atomicfiletest.Make(t.TempDir()) {
+		if n.Reason != "" {
+			continue
+		}
+		// The writers take a video's extension: a link named so leads to
+		// the node.
+		path := filepath.Join(links, fmt.Sprintf("%d.mp4", i))
+		if err := os.Symlink(n.Path, path); err != nil {
+			t.Fatal(err)
+		}
+		var errs []error
+		if e, err := Create(bg, path, 32, 18, EncodeOptions{}); err == nil {
+			e.Abort()
+			errs = append(errs, errors.New("Create accepted it"))
+		} else {
+			errs = append(errs, err)
+		}
+		errs = append(errs, Join(bg, Tools{}, src, scenes, path))
+		for _, err := range errs {
+			if !errors.Is(err, atomicfile.ErrNotRegular) {
+				t.Errorf("%s: %v", n.Name, err)
+			}
+		}
+		if err := n.Unchanged(); err != nil {
+			t.Errorf("%s: %v", n.Name, err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dlrun/dlrun/internal/atomicfile"
 	"github.com/pkg/errors"
 )
 
@@ -47,28 +48,24 @@ func Split(ctx context.Context, tools Tools, path string, scenes []Scene, dir st
 func seconds(t float64) string { return strconv.FormatFloat(t, 'f', 6, 64) }
 
 // encodeTo runs ffmpeg with args (inputs, filters and output options, but
-// no output) into a temporary file beside dest, then renames it to dest.
+// no output) into a temporary file beside dest, then renames it to dest:
+// internal/atomicfile's rule for the destination (a regular file or
+// nothing; a link followed to one).
 func encodeTo(ctx context.Context, prog, dest string, args []string) error {
-	f, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
+	f, err := atomicfile.Create(dest, 0o644)
 	if err != nil {
-		return errors.Wrapf(err, "video: writing %s", dest)
+		return errors.Wrap(err, "video")
 	}
-	tmp := f.Name()
-	f.Close()
 	all := append([]string{"-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y"}, args...)
-	cmd := command(ctx, prog, append(all, tmp)...)
+	cmd := command(ctx, prog, append(all, f.TempName())...)
 	stderr := &tail{keep: 8}
 	cmd.Stderr = stderr
 	if err := cmd.Run(); err != nil {
-		os.Remove(tmp)
+		f.Abort()
 		if ctx.Err() != nil {
 			return errors.Wrapf(ctx.Err(), "video: writing %s", dest)
 		}
 		return errors.Errorf("video: writing %s: %s", dest, stderr.cause())
 	}
-	if err := os.Rename(tmp, dest); err != nil {
-		os.Remove(tmp)
-		return errors.Wrapf(err, "video: writing %s", dest)
-	}
-	return nil
+	return errors.Wrap(f.Commit(), "video")
 }
