@@ -162,6 +162,15 @@ func init() {
 			return NewSequential("biases", &Biases{Users: users, Movies: movies, Mean: opt.Mean, L2: opt.L2}), nil
 		},
 	})
+	// The shot detector takes windows of frames [frames, 3, h, w] and gives
+	// its logits per frame [frames, outputs].
+	register(Reference{
+		Name:        "shots",
+		Description: "shot-boundary detector: per frame its 12 change signals (frame_changes) -> dense 64 ReLU -> dense 64 ReLU -> dense 2 (transition centred here, part of one)",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			return NewSequential("shots", NewFrameChanges(), NewDense(64), ReLU(), NewDense(64), ReLU(), NewDense(outputs)), nil
+		},
+	})
 	register(Reference{
 		Name:        "mlp",
 		Description: "feedforward classifier: flatten -> dense 256 ReLU -> dense 128 ReLU -> dense 10",

@@ -172,7 +172,7 @@ func refInput(t *testing.T, r nn.Reference, opt nn.Options) (*nn.Sequential, []i
 	for _, c := range []struct {
 		in      []int
 		outputs int
-	}{{[]int{1, 28, 28}, 10}, {[]int{28, 28}, 10}, {[]int{12}, 30}, {[]int{2}, 1}} {
+	}{{[]int{1, 28, 28}, 10}, {[]int{28, 28}, 10}, {[]int{12}, 30}, {[]int{2}, 1}, {[]int{16, 3, 9, 16}, 2}} {
 		m, err := r.Build(c.in, c.outputs, opt)
 		if err != nil {
 			t.Fatal(err)

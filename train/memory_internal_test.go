@@ -138,6 +138,8 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 			task = text()
 		case "mf", "ncf", "biases":
 			task, cfg.Loss = ratings(), "mse"
+		case "shots":
+			task, cfg.Loss = &Shots{Window: 16, Frame: []int{3, 9, 16}}, "bce"
 		default:
 			task = image()
 		}
