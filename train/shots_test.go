@@ -27,6 +27,24 @@ func TestDetections(t *testing.T) {
 			t.Errorf("Detections(%v) = %v, want %v", c.prob, got, c.want)
 		}
 	}
+	// Frame by frame, a detection comes DetectionGap frames after the
+	// last frame of its run, and Peak names it while it is open.
+	p := train.Peaks{}
+	var at []int
+	for i, v := range []float64{0.7, 0, 0, 0, 0, 0.9, 0.6, 0, 0, 0, 0, 0, 0, 0, 0.8} {
+		if d, ok := p.Add(v); ok {
+			at = append(at, d, i)
+		}
+		if i == 6 && p.Peak() != 5 {
+			t.Errorf("at frame 6 the open run peaks at %d, want 5", p.Peak())
+		}
+	}
+	if d, ok := p.End(); !ok || d != 14 || p.Peak() != -1 {
+		t.Errorf("End: %d, %v", d, ok)
+	}
+	if want := []int{5, 12}; !reflect.DeepEqual(at, want) {
+		t.Errorf("detections and the frames that gave them %v, want %v", at, want)
+	}
 }
 
 func TestMatchTransitions(t *testing.T) {
@@ -209,5 +227,68 @@ func TestShotsTaskRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want one saying %q", c.name, err, c.want)
 		}
+	}
+}
+
+// A stream scores every frame of a clip as an evaluation of the whole clip
+// does, whatever the clip's length against the window: the same
+// probabilities, frame for frame.
+func TestShotStreamAgreesWithEvaluation(t *testing.T) {
+	clips := makeClips(4, 3)
+	clips.frames[2] = clips.frames[2][:11] // shorter than a window
+	clips.trans[2] = nil
+	tr, err := train.New(shotModel(t), &train.Shots{Window: 32, Frame: []int{3, 9, 16}}, train.Config{Epochs: 2, BatchSize: 4, Optimizer: "adam", LearningRate: 0.01, Loss: "bce", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := tr.Fit(clips, clips, nil); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := tr.Evaluate(clips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := tr.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	m, err := train.Load(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i, want := range ev.Probabilities {
+		st, err := m.ShotStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float64, 0, len(want))
+		add := func(p []float64, first int, err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first != len(got) {
+				t.Fatalf("clip %d: probabilities from frame %d after %d", i, first, len(got))
+			}
+			got = append(got, p...)
+		}
+		for f := range clips.Frames(i) {
+			add(st.Push(clips.frames[i][f]))
+			if f+1-len(got) > 33 {
+				t.Fatalf("clip %d: %d frames held after frame %d", i, f+1-len(got), f)
+			}
+		}
+		add(st.Flush())
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("clip %d of %d frames: stream\n%v\nevaluation\n%v", i, clips.Frames(i), got, want)
+		}
+	}
+	st, err := m.ShotStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Push(make([]float32, 5)); err == nil || !strings.Contains(err.Error(), "432") {
+		t.Errorf("a frame of 5 values: %v", err)
 	}
 }

@@ -28,27 +28,76 @@ const DetectionGap = 6
 // prob mark a transition: each run of frames whose probability is at least
 // threshold (runs less than DetectionGap frames apart joined) gives the
 // frame of its highest probability, the first of equals. They come in
-// order.
+// order. It is Peaks over the whole clip.
 func Detections(prob []float64, threshold float64) []int {
+	p := Peaks{Threshold: threshold}
 	var out []int
-	peak, last := -1, -DetectionGap
-	for i, p := range prob {
-		if p < threshold {
-			continue
+	for _, v := range prob {
+		if d, ok := p.Add(v); ok {
+			out = append(out, d)
 		}
-		if peak >= 0 && i-last >= DetectionGap {
-			out = append(out, peak)
-			peak = -1
-		}
-		if peak < 0 || p > prob[peak] {
-			peak = i
-		}
-		last = i
 	}
-	if peak >= 0 {
-		out = append(out, peak)
+	if d, ok := p.End(); ok {
+		out = append(out, d)
 	}
 	return out
+}
+
+// Peaks finds the detections of Detections frame by frame, for a video
+// whose probabilities come as it is decoded: Add each frame's probability
+// in order, then End. A detection is given as soon as no later frame can
+// change it, at most DetectionGap frames after its run ends.
+type Peaks struct {
+	// Threshold is the probability at which a frame belongs to a
+	// detection; zero means 0.5.
+	Threshold float64
+
+	n    int // frames added
+	peak int // the current run's best frame, -1 for none
+	last int // the current run's last frame
+	best float64
+	init bool
+}
+
+// Add takes the next frame's probability p and returns a detection that
+// it completes (a frame before it), if any.
+func (k *Peaks) Add(p float64) (det int, ok bool) {
+	if !k.init {
+		k.peak, k.last, k.init = -1, -DetectionGap, true
+	}
+	i := k.n
+	k.n++
+	if k.peak >= 0 && i-k.last >= DetectionGap {
+		det, ok = k.peak, true
+		k.peak = -1
+	}
+	if p < orDefault(k.Threshold, 0.5) {
+		return det, ok
+	}
+	if k.peak < 0 || p > k.best {
+		k.peak, k.best = i, p
+	}
+	k.last = i
+	return det, ok
+}
+
+// Peak returns the frame that the current run would be detected at, -1
+// if no run is open: the frame Add last made a peak, while it stays one.
+func (k *Peaks) Peak() int {
+	if !k.init {
+		return -1
+	}
+	return k.peak
+}
+
+// End returns the detection of the run still open after the last frame,
+// if any.
+func (k *Peaks) End() (det int, ok bool) {
+	if k.init && k.peak >= 0 {
+		det, ok = k.peak, true
+		k.peak = -1
+	}
+	return det, ok
 }
 
 // ShotCounts are detections matched against a clip's true transitions:
