@@ -62,6 +62,17 @@ const (
 	DefaultMinSceneLen = 15
 )
 
+// ContentFrameSize returns the frame size to decode a w×h video at for
+// ContentDetector: about 256 pixels wide, as PySceneDetect downscales
+// (its default minimum width), the aspect kept, even sides; a narrower
+// video keeps its size.
+func ContentFrameSize(w, h int) (int, int) {
+	if w <= 256 || h <= 0 {
+		return max(w&^1, 2), max(h&^1, 2)
+	}
+	return 256, max(2, (256*h/w)&^1)
+}
+
 func (c *ContentDetector) threshold() float64 {
 	if c.Threshold == 0 {
 		return DefaultThreshold

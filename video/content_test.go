@@ -156,3 +156,11 @@ func TestContentBadFrames(t *testing.T) {
 		t.Error("frame of another size accepted")
 	}
 }
+
+func TestContentFrameSize(t *testing.T) {
+	for _, c := range [][4]int{{1920, 1080, 256, 144}, {720, 528, 256, 186}, {160, 90, 160, 90}, {161, 91, 160, 90}, {100000, 1, 256, 2}} {
+		if w, h := ContentFrameSize(c[0], c[1]); w != c[2] || h != c[3] {
+			t.Errorf("%dx%d: %dx%d, want %dx%d", c[0], c[1], w, h, c[2], c[3])
+		}
+	}
+}

@@ -50,6 +50,15 @@ type Detector interface {
 
 var _ Detector = (*ContentDetector)(nil)
 
+// A Flusher is a Detector that decides a frame only once it has seen later
+// ones (a learned detector reads windows of frames): Detect calls Flush
+// after the last frame for the cuts it still holds.
+type Flusher interface {
+	Detector
+	// Flush returns the cuts still undecided after the last frame.
+	Flush() ([]Cut, error)
+}
+
 // Result is what Detect finds in a video.
 type Result struct {
 	Scenes    []Scene
@@ -60,10 +69,11 @@ type Result struct {
 	Truncated bool        // stopped at Options.MaxDuration
 }
 
-// Detect runs det over every frame d decodes and returns the scenes, each
-// with its features. Memory stays flat however long the video: frames
-// are folded into their scene's features as soon as no later cut can
-// name them.
+// Detect runs det over every frame d decodes (then Flush, for a Flusher)
+// and returns the scenes, each with its features. Memory stays flat
+// however long the video: frames are folded into their scene's features
+// as soon as no later cut can name them, lag frames after they were
+// decoded: det's cuts must name frames at most lag frames back.
 func Detect(d *Decoder, det Detector, lag int) (Result, error) {
 	var (
 		res     Result
@@ -95,6 +105,16 @@ func Detect(d *Decoder, det Detector, lag int) (Result, error) {
 	}
 	if nframes == 0 {
 		return Result{}, errors.Wrapf(ErrEmpty, "video: %s: no frames", d.input)
+	}
+	if fl, ok := det.(Flusher); ok {
+		cs, err := fl.Flush()
+		if err != nil {
+			return Result{}, err
+		}
+		for _, c := range cs {
+			acc.cut(c.Frame)
+		}
+		cuts = append(cuts, cs...)
 	}
 	res.Frames = nframes
 	res.Rate = d.Rate()
