@@ -18,6 +18,20 @@ import (
 	"github.com/dlrun/dlrun/video/synth"
 )
 
+// needTools skips a test where ffmpeg is missing, unless the environment
+// requires it (DLRUN_REQUIRE_FFMPEG, as .ci/run sets).
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(p); err != nil {
+			if os.Getenv("DLRUN_REQUIRE_FFMPEG") != "" {
+				t.Fatalf("%s is required (DLRUN_REQUIRE_FFMPEG is set): %v", p, err)
+			}
+			t.Skipf("run: %s not installed (Debian's ffmpeg package)", p)
+		}
+	}
+}
+
 var (
 	shotMaterialOnce sync.Once
 	shotMaterialDir  string
@@ -29,14 +43,7 @@ var (
 // skips, naming the packages, where ffmpeg or the wallpapers are missing.
 func shotMaterial(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(p); err != nil {
-			if os.Getenv("DLRUN_REQUIRE_FFMPEG") != "" {
-				t.Fatalf("%s is required (DLRUN_REQUIRE_FFMPEG is set): %v", p, err)
-			}
-			t.Skipf("run: %s not installed (Debian's ffmpeg package)", p)
-		}
-	}
+	needTools(t)
 	if photos, _ := synth.Photos(); len(photos) < 4 {
 		t.Skipf("run: the shot material's photographs are not installed (Debian's %v)", synth.Packages())
 	}
