@@ -33,9 +33,12 @@ func oneLine(msg string) string {
 }
 
 // atFlag names the flag at fault in err ("--run: run folder x: ..."),
-// unless err already names a flag.
+// unless err already starts with a flag's name ("--data: ..."): the
+// message's first word is the one thing it blames. A flag named later in
+// the message (a hint such as "pass --data") does not count, nor does a
+// "--" inside a path.
 func atFlag(flag string, err error) error {
-	if err == nil || strings.Contains(err.Error(), "--") {
+	if err == nil || strings.HasPrefix(err.Error(), "--") {
 		return err
 	}
 	return fmt.Errorf("--%s: %w", flag, err)
