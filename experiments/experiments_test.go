@@ -53,7 +53,7 @@ func TestLoadRejectsUnknownKeysAndBadSeeds(t *testing.T) {
 		body, want string
 	}{
 		{"model: cnn\nlearnig_rate: 0.1\n", "learnig_rate"},
-		{"model: resnet\n", "resnet"},
+		{"model: resnet50\n", "resnet50"},
 		{"model: cnn\nseeds: [0]\n", "seed 0"},
 		{"epochs: 3\n", "no model"},
 		{"model: [cnn\n", "yaml"},

@@ -89,6 +89,17 @@ func TestNilOperandsAreErrors(t *testing.T) {
 		{"RNNFinalState(nil)", func() error {
 			return graph.RNNFinalState(n, graph.Data{}, graph.Data{})
 		}, []string{"final state"}},
+		{"GELU(nil)", node(func() (*gorgonia.Node, error) { return graph.GELU(n) }), []string{"gelu"}},
+		{"GELUTanh(nil)", node(func() (*gorgonia.Node, error) { return graph.GELUTanh(n) }), []string{"gelu tanh"}},
+		{"Project(nil, w)", node(func() (*gorgonia.Node, error) { return graph.Project(n, w, nil) }), []string{"project", "operand 1 is nil", "w"}},
+		{"Project(x, nil)", node(func() (*gorgonia.Node, error) { return graph.Project(x, n, nil) }), []string{"project", "operand 2 is nil", "x"}},
+		{"Attention(nil)", node(func() (*gorgonia.Node, error) { return graph.Attention(n, 1, true, nil) }), []string{"attention", "nil"}},
+		{"CachedAttention(nil)", node(func() (*gorgonia.Node, error) { return graph.CachedAttention(n, 1, graph.NewKVCache(2)) }), []string{"cached attention", "nil"}},
+		{"AddPositions(nil, t)", node(func() (*gorgonia.Node, error) { return graph.AddPositions(n, table, nil) }), []string{"add positions", "table"}},
+		{"Conv1D(nil, w)", node(func() (*gorgonia.Node, error) { return graph.Conv1D(n, filt, nil, 1, 0, 0) }), []string{"conv1d", "filt"}},
+		{"Sub(nil, x)", node(func() (*gorgonia.Node, error) { return graph.Sub(n, x) }), []string{"sub", "operand 1 is nil"}},
+		{"Log(nil)", node(func() (*gorgonia.Node, error) { return graph.Log(n) }), []string{"log"}},
+		{"Sum(nil)", node(func() (*gorgonia.Node, error) { return graph.Sum(n) }), []string{"sum"}},
 	} {
 		mustErr(t, c.what, c.f, c.want...)
 	}
@@ -228,7 +239,7 @@ func TestRNNFinalStateErrors(t *testing.T) {
 }
 
 func TestInitializerByNameNeverPanics(t *testing.T) {
-	for _, name := range []string{"", " ", "zeros ", "ZEROS", "constant(0.5)", "uniform(", "bounded(-1)", "\x00", "\xff\xfe", "глорот", strings.Repeat("x", 1<<16)} {
+	for _, name := range []string{"", " ", "zeros ", "ZEROS", "constant(x)", "uniform(", "bounded(-1)", "normal(-1)", "normal(0)", "uniform(NaN)", "constant(Inf)", "normal(1))", "\x00", "\xff\xfe", "глорот", strings.Repeat("x", 1<<16)} {
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
@@ -243,7 +254,7 @@ func TestInitializerByNameNeverPanics(t *testing.T) {
 			}
 		}()
 	}
-	for _, name := range []string{"zeros", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "torch_default"} {
+	for _, name := range []string{"zeros", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "torch_default", "normal(0.02)", "uniform(0.1)", "constant(0.5)", "constant(-2)"} {
 		if in, err := graph.InitializerByName(name); err != nil || in.String() != name {
 			t.Errorf("%s: %v, %v", name, in, err)
 		}

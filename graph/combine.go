@@ -15,16 +15,18 @@ import (
 // This file holds the ops that combine tensors, as the recommenders need:
 // elementwise sums, per-row dot products, concatenation and column picks.
 
-// Add returns a + b elementwise for a and b of one shape (PyTorch a + b,
-// without broadcasting; AddBias broadcasts a vector over rows). Both
-// operands are differentiable: each receives the output gradient.
+// Add returns a + b elementwise (PyTorch a + b), broadcast as Sub, Mul
+// and Div are (elementwise.go): operands of one shape, or of the same
+// number of axes with sizes equal or 1 on each, or a scalar. Both
+// operands are differentiable: each receives the output gradient, summed
+// over the axes where it was repeated.
 func Add(a, b *Node) (*Node, error) {
 	if err := checkNodes("add", a, b); err != nil {
 		return nil, err
 	}
 	sa, sb := a.Shape(), b.Shape()
 	if !identicalShape(sa, sb) {
-		return nil, &ShapeError{"add", a.Name() + ", " + b.Name(), sa, sb, "the operands' shapes differ"}
+		return binary("add", binAdd, a, b)
 	}
 	return apply(addKernel{}, sa.Clone(), a, b)
 }

@@ -46,3 +46,35 @@ func Example() {
 	// [0.0000 1.2341 0.0000 0.0000 0.0000 2.7111 0.0000 0.0000]
 	// graph: matmul w: shapes (3, 4) and (3, 4): inner dimensions 4 and 3 differ
 }
+
+// A loss of one's own from the elementwise ops: the mean over a batch of
+// squared errors weighted per example, mean(w·(p − y)²), and its gradient
+// with respect to a parameter p (2(p − y)·w / 4 for four values): here
+// (1 + 4 + (9 + 16)/2)/4 = 4.375.
+func ExampleMean_customLoss() {
+	g := graph.New(graph.WithDType(graph.Float64))
+	p, _ := g.Param("p", []int{2, 2}, graph.Zeros)
+	y, _ := g.Input("y", 2, 2)
+	w, _ := g.Input("w", 2, 1) // one weight per row, broadcast over it
+	_ = g.SetInput(y, []float64{1, 2, 3, 4})
+	_ = g.SetInput(w, []float64{1, 0.5})
+
+	d, _ := graph.Sub(p.Node, y)
+	sq, _ := graph.Mul(d, d)
+	weighted, _ := graph.Mul(sq, w)
+	loss, err := graph.Mean(weighted)
+	if err != nil {
+		panic(err)
+	}
+	prog, err := g.Compile(loss)
+	if err != nil {
+		panic(err)
+	}
+	defer prog.Close()
+	l, _ := prog.Run(true)
+	grad := make([]float64, 4)
+	_ = prog.Gradient(0, grad)
+	fmt.Println(l, grad)
+	// Output:
+	// 4.375 [-0.5 -1 -0.75 -1]
+}

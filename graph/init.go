@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 )
 
@@ -111,7 +112,9 @@ func Bounded(fanIn int) Initializer {
 }
 
 // InitializerByName returns the named initialiser: zeros, glorot_uniform,
-// glorot_normal, he_uniform, he_normal or torch_default.
+// glorot_normal, he_uniform, he_normal, torch_default, or normal(std),
+// uniform(limit) or constant(v) with a finite number (std and limit
+// positive), as Normal, Uniform and Constant name theirs: "normal(0.02)".
 // Any other name, the empty one included, is an error.
 func InitializerByName(name string) (Initializer, error) {
 	known := []Initializer{Zeros, GlorotUniform, GlorotNormal, HeUniform, HeNormal, TorchDefault}
@@ -120,9 +123,21 @@ func InitializerByName(name string) (Initializer, error) {
 			return in, nil
 		}
 	}
+	if kind, arg, ok := strings.Cut(strings.TrimSuffix(name, ")"), "("); ok && strings.HasSuffix(name, ")") {
+		v, err := strconv.ParseFloat(arg, 64)
+		finite := err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)
+		switch {
+		case kind == "normal" && finite && v > 0:
+			return Normal(v), nil
+		case kind == "uniform" && finite && v > 0:
+			return Uniform(v), nil
+		case kind == "constant" && finite:
+			return Constant(v), nil
+		}
+	}
 	names := make([]string, len(known))
 	for i, in := range known {
 		names[i] = in.String()
 	}
-	return nil, fmt.Errorf("graph: unknown initialiser %q (known: %s)", name, strings.Join(names, ", "))
+	return nil, fmt.Errorf("graph: unknown initialiser %q (known: %s, normal(std), uniform(limit), constant(v))", name, strings.Join(names, ", "))
 }

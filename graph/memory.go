@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"runtime"
+
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -53,6 +55,36 @@ func ConvWorkspace(c, kh, kw, oc, n, oh, ow, sh, sw int) int64 {
 		w += ckk*np + int64(oc)*np
 	}
 	return w
+}
+
+// workspace counts the 1-D convolution's working memory (Conv1DWorkspace).
+func (k *conv1DKernel) workspace() int {
+	return int(Conv1DWorkspace(k.g.N, k.g.L, k.g.C, k.g.F, k.g.K, k.g.OL, k.g.PadL+k.g.PadR))
+}
+
+// Conv1DWorkspace returns the working memory, in values, that a 1-D
+// convolution of n sequences of l steps of c channels by f filters of k
+// steps, giving ol steps, with pad steps of padding in all, keeps beyond
+// its output (kernels.Conv1DScratch): its filters packed twice (the
+// forward pass's and the filter gradient's), the padded input where it
+// pads, and the input gradient's windows and padded sequences.
+func Conv1DWorkspace(n, l, c, f, k, ol, pad int) int64 {
+	kc, lp := int64(k*c), int64(l+pad)
+	w := 2*kc*int64(f) + int64(n)*int64(ol)*kc + int64(n)*lp*int64(c)
+	if pad > 0 {
+		w += int64(n) * lp * int64(c)
+	}
+	return w
+}
+
+// AttentionWorkspace returns the working memory, in values, that a
+// multi-head attention over batch sequences of steps steps keeps beyond
+// its output: the attention weights of every head (the gradient reads
+// them) and the backward pass's scratch, a steps×steps matrix per worker
+// (GOMAXPROCS).
+func AttentionWorkspace(batch, heads, steps int) int64 {
+	b, h, t := int64(batch), int64(heads), int64(steps)
+	return b*h*t*t + int64(runtime.GOMAXPROCS(0))*t*t
 }
 
 // MemoryEstimate returns an estimate, in bytes, of the memory the graph of

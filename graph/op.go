@@ -59,8 +59,13 @@ func (o *op) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return o.o
 func (o *op) ReturnsPtr() bool                                      { return false }
 func (o *op) CallsExtern() bool                                     { return false }
 func (o *op) OverwritesInput() int                                  { return -1 }
-func (o *op) WriteHash(h hash.Hash)                                 { fmt.Fprintf(h, "dlrun.%s%v", o.k.name(), o.out) }
-func (o *op) String() string                                        { return o.k.name() }
+func (o *op) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "dlrun.%s%v", o.k.name(), o.out)
+	if _, ok := o.k.(stateful); ok {
+		fmt.Fprintf(h, "%p", o.k)
+	}
+}
+func (o *op) String() string { return o.k.name() }
 func (o *op) Hashcode() uint32 {
 	h := fnv.New32a()
 	o.WriteHash(h)
@@ -111,6 +116,12 @@ func (o *op) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	return o.buf, nil
 }
+
+// stateful is implemented by kernels that keep state from pass to pass
+// (an attention's weights for its gradient, a cache, a cursor): their ops
+// hash by the kernel's address too, so that Gorgonia never merges two of
+// them into one node, whatever their names.
+type stateful interface{ keepsState() }
 
 // viewKernel is a kernel whose output is its input's values under another
 // shape (Reshape): the op returns a view of the input rather than a copy.

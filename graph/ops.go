@@ -157,7 +157,21 @@ var (
 	reluK    = &elemKernel{"ReLU", kernels.ReLU[float32], kernels.ReLU[float64], kernels.ReLUGrad[float32], kernels.ReLUGrad[float64], false}
 	sigmoidK = &elemKernel{"Sigmoid", kernels.Sigmoids, kernels.Sigmoid[float64], kernels.SigmoidGrad[float32], kernels.SigmoidGrad[float64], true}
 	tanhK    = &elemKernel{"Tanh", kernels.Tanhs, kernels.Tanh[float64], kernels.TanhGrad[float32], kernels.TanhGrad[float64], true}
+	geluK    = geluKernel(false)
+	geluTK   = geluKernel(true)
 )
+
+// geluKernel is GELU's kernel, in its tanh form if tanh.
+func geluKernel(tanh bool) *elemKernel {
+	name := "GELU"
+	if tanh {
+		name = "GELUTanh"
+	}
+	return &elemKernel{name,
+		func(d, x []float32) { kernels.GELU(d, x, tanh) }, func(d, x []float64) { kernels.GELU(d, x, tanh) },
+		func(dx, x, dy []float32) { kernels.GELUGrad(dx, x, dy, tanh) }, func(dx, x, dy []float64) { kernels.GELUGrad(dx, x, dy, tanh) },
+		false}
+}
 
 // ReLU returns max(x, 0) elementwise.
 func ReLU(x *Node) (*Node, error) { return unary("relu", reluK, x) }
@@ -171,6 +185,17 @@ func Sigmoid(x *Node) (*Node, error) { return unary("sigmoid", sigmoidK, x) }
 // recurrent layers use (within 3e-7 of math.Tanh, the same bits on every
 // run), in float64 by math.Tanh.
 func Tanh(x *Node) (*Node, error) { return unary("tanh", tanhK, x) }
+
+// GELU returns x·Φ(x) elementwise, Φ being the standard normal
+// distribution function: 0.5·x·(1 + erf(x/√2)), PyTorch's nn.GELU(). In
+// float32 erf is computed to within 2e-7.
+func GELU(x *Node) (*Node, error) { return unary("gelu", geluK, x) }
+
+// GELUTanh returns the tanh approximation of GELU elementwise,
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))): GPT-2's, and PyTorch's
+// nn.GELU(approximate="tanh"). In float32 it runs on the vector tanh of
+// Tanh.
+func GELUTanh(x *Node) (*Node, error) { return unary("gelu tanh", geluTK, x) }
 
 // Softmax returns the softmax of x along its last axis.
 func Softmax(x *Node) (*Node, error) {

@@ -98,32 +98,16 @@ func (c *Conv2D) build(g *graph.Graph, x *graph.Node, relu bool) (*graph.Node, e
 	if err != nil {
 		return nil, err
 	}
-	kinit, binit := c.KernelInit, c.BiasInit
-	if kinit == nil {
-		kinit = graph.GlorotUniform
-	}
-	if binit == nil {
-		binit = graph.Zeros
-	}
-	c.params = nil
-	w, err := c.param(g, "weight", []int{c.Filters, in[0], c.KernelH, c.KernelW}, kinit)
+	w, b, err := c.weightAndBias(g, []int{c.Filters, in[0], c.KernelH, c.KernelW}, c.Filters, c.KernelInit, c.BiasInit, c.NoBias)
 	if err != nil {
 		return nil, err
-	}
-	var b *graph.Node
-	if !c.NoBias {
-		bp, err := c.param(g, "bias", []int{c.Filters}, binit)
-		if err != nil {
-			return nil, err
-		}
-		b = bp.Node
 	}
 	p, _ := c.padding(in)
 	sh, sw := c.strides()
 	if relu {
-		return graph.Conv2DReLU(x, w.Node, b, sh, sw, p)
+		return graph.Conv2DReLU(x, w, b, sh, sw, p)
 	}
-	return graph.Conv2D(x, w.Node, b, sh, sw, p)
+	return graph.Conv2D(x, w, b, sh, sw, p)
 }
 
 // MaxPool2D takes the maximum over Size×Size windows every Stride pixels

@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/dlrun/dlrun/graph"
+import (
+	"slices"
+
+	"github.com/dlrun/dlrun/graph"
+)
 
 // BatchMemory is implemented by layers that say what building them adds
 // to a training graph for one batch, so that the memory a training needs
@@ -61,49 +65,115 @@ var (
 	_ BatchMemory = (*MF)(nil)
 	_ BatchMemory = (*Biases)(nil)
 	_ BatchMemory = (*NCF)(nil)
+	_ BatchMemory = (*Residual)(nil)
+	_ BatchMemory = (*Attention)(nil)
+	_ BatchMemory = (*Conv1D)(nil)
+	_ BatchMemory = (*PositionalEmbedding)(nil)
+
+	_ MultiBatchMemory = (*Add)(nil)
+	_ MultiBatchMemory = (*Concat)(nil)
+	_ MultiBatchMemory = (*Attention)(nil)
+
+	_ learningBatchMemory = (*Sequential)(nil)
+	_ learningBatchMemory = (*Residual)(nil)
 )
 
+// MultiBatchMemory is BatchMemory for a layer of several inputs
+// (MultiInput): BatchValuesOf counts what Build adds for inputs of the
+// per-example shapes in, as BatchValues does for one.
+type MultiBatchMemory interface {
+	BatchValuesOf(in [][]int, batch int) int64
+}
+
+// batchValuesOf is BatchValues for a layer given the shapes of its
+// inputs: a MultiBatchMemory's own count, otherwise BatchValues of the
+// first.
+func batchValuesOf(l Layer, in [][]int, batch int) (int64, error) {
+	if m, ok := l.(MultiBatchMemory); ok && !isNil(l) {
+		if _, err := l.(MultiInput).OutputShapeOf(in); err != nil {
+			return 0, err
+		}
+		return m.BatchValuesOf(in, batch), nil
+	}
+	return BatchValues(l, in[0], batch)
+}
+
+// learningBatchMemory is implemented by the layers whose count depends on
+// whether their input depends on parameters (and so has a gradient):
+// Sequential and Residual.
+type learningBatchMemory interface {
+	batchValues(in []int, batch int, learning bool) int64
+}
+
 // BatchValues implements BatchMemory: the sum over the layers, each with
-// the shape the one before gives it, less the input gradients that no
-// parameter needs (those of the parameter-free layers before the first
-// with parameters); a ReLU that Build fuses into the convolution before
-// it counts only the gradient the fused op keeps for it, and nothing
-// before a max-pool, whose gradient applies the ReLU's. It stops at a
-// layer that does not fit its input (OutputShape says which).
+// the shapes its inputs give it, less the input gradients that no
+// parameter needs (those of parameter-free layers whose inputs depend on
+// no parameter), plus a sum of gradients for each further layer that
+// takes an output which has one; a ReLU that Build fuses into the
+// convolution before it counts only the gradient the fused op keeps for
+// it, and nothing before a max-pool, whose gradient applies the ReLU's.
+// It stops at a layer that does not fit its inputs (OutputShape says
+// which).
 func (s *Sequential) BatchValues(in []int, batch int) int64 {
 	if s == nil {
 		return 0
 	}
+	return s.batchValues(in, batch, false)
+}
+
+// batchValues is BatchValues for an input that depends on parameters if
+// learning.
+func (s *Sequential) batchValues(in []int, batch int, learning bool) int64 {
+	from, err := s.plan()
+	if err != nil {
+		return 0
+	}
 	var n int64
-	shape := in
-	learning := false // a layer with parameters came before
+	outs := make([][]int, len(s.Layers))
+	learns := make([]bool, len(s.Layers)) // layer i's output depends on parameters
+	uses := make([]int, len(s.Layers)+1)  // the layers taking layer j's output, at j+1 (the input at 0)
 	for i, l := range s.Layers {
-		out, err := s.layerShape(i, shape)
+		ins := inShapes(from[i], in, outs)
+		out, err := s.layerShape(i, ins)
 		if err != nil {
 			return n
 		}
-		if i > 0 && isReLU(l) {
+		outs[i] = out
+		learned := false // one of its inputs depends on parameters
+		for k, j := range from[i] {
+			if j >= 0 && learns[j] || j < 0 && learning {
+				learned = true
+				if uses[j+1]++; uses[j+1] > 1 {
+					n += int64(batch) * int64(size(ins[k])) // the gradients' sum
+				}
+			}
+		}
+		if i > 0 && isReLU(l) && slices.Equal(from[i], []int{i - 1}) && s.fusesReLU(i-1, from) {
 			if _, ok := s.Layers[i-1].(*Conv2D); ok {
 				// The fused op's gradient keeps the ReLU's, unless a
 				// max-pool follows, whose gradient applies it.
 				if _, pool := layerAt(s.Layers, i+1).(*MaxPool2D); !pool {
 					n += int64(batch) * int64(size(out))
 				}
-				shape = out
+				learns[i] = learns[i-1]
 				continue
 			}
 		}
-		v, err := BatchValues(l, shape, batch)
-		if err != nil {
+		var v int64
+		if lb, ok := l.(learningBatchMemory); ok {
+			v = lb.batchValues(ins[0], batch, learned)
+		} else if v, err = batchValuesOf(l, ins, batch); err != nil {
 			return n
 		}
-		if l.NumParams(shape) > 0 {
-			learning = true
-		} else if !learning {
-			v -= int64(batch) * int64(size(shape))
+		learns[i] = learned || l.NumParams(ins[0]) > 0
+		if !learns[i] {
+			// No gradients, but at least the output.
+			for _, x := range ins {
+				v -= int64(batch) * int64(size(x))
+			}
+			v = max(v, int64(batch)*int64(size(out)))
 		}
 		n += v
-		shape = out
 	}
 	return n
 }

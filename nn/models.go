@@ -172,10 +172,75 @@ func init() {
 		},
 	})
 	register(Reference{
+		Name:        "gpt",
+		Description: "character transformer: embedding 128 + learned positions (N(0, 0.02²)) -> 4 pre-norm blocks (causal self-attention, 4 heads; MLP 512 with tanh GELU) -> layer norm -> dense over the vocabulary",
+		Build: func(in []int, vocab int, opt Options) (*Sequential, error) {
+			context := 128 // the positions the model learns: the sequences' steps
+			if len(in) == 1 {
+				context = in[0]
+			}
+			return GPT(vocab, context, 4, 4, 128), nil
+		},
+	})
+	register(Reference{
+		Name:        "resnet",
+		Description: "residual CNN: conv 32 3x3 -> 2 residual blocks of 32 -> 2 of 64 (the first strided, with a 1x1 projection) -> global average pool -> dense 10; batch norm after each convolution",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			return ResNet(outputs, []int{32, 64}, 2), nil
+		},
+	})
+	register(Reference{
 		Name:        "mlp",
 		Description: "feedforward classifier: flatten -> dense 256 ReLU -> dense 128 ReLU -> dense 10",
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return NewSequential("mlp", NewFlatten(), NewDense(256), ReLU(), NewDense(128), ReLU(), NewDense(outputs)), nil
 		},
 	})
+}
+
+// GPT returns a character transformer (a small GPT-2): token embedding
+// and learned positions of width, both initialised N(0, 0.02²) as GPT-2's
+// (with the N(0, 1) of nn.Embedding's default the blocks' first updates are
+// lost in the embeddings and it learns more slowly), then blocks pre-norm
+// transformer blocks
+// — residual(layer norm, causal self-attention of heads) and
+// residual(layer norm, dense 4·width, tanh GELU, dense width) — a final
+// layer norm and a dense layer to vocab logits, for sequences of up to
+// context steps.
+func GPT(vocab, context, blocks, heads, width int) *Sequential {
+	layers := []Layer{&Embedding{Vocab: vocab, Dim: width, Init: graph.Normal(0.02)}, NewPositionalEmbedding(context)}
+	for range blocks {
+		layers = append(layers,
+			NewResidual(NewLayerNorm(), NewAttention(heads, true)),
+			NewResidual(NewLayerNorm(), NewDense(4*width), &GELU{Tanh: true}, NewDense(width)))
+	}
+	return NewSequential("gpt", append(layers, NewLayerNorm(), NewDense(vocab))...)
+}
+
+// ResNet returns a residual CNN for images (He et al.'s CIFAR ResNets, on
+// a small scale): a 3×3 convolution of widths[0] filters, then for each
+// width perStage basic blocks — residual(conv 3×3, batch norm, ReLU,
+// conv 3×3, batch norm) followed by ReLU, the first block of each stage
+// after the first strided by 2 with a 1×1 strided convolution and batch
+// norm as its shortcut — then a global average pool and a dense layer to
+// the outputs. The convolutions have no bias (the batch norms have one).
+func ResNet(outputs int, widths []int, perStage int) *Sequential {
+	conv := func(f, k, s int) *Conv2D {
+		return &Conv2D{Filters: f, KernelH: k, KernelW: k, StrideH: s, StrideW: s, Padding: "same", NoBias: true}
+	}
+	layers := []Layer{conv(widths[0], 3, 1), NewBatchNorm(), ReLU()}
+	for i, w := range widths {
+		for b := range perStage {
+			s := 1
+			if i > 0 && b == 0 {
+				s = 2
+			}
+			r := NewResidual(conv(w, 3, s), NewBatchNorm(), ReLU(), conv(w, 3, 1), NewBatchNorm())
+			if s != 1 {
+				r.Shortcut = []Layer{&Conv2D{Filters: w, KernelH: 1, KernelW: 1, StrideH: 2, StrideW: 2, NoBias: true}, NewBatchNorm()}
+			}
+			layers = append(layers, r, ReLU())
+		}
+	}
+	return NewSequential("resnet", append(layers, NewGlobalAvgPool2D(), NewDense(outputs))...)
 }

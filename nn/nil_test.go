@@ -51,6 +51,14 @@ func layerCases() []layerCase {
 		{nn.NewBatchNorm(), []int{4}},
 		{nn.NewLayerNorm(), []int{4}},
 		{nn.NewSequential("inner", nn.NewDense(2)), []int{4}},
+		{nn.NewGELU(), []int{4}},
+		{nn.NewReshape(2, 2), []int{4}},
+		{nn.NewGlobalAvgPool1D(), []int{3, 4}},
+		{nn.NewGlobalAvgPool2D(), []int{2, 3, 4}},
+		{nn.NewConv1D(2, 3), []int{5, 4}},
+		{nn.NewAttention(2, true), []int{3, 4}},
+		{nn.NewPositionalEmbedding(3), []int{3, 4}},
+		{nn.NewResidual(nn.NewDense(4)), []int{4}},
 	}
 }
 
@@ -84,7 +92,9 @@ func TestNilLayers(t *testing.T) {
 	for _, l := range []nn.Layer{
 		(*nn.Dense)(nil), (*nn.Activation)(nil), (*nn.Flatten)(nil), (*nn.Conv2D)(nil), (*nn.MaxPool2D)(nil),
 		(*nn.Dropout)(nil), (*nn.Recurrent)(nil), (*nn.Embedding)(nil), (*nn.BatchNorm)(nil), (*nn.LayerNorm)(nil),
-		(*nn.Sequential)(nil),
+		(*nn.Sequential)(nil), (*nn.Residual)(nil), (*nn.GELU)(nil), (*nn.Reshape)(nil), (*nn.Conv1D)(nil),
+		(*nn.GlobalAvgPool1D)(nil), (*nn.GlobalAvgPool2D)(nil), (*nn.Attention)(nil), (*nn.PositionalEmbedding)(nil),
+		(*nn.Add)(nil), (*nn.Concat)(nil),
 	} {
 		var kind string
 		noPanic(t, "Kind", func() { kind = l.Kind() })
@@ -103,6 +113,10 @@ func TestNilLayers(t *testing.T) {
 	mustFail(t, "nil Sequential Summary", func() error { _, err := s.Summary([]int{4}); return err }, "nil Sequential")
 	var r *nn.Recurrent
 	noPanic(t, "nil Recurrent ResetState", r.ResetState)
+	var a *nn.Attention
+	noPanic(t, "nil Attention ResetState", a.ResetState)
+	var p *nn.PositionalEmbedding
+	noPanic(t, "nil PositionalEmbedding ResetState", p.ResetState)
 	mustFail(t, "Describe(nil)", func() error { _, err := nn.Describe(nil); return err }, "nil model")
 }
 
@@ -120,6 +134,13 @@ func TestZeroLayers(t *testing.T) {
 		{&nn.Recurrent{}, []int{2, 4}, "hidden"},
 		{&nn.Recurrent{Cell: 7, Hidden: 2}, []int{2, 4}, "unknown cell"},
 		{&nn.Embedding{}, []int{2}, "vocabulary"},
+		{&nn.Reshape{}, []int{4}, "no target shape"},
+		{&nn.Conv1D{}, []int{5, 4}, "filters"},
+		{&nn.Attention{}, []int{3, 4}, "heads"},
+		{&nn.PositionalEmbedding{}, []int{3, 4}, "max_len"},
+		{&nn.Residual{}, []int{4}, "empty body"},
+		{&nn.Add{}, []int{4}, "two or more inputs"},
+		{&nn.Concat{}, []int{4}, "two or more inputs"},
 	} {
 		m := nn.NewSequential("m", c.layer)
 		mustFail(t, c.layer.Kind()+" OutputShape", func() error { _, err := m.OutputShape(c.in); return err }, c.want)

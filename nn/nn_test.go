@@ -138,6 +138,13 @@ func TestReferenceParamCounts(t *testing.T) {
 		{"cnn", []int{1, 28, 28}, 10, 843658},
 		{"rnn", []int{28, 28}, 10, 4*128*(28+128) + 2*4*128 + 128*128 + 128 + 128*10 + 10},
 		{"cnn", []int{3, 32, 32}, 10, (32*3*9 + 32) + (64*32*9 + 64) + (64*6*6*512 + 512) + (512*10 + 10)},
+		// Embeddings, 4 blocks (2 layer norms, attention 4·128²+4·128, MLP
+		// 128·512+512+512·128+128), the final layer norm and the head.
+		{"gpt", []int{128}, 80, 80*128 + 128*128 + 4*(2*2*128+4*128*128+4*128+128*512+512+512*128+128) + 2*128 + 128*80 + 80},
+		// The stem, two blocks of 32, a strided block of 64 with its 1×1
+		// projection and a block of 64 (each convolution's batch norm 2·c),
+		// the head.
+		{"resnet", []int{1, 28, 28}, 10, (9*32 + 64) + 2*2*(9*32*32+64) + (9*32*64 + 128 + 9*64*64 + 128 + 32*64 + 128) + 2*(9*64*64+128) + 64*10 + 10},
 	} {
 		r, err := nn.ReferenceByName(c.name)
 		if err != nil {

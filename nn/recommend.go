@@ -2,7 +2,6 @@ package nn
 
 import (
 	"math"
-	"reflect"
 	"slices"
 	"strconv"
 
@@ -482,25 +481,7 @@ func (r *rec) penalty(g *graph.Graph, l2 float64) error {
 // intsSetting returns the setting key, a non-empty list of positive
 // integers, or nil if it is absent.
 func intsSetting(s *Settings, key string) []int {
-	v, ok := s.lookup(key)
-	if !ok {
-		return nil
-	}
-	const want = "a list of positive integers, as in [64, 32]"
-	rv := reflect.ValueOf(v)
-	if (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) || rv.Len() == 0 {
-		s.Invalid(key, want)
-		return nil
-	}
-	out := make([]int, rv.Len())
-	for i := range out {
-		n, isInt := toInt(rv.Index(i).Interface())
-		if !isInt || n <= 0 {
-			s.Invalid(key, want)
-			return nil
-		}
-		out[i] = n
-	}
+	out, _ := s.ints(key, "a list of positive integers, as in [64, 32]", func(n int) bool { return n > 0 })
 	return out
 }
 

@@ -31,9 +31,19 @@ type Recurrent struct {
 	// sequence per batch row. ResetState starts again from zeros.
 	Stateful bool
 
-	node   *graph.Node
-	h0, c0 graph.Data // the values of the initial-state inputs (stateful)
-	carry  bool       // the next run starts from the previous run's final state
+	node        *graph.Node
+	h0, c0      graph.Data // the values of the initial-state inputs (stateful)
+	carry       bool       // the next run starts from the previous run's final state
+	incremental bool       // carry the state as a stateful layer does (SetIncremental)
+}
+
+// SetIncremental implements Incremental: an incremental recurrent layer
+// carries its state from pass to pass, as a Stateful one does.
+func (r *Recurrent) SetIncremental(maxLen int) error {
+	if r != nil {
+		r.incremental = maxLen > 0
+	}
+	return nil
 }
 
 // ResetState makes the next run of a stateful layer start from zeros.
@@ -125,9 +135,9 @@ func (r *Recurrent) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
 	}
 	var h0, c0 *graph.Node
 	switch {
-	case r.Stateful && r.InitialState != nil:
-		return nil, shapeErr(r, in, "a layer is either stateful or given an initial state, not both")
-	case r.Stateful:
+	case (r.Stateful || r.incremental) && r.InitialState != nil:
+		return nil, shapeErr(r, in, "a layer is either stateful (or incremental) or given an initial state, not both")
+	case r.Stateful || r.incremental:
 		if h0, c0, err = r.stateInputs(g, x.Shape()[0]); err != nil {
 			return nil, err
 		}

@@ -33,6 +33,23 @@ var (
 	_ Layer = (*BatchNorm)(nil)
 	_ Layer = (*LayerNorm)(nil)
 	_ Layer = (*Sequential)(nil)
+	_ Layer = (*Residual)(nil)
+	_ Layer = (*GELU)(nil)
+	_ Layer = (*Reshape)(nil)
+	_ Layer = (*Conv1D)(nil)
+	_ Layer = (*GlobalAvgPool1D)(nil)
+	_ Layer = (*GlobalAvgPool2D)(nil)
+	_ Layer = (*PositionalEmbedding)(nil)
+
+	_ MultiInput = (*Add)(nil)
+	_ MultiInput = (*Concat)(nil)
+	_ MultiInput = (*Attention)(nil)
+
+	_ Incremental = (*Attention)(nil)
+	_ Incremental = (*PositionalEmbedding)(nil)
+	_ Incremental = (*Recurrent)(nil)
+	_ Incremental = (*Conv1D)(nil)
+	_ Incremental = (*GlobalAvgPool1D)(nil)
 )
 
 // Limits on what a model spec may hold, checked as it is read (ReadSpec,
@@ -43,7 +60,8 @@ const (
 	// MaxSpecBytes is the largest spec ReadSpec and ParseSpec read:
 	// 256 KiB, room for thousands of layers.
 	MaxSpecBytes = 256 << 10
-	// MaxSpecLayers is the most layers a spec may list: 4096.
+	// MaxSpecLayers is the most layers a spec may list: 4096, counting
+	// those inside residual blocks.
 	MaxSpecLayers = 4096
 	// MaxSpecValues is the most YAML values (keys, scalars, lists and
 	// maps) a spec may hold, counted as the parser expands its aliases:
@@ -65,8 +83,10 @@ const (
 )
 
 // Spec describes a Sequential model: its name and its layers in order,
-// each a kind and its settings. It round-trips through YAML and JSON, as a
-// saved Keras model carries its architecture:
+// each a kind and its settings (every layer may also be given a name and
+// the names of its inputs; a residual block holds a list of layers). It
+// round-trips through YAML and JSON, as a saved Keras model carries its
+// architecture:
 //
 //	name: small-cnn
 //	layers:
@@ -83,7 +103,10 @@ type Spec struct {
 }
 
 // LayerSpec is one layer: its kind (snake_case, e.g. "conv2d") and its
-// settings. In YAML and JSON it is a one-key map, kind: settings.
+// settings. In YAML and JSON it is a one-key map, kind: settings; a kind
+// whose settings are a list (residual: [...]) takes the list as its layers
+// setting. Settings that are layers (a residual block's layers and
+// shortcut) hold LayerSpecs, or what YAML decodes them to.
 type LayerSpec struct {
 	Kind     string
 	Settings map[string]any
@@ -104,26 +127,93 @@ func (s Spec) Build() (*Sequential, error) {
 	if len(s.Layers) > MaxSpecLayers {
 		return nil, fmt.Errorf("%d layers, more than the %d a spec may hold", len(s.Layers), MaxSpecLayers)
 	}
-	layers := make([]Layer, len(s.Layers))
+	layers, err := buildLayers(s.Layers, "layer", new(int))
+	if err != nil {
+		return nil, err
+	}
+	m := NewSequential(s.Name, layers...)
+	kinds := make([]string, len(s.Layers))
 	for i, ls := range s.Layers {
-		l, err := ls.build()
+		kinds[i] = ls.Kind
+	}
+	if err := uniqueNames(layers, kinds, "", map[string]string{}); err != nil {
+		return nil, err
+	}
+	if err := checkWiring(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// buildLayers builds the layers specs describe; what ("layer", or
+// "shortcut layer") and their positions name them in errors. count
+// counts the layers built so far, nested ones too, against MaxSpecLayers.
+func buildLayers(specs []LayerSpec, what string, count *int) ([]Layer, error) {
+	layers := make([]Layer, len(specs))
+	for i, ls := range specs {
+		if *count++; *count > MaxSpecLayers {
+			return nil, fmt.Errorf("more than the %d layers a spec may hold, counting those inside blocks", MaxSpecLayers)
+		}
+		l, err := ls.build(count)
 		if err != nil {
-			return nil, fmt.Errorf("layer %d%s: %v", i+1, ls.kindTag(), err)
+			return nil, fmt.Errorf("%s %d%s: %v", what, i+1, ls.kindTag(), err)
 		}
 		layers[i] = l
 	}
-	m := NewSequential(s.Name, layers...)
-	seen := map[string]int{}
+	return layers, nil
+}
+
+// uniqueNames reports two layers of the same name anywhere in layers
+// (blocks' layers included: parameter names are the model's); kinds are
+// the layers' kinds as the spec gives them (nil inside a block), path
+// names the block they are in, seen maps names to where they were met.
+func uniqueNames(layers []Layer, kinds []string, path string, seen map[string]string) error {
 	for i, l := range layers {
-		if l.Name() == "" {
-			continue
+		kind := l.Kind()
+		if i < len(kinds) {
+			kind = kinds[i]
 		}
-		if j, ok := seen[l.Name()]; ok {
-			return nil, fmt.Errorf("layer %d (%s): name %q is taken by layer %d", i+1, s.Layers[i].Kind, l.Name(), j)
+		where := fmt.Sprintf("%slayer %d", path, i+1)
+		if n := l.Name(); n != "" {
+			if first, ok := seen[n]; ok {
+				return fmt.Errorf("%s (%s): name %q is taken by %s", where, kind, n, first)
+			}
+			seen[n] = where
 		}
-		seen[l.Name()] = i + 1
+		if c, ok := l.(container); ok {
+			if err := uniqueNames(c.Sublayers(), nil, fmt.Sprintf("%s (%s): ", where, kind), seen); err != nil {
+				return err
+			}
+		}
 	}
-	return m, nil
+	return nil
+}
+
+// checkWiring reports a layer of s, or of a block in it, that names an
+// input it cannot take (see Sequential.plan).
+func checkWiring(s *Sequential) error {
+	if _, err := s.plan(); err != nil {
+		return err
+	}
+	for _, l := range s.Layers {
+		switch b := l.(type) {
+		case *Sequential:
+			if err := checkWiring(b); err != nil {
+				return err
+			}
+		case *Residual:
+			body, shortcut := b.parts()
+			if err := checkWiring(body); err != nil {
+				return err
+			}
+			if shortcut != nil {
+				if err := checkWiring(shortcut); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // sortedKeys returns the keys of m in order.
@@ -160,8 +250,9 @@ func (l LayerSpec) kindTag() string {
 	return " (" + l.Kind + ")"
 }
 
-// build makes the layer l describes.
-func (l LayerSpec) build() (layer Layer, err error) {
+// build makes the layer l describes; count counts the layers built so
+// far in the spec (Settings.Layers adds nested ones).
+func (l LayerSpec) build(count *int) (layer Layer, err error) {
 	t := lookupKind(l.Kind)
 	if t == nil {
 		return nil, fmt.Errorf("unknown layer kind %q (known: %s)", l.Kind, strings.Join(LayerKinds(), ", "))
@@ -171,7 +262,7 @@ func (l LayerSpec) build() (layer Layer, err error) {
 			return nil, fmt.Errorf("setting %q: a list of %d values, more than the %d a setting may hold", k, rv.Len(), MaxSettingList)
 		}
 	}
-	s := &Settings{m: l.Settings}
+	s := &Settings{m: l.Settings, count: count}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -189,6 +280,7 @@ func (l LayerSpec) build() (layer Layer, err error) {
 			return nil, fmt.Errorf(`setting "name": %v`, err)
 		}
 	}
+	inputs := s.inputs()
 	if err := s.unknown(); err != nil {
 		return nil, err
 	}
@@ -205,6 +297,13 @@ func (l LayerSpec) build() (layer Layer, err error) {
 		}
 		n.SetName(name)
 	}
+	if len(inputs) > 0 {
+		w, ok := layer.(wired)
+		if !ok {
+			return nil, fmt.Errorf(`setting "inputs": a %T cannot be given inputs`, layer)
+		}
+		w.SetInputs(inputs...)
+	}
 	return layer, nil
 }
 
@@ -219,34 +318,47 @@ func Describe(m *Sequential) (Spec, error) {
 	if m == nil {
 		return Spec{}, errors.New("describing a nil model")
 	}
-	spec := Spec{Name: m.Name(), Layers: make([]LayerSpec, 0, len(m.Layers))}
-	counts := map[string]int{}
-	for i, l := range m.Layers {
-		if isNil(l) {
-			return Spec{}, fmt.Errorf("%s: layer %d is nil", m.Name(), i+1)
-		}
-		auto := autoName(l.Kind(), counts)
-		ls, err := describeLayer(l)
-		if err != nil {
-			return Spec{}, fmt.Errorf("%s: layer %d (%s, %s): %v", m.Name(), i+1, l.Name(), l.Kind(), err)
-		}
-		if l.Name() != "" && l.Name() != auto {
-			ls.Settings["name"] = l.Name()
-		}
-		spec.Layers = append(spec.Layers, ls)
+	layers, err := describeLayers(m.Layers, map[string]int{})
+	if err != nil {
+		return Spec{}, fmt.Errorf("%s: %v", m.Name(), err)
 	}
+	spec := Spec{Name: m.Name(), Layers: layers}
 	if _, err := spec.Build(); err != nil {
 		return Spec{}, fmt.Errorf("%s: %v", m.Name(), err)
 	}
 	return spec, nil
 }
 
-func describeLayer(l Layer) (LayerSpec, error) {
+// describeLayers describes layers, counting their kinds in counts as
+// NewSequential does to write only the names it would not give.
+func describeLayers(layers []Layer, counts map[string]int) ([]LayerSpec, error) {
+	out := make([]LayerSpec, 0, len(layers))
+	for i, l := range layers {
+		if isNil(l) {
+			return nil, fmt.Errorf("layer %d is nil", i+1)
+		}
+		auto := autoName(l.Kind(), counts)
+		ls, err := describeLayer(l, counts)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d (%s, %s): %v", i+1, l.Name(), l.Kind(), err)
+		}
+		if l.Name() != "" && l.Name() != auto {
+			ls.Settings["name"] = l.Name()
+		}
+		if in := inputsOf(l); len(in) > 0 {
+			ls.Settings["inputs"] = append([]string(nil), in...)
+		}
+		out = append(out, ls)
+	}
+	return out, nil
+}
+
+func describeLayer(l Layer, counts map[string]int) (LayerSpec, error) {
 	for _, t := range registeredTypes() {
 		if t.describe == nil {
 			continue
 		}
-		s := &Settings{m: map[string]any{}}
+		s := &Settings{m: map[string]any{}, counts: counts}
 		if !t.describe(l, s) {
 			continue
 		}
@@ -332,27 +444,33 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalJSON writes l as a one-key object, {"kind": {settings}}.
-func (l LayerSpec) MarshalJSON() ([]byte, error) {
-	settings := l.Settings
-	if settings == nil {
-		settings = map[string]any{}
+// settingsValue returns what l's kind maps to in YAML and JSON: its
+// settings, or, when they are a list of layers alone, the list.
+func (l LayerSpec) settingsValue() any {
+	if layers, ok := l.Settings["layers"]; ok && len(l.Settings) == 1 {
+		return layers
 	}
-	return json.Marshal(map[string]any{l.Kind: settings})
+	if l.Settings == nil {
+		return map[string]any{}
+	}
+	return l.Settings
+}
+
+// MarshalJSON writes l as a one-key object, {"kind": {settings}}, or
+// {"kind": [layers]} for a block whose only setting is its layers.
+func (l LayerSpec) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{l.Kind: l.settingsValue()})
 }
 
 // MarshalYAML writes l as a one-key map with its settings in flow style,
-// "kind: {key: value, ...}".
+// "kind: {key: value, ...}", or "kind: [layers]" for a block whose only
+// setting is its layers.
 func (l LayerSpec) MarshalYAML() (any, error) {
-	settings := l.Settings
-	if settings == nil {
-		settings = map[string]any{}
-	}
 	var k, v yaml.Node
 	if err := k.Encode(l.Kind); err != nil {
 		return nil, err
 	}
-	if err := v.Encode(settings); err != nil {
+	if err := v.Encode(l.settingsValue()); err != nil {
 		return nil, err
 	}
 	v.Style = yaml.FlowStyle
@@ -548,6 +666,14 @@ func layerFromNode(n *yaml.Node) (LayerSpec, error) {
 	if isNull(v) {
 		return ls, nil
 	}
+	if v.Kind == yaml.SequenceNode { // a block's layers: residual: [...]
+		var layers []any
+		if err := v.Decode(&layers); err != nil {
+			return LayerSpec{Kind: k.Value}, oneLine(err)
+		}
+		ls.Settings["layers"] = layers
+		return ls, nil
+	}
 	if v.Kind != yaml.MappingNode {
 		return LayerSpec{Kind: k.Value}, fmt.Errorf("want its settings as a map, as in {units: 10}, not %s", nodeText(v))
 	}
@@ -582,6 +708,9 @@ type Settings struct {
 	m     map[string]any
 	asked []string
 	err   error
+
+	count  *int           // building: the spec's layers so far (Layers)
+	counts map[string]int // describing: the kinds named so far (SetLayers)
 }
 
 func (s *Settings) fail(err error) {
@@ -639,6 +768,21 @@ func (s *Settings) Int(key string, def ...int) int {
 	return n
 }
 
+// Signed returns the setting key, an integer of either sign (an axis), or
+// def if it is absent.
+func (s *Settings) Signed(key string, def int) int {
+	v, ok := s.lookup(key)
+	if !ok {
+		return def
+	}
+	n, isInt := toInt(v)
+	if !isInt {
+		s.Invalid(key, fmt.Sprintf("an integer of magnitude at most %d", MaxSettingInt))
+		return def
+	}
+	return n
+}
+
 // Pair returns the setting key, a positive integer n (giving n, n) or a
 // pair [h, w] of them. Defaults work as for Int: none, the setting is
 // required; one, both values; two, h and w.
@@ -674,6 +818,31 @@ func (s *Settings) Pair(key string, def ...int) (h, w int) {
 		return 0, 0
 	}
 	return h, w
+}
+
+// ints returns the setting key, a non-empty list of integers each of
+// which valid accepts, and whether it is present; want completes
+// Invalid's "must be ...".
+func (s *Settings) ints(key, want string, valid func(int) bool) ([]int, bool) {
+	v, ok := s.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	rv := reflect.ValueOf(v)
+	if (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) || rv.Len() == 0 {
+		s.Invalid(key, want)
+		return nil, true
+	}
+	out := make([]int, rv.Len())
+	for i := range out {
+		n, isInt := toInt(rv.Index(i).Interface())
+		if !isInt || !valid(n) {
+			s.Invalid(key, want)
+			return nil, true
+		}
+		out[i] = n
+	}
+	return out, true
 }
 
 // Float returns the setting key, a finite number; defaults work as for
@@ -765,6 +934,135 @@ func (s *Settings) name() string {
 	return str
 }
 
+// inputs returns the optional "inputs" setting that every layer accepts:
+// a list of layer names, or one name.
+func (s *Settings) inputs() []string {
+	v, ok := s.lookup("inputs")
+	if !ok {
+		return nil
+	}
+	const want = "a list of layer names, as in [dense1, a], or one name"
+	if str, isStr := v.(string); isStr {
+		v = []any{str}
+	}
+	rv := reflect.ValueOf(v)
+	if (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) || rv.Len() == 0 {
+		s.Invalid("inputs", want)
+		return nil
+	}
+	out := make([]string, rv.Len())
+	for i := range out {
+		str, isStr := rv.Index(i).Interface().(string)
+		if !isStr || str == "" || checkName(str) != nil {
+			s.Invalid("inputs", want)
+			return nil
+		}
+		out[i] = str
+	}
+	return out
+}
+
+// Layers returns the layers in setting key, a list of layers written as
+// a spec's are (a residual block's body and shortcut), built; nil if the
+// setting is absent. Errors name the setting's layers by position.
+func (s *Settings) Layers(key string) []Layer {
+	v, ok := s.lookup(key)
+	if !ok {
+		return nil
+	}
+	var specs []LayerSpec
+	switch x := v.(type) {
+	case []LayerSpec:
+		specs = x
+	default:
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+			s.Invalid(key, `a list of layers, as in [{dense: {units: 10}}, relu]`)
+			return nil
+		}
+		for i := range rv.Len() {
+			ls, err := layerSpecOf(rv.Index(i).Interface())
+			if err != nil {
+				s.fail(fmt.Errorf("%s %d: %v", layerWord(key), i+1, err))
+				return nil
+			}
+			specs = append(specs, ls)
+		}
+	}
+	count := s.count
+	if count == nil {
+		count = new(int)
+	}
+	layers, err := buildLayers(specs, layerWord(key), count)
+	if err != nil {
+		s.fail(err)
+		return nil
+	}
+	return layers
+}
+
+// layerWord names the layers of setting key in errors: "layer" for a
+// block's layers, "shortcut layer" for its shortcut's.
+func layerWord(key string) string {
+	if key == "layers" {
+		return "layer"
+	}
+	return key + " layer"
+}
+
+// layerSpecOf returns the layer v describes, a LayerSpec or what YAML
+// decodes one to: a kind, or a one-key map of a kind to its settings (or
+// to a list of layers).
+func layerSpecOf(v any) (LayerSpec, error) {
+	const want = `want a kind and its settings, as in "dense: {units: 10}" or "relu"`
+	switch x := v.(type) {
+	case LayerSpec:
+		return x, nil
+	case string:
+		if len(x) > MaxNameLen {
+			return LayerSpec{}, fmt.Errorf("a layer kind of %d bytes, longer than the %d a name may have", len(x), MaxNameLen)
+		}
+		return LayerSpec{Kind: x, Settings: map[string]any{}}, nil
+	case map[string]any:
+		if len(x) != 1 {
+			return LayerSpec{}, fmt.Errorf("%s, not a map with %d keys (%s): one key per layer, its settings indented under it", want, len(x), strings.Join(sortedKeys(x), ", "))
+		}
+		for kind, settings := range x {
+			if len(kind) > MaxNameLen {
+				return LayerSpec{}, fmt.Errorf("a layer kind of %d bytes, longer than the %d a name may have", len(kind), MaxNameLen)
+			}
+			switch st := settings.(type) {
+			case nil:
+				return LayerSpec{Kind: kind, Settings: map[string]any{}}, nil
+			case map[string]any:
+				return LayerSpec{Kind: kind, Settings: st}, nil
+			case []any, []LayerSpec:
+				return LayerSpec{Kind: kind, Settings: map[string]any{"layers": st}}, nil
+			}
+			return LayerSpec{}, fmt.Errorf("%s: want its settings as a map, as in {units: 10}, not %s", kind, formatValue(settings))
+		}
+	}
+	return LayerSpec{}, fmt.Errorf("%s, not %s", want, formatValue(v))
+}
+
+// SetLayers writes setting key as the specs of layers (describing a
+// block), their names left out where NewSequential would give the same.
+func (s *Settings) SetLayers(key string, layers []Layer) {
+	if s == nil {
+		return
+	}
+	counts := s.counts
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	specs, err := describeLayers(layers, counts)
+	if err != nil {
+		s.Fail("%s: %v", key, err)
+		return
+	}
+	s.Set(key, specs)
+}
+
 // unknown returns an error for the first (in sorted order) setting that
 // the build function did not read.
 func (s *Settings) unknown() error {
@@ -833,7 +1131,7 @@ func initNames() []string {
 			names = append(names, in.String())
 		}
 	}
-	return names
+	return append(names, "normal(std)", "uniform(limit)", "constant(v)")
 }
 
 // toInt returns v as an int if it is a whole number of magnitude at most

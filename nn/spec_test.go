@@ -67,7 +67,7 @@ func init() {
 		})
 }
 
-const knownKinds = "batch_norm, biases, conv2d, dense, dropout, embedding, flatten, frame_changes, gru, layer_norm, lstm, max_pool2d, mf, ncf, relu, sigmoid, softmax, tanh, test_scale"
+const knownKinds = "add, attention, batch_norm, biases, concat, conv1d, conv2d, dense, dropout, embedding, flatten, frame_changes, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
 
 func TestSmallCNNSpec(t *testing.T) {
 	for _, c := range []struct{ name, doc string }{{"small-cnn.yaml", smallCNN}, {"small-cnn.json", smallCNNJSON}} {
@@ -435,11 +435,11 @@ layers:
 }
 
 func TestSpecErrors(t *testing.T) {
-	const inits = "zeros, glorot_uniform, glorot_normal, he_uniform, he_normal, torch_default"
+	const inits = "zeros, glorot_uniform, glorot_normal, he_uniform, he_normal, torch_default, normal(std), uniform(limit), constant(v)"
 	const item = `want a kind and its settings, as in "dense: {units: 10}" or "relu"`
 	for _, c := range []struct{ doc, want string }{
 		{"name: small-cnn\nlayers:\n  - conv2d: {filters: 16, kernel: 5}\n  - relu\n  - max_pool2d: {sise: 2}\n",
-			`layer 3 (max_pool2d): unknown setting "sise" (known: name, size, stride)`},
+			`layer 3 (max_pool2d): unknown setting "sise" (known: inputs, name, size, stride)`},
 		{"name: m\nlayers:\n  - relu\n  - conv2d: {filters: -3, kernel: 5}\n",
 			`layer 2 (conv2d): setting "filters" must be a positive integer, not -3`},
 		{"name: m\nlayers:\n  - flatten\n  - relu\n  - relu\n  - dense2d: {units: 3}\n",
@@ -453,7 +453,7 @@ func TestSpecErrors(t *testing.T) {
 		{"name: m\nlayers:\n  - dense: {units: 4, kernel_init: xavier}\n",
 			`layer 1 (dense): setting "kernel_init" must be an initialiser name (` + inits + `), not "xavier"`},
 		{"name: m\nlayers:\n  - dense: {units: 4, name: 7}\n", `layer 1 (dense): setting "name" must be a string, not 7`},
-		{"name: m\nlayers:\n  - dense: {units: 4, unit: 4}\n", `layer 1 (dense): unknown setting "unit" (known: bias, bias_init, kernel_init, name, units)`},
+		{"name: m\nlayers:\n  - dense: {units: 4, unit: 4}\n", `layer 1 (dense): unknown setting "unit" (known: bias, bias_init, inputs, kernel_init, name, units)`},
 		{"name: m\nlayers:\n  - conv2d: {filters: 4, kernel: [3]}\n",
 			`layer 1 (conv2d): setting "kernel" must be a positive integer or a pair [h, w] of them, not [3]`},
 		{"name: m\nlayers:\n  - conv2d: {filters: 4, kernel: [3, 0]}\n",
@@ -463,16 +463,16 @@ func TestSpecErrors(t *testing.T) {
 		{"name: m\nlayers:\n  - conv2d: {filters: 4, kernel: 3, padding: full}\n",
 			`layer 1 (conv2d): setting "padding" must be one of "valid", "same", not "full"`},
 		{"name: m\nlayers:\n  - conv2d: {filter: 4, kernel: 3}\n",
-			`layer 1 (conv2d): unknown setting "filter" (known: bias, bias_init, filters, kernel, kernel_init, name, padding, stride)`},
+			`layer 1 (conv2d): unknown setting "filter" (known: bias, bias_init, filters, inputs, kernel, kernel_init, name, padding, stride)`},
 		{"name: m\nlayers:\n  - max_pool2d\n", `layer 1 (max_pool2d): missing required setting "size"`},
 		{"name: m\nlayers:\n  - dropout\n", `layer 1 (dropout): missing required setting "rate"`},
 		{"name: m\nlayers:\n  - dropout: {rate: 1}\n", `layer 1 (dropout): setting "rate" must be at least 0 and less than 1, not 1`},
 		{"name: m\nlayers:\n  - dropout: {rate: -0.1}\n", `layer 1 (dropout): setting "rate" must be at least 0 and less than 1, not -0.1`},
 		{"name: m\nlayers:\n  - dropout: {rate: high}\n", `layer 1 (dropout): setting "rate" must be a number, not "high"`},
 		{"name: m\nlayers:\n  - dropout: {rate: .nan}\n", `layer 1 (dropout): setting "rate" must be a number, not NaN`},
-		{"name: m\nlayers:\n  - relu: {alpha: 0.1}\n", `layer 1 (relu): unknown setting "alpha" (known: name)`},
+		{"name: m\nlayers:\n  - relu: {alpha: 0.1}\n", `layer 1 (relu): unknown setting "alpha" (known: inputs, name)`},
 		{"name: m\nlayers:\n  - lstm: {hidden: 8, stateful: 1}\n", `layer 1 (lstm): setting "stateful" must be true or false, not 1`},
-		{"name: m\nlayers:\n  - gru: {hidden: 8, init: normal(1)}\n", `layer 1 (gru): setting "init" must be an initialiser name (` + inits + `), not "normal(1)"`},
+		{"name: m\nlayers:\n  - gru: {hidden: 8, init: normal(-1)}\n", `layer 1 (gru): setting "init" must be an initialiser name (` + inits + `), not "normal(-1)"`},
 		{"name: m\nlayers:\n  - embedding: {vocab: 10}\n", `layer 1 (embedding): missing required setting "dim"`},
 		{"name: m\nlayers:\n  - batch_norm: {momentum: 1.5}\n", `layer 1 (batch_norm): setting "momentum" must be at least 0 and at most 1, not 1.5`},
 		{"name: m\nlayers:\n  - layer_norm: {eps: -1}\n", `layer 1 (layer_norm): setting "eps" must be a positive number, not -1`},
@@ -550,10 +550,10 @@ func TestDescribeErrors(t *testing.T) {
 		{nn.NewSequential("m", nn.NewFlatten(), mine{}), `m: layer 2 (mine, Mine): cannot describe a nn_test.mine: no layer kind is registered for it (see nn.RegisterLayer)`},
 		{nn.NewSequential("m", nn.NewSequential("inner", nn.ReLU())), `m: layer 1 (inner, Sequential): cannot describe a *nn.Sequential: no layer kind is registered for it (see nn.RegisterLayer)`},
 		{nn.NewSequential("m", gru), `m: layer 1 (gru1, GRU): its InitialState function cannot be written in a spec`},
-		{nn.NewSequential("m", &nn.Dense{Units: 2, KernelInit: graph.Uniform(0.1)}),
-			`m: layer 1 (dense1, Dense): kernel_init uniform(0.1) has no name a spec can give (known: zeros, glorot_uniform, glorot_normal, he_uniform, he_normal, torch_default)`},
+		{nn.NewSequential("m", &nn.Dense{Units: 2, KernelInit: graph.Bounded(3)}),
+			`m: layer 1 (dense1, Dense): kernel_init bounded(3) has no name a spec can give (known: zeros, glorot_uniform, glorot_normal, he_uniform, he_normal, torch_default, normal(std), uniform(limit), constant(v))`},
 		{nn.NewSequential("m", &nn.Embedding{Vocab: 3, Dim: 2, Init: graph.Bounded(4)}),
-			`m: layer 1 (embedding1, Embedding): init bounded(4) has no name a spec can give (known: zeros, glorot_uniform, glorot_normal, he_uniform, he_normal, torch_default)`},
+			`m: layer 1 (embedding1, Embedding): init bounded(4) has no name a spec can give (known: zeros, glorot_uniform, glorot_normal, he_uniform, he_normal, torch_default, normal(std), uniform(limit), constant(v))`},
 		{nn.NewSequential("m", nn.ReLU(), nil), `m: layer 2 is nil`},
 		{nn.NewSequential("m", nn.ReLU(), nn.NewDense(0)), `m: layer 2 (dense): setting "units" must be a positive integer, not 0`},
 		{nn.NewSequential("m", &nn.Conv2D{Filters: 2, KernelH: 3, KernelW: 3, Padding: "full"}), `m: layer 1 (conv2d): setting "padding" must be one of "valid", "same", not "full"`},

@@ -270,6 +270,7 @@ var settings = []setting{
 	{"lr_schedule", func(c *Config) bool { return c.Schedule != "" }, func(c *Config) any { return c.Schedule }},
 	{"lr_step_every", func(c *Config) bool { return c.StepEvery != 0 }, func(c *Config) any { return c.StepEvery }},
 	{"lr_gamma", func(c *Config) bool { return c.Gamma != 0 }, func(c *Config) any { return c.Gamma }},
+	{"warmup_steps", func(c *Config) bool { return c.WarmupSteps != 0 }, func(c *Config) any { return c.WarmupSteps }},
 	{"patience", func(c *Config) bool { return c.Patience != 0 }, func(c *Config) any { return c.Patience }},
 	{"monitor", func(c *Config) bool { return c.Monitor != "" }, func(c *Config) any { return c.Monitor }},
 	{"no_shuffle", func(c *Config) bool { return c.NoShuffle }, nil},

@@ -71,7 +71,7 @@ func TestResolveRefusesWhatDoesNotApply(t *testing.T) {
 		{run.Config{Model: "cnn", Task: "next-token"}, "task next-token does not apply to model cnn"},
 		{run.Config{Model: "cnn", Task: "regress"}, `unknown task "regress"`},
 		{run.Config{Model: "rnn", Cell: "rnn"}, `unknown cell "rnn"`},
-		{run.Config{Model: "resnet"}, `unknown model "resnet"`},
+		{run.Config{Model: "resnet50"}, `unknown model "resnet50"`},
 		{run.Config{Model: "missing.yaml"}, "missing.yaml"},
 		{run.Config{}, "no model"},
 		{run.Config{Model: "cnn", Config: train.Config{Epochs: -1}}, "epochs -1"},
@@ -97,7 +97,7 @@ func TestResolveRefusesWhatDoesNotApply(t *testing.T) {
 func TestConfigNamesAreTheSameInJSONAndYAML(t *testing.T) {
 	c := run.Config{Model: "charrnn", Task: "next-token", Dataset: "d", Cell: "gru", SeqLen: 5, Dim: 8, Agent: &run.AgentConfig{Env: "cartpole", Steps: 10}, Config: train.Config{
 		Epochs: 1, BatchSize: 2, Optimizer: "sgd", LearningRate: 0.1, WeightDecay: 0.1, ClipNorm: 1, ClipValue: 1, Loss: "cce",
-		Schedule: "step", StepEvery: 1, Gamma: 0.5, Patience: 1, Monitor: "test_loss", Seed: 3, DType: "float64", NoShuffle: true}}
+		Schedule: "step", StepEvery: 1, Gamma: 0.5, WarmupSteps: 2, Patience: 1, Monitor: "test_loss", Seed: 3, DType: "float64", NoShuffle: true}}
 	keys := func(b []byte, unmarshal func([]byte, any) error) []string {
 		var m map[string]any
 		if err := unmarshal(b, &m); err != nil {

@@ -25,6 +25,7 @@ var Classify = &classify{supervised{
 		"cnn":    {Dataset: "fashion-mnist", Config: imageRecipe},
 		"cnn-bn": {Dataset: "fashion-mnist", Config: train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce", Schedule: "cosine"}},
 		"rnn":    {Dataset: "fashion-mnist", Cell: "lstm", Config: imageRecipe},
+		"resnet": {Dataset: "fashion-mnist", Config: train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce", Schedule: "cosine"}},
 	},
 	file: Config{Dataset: "fashion-mnist", Config: imageRecipe},
 	progress: Progress{Unit: "example", Rate: "samples",

@@ -19,6 +19,7 @@ var NextToken = &nextToken{supervised{
 	name: "next-token",
 	refs: map[string]Config{
 		"charrnn": {Dataset: "pride-and-prejudice", Cell: "lstm", SeqLen: 100, Config: lmRecipe},
+		"gpt":     {Dataset: "pride-and-prejudice", SeqLen: 128, Config: gptRecipe},
 	},
 	file: Config{Dataset: "pride-and-prejudice", SeqLen: 100, Config: lmRecipe},
 	loss: "cce",
@@ -28,6 +29,13 @@ var NextToken = &nextToken{supervised{
 
 // lmRecipe is the language models' recipe (the charrnn's).
 var lmRecipe = train.Config{Epochs: 3, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce"}
+
+// gptRecipe is the character transformer's: AdamW with PyTorch's weight
+// decay, a linear warm-up over 100 steps then a cosine to 0, clipping by
+// global norm 1 (GPT-2's recipe, nanoGPT's for characters), 32 streams of
+// 128 characters.
+var gptRecipe = train.Config{Epochs: 8, BatchSize: 32, Optimizer: "adamw", LearningRate: 3e-3, WeightDecay: 0.01,
+	ClipNorm: 1, Schedule: "warmup_cosine", WarmupSteps: 100, Loss: "cce"}
 
 // nextToken is the kind of NextToken.
 type nextToken struct{ supervised }

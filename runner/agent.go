@@ -71,7 +71,7 @@ func newAgentLearner(k run.AgentKind, c *run.Config, opts Options) (*agentLearne
 	if opts.Steps != 0 {
 		c.Agent.Steps = opts.Steps
 	}
-	sched, err := train.ScheduleByName(c.Schedule, c.StepEvery, c.Gamma)
+	sched, err := train.ScheduleByName(c.Schedule, c.StepEvery, c.Gamma, c.WarmupSteps)
 	if err != nil {
 		return nil, err
 	}

@@ -76,12 +76,64 @@ func (Constant) LearningRate(_, _ int, base float64) float64 { return base }
 // String describes the schedule.
 func (Constant) String() string { return "constant" }
 
+// A StepSchedule sets the learning rate of every training step (batch)
+// rather than of every epoch: the loop asks it before each step.
+type StepSchedule interface {
+	Schedule
+	// StepLearningRate returns the rate for step (counted from 0) of the
+	// run's steps.
+	StepLearningRate(step, steps int, base float64) float64
+}
+
+// WarmupCosine raises the learning rate linearly over the first Warmup
+// steps, base·(s+1)/Warmup at step s, then anneals it along a half cosine
+// towards Min, Min + (base−Min)·(1 + cos(π·p))/2 with
+// p = (s − Warmup)/(steps − Warmup), which the step after the last would
+// reach: the schedule transformers train with (Hugging Face's cosine
+// schedule with warm-up; PyTorch's LambdaLR of this function, stepped per
+// batch). Warmup 0 is a cosine over every step.
+type WarmupCosine struct {
+	Warmup int
+	Min    float64
+}
+
+// StepLearningRate implements StepSchedule.
+func (c WarmupCosine) StepLearningRate(step, steps int, base float64) float64 {
+	if step < c.Warmup {
+		return base * float64(step+1) / float64(c.Warmup)
+	}
+	rest := steps - c.Warmup
+	if rest <= 0 {
+		return base
+	}
+	p := float64(step-c.Warmup) / float64(rest)
+	return c.Min + (base-c.Min)*(1+math.Cos(math.Pi*min(p, 1)))/2
+}
+
+// LearningRate implements Schedule for a caller that counts in whole
+// units (an agent's environment steps, counted from 1): the rate
+// StepLearningRate gives the step before epoch. Training's loop sets the
+// rate of every batch through StepLearningRate instead.
+func (c WarmupCosine) LearningRate(epoch, epochs int, base float64) float64 {
+	return c.StepLearningRate(epoch-1, epochs, base)
+}
+
+// String describes the schedule.
+func (c WarmupCosine) String() string {
+	return fmt.Sprintf("warmup_cosine(warmup %d steps, min %g)", c.Warmup, c.Min)
+}
+
 // ScheduleByName returns the schedule called name: "" or "constant"
-// (nil), "step" (StepDecay with every and gamma, default 0.1), "cosine" or
-// "linear".
+// (nil), "step" (StepDecay with every and gamma, default 0.1), "cosine",
+// "linear" or "warmup_cosine" (WarmupCosine over warmup steps, per step).
 // The step schedule needs every, and a finite positive gamma.
-func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
+func ScheduleByName(name string, every int, gamma float64, warmup int) (Schedule, error) {
+	if warmup < 0 {
+		return nil, errors.Errorf("warmup_steps %d: must not be negative", warmup)
+	}
 	switch strings.ToLower(name) {
+	case "warmup_cosine":
+		return WarmupCosine{Warmup: warmup}, nil
 	case "", "constant":
 		return nil, nil
 	case "step":
@@ -100,7 +152,7 @@ func ScheduleByName(name string, every int, gamma float64) (Schedule, error) {
 	case "linear":
 		return Linear{}, nil
 	}
-	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step, cosine or linear)", name)
+	return nil, errors.Errorf("unknown learning-rate schedule %q (want constant, step, cosine, linear or warmup_cosine)", name)
 }
 
 // EarlyStopping stops training when the monitored test metric has not

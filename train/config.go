@@ -130,13 +130,14 @@ type Config struct {
 	// parallel streams) per step (default 32, at most MaxBatchSize).
 	BatchSize int `json:"batch_size" yaml:"batch_size"`
 	// Optimizer names the optimizer: sgd, momentum, adam (default),
-	// rmsprop or adagrad.
+	// adamw, rmsprop or adagrad.
 	Optimizer string `json:"optimizer" yaml:"optimizer"`
 	// LearningRate is the optimizer's base rate (default: the optimizer's
 	// own, 1e-3 for Adam). Like every rate and factor here it must be a
 	// finite number, not negative.
 	LearningRate float64 `json:"learning_rate" yaml:"learning_rate"`
-	// WeightDecay adds WeightDecay·w to each gradient (L2).
+	// WeightDecay adds WeightDecay·w to each gradient (L2); for adamw it
+	// is the decoupled decay of the weights (0: PyTorch's 0.01).
 	WeightDecay float64 `json:"weight_decay" yaml:"weight_decay"`
 	// ClipNorm clips the gradients to this global L2 norm (0: off).
 	ClipNorm float64 `json:"clip_norm" yaml:"clip_norm"`
@@ -144,9 +145,13 @@ type Config struct {
 	ClipValue float64 `json:"clip_value" yaml:"clip_value"`
 	// Loss names the loss: cce (default), bce or mse (LossByName).
 	Loss string `json:"loss" yaml:"loss"`
-	// Schedule names the learning-rate schedule: constant (default), step, linear
-	// or cosine, applied at the start of each epoch.
+	// Schedule names the learning-rate schedule: constant (default), step,
+	// linear or cosine, applied at the start of each epoch, or
+	// warmup_cosine, applied at every step (WarmupCosine).
 	Schedule string `json:"lr_schedule,omitempty" yaml:"lr_schedule"`
+	// WarmupSteps is warmup_cosine's linear warm-up, in steps (default
+	// 0: none).
+	WarmupSteps int `json:"warmup_steps,omitempty" yaml:"warmup_steps"`
 	// StepEvery is the step schedule's period in epochs (PyTorch's
 	// StepLR step_size): the step schedule needs it.
 	StepEvery int `json:"lr_step_every,omitempty" yaml:"lr_step_every"`
@@ -263,7 +268,10 @@ func (c Config) resolve() (parts, error) {
 	if step && c.StepEvery == 0 {
 		return p, errors.New("lr_schedule step needs lr_step_every, the epochs between decays (PyTorch's StepLR step_size)")
 	}
-	if p.schedule, err = ScheduleByName(c.Schedule, c.StepEvery, c.Gamma); err != nil {
+	if c.WarmupSteps != 0 && !strings.EqualFold(c.Schedule, "warmup_cosine") {
+		return p, errors.Errorf("warmup_steps applies to the warmup_cosine schedule only, not to %q", scheduleName(c.Schedule))
+	}
+	if p.schedule, err = ScheduleByName(c.Schedule, c.StepEvery, c.Gamma, c.WarmupSteps); err != nil {
 		return p, err
 	}
 	p.stopping = EarlyStopping{Patience: c.Patience, Monitor: c.Monitor}

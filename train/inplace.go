@@ -48,6 +48,7 @@ var (
 	_ inPlaceStepper = (*SGD)(nil)
 	_ inPlaceStepper = (*AdaGrad)(nil)
 	_ inPlaceStepper = (*Adam)(nil)
+	_ inPlaceStepper = (*AdamW)(nil)
 )
 
 // checkData is checkStep for an in-place step.
@@ -82,11 +83,42 @@ func (p stepParam) each(sparse bool, fn func(lo, hi int)) {
 
 func (o *SGD) fusable() bool     { return o.Regularization == (Regularization{}) }
 func (o *AdaGrad) fusable() bool { return o.Regularization == (Regularization{}) }
-func (o *Adam) fusable() bool    { return o.Regularization == (Regularization{}) }
+
+// fusable reports no clipping by value or L2 decay: clipping by global
+// norm scales the gradient inside the update.
+func (o *Adam) fusable() bool { return o.ClipValue == 0 && o.WeightDecay == 0 }
+
+// fusable reports no clipping by value: clipping by global norm and the
+// decoupled decay happen inside the update.
+func (o *AdamW) fusable() bool { return o.ClipValue == 0 }
 
 func (o *SGD) sparse() bool     { return true }
 func (o *AdaGrad) sparse() bool { return true }
 func (o *Adam) sparse() bool    { return false }
+func (o *AdamW) sparse() bool   { return false }
+
+// clipScaleData returns the factor clipping by global norm scales the
+// gradients of ps by (1 without clipping): their squares summed in
+// float64 in the order of Regularization.clip, so the same factor.
+func (r *Regularization) clipScaleData(ps []stepParam) float64 {
+	if r.ClipNorm <= 0 {
+		return 1
+	}
+	sq := 0.0
+	for _, p := range ps {
+		if g := p.g.Float64s(); g != nil {
+			for _, v := range g {
+				sq += v * v
+			}
+			continue
+		}
+		for _, v := range p.g.Float32s() {
+			f := float64(v)
+			sq += f * f
+		}
+	}
+	return r.clipScale(sq)
+}
 
 // stepData is Step in place: w -= lr·g.
 func (o *SGD) stepData(ps []stepParam) error {
@@ -146,6 +178,8 @@ func adagradUpdate[T kernels.Float](w, g []T, s []float64, lr, eps float64) {
 
 // stepData is Step in place, float32 values widened in registers
 // (kernels.AdamUpdate32). Every element is updated: Adam is not sparse.
+// With clipping by global norm the gradient is scaled inside the update
+// (kernels.AdamWUpdate, with no decay).
 func (o *Adam) stepData(ps []stepParam) error {
 	lr := o.LearningRate()
 	if err := checkData(o.Name(), lr, ps); err != nil {
@@ -155,6 +189,10 @@ func (o *Adam) stepData(ps []stepParam) error {
 	b1, b2, eps := or(o.Beta1, 0.9), or(o.Beta2, 0.999), or(o.Epsilon, 1e-8)
 	lrc := lr / (1 - math.Pow(b1, o.step))
 	c2inv := 1 / math.Sqrt(1-math.Pow(b2, o.step))
+	if o.ClipNorm > 0 {
+		adamWData(&o.slots, ps, o.clipScaleData(ps), 1, b1, b2, lrc, c2inv, eps)
+		return nil
+	}
 	for _, p := range ps {
 		n := p.w.Len()
 		m, s := o.getN("m", p.name, n), o.getN("v", p.name, n)
@@ -171,4 +209,38 @@ func (o *Adam) stepData(ps []stepParam) error {
 		})
 	}
 	return nil
+}
+
+// stepData is Step in place: clipping's scale and the decay are applied
+// inside kernels.AdamWUpdate, float32 values widened in registers.
+func (o *AdamW) stepData(ps []stepParam) error {
+	lr := o.LearningRate()
+	if err := checkData(o.Name(), lr, ps); err != nil {
+		return err
+	}
+	s := o.clipScaleData(ps)
+	o.step++
+	b1, b2, eps, decay, lrc, c2inv := o.params(lr)
+	adamWData(&o.slots, ps, s, decay, b1, b2, lrc, c2inv, eps)
+	return nil
+}
+
+// adamWData applies kernels.AdamWUpdate to every element of ps, with the
+// moments kept in st.
+func adamWData(st *slots, ps []stepParam, s, decay, b1, b2, lrc, c2inv, eps float64) {
+	for _, p := range ps {
+		n := p.w.Len()
+		m, v := st.getN("m", p.name, n), st.getN("v", p.name, n)
+		if w := p.w.Float64s(); w != nil {
+			g := p.g.Float64s()
+			p.each(false, func(lo, hi int) {
+				kernels.AdamWUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], s, decay, b1, b2, lrc, c2inv, eps)
+			})
+			continue
+		}
+		w, g := p.w.Float32s(), p.g.Float32s()
+		p.each(false, func(lo, hi int) {
+			kernels.AdamWUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], s, decay, b1, b2, lrc, c2inv, eps)
+		})
+	}
 }

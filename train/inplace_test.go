@@ -2,6 +2,7 @@ package train_test
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/dlrun/dlrun/graph"
@@ -61,12 +62,16 @@ func towers(t *testing.T, dt graph.DType) (*graph.Graph, *graph.Node, func(k int
 // which a no-op clipping option selects.
 func TestInPlaceStepsMatchStep(t *testing.T) {
 	for _, dt := range []graph.DType{graph.Float32, graph.Float64} {
-		for _, name := range []string{"sgd", "adagrad", "adam"} {
+		for _, name := range []string{"sgd", "adagrad", "adam", "adamw", "adam+clip", "adamw+clip"} {
 			var got [2][][]float64
 			for path := range 2 {
-				opt, err := train.OptimizerByName(name, 0.05)
+				base, clip, _ := strings.Cut(name, "+")
+				opt, err := train.OptimizerByName(base, 0.05)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if clip != "" {
+					opt.Options().ClipNorm = 0.3 // clips some steps: the scale enters the update
 				}
 				if path == 1 {
 					opt.Options().ClipValue = 1e300 // changes no gradient; rules out the in-place step

@@ -87,6 +87,10 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 		{"ncf", "{ncf: {users: 300, movies: 700, dim: 8, hidden: [16, 8], l2: 0.001}}", ratings, Config{Loss: "mse"}},
 		{"biases", "{biases: {users: 300, movies: 700, l2: 0.1}}", ratings, Config{Loss: "mse"}},
 		{"frame changes", "{frame_changes: {}}, {dense: {units: 2}}", shots, Config{Loss: "bce"}},
+		{"transformer", "{embedding: {vocab: 80, dim: 32}}, {positional_embedding: {max_len: 64}}, {residual: {layers: [{layer_norm: {}}, {attention: {heads: 4, causal: true}}]}}, {residual: {layers: [{layer_norm: {}}, {dense: {units: 64}}, {gelu: {}}, {dense: {units: 32}}]}}, {dense: {units: 80}}", text, Config{Optimizer: "adamw", Schedule: "warmup_cosine", WarmupSteps: 2}},
+		{"sinusoidal", "{embedding: {vocab: 80, dim: 16}}, {positional_embedding: {sinusoidal: true}}, {attention: {heads: 2}}, {dense: {units: 80}}", text, Config{}},
+		{"graph", "{conv2d: {filters: 8, kernel: 3, padding: same, name: stem}}, {conv2d: {filters: 8, kernel: 3, padding: same, name: a}}, {relu: {name: r}}, {add: {inputs: [stem, r]}}, {conv2d: {filters: 4, kernel: 1, name: b, inputs: [stem]}}, {concat: {inputs: [add1, b], axis: 1}}, {global_avg_pool2d: {}}, {dense: {units: 10}}", image, Config{}},
+		{"sequence", "{conv1d: {filters: 16, kernel: 3, padding: causal}}, {gelu: {approximate: tanh}}, {conv1d: {filters: 8, kernel: 5, stride: 2, padding: same}}, {global_avg_pool1d: {}}, {reshape: {shape: [2, 4]}}, {flatten: {}}, {dense: {units: 10}}", seq, Config{}},
 	}
 	covered := map[string]bool{}
 	check := func(name string, model nn.Layer, task Task, cfg Config) {
@@ -134,7 +138,7 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 			cfg.Loss = "bce"
 		case "rnn":
 			task = seq()
-		case "charrnn":
+		case "charrnn", "gpt":
 			task = text()
 		case "mf", "ncf", "biases":
 			task, cfg.Loss = ratings(), "mse"

@@ -246,32 +246,41 @@ func (info *ModelInfo) NumParams() (int, error) {
 	if batch == 0 {
 		batch = Config{}.Defaults().BatchSize
 	}
-	shape := append([]int(nil), info.InputShape...)
-	if err := checkBatchValues(batch, shape, "the input"); err != nil {
+	if err := checkBatchValues(batch, info.InputShape, "the input"); err != nil {
 		return 0, err
 	}
-	total := 0
-	for i, l := range seq.Layers {
-		out, err := l.OutputShape(shape)
-		if err != nil {
-			return 0, errors.Wrapf(err, "model: layer %d", i+1)
+	// Walk visits the layers in order, a block's after the block, each
+	// with its input shapes, which an earlier visit checked.
+	total, top := 0, 0
+	err = seq.Walk(info.InputShape, func(v nn.Visit) error {
+		l, in := v.Layer, v.In[0]
+		if v.Depth == 0 {
+			top++
 		}
-		if err := checkBatchValues(batch, out, fmt.Sprintf("layer %d (%s)'s output", i+1, l.Name())); err != nil {
-			return 0, err
+		if err := checkBatchValues(batch, v.Out, fmt.Sprintf("layer %d (%s)'s output", top, l.Name())); err != nil {
+			return err
 		}
 		// With the input and output within MaxBatchValues and settings
 		// within nn.MaxSettingInt and nn.MaxSettingList, a layer's count
 		// cannot overflow an int, except a convolution's, whose kernel
 		// "same" padding lets pass the input's size: it is bounded here.
-		if c, ok := l.(*nn.Conv2D); ok && float64(c.Filters)*float64(shape[0])*float64(c.KernelH)*float64(c.KernelW) > MaxParams {
-			return 0, errors.Errorf("model: layer %d (%s) brings the parameters past the %d a model may have", i+1, l.Name(), MaxParams)
+		if c, ok := l.(*nn.Conv2D); ok && float64(c.Filters)*float64(in[0])*float64(c.KernelH)*float64(c.KernelW) > MaxParams {
+			return errors.Errorf("model: layer %d (%s) brings the parameters past the %d a model may have", top, l.Name(), MaxParams)
 		}
-		n := l.NumParams(shape)
-		if n < 0 || n > MaxParams || total+n > MaxParams {
-			return 0, errors.Errorf("model: layer %d (%s) brings the parameters past the %d a model may have", i+1, l.Name(), MaxParams)
+		n := l.NumParams(in)
+		if n < 0 || n > MaxParams || (v.Depth == 0 && total+n > MaxParams) {
+			return errors.Errorf("model: layer %d (%s) brings the parameters past the %d a model may have", top, l.Name(), MaxParams)
 		}
-		total += n
-		shape = out
+		if v.Depth == 0 {
+			total += n
+		}
+		return nil
+	})
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "model: ") {
+			return 0, err
+		}
+		return 0, errors.Wrap(err, "model")
 	}
 	return total, nil
 }

@@ -63,7 +63,7 @@ func TestReadInfoLimits(t *testing.T) {
 		{"huge parameters", map[string]any{"input_shape": []int{1 << 20}, "model": dense(1 << 26)}, "past the 1073741824 a model may have"},
 		{"huge kernel", map[string]any{"input_shape": []int{1, 8, 8}, "model": map[string]any{"name": "m", "layers": []any{map[string]any{"conv2d": map[string]any{"filters": 1 << 20, "kernel": 1 << 26, "padding": "same"}}}}}, "layer 1 (conv2d1) brings the parameters past"},
 		{"unbuildable model", map[string]any{"model": map[string]any{"name": "m", "layers": []any{"flatten", "conv2d"}}}, `missing required setting "filters"`},
-		{"shapes do not chain", map[string]any{"model": map[string]any{"name": "m", "layers": []any{map[string]any{"conv2d": map[string]any{"filters": 1, "kernel": 3}}}}}, "model: layer 1"},
+		{"shapes do not chain", map[string]any{"model": map[string]any{"name": "m", "layers": []any{map[string]any{"conv2d": map[string]any{"filters": 1, "kernel": 3}}}}}, "model: m: layer 1: conv2d1 (Conv2D)"},
 		{"no task", map[string]any{"task": ""}, "task: none"},
 		{"bad dtype", map[string]any{"dtype": "float16"}, `dtype: unknown dtype "float16"`},
 		{"bad loss", map[string]any{"loss": "hinge"}, "loss: "},

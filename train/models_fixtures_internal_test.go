@@ -369,6 +369,13 @@ func makeFixtures(t testing.TB) map[string][]byte {
 		"spec-long-kind.yaml":         []byte("name: m\nlayers:\n  - " + strings.Repeat("k", 10000) + "\n"),
 		"spec-too-many-layers.yaml":   []byte("name: m\nlayers:\n" + strings.Repeat("  - relu\n", nn.MaxSpecLayers+1)),
 		"spec-control-char-name.yaml": []byte("name: \"m\\nx\"\nlayers:\n  - relu\n"),
+		"spec-blocks-valid.yaml": []byte("name: gpt\nlayers:\n  - embedding: {vocab: 20, dim: 8}\n  - positional_embedding: {max_len: 16}\n" +
+			"  - residual: [{layer_norm: {}}, {attention: {heads: 2, causal: true}}]\n" +
+			"  - residual: {layers: [layer_norm, {dense: {units: 8, name: up}}, gelu, {add: {inputs: [gelu1, up]}}]}\n" +
+			"  - dense: {units: 20}\n"),
+		"spec-blocks-too-many-layers.yaml": []byte("name: m\nlayers:\n" + strings.Repeat("  - residual: ["+strings.Repeat("relu, ", 255)+"relu]\n", 17)),
+		"spec-blocks-deep.yaml":            []byte("name: m\nlayers:\n  - " + strings.Repeat("residual: [", 60) + "relu" + strings.Repeat("]", 60) + "\n"),
+		"spec-blocks-bad-input.yaml":       []byte("name: m\nlayers:\n  - residual: [{dense: {units: 2, inputs: [nowhere]}}]\n"),
 	}
 }
 
@@ -453,6 +460,10 @@ func TestModelFixtures(t *testing.T) {
 		"spec-long-kind.yaml":                          "a layer kind of 10000 bytes",
 		"spec-too-many-layers.yaml":                    "4097 layers, more than the 4096",
 		"spec-control-char-name.yaml":                  "control character",
+		"spec-blocks-valid.yaml":                       "",
+		"spec-blocks-too-many-layers.yaml":             "more than the 4096 layers a spec may hold, counting those inside blocks",
+		"spec-blocks-deep.yaml":                        "values nested more than 100 deep",
+		"spec-blocks-bad-input.yaml":                   `input "nowhere" names no earlier layer`,
 	}
 	entries, err := os.ReadDir(fixtures)
 	if err != nil {

@@ -21,13 +21,15 @@ func each(vars []Var, fn func(v Var, lo, hi int)) {
 
 // Regularization holds the options every optimizer shares. They are
 // applied to the gradients before the update rule, in this order:
-// clipping by global norm, clipping by value, then L2 weight decay.
+// clipping by global norm, clipping by value, then L2 weight decay (for
+// AdamW, decoupled weight decay instead, in its update).
 type Regularization struct {
 	// WeightDecay adds WeightDecay·w to each gradient (L2 regularisation,
-	// as PyTorch's weight_decay).
+	// as PyTorch's weight_decay); AdamW decays the weights themselves.
 	WeightDecay float64
-	// ClipNorm rescales all gradients together so that their global L2
-	// norm is at most ClipNorm (PyTorch's clip_grad_norm_). 0: off.
+	// ClipNorm rescales all gradients together by
+	// ClipNorm/(norm + 1e-6) where that is below 1, norm being their
+	// global L2 norm (PyTorch's clip_grad_norm_). 0: off.
 	ClipNorm float64
 	// ClipValue clips each gradient element to [-ClipValue, ClipValue]. 0: off.
 	ClipValue float64
@@ -69,6 +71,31 @@ type Optimizer interface {
 
 // prepare applies clipping and weight decay to the gradients of vars.
 func (r *Regularization) prepare(vars []Var) {
+	r.clip(vars)
+	if wd := r.WeightDecay; wd != 0 {
+		each(vars, func(v Var, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				v.Grad[i] += wd * v.Value[i]
+			}
+		})
+	}
+}
+
+// clipScale returns the factor clipping by global norm scales gradients
+// by, from their sum of squares: ClipNorm/(norm + 1e-6) where that is
+// below 1 (PyTorch's clip_grad_norm_), else 1.
+func (r *Regularization) clipScale(sq float64) float64 {
+	if r.ClipNorm > 0 {
+		if s := r.ClipNorm / (math.Sqrt(sq) + 1e-6); s < 1 {
+			return s
+		}
+	}
+	return 1
+}
+
+// clip applies clipping by global norm and by value to the gradients of
+// vars.
+func (r *Regularization) clip(vars []Var) {
 	if r.ClipNorm > 0 {
 		sq := 0.0
 		for _, v := range vars {
@@ -76,8 +103,7 @@ func (r *Regularization) prepare(vars []Var) {
 				sq += g * g
 			}
 		}
-		if norm := math.Sqrt(sq); norm > r.ClipNorm {
-			s := r.ClipNorm / (norm + 1e-6)
+		if s := r.clipScale(sq); s != 1 {
 			for _, v := range vars {
 				for i := range v.Grad {
 					v.Grad[i] *= s
@@ -89,13 +115,6 @@ func (r *Regularization) prepare(vars []Var) {
 		each(vars, func(v Var, lo, hi int) {
 			for i := lo; i < hi; i++ {
 				v.Grad[i] = math.Max(-c, math.Min(c, v.Grad[i]))
-			}
-		})
-	}
-	if wd := r.WeightDecay; wd != 0 {
-		each(vars, func(v Var, lo, hi int) {
-			for i := lo; i < hi; i++ {
-				v.Grad[i] += wd * v.Value[i]
 			}
 		})
 	}
@@ -202,11 +221,12 @@ const (
 	defaultAdaGradLR  = 1e-2 // PyTorch's (Keras's is 1e-3)
 )
 
-// The five optimizers implement Optimizer.
+// The six optimizers implement Optimizer.
 var (
 	_ Optimizer = (*SGD)(nil)
 	_ Optimizer = (*Momentum)(nil)
 	_ Optimizer = (*Adam)(nil)
+	_ Optimizer = (*AdamW)(nil)
 	_ Optimizer = (*RMSProp)(nil)
 	_ Optimizer = (*AdaGrad)(nil)
 )
@@ -237,6 +257,25 @@ type Adam struct {
 	Regularization
 	slots
 }
+
+// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter),
+// PyTorch's torch.optim.AdamW: each step first shrinks every weight by
+// the factor 1 − lr·WeightDecay, then takes Adam's step, which the decay
+// does not enter (unlike Adam's L2 WeightDecay, which the moments
+// normalise away). The weight decay is Regularization's WeightDecay, 0
+// meaning PyTorch's default 0.01; like PyTorch's it decays every
+// parameter it is given. Clipping applies as to every optimizer.
+type AdamW struct {
+	LR      float64 // learning rate; 0 means 1e-3 (PyTorch's)
+	Beta1   float64 // default 0.9
+	Beta2   float64 // default 0.999
+	Epsilon float64 // default 1e-8
+	Regularization
+	slots
+}
+
+// defaultAdamWDecay is AdamW's weight decay where WeightDecay is 0.
+const defaultAdamWDecay = 0.01
 
 // RMSProp divides the gradient by a running RMS of its recent values:
 // s = ρ·s + (1-ρ)·g²; w -= lr·g/(sqrt(s)+ε) (PyTorch's formulation).
@@ -281,6 +320,9 @@ func (o *Momentum) Name() string { return "momentum" }
 func (o *Adam) Name() string { return "adam" }
 
 // Name implements Optimizer.
+func (o *AdamW) Name() string { return "adamw" }
+
+// Name implements Optimizer.
 func (o *RMSProp) Name() string { return "rmsprop" }
 
 // Name implements Optimizer.
@@ -296,6 +338,9 @@ func (o *Momentum) LearningRate() float64 { return or(o.LR, defaultMomentumLR) }
 func (o *Adam) LearningRate() float64 { return or(o.LR, defaultAdamLR) }
 
 // LearningRate implements Optimizer: LR, or 1e-3 where LR is 0.
+func (o *AdamW) LearningRate() float64 { return or(o.LR, defaultAdamLR) }
+
+// LearningRate implements Optimizer: LR, or 1e-3 where LR is 0.
 func (o *RMSProp) LearningRate() float64 { return or(o.LR, defaultRMSPropLR) }
 
 // LearningRate implements Optimizer: LR, or 1e-2 where LR is 0.
@@ -309,6 +354,9 @@ func (o *Momentum) SetLearningRate(lr float64) { o.LR = lr }
 
 // SetLearningRate implements Optimizer.
 func (o *Adam) SetLearningRate(lr float64) { o.LR = lr }
+
+// SetLearningRate implements Optimizer.
+func (o *AdamW) SetLearningRate(lr float64) { o.LR = lr }
 
 // SetLearningRate implements Optimizer.
 func (o *RMSProp) SetLearningRate(lr float64) { o.LR = lr }
@@ -332,6 +380,9 @@ func (o *Momentum) SetState(st map[string][]float64) error {
 
 // SetState implements Optimizer.
 func (o *Adam) SetState(st map[string][]float64) error { return o.setState(o.Name(), st, "m", "v") }
+
+// SetState implements Optimizer.
+func (o *AdamW) SetState(st map[string][]float64) error { return o.setState(o.Name(), st, "m", "v") }
 
 // SetState implements Optimizer.
 func (o *RMSProp) SetState(st map[string][]float64) error {
@@ -404,6 +455,32 @@ func (o *Adam) Step(vars []Var) error {
 }
 
 // Step implements Optimizer.
+func (o *AdamW) Step(vars []Var) error {
+	lr := o.LearningRate()
+	if err := checkStep(o.Name(), lr, vars); err != nil {
+		return err
+	}
+	o.clip(vars)
+	o.step++
+	b1, b2, eps, decay, lrc, c2inv := o.params(lr)
+	for _, v := range vars {
+		m, s := o.get("m", v), o.get("v", v)
+		kernels.ParallelFor(len(v.Value), 1<<14, func(lo, hi int) {
+			kernels.AdamWUpdate(v.Value[lo:hi], v.Grad[lo:hi], m[lo:hi], s[lo:hi], 1, decay, b1, b2, lrc, c2inv, eps)
+		})
+	}
+	return nil
+}
+
+// params returns AdamW's hyperparameters, its decay factor and its bias
+// corrections for the step just counted, at learning rate lr.
+func (o *AdamW) params(lr float64) (b1, b2, eps, decay, lrc, c2inv float64) {
+	b1, b2, eps = or(o.Beta1, 0.9), or(o.Beta2, 0.999), or(o.Epsilon, 1e-8)
+	decay = 1 - lr*or(o.WeightDecay, defaultAdamWDecay)
+	return b1, b2, eps, decay, lr / (1 - math.Pow(b1, o.step)), 1 / math.Sqrt(1-math.Pow(b2, o.step))
+}
+
+// Step implements Optimizer.
 func (o *RMSProp) Step(vars []Var) error {
 	lr := o.LearningRate()
 	if err := checkStep(o.Name(), lr, vars); err != nil {
@@ -451,6 +528,7 @@ var optimizers = map[string]func(lr float64) Optimizer{
 	"sgd":      func(lr float64) Optimizer { return &SGD{LR: lr} },
 	"momentum": func(lr float64) Optimizer { return &Momentum{LR: lr} },
 	"adam":     func(lr float64) Optimizer { return &Adam{LR: lr} },
+	"adamw":    func(lr float64) Optimizer { return &AdamW{LR: lr} },
 	"rmsprop":  func(lr float64) Optimizer { return &RMSProp{LR: lr} },
 	"adagrad":  func(lr float64) Optimizer { return &AdaGrad{LR: lr} },
 }
@@ -465,8 +543,8 @@ func OptimizerNames() []string {
 	return n
 }
 
-// OptimizerByName returns a new optimizer: sgd, momentum, adam, rmsprop or
-// adagrad, with learning rate lr (0: the optimizer's default, as in its
+// OptimizerByName returns a new optimizer: sgd, momentum, adam, adamw,
+// rmsprop or adagrad, with learning rate lr (0: the optimizer's default, as in its
 // literal) and default hyperparameters.
 func OptimizerByName(name string, lr float64) (Optimizer, error) {
 	f, ok := optimizers[strings.ToLower(name)]

@@ -23,6 +23,11 @@ func TestOptimizerSteps(t *testing.T) {
 			1 - 0.05/(0.5+1e-8) - 0.1*((0.9*0.05+0.025)/(1-0.81))/(sqrt((0.999*0.00025+0.001*0.0625)/(1-0.998001))+1e-8),
 			-2 + 0.1/(1+1e-8) - 0.1*((0.9*-0.1+0.05)/(1-0.81))/(sqrt((0.999*0.001+0.001*0.25)/(1-0.998001))+1e-8),
 		}}},
+		// AdamW shrinks w by 1 − 0.1·0.5 = 0.95 before Adam's step.
+		{&train.AdamW{LR: 0.1, Regularization: train.Regularization{WeightDecay: 0.5}}, [2][]float64{{0.95 - 0.05/(0.5+1e-8), -1.9 + 0.1/(1+1e-8)}, {
+			(0.95-0.05/(0.5+1e-8))*0.95 - 0.1*((0.9*0.05+0.025)/(1-0.81))/(sqrt((0.999*0.00025+0.001*0.0625)/(1-0.998001))+1e-8),
+			(-1.9+0.1/(1+1e-8))*0.95 - 0.1*((0.9*-0.1+0.05)/(1-0.81))/(sqrt((0.999*0.001+0.001*0.25)/(1-0.998001))+1e-8),
+		}}},
 		{&train.RMSProp{LR: 0.1, Rho: 0.9}, [2][]float64{
 			{1 - 0.1*0.5/(sqrt(0.1*0.25)+1e-8), -2 + 0.1/(sqrt(0.1)+1e-8)},
 			{1 - 0.1*0.5/(sqrt(0.1*0.25)+1e-8) - 0.1*0.25/(sqrt(0.9*0.025+0.1*0.0625)+1e-8),
@@ -73,7 +78,11 @@ func TestRegularizationAppliesToEveryOptimizer(t *testing.T) {
 			if a, b := step(train.Regularization{ClipNorm: 1}, []float64{3, -4}), step(train.Regularization{}, []float64{0.6, -0.8}); math.Abs(a[0]-b[0]) > 1e-6 || math.Abs(a[1]-b[1]) > 1e-6 {
 				t.Errorf("clip norm: %v, want %v", a, b)
 			}
-			// Weight decay 0.1 adds 0.1·w = [0.1, -0.2] to the gradient.
+			// Weight decay 0.1 adds 0.1·w = [0.1, -0.2] to the gradient;
+			// AdamW's is decoupled (TestOptimizerSteps).
+			if name == "adamw" {
+				return
+			}
 			if a, b := step(train.Regularization{WeightDecay: 0.1}, []float64{0.3, 0.3}), step(train.Regularization{}, []float64{0.4, 0.1}); !same(a, b) {
 				t.Errorf("weight decay: %v, want %v", a, b)
 			}
@@ -82,7 +91,7 @@ func TestRegularizationAppliesToEveryOptimizer(t *testing.T) {
 }
 
 func TestOptimizerAndLossNames(t *testing.T) {
-	if _, err := train.OptimizerByName("adamw", 0.1); err == nil || !strings.Contains(err.Error(), "adamw") {
+	if _, err := train.OptimizerByName("adamax", 0.1); err == nil || !strings.Contains(err.Error(), "adamax") {
 		t.Errorf("unknown optimizer: %v", err)
 	}
 	if _, err := train.OptimizerByName("adam", -1); err == nil {
@@ -122,6 +131,7 @@ func TestZeroLearningRateMeansTheDefault(t *testing.T) {
 		{&train.Momentum{}, &train.Momentum{LR: 1e-2}, 1e-2},
 		{&train.Momentum{Nesterov: true}, &train.Momentum{LR: 1e-2, Nesterov: true}, 1e-2},
 		{&train.Adam{}, &train.Adam{LR: 1e-3}, 1e-3},
+		{&train.AdamW{}, &train.AdamW{LR: 1e-3, Regularization: train.Regularization{WeightDecay: 0.01}}, 1e-3},
 		{&train.RMSProp{}, &train.RMSProp{LR: 1e-3}, 1e-3},
 		{&train.AdaGrad{}, &train.AdaGrad{LR: 1e-2}, 1e-2},
 	} {

@@ -152,18 +152,14 @@ type Evaluation struct {
 	Probabilities [][]float64
 }
 
-// statefulLayers returns the layers of model (looking inside a
-// Sequential) that carry state between batches.
+// statefulLayers returns the layers of model (looking inside Sequential
+// models and residual blocks) that carry state between batches.
 func statefulLayers(model nn.Layer) []Stateful {
 	var out []Stateful
-	if s, ok := model.(*nn.Sequential); ok {
-		for _, l := range s.Layers {
-			out = append(out, statefulLayers(l)...)
+	for _, l := range nn.AllLayers(model) {
+		if s, ok := l.(Stateful); ok {
+			out = append(out, s)
 		}
-		return out
-	}
-	if s, ok := model.(Stateful); ok {
-		out = append(out, s)
 	}
 	return out
 }

@@ -273,6 +273,9 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		t.filled = k
 		var l float64
 		if training {
+			if s, ok := t.parts.schedule.(StepSchedule); ok {
+				t.parts.opt.SetLearningRate(s.StepLearningRate(t.epoch*n+i, t.cfg.Epochs*n, t.baseLR))
+			}
 			if l, err = t.min.Step(); err == nil && t.red != nil {
 				err = t.red.broadcastBuffers(t.g)
 			}

@@ -13,6 +13,11 @@
 // novel with the same truncated backpropagation through time (64
 // contiguous streams, chunks of 100 steps, state carried across chunks).
 //
+// -class measures classes of CPU in turn on one machine: native (each
+// framework's own choice), avx2 (dlrun with GODEBUG=cpu.avx512f=off,
+// PyTorch with OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2), or
+// both: -class native,avx2 prints a table for each.
+//
 // PyTorch gets its best settings on this machine: the OpenBLAS core type
 // chosen from the CPU (internal/torchref: SkylakeX on a CPU with AVX-512,
 // where Debian's OpenBLAS 0.3.21 otherwise misdetects the CPU and falls
@@ -58,14 +63,20 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
 	splits := flag.String("splits", "2/1,1/2,1/1", "PyTorch thread splits to try: torch threads/OpenBLAS threads")
 	tags := flag.String("tags", "", "build tags for dlrun")
+	class := flag.String("class", "native", "CPU classes to measure, in turn: native (each framework's own choice), avx2 (AVX2 and FMA only)")
 	flag.Parse()
-	if err := run(*model, *epochs, *data, *python, *splits, *tags); err != nil {
+	classes, err := parseClasses(*class)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(2)
+	}
+	if err := run(*model, *epochs, *data, *python, *splits, *tags, classes); err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model string, epochs int, data, python, splits, tags string) error {
+func run(model string, epochs int, data, python, splits, tags string, classes []cpuClass) error {
 	tmp, err := os.MkdirTemp("", "dlrun-compare-")
 	if err != nil {
 		return err
@@ -81,7 +92,24 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("building dlrun: %v", err)
 	}
-	dl, err := runDlrun(bin, model, epochs, data, filepath.Join(tmp, "run"))
+	for i, c := range classes {
+		if i > 0 {
+			fmt.Println()
+		}
+		restore := c.setEnv()
+		err := compare(bin, model, epochs, data, python, splits, tags, c, filepath.Join(tmp, "run-"+c.name))
+		restore()
+		if err != nil {
+			return fmt.Errorf("class %s: %v", c.name, err)
+		}
+	}
+	return nil
+}
+
+// compare trains model with dlrun, then with PyTorch in each thread split,
+// in class c's environment, and prints the results.
+func compare(bin, model string, epochs int, data, python, splits, tags string, c cpuClass, out string) error {
+	dl, err := runDlrun(bin, model, epochs, data, out)
 	if err != nil {
 		return err
 	}
@@ -122,7 +150,7 @@ func run(model string, epochs int, data, python, splits, tags string) error {
 	case "charrnn":
 		score, unit = "TEST LOSS\tBITS/CHAR", "CHARS/S"
 	}
-	fmt.Fprintf(w, "model %s, %d epochs, the model's recipe, float32\n", model, epochs)
+	fmt.Fprintf(w, "model %s, %d epochs, the model's recipe, float32; CPU class %s: %s\n", model, epochs, c.name, c.what)
 	fmt.Fprintf(w, "RUN\t%s\tPEAK RSS\t%s\tNOTE\n", unit, score)
 	for _, r := range results {
 		figure := fmt.Sprintf("%.4f", r.TestAccuracy)

@@ -24,7 +24,7 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.Var(positiveInt{&c.Epochs}, "epochs", "passes over the training data (default: the model's)")
 	f.Var(positiveInt{&c.BatchSize}, "batch-size", "examples per training step, Keras's batch_size (default: the model's; alias --batch)")
 	f.Var(positiveFloat{&c.LearningRate}, "lr", "learning rate (default: the model's)")
-	f.StringVar(&c.Optimizer, "optimizer", "", "sgd, momentum, adam, rmsprop or adagrad (default: the model's)")
+	f.StringVar(&c.Optimizer, "optimizer", "", "sgd, momentum, adam, adamw, rmsprop or adagrad (default: the model's)")
 	f.StringVar(&c.Loss, "loss", "", "cce (categorical cross-entropy), bce (binary) or mse (default: the model's)")
 	f.Var(nonNegativeFloat{&c.WeightDecay}, "weight-decay", "L2 weight decay added to the gradients (recommenders: L2 on each batch's embedding rows and biases)")
 	f.Var(nonNegativeFloat{&c.ClipNorm}, "clip-norm", "clip gradients to this global L2 norm (0: off)")
@@ -33,7 +33,8 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.Var(positiveUint{&c.Seed}, "seed", "seed for initialisation, shuffling and dropout (default 1)")
 	f.StringVar(&c.DType, "dtype", "", "element type: float32 (default) or float64")
 	f.BoolVar(&c.NoShuffle, "no-shuffle", false, "keep the data order instead of shuffling each epoch")
-	f.StringVar(&c.Schedule, "lr-schedule", "", "learning-rate schedule per epoch (an agent's: per environment step): constant, step, cosine or linear (default: the model's; constant, or linear for ppo)")
+	f.StringVar(&c.Schedule, "lr-schedule", "", "learning-rate schedule per epoch (an agent's: per environment step): constant, step, cosine or linear; or per training step, warmup_cosine (default: the model's; constant, or linear for ppo)")
+	f.Var(nonNegativeInt{&c.WarmupSteps}, "warmup-steps", "warmup_cosine schedule: training steps of linear warm-up (default: the model's; 0: none)")
 	f.Var(positiveInt{&c.StepEvery}, "lr-step", "step schedule: epochs (an agent's: environment steps) between decays")
 	f.Var(positiveFloat{&c.Gamma}, "lr-gamma", "step schedule: factor of each decay (default 0.1)")
 	f.Var(nonNegativeInt{&c.Patience}, "patience", "early stopping: epochs without improvement of --monitor before stopping (0: off)")
@@ -182,7 +183,7 @@ func typeWanted(typ string) string {
 // settingFlags are the run settings whose flag is spelled differently
 // from their name in config files, or that errors name in words.
 var settingFlags = []struct{ setting, flag string }{
-	{"lr_step_every", "--lr-step"}, {"lr_gamma", "--lr-gamma"}, {"lr_schedule", "--lr-schedule"},
+	{"lr_step_every", "--lr-step"}, {"lr_gamma", "--lr-gamma"}, {"lr_schedule", "--lr-schedule"}, {"warmup_steps", "--warmup-steps"},
 	{"seq_len", "--seq-len"}, {"batch_size", "--batch-size"}, {"learning_rate", "--lr"},
 	{"weight_decay", "--weight-decay"}, {"clip_norm", "--clip-norm"}, {"clip_value", "--clip-value"},
 	// Errors from train that name a setting by what it is.

@@ -77,7 +77,7 @@ func TestBadInputGivesOneLineErrors(t *testing.T) {
 		{[]string{"train", "--data", filepath.Join(empty, "nope")}, "nope"},
 		{[]string{"train", "--data", empty}, "neither format found"},
 		{[]string{"train", "--data", truncated}, "t10k-images-idx3-ubyte.gz: truncated"},
-		{[]string{"train", "--model", "resnet"}, `unknown model "resnet"`},
+		{[]string{"train", "--model", "resnet50"}, `unknown model "resnet50"`},
 		{[]string{"train", "--loss", "hinge"}, `unknown loss "hinge"`},
 		{[]string{"train", "--optimizer", "lbfgs"}, `unknown optimizer "lbfgs"`},
 		{[]string{"train", "--dtype", "float16"}, `unknown dtype "float16"`},

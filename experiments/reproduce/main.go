@@ -148,10 +148,18 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	if rc.Dim > 0 {
 		args = append(args, "--dim", strconv.Itoa(rc.Dim))
 	}
+	if rc.Optimizer == "adamw" {
+		args = append(args, "--optimizer", "adamw")
+	}
+	if rc.ClipNorm > 0 {
+		args = append(args, "--clip-norm", strconv.FormatFloat(rc.ClipNorm, 'g', -1, 64))
+	}
 	switch rc.Schedule {
 	case "", "constant":
 	case "cosine":
 		args = append(args, "--lr-schedule", "cosine")
+	case "warmup_cosine":
+		args = append(args, "--lr-schedule", "warmup_cosine", "--warmup", strconv.Itoa(rc.WarmupSteps))
 	default:
 		return torchResult{}, fmt.Errorf("bench/torch_ref.py has no %s schedule", rc.Schedule)
 	}

@@ -5,7 +5,9 @@ import "math"
 // expf returns e^x for float32 x to within a few units in the last place,
 // by range reduction to [-ln2/2, ln2/2] and a degree-6 polynomial. It is
 // several times faster than float32(math.Exp(float64(x))) and, being plain
-// arithmetic, gives the same bits on every run.
+// arithmetic with every product rounded (float32(a*b): no fused
+// multiply-add on any architecture), gives the same bits on every run and
+// machine, as the vector loops do.
 func expf(x float32) float32 {
 	if x > 88.7 {
 		return float32(math.Inf(1))
@@ -14,17 +16,28 @@ func expf(x float32) float32 {
 		return 0
 	}
 	const log2e = 1.44269504088896341
-	k := float32(math.Floor(float64(x*log2e + 0.5)))
-	r := x - k*0.693359375
-	r = r + k*2.12194440e-4
+	k := floorf(float32(x*log2e) + 0.5)
+	r := x - float32(k*0.693359375)
+	r = r + float32(k*2.12194440e-4)
 	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	e := r*r*p + r + 1
+	p = float32(p*r) + 1.3981999507e-3
+	p = float32(p*r) + 8.3334519073e-3
+	p = float32(p*r) + 4.1665795894e-2
+	p = float32(p*r) + 1.6666665459e-1
+	p = float32(p*r) + 5.0000001201e-1
+	e := float32(float32(r*r)*p) + r + 1
 	return math.Float32frombits(math.Float32bits(e) + uint32(int32(k))<<23)
+}
+
+// floorf is the largest integer at most y, for |y| < 2³¹ (expf's are
+// within ±128): the conversion truncates toward zero, so negative
+// non-integers are one too high.
+func floorf(y float32) float32 {
+	t := float32(int32(y))
+	if t > y {
+		t--
+	}
+	return t
 }
 
 // sigmoidf is 1/(1+e^-x) in float32.
@@ -42,9 +55,9 @@ var expConsts = [...]float32{
 	1, 88.7, -87.3, 2,
 }
 
-// Sigmoids sets dst[i] = sigmoidf(x[i]), sixteen at a time with AVX-512
-// or eight with AVX2 (the same operations in the same order, so the same
-// bits).
+// Sigmoids sets dst[i] = sigmoidf(x[i]), sixteen at a time with AVX-512,
+// eight with AVX2, four with NEON (the same operations in the same order,
+// so the same bits).
 func Sigmoids(dst, x []float32) { activate(dst, x, 1, sigmoidf) }
 
 // Tanhs sets dst[i] = tanhf(x[i]).
@@ -54,13 +67,13 @@ func activate(dst, x []float32, mode int, f func(float32) float32) {
 	n := len(x)
 	dst = dst[:n]
 	done := 0
-	if use512 && n >= 16 {
+	if cpu.wide && n >= 16 {
 		done = n &^ 15
 		activate512(&dst[0], &x[0], done, mode, &expConsts[0])
 	}
-	if useAsm && n-done >= 8 {
-		activateAVX2(&dst[done], &x[done], 8, mode, &expConsts[0])
-		done += 8
+	if m := (n - done) &^ 7; cpu.vector && m > 0 {
+		activateVec(&dst[done], &x[done], m, mode, &expConsts[0])
+		done += m
 	}
 	for i := done; i < n; i++ {
 		dst[i] = f(x[i])

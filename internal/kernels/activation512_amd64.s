@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // EXPF512 computes expf of Z0 into Z0 (clobbers Z1-Z4, K1, K2), with the
@@ -40,7 +42,7 @@
 	VMOVAPS Z4, Z0
 
 // func activate512(dst, x *float32, n, mode int, consts *float32)
-// n is a multiple of 16; mode 0 exp, 1 sigmoid, 2 tanh, as activateAVX2.
+// n is a multiple of 16; mode 0 exp, 1 sigmoid, 2 tanh, as activateVec.
 TEXT ·activate512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI

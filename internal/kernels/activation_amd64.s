@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // EXPF computes expf of Y0 into Y0 (clobbers Y1-Y4), exactly as expf in
@@ -42,8 +44,8 @@
 	VXORPS Y3, Y3, Y3 \
 	VBLENDVPS Y1, Y3, Y4, Y0
 
-// func activateAVX2(dst, x *float32, n, mode int, consts *float32)
-TEXT ·activateAVX2(SB), NOSPLIT, $0-40
+// func activateVec(dst, x *float32, n, mode int, consts *float32)
+TEXT ·activateVec(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ n+16(FP), CX

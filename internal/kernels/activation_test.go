@@ -28,19 +28,18 @@ func TestFastActivationsAccuracy(t *testing.T) {
 	}
 }
 
-// The AVX2 and AVX-512 activations give the very bits of the scalar ones.
+// The activations give the very bits of the scalar ones on every path.
 func TestVectorActivationsMatchScalar(t *testing.T) {
-	needVectorPath(t)
-	eachUse512(t, func() { vectorActivationsMatchScalar(t) })
+	eachPath(t, func(p path) { vectorActivationsMatchScalar(t, p) })
 }
 
-func vectorActivationsMatchScalar(t *testing.T) {
+func vectorActivationsMatchScalar(t *testing.T, p path) {
 	var x []float32
 	for v := -100.0; v <= 100; v += 0.0173 {
 		x = append(x, float32(v))
 	}
 	x = append(x, 0, float32(math.Copysign(0, -1)), 88.7, -87.3, 88.71, -87.31, 1e-30, -1e-30)
-	x = append(x, 0.25, -0.5, 3) // a tail for the AVX2 loop and one for Go
+	x = append(x, 0.25, -0.5, 3) // a tail for the 8-wide loop and one for Go
 	for _, c := range []struct {
 		name string
 		vec  func(dst, x []float32)
@@ -50,7 +49,7 @@ func vectorActivationsMatchScalar(t *testing.T) {
 		c.vec(got, x)
 		for i, v := range x {
 			if w := c.f(v); math.Float32bits(got[i]) != math.Float32bits(w) {
-				t.Fatalf("%s(%g) (AVX-512 %v): vector %g, scalar %g", c.name, v, use512, got[i], w)
+				t.Fatalf("%s(%g) (%s): vector %g, scalar %g", c.name, v, p, got[i], w)
 			}
 		}
 	}

@@ -28,26 +28,26 @@ func floor(x float64) float64 {
 //	v = b2·v + (1-b2)·g²
 //	w = w - (lrc·m) / (sqrt(v)·c2inv + eps)
 //
-// with m and v set to zero where their magnitude falls below momentFloor
-// (1e-250), which keeps them out of the slow subnormal range.
-//
 // where lrc is the learning rate over the first bias correction and c2inv
-// the inverse square root of the second. On CPUs with AVX2 it runs four
-// elements at a time with the same operations in the same order (no fused
-// multiply-add), so both paths give the same bits.
+// the inverse square root of the second, with m and v set to zero where
+// their magnitude falls below momentFloor (1e-250), which keeps them out
+// of the slow subnormal range. With AVX2 it runs four elements
+// at a time, with NEON two, with the same operations in the same order and
+// no fused multiply-add (float64(a*b) keeps the compiler from fusing the
+// Go loop's, on arm64 and elsewhere), so every path gives the same bits.
 func AdamUpdate(w, g, m, v []float64, b1, b2, lrc, c2inv, eps float64) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	done := 0
-	if useAsm && n >= 4 {
+	if cpu.vector && n >= 4 {
 		done = n &^ 3
-		adamAVX2(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
+		adamVec(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
 	}
 	for i := done; i < n; i++ {
-		mi := floor(b1*m[i] + (1-b1)*g[i])
-		vi := floor(b2*v[i] + (1-b2)*(g[i]*g[i]))
+		mi := floor(float64(b1*m[i]) + float64((1-b1)*g[i]))
+		vi := floor(float64(b2*v[i]) + float64((1-b2)*(g[i]*g[i])))
 		m[i], v[i] = mi, vi
-		w[i] -= (lrc * mi) / (math.Sqrt(vi)*c2inv + eps)
+		w[i] -= (lrc * mi) / (float64(math.Sqrt(vi)*c2inv) + eps)
 	}
 }
 
@@ -60,15 +60,34 @@ func AdamUpdate32(w, g []float32, m, v []float64, b1, b2, lrc, c2inv, eps float6
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
 	done := 0
-	if useAsm && n >= 4 {
+	if cpu.vector && n >= 4 {
 		done = n &^ 3
-		adam32AVX2(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
+		adam32Vec(&w[0], &g[0], &m[0], &v[0], done, b1, b2, lrc, c2inv, eps)
 	}
 	for i := done; i < n; i++ {
 		gi := float64(g[i])
+		mi := floor(float64(b1*m[i]) + float64((1-b1)*gi))
+		vi := floor(float64(b2*v[i]) + float64((1-b2)*(gi*gi)))
+		m[i], v[i] = mi, vi
+		w[i] = float32(float64(w[i]) - (lrc*mi)/(float64(math.Sqrt(vi)*c2inv)+eps))
+	}
+}
+
+// AdamWUpdate is AdamUpdate on a gradient scaled by s (clipping by global
+// norm) and a weight first scaled by decay (1 − lr·weight decay: AdamW's
+// decoupled decay, PyTorch's param.mul_(1 - lr*weight_decay)), for float32
+// or float64 weights and gradients with float64 moments. Each element is
+// widened to float64, updated with AdamUpdate's operations in its order
+// and rounded back once, so with s = decay = 1 it gives AdamUpdate's bits
+// (and AdamUpdate32's for float32).
+func AdamWUpdate[T Float](w, g []T, m, v []float64, s, decay, b1, b2, lrc, c2inv, eps float64) {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	for i := range w {
+		gi := float64(g[i]) * s
 		mi := floor(b1*m[i] + (1-b1)*gi)
 		vi := floor(b2*v[i] + (1-b2)*(gi*gi))
 		m[i], v[i] = mi, vi
-		w[i] = float32(float64(w[i]) - (lrc*mi)/(math.Sqrt(vi)*c2inv+eps))
+		w[i] = T(float64(w[i])*decay - (lrc*mi)/(math.Sqrt(vi)*c2inv+eps))
 	}
 }

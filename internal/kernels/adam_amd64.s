@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // LOAD_FLOOR sets Y15 to momentFloor, 1e-250 (adam.go), in every lane.
@@ -17,8 +19,8 @@
 	VCMPPD  $1, Y15, Y2, Y4; \
 	VANDNPD Y2, Y4, Y2
 
-// func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
-TEXT ·adamAVX2(SB), NOSPLIT, $0-80
+// func adamVec(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
+TEXT ·adamVec(SB), NOSPLIT, $0-80
 	MOVQ w+0(FP), DI
 	MOVQ gr+8(FP), SI
 	MOVQ m+16(FP), R8
@@ -69,10 +71,10 @@ done:
 	VZEROUPPER
 	RET
 
-// func adam32AVX2(w, gr *float32, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
-// The loop of adamAVX2 with w and g read as float32, widened to float64 in
+// func adam32Vec(w, gr *float32, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
+// The loop of adamVec with w and g read as float32, widened to float64 in
 // registers, and w narrowed back (round to nearest, as Go's conversion).
-TEXT ·adam32AVX2(SB), NOSPLIT, $0-80
+TEXT ·adam32Vec(SB), NOSPLIT, $0-80
 	MOVQ w+0(FP), DI
 	MOVQ gr+8(FP), SI
 	MOVQ m+16(FP), R8

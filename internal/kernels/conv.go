@@ -35,7 +35,7 @@ func col2im[T Float](g ConvGeom, cols, dx []T, lo, hi int) {
 		termBuf [maxCol2imTerms]col2imTerm
 		terms   []col2imTerm
 	)
-	if _, ok := any(dx).([]float32); ok && use512 && g.SH == 1 && g.SW == 1 && g.KH*g.KW <= maxCol2imTerms {
+	if _, ok := any(dx).([]float32); ok && cpu.wide && g.SH == 1 && g.SW == 1 && g.KH*g.KW <= maxCol2imTerms {
 		terms = termBuf[:0]
 	}
 	for nc := lo; nc < hi; nc++ {
@@ -119,7 +119,7 @@ func floorDiv(a, b int) int {
 func addRows[T Float](dst []T, ldd int, src []T, lds, rows, width int) {
 	_ = dst[(rows-1)*ldd+width-1]
 	_ = src[(rows-1)*lds+width-1]
-	if d, ok := any(dst).([]float32); ok && use512 {
+	if d, ok := any(dst).([]float32); ok && cpu.wide {
 		addRows512(&d[0], ldd, &any(src).([]float32)[0], lds, rows, width)
 		return
 	}
@@ -184,11 +184,11 @@ func maxPool2x2[T Float](g ConvGeom, x, y []T, arg []int32) {
 				top, bot := plane[r0:r0+g.W], plane[r0+g.W:r0+2*g.W]
 				o, ix := out[oh*g.OW:(oh+1)*g.OW], idx[oh*g.OW:(oh+1)*g.OW]
 				start := 0
-				if f, ok := any(top).([]float32); ok && use512 {
+				if f, ok := any(top).([]float32); ok && cpu.wide {
 					start = g.OW
 					b, of := any(bot).([]float32), any(o).([]float32)
 					pool2x2Row512(&f[0], &b[0], &of[0], &ix[0], start, int32(r0), int32(g.W), &poolIdx[0][0])
-				} else if f, ok := any(top).([]float32); ok && useAsm && g.OW >= 4 {
+				} else if f, ok := any(top).([]float32); ok && cpu.vector && g.OW >= 4 {
 					start = g.OW &^ 3
 					b, of := any(bot).([]float32), any(o).([]float32)
 					pool2x2Row(&f[0], &b[0], &of[0], &ix[0], start, int32(r0), int32(g.W))

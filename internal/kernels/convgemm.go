@@ -96,7 +96,7 @@ func (s *patches[T]) line(r, q0 int, out []T) {
 // must be below len(src).
 func gather[T Float](dst, src []T, idx []int32) {
 	idx = idx[:len(dst)]
-	if d, ok := any(dst).([]float32); ok && use512 && len(d) > 0 {
+	if d, ok := any(dst).([]float32); ok && cpu.wide && len(d) > 0 {
 		gather512(&d[0], &any(src).([]float32)[0], &idx[0], len(d))
 		return
 	}
@@ -108,12 +108,6 @@ func gather[T Float](dst, src []T, idx []int32) {
 		}
 	}
 }
-
-// use512 lets every loop outside the matrix-product micro-kernels (whose
-// path is sgemmPath) use its AVX-512 version: packing and gathers,
-// bias+ReLU, col2im, max-pool, batch norm, activations. Each gives the
-// bits of the loop it replaces; tests lower it (withUse512) to compare.
-var use512 = hasAVX512
 
 // pack packs rows [p0, p0+kb) and columns [j0, j0+count) of the matrix as
 // B panels (or, with trans, of its transpose: rows are columns q).
@@ -149,7 +143,7 @@ func (s patches[T]) pack(buf *[]T, j0, count, p0, kb int) []T {
 func toPanels[T Float](dst []T, stride int, line []T, panels int) {
 	_ = dst[(panels-1)*stride+nr-1]
 	_ = line[panels*nr-1]
-	if d, ok := any(dst).([]float32); ok && use512 {
+	if d, ok := any(dst).([]float32); ok && cpu.wide {
 		panels512(&d[0], stride, &any(line).([]float32)[0], panels)
 		return
 	}
@@ -339,7 +333,7 @@ func ChannelSums[T Float](dy []T, n, c, p int, s []T) {
 // keepPositive: NaN and -0 become 0). dst may be src.
 func addBiasReLU[T Float](dst, src []T, b T, relu bool) {
 	src = src[:len(dst)]
-	if d, ok := any(dst).([]float32); ok && use512 {
+	if d, ok := any(dst).([]float32); ok && cpu.wide {
 		if len(d) > 0 {
 			biasReLU512(&d[0], &any(src).([]float32)[0], len(d), float32(b), relu)
 		}

@@ -96,13 +96,18 @@ func checkConv[T Float](t *testing.T, name string, g ConvGeom, oc int, r *rand.R
 		return s
 	}
 	x, w, bias, dy := rnd(g.N*g.C*g.H*g.W), rnd(oc*ckk), rnd(oc), rnd(oc*np)
-	for _, v := range []struct {
+	variants := []struct {
 		bias []T
 		relu bool
-	}{{bias, true}, {nil, true}, {bias, false}, {nil, false}} {
+	}{{bias, true}, {nil, false}, {nil, true}, {bias, false}}
+	procsList := []int{1, 2, 3}
+	if testing.Short() { // under an emulator (.ci/run's arm64 run): half the variants
+		variants, procsList = variants[:2], procsList[:2]
+	}
+	for _, v := range variants {
 		wantY, wantDW, wantDX := convReference(g, oc, x, w, v.bias, v.relu, dy)
 		var s ConvScratch[T]
-		for _, procs := range []int{1, 2, 3} {
+		for _, procs := range procsList {
 			old := runtime.GOMAXPROCS(procs)
 			y, dw, dx := make([]T, len(wantY)), make([]T, len(wantDW)), make([]T, len(wantDX))
 			for i := range dx { // the passes must overwrite, not add
@@ -134,29 +139,32 @@ func TestConvMatchesExplicit(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for gi, c := range convGeoms() {
 		checkConv[float64](t, fmt.Sprintf("float64 #%d", gi), c.g, c.oc, r)
-		for _, p := range []int{pathGo, pathAVX2, pathAVX512} {
-			for _, gather := range []bool{false, true} {
-				if gather && !hasAVX512 {
-					continue
-				}
-				withPath(t, p, func() {
-					withUse512(gather, func() {
-						checkConv[float32](t, fmt.Sprintf("float32 #%d path %s avx512 packing %v", gi, pathNames[p], gather), c.g, c.oc, r)
-					})
-				})
-			}
+		eachPath(t, func(p path) {
+			checkConv[float32](t, fmt.Sprintf("float32 #%d path %s", gi, p), c.g, c.oc, r)
+		})
+	}
+}
+
+// Every path's packing loops against the Go loops on lengths around the
+// vector widths, including negative (padding) indices.
+func TestPackingLoopsAgree(t *testing.T) {
+	for _, p := range allPaths[1:] {
+		if supported(p) {
+			packingLoopsAgree(t, p)
 		}
 	}
 }
 
-// The AVX-512 packing loops against their Go counterparts on lengths
-// around the vector width, including negative (padding) indices.
-func TestPackingLoopsAgree(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("no AVX-512: only the Go packing loops run on this machine")
-	}
+func packingLoopsAgree(t *testing.T, p path) {
 	r := rand.New(rand.NewPCG(9, 10))
-	run := withUse512
+	// run runs fn on path p (vector) or on pathGo.
+	run := func(vector bool, fn func()) {
+		q := pathGo
+		if vector {
+			q = p
+		}
+		withPath(t, q, fn)
+	}
 	for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 100, 256} {
 		src := make([]float32, 50)
 		for i := range src {
@@ -170,7 +178,7 @@ func TestPackingLoopsAgree(t *testing.T) {
 		run(true, func() { got = make([]float32, n); gather(got, src, idx) })
 		run(false, func() { want = make([]float32, n); gather(want, src, idx) })
 		if i := sameBits(got, want); i >= 0 {
-			t.Fatalf("gather n %d: at %d %v, want %v", n, i, got[i], want[i])
+			t.Fatalf("%s gather n %d: at %d %v, want %v", p, n, i, got[i], want[i])
 		}
 
 		vals := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, -1, 2}
@@ -182,7 +190,7 @@ func TestPackingLoopsAgree(t *testing.T) {
 			run(true, func() { got = make([]float32, n); addBiasReLU(got, in, 0.25, relu) })
 			run(false, func() { want = make([]float32, n); addBiasReLU(want, in, 0.25, relu) })
 			if i := sameBits(got, want); i >= 0 {
-				t.Fatalf("addBiasReLU n %d relu %v: at %d %v, want %v", n, relu, i, got[i], want[i])
+				t.Fatalf("%s addBiasReLU n %d relu %v: at %d %v, want %v", p, n, relu, i, got[i], want[i])
 			}
 		}
 
@@ -198,12 +206,12 @@ func TestPackingLoopsAgree(t *testing.T) {
 		run(true, func() { got = make([]float32, n*mr); interleaveA(got, &rowsA, n) })
 		run(false, func() { want = make([]float32, n*mr); interleaveA(want, &rowsA, n) })
 		if i := sameBits(got, want); i >= 0 {
-			t.Fatalf("interleaveA n %d: at %d %v, want %v", n, i, got[i], want[i])
+			t.Fatalf("%s interleaveA n %d: at %d %v, want %v", p, n, i, got[i], want[i])
 		}
 		run(true, func() { got = make([]float32, n*nr); interleaveB(got, &rows, n) })
 		run(false, func() { want = make([]float32, n*nr); interleaveB(want, &rows, n) })
 		if i := sameBits(got, want); i >= 0 {
-			t.Fatalf("interleaveB n %d: at %d %v, want %v", n, i, got[i], want[i])
+			t.Fatalf("%s interleaveB n %d: at %d %v, want %v", p, n, i, got[i], want[i])
 		}
 
 		for _, width := range []int{1, 11, 16, 20, 33} {
@@ -220,7 +228,7 @@ func TestPackingLoopsAgree(t *testing.T) {
 			run(true, func() { addRows(got, 40, add, 35, rowsN, width) })
 			run(false, func() { addRows(want, 40, add, 35, rowsN, width) })
 			if i := sameBits(got, want); i >= 0 {
-				t.Fatalf("addRows rows %d width %d: at %d %v, want %v", rowsN, width, i, got[i], want[i])
+				t.Fatalf("%s addRows rows %d width %d: at %d %v, want %v", p, rowsN, width, i, got[i], want[i])
 			}
 		}
 	}

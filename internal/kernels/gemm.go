@@ -44,7 +44,7 @@ const gemvRows = 2
 // are Gemm's.
 func gemv[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) bool {
 	a32, ok := any(a).([]float32)
-	if !ok || m > gemvRows || transB || sgemmPath != pathAVX512 || n == 0 || k == 0 || m == 0 {
+	if !ok || m > gemvRows || transB || !cpu.wide || n == 0 || k == 0 || m == 0 {
 		return false
 	}
 	b32, c32 := any(b).([]float32), any(c).([]float32)
@@ -82,7 +82,7 @@ const fewRows = 64
 // steps at a time in the same order, so the bits are Gemm's.
 func gemmFewRows[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) bool {
 	a32, ok := any(a).([]float32)
-	if !ok || m > fewRows || n < 2*nr || transB || sgemmPath != pathAVX512 || k == 0 || m == 0 {
+	if !ok || m > fewRows || n < 2*nr || transB || !cpu.wide || k == 0 || m == 0 {
 		return false
 	}
 	b32, c32 := any(b).([]float32), any(c).([]float32)
@@ -210,7 +210,7 @@ func gemmRange[T Float, SA panelSource[T], SB panelSource[T]](i0, i1, j0, j1, k 
 	ws := getWorkspace[T]()
 	defer putWorkspace(ws)
 	wide := false
-	if _, ok := any(c).([]float32); ok && sgemmPath == pathAVX512 {
+	if _, ok := any(c).([]float32); ok && cpu.wide {
 		wide = true
 	}
 	for jc := j0; jc < j1; jc += nc {
@@ -242,22 +242,32 @@ func gemmRange[T Float, SA panelSource[T], SB panelSource[T]](i0, i1, j0, j1, k 
 }
 
 // gemmTile computes the rows×cols tile of C at c[ci:] (at most mr×nr)
-// from the packed panels ap and bp with the micro-kernel.
+// from the packed panels ap and bp with the micro-kernel: kern6x16 on the
+// vector paths for float32, microKernelGo otherwise.
 func gemmTile[T Float](ws *workspace[T], kb int, ap, bp, c []T, ci, ldc, rows, cols int, load bool) {
+	f, ok := any(ap).([]float32)
+	if !ok || !cpu.vector {
+		microKernelGo(kb, ap, bp, c[ci:], ldc, rows, cols, load)
+		return
+	}
+	b32 := any(bp).([]float32)
 	if rows == mr && cols == nr {
-		microKernel(kb, ap, bp, c[ci:], ldc, load)
+		c32 := any(c).([]float32)[ci:]
+		_ = c32[(mr-1)*ldc+nr-1]
+		kern6x16(kb, &f[0], &b32[0], &c32[0], ldc, load)
 		return
 	}
 	// Edge tile: compute into a full tile, copy the valid part.
-	tile := ws.tile[:]
+	tile := any(ws.tile[:]).([]float32)
+	c32 := any(c).([]float32)
 	if load {
 		for i := 0; i < rows; i++ {
-			copy(tile[i*nr:i*nr+cols], c[ci+i*ldc:ci+i*ldc+cols])
+			copy(tile[i*nr:i*nr+cols], c32[ci+i*ldc:ci+i*ldc+cols])
 		}
 	}
-	microKernel(kb, ap, bp, tile, nr, load)
+	kern6x16(kb, &f[0], &b32[0], &tile[0], nr, load)
 	for i := 0; i < rows; i++ {
-		copy(c[ci+i*ldc:ci+i*ldc+cols], tile[i*nr:i*nr+cols])
+		copy(c32[ci+i*ldc:ci+i*ldc+cols], tile[i*nr:i*nr+cols])
 	}
 }
 
@@ -380,7 +390,7 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 			interleaveB(dst, &src, kb)
 			continue
 		}
-		if d, ok := any(dst).([]float32); ok && use512 && cols == nr {
+		if d, ok := any(dst).([]float32); ok && cpu.wide && cols == nr {
 			_ = b[(pc+kb-1)*ldb+col0+nr-1]
 			rowsToPanel512(&d[0], &any(b).([]float32)[pc*ldb+col0], ldb, kb)
 			continue
@@ -393,66 +403,6 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 		}
 	}
 	return buf
-}
-
-// The float32 micro-kernel paths, best last. sgemmPath is the one Gemm
-// uses, chosen at start-up from the CPU's features; tests lower it to
-// compare the paths. All of them compute each element of C with the same
-// operations in the same order except pathGo, which rounds each product
-// and sum separately where the assembly kernels use fused multiply-adds:
-// pathAVX2 and pathAVX512 give the same bits, pathGo slightly different ones.
-const (
-	pathGo = iota
-	pathAVX2
-	pathAVX512
-)
-
-// enableAVX512 lets start-up choose the AVX-512 kernels where the CPU has them.
-const enableAVX512 = true
-
-var sgemmPath = bestSgemmPath()
-
-func bestSgemmPath() int {
-	switch {
-	case hasAVX512 && enableAVX512:
-		return pathAVX512
-	case useAsm:
-		return pathAVX2
-	}
-	return pathGo
-}
-
-// microKernel computes the mr×nr tile C = Ap·Bp (+ C if load).
-func microKernel[T Float](k int, ap, bp []T, c []T, ldc int, load bool) {
-	if f, ok := any(ap).([]float32); ok && sgemmPath >= pathAVX2 {
-		kern6x16(k, &f[0], &any(bp).([]float32)[0], &any(c).([]float32)[0], ldc, load)
-		return
-	}
-	microKernelGo(k, ap, bp, c, ldc, load)
-}
-
-func microKernelGo[T Float](k int, ap, bp []T, c []T, ldc int, load bool) {
-	var acc [mr * nr]T
-	for p := 0; p < k; p++ {
-		b := bp[p*nr : p*nr+nr : p*nr+nr]
-		a := ap[p*mr : p*mr+mr : p*mr+mr]
-		for i, av := range a {
-			row := acc[i*nr : i*nr+nr : i*nr+nr]
-			for j, bv := range b {
-				row[j] += av * bv
-			}
-		}
-	}
-	for i := 0; i < mr; i++ {
-		row := c[i*ldc : i*ldc+nr]
-		if load {
-			for j := range row {
-				row[j] += acc[i*nr+j]
-			}
-		} else {
-			copy(row, acc[i*nr:i*nr+nr])
-		}
-	}
 }
 
 // ParallelFor runs fn over [0, n) split into contiguous ranges, one per

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // AVX-512 float32 micro-kernels. They read the same packed A panels as

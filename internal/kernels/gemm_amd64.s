@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // func kern6x16(k int, a, b, c *float32, ldc int, load bool)

@@ -8,43 +8,6 @@ import (
 	"testing"
 )
 
-var pathNames = map[int]string{pathGo: "go", pathAVX2: "avx2", pathAVX512: "avx512"}
-
-// withPath runs fn with Gemm's float32 path set to p, or skips (with a
-// message) when the machine lacks it.
-func withPath(t *testing.T, p int, fn func()) bool {
-	t.Helper()
-	if (p == pathAVX2 && !useAsm) || (p == pathAVX512 && !hasAVX512) {
-		t.Logf("skipping the %s path: this CPU (or build) does not support it", pathNames[p])
-		return false
-	}
-	old := sgemmPath
-	sgemmPath = p
-	defer func() { sgemmPath = old }()
-	fn()
-	return true
-}
-
-// withUse512 runs fn with use512 set to on, then restores it.
-func withUse512(on bool, fn func()) {
-	old := use512
-	use512 = on
-	defer func() { use512 = old }()
-	fn()
-}
-
-// eachUse512 runs fn with the AVX-512 loops off, then on where the CPU has
-// them (saying so where it does not).
-func eachUse512(t *testing.T, fn func()) {
-	t.Helper()
-	withUse512(false, fn)
-	if !hasAVX512 {
-		t.Log("no AVX-512: only the AVX2 and Go loops are tested on this machine")
-		return
-	}
-	withUse512(true, fn)
-}
-
 // pathShapes covers full and edge tiles of every kernel (6×16, 6×32,
 // 12×32), partial A and B panels, and the kc, mc and nc block edges.
 func pathShapes() [][3]int {
@@ -71,9 +34,10 @@ func sameBits(a, b []float32) int {
 }
 
 // Every float32 path the machine supports must agree with the pure-Go
-// reference within rounding, and the assembly paths (AVX2 and AVX-512)
-// must agree with each other bit for bit, so that the published weight
-// hashes do not depend on which of them a machine runs.
+// reference within rounding, and the vector paths (AVX2 and AVX-512, each
+// with its own packing loops) must agree with each other bit for bit, so
+// that the published weight hashes do not depend on which of them a
+// machine runs.
 func TestGemmPathsAgree(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, sz := range pathShapes() {
@@ -99,19 +63,18 @@ func TestGemmPathsAgree(t *testing.T) {
 					}
 					a, b := to32(randSlice(r, rowsA*lda)), to32(randSlice(r, rowsB*ldb))
 					c0 := to32(randSlice(r, m*ldc))
-					got := map[int][]float32{}
-					for _, p := range []int{pathGo, pathAVX2, pathAVX512} {
+					got := map[path][]float32{}
+					eachPath(t, func(p path) {
 						c := append([]float32(nil), c0...)
-						if withPath(t, p, func() { Gemm(tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc) }) {
-							got[p] = c
-						}
-					}
+						Gemm(tA, tB, m, n, k, a, lda, b, ldb, acc, c, ldc)
+						got[p] = c
+					})
 					ref := got[pathGo]
 					for i := 0; i < m; i++ {
 						for j := ldc - 2; j < ldc; j++ { // padding columns must stay untouched
 							for p, c := range got {
 								if c[i*ldc+j] != c0[i*ldc+j] {
-									t.Fatalf("%s %s: wrote outside C at row %d column %d", name, pathNames[p], i, j)
+									t.Fatalf("%s %s: wrote outside C at row %d column %d", name, p, i, j)
 								}
 							}
 						}
@@ -119,14 +82,23 @@ func TestGemmPathsAgree(t *testing.T) {
 					for p, c := range got {
 						for i := range c {
 							if d := math.Abs(float64(c[i]) - float64(ref[i])); d > 1e-5*float64(k+1) {
-								t.Fatalf("%s %s: c[%d] = %g, go reference %g", name, pathNames[p], i, c[i], ref[i])
+								t.Fatalf("%s %s: c[%d] = %g, go reference %g", name, p, i, c[i], ref[i])
 							}
 						}
 					}
-					if c2, c5 := got[pathAVX2], got[pathAVX512]; c2 != nil && c5 != nil {
-						if i := sameBits(c2, c5); i >= 0 {
-							t.Fatalf("%s: avx512 c[%d] = %g (%#x), avx2 %g (%#x): the bits must match",
-								name, i, c5[i], math.Float32bits(c5[i]), c2[i], math.Float32bits(c2[i]))
+					var first path
+					for _, p := range allPaths[1:] {
+						c := got[p]
+						if c == nil {
+							continue
+						}
+						if first == pathGo {
+							first = p
+							continue
+						}
+						if i := sameBits(got[first], c); i >= 0 {
+							t.Fatalf("%s: %s c[%d] = %g (%#x), %s %g (%#x): the bits must match",
+								name, p, i, c[i], math.Float32bits(c[i]), first, got[first][i], math.Float32bits(got[first][i]))
 						}
 					}
 				}
@@ -138,29 +110,27 @@ func TestGemmPathsAgree(t *testing.T) {
 // On each path, ParallelGemm gives Gemm's bits for any GOMAXPROCS.
 func TestGemmPathsDeterministic(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, p := range []int{pathGo, pathAVX2, pathAVX512} {
-		withPath(t, p, func() {
-			for _, sz := range [][3]int{{64, 512, 1600}, {512, 64, 300}, {288, 121, 64}, {100, 1100, 40}, {30, 2000, 50}} {
-				m, n, k := sz[0], sz[1], sz[2]
-				a, b := to32(randSlice(r, m*k)), to32(randSlice(r, k*n))
-				ref := make([]float32, m*n)
-				Gemm(false, false, m, n, k, a, k, b, n, false, ref, n)
-				for _, procs := range []int{1, 2, 3, 7} {
-					old := runtime.GOMAXPROCS(procs)
-					c := make([]float32, m*n)
-					ParallelGemm(false, false, m, n, k, a, k, b, n, false, c, n)
-					runtime.GOMAXPROCS(old)
-					if i := sameBits(c, ref); i >= 0 {
-						t.Fatalf("%s %v with GOMAXPROCS=%d differs from Gemm at %d", pathNames[p], sz, procs, i)
-					}
+	eachPath(t, func(p path) {
+		for _, sz := range [][3]int{{64, 512, 1600}, {512, 64, 300}, {288, 121, 64}, {100, 1100, 40}, {30, 2000, 50}} {
+			m, n, k := sz[0], sz[1], sz[2]
+			a, b := to32(randSlice(r, m*k)), to32(randSlice(r, k*n))
+			ref := make([]float32, m*n)
+			Gemm(false, false, m, n, k, a, k, b, n, false, ref, n)
+			for _, procs := range []int{1, 2, 3, 7} {
+				old := runtime.GOMAXPROCS(procs)
+				c := make([]float32, m*n)
+				ParallelGemm(false, false, m, n, k, a, k, b, n, false, c, n)
+				runtime.GOMAXPROCS(old)
+				if i := sameBits(c, ref); i >= 0 {
+					t.Fatalf("%s %v with GOMAXPROCS=%d differs from Gemm at %d", p, sz, procs, i)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkGemmPaths times the cnn's products (as BenchmarkCNNGemms) and
-// BenchmarkSgemm's shapes on every float32 path the machine supports.
+// BenchmarkSgemm's shapes on every path the machine supports.
 func BenchmarkGemmPaths(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	shapes := append(cnnGemms[:len(cnnGemms):len(cnnGemms)],
@@ -174,48 +144,17 @@ func BenchmarkGemmPaths(b *testing.B) {
 			ldb = c.k
 		}
 		a, bb, cc := to32(randSlice(r, c.m*c.k)), to32(randSlice(r, c.k*c.n)), make([]float32, c.m*c.n)
-		for _, p := range []int{pathGo, pathAVX2, pathAVX512} {
-			if p == pathGo || (p == pathAVX2 && !useAsm) || (p == pathAVX512 && !hasAVX512) {
-				continue
-			}
-			b.Run(fmt.Sprintf("%s/%dx%dx%d/%s", c.name, c.m, c.n, c.k, pathNames[p]), func(b *testing.B) {
-				old := sgemmPath
-				sgemmPath = p
-				defer func() { sgemmPath = old }()
-				for i := 0; i < b.N; i++ {
-					ParallelGemm(c.tA, c.tB, c.m, c.n, c.k, a, lda, bb, ldb, false, cc, c.n)
+		for _, p := range allPaths {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d/%s", c.name, c.m, c.n, c.k, p), func(b *testing.B) {
+				if !withPath(b, p, func() {
+					for i := 0; i < b.N; i++ {
+						ParallelGemm(c.tA, c.tB, c.m, c.n, c.k, a, lda, bb, ldb, false, cc, c.n)
+					}
+				}) {
+					b.SkipNow()
 				}
 				b.ReportMetric(float64(2*c.m*c.n*c.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
-		}
-	}
-}
-
-// The AVX-512 packing loops (rows into B panels, transposed B panels, A
-// panels) pack the same panels as the Go loops: Gemm gives the same bits
-// with them as without, for every transposition.
-func TestGemmPackingPaths(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("no AVX-512: only the Go packing loops run on this machine")
-	}
-	r := rand.New(rand.NewPCG(17, 18))
-	for _, sz := range pathShapes() {
-		m, n, k := sz[0], sz[1], sz[2]
-		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-			a, b := to32(randSlice(r, m*k)), to32(randSlice(r, k*n))
-			lda, ldb := k, n
-			if tr[0] {
-				lda = m
-			}
-			if tr[1] {
-				ldb = k
-			}
-			got, want := make([]float32, m*n), make([]float32, m*n)
-			Gemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, false, got, n)
-			withUse512(false, func() { Gemm(tr[0], tr[1], m, n, k, a, lda, b, ldb, false, want, n) })
-			if i := sameBits(got, want); i >= 0 {
-				t.Fatalf("%dx%dx%d trans %v: at %d %v with AVX-512 packing, %v without", m, n, k, tr, i, got[i], want[i])
-			}
 		}
 	}
 }

@@ -7,7 +7,7 @@ package kernels
 
 // interleaveA writes dst[p·mr+i] = rows[i][p] for p < n.
 func interleaveA[T Float](dst []T, rows *[mr][]T, n int) {
-	if d, ok := any(dst).([]float32); ok && use512 && n >= 16 {
+	if d, ok := any(dst).([]float32); ok && cpu.wide && n >= 16 {
 		var ptrs [mr]*float32
 		for i, r := range rows {
 			ptrs[i] = &any(r[:n]).([]float32)[0]
@@ -34,7 +34,7 @@ func interleaveA[T Float](dst []T, rows *[mr][]T, n int) {
 
 // interleaveB writes dst[p·nr+l] = rows[l][p] for p < n.
 func interleaveB[T Float](dst []T, rows *[nr][]T, n int) {
-	if d, ok := any(dst).([]float32); ok && use512 && n >= nr {
+	if d, ok := any(dst).([]float32); ok && cpu.wide && n >= nr {
 		var ptrs [nr]*float32
 		for l, r := range rows {
 			ptrs[l] = &any(r[:n]).([]float32)[0]

@@ -28,14 +28,14 @@ func ReLU[T Float](dst, x []T) {
 }
 
 // reluMask32 sets dst[i] = v[i] where x[i] > 0, else 0 (NaN counts as
-// not positive), eight at a time where AVX2 is available.
+// not positive), with the vector loop where there is one.
 func reluMask32(dst, x, v []float32) {
 	n := len(x)
 	v, dst = v[:n], dst[:n]
 	done := 0
-	if useAsm && n >= 8 {
+	if cpu.vector && n >= 8 {
 		done = n &^ 7
-		keepPositiveAVX2(&dst[0], &x[0], &v[0], done)
+		keepPositiveVec(&dst[0], &x[0], &v[0], done)
 	}
 	for i := done; i < n; i++ {
 		if x[i] > 0 {
@@ -110,7 +110,7 @@ func Tanh[T Float](dst, x []T) {
 // TanhGrad sets dx[i] = dy[i]·(1-y[i]²) from the output y.
 func TanhGrad[T Float](dx, y, dy []T) {
 	for i, v := range y {
-		dx[i] = dy[i] * (1 - v*v)
+		dx[i] = dy[i] * (1 - T(v*v))
 	}
 }
 
@@ -178,12 +178,12 @@ func SoftmaxGrad[T Float](dx, y, dy []T, n int, log bool) {
 				s += float64(g)
 			}
 			for j, v := range yr {
-				dxr[j] = T(float64(dyr[j]) - math.Exp(float64(v))*s)
+				dxr[j] = T(float64(dyr[j]) - float64(math.Exp(float64(v))*s))
 			}
 			continue
 		}
 		for j, v := range yr {
-			s += float64(dyr[j]) * float64(v)
+			s += float64(float64(dyr[j]) * float64(v))
 		}
 		for j, v := range yr {
 			dxr[j] = T(float64(v) * (float64(dyr[j]) - s))

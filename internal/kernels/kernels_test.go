@@ -6,16 +6,6 @@ import (
 	"testing"
 )
 
-// needVectorPath skips a test that compares the AVX2+FMA code with the
-// scalar code on a machine where the vector code does not run (useAsm is
-// false): there the test would compare the scalar code with itself.
-func needVectorPath(t *testing.T) {
-	t.Helper()
-	if !useAsm {
-		t.Skip("no AVX2+FMA: the vector code does not run on this machine, so there is nothing to compare the scalar code with")
-	}
-}
-
 func TestReLUFloat32BranchFree(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
 	x := []float32{-2, -1e-30, negZero, 0, 1e-30, 3, float32(math.Inf(1)), float32(math.Inf(-1))}
@@ -34,9 +24,9 @@ func TestReLUFloat32BranchFree(t *testing.T) {
 	}
 }
 
-// The AVX2 Adam loop and the Go tail compute the same bits.
-func TestAdamUpdateAsmMatchesGo(t *testing.T) {
-	needVectorPath(t)
+// Every path's Adam loops give the Go loops' bits, for float64 weights
+// and for float32 ones, over lengths with a tail after the vector loop.
+func TestAdamPathsAgree(t *testing.T) {
 	n := 37
 	mk := func(seed float64) []float64 {
 		s := make([]float64, n)
@@ -45,26 +35,47 @@ func TestAdamUpdateAsmMatchesGo(t *testing.T) {
 		}
 		return s
 	}
-	w1, g, m1, v1 := mk(1), mk(2), mk(3), mk(4)
-	for i := range v1 {
-		v1[i] = math.Abs(v1[i])
+	w0, g, m0, v0 := mk(1), mk(2), mk(3), mk(4)
+	for i := range v0 {
+		v0[i] = math.Abs(v0[i])
 	}
-	w2, m2, v2 := append([]float64(nil), w1...), append([]float64(nil), m1...), append([]float64(nil), v1...)
-	AdamUpdate(w1, g, m1, v1, 0.9, 0.999, 0.01, 1.2, 1e-8)
-	for i := range w2 { // one element at a time: the Go path only
-		AdamUpdate(w2[i:i+1], g[i:i+1], m2[i:i+1], v2[i:i+1], 0.9, 0.999, 0.01, 1.2, 1e-8)
+	w32, g32, m32, v32 := adamInputs32(4099)
+	type result struct {
+		w, m, v, m32, v32 []float64
+		w32               []float32
 	}
-	for i := range w1 {
-		if math.Float64bits(w1[i]) != math.Float64bits(w2[i]) || m1[i] != m2[i] || v1[i] != v2[i] {
-			t.Fatalf("element %d: asm %v %v %v, Go %v %v %v", i, w1[i], m1[i], v1[i], w2[i], m2[i], v2[i])
+	var ref result
+	eachPath(t, func(p path) {
+		r := result{slices.Clone(w0), slices.Clone(m0), slices.Clone(v0), slices.Clone(m32), slices.Clone(v32), slices.Clone(w32)}
+		AdamUpdate(r.w, g, r.m, r.v, 0.9, 0.999, 0.01, 1.2, 1e-8)
+		for step := 0; step < 3; step++ {
+			AdamUpdate32(r.w32, g32, r.m32, r.v32, 0.9, 0.999, 0.01, 1.2, 1e-8)
 		}
-	}
+		if p == pathGo {
+			ref = r
+			return
+		}
+		for i := range r.w {
+			if math.Float64bits(r.w[i]) != math.Float64bits(ref.w[i]) || r.m[i] != ref.m[i] || r.v[i] != ref.v[i] {
+				t.Fatalf("%s AdamUpdate element %d: %v %v %v, Go %v %v %v", p, i, r.w[i], r.m[i], r.v[i], ref.w[i], ref.m[i], ref.v[i])
+			}
+		}
+		for i := range r.w32 {
+			if math.Float32bits(r.w32[i]) != math.Float32bits(ref.w32[i]) || r.m32[i] != ref.m32[i] || r.v32[i] != ref.v32[i] {
+				t.Fatalf("%s AdamUpdate32 element %d: %v %v %v, Go %v %v %v", p, i, r.w32[i], r.m32[i], r.v32[i], ref.w32[i], ref.m32[i], ref.v32[i])
+			}
+		}
+	})
 }
 
-// Moments below momentFloor become zero on both paths, those at it or
-// above are kept, and a NaN stays NaN; the vector path's hard-coded floor
+// Moments below momentFloor become zero on every path, those at it or
+// above are kept, and a NaN stays NaN; the vector loops' hard-coded floor
 // is the Go constant.
 func TestAdamMomentFloor(t *testing.T) {
+	eachPath(t, func(p path) { adamMomentFloor(t, p) })
+}
+
+func adamMomentFloor(t *testing.T, p path) {
 	below := math.Nextafter(momentFloor, 0)
 	// m and v before the step, chosen so that after it (β = 0.5, g = 0)
 	// they lie just below, at, and above the floor, one of them NaN.
@@ -76,7 +87,7 @@ func TestAdamMomentFloor(t *testing.T) {
 		}
 		return 0
 	}
-	for _, n := range []int{1, len(ms)} { // the Go path alone, then the vector path too
+	for _, n := range []int{1, len(ms)} { // the Go loop alone, then the vector loop too
 		m, v := slices.Clone(ms), slices.Clone(vs)
 		w, g := make([]float64, len(m)), make([]float64, len(m))
 		for i := 0; i < len(m); i += n {
@@ -92,7 +103,7 @@ func TestAdamMomentFloor(t *testing.T) {
 			for _, got := range [][2]float64{{m[i], v[i]}, {m32[i], v32[i]}} {
 				if math.Float64bits(got[0]) != math.Float64bits(wm) && !(math.IsNaN(got[0]) && math.IsNaN(wm)) ||
 					math.Float64bits(got[1]) != math.Float64bits(wv) && !(math.IsNaN(got[1]) && math.IsNaN(wv)) {
-					t.Errorf("%d at a time, m %g v %g: got m %g v %g, want %g %g", n, ms[i], vs[i], got[0], got[1], wm, wv)
+					t.Errorf("%s, %d at a time, m %g v %g: got m %g v %g, want %g %g", p, n, ms[i], vs[i], got[0], got[1], wm, wv)
 				}
 			}
 		}
@@ -139,32 +150,13 @@ func TestAdamUpdate32MatchesAdamUpdate(t *testing.T) {
 	}
 }
 
-// AdamUpdate32's vector path and its Go tail give the same bits.
-func TestAdamUpdate32VectorMatchesGo(t *testing.T) {
-	needVectorPath(t)
-	w1, g, m1, v1 := adamInputs32(4099)
-	w2, m2, v2 := slices.Clone(w1), slices.Clone(m1), slices.Clone(v1)
-	for step := 0; step < 3; step++ {
-		AdamUpdate32(w1, g, m1, v1, 0.9, 0.999, 0.01, 1.2, 1e-8)
-		for i := range w2 { // one element at a time: the Go path only
-			AdamUpdate32(w2[i:i+1], g[i:i+1], m2[i:i+1], v2[i:i+1], 0.9, 0.999, 0.01, 1.2, 1e-8)
-		}
-	}
-	for i := range w1 {
-		if math.Float32bits(w1[i]) != math.Float32bits(w2[i]) || m1[i] != m2[i] || v1[i] != v2[i] {
-			t.Fatalf("element %d: vector %v %v %v, Go %v %v %v", i, w1[i], m1[i], v1[i], w2[i], m2[i], v2[i])
-		}
-	}
-}
-
-// The vector 2×2 pools (AVX2, and AVX-512 where the CPU has it) agree with
-// the scalar loop, ties and all, for rows narrower and wider than a vector.
+// The 2×2 pools of every path agree with the scalar loop, ties and all,
+// for rows narrower and wider than a vector.
 func TestMaxPool2x2VectorMatchesScalar(t *testing.T) {
-	needVectorPath(t)
-	eachUse512(t, func() { maxPool2x2MatchesScalar(t) })
+	eachPath(t, func(p path) { maxPool2x2MatchesScalar(t, p) })
 }
 
-func maxPool2x2MatchesScalar(t *testing.T) {
+func maxPool2x2MatchesScalar(t *testing.T, p path) {
 	for _, hw := range [][2]int{{26, 26}, {11, 11}, {8, 16}, {4, 9}, {2, 2}, {3, 35}, {6, 64}, {5, 66}} {
 		g := NewConvGeom(2, 3, hw[0], hw[1], 2, 2, 2, 2, 0, 0, 0, 0)
 		x := make([]float32, 2*3*hw[0]*hw[1])
@@ -181,7 +173,7 @@ func maxPool2x2MatchesScalar(t *testing.T) {
 		MaxPool(g, x64, y64, arg64)
 		for i := range y {
 			if float64(y[i]) != y64[i] || arg[i] != arg64[i] {
-				t.Fatalf("%v (AVX-512 %v): output %d: vector %g at %d, scalar %g at %d", hw, use512, i, y[i], arg[i], y64[i], arg64[i])
+				t.Fatalf("%v (%s): output %d: vector %g at %d, scalar %g at %d", hw, p, i, y[i], arg[i], y64[i], arg64[i])
 			}
 		}
 	}

@@ -5,7 +5,10 @@ import "math"
 // The loss kernels take logits z and targets t of rows×n and per-row
 // weights w. They return Σ_r w[r]·loss(r) / Σ_r w[r], the weighted mean of
 // the per-example loss, and their Grad forms write g·∂loss/∂z into dz.
-// A weight of 0 masks out padding rows of a short last batch.
+// A weight of 0 masks out padding rows of a short last batch. Products
+// that feed a sum are rounded first (float64(a*b)), here and in every Go
+// loop of this package, so that no compiler fuses them into a multiply-add
+// and each loop gives the same bits on every architecture.
 
 func weightSum[T Float](w []T) float64 {
 	s := 0.0
@@ -31,10 +34,10 @@ func SoftmaxCrossEntropy[T Float](z, t, w []T, n int) float64 {
 		l := 0.0
 		for j, v := range zr {
 			if tr[j] != 0 {
-				l -= float64(tr[j]) * (float64(v) - ls)
+				l -= float64(float64(tr[j]) * (float64(v) - ls))
 			}
 		}
-		total += float64(w[r]) * l
+		total += float64(float64(w[r]) * l)
 	}
 	return total / weightSum(w)
 }
@@ -57,7 +60,7 @@ func SoftmaxCrossEntropyGrad[T Float](dz, z, t, w []T, n int, g float64) {
 		}
 		c := g * float64(w[r]) / ws
 		for j, v := range zr {
-			dr[j] = T(c * (math.Exp(float64(v)-ls)*ts - float64(tr[j])))
+			dr[j] = T(c * (float64(math.Exp(float64(v)-ls)*ts) - float64(tr[j])))
 		}
 	}
 }
@@ -86,7 +89,7 @@ func SigmoidCrossEntropy[T Float](z, t, w []T, n int) float64 {
 		l := 0.0
 		for j := r * n; j < (r+1)*n; j++ {
 			v, y := float64(z[j]), float64(t[j])
-			l += math.Max(v, 0) - v*y + math.Log1p(math.Exp(-math.Abs(v)))
+			l += math.Max(v, 0) - float64(v*y) + math.Log1p(math.Exp(-math.Abs(v)))
 		}
 		total += float64(w[r]) * l / float64(n)
 	}
@@ -115,7 +118,7 @@ func SquaredError[T Float](z, t, w []T, n int) float64 {
 		l := 0.0
 		for j := r * n; j < (r+1)*n; j++ {
 			d := float64(z[j]) - float64(t[j])
-			l += d * d
+			l += float64(d * d)
 		}
 		total += float64(w[r]) * l / float64(n)
 	}
@@ -146,7 +149,7 @@ func Huber[T Float](z, t, w []T, n int) float64 {
 		for j := r * n; j < (r+1)*n; j++ {
 			d := float64(z[j]) - float64(t[j])
 			if a := math.Abs(d); a <= 1 {
-				l += d * d / 2
+				l += float64(d * d / 2)
 			} else {
 				l += a - 0.5
 			}
@@ -179,9 +182,9 @@ func Linear[T Float](z, t, w []T, n int) float64 {
 		}
 		l := 0.0
 		for j := r * n; j < (r+1)*n; j++ {
-			l += float64(t[j]) * float64(z[j])
+			l += float64(float64(t[j]) * float64(z[j]))
 		}
-		total += float64(w[r]) * l
+		total += float64(float64(w[r]) * l)
 	}
 	return total / weightSum(w)
 }

@@ -35,7 +35,7 @@ func BatchNormStats[T Float](x []T, rows, c, s int, mean, variance []float64) {
 					for r := 0; r < rows; r++ {
 						for _, v := range x[(r*c+ch)*s : (r*c+ch+1)*s] {
 							d := float64(v) - mu
-							sq += d * d
+							sq += float64(d * d)
 						}
 					}
 					mean[ch], variance[ch] = mu, sq/m
@@ -60,10 +60,10 @@ func BatchNormStats[T Float](x []T, rows, c, s int, mean, variance []float64) {
 				x0, x1, x2, x3 := x[o:o+s], x[o+s:o+2*s], x[o+2*s:o+3*s], x[o+3*s:o+4*s]
 				for i := range x0 {
 					d0, d1, d2, d3 := float64(x0[i])-m0, float64(x1[i])-m1, float64(x2[i])-m2, float64(x3[i])-m3
-					q0 += d0 * d0
-					q1 += d1 * d1
-					q2 += d2 * d2
-					q3 += d3 * d3
+					q0 += float64(d0 * d0)
+					q1 += float64(d1 * d1)
+					q2 += float64(d2 * d2)
+					q3 += float64(d3 * d3)
 				}
 			}
 			mean[c0], mean[c0+1], mean[c0+2], mean[c0+3] = m0, m1, m2, m3
@@ -78,16 +78,16 @@ func BatchNormForward[T Float](y, x, w, b []T, rows, c, s int, mean, invstd []fl
 	ParallelFor(c, grainFor(rows*s), func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			scale := invstd[ch] * float64(w[ch])
-			shift := float64(b[ch]) - mean[ch]*scale
+			shift := float64(b[ch]) - float64(mean[ch]*scale)
 			for r := 0; r < rows; r++ {
 				o := (r*c + ch) * s
 				done := 0
-				if y32, ok := any(y).([]float32); ok && use512 && s >= 8 {
+				if y32, ok := any(y).([]float32); ok && cpu.wide && s >= 8 {
 					done = s &^ 7
 					bnForward512(&y32[o], &any(x).([]float32)[o], done, scale, shift)
 				}
 				for i, v := range x[o+done : o+s] {
-					y[o+done+i] = T(float64(v)*scale + shift)
+					y[o+done+i] = T(float64(float64(v)*scale) + shift)
 				}
 			}
 		}
@@ -109,7 +109,7 @@ func BatchNormGradSums[T Float](sums, x, dy []T, rows, c, s int, mean, invstd []
 						o := (r*c + ch) * s
 						for i, g := range dy[o : o+s] {
 							sd += float64(g)
-							sdx += float64(g) * (float64(x[o+i]) - mean[ch])
+							sdx += float64(float64(g) * (float64(x[o+i]) - mean[ch]))
 						}
 					}
 					sums[ch], sums[c+ch] = T(sd), T(sdx*invstd[ch])
@@ -124,13 +124,13 @@ func BatchNormGradSums[T Float](sums, x, dy []T, rows, c, s int, mean, invstd []
 				x0, x1, x2, x3 := x[o:o+s], x[o+s:o+2*s], x[o+2*s:o+3*s], x[o+3*s:o+4*s]
 				for i := range g0 {
 					d0 += float64(g0[i])
-					p0 += float64(g0[i]) * (float64(x0[i]) - m0)
+					p0 += float64(float64(g0[i]) * (float64(x0[i]) - m0))
 					d1 += float64(g1[i])
-					p1 += float64(g1[i]) * (float64(x1[i]) - m1)
+					p1 += float64(float64(g1[i]) * (float64(x1[i]) - m1))
 					d2 += float64(g2[i])
-					p2 += float64(g2[i]) * (float64(x2[i]) - m2)
+					p2 += float64(float64(g2[i]) * (float64(x2[i]) - m2))
 					d3 += float64(g3[i])
-					p3 += float64(g3[i]) * (float64(x3[i]) - m3)
+					p3 += float64(float64(g3[i]) * (float64(x3[i]) - m3))
 				}
 			}
 			sums[c0], sums[c0+1], sums[c0+2], sums[c0+3] = T(d0), T(d1), T(d2), T(d3)
@@ -159,13 +159,13 @@ func BatchNormInputGrad[T Float](dx, x, dy, w, sums []T, rows, c, s int, mean, i
 			for r := 0; r < rows; r++ {
 				o := (r*c + ch) * s
 				done := 0
-				if dx32, ok := any(dx).([]float32); ok && use512 && s >= 8 {
+				if dx32, ok := any(dx).([]float32); ok && cpu.wide && s >= 8 {
 					done = s &^ 7
 					bnInputGrad512(&dx32[o], &any(x).([]float32)[o], &any(dy).([]float32)[o], done, mean[ch], invstd[ch], k, md, mdx)
 				}
 				for i, g := range dy[o+done : o+s] {
 					xh := (float64(x[o+done+i]) - mean[ch]) * invstd[ch]
-					dx[o+done+i] = T(k * (float64(g) - md - xh*mdx))
+					dx[o+done+i] = T(k * (float64(g) - md - float64(xh*mdx)))
 				}
 			}
 		}
@@ -188,13 +188,13 @@ func LayerNormForward[T Float](y, x, w, b []T, d int, eps float64, mean, invstd 
 			sq := 0.0
 			for _, v := range row {
 				e := float64(v) - mu
-				sq += e * e
+				sq += float64(e * e)
 			}
 			is := 1 / math.Sqrt(sq/float64(d)+eps)
 			mean[r], invstd[r] = mu, is
 			out := y[r*d : (r+1)*d]
 			for j, v := range row {
-				out[j] = T((float64(v)-mu)*is*float64(w[j]) + float64(b[j]))
+				out[j] = T(float64((float64(v)-mu)*is*float64(w[j])) + float64(b[j]))
 			}
 		}
 	})
@@ -209,15 +209,15 @@ func LayerNormInputGrad[T Float](dx, x, dy, w []T, d int, mean, invstd []float64
 			mu, is := mean[r], invstd[r]
 			sg, sgx := 0.0, 0.0
 			for j, g := range dy[o : o+d] {
-				gh := float64(g) * float64(w[j])
+				gh := float64(float64(g) * float64(w[j]))
 				sg += gh
-				sgx += gh * (float64(x[o+j]) - mu) * is
+				sgx += float64(gh * (float64(x[o+j]) - mu) * is)
 			}
 			sg /= float64(d)
 			sgx /= float64(d)
 			for j, g := range dy[o : o+d] {
 				xh := (float64(x[o+j]) - mu) * is
-				dx[o+j] = T(is * (float64(g)*float64(w[j]) - sg - xh*sgx))
+				dx[o+j] = T(is * (float64(float64(g)*float64(w[j])) - sg - float64(xh*sgx)))
 			}
 		}
 	})
@@ -232,7 +232,7 @@ func LayerNormWeightGrad[T Float](dw, x, dy []T, mean, invstd []float64) {
 		for r := range mean {
 			o := r * d
 			for j := lo; j < hi; j++ {
-				acc[j-lo] += float64(dy[o+j]) * (float64(x[o+j]) - mean[r]) * invstd[r]
+				acc[j-lo] += float64(float64(dy[o+j]) * (float64(x[o+j]) - mean[r]) * invstd[r])
 			}
 		}
 		for j, v := range acc {

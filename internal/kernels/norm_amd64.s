@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // AVX-512 batch-norm loops: float32 values widened to float64, the same

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32)

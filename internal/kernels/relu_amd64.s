@@ -1,9 +1,11 @@
+//go:build !purego
+
 #include "textflag.h"
 
-// func keepPositiveAVX2(dst, x, v *float32, n int)
+// func keepPositiveVec(dst, x, v *float32, n int)
 // dst[i] = v[i] where x[i] > 0 (ordered: NaN counts as not positive), else 0;
 // n is a multiple of 8.
-TEXT ·keepPositiveAVX2(SB), NOSPLIT, $0-32
+TEXT ·keepPositiveVec(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ x+8(FP), SI
 	MOVQ v+16(FP), DX

@@ -87,7 +87,7 @@ func LSTMForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, c0, hs []T, cach
 				sigmoids(gt[3*H:], gt[3*H:])
 				c := cNext[b*H : (b+1)*H]
 				for j := range c {
-					c[j] = gt[H+j]*cPrev[b*H+j] + gt[j]*gt[2*H+j]
+					c[j] = T(gt[H+j]*cPrev[b*H+j]) + T(gt[j]*gt[2*H+j])
 				}
 				tanhs(tc, c)
 				for j, o := range gt[3*H:] {
@@ -127,10 +127,10 @@ func LSTMBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], 
 					i, f, g, o := gt[j], gt[H+j], gt[2*H+j], gt[3*H+j]
 					dh := cache.dh[b*H+j] + dhs[(b*Tn+t)*H+j]
 					tc := tcs[j]
-					dc := cache.dc[b*H+j] + dh*o*(1-tc*tc)
+					dc := cache.dc[b*H+j] + T(dh*o*(1-T(tc*tc)))
 					dg[j] = dc * g * i * (1 - i)
 					dg[H+j] = dc * cPrev[b*H+j] * f * (1 - f)
-					dg[2*H+j] = dc * i * (1 - g*g)
+					dg[2*H+j] = dc * i * (1 - T(g*g))
 					dg[3*H+j] = dh * tc * o * (1 - o)
 					cache.dc[b*H+j] = dc * f
 				}
@@ -190,12 +190,12 @@ func GRUForward[T Float](d RNNDims, x, wih, whh, bih, bhh, h0, hs []T, cache *RN
 						v += bhh[2*H+j]
 					}
 					hnb[j] = v
-					gt[2*H+j] = xw[2*H+j] + gt[j]*v
+					gt[2*H+j] = xw[2*H+j] + T(gt[j]*v)
 				}
 				tanhs(gt[2*H:], gt[2*H:])
 				for j := 0; j < H; j++ {
 					z, n := gt[H+j], gt[2*H+j]
-					h := (1-z)*n + z*hPrev[b*H+j]
+					h := T((1-z)*n) + T(z*hPrev[b*H+j])
 					hNext[b*H+j] = h
 					hs[(b*Tn+t)*H+j] = h
 				}
@@ -226,7 +226,7 @@ func GRUBackward[T Float](d RNNDims, dhs, x, wih, whh []T, cache *RNNCache[T], d
 				for j := 0; j < H; j++ {
 					r, z, n := gt[j], gt[H+j], gt[2*H+j]
 					dh := cache.dh[b*H+j] + dhs[(b*Tn+t)*H+j]
-					dn := dh * (1 - z) * (1 - n*n)
+					dn := dh * (1 - z) * (1 - T(n*n))
 					dz := dh * (hPrev[b*H+j] - n) * z * (1 - z)
 					dr := dn * hn[b*H+j] * r * (1 - r)
 					dgx[j], dgx[H+j], dgx[2*H+j] = dr, dz, dn
@@ -323,8 +323,9 @@ func weightGrads[T Float](d RNNDims, G int, x []T, cache *RNNCache[T], dGx, dGh,
 	}
 }
 
-// sigmoids and tanhs apply the activations to a slice: the AVX2 forms for
-// float32, the standard library's for float64 (which gradient checks use).
+// sigmoids and tanhs apply the activations to a slice: Sigmoids and Tanhs
+// (vector loops, expf) for float32, the standard library's for float64
+// (which gradient checks use).
 func sigmoids[T Float](dst, x []T) {
 	if d, ok := any(dst).([]float32); ok {
 		Sigmoids(d, any(x).([]float32))

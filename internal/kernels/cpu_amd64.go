@@ -1,13 +1,26 @@
+//go:build !purego
+
 package kernels
 
-import "golang.org/x/sys/cpu"
+import xcpu "golang.org/x/sys/cpu"
 
-// useAsm selects the AVX2+FMA micro-kernel for float32.
-var useAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// supported reports whether this machine can run path p: on amd64, the
+// AVX2 loops need AVX2 and FMA, the AVX-512 ones AVX-512 F as well
+// (x/sys/cpu checks that the OS saves the ZMM state too).
+func supported(p path) bool {
+	avx2 := xcpu.X86.HasAVX2 && xcpu.X86.HasFMA
+	switch p {
+	case pathGo:
+		return true
+	case pathAVX2:
+		return avx2
+	case pathAVX512:
+		return avx2 && xcpu.X86.HasAVX512F
+	}
+	return false
+}
 
-// hasAVX512 reports whether the AVX-512 micro-kernels can run (x/sys/cpu
-// checks that the OS saves the ZMM state too).
-var hasAVX512 = useAsm && cpu.X86.HasAVX512F
+// The AVX-512 loops of pathAVX512.
 
 // kern6x32 and kern12x32 compute the 6×32 and 12×32 tiles C = Ap·B (+ C
 // if load) with AVX-512 from one or two adjacent packed A panels and 32
@@ -21,39 +34,6 @@ func kern6x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load 
 
 //go:noescape
 func kern12x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool)
-
-// kern6x16 computes the 6×16 tile C = Ap·Bp (+ C if load) from k packed
-// steps (6 values of A, 16 of B each); ldc is C's row stride in elements.
-//
-//go:noescape
-func kern6x16(k int, a, b, c *float32, ldc int, load bool)
-
-// adamAVX2 is AdamUpdate's loop over n (a multiple of 4) elements.
-//
-//go:noescape
-func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
-
-// adam32AVX2 is AdamUpdate32's loop over n (a multiple of 4) elements.
-//
-//go:noescape
-func adam32AVX2(w, gr *float32, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64)
-
-// pool2x2Row is the vector loop of a 2×2, stride-2 max-pool row (n a
-// multiple of 4); see pool_amd64.s.
-//
-//go:noescape
-func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32)
-
-// keepPositiveAVX2 is reluMask32's vector loop (n a multiple of 8).
-//
-//go:noescape
-func keepPositiveAVX2(dst, x, v *float32, n int)
-
-// activateAVX2 applies exp (mode 0), sigmoid (1) or tanh (2) to n (a
-// multiple of 8) values, with the constants of expConsts.
-//
-//go:noescape
-func activateAVX2(dst, x *float32, n, mode int, consts *float32)
 
 // gather512 sets dst[i] = src[idx[i]] where idx[i] >= 0, else 0, for
 // i < n, with AVX-512 gathers; every idx[i] must index src.
@@ -103,7 +83,7 @@ func col2imPlane512(dst *float32, h, w, ow int, col *float32, terms *col2imTerm,
 //go:noescape
 func rowsToPanel512(dst, src *float32, lds, kb int)
 
-// activate512 is activateAVX2 sixteen values at a time (n a multiple of
+// activate512 is activateVec sixteen values at a time (n a multiple of
 // 16), with the same operations, so the same bits.
 //
 //go:noescape

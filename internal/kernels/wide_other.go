@@ -1,12 +1,9 @@
-//go:build !amd64
+//go:build purego || !amd64
 
 package kernels
 
-const useAsm = false
-
-const hasAVX512 = false
-
-func kern6x16(k int, a, b, c *float32, ldc int, load bool) { panic("unreachable") }
+// The AVX-512 loops never run here (cpu.wide is false); these stand in for
+// cpu_amd64.go's declarations so that the callers compile.
 
 func kern6x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool) {
 	panic("unreachable")
@@ -15,18 +12,6 @@ func kern6x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load 
 func kern12x32(k int, a, b *float32, bstep, bnext int, c *float32, ldc int, load bool) {
 	panic("unreachable")
 }
-
-func adamAVX2(w, gr, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64) { panic("unreachable") }
-
-func adam32AVX2(w, gr *float32, m, v *float64, n int, b1, b2, lrc, c2inv, eps float64) {
-	panic("unreachable")
-}
-
-func pool2x2Row(top, bot, out *float32, arg *int32, n int, base, w int32) { panic("unreachable") }
-
-func keepPositiveAVX2(dst, x, v *float32, n int) { panic("unreachable") }
-
-func activateAVX2(dst, x *float32, n, mode int, consts *float32) { panic("unreachable") }
 
 func gather512(dst, src *float32, idx *int32, n int) { panic("unreachable") }
 
