@@ -42,3 +42,13 @@ func init() {
 		func(*Settings) *FrameChanges { return NewFrameChanges() },
 		func(*FrameChanges, *Settings) bool { return true })
 }
+
+// BatchValues implements BatchMemory: the signals alone, since no
+// gradient flows back through them to the input.
+func (f *FrameChanges) BatchValues(in []int, batch int) int64 {
+	out, err := f.OutputShape(in)
+	if err != nil {
+		return 0
+	}
+	return int64(batch) * int64(out[0]) * int64(out[1])
+}

@@ -166,9 +166,9 @@ func init() {
 	// its logits per frame [frames, outputs].
 	register(Reference{
 		Name:        "shots",
-		Description: "shot-boundary detector: per frame its 12 change signals (frame_changes) -> dense 64 ReLU -> dense 64 ReLU -> dense 2 (transition centred here, part of one)",
+		Description: "shot-boundary detector: per frame its 12 change signals beside dense 32 ReLU over its pixels -> 3 temporal convolutions 48x9 ReLU -> dense 2 (transition centred here, part of one)",
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
-			return NewSequential("shots", NewFrameChanges(), NewDense(64), ReLU(), NewDense(64), ReLU(), NewDense(outputs)), nil
+			return ShotNet(in, outputs)
 		},
 	})
 	register(Reference{

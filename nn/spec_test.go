@@ -175,7 +175,7 @@ func refInput(t *testing.T, r nn.Reference, opt nn.Options) (*nn.Sequential, []i
 	}{{[]int{1, 28, 28}, 10}, {[]int{28, 28}, 10}, {[]int{12}, 30}, {[]int{2}, 1}, {[]int{16, 3, 9, 16}, 2}} {
 		m, err := r.Build(c.in, c.outputs, opt)
 		if err != nil {
-			t.Fatal(err)
+			continue // a model built for its input's rank (shots) refuses others
 		}
 		if _, err := m.OutputShape(c.in); err == nil {
 			return m, c.in
