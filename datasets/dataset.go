@@ -6,9 +6,15 @@
 // embedded in the binary, so dlrun works from any folder. Other data is
 // read from a folder: IDX files (the MNIST format, gzipped or not),
 // CIFAR-10's binary batches, or ratings in MovieLens's CSV or ml-100k
-// layout (LoadRatingsDir), a UTF-8 text (LoadTextFile), and PNG or JPEG
+// layout (LoadRatingsDir), a UTF-8 text (LoadTextFile) or a folder of
+// them (LoadTextDir), and PNG, JPEG, GIF or WebP
 // images (ReadImage). A folder of IDX files may hold a classes.txt that
-// names the classes, one a line in label order.
+// names the classes, one a line in label order. A folder of PNG, JPEG,
+// GIF or WebP images, one folder per class (OpenImageFolder), is read
+// image by image as training needs it (ImageFiles), so it may be larger
+// than memory. A CSV table (LoadTable) becomes model inputs by a
+// Preprocessing (standardised numbers, one-hot or embedded categories)
+// that is saved with a run and applied to new rows.
 //
 // Every reader opens only regular files (a FIFO, a device or a directory is
 // an error naming it, and nothing blocks), checks its input and reports a
@@ -26,6 +32,7 @@ package datasets
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,6 +42,12 @@ import (
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
 )
+
+// DefaultHeldOut is the share of a dataset held out for testing when its
+// files do not say which part is for testing: an image folder without a
+// test folder, a table without a test file (0.2, as Keras's
+// validation_split is commonly set).
+const DefaultHeldOut = 0.2
 
 // Dataset is a train/test pair of labelled examples.
 type Dataset struct {
@@ -129,6 +142,9 @@ func Load(nameOrDir string) (*Dataset, error) {
 		return nil, errors.Wrapf(err, "dataset %s", nameOrDir)
 	}
 	if !st.IsDir() {
+		if IsTable(nameOrDir) {
+			return nil, errors.Errorf("dataset %s: a CSV table: name the column to predict (the target option, --target COLUMN)", nameOrDir)
+		}
 		return nil, errors.Errorf("dataset %s: not a folder", nameOrDir)
 	}
 	return LoadDir(nameOrDir)
@@ -214,4 +230,21 @@ func numClasses(labels ...[]uint8) int {
 		}
 	}
 	return m
+}
+
+// quotedList lists names for an error message, each quoted (a name may
+// hold a line break), the first 20 of a longer list.
+func quotedList(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == 20 {
+			fmt.Fprintf(&b, ", ... (%d in all)", len(names))
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(n))
+	}
+	return b.String()
 }

@@ -8,12 +8,15 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dlrun/dlrun/datasets"
 )
 
 // fixtures is the folder of the datasets fixtures, relative to the package.
@@ -183,5 +186,54 @@ func fixtureFiles(t *testing.T) map[string][]byte {
 		0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
 		0xff, 0xc0, 0, 17, 8, 0xea, 0x60, 0xea, 0x60, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
 		0xff, 0xd9}
+	var gifb bytes.Buffer
+	if err := gif.Encode(&gifb, tinyImage(), nil); err != nil {
+		t.Fatal(err)
+	}
+	files["image-valid.gif"] = gifb.Bytes()
+	// The tiny image as lossless WebP, made by ffmpeg 5.1 with libwebp
+	// (ffmpeg -i image-valid.png -c:v libwebp -lossless 1 image-valid.webp):
+	// Go has no WebP encoder.
+	files["image-valid.webp"] = []byte{
+		0x52, 0x49, 0x46, 0x46, 0x1e, 0x00, 0x00, 0x00, 0x57, 0x45, 0x42, 0x50,
+		0x56, 0x50, 0x38, 0x4c, 0x11, 0x00, 0x00, 0x00, 0x2f, 0x07, 0xc0, 0x01,
+		0x00, 0x0f, 0x10, 0xf3, 0x1f, 0xf3, 0x1f, 0x86, 0xc2, 0x47, 0xf4, 0x3f,
+		0x00, 0x00}
+	// A GIF whose logical screen is 65535×65535, with a two-colour
+	// palette and no frames.
+	files["image-gif-65535x65535.gif"] = []byte{'G', 'I', 'F', '8', '9', 'a', 0xff, 0xff, 0xff, 0xff, 0x80, 0, 0,
+		0, 0, 0, 255, 255, 255, 0x3b}
+	// A WebP whose extended header (VP8X) declares a 16384×16384 canvas,
+	// and nothing else.
+	files["image-webp-16384x16384.webp"] = []byte{'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
+		'V', 'P', '8', 'X', 10, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x3f, 0, 0xff, 0x3f, 0}
+	tableFixtures(t, files)
 	return files
+}
+
+// fixtureTable is a small table with a numeric, a categorical (with a
+// quoted comma) and a target column.
+const fixtureTable = "x,colour,y\n1.5,red,a\n2.5,\"blue, dark\",b\n3.5,red,a\n4.5,green,b\n5.5,red,a\n"
+
+// tableFixtures adds the CSV tables and preprocessings to files.
+func tableFixtures(t *testing.T, files map[string][]byte) {
+	files["table-valid.csv"] = []byte(fixtureTable)
+	files["table-valid.csv.gz"] = gzBest([]byte(fixtureTable))
+	files["table-ragged.csv"] = []byte("x,colour,y\n1.5,red,a\n2.5,b\n")
+	files["table-missing.csv"] = []byte("x,colour,y\n1.5,red,a\n,blue,b\n3.5,NA,a\n")
+	files["table-not-utf8.csv"] = []byte("x,colour,y\n1.5,r\xe9d,a\n2.5,blue,b\n")
+	files["table-infinite.csv"] = []byte("x,colour,y\n1.5,red,a\ninf,blue,b\n3.5,red,a\n")
+	files["table-header-100000-columns.csv.gz"] = gzBest([]byte(strings.Repeat(",", 99_999) + "y\n"))
+	path := filepath.Join(t.TempDir(), "table.csv")
+	if err := os.WriteFile(path, []byte(fixtureTable), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := datasets.LoadTable(path, datasets.TableOptions{Target: "y", HeldOut: 0.4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files["preprocessing-valid.json"], err = tab.Preprocessing.WriteJSON(); err != nil {
+		t.Fatal(err)
+	}
+	files["preprocessing-bad-kind.json"] = []byte(`{"task":"classify","target":"y","classes":["a","b"],"columns":[{"name":"x","kind":"ordinal"}]}`)
 }

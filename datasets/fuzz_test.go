@@ -3,6 +3,7 @@ package datasets
 import (
 	"bytes"
 	"crypto/sha256"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -209,7 +210,7 @@ func FuzzImage(f *testing.F) {
 		var out []float32
 		var err error
 		n := allocs.Bytes(func() {
-			out, err = decodeImage(bytes.NewReader(data), "fuzz.img", []int{3, 8, 8}, false, maxPixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
+			out, err = convertImage(data, "fuzz.img", []int{3, 8, 8}, true, maxPixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
 		})
 		checkParse(t, err, "fuzz.img", n, 4<<20+24*maxPixels)
 		if err == nil && len(out) != 3*8*8 {
@@ -234,6 +235,113 @@ func FuzzClassNames(f *testing.F) {
 		checkParse(t, err, "fuzz-classes.txt", n, 64<<10+8*uint64(len(data)))
 		if err == nil && len(names) != int(classes) {
 			t.Fatalf("%d names for %d classes", len(names), classes)
+		}
+	})
+}
+
+// FuzzImageFile runs the image folders' decoder (readImageHeader,
+// decodeImageFile, imageInput) on arbitrary bytes, into one channel and
+// three, at the image's own size and resized.
+func FuzzImageFile(f *testing.F) {
+	for _, b := range readFixtures(f, "image-*") {
+		f.Add(b)
+	}
+	// As FuzzImage: a lower pixel limit keeps each run fast, and the bound
+	// is what decoding an image at this limit may take.
+	const maxPixels = 1 << 18
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var img image.Image
+		var hdr imageHeader
+		var err error
+		n := allocs.Bytes(func() {
+			img, hdr, err = decodeImageFile(data, "fuzz.img", maxPixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
+		})
+		checkParse(t, err, "fuzz.img", n, 4<<20+24*maxPixels)
+		if err != nil {
+			return
+		}
+		if b := img.Bounds(); b.Dx() > hdr.width || b.Dy() > hdr.height {
+			t.Fatalf("decoded %v from a header of %dx%d", b, hdr.width, hdr.height)
+		}
+		for _, shape := range [][3]int{{1, hdr.height, hdr.width}, {3, 5, 7}} {
+			if shape[1]*shape[2] > 1<<16 {
+				continue
+			}
+			out := make([]float32, shape[0]*shape[1]*shape[2])
+			imageInput(img, shape[0], shape[1], shape[2], out, nil)
+			for _, v := range out {
+				if !(v >= 0 && v <= 1) {
+					t.Fatalf("%v: value %g outside [0, 1]", shape, v)
+				}
+			}
+		}
+	})
+}
+
+// FuzzTable reads arbitrary bytes as a CSV table whose target is the
+// column "y", held out at random by the rows' text: three passes, the
+// preprocessing built, the rows encoded.
+func FuzzTable(f *testing.F) {
+	for _, b := range readFixtures(f, "table-*") {
+		f.Add(b)
+	}
+	const limit = 1 << 20
+	f.Fuzz(func(t *testing.T, data []byte) {
+		open := func() (source, func(), error) { return bytesSource("fuzz.csv", data), func() {}, nil }
+		var tab *Table
+		var err error
+		n := allocs.Bytes(func() { tab, err = readTable("fuzz.csv", open, nil, TableOptions{Target: "y", Fill: FillMean}, limit) })
+		// csv.Reader's buffers for each record of each of three passes,
+		// the categories, and the inputs: up to MaxOneHot values of 4
+		// bytes for a field of one byte.
+		text := min(limit, holds(len(data)))
+		checkParse(t, err, "fuzz.csv", n, 4<<20+600*text)
+		if err != nil {
+			return
+		}
+		w := tab.Preprocessing.Width()
+		for _, s := range []*TableSplit{tab.Train, tab.Test} {
+			if len(s.X) != s.Len()*w || (len(s.Labels) != s.Len() && len(s.Targets) != s.Len()) {
+				t.Fatalf("%d values, %d labels, %d targets for %d rows of width %d", len(s.X), len(s.Labels), len(s.Targets), s.Len(), w)
+			}
+			for _, v := range s.X {
+				if v-v != 0 {
+					t.Fatalf("input %g", v)
+				}
+			}
+		}
+		if _, err := tab.Preprocessing.WriteJSON(); err != nil {
+			t.Fatalf("the preprocessing of a table fails its own check: %v", err)
+		}
+	})
+}
+
+// FuzzPreprocessing reads arbitrary bytes as a saved preprocessing and
+// encodes a row with what it accepts.
+func FuzzPreprocessing(f *testing.F) {
+	for _, b := range readFixtures(f, "preprocessing-*") {
+		f.Add(b, "1.5")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, value string) {
+		var p *Preprocessing
+		var err error
+		n := allocs.Bytes(func() { p, err = ReadPreprocessing(data, "fuzz.json") })
+		checkParse(t, err, "fuzz.json", n, 1<<20+64*uint64(len(data)))
+		if err != nil {
+			return
+		}
+		header := append(p.columnNames(), p.Target)
+		enc, err := p.Encoder(header)
+		if err != nil {
+			t.Fatalf("the preprocessing's own columns: %v", err)
+		}
+		row := make([]string, len(header))
+		for i := range row {
+			row[i] = value
+		}
+		x := make([]float32, p.Width())
+		if err := enc.Encode(row, x); err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error spans lines: %q", err)
 		}
 	})
 }

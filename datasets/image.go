@@ -4,58 +4,75 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // decoder
-	_ "image/png"  // decoder
-	"io"
 
 	"github.com/dlrun/dlrun/internal/safeio"
 	"github.com/pkg/errors"
-	"golang.org/x/image/draw"
 )
 
-// ReadImage decodes a PNG or JPEG file and converts it to a model input of
-// shape [channels height width] (channels 1: grayscale luminance; 3: RGB),
-// resized with bilinear interpolation and scaled to [0, 1]. The bundled
-// Fashion-MNIST images are light garments on black; a photograph on a
-// light background needs inverting to look like them (invert).
+// ReadImage decodes an image file (PNG, JPEG, GIF or WebP, recognised by
+// its first bytes) and converts it to a model input of shape [channels
+// height width] exactly as an image folder's images are converted for
+// training (ImageFiles): resized with draw.BiLinear unless it already has
+// that size, one channel the luminance (or the gray value itself), three
+// the RGB planes, scaled to [0, 1]. The bundled Fashion-MNIST images are
+// light garments on black; a photograph on a light background needs
+// inverting to look like them (invert: each value v becomes 1 − v).
 //
 // The file must be a regular file of at most MaxImageFileBytes. Its
-// declared dimensions and color model are read first (image.DecodeConfig),
-// and an image of more than MaxImagePixels, or one whose decoding would
-// take more than MaxImageDecodedBytes (DecodedBytes), is refused before it
-// is decoded, as is a shape of more pixels than MaxImagePixels.
+// header is read first, and an image of more than MaxImagePixels, or one
+// whose decoding would take more than MaxImageDecodedBytes (DecodedBytes),
+// is refused before it is decoded, as is a shape of more pixels than
+// MaxImagePixels.
 func ReadImage(path string, shape []int, invert bool) ([]float32, error) {
 	if err := checkImageShape(path, shape, MaxImagePixels); err != nil {
 		return nil, err
 	}
-	s, done, err := openSource(path)
+	b, err := readImageFile(path, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
-	if s.size > MaxImageFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes, more than the %d an image file may hold (MaxImageFileBytes): %w", path, s.size, MaxImageFileBytes, safeio.ErrTooLarge)
-	}
-	return decodeImage(s.r.(io.ReadSeeker), path, shape, invert, MaxImagePixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
+	return convertImage(b, path, shape, invert, MaxImagePixels, MaxImageDecodedBytes, "MaxImageDecodedBytes")
 }
 
-// DecodeImage decodes a PNG or JPEG image read from r, named name in
-// errors (a file name, "request body"), and converts it to a model input
-// of shape [channels height width] exactly as ReadImage converts a file:
-// the same checks (MaxImagePixels for the shape and the declared
-// dimensions, MaxImageFileBytes for the bytes read) and the same values.
-// maxDecoded bounds the memory decoding may take (DecodedBytes), checked
-// from the header before decoding; 0 means MaxImageDecodedBytes. limit
-// names maxDecoded in errors (a flag, "--max-image-bytes"). An image past
-// a limit is an error wrapping safeio.ErrTooLarge.
-func DecodeImage(r io.ReadSeeker, name string, shape []int, invert bool, maxDecoded int64, limit string) ([]float32, error) {
+// DecodeImage converts image b (a file's bytes, a request body), named
+// name in errors, to a model input of shape [channels height width]
+// exactly as ReadImage converts a file: the same checks (MaxImagePixels
+// for the shape and the declared dimensions, MaxImageFileBytes for the
+// bytes) and the same values. maxDecoded bounds the memory decoding may
+// take (DecodedBytes), checked from the header before decoding; 0 means
+// MaxImageDecodedBytes. limit names maxDecoded in errors (a flag,
+// "--max-image-bytes"). An image past a limit is an error wrapping
+// safeio.ErrTooLarge.
+func DecodeImage(b []byte, name string, shape []int, invert bool, maxDecoded int64, limit string) ([]float32, error) {
 	if err := checkImageShape(name, shape, MaxImagePixels); err != nil {
 		return nil, err
+	}
+	if len(b) > MaxImageFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d an image file may hold (MaxImageFileBytes): %w", name, len(b), MaxImageFileBytes, safeio.ErrTooLarge)
 	}
 	if maxDecoded <= 0 {
 		maxDecoded, limit = MaxImageDecodedBytes, "MaxImageDecodedBytes"
 	}
-	return decodeImage(r, name, shape, invert, MaxImagePixels, maxDecoded, limit)
+	return convertImage(b, name, shape, invert, MaxImagePixels, maxDecoded, limit)
+}
+
+// convertImage decodes image file b with the image folders' helper
+// (decodeImageFile, maxPixels) and converts it as they do (imageInput),
+// inverted if asked.
+func convertImage(b []byte, name string, shape []int, invert bool, maxPixels int, maxDecoded int64, limit string) ([]float32, error) {
+	img, _, err := decodeImageFile(b, name, maxPixels, maxDecoded, limit)
+	if err != nil {
+		return nil, err
+	}
+	c, h, w := shape[0], shape[1], shape[2]
+	out := make([]float32, c*h*w)
+	imageInput(img, c, h, w, out, nil)
+	if invert {
+		for i, v := range out {
+			out[i] = 1 - v
+		}
+	}
+	return out, nil
 }
 
 // DecodedBytes returns the bytes that Go's decoders reserve for an image
@@ -93,61 +110,6 @@ func checkImageShape(name string, shape []int, maxPixels int) error {
 		return errors.Errorf("%s: a model input of shape %v has more than the %d pixels an image may have (MaxImagePixels)", name, shape, maxPixels)
 	}
 	return nil
-}
-
-// decodeImage decodes the image r, named name, refusing one that declares
-// more than maxPixels pixels, or whose decoding would take more than
-// maxDecoded bytes (limit names it), before decoding it, and converts it
-// for ReadImage.
-func decodeImage(r io.ReadSeeker, name string, shape []int, invert bool, maxPixels int, maxDecoded int64, limit string) ([]float32, error) {
-	cfg, format, err := image.DecodeConfig(r)
-	if err != nil {
-		return nil, errors.Errorf("%s: not a PNG or JPEG image (%v)", name, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 {
-		return nil, errors.Errorf("%s: %s image is %dx%d pixels, none to read", name, format, cfg.Width, cfg.Height)
-	}
-	if cfg.Width > maxPixels/cfg.Height {
-		return nil, fmt.Errorf("%s: %s image is %dx%d pixels, more than the %d an image may have (MaxImagePixels): %w",
-			name, format, cfg.Width, cfg.Height, maxPixels, safeio.ErrTooLarge)
-	}
-	if need := DecodedBytes(cfg); need > maxDecoded {
-		return nil, fmt.Errorf("%s: %s image of %dx%d pixels would take %s to decode, more than the %s allowed (%s): %w",
-			name, format, cfg.Width, cfg.Height, mib(need), mib(maxDecoded), limit, safeio.ErrTooLarge)
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, errors.Errorf("%s: %v", name, err)
-	}
-	src, _, err := image.Decode(safeio.Limit(r, MaxImageFileBytes, name))
-	if err != nil {
-		return nil, errors.Errorf("%s: not a PNG or JPEG image (%v)", name, err)
-	}
-	if b := src.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		return nil, errors.Errorf("%s: decoded %dx%d pixels, but the header declares %dx%d", name, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
-	}
-	c, h, w := shape[0], shape[1], shape[2]
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
-	out := make([]float32, c*h*w)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			p := dst.RGBAAt(x, y)
-			rgb := [3]float32{float32(p.R) / 255, float32(p.G) / 255, float32(p.B) / 255}
-			if invert {
-				for i := range rgb {
-					rgb[i] = 1 - rgb[i]
-				}
-			}
-			if c == 1 {
-				out[y*w+x] = 0.299*rgb[0] + 0.587*rgb[1] + 0.114*rgb[2]
-				continue
-			}
-			for ch := 0; ch < 3; ch++ {
-				out[(ch*h+y)*w+x] = rgb[ch]
-			}
-		}
-	}
-	return out, nil
 }
 
 // mib writes n bytes in MiB, to one decimal.

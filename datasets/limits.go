@@ -56,6 +56,39 @@ const (
 
 	// MaxClassesBytes bounds a classes.txt file (1 MiB).
 	MaxClassesBytes = 1 << 20
+
+	// MaxClasses bounds the classes of a dataset: an image folder's class
+	// folders, a table's target values (4,096, train.MaxClasses).
+	MaxClasses = 1 << 12
+
+	// MaxImageFiles bounds the images of an image folder (4,194,304;
+	// ImageNet's training set holds 1.28 million). Opening a folder keeps
+	// some 200 bytes an image, its path among them.
+	MaxImageFiles = 1 << 22
+
+	// MaxTextFiles bounds the text files of a folder (1,048,576).
+	MaxTextFiles = 1 << 20
+
+	// MaxTableBytes bounds a CSV table, after decompression (256 MiB).
+	// The table is read three times (kinds, statistics, values), holding
+	// its model inputs, 4 bytes a value, and 16 bytes a row.
+	MaxTableBytes = 256 << 20
+
+	// MaxTableColumns bounds the columns of a table (4,096), checked on
+	// its header before any row is read.
+	MaxTableColumns = 1 << 12
+
+	// MaxCategories bounds the categories of one column of a table
+	// (65,536); a column of more distinct text values is an error (an id
+	// or free text: ignore it).
+	MaxCategories = 1 << 16
+
+	// MaxColumnNameBytes bounds a column's name, a category or a class of
+	// a table (1 KiB).
+	MaxColumnNameBytes = 1 << 10
+
+	// MaxPreprocessingBytes bounds a saved preprocessing (64 MiB).
+	MaxPreprocessingBytes = 64 << 20
 )
 
 // maxGzipRatio is the most a deflate stream inflates: a 2-bit code per

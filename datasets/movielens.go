@@ -243,7 +243,7 @@ func eachRecord(s source, h hash.Hash, sep rune, limit int64, parse func(*record
 		return err
 	}
 	defer in.Close()
-	if err := parse(newRecords(in, s.name, sep, limit)); err != nil {
+	if err := parse(newRecords(in, s.name, sep, limit, "a ratings file may hold, decompressed (MaxRatingsBytes)")); err != nil {
 		return err
 	}
 	if _, err := io.Copy(h, raw); err != nil {
@@ -426,12 +426,16 @@ type records struct {
 	sc    *bufio.Scanner
 	sep   string
 	limit int64 // the most bytes the file may hold, for errors
+	// limitText says what the limit bounds, for errors: "a ratings file
+	// may hold, decompressed (MaxRatingsBytes)".
+	limitText string
 }
 
-// newRecords reads the records of r, at most limit bytes, whose lines
-// (CSV: records) are at most MaxLineBytes long.
-func newRecords(r io.Reader, name string, sep rune, limit int64) *records {
-	recs := &records{name: name, limit: limit}
+// newRecords reads the records of r, at most limit bytes (what
+// limitText says), whose lines (CSV: records) are at most MaxLineBytes
+// long.
+func newRecords(r io.Reader, name string, sep rune, limit int64, limitText string) *records {
+	recs := &records{name: name, limit: limit, limitText: limitText}
 	if sep == ',' {
 		recs.csv = csv.NewReader(&recordLimit{r: r, line: 1, start: 1})
 		recs.csv.FieldsPerRecord = -1
@@ -537,7 +541,7 @@ func (r *records) readError(err error) error {
 	case errors.As(err, &long):
 		return errors.Errorf("%s:%d: line longer than %d bytes", r.name, long.line, MaxLineBytes)
 	case errors.Is(err, safeio.ErrTooLarge):
-		return fmt.Errorf("%s:%d: more than the %d bytes a ratings file may hold, decompressed (MaxRatingsBytes): %w", r.name, r.line+1, r.limit, safeio.ErrTooLarge)
+		return fmt.Errorf("%s:%d: more than the %d bytes %s: %w", r.name, r.line+1, r.limit, r.limitText, safeio.ErrTooLarge)
 	}
 	return errors.Errorf("%s:%d: %v", r.name, r.line+1, err)
 }
@@ -578,16 +582,28 @@ func (r *records) id(s, col string) (int, error) {
 // which strconv.ParseFloat accepts).
 func (r *records) rating(s, col string) (float64, error) {
 	s = strings.TrimSpace(s)
+	v, why := parseDecimal(s)
+	if why != "" {
+		return 0, r.errorf("%s %q is %s", col, s, why)
+	}
+	return v, nil
+}
+
+// parseDecimal parses s as a finite number in decimal notation, and
+// otherwise says what it is not: "not a number", "not a finite number"
+// (NaN, Inf, 1e999) or "not a decimal number" (a hexadecimal float,
+// which strconv.ParseFloat accepts too).
+func parseDecimal(s string) (float64, string) {
 	v, err := strconv.ParseFloat(s, 64)
 	switch {
 	case err != nil && !errors.Is(err, strconv.ErrRange):
-		return 0, r.errorf("%s %q is not a number", col, s)
+		return 0, "not a number"
 	case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
-		return 0, r.errorf("%s %q is not a finite number", col, s)
+		return 0, "not a finite number"
 	case strings.Trim(s, "0123456789.eE+-") != "":
-		return 0, r.errorf("%s %q is not a decimal number", col, s)
+		return 0, "not a decimal number"
 	}
-	return v, nil
+	return v, ""
 }
 
 // errorf returns an error naming the file and the current line.

@@ -37,6 +37,10 @@ func TestReadersRefuseSpecialFiles(t *testing.T) {
 		{"u.item", "ml-100k-valid", "u.item", func(dir, _ string) error { _, err := datasets.LoadRatingsDir(dir); return err }},
 		{"text", "", "text.txt", func(_, path string) error { _, err := datasets.LoadTextFile(path, 0.1); return err }},
 		{"image", "", "image.png", func(_, path string) error { _, err := datasets.ReadImage(path, []int{1, 8, 8}, false); return err }},
+		{"table", "", "table.csv", func(_, path string) error {
+			_, err := datasets.LoadTable(path, datasets.TableOptions{Target: "y"})
+			return err
+		}},
 	}
 	for _, c := range cases {
 		for kind, mk := range special {
@@ -63,5 +67,31 @@ func TestReadersRefuseSpecialFiles(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// An image folder refuses a FIFO or a link to /dev/zero named like an
+// image with a one-line error naming it, without blocking.
+func TestImageFolderRefusesSpecialFiles(t *testing.T) {
+	for kind, mk := range map[string]func(path string) error{
+		"FIFO":              func(path string) error { return syscall.Mkfifo(path, 0o600) },
+		"link to /dev/zero": func(path string) error { return os.Symlink("/dev/zero", path) },
+	} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			grayFolder(t, dir, 2, "a", "b")
+			path := filepath.Join(dir, "a", "special.png")
+			if err := mk(path); err != nil {
+				t.Skip("cannot make one here:", err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := datasets.OpenImageFolder(dir, datasets.ImageFolderOptions{}); done <- err }()
+			select {
+			case err := <-done:
+				checkOneLineError(t, err, path, "not a regular file")
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: the reader blocked", path)
+			}
+		})
 	}
 }

@@ -393,7 +393,7 @@ func ParseSpec(b []byte, name string) (spec Spec, err error) {
 	if spec, err = specFromNode(&doc); err != nil {
 		return Spec{}, err
 	}
-	if _, err := spec.Build(); err != nil {
+	if err := spec.check(); err != nil {
 		return Spec{}, err
 	}
 	return spec, nil
@@ -435,7 +435,7 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 	}
 	spec, err := specFromNode(n)
 	if err == nil {
-		_, err = spec.Build()
+		err = spec.check()
 	}
 	if err != nil {
 		return err

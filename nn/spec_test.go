@@ -67,7 +67,7 @@ func init() {
 		})
 }
 
-const knownKinds = "add, attention, batch_norm, biases, concat, conv1d, conv2d, dense, dropout, embedding, flatten, frame_changes, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
+const knownKinds = "add, attention, batch_norm, biases, column_embedding, concat, conv1d, conv2d, dense, dropout, embedding, flatten, frame_changes, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
 
 func TestSmallCNNSpec(t *testing.T) {
 	for _, c := range []struct{ name, doc string }{{"small-cnn.yaml", smallCNN}, {"small-cnn.json", smallCNNJSON}} {
@@ -160,7 +160,7 @@ func TestSpecFormats(t *testing.T) {
 		t.Errorf("layer %#v", l)
 	}
 	var bad nn.Spec
-	if err := json.Unmarshal([]byte(`{"name": "m", "layers": [{"dense": {}}]}`), &bad); err == nil || !strings.Contains(err.Error(), `layer 1 (dense): missing required setting "units"`) {
+	if err := json.Unmarshal([]byte(`{"name": "m", "layers": [{"dense": {}}, {"relu": {}}]}`), &bad); err == nil || !strings.Contains(err.Error(), `layer 1 (dense): missing required setting "units"`) {
 		t.Errorf("json.Unmarshal of a bad spec: %v", err)
 	}
 }
@@ -444,7 +444,7 @@ func TestSpecErrors(t *testing.T) {
 			`layer 2 (conv2d): setting "filters" must be a positive integer, not -3`},
 		{"name: m\nlayers:\n  - flatten\n  - relu\n  - relu\n  - dense2d: {units: 3}\n",
 			`layer 4: unknown layer kind "dense2d" (known: ` + knownKinds + `)`},
-		{"name: m\nlayers:\n  - dense: {}\n", `layer 1 (dense): missing required setting "units"`},
+		{"name: m\nlayers:\n  - dense: {}\n  - relu\n", `layer 1 (dense): missing required setting "units"`},
 		{"name: m\nlayers:\n  - dense: {units: ten}\n", `layer 1 (dense): setting "units" must be a positive integer, not "ten"`},
 		{"name: m\nlayers:\n  - dense: {units: 2.5}\n", `layer 1 (dense): setting "units" must be a positive integer, not 2.5`},
 		{"name: m\nlayers:\n  - dense: {units: 0}\n", `layer 1 (dense): setting "units" must be a positive integer, not 0`},
@@ -652,7 +652,7 @@ func checkParse(t *testing.T, b []byte) {
 		}
 		return
 	}
-	m, err := spec.Build()
+	m, err := spec.BuildFor(map[string]int{nn.SizeVocab: 1, nn.SizeClasses: 1, nn.SizeOutputs: 1})
 	if err != nil {
 		t.Fatalf("%q parses but does not build: %v", b, err)
 	}
@@ -684,13 +684,16 @@ func TestMalformedSpecs(t *testing.T) {
 	}
 }
 
+// tableSpec is a table model's spec: its category columns embedded.
+const tableSpec = "name: t\nlayers:\n  - column_embedding: {columns: [0, 2], sizes: [5, 9], dim: 4}\n  - dense: {units: 2}\n"
+
 // FuzzParseSpec parses arbitrary bytes as a spec: no panic, one-line
 // errors, what parses describes itself (checkParse), and the parse
 // allocates a bounded multiple of the input, aliases or not. The seeds
 // include the spec fixtures of testdata/models (alias bombs, deep
 // nesting, huge settings).
 func FuzzParseSpec(f *testing.F) {
-	for _, d := range append([]string{smallCNN, smallCNNJSON}, malformed...) {
+	for _, d := range append([]string{smallCNN, smallCNNJSON, tableSpec}, malformed...) {
 		f.Add([]byte(d))
 	}
 	addSpecFixtures(f)

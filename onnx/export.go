@@ -192,7 +192,8 @@ func convert(r *run.Run) (*pb.ModelProto, error) {
 
 // heads adds the outputs the kind exports, each computed from the model's
 // output by its head: the output renamed (run.Raw), the probabilities as
-// train.Model.Predict computes them, the index of the largest output.
+// train.Model.Predict computes them, the index of the largest output, the
+// output scaled and shifted (run.Scaled).
 func (c *converter) heads(t *run.Tensors, info train.ModelInfo) ([]*pb.ValueInfoProto, error) {
 	raw := c.x
 	var out []*pb.ValueInfoProto
@@ -215,6 +216,9 @@ func (c *converter) heads(t *run.Tensors, info train.ModelInfo) ([]*pb.ValueInfo
 			name = c.b.op("Identity", o.Name, []string{raw})
 		case run.Probabilities:
 			name = c.probabilities(raw, o.Name, info)
+		case run.Scaled:
+			scaled := c.b.op("Mul", o.Name+"_scaled", []string{raw, c.b.scalar(o.Name+"_scale", float32(o.Scale))})
+			name = c.b.op("Add", o.Name, []string{scaled, c.b.scalar(o.Name+"_shift", float32(o.Shift))})
 		case run.Action:
 			name = c.b.op("ArgMax", o.Name, []string{raw}, attrInt("axis", -1), attrInt("keepdims", 0))
 			dt = pb.TensorProto_INT64

@@ -24,7 +24,7 @@ type converter struct {
 
 // Exportable lists the layer kinds Export converts.
 var Exportable = []string{"Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Conv2D", "MaxPool2D", "Dropout",
-	"Embedding", "LSTM", "GRU", "BatchNorm", "LayerNorm", "MF", "NCF", "Biases"}
+	"Embedding", "LSTM", "GRU", "BatchNorm", "LayerNorm", "MF", "NCF", "Biases", "ColumnEmbedding"}
 
 // layers converts each layer of s in turn; errors name the layer by
 // position, name and kind.
@@ -75,6 +75,8 @@ func (c *converter) layer(l nn.Layer) error {
 			stride = l.Size
 		}
 		c.x = c.b.op("MaxPool", name, []string{c.x}, attrInts("kernel_shape", l.Size, l.Size), attrInts("strides", stride, stride))
+	case *nn.ColumnEmbedding:
+		return c.columnEmbedding(name, l)
 	case *nn.Embedding:
 		w, err := c.weight(name + ".weight")
 		if err != nil {

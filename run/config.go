@@ -64,6 +64,12 @@ type Config struct {
 	// Agent holds the settings of an agent's run (dqn, ppo): its game and
 	// its budget. Nil for the other kinds, which refuse it.
 	Agent *AgentConfig `json:"agent,omitempty" yaml:"agent"`
+	// Images says how a classifier reads an image folder (ImageConfig);
+	// nil: the defaults.
+	Images *ImageConfig `json:"images,omitempty" yaml:"images,omitempty"`
+	// Table says how a classifier or a regressor reads a CSV table
+	// (TableConfig); nil for other data.
+	Table *TableConfig `json:"table,omitempty" yaml:"table,omitempty"`
 
 	train.Config `yaml:",inline"`
 
@@ -118,6 +124,11 @@ func (c *Config) Kind() (Kind, error) {
 		return nil, errors.Errorf("unknown task %q for a model file (known: %s)", task, fileTasks())
 	}
 	if k, ok := kindOfReference(c.Model); ok {
+		if o, ok := kindOfFile(c.Task); ok && c.Task != k.Task() {
+			if a, ok := o.(adopter); ok && a.adopts(c.Model) {
+				return o, nil
+			}
+		}
 		return k, nil
 	}
 	if _, err := nn.ReferenceByName(c.Model); err != nil {
@@ -166,6 +177,18 @@ func (c *Config) resolve(readFile bool) error {
 	k, err := c.Kind()
 	if err != nil {
 		return err
+	}
+	if readFile && c.Task == "" { // a new run on a table: its target decides the task
+		if r, err := k.Recipe(c); err == nil {
+			if ok, _ := k.Takes("target", c, r); ok {
+				if c.Task, err = tableTask(c); err != nil {
+					return err
+				}
+				if k, err = c.Kind(); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	switch {
 	case c.Task == "":
@@ -260,6 +283,14 @@ var settings = []setting{
 	{"dim", func(c *Config) bool { return c.Dim != 0 }, func(c *Config) any { return c.Dim }},
 	{"env", func(c *Config) bool { return c.Agent != nil && c.Agent.Env != "" }, func(c *Config) any { return c.Agent.Env }},
 	{"steps", func(c *Config) bool { return c.Agent != nil && c.Agent.Steps != 0 }, func(c *Config) any { return c.Agent.Steps }},
+	{"image_size", func(c *Config) bool { return c.Images != nil && c.Images.Size != "" }, func(c *Config) any { return c.Images.Size }},
+	{"channels", func(c *Config) bool { return c.Images != nil && c.Images.Channels != 0 }, func(c *Config) any { return c.Images.Channels }},
+	{"augment", func(c *Config) bool { return c.Images != nil && c.Images.Augment != "" }, func(c *Config) any { return c.Images.Augment }},
+	{"skip_bad", func(c *Config) bool { return c.Images != nil && c.Images.SkipBad }, nil},
+	{"target", func(c *Config) bool { return c.Table != nil && c.Table.Target != "" }, func(c *Config) any { return c.Table.Target }},
+	{"fill", func(c *Config) bool { return c.Table != nil && c.Table.Fill != "" }, func(c *Config) any { return c.Table.Fill }},
+	{"ignore", func(c *Config) bool { return c.Table != nil && len(c.Table.Ignore) > 0 }, func(c *Config) any { return strings.Join(c.Table.Ignore, ",") }},
+	{"test", func(c *Config) bool { return c.Table != nil && c.Table.Test != "" }, func(c *Config) any { return c.Table.Test }},
 	{"epochs", func(c *Config) bool { return c.Epochs != 0 }, func(c *Config) any { return c.Epochs }},
 	{"batch_size", func(c *Config) bool { return c.BatchSize != 0 }, func(c *Config) any { return c.BatchSize }},
 	{"optimizer", func(c *Config) bool { return c.Optimizer != "" }, func(c *Config) any { return c.Optimizer }},
@@ -397,6 +428,12 @@ func (c *Config) checkRecorded() error {
 		if err := train.CheckInputShape(c.InputShape); err != nil {
 			return err
 		}
+	}
+	if _, err := c.Images.options(); err != nil {
+		return err
+	}
+	if err := c.Table.check(); err != nil {
+		return err
 	}
 	if err := train.CheckNames("classes", c.Classes, train.MaxClasses); err != nil {
 		return err

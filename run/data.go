@@ -1,6 +1,7 @@
 package run
 
 import (
+	"os"
 	"strconv"
 
 	"github.com/dlrun/dlrun/datasets"
@@ -24,6 +25,11 @@ type Data struct {
 	Mean          float64
 	Train         train.Data
 	Test          train.Data
+	// Skipped lists the images of an image folder skipped as unreadable
+	// (ImageConfig.SkipBad), each as the one line that says why.
+	Skipped []string
+	// Preprocessing is a CSV table's: how its rows became the inputs.
+	Preprocessing *datasets.Preprocessing
 
 	set *datasets.Dataset // classify: the dataset, to read its images as rows
 }
@@ -62,13 +68,18 @@ func LoadRatings(path string) (*datasets.Ratings, error) {
 	return datasets.LoadRatingsDir(path)
 }
 
-// LoadText returns the bundled novel (pride-and-prejudice) or the UTF-8
-// text file at path with its last 10% held out: a regular file, gzipped
-// or not, of at most datasets.MaxTextBytes of text with at most
-// datasets.MaxTextVocab distinct characters (datasets.LoadTextFile).
+// LoadText returns the bundled novel (pride-and-prejudice), the UTF-8
+// text file at path (datasets.LoadTextFile: a regular file, gzipped or
+// not, of at most datasets.MaxTextBytes of text with at most
+// datasets.MaxTextVocab distinct characters) or the text files of the
+// folder at path, joined in the order of their paths
+// (datasets.LoadTextDir), with the last 10% held out.
 func LoadText(path string) (*datasets.Text, error) {
 	if path == "pride-and-prejudice" {
 		return datasets.PrideAndPrejudice()
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return datasets.LoadTextDir(path, 0.1)
 	}
 	return datasets.LoadTextFile(path, 0.1)
 }
@@ -151,11 +162,18 @@ func values(shape []int) int {
 
 // Record sets what config.json records of the data a new run of c trains
 // on, d, read by task: its name and SHA-256, the model's input shape, the
-// class names or the vocabulary, the sizes of its splits.
+// class names or the vocabulary, the sizes of its splits, a table's
+// preprocessing.
 func (c *Config) Record(d *Data, task train.Task) {
 	c.Dataset, c.DatasetSHA256 = d.Name, d.SHA256
 	c.InputShape, c.Classes, c.Vocab = task.InputShape(), d.Classes, d.Vocab
 	c.TrainExamples, c.TestExamples = d.Train.Len(), d.Test.Len()
+	if d.Preprocessing != nil {
+		if c.Table == nil {
+			c.Table = &TableConfig{}
+		}
+		c.Table.Target, c.Table.Preprocessing = d.Preprocessing.Target, d.Preprocessing
+	}
 }
 
 // plural returns "1 epoch", "2 epochs".

@@ -161,6 +161,12 @@ type Games interface {
 	Play(policy func(obs []float32, legal []bool) (int, error), game string, episodes int, seed uint64, opponent string) (meanReturn float64, scores map[string]float64, err error)
 }
 
+// adopter is a kind that also trains reference networks of other kinds
+// when a run names its task (`--model mlp --task regress`).
+type adopter interface {
+	adopts(model string) bool
+}
+
 // ErrDoesNotApply is wrapped by the error of a command or method that does
 // not apply to a run's kind: recommendations from a classifier, text from
 // an agent.

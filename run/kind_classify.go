@@ -27,7 +27,9 @@ var Classify = &classify{supervised{
 		"rnn":    {Dataset: "fashion-mnist", Cell: "lstm", Config: imageRecipe},
 		"resnet": {Dataset: "fashion-mnist", Config: train.Config{Epochs: 10, BatchSize: 64, Optimizer: "adam", LearningRate: 2e-3, Loss: "cce", Schedule: "cosine"}},
 	},
-	file: Config{Dataset: "fashion-mnist", Config: imageRecipe},
+	file:   Config{Dataset: "fashion-mnist", Config: imageRecipe},
+	images: true,
+	tables: true,
 	progress: Progress{Unit: "example", Rate: "samples",
 		Headline: Headline{Name: "accuracy", Column: "test_accuracy", Summary: "test_accuracy", HigherIsBetter: true}},
 }}
@@ -40,14 +42,18 @@ type classify struct{ supervised }
 
 var _ SupervisedKind = Classify
 
-// Data implements SupervisedKind: a bundled dataset of labelled examples
-// or a folder of IDX files or CIFAR-10 batches.
+// Data implements SupervisedKind: a bundled dataset of labelled examples,
+// a folder of IDX files or CIFAR-10 batches, an image folder read as
+// c.Images says, or a CSV table whose target is a class, read as c.Table
+// says.
 func (*classify) Data(c *Config) (*Data, error) {
-	d, err := datasets.Load(c.Dataset)
-	if err != nil {
+	if datasets.IsTable(c.Dataset) {
+		return loadTable(c, datasets.TaskClassify)
+	}
+	if err := notTable(c); err != nil {
 		return nil, err
 	}
-	return FromDataset(d), nil
+	return labelled(c.Dataset, c.Images, c.Workers, nil, true)
 }
 
 // Build implements SupervisedKind: one output per class (one for a
@@ -101,6 +107,9 @@ func (*classify) NewTask(info *train.ModelInfo) (train.Task, error) { return inf
 // Check implements Kind: a classifier has a class name per output, or two
 // for one sigmoid output.
 func (*classify) Check(c *Config, info *train.ModelInfo) error {
+	if err := checkTable(c, info.InputShape); err != nil {
+		return err
+	}
 	if n, o := len(c.Classes), info.Outputs; n > 0 && n != o && !(o == 1 && n == 2) {
 		return errors.Errorf("config.json: classes: %s, but model.json has %s", plural(n, "class name"), plural(o, "output"))
 	}
@@ -108,21 +117,24 @@ func (*classify) Check(c *Config, info *train.ModelInfo) error {
 }
 
 // evalData loads dataset name (the run's if "") for evaluating classifier
-// r, shaped as its model reads it.
+// r, shaped as its model reads it (an image folder's images converted to
+// its input, as the run's image options say).
 func (k *classify) evalData(r *Run, name string) (*Data, error) {
 	own := name == ""
 	name, err := evalDataset(r, name)
 	if err != nil {
 		return nil, err
 	}
-	set, err := datasets.Load(name)
+	if datasets.IsTable(name) {
+		return tableEvalData(r, name)
+	}
+	d, err := labelled(name, r.Config.Images, r.Config.Workers, r.InputShape(), false)
 	if err != nil {
 		if own {
 			return nil, unloadable(r, err)
 		}
 		return nil, err
 	}
-	d := FromDataset(set)
 	if name == r.Config.Dataset {
 		if err := checkOwnData(&r.Config, d); err != nil {
 			return nil, err
@@ -170,7 +182,14 @@ func (*classify) Tensors(r *Run) (*Tensors, error) {
 		}
 	}
 	in := info.InputShape
+	meta := map[string]any{"classes": classes}
+	var table *datasets.Preprocessing
+	if tc := r.Config.Table; tc != nil && tc.Preprocessing != nil {
+		table = tc.Preprocessing
+		meta["preprocessing"], meta["feature_names"] = table, table.Inputs()
+	}
 	return &Tensors{
+		Table:    table,
 		Shape:    in,
 		InputDoc: "examples of the model's input shape",
 		Pad:      true,
@@ -181,7 +200,7 @@ func (*classify) Tensors(r *Run) (*Tensors, error) {
 			{Name: ProbabilitiesName, Head: Probabilities, Shape: []int{n}, Doc: "the class probabilities, as dlrun predict gives them", Serve: true, Export: true},
 			{Name: TopClassesName, Head: TopClasses, Shape: []int{-1}, Serve: true},
 		},
-		Meta: map[string]any{"classes": classes},
+		Meta: meta,
 	}, nil
 }
 

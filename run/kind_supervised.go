@@ -21,6 +21,8 @@ type supervised struct {
 	refs     map[string]Config // the reference models' recipes
 	file     Config            // a model file's recipe
 	loss     string            // the one loss the kind trains with ("": any)
+	images   bool              // the kind reads image folders (Config.Images)
+	tables   bool              // the kind reads CSV tables (Config.Table)
 	progress Progress
 }
 
@@ -84,6 +86,14 @@ func (s *supervised) Takes(name string, c *Config, r Config) (bool, string) {
 		if r.Dim == 0 {
 			return false, "only the mf and ncf recommenders have an embedding size to choose"
 		}
+	case "image_size", "channels", "augment", "skip_bad":
+		if !s.images {
+			return false, fmt.Sprintf("it is a %s model; %s reads an image folder for a classifier", s.name, name)
+		}
+	case "target", "fill", "ignore", "test":
+		if !s.tables {
+			return false, fmt.Sprintf("it is a %s model; %s reads a CSV table for a classifier or a regressor", s.name, name)
+		}
 	}
 	return true, ""
 }
@@ -106,6 +116,14 @@ func (s *supervised) Resolve(c *Config) error {
 	c.Config = c.Config.Defaults()
 	if err := c.Config.Check(); err != nil {
 		return err
+	}
+	if _, err := c.Images.options(); err != nil {
+		return err
+	}
+	if c.Table.set() {
+		if _, err := c.Table.options(""); err != nil {
+			return err
+		}
 	}
 	if l, _ := train.LossByName(c.Loss); s.loss != "" && l.Name != s.loss {
 		return errors.Errorf("loss %s does not apply to model %s: %s prediction trains with %s", c.Loss, c.Model, s.name, s.loss)
@@ -136,16 +154,25 @@ func (s *supervised) FitBatch(c *Config, d *Data) string {
 }
 
 // network builds the model of c, resolved, for inputs of shape in and
-// outputs outputs on d: a model file's spec, or the reference model
-// built for the data (a recommender's users, movies and mean rating, its
-// embedding size and L2; a recurrent model's cell).
+// outputs outputs on d: a model file's spec, with the data's sizes where it
+// names them (outputs, a text's vocab, the classes: nn.Spec.BuildFor), or
+// the reference model built for the data (a recommender's users, movies
+// and mean rating, its embedding size and L2; a recurrent model's cell).
 func network(c *Config, d *Data, in []int, outputs int) (*nn.Sequential, error) {
 	if IsModelFile(c.Model) {
 		spec, err := nn.ReadSpec(c.Model)
 		if err != nil {
 			return nil, err
 		}
-		return spec.Build()
+		sizes := map[string]int{nn.SizeOutputs: outputs}
+		if len(d.Vocab) > 0 {
+			sizes[nn.SizeVocab] = len(d.Vocab)
+		}
+		if len(d.Classes) > 0 {
+			sizes[nn.SizeClasses] = len(d.Classes)
+		}
+		m, err := spec.BuildFor(sizes)
+		return m, errors.Wrap(err, c.Model)
 	}
 	ref, err := nn.ReferenceByName(c.Model)
 	if err != nil {
@@ -155,7 +182,11 @@ func network(c *Config, d *Data, in []int, outputs int) (*nn.Sequential, error) 
 	if c.Cell == "gru" {
 		opt.Cell = graph.GRUCell
 	}
-	return ref.Build(in, outputs, opt)
+	m, err := ref.Build(in, outputs, opt)
+	if err != nil || d.Preprocessing == nil {
+		return m, err
+	}
+	return withColumnEmbedding(m, d.Preprocessing), nil
 }
 
 // checkOwnData checks that d, loaded by the name run r's config.json

@@ -21,8 +21,8 @@ type ImagePrediction struct {
 	// Probabilities holds the probability of each class, in label order
 	// (as Keras's model.predict or PyTorch's softmax over the logits).
 	Probabilities []float64
-	// Err is why the file could not be classified (unreadable, not a PNG
-	// or JPEG image); Probabilities is then nil. The message names the
+	// Err is why the file could not be classified (unreadable, not an
+	// image); Probabilities is then nil. The message names the
 	// file.
 	Err error
 }
@@ -34,9 +34,10 @@ type ClassProbability struct {
 	Probability float64 `json:"probability"`
 }
 
-// PredictImages classifies each image file (PNG or JPEG) with image
-// classifier r, converting it to the model's input as datasets.ReadImage
-// does (invert inverts the brightness first). A file that cannot be read
+// PredictImages classifies each image file (PNG, JPEG, GIF or WebP) with
+// image classifier r, converting it to the model's input with
+// datasets.ReadImage, exactly as training converts an image folder's
+// images (invert inverts the brightness first). A file that cannot be read
 // or decoded does not stop the others: its prediction's Err says why.
 // The error is for the whole call: r is not an image classifier, or the
 // model failed.

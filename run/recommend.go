@@ -67,6 +67,26 @@ func (r *Run) Recommender() (*Recommender, error) {
 	return &Recommender{Run: r, Ratings: rs}, nil
 }
 
+// Index returns the model's index of value i of a (user, movie) pair
+// given in the dataset's own ids (MovieLens's userId and movieId): the
+// user's dense index for an even i, the movie's for an odd one, as
+// train.Model.Predict takes them. An id the run's ratings lack is an error
+// naming it ("user id 99999"); what names the value in it ("row 3's").
+func (r *Recommender) Index(i int, id float64, what string) (float32, error) {
+	kind, index := "user", r.Ratings.UserIndex
+	if i%2 == 1 {
+		kind, index = "movie", r.Ratings.MovieIndex
+	}
+	if id != math.Trunc(id) || math.Abs(id) > 1<<53 {
+		return 0, errors.Errorf("%s %s id %v is not a whole number", what, kind, id)
+	}
+	j, ok := index(int(id))
+	if !ok {
+		return 0, errors.Errorf("%s %s id %d: dataset %s has no ratings of it", what, kind, int(id), r.Ratings.Name)
+	}
+	return float32(j), nil
+}
+
 // Recommend returns the top movies for the user with original id userID
 // that the user has not rated (in the training or the test split): the
 // top with the highest predicted ratings, highest first, ties by movie id.

@@ -38,7 +38,10 @@ type Summary struct {
 	// configured epochs.
 	Stopped       bool    `json:"early_stopped"`
 	SamplesPerSec float64 `json:"samples_per_sec"` // training examples (tokens, ratings; an agent's environment steps) per second of training, over every epoch of the run
-	WallSeconds   float64 `json:"wall_seconds"`    // from the start of the Train (or last Resume) call to summary.json
+	// SkippedImages counts the images of an image folder skipped as
+	// unreadable (ImageConfig.SkipBad); the log lists them.
+	SkippedImages int     `json:"skipped_images,omitempty"`
+	WallSeconds   float64 `json:"wall_seconds"` // from the start of the Train (or last Resume) call to summary.json
 
 	// Agent holds an agent's figures; nil for the other kinds. An agent's
 	// summary.json holds the model, task, seed, rate and time, and these.

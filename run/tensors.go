@@ -1,5 +1,7 @@
 package run
 
+import "github.com/dlrun/dlrun/datasets"
+
 // The names of the tensors of a served or exported run, declared once:
 // `dlrun serve` takes and answers them (docs/serving.md) and `dlrun
 // export` names its ONNX graph's inputs and outputs with them
@@ -10,6 +12,7 @@ const (
 	TopClassesName    = "top_classes"   // a classifier's k most probable classes, "<probability>:<index>:<class>"
 	LogitsName        = "logits"        // raw outputs: a classifier's [N, outputs], a language model's [N, T, vocabulary], a policy's [N, actions]
 	RatingName        = "rating"        // a rating model's prediction [N, 1]
+	ValueName         = "value"         // a regressor's prediction [N, 1], in its target's units
 	QValuesName       = "q_values"      // a DQN's value of each action [N, actions]
 	ActionName        = "action"        // an agent's greedy action [N]: the largest legal output
 )
@@ -31,6 +34,9 @@ const (
 	// Action is the index of the largest output, among the legal ones
 	// where a request says which are (an agent's greedy action).
 	Action
+	// Scaled is the model's output times Output.Scale plus Output.Shift:
+	// a regressor's standardised prediction in its target's units.
+	Scaled
 )
 
 // Output is an output tensor of a served or exported run.
@@ -45,6 +51,8 @@ type Output struct {
 	// Serve and Export say whether dlrun serve answers it and whether the
 	// ONNX graph has it.
 	Serve, Export bool
+	// Scale and Shift map the model's output for head Scaled.
+	Scale, Shift float64
 }
 
 // Tensors is how the runs of a kind are served and exported: the input,
@@ -76,6 +84,9 @@ type Tensors struct {
 	// Classes names a classifier's classes (one per probability), for
 	// top_classes.
 	Classes []string
+	// Table is a table model's preprocessing: serve also takes a row's
+	// named columns, which it makes the input.
+	Table *datasets.Preprocessing
 	// Outputs are the output tensors.
 	Outputs []Output
 	// Meta holds what describes the tensors (classes, vocab, users and

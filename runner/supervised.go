@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,6 +41,9 @@ func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *trai
 	if opts.Epochs != 0 {
 		c.Epochs = opts.Epochs
 	}
+	if info == nil && opts.Data == nil && c.Dataset == "" {
+		return nil, errors.Errorf("--data: model %s has no dataset of its own for a %s run: name one (a CSV table needs --target COLUMN too)", c.Model, c.Task)
+	}
 	d, err := dataOf(k, c, opts)
 	switch {
 	case err == nil:
@@ -55,6 +59,9 @@ func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *trai
 	}
 	if note := k.FitBatch(c, d); note != "" && !opts.Follower() {
 		fmt.Fprintln(logWriter(opts), note)
+	}
+	if len(d.Skipped) > 0 && !opts.Follower() {
+		logSkipped(logWriter(opts), d.Skipped)
 	}
 	var model *nn.Sequential
 	var task train.Task
@@ -269,7 +276,7 @@ func (s *supervised) summary() (*run.Summary, []string, error) {
 		DType: cfg.DType, Optimizer: cfg.Optimizer, LearningRate: s.t.BaseLearningRate(), Params: cfg.Params,
 		TrainLoss: last.TrainLoss, TestLoss: last.TestLoss, TestAccuracy: last.TestAccuracy,
 		BestEpoch: s.t.Best() + 1, Monitor: monitorName(cfg.Monitor), Stopped: s.t.Stopped(),
-		SamplesPerSec: sps,
+		SamplesPerSec: sps, SkippedImages: len(s.d.Skipped),
 	}
 	for k, v := range last.Metrics {
 		if name, ok := strings.CutPrefix(k, "test_"); ok {
@@ -286,6 +293,22 @@ func (s *supervised) summary() (*run.Summary, []string, error) {
 func (s *supervised) proceed(on bool) error { return proceed(s.opts.Collective, on) }
 
 func (s *supervised) close() { s.t.Close() }
+
+// maxSkippedLogged is the most skipped images the log names one by one.
+const maxSkippedLogged = 20
+
+// logSkipped writes to w the images of an image folder skipped as
+// unreadable: each one's line, the first maxSkippedLogged of them.
+func logSkipped(w io.Writer, skipped []string) {
+	fmt.Fprintf(w, "skipped %s (skip_bad):\n", plural(len(skipped), "unreadable image"))
+	for i, s := range skipped {
+		if i == maxSkippedLogged {
+			fmt.Fprintf(w, "  ... and %d more\n", len(skipped)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+}
 
 // set returns m with m[k] = v, making m if it is nil.
 func set(m map[string]float64, k string, v float64) map[string]float64 {

@@ -15,7 +15,7 @@ var (
 	// jsonTypes: /infer's body.
 	jsonTypes = []string{"application/json"}
 	// imageTypes: /predict-image's body.
-	imageTypes = []string{"image/png", "image/jpeg"}
+	imageTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp"}
 )
 
 // checkContentType returns a 415 error unless r's Content-Type is one of

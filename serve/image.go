@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"net/url"
@@ -27,7 +26,8 @@ type ImageResponse struct {
 }
 
 // predictImage answers POST /v2/models/{name}/predict-image: the body is a
-// PNG or JPEG image (Content-Type image/png or image/jpeg), converted to
+// PNG, JPEG, GIF or WebP image (Content-Type image/png, image/jpeg,
+// image/gif or image/webp), converted to
 // the model's input as `dlrun predict` converts a file
 // (datasets.DecodeImage), inverted first with ?invert=1; ?top=N sets the
 // classes listed (default DefaultTop). An image whose header declares
@@ -58,13 +58,13 @@ func (s *Server) predictImage(w http.ResponseWriter, r *http.Request, m *model) 
 		return err
 	}
 	if len(body) == 0 {
-		return badRequest("empty request body: send a PNG or JPEG image")
+		return badRequest("empty request body: send a PNG, JPEG, GIF or WebP image")
 	}
 	release, err := s.decodeSlot(w, r)
 	if err != nil {
 		return err
 	}
-	x, err := datasets.DecodeImage(bytes.NewReader(body), "request body", m.row, invert, s.opts.MaxImageBytes, "--max-image-bytes")
+	x, err := datasets.DecodeImage(body, "request body", m.row, invert, s.opts.MaxImageBytes, "--max-image-bytes")
 	release()
 	if errors.Is(err, safeio.ErrTooLarge) {
 		return errorf(http.StatusRequestEntityTooLarge, "%v", err)

@@ -93,8 +93,12 @@ func jsonKind(t reflect.Type) string {
 }
 
 // readInput checks the request's inputs against the model's one input
-// and returns its values and rows.
+// and returns its values and rows. A model trained on a CSV table also
+// takes a row's named columns (readColumns).
 func (m *model) readInput(inputs []RequestInput) ([]float32, int, error) {
+	if m.t.Table != nil && (len(inputs) != 1 || inputs[0].Name != InputName) {
+		return m.readColumns(inputs)
+	}
 	if len(inputs) != 1 {
 		return nil, 0, badRequest("model %s takes one input, %q; the request has %d", m.name, InputName, len(inputs))
 	}
@@ -139,6 +143,16 @@ func (m *model) converter(dt string) (func(i int, num string) (float32, error), 
 	}
 	if !isIndexType(dt) {
 		return nil, badRequest("input %q: datatype %q, want %s (or %s, %s or %s holding whole numbers)", InputName, truncate(dt), INT64, INT32, FP32, FP64)
+	}
+	if m.rec != nil { // a rating model takes the dataset's user and movie ids
+		return func(i int, num string) (float32, error) {
+			what := fmt.Sprintf("row %d's", i/m.rowLen)
+			id, err := parseID(dt, num, what+" id")
+			if err != nil {
+				return 0, err
+			}
+			return m.rec.Index(i%m.rowLen, id, what)
+		}, nil
 	}
 	return func(i int, num string) (float32, error) {
 		what, limit := m.t.Bound(i % m.rowLen)
@@ -209,6 +223,12 @@ func (m *model) output(name string, out [][]float64, rows, top int) OutputTensor
 			data[i] = int64(run.Greedy(row, nil))
 		}
 		return OutputTensor{Name: name, Datatype: INT64, Shape: []int{rows}, Data: data}
+	case run.Scaled:
+		data := flatten(out)
+		for i, v := range data {
+			data[i] = float32(float64(v)*o.Scale + o.Shift)
+		}
+		return OutputTensor{Name: name, Datatype: FP32, Shape: append([]int{rows}, o.Shape...), Data: data}
 	}
 	return OutputTensor{Name: name, Datatype: FP32, Shape: append([]int{rows}, o.Shape...), Data: flatten(out)}
 }

@@ -374,6 +374,24 @@ func parseIndex(dt, num, what string, n int) (float32, error) {
 	return float32(v), nil
 }
 
+// parseID reads the text num of a value of datatype dt that is a
+// dataset's id (what names it in errors): a whole number from 0 to 2^53,
+// within INT32's range for INT32.
+func parseID(dt, num, what string) (float64, error) {
+	v, err := strconv.ParseFloat(num, 64)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s %s is not a finite number", what, num)
+	case v != math.Trunc(v):
+		return 0, fmt.Errorf("%s %s is not a whole number", what, num)
+	case dt == INT32 && (v < math.MinInt32 || v > math.MaxInt32):
+		return 0, fmt.Errorf("%s %s is outside INT32's range", what, num)
+	case v < 0 || v > 1<<53:
+		return 0, fmt.Errorf("%s %s is outside 0 to 2^53", what, num)
+	}
+	return v, nil
+}
+
 // checkShape checks that shape is rows of per-row shape row, at least one
 // row, and returns the rows and the number of values.
 func checkShape(shape []int64, row []int) (rows, values int, err error) {

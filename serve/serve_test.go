@@ -401,7 +401,8 @@ func TestInferEqualsPredict(t *testing.T) {
 		t.Errorf("top 1: %+v", top)
 	}
 
-	// A rating model: (user, movie) index pairs, INT64 or FP32.
+	// A rating model: (user, movie) pairs of the dataset's ids, INT64 or
+	// FP32; the model reads their indices.
 	mf := load(t, runs.mf)
 	pairs := []float32{0, 0, 3, 10, 7, 5}
 	wantR, err := mf.Model.Predict(pairs)
@@ -409,7 +410,7 @@ func TestInferEqualsPredict(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dt := range []string{"INT64", "INT32", "FP32"} {
-		resp = infer(t, base, "mf", inferRequest(dt, []int{3, 2}, [][]int{{0, 0}, {3, 10}, {7, 5}}, ""))
+		resp = infer(t, base, "mf", inferRequest(dt, []int{3, 2}, [][]int{{1, 10}, {4, 110}, {8, 60}}, ""))
 		r := output(t, resp, "rating")
 		if fmt.Sprint(r.Shape) != "[3 1]" {
 			t.Errorf("rating shape %v", r.Shape)
@@ -487,7 +488,7 @@ func TestConcurrentRequestsAreBatched(t *testing.T) {
 	release = serve.HoldModel(t, srv, "mf", requests, func() {
 		for i := range requests {
 			go func() {
-				resp, err := tryInfer(base, "mf", inferRequest("INT64", []int{1, 2}, []int{i % 8, i % 11}, ""))
+				resp, err := tryInfer(base, "mf", inferRequest("INT64", []int{1, 2}, []int{i%8 + 1, 10 * (i%11 + 1)}, ""))
 				answers <- answer{i, resp, err}
 			}()
 		}

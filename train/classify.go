@@ -42,6 +42,7 @@ type Classify struct {
 	data       Examples
 	idx        []int
 	labels     []int
+	streamed   // reading a Source (classify_source.go)
 }
 
 var _ Task = (*Classify)(nil)
@@ -122,25 +123,38 @@ func (c *Classify) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (
 	return out, lossNode, nil
 }
 
-// Check implements Task: d must be Examples of the task's shape with at
-// most as many classes as the model has outputs, each example's values
-// finite and its label one of the classes. It reads every example once,
-// into a buffer Build made.
+// Check implements Task: d must be Examples or a Source of the task's
+// shape with at most as many classes as the model has outputs, each
+// example's values finite and its label one of the classes. It reads
+// every example of Examples once, into a buffer Build made; the examples
+// of a Source are checked as a pass reads them.
 func (c *Classify) Check(d Data, role string) error {
 	if d == nil || d.Len() == 0 {
 		return errors.Errorf("%s data is empty", role)
 	}
 	e, ok := d.(Examples)
+	if src, isSource := d.(Source); !ok && isSource {
+		return c.checkShape(src.Shape(), src.NumClasses(), role)
+	}
 	if !ok {
 		return errors.Errorf("%s data (%T) are not labelled examples, which classification needs", role, d)
 	}
-	if s := e.Shape(); !slices.Equal(s, c.Shape) {
-		return errors.Errorf("%s data has examples of shape %v, the model takes %v", role, s, c.Shape)
-	}
-	if k := e.NumClasses(); k > c.Outputs && !(c.Outputs == 1 && k == 2) {
-		return errors.Errorf("%s data has %d classes, the model has %d outputs", role, k, c.Outputs)
+	if err := c.checkShape(e.Shape(), e.NumClasses(), role); err != nil {
+		return err
 	}
 	return c.checkExamples(e, role)
+}
+
+// checkShape reports data of another shape than the task's, or of more
+// classes than the model has outputs.
+func (c *Classify) checkShape(s []int, k int, role string) error {
+	if !slices.Equal(s, c.Shape) {
+		return errors.Errorf("%s data has examples of shape %v, the model takes %v", role, s, c.Shape)
+	}
+	if k > c.Outputs && !(c.Outputs == 1 && k == 2) {
+		return errors.Errorf("%s data has %d classes, the model has %d outputs", role, k, c.Outputs)
+	}
+	return nil
 }
 
 // checkExamples reports the first example of e whose label is not one of
@@ -177,11 +191,16 @@ func nonFinite(x []float32) int {
 	return -1
 }
 
-// Pass implements Task.
+// Pass implements Task. A pass over a Source starts reading its batches
+// ahead (classify_source.go).
 func (c *Classify) Pass(d Data, rng *rand.Rand) (int, error) {
+	c.endStream()
 	e, ok := d.(Examples)
+	if src, isSource := d.(Source); !ok && isSource && c.batch != 0 {
+		return c.passSource(src, rng), nil
+	}
 	if !ok || c.batch == 0 {
-		return 0, errors.New("classify: Pass needs Examples, after Build")
+		return 0, errors.New("classify: Pass needs Examples or a Source, after Build")
 	}
 	c.data = e
 	return c.start(d.Len(), rng), nil
@@ -189,6 +208,9 @@ func (c *Classify) Pass(d Data, rng *rand.Rand) (int, error) {
 
 // Fill implements Task.
 func (c *Classify) Fill(i int) (int, error) {
+	if c.stream != nil {
+		return c.fillSource(i)
+	}
 	idx, err := c.indices(i, "classify")
 	if err != nil {
 		return 0, err
@@ -203,6 +225,18 @@ func (c *Classify) Fill(i int) (int, error) {
 	return len(c.idx), nil
 }
 
+// rowExample copies the example of row r of the batch being filled into dst and
+// returns its label: from the examples in memory, or from the slot a
+// streamed pass read it into.
+func (c *Classify) rowExample(r int, dst []float32) int {
+	if s := c.slot; s != nil {
+		n := len(dst)
+		copy(dst, s.x[r*n:(r+1)*n])
+		return s.labels[r]
+	}
+	return c.data.Example(c.idx[r], dst)
+}
+
 func fillBatch[T kernels.Float](c *Classify, labels []int, xs, ys, ws []T) []int {
 	n, k := len(c.example), c.Outputs
 	for r := 0; r < c.batch; r++ {
@@ -215,9 +249,9 @@ func fillBatch[T kernels.Float](c *Classify, labels []int, xs, ys, ws []T) []int
 		}
 		var l int
 		if x32, ok := any(x).([]float32); ok {
-			l = c.data.Example(c.idx[r], x32) // straight into the batch
+			l = c.rowExample(r, x32) // straight into the batch
 		} else {
-			l = c.data.Example(c.idx[r], c.example)
+			l = c.rowExample(r, c.example)
 			for j, v := range c.example {
 				x[j] = T(v)
 			}

@@ -169,6 +169,17 @@ type Config struct {
 	DType string `json:"dtype" yaml:"dtype"`
 	// NoShuffle keeps the data order instead of shuffling each epoch.
 	NoShuffle bool `json:"no_shuffle" yaml:"no_shuffle"`
+	// Workers is the number of goroutines that read a Source's examples
+	// (decode image files) while the model trains (default
+	// runtime.GOMAXPROCS(0), at most MaxWorkers), as PyTorch's
+	// DataLoader num_workers. Data in memory needs none. It does not
+	// change the results.
+	Workers int `json:"workers,omitempty" yaml:"workers,omitempty"`
+	// Prefetch is the number of batches of a Source read ahead of the one
+	// training (default DefaultPrefetch, at most MaxPrefetch): memory
+	// holds that many batches of examples. It does not change the
+	// results.
+	Prefetch int `json:"prefetch,omitempty" yaml:"prefetch,omitempty"`
 
 	// OnBatch, if set, is called after every training step with the
 	// number of steps done in the epoch, their total, and the step's loss.
@@ -246,6 +257,12 @@ func (c Config) resolve() (parts, error) {
 	}
 	if c.StepEvery < 0 {
 		return p, errors.Errorf("lr_step_every %d: must be positive (epochs between decays)", c.StepEvery)
+	}
+	if c.Workers < 0 || c.Workers > MaxWorkers {
+		return p, errors.Errorf("workers %d: must be 0 (one per CPU) to %d", c.Workers, MaxWorkers)
+	}
+	if c.Prefetch < 0 || c.Prefetch > MaxPrefetch {
+		return p, errors.Errorf("prefetch %d: must be 0 (%d batches) to %d", c.Prefetch, DefaultPrefetch, MaxPrefetch)
 	}
 	if c.Patience < 0 {
 		return p, errors.Errorf("patience %d: must not be negative (0: off)", c.Patience)

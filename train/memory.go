@@ -78,6 +78,7 @@ var (
 	_ buildChecker = (*Classify)(nil)
 	_ buildChecker = (*NextToken)(nil)
 	_ buildChecker = (*Rating)(nil)
+	_ buildChecker = (*Regress)(nil)
 )
 
 // batchMemory is implemented by the tasks that count what they add to a
@@ -95,6 +96,8 @@ func (t *NextToken) batchValues(batch int) int64 {
 }
 
 func (r *Rating) batchValues(batch int) int64 { return int64(batch) * 5 }
+
+func (r *Regress) batchValues(batch int) int64 { return int64(batch) * int64(size(r.Shape)+3) }
 
 // EstimateMemory returns an estimate of the memory that training model
 // for task with cfg takes (Memory), from their shapes alone: nothing is

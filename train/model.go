@@ -40,16 +40,18 @@ const (
 // is everything needed to rebuild the trained model without the Go code
 // that built it, as a saved Keras model carries its architecture.
 type ModelInfo struct {
-	Format     string  `json:"format"`
-	Task       string  `json:"task"`             // classify, next-token, rating; an agent's policy: play
-	InputShape []int   `json:"input_shape"`      // the model's input per example (Task.InputShape)
-	Outputs    int     `json:"outputs"`          // the model's output per example (Task.OutputSize)
-	Users      int     `json:"users,omitempty"`  // rating: the number of users
-	Movies     int     `json:"movies,omitempty"` // rating: the number of movies
-	Loss       string  `json:"loss"`
-	DType      string  `json:"dtype"`
-	BatchSize  int     `json:"batch_size"`
-	Model      nn.Spec `json:"model"`
+	Format     string `json:"format"`
+	Task       string `json:"task"`             // classify, next-token, rating, regress; an agent's policy: play
+	InputShape []int  `json:"input_shape"`      // the model's input per example (Task.InputShape)
+	Outputs    int    `json:"outputs"`          // the model's output per example (Task.OutputSize)
+	Users      int    `json:"users,omitempty"`  // rating: the number of users
+	Movies     int    `json:"movies,omitempty"` // rating: the number of movies
+	// TargetStd is a regression's scale of its targets (Regress.TargetStd).
+	TargetStd float64 `json:"target_std,omitempty"`
+	Loss      string  `json:"loss"`
+	DType     string  `json:"dtype"`
+	BatchSize int     `json:"batch_size"`
+	Model     nn.Spec `json:"model"`
 }
 
 // Info describes the trainer's model and task for model.json. It fails
@@ -70,6 +72,9 @@ func (t *Trainer) Info() (*ModelInfo, error) {
 		Loss: t.parts.loss.Name, DType: string(t.parts.dtype), BatchSize: t.cfg.BatchSize, Model: spec}
 	if r, ok := t.task.(*Rating); ok {
 		info.Users, info.Movies = r.Users, r.Movies
+	}
+	if r, ok := t.task.(*Regress); ok {
+		info.TargetStd = r.TargetStd
 	}
 	return info, nil
 }
@@ -299,7 +304,8 @@ func checkBatchValues(batch int, shape []int, what string) error {
 }
 
 // NewTask returns a new task of the kind and shape the description
-// records: one of train's own tasks (classify, next-token, rating), each
+// records: one of train's own tasks (classify, next-token, rating,
+// regress), each
 // rebuilt as its file registers. A description of another task (an
 // agent's policy, task play) is rebuilt by the package that wrote it
 // (run.Open), which hands its task to LoadTask.
@@ -471,7 +477,10 @@ func (m *Model) Evaluate(d Data) (*Evaluation, error) {
 // of the model's input shape, one after another): for a classifier the
 // class probabilities (the softmax of the outputs for a cross-entropy
 // model, sigmoid for a single-output binary one); for a rating model, x
-// holds (user, movie) index pairs and each row is the predicted rating.
+// holds (user, movie) index pairs and each row is the predicted rating;
+// for a regression model, one row [value] per example, in the
+// standardised units its targets were given in (a table's
+// Preprocessing.Prediction maps it back).
 func (m *Model) Predict(x []float32) ([][]float64, error) {
 	return m.forward(x, true)
 }
@@ -485,6 +494,7 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 //   - shot-boundary model: x holds windows of the model's input shape
 //     [Window, 3, h, w], one after another; Window rows of ShotOutputs
 //     logits per window (Predict: their probabilities).
+//   - regression model: as Predict, one row [value] per example.
 //   - next-token model: x holds sequences of Info.InputShape[0] (T) token
 //     ids, one after another; T rows of Info.Outputs (the vocabulary)
 //     logits per sequence, row i·T+s being the logits of the token after
@@ -510,6 +520,8 @@ func (m *Model) forward(x []float32, probs bool) ([][]float64, error) {
 		return m.predictRatings(task, x)
 	case *Classify:
 		return m.classify(task, x, probs)
+	case *Regress:
+		return m.regress(task, x)
 	case *NextToken:
 		if !probs {
 			return m.nextTokens(task, x)
@@ -517,7 +529,7 @@ func (m *Model) forward(x []float32, probs bool) ([][]float64, error) {
 	case *Shots:
 		return m.shotWindows(task, x, probs)
 	}
-	return nil, errors.Errorf("predict: the model was trained for %s, not classification or rating", t.task.Name())
+	return nil, errors.Errorf("predict: the model was trained for %s, not classification, rating, regression or shot detection", t.task.Name())
 }
 
 // classify runs classifier c on the examples of x: the probabilities of
@@ -625,9 +637,35 @@ func (m *Model) predictRatings(r *Rating, x []float32) ([][]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]float64, 0, len(pairs))
+	return t.oneOutputs(n, r.Fill, len(pairs))
+}
+
+// regress runs regression model r on the examples of x: one row [value]
+// per example, the model's output (standardised as its targets were).
+func (m *Model) regress(r *Regress, x []float32) ([][]float64, error) {
+	size := len(r.example)
+	if len(x) == 0 || len(x)%size != 0 {
+		return nil, errors.Errorf("predict: %d values are not a whole number of examples of shape %v", len(x), r.Shape)
+	}
+	t, err := m.forBatch(len(x) / size)
+	if err != nil {
+		return nil, err
+	}
+	r = t.task.(*Regress)
+	n, err := t.start(&rawData{x: x, shape: r.Shape, size: size}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return t.oneOutputs(n, r.Fill, len(x)/size)
+}
+
+// oneOutputs runs the n batches that fill fills through t's model and
+// returns the one output of each example filled, as a row [value]: a
+// rating model's and a regressor's predictions (of about rows examples).
+func (t *Trainer) oneOutputs(n int, fill func(int) (int, error), rows int) ([][]float64, error) {
+	out := make([][]float64, 0, rows)
 	for i := 0; i < n; i++ {
-		k, err := r.Fill(i)
+		k, err := fill(i)
 		if err != nil {
 			return nil, err
 		}
@@ -678,7 +716,8 @@ func probabilities(l Loss, row []float64) []float64 {
 	return p
 }
 
-// rawData presents unlabeled examples as Examples.
+// rawData presents unlabeled examples as Examples (and as Targets of
+// value 0).
 type rawData struct {
 	x     []float32
 	shape []int
@@ -689,6 +728,10 @@ func (d *rawData) Len() int        { return len(d.x) / d.size }
 func (d *rawData) Shape() []int    { return d.shape }
 func (d *rawData) NumClasses() int { return 1 }
 func (d *rawData) Example(i int, dst []float32) int {
+	copy(dst, d.x[i*d.size:(i+1)*d.size])
+	return 0
+}
+func (d *rawData) Target(i int, dst []float32) float32 {
 	copy(dst, d.x[i*d.size:(i+1)*d.size])
 	return 0
 }

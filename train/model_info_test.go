@@ -92,12 +92,12 @@ func TestReadInfoLimits(t *testing.T) {
 	// A task train does not know is read, for the package that wrote it
 	// to rebuild (run.Open), and Load says so.
 	dir0 := t.TempDir()
-	os.WriteFile(filepath.Join(dir0, "model.json"), infoWith(t, map[string]any{"task": "regress"}), 0o644)
+	os.WriteFile(filepath.Join(dir0, "model.json"), infoWith(t, map[string]any{"task": "segment"}), 0o644)
 	if _, err := train.ReadInfo(dir0); err != nil {
-		t.Fatalf("task regress: %v", err)
+		t.Fatalf("task segment: %v", err)
 	}
-	if _, err := train.Load(dir0, false); err == nil || !strings.Contains(err.Error(), `task "regress" is not one of train's (classify, next-token, rating, shots)`) {
-		t.Fatalf("Load of task regress: %v", err)
+	if _, err := train.Load(dir0, false); err == nil || !strings.Contains(err.Error(), `task "segment" is not one of train's (classify, next-token, rating, regress, shots)`) {
+		t.Fatalf("Load of task segment: %v", err)
 	}
 	// The tiny model's description passes.
 	dir := t.TempDir()

@@ -184,12 +184,20 @@ func fillRatings[T float32 | float64](r *Rating, xs, ys, ws []T) {
 // Score implements Task: the squared and the absolute errors of the
 // batch's predictions.
 func (r *Rating) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
+	return errorSums(p, r.targets, r.row, 1)
+}
+
+// errorSums returns the sums of the squared and of the absolute errors
+// of the batch's predictions (output 0, one value per row, read into row)
+// against targets, each error multiplied by scale: RMSE's and MAE's
+// figures.
+func errorSums(p *graph.Program, targets, row []float64, scale float64) ([]float64, error) {
 	sq, abs := 0.0, 0.0
-	for row, t := range r.targets {
-		if err := p.OutputRow(0, row, r.row); err != nil {
+	for i, t := range targets {
+		if err := p.OutputRow(0, i, row); err != nil {
 			return nil, err
 		}
-		e := r.row[0] - t
+		e := (row[0] - t) * scale
 		sq += e * e
 		abs += math.Abs(e)
 	}

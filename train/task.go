@@ -11,8 +11,8 @@ import (
 )
 
 // Data is a split of a dataset as the loop sees it. Each task says what
-// more it needs: Classify reads Examples, NextToken reads Tokens, Rating
-// reads Ratings.
+// more it needs: Classify reads Examples (or a Source), NextToken reads
+// Tokens, Rating reads Ratings, Regress reads Targets.
 type Data interface {
 	// Len returns the number of examples (or tokens).
 	Len() int
@@ -41,7 +41,8 @@ func (t Tokens) Len() int { return len(t) }
 // training loop: which inputs the model reads and what its targets are,
 // how a pass over the data is cut into batches and each batch filled, and
 // how outputs are scored. Classify (image and feature classification),
-// NextToken (language models) and Rating (recommenders) are train's own
+// NextToken (language models), Rating (recommenders) and Regress (numbers
+// from tables) are train's own
 // tasks, each rebuilt from a model.json by the registration in its file. A
 // task value serves one Trainer: Build binds it to that trainer's graph.
 type Task interface {
@@ -193,6 +194,13 @@ func (p *shuffledPass) span() (global, lo, hi int) {
 		return p.batch, 0, p.batch
 	}
 	return p.global, p.lo, p.hi
+}
+
+// place returns the place in the pass of the first example of batch i
+// that this process takes.
+func (p *shuffledPass) place(i int) int {
+	global, lo, _ := p.span()
+	return i*global + lo
 }
 
 // start begins a pass over n examples, shuffled by rng unless it is nil,

@@ -120,6 +120,9 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	if t.distributed() {
 		task.(sharded).shard(cfg.BatchSize, lo, hi)
 	}
+	if st, ok := task.(sourceTask); ok {
+		st.readers(cfg.Workers, cfg.Prefetch)
+	}
 	// Layers may add penalties to the loss (the recommenders' L2 on the
 	// rows of each batch); the loss trained and reported includes them,
 	// as Keras's does.
@@ -189,6 +192,9 @@ func (t *Trainer) Close() error {
 		return nil
 	}
 	t.closed = true
+	if st, ok := t.task.(sourceTask); ok {
+		st.close()
+	}
 	return t.min.Close()
 }
 
@@ -252,6 +258,9 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 	if training && !t.cfg.NoShuffle {
 		order = t.shuffle
 	}
+	if st, ok := t.task.(sourceTask); ok && training && st.augments(d) {
+		st.augmentNext(t.shuffle.Uint64())
+	}
 	n, err := t.start(d, order)
 	if err != nil {
 		return 0, nil, err
@@ -267,8 +276,11 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 	sum, count, sums := 0.0, 0, make([]float64, width)
 	for i := 0; i < n; i++ {
 		k, err := t.task.Fill(i)
-		if err != nil {
-			return 0, nil, err
+		if err != nil { // an example that could not be read
+			if training {
+				return 0, nil, errors.Wrapf(err, "epoch %d, batch %d", t.epoch+1, i+1)
+			}
+			return 0, nil, errors.Wrap(err, "evaluating")
 		}
 		t.filled = k
 		var l float64

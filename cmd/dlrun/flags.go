@@ -39,6 +39,8 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 	f.Var(positiveFloat{&c.Gamma}, "lr-gamma", "step schedule: factor of each decay (default 0.1)")
 	f.Var(nonNegativeInt{&c.Patience}, "patience", "early stopping: epochs without improvement of --monitor before stopping (0: off)")
 	f.StringVar(&c.Monitor, "monitor", "", "metric for early stopping and best.safetensors: test_loss (default) or test_accuracy")
+	f.Var(nonNegativeInt{&c.Workers}, "workers", "goroutines that read an image folder's images ahead of training (default: one per CPU)")
+	f.Var(nonNegativeInt{&c.Prefetch}, "prefetch", "batches of an image folder read ahead of the one training (default 2)")
 	f.SetNormalizeFunc(normalizeFlag)
 }
 
@@ -47,12 +49,21 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 // models' choices. `dlrun summary --model` takes these alone.
 func modelFlags(f *pflag.FlagSet, c *run.Config) {
 	f.StringVar(&c.Model, "model", "", "reference model (see 'dlrun models') or a model file, YAML or JSON (docs/models.md)")
-	f.StringVar(&c.Task, "task", "", "the task of a model file: classify, next-token or rating (default: the model's; classify for a model file)")
-	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(datasets.Bundled())+"), a folder of IDX files, CIFAR-10 batches or ratings, or for next-token a UTF-8 text file (default: the model's)")
+	f.StringVar(&c.Task, "task", "", "the task: classify, next-token, rating, or regress for a CSV table's number (default: the model's; for a table, what its target holds; classify for a model file)")
+	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(datasets.Bundled())+"), a folder of IDX files, CIFAR-10 batches, images (one folder per class) or ratings, a CSV table (with --target), or for next-token a UTF-8 text file (default: the model's)")
 	f.StringVar(&c.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
 	f.Var(positiveInt{&c.SeqLen}, "seq-len", "next-token models: steps of backpropagation through time per batch (default: the model's)")
 	f.Var(positiveInt{&c.Dim}, "dim", "embedding size of the mf and ncf recommenders (default 32)")
 	f.Var(agentEnv{c}, "env", "agents (dqn, ppo): the game to learn, cartpole or connect4 (default cartpole)")
+	f.Var(imageSize{c}, "image-size", "image folders: resize every image to HxW pixels (default: the images' own size)")
+	f.Var(imageChannels{c}, "channels", "image folders: 1 (grayscale) or 3 (RGB) (default: 1 if every image is gray)")
+	f.Var(imageAugment{c}, "augment", "image folders: training-time augmentation, crop (random crop, 4 pixels of padding; crop=N), flip (horizontal), comma-separated")
+	f.Var(skipBad{c}, "skip-bad", "image folders: skip unreadable images, counted in summary.json, instead of failing")
+	f.Lookup("skip-bad").NoOptDefVal = "true"
+	f.Var(tableTarget{c}, "target", "CSV tables: the column to predict (a class, or a number with --task regress)")
+	f.Var(tableFill{c}, "fill", "CSV tables: fill missing values with the column's training mean or zero (default: a missing value is an error)")
+	f.Var(tableIgnore{c}, "ignore", "CSV tables: columns to leave out (ids, free text), comma-separated")
+	f.Var(tableTest{c}, "test", "CSV tables: a CSV file of test rows with the same columns (default: 20% of the table's rows held out, by a hash of each row)")
 	f.SetNormalizeFunc(normalizeFlag)
 }
 
@@ -186,6 +197,7 @@ var settingFlags = []struct{ setting, flag string }{
 	{"lr_step_every", "--lr-step"}, {"lr_gamma", "--lr-gamma"}, {"lr_schedule", "--lr-schedule"}, {"warmup_steps", "--warmup-steps"},
 	{"seq_len", "--seq-len"}, {"batch_size", "--batch-size"}, {"learning_rate", "--lr"},
 	{"weight_decay", "--weight-decay"}, {"clip_norm", "--clip-norm"}, {"clip_value", "--clip-value"},
+	{"image_size", "--image-size"}, {"skip_bad", "--skip-bad"},
 	// Errors from train that name a setting by what it is.
 	{"learning-rate schedule", "--lr-schedule"}, {"unknown metric", "--monitor"},
 }

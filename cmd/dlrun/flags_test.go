@@ -76,7 +76,7 @@ func TestFlagErrorsAndSuggestions(t *testing.T) {
 		{[]string{"train", "--lr", "fast"}, "--lr fast: invalid argument, want a number"},
 		{[]string{"generate", "--run", "x", "--temperature", "NaN"}, "--temperature NaN: must be a finite number, not negative"},
 		{[]string{"eval", "runs/x"}, `"runs/x": 'dlrun eval' takes flags only, no arguments`},
-		{[]string{"predict", "--run", "x"}, "name at least one image FILE"},
+		{[]string{"predict", "--run", "x"}, "name at least one image or CSV FILE"},
 		{[]string{"run"}, "name at least one experiment CONFIG"},
 		{[]string{"eval", "--run", filepath.Join(t.TempDir(), "absent")}, "--run: "},
 		{[]string{"train", "--model", "xor", "--lr-schedule", "sometimes"}, `learning-rate schedule (--lr-schedule) "sometimes"`},

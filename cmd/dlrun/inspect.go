@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/env"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/run"
@@ -89,11 +90,22 @@ func newPredictCmd() *cobra.Command {
 	var invert, best, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "predict --run DIR FILE...",
-		Short: "Classify image files (PNG, JPEG) with a trained model",
-		Long: `Classify image files with a trained image classifier. Each image is converted
-to the model's input: resized to its height and width, to one channel
-(luminance) or three (RGB), scaled to [0, 1]. Fashion-MNIST images are light on
-black: use --invert for photographs on a light background.
+		Short: "Classify image files (PNG, JPEG, GIF, WebP), or a CSV table's rows, with a trained model",
+		Long: `Classify image files with a trained image classifier, or predict the rows of
+a CSV table with a model trained on a table.
+
+A table's rows are written to stdout as CSV, each with its prediction
+columns added: <target>_predicted (and a classifier's <target>_probability,
+the predicted class's). The rows pass through the run's preprocessing
+(config.json's table.preprocessing: standardisation, categories), as
+training's did; their columns may come in any order, with or without the
+target.
+
+Each image is converted
+to the model's input exactly as training reads an image folder's images:
+resized to its height and width, to one channel (luminance) or three (RGB),
+scaled to [0, 1]. Fashion-MNIST images are light on black: use --invert for
+photographs on a light background.
 
 Each file gets one line, "FILE: CLASS P, CLASS P, ..." with the --top most
 probable classes. A file that cannot be read or decoded does not stop the
@@ -102,8 +114,9 @@ status 1 at the end, naming the files that failed. With --json, stdout is a JSON
 {"file", "class", "probability", "top": [{"class", "index", "probability"}],
 "probabilities"} or {"file", "error"}.`,
 		Example: `  dlrun predict --run runs/cnn shirt.png boot.jpg
+  dlrun predict --run runs/iris new-flowers.csv > predicted.csv
   dlrun predict --run runs/cnn --json --top 1 photos/*.jpg`,
-		Args: needArgs("image FILE"),
+		Args: needArgs("image or CSV FILE"),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if dir == "" {
 				return errors.New("--run: name the run folder of a trained model")
@@ -116,6 +129,9 @@ status 1 at the end, naming the files that failed. With --json, stdout is a JSON
 				return atFlag("run", err)
 			}
 			defer m.Close()
+			if m.Config.Table != nil && m.Config.Table.Preprocessing != nil {
+				return predictTable(cmd, m, files)
+			}
 			preds, err := m.PredictImages(files, invert)
 			if err != nil {
 				return atFlag("run", err)
@@ -193,6 +209,20 @@ func predictionsJSON(preds []run.ImagePrediction, top int, classes []string) []f
 		out[i].Probabilities = p.Probabilities
 	}
 	return out
+}
+
+// predictTable writes the rows of the one CSV file of files with run m's
+// predictions to cmd's stdout.
+func predictTable(cmd *cobra.Command, m *run.Run, files []string) error {
+	for _, name := range []string{"top", "invert", "json"} {
+		if cmd.Flags().Changed(name) {
+			return errors.Errorf("--%s applies to images; run %s predicts a CSV table's rows", name, m.Dir)
+		}
+	}
+	if len(files) != 1 || !datasets.IsTable(files[0]) {
+		return errors.Errorf("run %s was trained on a table: give one CSV file of rows to predict (.csv or .csv.gz), not %s", m.Dir, listSome(files, 3))
+	}
+	return m.PredictTable(files[0], cmd.OutOrStdout())
 }
 
 func newSummaryCmd() *cobra.Command {

@@ -65,7 +65,7 @@ func TestPredictReportsPerFile(t *testing.T) {
 
 	// One file: its own error is the command's.
 	_, errOut, err = dlrunSplit(t, "predict", "--run", run, bad)
-	oneLineError(t, "predict of one bad file", err, bad, "not a PNG or JPEG image")
+	oneLineError(t, "predict of one bad file", err, bad, "not a PNG, JPEG, GIF or WebP image")
 	if errOut != "" {
 		t.Errorf("predict of one bad file also wrote on stderr:\n%s", errOut)
 	}

@@ -24,8 +24,9 @@ HTTP/JSON:
   GET  /v2/health/live, /v2/health/ready, /v2
   GET  /v2/models/NAME, /v2/models/NAME/ready
   POST /v2/models/NAME/infer           tensors in, tensors out (application/json)
-  POST /v2/models/NAME/predict-image   a PNG or JPEG body (image/png, image/jpeg;
-                                       image classifiers)
+  POST /v2/models/NAME/predict-image   a PNG, JPEG, GIF or WebP body (image/png,
+                                       image/jpeg, image/gif, image/webp; image
+                                       classifiers)
   GET  /v2/models/NAME/recommend?user=ID&top=N   (rating models)
   GET  /metrics                        Prometheus metrics
 

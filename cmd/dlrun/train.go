@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/run"
 	"github.com/dlrun/dlrun/runner"
 	"github.com/pkg/errors"
@@ -44,6 +45,9 @@ them.`,
   dlrun train --model charrnn --epochs 2 --out runs/austen
   dlrun train --model mlp --epochs 2 --out runs/m && dlrun train --resume runs/m --epochs 4
   dlrun train --model cnn --data /usr/share/datasets/fashion-mnist
+  dlrun train --data photos/ --image-size 64x64 --augment crop,flip
+  dlrun train --data iris.csv --target species
+  dlrun train --data houses.csv --target price --task regress --fill mean
   dlrun train --model small-cnn.yaml --cpuprofile cpu.pprof && go tool pprof -top cpu.pprof`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -71,7 +75,7 @@ them.`,
 	}
 	f := cmd.Flags()
 	runFlags(f, &cfg)
-	f.Lookup("model").Usage += " (default cnn)"
+	f.Lookup("model").Usage += " (default cnn; mlp for a CSV table)"
 	f.StringVar(&out, "out", "", "run folder (default runs/<model>-<timestamp>, or -2, -3... after it when runs start in one second)")
 	f.StringVar(&resume, "resume", "", "continue the run in this folder from its checkpoint (only --epochs may change)")
 	profileFlags(f, &prof)
@@ -102,6 +106,9 @@ func trainOrResume(cmd *cobra.Command, cfg run.Config, resume string, opts runne
 	}
 	if cfg.Model == "" {
 		cfg.Model = "cnn"
+		if datasets.IsTable(cfg.Dataset) {
+			cfg.Model = "mlp"
+		}
 	}
 	return prof.with(func() error {
 		_, err := runner.Train(cfg, opts)
