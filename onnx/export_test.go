@@ -94,6 +94,50 @@ func tableInputs(m *run.Run, n int, rng *rand.Rand) []float64 {
 	return x
 }
 
+// blockLayers is a classifier with the graph layers and blocks: a
+// residual block with a strided shortcut, a branch joined by Concat, an Add,
+// global average pooling, and a sequence branch (Reshape, Conv1D, GELU).
+const blockLayers = `name: block-layers
+layers:
+  - conv2d: {filters: 4, kernel: 3, padding: same, name: stem}
+  - residual:
+      layers:
+        - conv2d: {filters: 6, kernel: 3, stride: 2, padding: same, bias: false}
+        - batch_norm: {}
+        - relu
+        - conv2d: {filters: 6, kernel: 3, padding: same}
+      shortcut:
+        - conv2d: {filters: 6, kernel: 1, stride: 2}
+        - batch_norm: {}
+  - conv2d: {filters: 2, kernel: 2, stride: 2, name: side, inputs: [stem]}
+  - concat: {inputs: [residual1, side], axis: 1}
+  - global_avg_pool2d: {}
+  - dense: {units: 6, name: pooled}
+  - reshape: {shape: [28, -1], inputs: [input]}
+  - conv1d: {filters: 6, kernel: 3, stride: 2, padding: same}
+  - gelu: {}
+  - global_avg_pool1d: {}
+  - add: {inputs: [pooled, globalavgpool1d1]}
+  - dense: {units: 10}
+`
+
+// transformerLayers is a language model of pre-norm transformer blocks
+// with every attention and position setting, GELU in both forms and a
+// causal Conv1D.
+const transformerLayers = `name: transformer-layers
+layers:
+  - embedding: {vocab: %d, dim: 8}
+  - positional_embedding: {max_len: 16}
+  - residual: [{layer_norm: {}}, {attention: {heads: 2, causal: true}}]
+  - residual: [{layer_norm: {}}, {dense: {units: 16}}, {gelu: {approximate: tanh}}, {dense: {units: 8}}]
+  - positional_embedding: {sinusoidal: true}
+  - residual: [{attention: {heads: 4, causal: true, bias: false}}]
+  - conv1d: {filters: 8, kernel: 3, padding: causal}
+  - gelu: {}
+  - layer_norm: {}
+  - dense: {units: %d}
+`
+
 // text is a small corpus for the language models.
 var text = strings.Repeat("It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", 24)
 
@@ -269,6 +313,10 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 	if err := os.WriteFile(spec, []byte(allLayers), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	blocks := filepath.Join(dir, "block-layers.yaml")
+	if err := os.WriteFile(blocks, []byte(blockLayers), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var noShuffle = func(c run.Config) run.Config { c.NoShuffle = true; return c }
 	cases := []struct {
 		name string
@@ -281,12 +329,15 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"rnn-lstm", run.Config{Model: "rnn", Cell: "lstm"}},
 		{"rnn-gru", run.Config{Model: "rnn", Cell: "gru"}},
 		{"all-layers", noShuffle(run.Config{Model: spec})},
+		{"block-layers", run.Config{Model: blocks}},
 		{"mf", run.Config{Model: "mf"}},
 		{"ncf", run.Config{Model: "ncf"}},
 		{"biases", run.Config{Model: "biases"}},
 		{"charrnn-lstm", run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"charrnn-gru", run.Config{Model: "charrnn", Cell: "gru", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"seq-layers", run.Config{Model: "seq", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"transformer-layers", run.Config{Model: "transformer", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"gpt", run.Config{Model: "gpt", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
 		{"table-classify", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "kind"}}},
 		{"table-regress", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "price"}}},
@@ -294,7 +345,7 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := c.cfg
-			if c.name == "seq-layers" {
+			if files := map[string]string{"seq-layers": sequenceLayers, "transformer-layers": transformerLayers}; files[c.name] != "" {
 				// The vocabulary of the corpus sizes the embedding and the
 				// output: train a charrnn first to learn it.
 				ref, err := run.ReadConfig(trained(t, dir, "vocab-"+c.name, run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}))
@@ -302,8 +353,8 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					t.Fatal(err)
 				}
 				v := len(ref.Vocab)
-				path := filepath.Join(dir, "seq-layers.yaml")
-				if err := os.WriteFile(path, []byte(fmt.Sprintf(sequenceLayers, v, v)), 0o644); err != nil {
+				path := filepath.Join(dir, c.name+".yaml")
+				if err := os.WriteFile(path, []byte(fmt.Sprintf(files[c.name], v, v)), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				cfg.Model, cfg.Task = path, "next-token"
@@ -388,8 +439,10 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 				for _, in := range ins[1:] {
 					feeds[in] = ortTensor{DType: "float32", Dims: []int{n, hiddenOf(t, mp, in)}, Data: make([]float64, n*hiddenOf(t, mp, in))}
 				}
-				if len(ins) < 2 {
-					t.Fatalf("inputs %v: want the stateful layers' states", ins)
+				// The recurrent models are stateful: their states are inputs
+				// and outputs, fed back for the second chunk.
+				if stateful := c.name == "seq-layers" || strings.HasPrefix(c.name, "charrnn"); stateful != (len(ins) > 1) {
+					t.Fatalf("inputs %v: want the stateful layers' states, and only theirs", ins)
 				}
 				got1 := runORT(t, modules, path, feeds)
 				d1 := agree(t, "logits, first chunk", got1["logits"], []int{n, steps, m.Model.Info.Outputs}, want[0])
@@ -485,4 +538,30 @@ func TestExportRefusesUnknownLayers(t *testing.T) {
 		t.Errorf("a refused export left %s", out)
 	}
 	t.Log(err)
+}
+
+// An attention given a padding mask (a second input) is refused with one
+// line naming the layer: the exported model has one input.
+func TestExportRefusesAPaddingMask(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "masked.yaml")
+	if err := os.WriteFile(spec, []byte(`name: masked
+layers:
+  - reshape: {shape: [28, 28]}
+  - global_avg_pool1d: {name: mask}
+  - attention: {heads: 2, inputs: [reshape1, mask]}
+  - flatten
+  - dense: {units: 10}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder := trained(t, dir, "masked", run.Config{Model: spec, Config: train.Config{BatchSize: 64}})
+	out := filepath.Join(dir, "masked.onnx")
+	err := onnx.ExportRun(folder, false, out)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "layer 3 (attention1, Attention): an attention with a padding mask has no ONNX conversion") {
+		t.Fatalf("error %v", err)
+	}
+	if _, statErr := os.Stat(out); !os.IsNotExist(statErr) {
+		t.Errorf("a refused export left %s", out)
+	}
 }

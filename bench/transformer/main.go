@@ -13,9 +13,13 @@
 //
 // -compare runs three rounds of: dlrun's throughput (-steps), then
 // PyTorch's (bench/torch_ref.py -steps) at each thread split of -splits
-// (torch threads/OpenBLAS threads, OPENBLAS_CORETYPE=SkylakeX), and
-// prints the medians over the rounds, PyTorch's at its best split, and
-// their ratio. -compare-generate does the same for cached generation at
+// (torch threads/OpenBLAS threads; OpenBLAS's core type as
+// internal/torchref chooses it for bench/compare: an OPENBLAS_CORETYPE
+// already set, else SkylakeX on a CPU with AVX-512), and prints the
+// medians over the rounds, PyTorch's at its best split, and their ratio.
+// GODEBUG=cpu.avx512f=off OPENBLAS_CORETYPE=Haswell
+// ATEN_CPU_CAPABILITY=avx2 in the environment measures both on AVX2 and
+// FMA alone (bench/compare's -class avx2). -compare-generate does the same for cached generation at
 // batch 1 (tokens per second, and the time per token at positions 10 and
 // 120).
 //
@@ -42,6 +46,7 @@ import (
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/internal/torchref"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 )
@@ -349,9 +354,11 @@ func compareTorch(self, python, splits string, steps int, dir string, batch, seq
 				targs = append(targs, "--steps", strconv.Itoa(steps), "--batch", strconv.Itoa(batch), "--optimizer", "adamw",
 					"--clip-norm", "1", "--lr-schedule", "warmup_cosine", "--warmup", "100", "--lr", "3e-3")
 			}
-			cmd := exec.Command(python, targs...)
-			cmd.Env = append(os.Environ(), "OPENBLAS_CORETYPE=SkylakeX", "OPENBLAS_NUM_THREADS="+blas)
-			out, err := cmd.Output()
+			nblas, err := strconv.Atoi(blas)
+			if err != nil || nblas < 1 {
+				return fmt.Errorf("split %q: OpenBLAS threads must be a positive whole number", sp)
+			}
+			out, err := torchref.Run(python, targs, nblas, nil)
 			if err != nil {
 				return fmt.Errorf("pytorch %s: %v", sp, err)
 			}

@@ -85,9 +85,9 @@ func AdamWUpdate[T Float](w, g []T, m, v []float64, s, decay, b1, b2, lrc, c2inv
 	g, m, v = g[:n], m[:n], v[:n]
 	for i := range w {
 		gi := float64(g[i]) * s
-		mi := floor(b1*m[i] + (1-b1)*gi)
-		vi := floor(b2*v[i] + (1-b2)*(gi*gi))
+		mi := floor(float64(b1*m[i]) + float64((1-b1)*gi))
+		vi := floor(float64(b2*v[i]) + float64((1-b2)*(gi*gi)))
 		m[i], v[i] = mi, vi
-		w[i] = T(float64(w[i])*decay - (lrc*mi)/(math.Sqrt(vi)*c2inv+eps))
+		w[i] = T(float64(float64(w[i])*decay) - (lrc*mi)/(float64(math.Sqrt(vi)*c2inv)+eps))
 	}
 }

@@ -225,7 +225,7 @@ func AttentionBackward[T Float](d AttentionDims, qkv, probs, dout, dqkv []T, s *
 					pr, gr := p[i*T_:i*T_+keys], dp[i*T_:i*T_+keys]
 					var dot T
 					for j, pv := range pr {
-						dot += pv * gr[j]
+						dot += T(pv * gr[j])
 					}
 					for j, pv := range pr {
 						gr[j] = pv * (gr[j] - dot) * scale

@@ -31,7 +31,7 @@ func GELU[T Float](dst, x []T, tanh bool) {
 	for i, v := range x {
 		f := float64(v)
 		if tanh {
-			dst[i] = T(0.5 * f * (1 + math.Tanh(geluC*(f+geluA*f*f*f))))
+			dst[i] = T(0.5 * f * (1 + math.Tanh(geluC*(f+float64(geluA*f*f*f)))))
 		} else {
 			dst[i] = T(0.5 * f * (1 + math.Erf(f/sqrt2)))
 		}
@@ -49,10 +49,10 @@ func GELUGrad[T Float](dx, x, dy []T, tanh bool) {
 		f := float64(v)
 		var d float64
 		if tanh {
-			t := math.Tanh(geluC * (f + geluA*f*f*f))
-			d = 0.5*(1+t) + 0.5*f*(1-t*t)*geluC*(1+3*geluA*f*f)
+			t := math.Tanh(geluC * (f + float64(geluA*f*f*f)))
+			d = float64(0.5*(1+t)) + float64(0.5*f*(1-float64(t*t))*geluC*(1+float64(3*geluA*f*f)))
 		} else {
-			d = 0.5*(1+math.Erf(f/sqrt2)) + f*invSqrt2Pi*math.Exp(-0.5*f*f)
+			d = float64(0.5*(1+math.Erf(f/sqrt2))) + float64(f*invSqrt2Pi*math.Exp(-0.5*f*f))
 		}
 		dx[i] = T(float64(dy[i]) * d)
 	}
@@ -64,7 +64,7 @@ func gelu32(dst, x []float32, tanh bool) {
 	dst = dst[:len(x)]
 	if tanh {
 		for i, v := range x {
-			dst[i] = geluC * (v + geluA*v*v*v)
+			dst[i] = geluC * (v + float32(geluA*v*v*v))
 		}
 		Tanhs(dst, dst)
 		for i, v := range x {
@@ -82,17 +82,17 @@ func geluGrad32(dx, x, dy []float32, tanh bool) {
 	dx, dy = dx[:len(x)], dy[:len(x)]
 	if tanh {
 		for i, v := range x {
-			dx[i] = geluC * (v + geluA*v*v*v)
+			dx[i] = geluC * (v + float32(geluA*v*v*v))
 		}
 		Tanhs(dx, dx)
 		for i, v := range x {
 			t := dx[i]
-			dx[i] = dy[i] * (0.5*(1+t) + 0.5*v*(1-t*t)*geluC*(1+3*geluA*v*v))
+			dx[i] = dy[i] * (float32(0.5*(1+t)) + float32(0.5*v*(1-float32(t*t))*geluC*(1+float32(3*geluA*v*v))))
 		}
 		return
 	}
 	for i, v := range x {
-		dx[i] = dy[i] * (0.5*(1+erff(v*(1/sqrt2))) + v*invSqrt2Pi*expf(-0.5*v*v))
+		dx[i] = dy[i] * (float32(0.5*(1+erff(v*(1/sqrt2)))) + float32(v*invSqrt2Pi*expf(-0.5*v*v)))
 	}
 }
 
@@ -108,9 +108,18 @@ func erff(x float32) float32 {
 	if a < 0.84375 {
 		z := x * x
 		// erf(x) = x + x·(2/√π − 1 + z·(...)): fdlibm's pp/qq rational form.
-		r := 1.28379167e-01 + z*(-3.25042108e-01+z*(-2.84817495e-02+z*(-5.77027029e-03+z*(-2.37630166e-05))))
-		s := 1 + z*(3.97917223e-01+z*(6.50222525e-02+z*(5.08130603e-03+z*(1.32494737e-04+z*(-3.96022827e-06)))))
-		return x + x*(r/s)
+		// Horner's rule, each product rounded before its sum (T(a·b), as
+		// everywhere in this package: no fused multiply-add on arm64).
+		r := -5.77027029e-03 + float32(z*-2.37630166e-05)
+		r = -2.84817495e-02 + float32(z*r)
+		r = -3.25042108e-01 + float32(z*r)
+		r = 1.28379167e-01 + float32(z*r)
+		s := 1.32494737e-04 + float32(z*-3.96022827e-06)
+		s = 5.08130603e-03 + float32(z*s)
+		s = 6.50222525e-02 + float32(z*s)
+		s = 3.97917223e-01 + float32(z*s)
+		s = 1 + float32(z*s)
+		return x + float32(x*(r/s))
 	}
 	if a >= 6 {
 		if x < 0 {
@@ -118,10 +127,17 @@ func erff(x float32) float32 {
 		}
 		return 1
 	}
-	t := 1 / (1 + 0.5*a)
-	p := -1.26551223 + t*(1.00002368+t*(0.37409196+t*(0.09678418+t*(-0.18628806+
-		t*(0.27886807+t*(-1.13520398+t*(1.48851587+t*(-0.82215223+t*0.17087277))))))))
-	e := 1 - t*expf(-a*a+p)
+	t := 1 / (1 + float32(0.5*a))
+	p := -0.82215223 + float32(t*0.17087277)
+	p = 1.48851587 + float32(t*p)
+	p = -1.13520398 + float32(t*p)
+	p = 0.27886807 + float32(t*p)
+	p = -0.18628806 + float32(t*p)
+	p = 0.09678418 + float32(t*p)
+	p = 0.37409196 + float32(t*p)
+	p = 1.00002368 + float32(t*p)
+	p = -1.26551223 + float32(t*p)
+	e := 1 - float32(t*expf(float32(-a*a)+p))
 	if x < 0 {
 		return -e
 	}

@@ -8,7 +8,7 @@ package kernels
 // of B loaded per step, eight steps per loop iteration read through one
 // bounds-checked window of each panel (the sums of the first seven steps
 // are used inside the body, so they are scheduled as they come; only the
-// last step's wait). On amd64 about three and a half instructions per
+// last step's wait). On amd64 about three instructions per
 // multiply-add remain (SSE's two-operand multiply needs a copy of one
 // operand), against eight in a loop over a tile kept in memory; on
 // architectures with three-operand arithmetic (arm64, riscv64) about two
