@@ -26,31 +26,27 @@ type ShotDetector struct {
 
 var _ video.Flusher = (*ShotDetector)(nil)
 
-// shotDetecting is a kind whose runs find cuts in video.
-type shotDetecting interface {
-	shotDetector(r *Run) (*ShotDetector, error)
-}
-
 // ShotDetector returns the run's model as a detector of cuts for
-// video.Detect. Only a shot detector's run (shots) finds cuts.
+// video.Detect. Only a shot detector's run (shots: a model of the task
+// train.Shots) finds cuts.
 func (r *Run) ShotDetector() (*ShotDetector, error) {
-	k, ok := r.Kind.(shotDetecting)
-	if !ok {
+	d, err := newShotDetector(r.Model)
+	if errors.Is(err, train.ErrNotShots) {
 		return nil, doesNotApply("finding cuts", r.Kind, "a shot detector (shots)")
 	}
-	return k.shotDetector(r)
+	return d, err
 }
 
 // newShotDetector returns the detector of model m, which reads windows
 // of frames [window, 3, h, w].
 func newShotDetector(m *train.Model) (*ShotDetector, error) {
-	in := m.Info.InputShape
-	if len(in) != 4 {
-		return nil, errors.Errorf("input_shape %v: a shot detector reads [frames, 3, height, width]", in)
-	}
 	st, err := m.ShotStream()
 	if err != nil {
 		return nil, err
+	}
+	in := m.Info.InputShape
+	if len(in) != 4 {
+		return nil, errors.Errorf("input_shape %v: a shot detector reads [frames, 3, height, width]", in)
 	}
 	return &ShotDetector{stream: st, window: in[0], h: in[2], w: in[3], planes: make([]float32, st.FrameSize())}, nil
 }

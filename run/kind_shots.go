@@ -192,9 +192,6 @@ func (r *ShotsReport) Print(w io.Writer) {
 	fmt.Fprintln(w)
 }
 
-// shotDetector implements shotDetecting.
-func (*shots) shotDetector(r *Run) (*ShotDetector, error) { return newShotDetector(r.Model) }
-
 // runData implements dataLoading.
 func (k *shots) runData(r *Run, name string) (*Data, error) {
 	d, _, err := k.evalData(r, name)

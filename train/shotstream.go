@@ -23,15 +23,19 @@ type ShotStream struct {
 	flushed bool
 }
 
+// ErrNotShots is wrapped by the error of ShotStream for a model whose
+// task is not Shots.
+var ErrNotShots = errors.New("not a shot-boundary model")
+
 // ShotStream returns a stream over m, a shot-boundary model (its task
-// Shots); another model is an error.
+// Shots); another model is an error wrapping ErrNotShots.
 func (m *Model) ShotStream() (*ShotStream, error) {
 	if m == nil {
 		return nil, errors.New("train: nil model: use train.Load")
 	}
 	s, ok := m.trainer.task.(*Shots)
 	if !ok {
-		return nil, errors.Errorf("the model was trained for %s, not shot-boundary detection", m.trainer.task.Name())
+		return nil, errors.Wrapf(ErrNotShots, "the model was trained for %s", m.trainer.task.Name())
 	}
 	w, size := s.window(), size(s.frameShape())
 	return &ShotStream{m: m, w: w, ctx: s.context(), size: size, buf: make([]float32, (w+1)*size), x: make([]float32, w*size)}, nil
