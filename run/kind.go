@@ -17,9 +17,9 @@ import (
 // of its own, which registers it with Register; everything else asks the
 // kind of a run (Config.Kind, Run.Kind) rather than deciding by its name.
 //
-// The kinds are classify, next-token and rating, trained by train's loop on
-// a dataset (SupervisedKind), and the agents dqn and ppo, which learn to
-// play a game (AgentKind). A kind that a command does not apply to says so
+// The kinds are classify, next-token, rating and music, trained by
+// train's loop on a dataset (SupervisedKind), and the agents dqn and ppo,
+// which learn to play a game (AgentKind). A kind that a command does not apply to says so
 // in one line naming the kind (ErrDoesNotApply).
 type Kind interface {
 	// Name names the kind: classify, next-token, rating; an agent's is its
@@ -56,8 +56,10 @@ type Kind interface {
 	NewTask(info *train.ModelInfo) (train.Task, error)
 	// Check reports what in run r's configuration does not agree with
 	// its model (class names against outputs, a vocabulary against the
-	// outputs), naming the file and the field.
-	Check(c *Config, info *train.ModelInfo) error
+	// outputs; the loss, dtype and batch size the model was trained with)
+	// or with ck, the configuration of the trainer that wrote the run's
+	// checkpoint (nil: none), naming the file and the field.
+	Check(c *Config, info *train.ModelInfo, ck *train.Config) error
 	// Evaluate scores opened run r as `dlrun eval` reports it.
 	Evaluate(r *Run, o EvalOptions) (Report, error)
 	// Tensors says how opened run r is served (dlrun serve) and exported

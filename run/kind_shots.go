@@ -67,8 +67,11 @@ func (*shots) FitBatch(*Config, *Data) string { return "" }
 // NewTask implements Kind.
 func (*shots) NewTask(info *train.ModelInfo) (train.Task, error) { return info.NewTask() }
 
-// Check implements Kind: nothing of config.json describes the outputs.
-func (*shots) Check(*Config, *train.ModelInfo) error { return nil }
+// Check implements Kind: nothing of config.json describes the outputs; the
+// loop's settings must agree with model.json and the checkpoint's.
+func (k *shots) Check(c *Config, info *train.ModelInfo, ck *train.Config) error {
+	return checkLoop(k.Loop(c), info, ck)
+}
 
 // evalData loads the material name (the run's if "") for evaluating shot
 // detector r: its test split, which must still have the SHA-256 the run

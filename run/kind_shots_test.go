@@ -111,7 +111,7 @@ func TestShotsKind(t *testing.T) {
 	if len(ts.Outputs) != 1 || !slices.Equal(ts.Outputs[0].Shape, []int{40, train.ShotOutputs}) {
 		t.Errorf("tensors %+v", ts)
 	}
-	if _, err := r.Recommender(); !errors.Is(err, run.ErrDoesNotApply) {
+	if _, err := r.Recommender(""); !errors.Is(err, run.ErrDoesNotApply) {
 		t.Errorf("recommending with a shot detector: %v", err)
 	}
 

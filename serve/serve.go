@@ -1,7 +1,8 @@
 // Package serve serves trained runs over HTTP with the Open Inference
 // Protocol (KServe's v2 protocol, which Triton and Seldon speak too), in
 // JSON: health and metadata, inference on tensors, and dlrun's own
-// endpoints for images (predict-image) and recommendations (recommend).
+// endpoints for images (predict-image), recommendations (recommend) and
+// music (compose).
 // See docs/serving.md for the endpoints, the names, datatypes and shapes
 // of each kind of model's tensors, and the limits.
 //

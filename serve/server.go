@@ -156,6 +156,7 @@ const (
 	epInfer          = "infer"
 	epPredictImage   = "predict_image"
 	epRecommend      = "recommend"
+	epCompose        = "compose"
 	epGenerate       = "generate"
 	epMetrics        = "metrics"
 	epUnknown        = "unknown"
@@ -173,6 +174,7 @@ func (s *Server) routes() {
 	}
 	s.handle("/v2/models/{name}/predict-image", endpoint{epPredictImage, post, true, s.predictImage})
 	s.handle("/v2/models/{name}/recommend", endpoint{epRecommend, get, true, s.recommend})
+	s.handle("/v2/models/{name}/compose", endpoint{epCompose, post, true, s.compose})
 	s.handle("/v2/models/{name}/generate", endpoint{epGenerate, post, true, s.generate})
 	metrics := s.metrics.handler()
 	s.handle("/metrics", endpoint{epMetrics, get, false, func(w http.ResponseWriter, r *http.Request, _ *model) error {

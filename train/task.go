@@ -74,7 +74,8 @@ type Task interface {
 	// Score reads the outputs of the batch just run and returns, for each
 	// of Metrics in order, the sum over the batch's examples of its
 	// per-example value (1 for a right prediction, the squared error, ...),
-	// or for a metric of counts (Metric.Counts) its Counts sums. With ev
+	// for a Ratio metric the batch's numerator and denominator, or for a
+	// metric of counts (Metric.Counts) its Counts sums. With ev
 	// not nil it may also append each example's label and prediction.
 	Score(p *graph.Program, ev *Evaluation) (sums []float64, err error)
 }
@@ -101,18 +102,58 @@ type Metric struct {
 	// Of computes a figure of counts from the pass's totals (Counts of
 	// them).
 	Of func(totals []float64) float64
+	// Ratio makes the figure a ratio of two sums over the pass rather
+	// than a mean over its examples: Score gives two values for it, the
+	// numerator's and the denominator's part of the batch (frame
+	// accuracy's true positives, and its true positives, false positives
+	// and false negatives together). A pass whose denominator is 0 scores 0.
+	Ratio bool
 }
 
-// width returns the number of sums Score gives for m.
-func (m Metric) width() int { return max(m.Counts, 1) }
+// width returns the number of sums Score gives for m: two for a ratio,
+// Counts for a metric of counts, one for a mean.
+func (m Metric) width() int {
+	if m.Ratio {
+		return 2
+	}
+	return max(m.Counts, 1)
+}
 
 // Accuracy is the share of examples whose prediction is right.
 var Accuracy = Metric{Name: "accuracy", HigherIsBetter: true}
 
-// reduce turns a pass's sums (width of them) over n examples into the
-// metric's figure.
+// figures returns how many values Score gives for metrics ms: each one's
+// width.
+func figures(ms []Metric) int {
+	n := 0
+	for _, m := range ms {
+		n += m.width()
+	}
+	return n
+}
+
+// reduce turns a pass's sums for metrics ms (Score's values summed over
+// its batches) over n examples into the metrics' figures.
+func reduce(ms []Metric, sums []float64, n int) []float64 {
+	out := make([]float64, len(ms))
+	j := 0
+	for i, m := range ms {
+		out[i] = m.reduce(sums[j:j+m.width()], n)
+		j += m.width()
+	}
+	return out
+}
+
+// reduce turns a pass's sums for m (its width of them) over n examples
+// into the metric's figure.
 func (m Metric) reduce(sums []float64, n int) float64 {
-	if m.Counts > 0 {
+	switch {
+	case m.Ratio:
+		if sums[1] == 0 {
+			return 0
+		}
+		return sums[0] / sums[1]
+	case m.Counts > 0:
 		return m.Of(sums)
 	}
 	v := sums[0] / float64(n)

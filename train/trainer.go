@@ -266,14 +266,12 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		return 0, nil, err
 	}
 	ms := t.task.Metrics()
-	width := 0
 	for _, m := range ms {
 		if m.Counts > 0 && m.Of == nil {
 			return 0, nil, errors.Errorf("task %s: metric %s of counts has no Of", t.task.Name(), m.Name)
 		}
-		width += m.width()
 	}
-	sum, count, sums := 0.0, 0, make([]float64, width)
+	sum, count, sums := 0.0, 0, make([]float64, figures(ms))
 	for i := 0; i < n; i++ {
 		k, err := t.task.Fill(i)
 		if err != nil { // an example that could not be read
@@ -306,8 +304,8 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		if err != nil {
 			return 0, nil, err
 		}
-		if len(s) != width {
-			return 0, nil, errors.Errorf("task %s scored %d figures for %d metrics, which take %d", t.task.Name(), len(s), len(ms), width)
+		if len(s) != len(sums) {
+			return 0, nil, errors.Errorf("task %s scored %d figures for %d metrics, which take %d", t.task.Name(), len(s), len(ms), len(sums))
 		}
 		for j, v := range s {
 			sums[j] += v
@@ -326,13 +324,7 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 	if count == 0 {
 		return 0, nil, errors.New("the pass held no examples")
 	}
-	metrics = make([]float64, len(ms))
-	at := 0
-	for j, m := range ms {
-		metrics[j] = m.reduce(sums[at:at+m.width()], count)
-		at += m.width()
-	}
-	return sum / float64(count), metrics, nil
+	return sum / float64(count), reduce(ms, sums, count), nil
 }
 
 // start resets the stateful layers (they begin every pass from zeros) and
