@@ -60,14 +60,19 @@ func (e *Explainer) checkTask(task, what string) error {
 	return nil
 }
 
-// checkValues returns a kindError if the model reads some of its input as
-// category indices (a table's column_embedding): integrated gradients and
-// occlusion would move an index between categories, and its gradient is
-// none, so attributions over the input values say nothing of them.
+// checkValues returns a kindError if no attribution over the model's input
+// values can be honest: the model reads some of its input as category
+// indices (a table's column_embedding: integrated gradients and occlusion
+// would move an index between categories, and its gradient is none), or
+// computes signals from its input that no gradient flows back through
+// (frame_changes), so attributions would not add up to the output.
 func (e *Explainer) checkValues() error {
 	for _, l := range e.info.Model.Layers {
-		if l.Kind == "column_embedding" {
+		switch l.Kind {
+		case "column_embedding":
 			return kindError(fmt.Sprintf("explain: model %s reads category indices (column_embedding), which attributions over its input values do not explain; explain a model that one-hot encodes its categories", e.info.Model.Name))
+		case "frame_changes":
+			return kindError(fmt.Sprintf("explain: model %s computes change signals from its frames (frame_changes), through which no gradient flows, so attributions over its input would not add up to its output", e.info.Model.Name))
 		}
 	}
 	return nil

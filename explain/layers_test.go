@@ -15,7 +15,7 @@ import (
 // describes it, and the task it is trained and explained under.
 var layerModels = []struct {
 	name, layers string
-	task         string // image, rows, text, ratings, or indices (refused)
+	task         string // image, rows, text, ratings, or indices or frames (refused)
 }{
 	{"dense", "{flatten: {}}, {dense: {units: 32}}, {relu: {}}, {dense: {units: 10, bias: false}}", "image"},
 	{"activations", "{flatten: {}}, {tanh: {}}, {dense: {units: 24}}, {sigmoid: {}}, {dense: {units: 10}}, {softmax: {}}", "image"},
@@ -30,6 +30,7 @@ var layerModels = []struct {
 	{"sinusoidal", "{embedding: {vocab: VOCAB, dim: 16}}, {positional_embedding: {sinusoidal: true}}, {attention: {heads: 2}}, {dense: {units: VOCAB}}", "text"},
 	{"graph", "{conv2d: {filters: 8, kernel: 3, padding: same, name: stem}}, {conv2d: {filters: 8, kernel: 3, padding: same, name: a}}, {relu: {name: r}}, {add: {inputs: [stem, r]}}, {conv2d: {filters: 4, kernel: 1, name: b, inputs: [stem]}}, {concat: {inputs: [add1, b], axis: 1}}, {global_avg_pool2d: {}}, {dense: {units: 10}}", "image"},
 	{"table", "{column_embedding: {columns: [0], sizes: [10], dim: 4}}, {dense: {units: 10}}", "indices"},
+	{"frames", "{frame_changes: {}}, {flatten: {}}, {dense: {units: 10}}", "frames"},
 	{"sequence", "{conv1d: {filters: 16, kernel: 3, padding: causal}}, {gelu: {approximate: tanh}}, {conv1d: {filters: 8, kernel: 5, stride: 2, padding: same}}, {global_avg_pool1d: {}}, {reshape: {shape: [2, 4]}}, {flatten: {}}, {dense: {units: 10}}", "rows"},
 }
 
@@ -72,6 +73,9 @@ func TestCompletenessOnEveryLayerKind(t *testing.T) {
 			case "indices":
 				layers = m.layers
 				task, data = &train.Classify{Shape: []int{3}, Outputs: 10}, nil
+			case "frames":
+				layers = m.layers
+				task, data = &train.Classify{Shape: []int{4, 3, 8, 8}, Outputs: 10}, nil
 			case "ratings":
 				r := movieLens(t)
 				layers = placeholders(m.layers, 0, len(r.UserIDs), len(r.MovieIDs))
@@ -106,6 +110,13 @@ func TestCompletenessOnEveryLayerKind(t *testing.T) {
 				_, err := e.Attribute([]float32{3, 0.5, -1}, explain.Options{})
 				if !errors.Is(err, explain.ErrKind) || !strings.Contains(err.Error(), "column_embedding") {
 					t.Errorf("a model of category indices: %v, want an error wrapping ErrKind naming column_embedding", err)
+				}
+			case "frames":
+				// Change signals computed from the frames pass no gradient
+				// back: refused, by name.
+				_, err := e.Attribute(make([]float32, 4*3*8*8), explain.Options{})
+				if !errors.Is(err, explain.ErrKind) || !strings.Contains(err.Error(), "frame_changes") {
+					t.Errorf("a model of frame changes: %v, want an error wrapping ErrKind naming frame_changes", err)
 				}
 			case "image", "rows":
 				as, err := e.AttributeAll(testImages(t, m.task == "rows", 3), explain.Options{})

@@ -210,6 +210,7 @@ var (
 var notExplained = map[string]string{
 	"music-lstm":        "the music kind's next-step task: explain has no method for piano rolls yet",
 	"music-transformer": "the music kind's next-step task: explain has no method for piano rolls yet",
+	"shots":             "the shots kind: its frame_changes layer passes no gradient back, so attributions over frames would not add up",
 }
 
 var completenessChecked = []string{"xor", "mlp", "cnn", "cnn-bn", "rnn", "resnet", "charrnn", "gpt", "mf", "ncf", "biases"}

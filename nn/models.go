@@ -180,6 +180,15 @@ func init() {
 			return NewSequential("biases", &Biases{Users: users, Movies: movies, Mean: opt.Mean, L2: opt.L2}), nil
 		},
 	})
+	// The shot detector takes windows of frames [frames, 3, h, w] and gives
+	// its logits per frame [frames, outputs].
+	register(Reference{
+		Name:        "shots",
+		Description: "shot-boundary detector: per frame its 12 change signals beside dense 32 ReLU over its pixels -> 3 temporal convolutions 48x9 ReLU -> dense 2 (transition centred here, part of one)",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			return ShotNet(in, outputs)
+		},
+	})
 	register(Reference{
 		Name:        "gpt",
 		Description: "character transformer: embedding 128 + learned positions (N(0, 0.02²)) -> 4 pre-norm blocks (causal self-attention, 4 heads; MLP 512 with tanh GELU) -> layer norm -> dense over the vocabulary",

@@ -492,6 +492,9 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 //   - classifier: x holds examples of the model's input shape, one after
 //     another; one row of Info.Outputs values (the logits) per example.
 //   - rating model: as Predict, one row [rating] per (user, movie) pair.
+//   - shot-boundary model: x holds windows of the model's input shape
+//     [Window, 3, h, w], one after another; Window rows of ShotOutputs
+//     logits per window (Predict: their probabilities).
 //   - regression model: as Predict, one row [value] per example.
 //   - next-token model: x holds sequences of Info.InputShape[0] (T) token
 //     ids, one after another; T rows of Info.Outputs (the vocabulary)
@@ -528,12 +531,14 @@ func (m *Model) forward(x []float32, probs bool) ([][]float64, error) {
 		if !probs {
 			return m.nextTokens(task, x)
 		}
+	case *Shots:
+		return m.shotWindows(task, x, probs)
 	case *NextStep:
 		if !probs {
 			return m.nextSteps(task, x)
 		}
 	}
-	return nil, errors.Errorf("predict: the model was trained for %s, not classification, rating or regression", t.task.Name())
+	return nil, errors.Errorf("predict: the model was trained for %s, not classification, rating, regression or shot detection", t.task.Name())
 }
 
 // classify runs classifier c on the examples of x: the probabilities of

@@ -266,6 +266,11 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		return 0, nil, err
 	}
 	ms := t.task.Metrics()
+	for _, m := range ms {
+		if m.Counts > 0 && m.Of == nil {
+			return 0, nil, errors.Errorf("task %s: metric %s of counts has no Of", t.task.Name(), m.Name)
+		}
+	}
 	sum, count, sums := 0.0, 0, make([]float64, figures(ms))
 	for i := 0; i < n; i++ {
 		k, err := t.task.Fill(i)
