@@ -77,3 +77,56 @@ func TestFrameChangeSignalsShapes(t *testing.T) {
 func TestFrameChangeSignalsNil(t *testing.T) {
 	runErrCases(t, []errCase{{"FrameChangeSignals(nil)", func() error { _, err := graph.FrameChangeSignals(nil); return err }, "frame changes"}})
 }
+
+// The structure op computes each sequence's signals as the kernel does.
+func TestFrameStructureSignals(t *testing.T) {
+	const n, steps, h, w = 2, 4, 3, 4
+	g := graph.New(graph.WithDType(graph.Float64))
+	x := input(t, g, "x", 1, n, steps, 3, h, w)
+	y, err := graph.FrameStructureSignals(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := y.Shape(); len(got) != 3 || got[0] != n || got[1] != steps || got[2] != graph.FrameStructureChanges {
+		t.Fatalf("shape %v, want [%d %d %d]", got, n, steps, graph.FrameStructureChanges)
+	}
+	p, err := g.Param("p", []int{graph.FrameStructureChanges, 1}, graph.Constant(0.5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flat, err := graph.Reshape(y, n*steps, graph.FrameStructureChanges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := graph.MatMul(flat, p.Node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := g.Compile(combineProbe(t, g, prod), y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if _, err := prog.Run(true); err != nil {
+		t.Fatal(err)
+	}
+	got, err := prog.Output(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xv := x.Value().Data().([]float64)
+	seq := steps * 3 * h * w
+	for i := range n {
+		want := make([]float64, steps*graph.FrameStructureChanges)
+		kernels.FrameStructureSignals(xv[i*seq:(i+1)*seq], steps, h, w, want, &kernels.FrameChangeScratch{})
+		for j, v := range want {
+			if g := got[i*len(want)+j]; math.Abs(g-v) > 1e-12 {
+				t.Fatalf("sequence %d, value %d: %v, want %v", i, j, g, v)
+			}
+		}
+	}
+	x4 := input(t, graph.New(graph.WithDType(graph.Float64)), "x", 1, 2, 4, 3, 5)
+	if _, err := graph.FrameStructureSignals(x4); err == nil || !strings.Contains(err.Error(), "[batch, frames, 3, height, width]") {
+		t.Errorf("input [2 4 3 5]: error %v, want one naming the shape it takes", err)
+	}
+}
