@@ -68,29 +68,38 @@ layers:
 `
 )
 
-// A dilated convolution's dilation is described, and read back: 3 taps 4
-// steps apart leave 10 − 8 steps of a valid convolution; causal padding
-// pads the 4 steps that 2 taps 4 steps apart span beyond the first.
-func TestConv1DDilationRoundTrip(t *testing.T) {
-	spec, err := nn.ParseSpec([]byte("name: m\nlayers:\n  - conv1d: {filters: 3, kernel: 3, dilation: 4}\n  - conv1d: {filters: 2, kernel: 2, dilation: 4, padding: causal}\n"), "m.yaml")
+// described builds the model file text yaml, describes it as JSON, and
+// builds that description again.
+func described(t *testing.T, yaml string) (m *nn.Sequential, js string, again *nn.Sequential) {
+	t.Helper()
+	spec, err := nn.ParseSpec([]byte(yaml), "m.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := spec.Build()
-	if err != nil {
+	if m, err = spec.Build(); err != nil {
 		t.Fatal(err)
 	}
 	d, err := nn.Describe(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	js, _ := json.Marshal(d)
-	if !strings.Contains(string(js), `"dilation":4`) {
-		t.Errorf("description %s names no dilation", js)
-	}
-	again, err := d.Build()
+	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if again, err = d.Build(); err != nil {
+		t.Fatal(err)
+	}
+	return m, string(b), again
+}
+
+// A dilated convolution's dilation is described, and read back: 3 taps 4
+// steps apart leave 10 − 8 steps of a valid convolution; causal padding
+// pads the 4 steps that 2 taps 4 steps apart span beyond the first.
+func TestConv1DDilationRoundTrip(t *testing.T) {
+	m, js, again := described(t, "name: m\nlayers:\n  - conv1d: {filters: 3, kernel: 3, dilation: 4}\n  - conv1d: {filters: 2, kernel: 2, dilation: 4, padding: causal}\n")
+	if !strings.Contains(js, `"dilation":4`) {
+		t.Errorf("description %s names no dilation", js)
 	}
 	for _, mm := range []*nn.Sequential{m, again} {
 		if out, err := mm.OutputShape([]int{10, 2}); err != nil || !slices.Equal(out, []int{2, 2}) {

@@ -1,7 +1,6 @@
 package nn_test
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -20,25 +19,9 @@ func TestFrameChangesStructure(t *testing.T) {
 		{"name: m\nlayers:\n  - frame_changes: {}\n", graph.FrameChanges},
 		{"name: m\nlayers:\n  - frame_changes: {structure: true}\n", graph.FrameChanges + graph.FrameStructureChanges},
 	} {
-		spec, err := nn.ParseSpec([]byte(c.yaml), "m.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := spec.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := nn.Describe(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		js, _ := json.Marshal(d)
-		if got := strings.Contains(string(js), `"structure":true`); got != (c.signals > graph.FrameChanges) {
+		m, js, again := described(t, c.yaml)
+		if got := strings.Contains(js, `"structure":true`); got != (c.signals > graph.FrameChanges) {
 			t.Errorf("%q described as %s", c.yaml, js)
-		}
-		again, err := d.Build()
-		if err != nil {
-			t.Fatal(err)
 		}
 		for _, mm := range []*nn.Sequential{m, again} {
 			if out, err := mm.OutputShape([]int{5, 3, 4, 6}); err != nil || !slices.Equal(out, []int{5, c.signals}) {
