@@ -341,6 +341,28 @@ func (t *NextStep) predict(weights []float64) error {
 	return nn.Draw(t.z, weights, 0, nil, t.guess)
 }
 
+// conditioning is implemented by the tasks that give a model's
+// autoregressive output the values it predicts (NextStep).
+type conditioning interface{ conditions() }
+
+// conditions implements conditioning.
+func (*NextStep) conditions() {}
+
+// checkJoint refuses a model holding an autoregressive output for a task
+// that would not give it the values it predicts: built without them the
+// layer passes its input through and its weight would never train.
+func checkJoint(model nn.Layer, task Task) error {
+	if _, ok := task.(conditioning); ok {
+		return nil
+	}
+	for _, l := range nn.AllLayers(model) {
+		if a, ok := l.(*nn.Autoregressive); ok && a != nil {
+			return errors.Errorf("%s (%s): an autoregressive output needs a task that gives it the values it predicts (music), not %s", a.Name(), a.Kind(), task.Name())
+		}
+	}
+	return nil
+}
+
 // Derived implements Deriver: the NLL per step in nats, the loss (binary
 // cross-entropy averaged over a step's values) times Width, the sum over
 // the values.

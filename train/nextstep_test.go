@@ -230,3 +230,13 @@ func TestNextStepJoint(t *testing.T) {
 		t.Errorf("frame accuracy %v, by hand (values predicted one by one) %v", got, want)
 	}
 }
+
+// An autoregressive output under a task that would not give it the values
+// it predicts is refused by name.
+func TestJointNeedsTheMusicTask(t *testing.T) {
+	model := nn.NewSequential("c", nn.NewDense(4), nn.NewAutoregressive())
+	_, err := New(model, &Classify{Shape: []int{3}, Outputs: 4}, Config{})
+	if err == nil || !strings.Contains(err.Error(), "autoregressive1 (Autoregressive): an autoregressive output needs a task that gives it the values it predicts (music), not classify") {
+		t.Errorf("a classifier with an autoregressive output: %v", err)
+	}
+}
