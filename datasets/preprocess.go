@@ -113,13 +113,14 @@ func isMissing(field string) bool {
 func (p *Preprocessing) Width() int {
 	n := 0
 	for _, c := range p.Columns {
-		n += c.width()
+		n += c.Width()
 	}
 	return n
 }
 
-// width returns the input values of column c.
-func (c *Column) width() int {
+// Width returns the number of input values column c gives: one per
+// category of a one-hot column, else one.
+func (c *Column) Width() int {
 	if c.Kind == KindOneHot {
 		return len(c.Categories)
 	}

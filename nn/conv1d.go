@@ -31,11 +31,11 @@ func (c *Conv1D) Kind() string { return "Conv1D" }
 
 func (c *Conv1D) stride() int { return max(c.Stride, 1) }
 
-// padding returns the zero steps before and after a sequence of l steps:
+// Pads returns the zero steps before and after a sequence of in[0] steps:
 // none (valid); an output of ⌈l/stride⌉, the odd extra step after (same,
 // as TensorFlow's); or kernel−1 before, so that no output sees a later
 // step (causal, Keras's).
-func (c *Conv1D) padding(in []int) (left, right int, err error) {
+func (c *Conv1D) Pads(in []int) (left, right int, err error) {
 	switch strings.ToLower(c.Padding) {
 	case "", "valid":
 		return 0, 0, nil
@@ -59,7 +59,7 @@ func (c *Conv1D) OutputShape(in []int) ([]int, error) {
 	if c.Filters <= 0 || c.Kernel <= 0 || c.Stride < 0 {
 		return nil, shapeErr(c, in, "filters %d, kernel %d and stride %d must be positive", c.Filters, c.Kernel, c.Stride)
 	}
-	l, r, err := c.padding(in)
+	l, r, err := c.Pads(in)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (c *Conv1D) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, r, _ := c.padding(in)
+	l, r, _ := c.Pads(in)
 	return graph.Conv1D(x, w, b, c.stride(), l, r)
 }
 
@@ -146,7 +146,7 @@ func (c *Conv1D) BatchValues(in []int, batch int) int64 {
 	if err != nil {
 		return 0
 	}
-	l, r, err := c.padding(in)
+	l, r, err := c.Pads(in)
 	if err != nil {
 		return 0
 	}

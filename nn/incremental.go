@@ -51,3 +51,32 @@ func refuseIncremental(l Layer, maxLen int, why string) error {
 	}
 	return fmt.Errorf("%s (%s) cannot run a step at a time: %s", l.Name(), l.Kind(), why)
 }
+
+// Windowed reports whether model, built incrementally for maxLen steps,
+// holds at most maxLen of them (it has an attention, whose cache has that
+// many, or positional embeddings, which count them), so that a longer
+// sequence must start again (ResetState) on its last steps. A recurrent
+// model carries its state on without a limit.
+func Windowed(model Layer) bool {
+	for _, l := range AllLayers(model) {
+		switch l.(type) {
+		case *Attention, *PositionalEmbedding:
+			return true
+		}
+	}
+	return false
+}
+
+// resetter is implemented by the layers that keep state from pass to pass.
+type resetter interface{ ResetState() }
+
+// ResetState starts a new sequence in every layer of model that keeps
+// state from pass to pass (recurrent layers, attention caches, position
+// counters), looking inside Sequential models and residual blocks.
+func ResetState(model Layer) {
+	for _, l := range AllLayers(model) {
+		if r, ok := l.(resetter); ok {
+			r.ResetState()
+		}
+	}
+}

@@ -84,9 +84,9 @@ func NewConcat(inputs ...string) *Concat {
 // Kind implements Layer.
 func (c *Concat) Kind() string { return "Concat" }
 
-// axis returns the axis of examples of rank n that c joins along,
+// JoinAxis returns the axis of examples of rank n that c joins along,
 // counted from 0 for an example's first.
-func (c *Concat) axis(n int) int {
+func (c *Concat) JoinAxis(n int) int {
 	switch {
 	case c.Axis == 0:
 		return n - 1
@@ -108,7 +108,7 @@ func (c *Concat) OutputShapeOf(in [][]int) ([]int, error) {
 		return nil, shapeErr(c, first(in), "joins two or more inputs, not %d (name them in its inputs)", len(in))
 	}
 	n := len(in[0])
-	a := c.axis(n)
+	a := c.JoinAxis(n)
 	if a < 0 || a >= n {
 		return nil, shapeErr(c, in[0], "axis %d is not one of an example's %d axes (1 to %d, or -1 to -%d)", c.Axis, n, n, n)
 	}
@@ -143,7 +143,7 @@ func (c *Concat) BuildOn(g *graph.Graph, xs []*graph.Node) (*graph.Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	a := c.axis(len(out))
+	a := c.JoinAxis(len(out))
 	rows := batch * size(out[:a])
 	flat := make([]*graph.Node, len(xs))
 	for i, x := range xs {

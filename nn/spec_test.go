@@ -67,7 +67,7 @@ func init() {
 		})
 }
 
-const knownKinds = "add, attention, batch_norm, biases, concat, conv1d, conv2d, dense, dropout, embedding, flatten, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
+const knownKinds = "add, attention, batch_norm, biases, column_embedding, concat, conv1d, conv2d, dense, dropout, embedding, flatten, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
 
 func TestSmallCNNSpec(t *testing.T) {
 	for _, c := range []struct{ name, doc string }{{"small-cnn.yaml", smallCNN}, {"small-cnn.json", smallCNNJSON}} {
@@ -684,13 +684,16 @@ func TestMalformedSpecs(t *testing.T) {
 	}
 }
 
+// tableSpec is a table model's spec: its category columns embedded.
+const tableSpec = "name: t\nlayers:\n  - column_embedding: {columns: [0, 2], sizes: [5, 9], dim: 4}\n  - dense: {units: 2}\n"
+
 // FuzzParseSpec parses arbitrary bytes as a spec: no panic, one-line
 // errors, what parses describes itself (checkParse), and the parse
 // allocates a bounded multiple of the input, aliases or not. The seeds
 // include the spec fixtures of testdata/models (alias bombs, deep
 // nesting, huge settings).
 func FuzzParseSpec(f *testing.F) {
-	for _, d := range append([]string{smallCNN, smallCNNJSON}, malformed...) {
+	for _, d := range append([]string{smallCNN, smallCNNJSON, tableSpec}, malformed...) {
 		f.Add([]byte(d))
 	}
 	addSpecFixtures(f)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
 	pb "github.com/dlrun/dlrun/internal/onnxpb"
 	"github.com/dlrun/dlrun/nn"
@@ -60,15 +61,82 @@ layers:
 `
 
 // tableText is a small CSV table: a class (kind) and a number (price) to
-// predict from a number and a category.
+// predict from a number, a category one-hot encoded (colour) and one of
+// more categories than that, embedded (store).
 var tableText = func() string {
 	var b strings.Builder
-	b.WriteString("size,colour,kind,price\n")
-	for i := 0; i < 40; i++ {
-		fmt.Fprintf(&b, "%d,%s,%s,%d.5\n", i%9, []string{"red", "blue", "green"}[i%3], []string{"a", "b"}[i%2], 100+7*i)
+	b.WriteString("size,colour,store,kind,price\n")
+	for i := 0; i < 80; i++ {
+		fmt.Fprintf(&b, "%d,%s,s%d,%s,%d.5\n", i%9, []string{"red", "blue", "green"}[i%3], i%40, []string{"a", "b"}[i%2], 100+7*i)
 	}
 	return b.String()
 }()
+
+// tableInputs returns n rows of inputs for table model m as its
+// preprocessing makes them: a standardised number, one-hot values, an
+// embedding column's index.
+func tableInputs(m *run.Run, n int, rng *rand.Rand) []float64 {
+	var x []float64
+	for range n {
+		for _, c := range m.Config.Table.Preprocessing.Columns {
+			switch c.Kind {
+			case datasets.KindNumeric:
+				x = append(x, float64(float32(rng.NormFloat64())))
+			case datasets.KindOneHot:
+				hot := make([]float64, len(c.Categories))
+				hot[rng.IntN(len(hot))] = 1
+				x = append(x, hot...)
+			default:
+				x = append(x, float64(rng.IntN(len(c.Categories)+1)))
+			}
+		}
+	}
+	return x
+}
+
+// blockLayers is a classifier with the graph layers and blocks: a
+// residual block with a strided shortcut, a branch joined by Concat, an Add,
+// global average pooling, and a sequence branch (Reshape, Conv1D, GELU).
+const blockLayers = `name: block-layers
+layers:
+  - conv2d: {filters: 4, kernel: 3, padding: same, name: stem}
+  - residual:
+      layers:
+        - conv2d: {filters: 6, kernel: 3, stride: 2, padding: same, bias: false}
+        - batch_norm: {}
+        - relu
+        - conv2d: {filters: 6, kernel: 3, padding: same}
+      shortcut:
+        - conv2d: {filters: 6, kernel: 1, stride: 2}
+        - batch_norm: {}
+  - conv2d: {filters: 2, kernel: 2, stride: 2, name: side, inputs: [stem]}
+  - concat: {inputs: [residual1, side], axis: 1}
+  - global_avg_pool2d: {}
+  - dense: {units: 6, name: pooled}
+  - reshape: {shape: [28, -1], inputs: [input]}
+  - conv1d: {filters: 6, kernel: 3, stride: 2, padding: same}
+  - gelu: {}
+  - global_avg_pool1d: {}
+  - add: {inputs: [pooled, globalavgpool1d1]}
+  - dense: {units: 10}
+`
+
+// transformerLayers is a language model of pre-norm transformer blocks
+// with every attention and position setting, GELU in both forms and a
+// causal Conv1D.
+const transformerLayers = `name: transformer-layers
+layers:
+  - embedding: {vocab: %d, dim: 8}
+  - positional_embedding: {max_len: 16}
+  - residual: [{layer_norm: {}}, {attention: {heads: 2, causal: true}}]
+  - residual: [{layer_norm: {}}, {dense: {units: 16}}, {gelu: {approximate: tanh}}, {dense: {units: 8}}]
+  - positional_embedding: {sinusoidal: true}
+  - residual: [{attention: {heads: 4, causal: true, bias: false}}]
+  - conv1d: {filters: 8, kernel: 3, padding: causal}
+  - gelu: {}
+  - layer_norm: {}
+  - dense: {units: %d}
+`
 
 // text is a small corpus for the language models.
 var text = strings.Repeat("It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.\n", 24)
@@ -245,6 +313,10 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 	if err := os.WriteFile(spec, []byte(allLayers), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	blocks := filepath.Join(dir, "block-layers.yaml")
+	if err := os.WriteFile(blocks, []byte(blockLayers), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var noShuffle = func(c run.Config) run.Config { c.NoShuffle = true; return c }
 	cases := []struct {
 		name string
@@ -257,12 +329,15 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"rnn-lstm", run.Config{Model: "rnn", Cell: "lstm"}},
 		{"rnn-gru", run.Config{Model: "rnn", Cell: "gru"}},
 		{"all-layers", noShuffle(run.Config{Model: spec})},
+		{"block-layers", run.Config{Model: blocks}},
 		{"mf", run.Config{Model: "mf"}},
 		{"ncf", run.Config{Model: "ncf"}},
 		{"biases", run.Config{Model: "biases"}},
 		{"charrnn-lstm", run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"charrnn-gru", run.Config{Model: "charrnn", Cell: "gru", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"seq-layers", run.Config{Model: "seq", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"transformer-layers", run.Config{Model: "transformer", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
+		{"gpt", run.Config{Model: "gpt", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
 		{"table-classify", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "kind"}}},
 		{"table-regress", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "price"}}},
@@ -270,7 +345,7 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := c.cfg
-			if c.name == "seq-layers" {
+			if files := map[string]string{"seq-layers": sequenceLayers, "transformer-layers": transformerLayers}; files[c.name] != "" {
 				// The vocabulary of the corpus sizes the embedding and the
 				// output: train a charrnn first to learn it.
 				ref, err := run.ReadConfig(trained(t, dir, "vocab-"+c.name, run.Config{Model: "charrnn", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}))
@@ -278,8 +353,8 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					t.Fatal(err)
 				}
 				v := len(ref.Vocab)
-				path := filepath.Join(dir, "seq-layers.yaml")
-				if err := os.WriteFile(path, []byte(fmt.Sprintf(sequenceLayers, v, v)), 0o644); err != nil {
+				path := filepath.Join(dir, c.name+".yaml")
+				if err := os.WriteFile(path, []byte(fmt.Sprintf(files[c.name], v, v)), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				cfg.Model, cfg.Task = path, "next-token"
@@ -304,6 +379,9 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					size *= d
 				}
 				x := values(n*size, func(int) float64 { return float64(float32(rng.Float64())) })
+				if m.Config.Table != nil {
+					x = tableInputs(m, n, rng)
+				}
 				logits := forward(t, m, n, m.Model.Info.InputShape, x)[0]
 				probs, err := m.Model.Predict(float32s(x))
 				if err != nil {
@@ -318,7 +396,10 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 				t.Logf("%s: %d examples, largest difference: logits %.2g, probabilities %.2g", c.name, n, dl, dp)
 			case "regress":
 				w := m.Model.Info.InputShape[0]
-				x := values(n*w, func(int) float64 { return float64(float32(rng.NormFloat64())) })
+				if l := m.Model.Info.Model.Layers[0]; l.Kind != "column_embedding" {
+					t.Errorf("first layer %s: the store column should be embedded", l.Kind)
+				}
+				x := tableInputs(m, n, rng)
 				out, err := m.Model.Predict(float32s(x))
 				if err != nil {
 					t.Fatal(err)
@@ -358,8 +439,10 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 				for _, in := range ins[1:] {
 					feeds[in] = ortTensor{DType: "float32", Dims: []int{n, hiddenOf(t, mp, in)}, Data: make([]float64, n*hiddenOf(t, mp, in))}
 				}
-				if len(ins) < 2 {
-					t.Fatalf("inputs %v: want the stateful layers' states", ins)
+				// The recurrent models are stateful: their states are inputs
+				// and outputs, fed back for the second chunk.
+				if stateful := c.name == "seq-layers" || strings.HasPrefix(c.name, "charrnn"); stateful != (len(ins) > 1) {
+					t.Fatalf("inputs %v: want the stateful layers' states, and only theirs", ins)
 				}
 				got1 := runORT(t, modules, path, feeds)
 				d1 := agree(t, "logits, first chunk", got1["logits"], []int{n, steps, m.Model.Info.Outputs}, want[0])

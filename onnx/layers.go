@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/dlrun/dlrun/graph"
@@ -23,29 +22,12 @@ type converter struct {
 }
 
 // Exportable lists the layer kinds Export converts.
-var Exportable = []string{"Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Conv2D", "MaxPool2D", "Dropout",
-	"Embedding", "LSTM", "GRU", "BatchNorm", "LayerNorm", "MF", "NCF", "Biases"}
+var Exportable = []string{"Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "Flatten", "Reshape", "Conv2D", "Conv1D",
+	"MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "Dropout", "Embedding", "PositionalEmbedding", "Attention", "LSTM", "GRU",
+	"BatchNorm", "LayerNorm", "Residual", "Add", "Concat", "MF", "NCF", "Biases", "ColumnEmbedding"}
 
-// layers converts each layer of s in turn; errors name the layer by
-// position, name and kind.
-func (c *converter) layers(s *nn.Sequential) error {
-	for i, l := range s.Layers {
-		out, err := l.OutputShape(c.in)
-		if err != nil {
-			return errors.Wrapf(err, "layer %d (%s, %s)", i+1, l.Name(), l.Kind())
-		}
-		if err := c.layer(l); err != nil {
-			if errors.Is(err, ErrNotExportable) {
-				return fmt.Errorf("%s: layer %d (%s, %s): %w (ONNX export knows %s)", s.Name(), i+1, l.Name(), l.Kind(), err, strings.Join(Exportable, ", "))
-			}
-			return errors.Wrapf(err, "%s: layer %d (%s, %s)", s.Name(), i+1, l.Name(), l.Kind())
-		}
-		c.in = out
-	}
-	return nil
-}
-
-func (c *converter) layer(l nn.Layer) error {
+// layer converts l, whose inputs are srcs (the current tensor first).
+func (c *converter) layer(l nn.Layer, srcs []tensor) error {
 	name := l.Name()
 	switch l := l.(type) {
 	case *nn.Sequential:
@@ -69,12 +51,40 @@ func (c *converter) layer(l nn.Layer) error {
 		c.x = c.b.op("Identity", name, []string{c.x})
 	case *nn.Conv2D:
 		return c.conv(name, l)
+	case *nn.Conv1D:
+		return c.conv1d(name, l)
+	case *nn.GlobalAvgPool2D:
+		pooled := c.b.op("GlobalAveragePool", name+"/pool", []string{c.x})
+		c.x = c.b.op("Flatten", name, []string{pooled}, attrInt("axis", 1))
+	case *nn.GlobalAvgPool1D:
+		c.x = c.b.op("ReduceMean", name, []string{c.x}, attrInts("axes", 1), attrInt("keepdims", 0))
+	case *nn.Reshape:
+		shape := []int64{0} // the batch
+		for _, d := range l.Shape {
+			shape = append(shape, int64(d))
+		}
+		c.x = c.b.op("Reshape", name, []string{c.x, c.b.int64s(name+"/shape", []int{len(shape)}, shape)})
+	case *nn.GELU:
+		c.gelu(name, l.Tanh)
+	case *nn.PositionalEmbedding:
+		return c.positions(name, l)
+	case *nn.Attention:
+		if len(srcs) > 1 {
+			return errors.New("an attention with a padding mask has no ONNX conversion (the exported model has one input)")
+		}
+		return c.attention(name, l)
+	case *nn.Residual:
+		return c.residual(name, l)
+	case *nn.Add, *nn.Concat:
+		c.join(name, l, srcs)
 	case *nn.MaxPool2D:
 		stride := l.Stride
 		if stride == 0 {
 			stride = l.Size
 		}
 		c.x = c.b.op("MaxPool", name, []string{c.x}, attrInts("kernel_shape", l.Size, l.Size), attrInts("strides", stride, stride))
+	case *nn.ColumnEmbedding:
+		return c.columnEmbedding(name, l)
 	case *nn.Embedding:
 		w, err := c.weight(name + ".weight")
 		if err != nil {

@@ -1,12 +1,15 @@
 package run
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
+	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 )
@@ -17,22 +20,52 @@ const MaxGenerateLength = 1 << 20
 
 // GenerateOptions control text generation.
 type GenerateOptions struct {
-	Prime       string  // text the model reads before it writes (default "\n")
+	Prime       string  // text the model reads before it writes (default DefaultPrime)
 	Length      int     // tokens (characters) to write
 	Temperature float64 // sampling temperature; 0 picks the most likely token
 	Seed        uint64  // seeds sampling: the same seed writes the same text
 }
+
+// DefaultPrime is the prime of a generation given none: a new line, as
+// a text begins.
+const DefaultPrime = "\n"
 
 // generating is a kind whose runs write text: a language model's.
 type generating interface {
 	generates()
 }
 
+// Generates reports whether r writes text (Generate, Continue): whether
+// it is a language model's run.
+func (r *Run) Generates() bool {
+	_, ok := r.Kind.(generating)
+	return ok
+}
+
 // Generate writes text with language model r (its chosen weights): it
 // reads the prime, then samples Length tokens one at a time, each fed
-// back as the next input. The model is rebuilt for one stream of one
-// step, its stateful layers carrying the state from step to step.
+// back as the next input, and returns the prime and what it wrote
+// (Continue).
 func (r *Run) Generate(o GenerateOptions) (string, error) {
+	if o.Prime == "" {
+		o.Prime = DefaultPrime
+	}
+	text, err := r.Continue(context.Background(), o)
+	if err != nil {
+		return "", err
+	}
+	return o.Prime + text, nil
+}
+
+// Continue is Generate returning only the Length tokens written after the
+// prime, and stopping with ctx's error when ctx ends. The model is rebuilt
+// for one stream of one step, incrementally (nn.SetIncremental): stateful
+// recurrent layers carry their state from step to step, and a
+// transformer's attentions keep the keys and values of the steps so far,
+// so each token costs the same however long the text. A model with such a
+// window (attention or positions: as many steps as it was trained on) that
+// fills it starts again on the last half of the text it holds.
+func (r *Run) Continue(ctx context.Context, o GenerateOptions) (string, error) {
 	if _, ok := r.Kind.(generating); !ok {
 		return "", doesNotApply("generating text", r.Kind, "a language model (next-token)")
 	}
@@ -44,7 +77,7 @@ func (r *Run) Generate(o GenerateOptions) (string, error) {
 		return "", err
 	}
 	if o.Prime == "" {
-		o.Prime = "\n"
+		o.Prime = DefaultPrime
 	}
 	prime, err := datasets.Encode(vocab, o.Prime)
 	if err != nil {
@@ -59,8 +92,17 @@ func (r *Run) Generate(o GenerateOptions) (string, error) {
 	if err != nil {
 		return "", errors.Wrapf(err, "run folder %s: model.json", r.Dir)
 	}
+	window := 0
+	if len(info.InputShape) > 0 {
+		window = info.InputShape[0]
+	}
+	if err := nn.SetIncremental(model, window); err != nil {
+		return "", errors.Wrapf(err, "model %s cannot write a token at a time", model.Name())
+	}
+	if !nn.Windowed(model) {
+		window = 0 // no limit
+	}
 	cfg := r.Config
-	weights := r.Weights
 	g := graph.New(graph.WithDType(dt), graph.WithSeed(cfg.Seed))
 	x, err := g.Input("x", 1, 1)
 	if err != nil {
@@ -70,7 +112,7 @@ func (r *Run) Generate(o GenerateOptions) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := train.LoadWeights(weights, g); err != nil {
+	if err := train.LoadWeights(r.Weights, g); err != nil {
 		return "", err
 	}
 	prog, err := g.CompileForward(y)
@@ -81,7 +123,25 @@ func (r *Run) Generate(o GenerateOptions) (string, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, 0x67656e)) // "gen"
 	logits := make([]float64, len(vocab))
 	in := []float64{0}
-	step := func(id int) error {
+	var held []int // the tokens the model holds, for a windowed one
+	var step func(id int) error
+	step = func(id int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if window > 0 {
+			if len(held) == window {
+				keep := slices.Clone(held[window-window/2:])
+				held = held[:0]
+				nn.ResetState(model)
+				for _, k := range keep {
+					if err := step(k); err != nil {
+						return err
+					}
+				}
+			}
+			held = append(held, id)
+		}
 		in[0] = float64(id)
 		if err := g.SetInput(x, in); err != nil {
 			return err
@@ -97,7 +157,6 @@ func (r *Run) Generate(o GenerateOptions) (string, error) {
 		}
 	}
 	var b strings.Builder
-	b.WriteString(o.Prime)
 	for i := 0; i < o.Length; i++ {
 		next := Sample(logits, o.Temperature, rng)
 		b.WriteString(vocab[next])

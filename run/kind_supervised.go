@@ -182,7 +182,11 @@ func network(c *Config, d *Data, in []int, outputs int) (*nn.Sequential, error) 
 	if c.Cell == "gru" {
 		opt.Cell = graph.GRUCell
 	}
-	return ref.Build(in, outputs, opt)
+	m, err := ref.Build(in, outputs, opt)
+	if err != nil || d.Preprocessing == nil {
+		return m, err
+	}
+	return withColumnEmbedding(m, d.Preprocessing), nil
 }
 
 // checkOwnData checks that d, loaded by the name run r's config.json

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/nn"
 	"github.com/pkg/errors"
 )
 
@@ -173,4 +174,24 @@ func firstNames(list []string, n int) []string {
 		return list
 	}
 	return append(slices.Clone(list[:n]), "...")
+}
+
+// withColumnEmbedding returns reference network m reading a table's rows
+// made by p: if p has embedding columns (categories past
+// datasets.MaxOneHot), an nn.ColumnEmbedding first looks each up, a vector
+// of nn.DefaultColumnDim values, as fastai's tabular models do; otherwise m.
+func withColumnEmbedding(m *nn.Sequential, p *datasets.Preprocessing) *nn.Sequential {
+	e := &nn.ColumnEmbedding{}
+	at := 0
+	for _, c := range p.Columns {
+		if c.Kind == datasets.KindEmbedding {
+			e.Columns = append(e.Columns, at)
+			e.Sizes = append(e.Sizes, len(c.Categories)+1)
+		}
+		at += c.Width()
+	}
+	if len(e.Columns) == 0 {
+		return m
+	}
+	return nn.NewSequential(m.Name(), append([]nn.Layer{e}, m.Layers...)...)
 }

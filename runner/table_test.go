@@ -165,3 +165,89 @@ func TestTableErrors(t *testing.T) {
 		t.Errorf("fill mean: %v", err)
 	}
 }
+
+// A column of more categories than are one-hot encoded is looked up by an
+// embedding layer that the mlp begins with (nn.ColumnEmbedding), learned
+// with the rest; the run reopens, evaluates and predicts with it.
+func TestTableEmbeddingColumn(t *testing.T) {
+	rows := [][]string{{"store", "size", "sales"}}
+	for i := 0; i < 600; i++ {
+		store := i % 50
+		sales := "low"
+		if store%2 == 0 {
+			sales = "high"
+		}
+		rows = append(rows, []string{fmt.Sprintf("s%02d", store), fmt.Sprint(i % 7), sales})
+	}
+	cfg := run.Config{Model: "mlp", Dataset: writeCSV(t, "stores.csv", rows), Table: &run.TableConfig{Target: "sales"}}
+	cfg.Epochs, cfg.BatchSize, cfg.LearningRate = 15, 16, 0.01
+	out := filepath.Join(t.TempDir(), "stores")
+	if _, err := runner.Train(cfg, runner.Options{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Open(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if l := r.Model.Info.Model.Layers[0]; l.Kind != "column_embedding" || fmt.Sprint(l.Settings["columns"]) != "[0]" || fmt.Sprint(l.Settings["sizes"]) != "[51]" {
+		t.Fatalf("first layer %+v, want column_embedding of column 0 with 51 indices", l)
+	}
+	rep, err := r.Evaluate(run.EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := rep.(*run.ClassifierReport).Accuracy; acc < 0.95 {
+		t.Errorf("test accuracy %v: the stores' embeddings did not learn their parity", acc)
+	}
+	var b bytes.Buffer
+	if err := r.PredictTable(writeCSV(t, "new.csv", [][]string{{"store", "size"}, {"s04", "1"}, {"s07", "1"}, {"s99", "1"}}), &b); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.Contains(got, "s04,1,high,") || !strings.Contains(got, "s07,1,low,") || strings.Count(got, "\n") != 4 {
+		t.Errorf("predicted:\n%s", got)
+	}
+}
+
+// A table regression stopped after 2 epochs and resumed to 4 ends with the
+// bits of 4 epochs straight: the table, its split and its preprocessing
+// are read again alike.
+func TestTableRegressionResumesBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	rows := [][]string{{"x", "colour", "y"}}
+	for i := 0; i < 120; i++ {
+		x := rng.NormFloat64()
+		rows = append(rows, []string{fmt.Sprintf("%.3f", x), []string{"red", "blue", "green"}[i%3], fmt.Sprintf("%.3f", 5*x+float64(i%3))})
+	}
+	path := writeCSV(t, "r.csv", rows)
+	cfg := run.Config{Model: "mlp", Dataset: path, Table: &run.TableConfig{Target: "y"}}
+	cfg.BatchSize = 16
+	dir := t.TempDir()
+	straight, split := filepath.Join(dir, "straight"), filepath.Join(dir, "split")
+	cfg.Epochs = 4
+	if _, err := runner.Train(cfg, runner.Options{Out: straight}); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Epochs = 2
+	if _, err := runner.Train(cfg, runner.Options{Out: split}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runner.Resume(split, runner.Options{Epochs: 4}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := os.ReadFile(filepath.Join(straight, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(split, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Error("4 epochs straight and 2 + 2 resumed give different weights")
+	}
+	r, err := run.ReadConfig(split)
+	if err != nil || r.Task != "regress" || r.Table == nil || r.Table.Preprocessing == nil {
+		t.Fatalf("resumed run's config: %+v, %v", r, err)
+	}
+}

@@ -94,6 +94,9 @@ type Options struct {
 	// that finds every slot taken for DecodeWait gets 503 with
 	// Retry-After.
 	MaxDecodes int
+	// MaxTokens is the most tokens one generate request may ask for
+	// (default DefaultMaxTokens); a request for more gets 400.
+	MaxTokens int
 	// Log receives a line for each server error (a 5xx answer, a
 	// recovered panic) and for shutdown; nil discards them.
 	Log io.Writer
@@ -111,6 +114,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.Errorf("timeout %v: must not be negative", o.Timeout)
 	case o.MaxImageBytes < 0:
 		return o, errors.Errorf("max image bytes %d: must not be negative", o.MaxImageBytes)
+	case o.MaxTokens < 0:
+		return o, errors.Errorf("max tokens %d: must not be negative", o.MaxTokens)
 	case o.MaxDecodes < 0:
 		return o, errors.Errorf("max decodes %d: must not be negative", o.MaxDecodes)
 	}
@@ -119,6 +124,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxDecodes == 0 {
 		o.MaxDecodes = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxTokens == 0 {
+		o.MaxTokens = DefaultMaxTokens
 	}
 	if o.MaxBody == 0 {
 		o.MaxBody = DefaultMaxBody

@@ -156,6 +156,7 @@ const (
 	epInfer          = "infer"
 	epPredictImage   = "predict_image"
 	epRecommend      = "recommend"
+	epGenerate       = "generate"
 	epMetrics        = "metrics"
 	epUnknown        = "unknown"
 )
@@ -172,6 +173,7 @@ func (s *Server) routes() {
 	}
 	s.handle("/v2/models/{name}/predict-image", endpoint{epPredictImage, post, true, s.predictImage})
 	s.handle("/v2/models/{name}/recommend", endpoint{epRecommend, get, true, s.recommend})
+	s.handle("/v2/models/{name}/generate", endpoint{epGenerate, post, true, s.generate})
 	metrics := s.metrics.handler()
 	s.handle("/metrics", endpoint{epMetrics, get, false, func(w http.ResponseWriter, r *http.Request, _ *model) error {
 		metrics.ServeHTTP(w, r)
@@ -293,7 +295,7 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request, _ *model) error {
 }
 
 func (s *Server) serverMetadata(w http.ResponseWriter, _ *http.Request, _ *model) error {
-	writeJSON(w, http.StatusOK, ServerMetadata{Name: "dlrun", Version: version.Version, Extensions: []string{"classification"}})
+	writeJSON(w, http.StatusOK, ServerMetadata{Name: "dlrun", Version: version.Version, Extensions: []string{"classification", "generate"}})
 	return nil
 }
 

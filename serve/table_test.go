@@ -76,3 +76,36 @@ func TestServeTableColumns(t *testing.T) {
 		t.Errorf("preprocessed input: %v, named columns: %v", v, got[0])
 	}
 }
+
+// A classifier trained on a table takes named columns too, and answers
+// the target's class names.
+func TestServeTableClassifierColumns(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("size,shape\n")
+	for i := 0; i < 60; i++ {
+		shape := "small"
+		if i%10 >= 5 {
+			shape = "large"
+		}
+		fmt.Fprintf(&b, "%d,%s\n", i%10, shape)
+	}
+	path := filepath.Join(t.TempDir(), "shapes.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "shapes")
+	cfg := run.Config{Model: "mlp", Dataset: path, Table: &run.TableConfig{Target: "shape"}, Config: train.Config{Epochs: 1, BatchSize: 8}}
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	_, base := startServer(t, serve.Options{}, dir)
+	resp := infer(t, base, "shapes", `{"inputs":[{"name":"size","shape":[2],"datatype":"FP64","data":[1, 8]}],"outputs":[{"name":"top_classes"}]}`)
+	if len(resp.Outputs) != 1 {
+		t.Fatalf("outputs %+v", resp.Outputs)
+	}
+	for _, s := range resp.Outputs[0].Data.([]string) {
+		if !strings.HasSuffix(s, ":large") && !strings.HasSuffix(s, ":small") {
+			t.Errorf("top class %q does not name a class of the table", s)
+		}
+	}
+}

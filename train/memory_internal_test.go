@@ -70,6 +70,7 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 	seq := func() Task { return &Classify{Shape: []int{28, 28}, Outputs: 10} }
 	text := func() Task { return &NextToken{Vocab: 80, SeqLen: 50} }
 	ratings := func() Task { return &Rating{Users: 300, Movies: 700} }
+	table := func() Task { return &Regress{Shape: []int{12}} }
 	cases := []struct {
 		name, layers string
 		task         func() Task
@@ -85,6 +86,7 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 		{"mf", "{mf: {users: 300, movies: 700, dim: 8, l2: 0.01}}", ratings, Config{Loss: "mse"}},
 		{"ncf", "{ncf: {users: 300, movies: 700, dim: 8, hidden: [16, 8], l2: 0.001}}", ratings, Config{Loss: "mse"}},
 		{"biases", "{biases: {users: 300, movies: 700, l2: 0.1}}", ratings, Config{Loss: "mse"}},
+		{"table", "{column_embedding: {columns: [2, 5], sizes: [40, 100], dim: 8}}, {dense: {units: 32}}, {relu: {}}, {dense: {units: 1}}", table, Config{Loss: "mse"}},
 		{"transformer", "{embedding: {vocab: 80, dim: 32}}, {positional_embedding: {max_len: 64}}, {residual: {layers: [{layer_norm: {}}, {attention: {heads: 4, causal: true}}]}}, {residual: {layers: [{layer_norm: {}}, {dense: {units: 64}}, {gelu: {}}, {dense: {units: 32}}]}}, {dense: {units: 80}}", text, Config{Optimizer: "adamw", Schedule: "warmup_cosine", WarmupSteps: 2}},
 		{"sinusoidal", "{embedding: {vocab: 80, dim: 16}}, {positional_embedding: {sinusoidal: true}}, {attention: {heads: 2}}, {dense: {units: 80}}", text, Config{}},
 		{"graph", "{conv2d: {filters: 8, kernel: 3, padding: same, name: stem}}, {conv2d: {filters: 8, kernel: 3, padding: same, name: a}}, {relu: {name: r}}, {add: {inputs: [stem, r]}}, {conv2d: {filters: 4, kernel: 1, name: b, inputs: [stem]}}, {concat: {inputs: [add1, b], axis: 1}}, {global_avg_pool2d: {}}, {dense: {units: 10}}", image, Config{}},

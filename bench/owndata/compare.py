@@ -13,6 +13,13 @@ bring them:
           Adam 1e-3, batch 64) on the same rows standardised with the
           training rows' mean and population std (StandardScaler, as dlrun
           does); scikit-learn: StandardScaler + LogisticRegression.
+  diabetes: the diabetes table (442 rows, 10 numeric columns, a disease
+          progression to predict) as diabetes-train.csv and diabetes-test.csv
+          (80/20, random_state=0): a regression (the target has more than 20
+          distinct whole numbers). dlrun: `dlrun train --data
+          diabetes-train.csv --test diabetes-test.csv --target target` (the
+          mlp, mse on the standardised target); PyTorch: the same mlp and
+          standardisation; scikit-learn: LinearRegression. Test RMSE.
   digits: the 1,797 8x8 handwritten digits as PNG files in an image folder
           (train/<digit>/*.png, test/<digit>/*.png, the same kind of split),
           pixel values 0..16 scaled to 0..255. dlrun: `dlrun train --model
@@ -20,8 +27,9 @@ bring them:
           read with PIL (values /255).
 
 Each net trains for --epochs epochs with seeds --seeds; the script prints
-the test accuracies (mean and standard deviation over the seeds) as the rows
-of docs/results.md's "Your own data" table, and one JSON line per run.
+the test accuracies and RMSEs (mean and standard deviation over the seeds)
+as the rows of docs/results.md's "Your own data" tables, and one JSON line
+per run.
 
     /usr/bin/python3 bench/owndata/compare.py --dlrun /tmp/dlrun --out /tmp/owndata
 
@@ -38,8 +46,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from PIL import Image
-from sklearn.datasets import load_breast_cancer, load_digits
-from sklearn.linear_model import LogisticRegression
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -58,6 +66,41 @@ def write_table(out):
                 f.write(",".join(repr(float(v)) for v in row) + ",%d\n" % t)
         paths.append(path)
     return paths, (x_tr, y_tr, x_te, y_te)
+
+
+def write_diabetes(out):
+    d = load_diabetes(scaled=False)
+    x_tr, x_te, y_tr, y_te = train_test_split(d.data, d.target, test_size=0.2, random_state=0)
+    header = ",".join(d.feature_names) + ",target\n"
+    paths = []
+    for name, x, y in (("diabetes-train.csv", x_tr, y_tr), ("diabetes-test.csv", x_te, y_te)):
+        path = os.path.join(out, name)
+        with open(path, "w") as f:
+            f.write(header)
+            for row, t in zip(x, y):
+                f.write(",".join(repr(float(v)) for v in row) + ",%d\n" % t)
+        paths.append(path)
+    return paths, (x_tr, y_tr, x_te, y_te)
+
+
+def torch_regressor(x_tr, y_tr, x_te, y_te, epochs, seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    mean, std = y_tr.mean(), y_tr.std()
+    net = nn.Sequential(nn.Linear(x_tr.shape[1], 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    xt = torch.tensor(x_tr, dtype=torch.float32)
+    yt = torch.tensor((y_tr - mean) / std, dtype=torch.float32).reshape(-1, 1)
+    for _ in range(epochs):
+        perm = torch.randperm(len(xt))
+        for i in range(0, len(xt), 64):
+            b = perm[i:i + 64]
+            opt.zero_grad()
+            nn.functional.mse_loss(net(xt[b]), yt[b]).backward()
+            opt.step()
+    with torch.no_grad():
+        pred = net(torch.tensor(x_te, dtype=torch.float32)).numpy().reshape(-1) * std + mean
+    return float(np.sqrt(((pred - y_te) ** 2).mean()))
 
 
 def write_digits(out):
@@ -103,16 +146,16 @@ def torch_mlp(x_tr, y_tr, x_te, y_te, classes, epochs, seed):
     return float((pred == y_te).mean())
 
 
-def dlrun(binary, out, args):
+def dlrun(binary, out, args, figure="test_accuracy"):
     subprocess.run([binary, "train", "--out", out] + args, check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "summary.json")) as f:
-        return json.load(f)["test_accuracy"]
+        return json.load(f)[figure]
 
 
-def figure(accs):
-    if len(accs) == 1:
-        return "%.4f" % accs[0]
-    return "%.4f ± %.4f" % (statistics.mean(accs), statistics.stdev(accs))
+def figure(vals, digits=4):
+    if len(vals) == 1:
+        return "%.*f" % (digits, vals[0])
+    return "%.*f ± %.*f" % (digits, statistics.mean(vals), digits, statistics.stdev(vals))
 
 
 def main():
@@ -127,6 +170,8 @@ def main():
     os.makedirs(a.out)
     seeds = [int(s) for s in a.seeds.split(",")]
     (train_csv, test_csv), (x_tr, y_tr, x_te, y_te) = write_table(a.out)
+    (dia_train, dia_test), (rx_tr, ry_tr, rx_te, ry_te) = write_diabetes(a.out)
+    rsc = StandardScaler().fit(rx_tr)
     digits = write_digits(a.out)
     dx_tr, dy_tr = read_folder(digits, "train")
     dx_te, dy_te = read_folder(digits, "test")
@@ -138,15 +183,23 @@ def main():
             ("table/pytorch", torch_mlp(sc.transform(x_tr), y_tr, sc.transform(x_te), y_te, 2, a.epochs, s)),
             ("digits/dlrun", dlrun(a.dlrun, os.path.join(a.out, "digits-%d" % s), ["--model", "mlp", "--data", digits, "--epochs", str(a.epochs), "--seed", str(s)])),
             ("digits/pytorch", torch_mlp(dx_tr, dy_tr, dx_te, dy_te, 10, a.epochs, s)),
+            ("diabetes/dlrun", dlrun(a.dlrun, os.path.join(a.out, "diabetes-%d" % s), ["--data", dia_train, "--test", dia_test, "--target", "target", "--epochs", str(a.epochs), "--seed", str(s)], "test_rmse")),
+            ("diabetes/pytorch", torch_regressor(rsc.transform(rx_tr), ry_tr, rsc.transform(rx_te), ry_te, a.epochs, s)),
         ):
             rows.setdefault(name, []).append(acc)
-            print(json.dumps({"run": name, "seed": s, "test_accuracy": acc}), file=sys.stderr)
+            print(json.dumps({"run": name, "seed": s, "figure": acc}), file=sys.stderr)
     lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x_tr, y_tr)
     lr_acc = float(lr.score(x_te, y_te))
     print("| data | rows (train/test) | model | epochs | seeds | dlrun | PyTorch | scikit-learn LogisticRegression |")
     print("|---|---|---|---|---|---|---|---|")
     print("| breast-cancer table (CSV) | %d/%d | mlp | %d | %s | %s | %s | %.4f |" % (len(y_tr), len(y_te), a.epochs, a.seeds, figure(rows["table/dlrun"]), figure(rows["table/pytorch"]), lr_acc))
     print("| digits image folder (PNG, 8x8) | %d/%d | mlp | %d | %s | %s | %s | |" % (len(dy_tr), len(dy_te), a.epochs, a.seeds, figure(rows["digits/dlrun"]), figure(rows["digits/pytorch"])))
+    lin = LinearRegression().fit(rx_tr, ry_tr)
+    lin_rmse = float(np.sqrt(((lin.predict(rx_te) - ry_te) ** 2).mean()))
+    print()
+    print("| data | rows (train/test) | model | epochs | seeds | dlrun test RMSE | PyTorch test RMSE | scikit-learn LinearRegression |")
+    print("|---|---|---|---|---|---|---|---|")
+    print("| diabetes table (CSV), regression | %d/%d | mlp | %d | %s | %s | %s | %.2f |" % (len(ry_tr), len(ry_te), a.epochs, a.seeds, figure(rows["diabetes/dlrun"], 2), figure(rows["diabetes/pytorch"], 2), lin_rmse))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ SIGTERM or SIGINT stops accepting connections, lets the requests in flight
 finish and exits with status 0. See docs/serving.md.`,
 		Example: `  dlrun serve --run runs/cnn
   dlrun serve --run runs/cnn --run runs/mf --addr 127.0.0.1:9000
-  curl -s localhost:8080/v2/models/cnn/predict-image -H 'Content-Type: image/png' --data-binary @shirt.png`,
+  curl -s localhost:8080/v2/models/cnn/predict-image -H 'Content-Type: image/png' --data-binary @shirt.png
+  curl -s localhost:8080/v2/models/austen/generate -H 'Content-Type: application/json' -d '{"text_input": "Elizabeth", "max_tokens": 200}'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
@@ -54,6 +55,8 @@ finish and exits with status 0. See docs/serving.md.`,
 				return errors.Errorf("--max-body %d: must be positive", o.MaxBody)
 			case o.MaxImageBytes < 1:
 				return errors.Errorf("--max-image-bytes %d: must be positive", o.MaxImageBytes)
+			case o.MaxTokens < 1:
+				return errors.Errorf("--max-tokens %d: must be positive", o.MaxTokens)
 			}
 			o.Log = cmd.ErrOrStderr()
 			s, err := serve.New(dirs, o)
@@ -81,5 +84,6 @@ finish and exits with status 0. See docs/serving.md.`,
 	f.DurationVar(&o.Timeout, "timeout", serve.DefaultTimeout, "longest a request may take; one still waiting for its model gets 503")
 	f.Int64Var(&o.MaxBody, "max-body", serve.DefaultMaxBody, "largest request body in bytes; a larger one gets 413")
 	f.Int64Var(&o.MaxImageBytes, "max-image-bytes", serve.DefaultMaxImageBytes, "most memory, in bytes, that decoding one predict-image body may take (width x height x channels x bytes per sample, from its header); a larger image gets 413 before it is decoded")
+	f.IntVar(&o.MaxTokens, "max-tokens", serve.DefaultMaxTokens, "most tokens one generate request may ask a next-token model to write; more gets 400")
 	return cmd
 }
