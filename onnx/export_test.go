@@ -539,3 +539,29 @@ func TestExportRefusesUnknownLayers(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// An attention given a padding mask (a second input) is refused with one
+// line naming the layer: the exported model has one input.
+func TestExportRefusesAPaddingMask(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "masked.yaml")
+	if err := os.WriteFile(spec, []byte(`name: masked
+layers:
+  - reshape: {shape: [28, 28]}
+  - global_avg_pool1d: {name: mask}
+  - attention: {heads: 2, inputs: [reshape1, mask]}
+  - flatten
+  - dense: {units: 10}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder := trained(t, dir, "masked", run.Config{Model: spec, Config: train.Config{BatchSize: 64}})
+	out := filepath.Join(dir, "masked.onnx")
+	err := onnx.ExportRun(folder, false, out)
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "layer 3 (attention1, Attention): an attention with a padding mask has no ONNX conversion") {
+		t.Fatalf("error %v", err)
+	}
+	if _, statErr := os.Stat(out); !os.IsNotExist(statErr) {
+		t.Errorf("a refused export left %s", out)
+	}
+}

@@ -14,16 +14,18 @@ func newGenerateCmd() *cobra.Command {
 	var o run.GenerateOptions
 	cmd := &cobra.Command{
 		Use:   "generate",
-		Short: "Write text with a trained charrnn",
+		Short: "Write text with a trained language model (charrnn, gpt, a next-token model file)",
 		Long: `Load a language model from its run folder (config.json, model.json and
 model.safetensors, or with --best best.safetensors) and write text: the model reads --prime, then samples
---length characters, one at a time. The same --seed writes the same text.`,
+--length characters, one at a time (a transformer over its key/value caches). The same --seed
+writes the same text.`,
 		Example: `  dlrun train --model charrnn --out runs/austen
-  dlrun generate --run runs/austen --prime "Elizabeth" --length 400 --temperature 0.8`,
+  dlrun generate --run runs/austen --prime "Elizabeth" --length 400 --temperature 0.8
+  dlrun train --model gpt --out runs/gpt`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
-				return errors.New("--run: name the run folder of a trained charrnn")
+				return errors.New("--run: name the run folder of a trained language model (charrnn, gpt, ...)")
 			}
 			if err := o.Check(); err != nil {
 				return err
