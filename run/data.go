@@ -160,6 +160,17 @@ func values(shape []int) int {
 	return p
 }
 
+// CheckDatasetSHA256 reports whether sha, the SHA-256 of the data loaded
+// by the name config.json's dataset records, is not the dataset_sha256
+// that c records (where it records one): the data changed since the run
+// began, or config.json's dataset names other data than the run's.
+func (c *Config) CheckDatasetSHA256(sha string) error {
+	if c.DatasetSHA256 == "" || sha == c.DatasetSHA256 {
+		return nil
+	}
+	return errors.Errorf("config.json: dataset: %s has SHA-256 %s, but dataset_sha256 records %s: the data changed since the run began, or dataset names other data than the run's", c.Dataset, sha, c.DatasetSHA256)
+}
+
 // Record sets what config.json records of the data a new run of c trains
 // on, d, read by task: its name and SHA-256, the model's input shape, the
 // class names or the vocabulary, the sizes of its splits, a table's

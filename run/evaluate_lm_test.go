@@ -98,7 +98,7 @@ func TestLanguageReport(t *testing.T) {
 	}
 	// The run's own text, changed since.
 	os.WriteFile(file, []byte(strings.Repeat("the cat sat on the hat. ", 40)), 0o644)
-	if _, err := m.Evaluate(run.EvalOptions{}); err == nil || !strings.Contains(err.Error(), "has changed") {
+	if _, err := m.Evaluate(run.EvalOptions{}); err == nil || !strings.Contains(err.Error(), "the data changed since the run began") {
 		t.Errorf("changed text: %v", err)
 	}
 	// Text from a classifier: a one-line refusal naming its kind.

@@ -24,6 +24,11 @@ type GenerateOptions struct {
 	Length      int     // tokens (characters) to write
 	Temperature float64 // sampling temperature; 0 picks the most likely token
 	Seed        uint64  // seeds sampling: the same seed writes the same text
+	// Data names the text whose characters are the vocabulary of a run
+	// that records none (a model trained from Go), as training read it
+	// (default: the run's dataset). A run that records its vocabulary
+	// reads no text.
+	Data string
 }
 
 // DefaultPrime is the prime of a generation given none: a new line, as
@@ -72,9 +77,15 @@ func (r *Run) Continue(ctx context.Context, o GenerateOptions) (string, error) {
 	if err := o.Check(); err != nil {
 		return "", err
 	}
-	vocab, err := vocabOf(r)
-	if err != nil {
-		return "", err
+	vocab := r.Config.Vocab
+	if len(vocab) == 0 { // a model trained from Go: the vocabulary of its text
+		t, name, err := runText(r, o.Data)
+		if err != nil {
+			return "", err
+		}
+		if vocab, err = vocabOf(r, name, t); err != nil {
+			return "", err
+		}
 	}
 	if o.Prime == "" {
 		o.Prime = DefaultPrime

@@ -56,8 +56,10 @@ type Kind interface {
 	NewTask(info *train.ModelInfo) (train.Task, error)
 	// Check reports what in run r's configuration does not agree with
 	// its model (class names against outputs, a vocabulary against the
-	// outputs), naming the file and the field.
-	Check(c *Config, info *train.ModelInfo) error
+	// outputs; the loss, dtype and batch size the model was trained with)
+	// or with ck, the configuration of the trainer that wrote the run's
+	// checkpoint (nil: none), naming the file and the field.
+	Check(c *Config, info *train.ModelInfo, ck *train.Config) error
 	// Evaluate scores opened run r as `dlrun eval` reports it.
 	Evaluate(r *Run, o EvalOptions) (Report, error)
 	// Tensors says how opened run r is served (dlrun serve) and exported

@@ -129,8 +129,10 @@ func (a *agent) NewTask(info *train.ModelInfo) (train.Task, error) {
 	return &train.Classify{Shape: info.InputShape, Outputs: info.Outputs}, nil
 }
 
-// Check implements Kind: an agent's config.json names its game.
-func (a *agent) Check(c *Config, info *train.ModelInfo) error {
+// Check implements Kind: an agent's config.json names its game. Its
+// model.json describes the acting network, not the agent's training, and
+// it has no trainer's checkpoint.
+func (a *agent) Check(c *Config, info *train.ModelInfo, _ *train.Config) error {
 	if c.Agent == nil || c.Agent.Env == "" {
 		return errors.New("config.json: agent.env: an agent's run names its game")
 	}

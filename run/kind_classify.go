@@ -105,15 +105,16 @@ func (*classify) Prepare(model nn.Layer, d *Data) error {
 func (*classify) NewTask(info *train.ModelInfo) (train.Task, error) { return info.NewTask() }
 
 // Check implements Kind: a classifier has a class name per output, or two
-// for one sigmoid output.
-func (*classify) Check(c *Config, info *train.ModelInfo) error {
+// for one sigmoid output; a table's columns fit the input (checkTable);
+// its loop agrees with its model (checkLoop).
+func (k *classify) Check(c *Config, info *train.ModelInfo, ck *train.Config) error {
 	if err := checkTable(c, info.InputShape); err != nil {
 		return err
 	}
 	if n, o := len(c.Classes), info.Outputs; n > 0 && n != o && !(o == 1 && n == 2) {
 		return errors.Errorf("config.json: classes: %s, but model.json has %s", plural(n, "class name"), plural(o, "output"))
 	}
-	return nil
+	return checkLoop(k.Loop(c), info, ck)
 }
 
 // evalData loads dataset name (the run's if "") for evaluating classifier

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
@@ -94,12 +95,13 @@ func (*nextToken) FitBatch(c *Config, d *Data) string {
 func (*nextToken) NewTask(info *train.ModelInfo) (train.Task, error) { return info.NewTask() }
 
 // Check implements Kind: the vocabulary, where the run records one (a
-// model trained from Go may not), names every output.
-func (*nextToken) Check(c *Config, info *train.ModelInfo) error {
+// model trained from Go may not), names every output; the loop agrees
+// with the model (checkLoop).
+func (k *nextToken) Check(c *Config, info *train.ModelInfo, ck *train.Config) error {
 	if len(c.Vocab) > 0 && len(c.Vocab) != info.Outputs {
 		return errors.Errorf("config.json: vocab: %s, but model.json has %s", plural(len(c.Vocab), "token"), plural(info.Outputs, "output"))
 	}
-	return nil
+	return checkLoop(k.Loop(c), info, ck)
 }
 
 // evalData loads text name (the run's if "") for evaluating language model
@@ -108,20 +110,8 @@ func (*nextToken) Check(c *Config, info *train.ModelInfo) error {
 // own text must still have the SHA-256 the run recorded; another text may
 // hold only characters of the run's vocabulary.
 func (*nextToken) evalData(r *Run, name string) (*Data, error) {
-	vocab, err := vocabOf(r)
+	t, name, err := runText(r, name)
 	if err != nil {
-		return nil, err
-	}
-	own := name == ""
-	name, err = evalDataset(r, name)
-	if err != nil {
-		return nil, err
-	}
-	t, err := LoadText(name)
-	if err != nil {
-		if own {
-			return nil, unloadable(r, err)
-		}
 		return nil, err
 	}
 	d := FromText(t)
@@ -129,6 +119,10 @@ func (*nextToken) evalData(r *Run, name string) (*Data, error) {
 		if err := checkOwnData(&r.Config, d); err != nil {
 			return nil, err
 		}
+	}
+	vocab, err := vocabOf(r, name, t)
+	if err != nil {
+		return nil, err
 	}
 	// t's ids index its own vocabulary; the model's index the run's.
 	ids := make(map[string]int, len(vocab))
@@ -176,24 +170,25 @@ func (k *nextToken) Evaluate(r *Run, o EvalOptions) (Report, error) {
 }
 
 // Tensors implements Kind: token ids in, seq_len at a time; the logits of
-// the next token after each step out.
+// the next token after each step out. Ids in and logits out need no
+// vocabulary: the run's, where it records one (a model trained from Go may
+// not), describes them.
 func (*nextToken) Tensors(r *Run) (*Tensors, error) {
-	vocab, err := vocabOf(r)
-	if err != nil {
-		return nil, err
-	}
-	steps := r.Model.Info.InputShape[0]
-	return &Tensors{
+	steps, n := r.Model.Info.InputShape[0], r.Model.Info.Outputs
+	t := &Tensors{
 		Shape:    []int{steps},
 		IDs:      true,
-		Bound:    func(int) (string, int) { return "token id", len(vocab) },
+		Bound:    func(int) (string, int) { return "token id", n },
 		InputDoc: "token ids, in the vocabulary's order",
 		Steps:    true,
 		Pad:      true,
-		Outputs: []Output{{Name: LogitsName, Head: Raw, Shape: []int{steps, len(vocab)}, Doc: "the next token's logits at each step",
+		Outputs: []Output{{Name: LogitsName, Head: Raw, Shape: []int{steps, n}, Doc: "the next token's logits at each step",
 			Serve: true, Export: true}},
-		Meta: map[string]any{"vocab": vocab},
-	}, nil
+	}
+	if len(r.Config.Vocab) > 0 {
+		t.Meta = map[string]any{"vocab": r.Config.Vocab}
+	}
+	return t, nil
 }
 
 // LanguageReport is an evaluation of a language model (next-token
@@ -222,12 +217,35 @@ func (r *LanguageReport) Print(w io.Writer) {
 		r.Dataset, plural(r.Characters, "character"), r.Loss, r.BitsPerChar, r.Perplexity, r.Accuracy)
 }
 
-// vocabOf returns the vocabulary language model r records, in id order.
-func vocabOf(r *Run) ([]string, error) {
-	if len(r.Config.Vocab) == 0 {
-		return nil, errors.Errorf("run folder %s records no vocabulary (config.json's vocab): its model's %s cannot be read as tokens", r.Dir, plural(r.Model.Info.Outputs, "output"))
+// runText loads text name for language model r (the run's own if ""):
+// the bundled novel or a UTF-8 text file, and the name it loaded. A run
+// that records no dataset (a model trained from Go) asks for one.
+func runText(r *Run, name string) (*datasets.Text, string, error) {
+	own := name == ""
+	name, err := evalDataset(r, name)
+	if err != nil {
+		return nil, "", err
 	}
-	return r.Config.Vocab, nil
+	t, err := LoadText(name)
+	if err != nil && own {
+		return nil, "", unloadable(r, err)
+	}
+	return t, name, err
+}
+
+// vocabOf returns the vocabulary language model r reads, in id order: the
+// one its config.json records, or, where it records none (a model trained
+// from Go), that of t, the text name given for it, as training reads a
+// text (a token per distinct character, in order), which must have a token
+// per output of the model.
+func vocabOf(r *Run, name string, t *datasets.Text) ([]string, error) {
+	if len(r.Config.Vocab) > 0 {
+		return r.Config.Vocab, nil
+	}
+	if n := r.Model.Info.Outputs; len(t.Vocab) != n {
+		return nil, errors.Errorf("--data %s: %s, but the model of run folder %s, which records no vocabulary (config.json's vocab), has %s: it was trained on another text", name, plural(len(t.Vocab), "distinct character"), r.Dir, plural(n, "output"))
+	}
+	return t.Vocab, nil
 }
 
 // runData implements dataLoading.

@@ -77,8 +77,11 @@ func (*rating) Loop(c *Config) train.Config {
 // NewTask implements Kind.
 func (*rating) NewTask(info *train.ModelInfo) (train.Task, error) { return info.NewTask() }
 
-// Check implements Kind: nothing of config.json describes the outputs.
-func (*rating) Check(*Config, *train.ModelInfo) error { return nil }
+// Check implements Kind: nothing of config.json describes the outputs; the
+// loop agrees with the model (checkLoop).
+func (k *rating) Check(c *Config, info *train.ModelInfo, ck *train.Config) error {
+	return checkLoop(k.Loop(c), info, ck)
+}
 
 // evalData loads ratings name (the run's if "") for evaluating rating
 // model r. The run's own dataset must still have the SHA-256 the run
@@ -102,7 +105,7 @@ func (*rating) evalData(r *Run, name string) (*datasets.Ratings, error) {
 	switch {
 	case want == "" || rs.SHA256 == want:
 	case name == r.Config.Dataset:
-		return nil, errors.Errorf("dataset %s has changed since the run began (SHA-256 %s, was %s)", name, rs.SHA256, want)
+		return nil, r.Config.CheckDatasetSHA256(rs.SHA256)
 	default:
 		own, err := LoadRatings(r.Config.Dataset)
 		if err != nil {
@@ -118,12 +121,13 @@ func (*rating) evalData(r *Run, name string) (*datasets.Ratings, error) {
 	return rs, nil
 }
 
-// ratings implements recommending: the run's own ratings, checked.
-func (k *rating) ratings(r *Run) (*datasets.Ratings, error) {
-	if r.Config.Dataset == "" {
-		return nil, errors.New("it does not record its dataset (its model was trained on data given in memory): recommendations need the ratings it was trained on")
+// ratings implements recommending: the run's own ratings, or data,
+// checked.
+func (k *rating) ratings(r *Run, data string) (*datasets.Ratings, error) {
+	if data == "" && r.Config.Dataset == "" {
+		return nil, ErrNoRatings
 	}
-	return k.evalData(r, "")
+	return k.evalData(r, data)
 }
 
 // fitsModel checks that rs has as many users and movies as info's model

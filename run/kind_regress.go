@@ -73,15 +73,15 @@ func (*regress) Build(c *Config, d *Data) (*nn.Sequential, train.Task, error) {
 func (*regress) NewTask(info *train.ModelInfo) (train.Task, error) { return info.NewTask() }
 
 // Check implements Kind: the preprocessing agrees with the model's input
-// and target scale.
-func (*regress) Check(c *Config, info *train.ModelInfo) error {
+// and target scale; the loop agrees with the model (checkLoop).
+func (k *regress) Check(c *Config, info *train.ModelInfo, ck *train.Config) error {
 	if err := checkTable(c, info.InputShape); err != nil {
 		return err
 	}
 	if c.Table != nil && c.Table.Preprocessing != nil && c.Table.Preprocessing.TargetStd != info.TargetStd {
 		return errors.Errorf("config.json: table.preprocessing.target_std %v, but model.json's target_std is %v", c.Table.Preprocessing.TargetStd, info.TargetStd)
 	}
-	return nil
+	return checkLoop(k.Loop(c), info, ck)
 }
 
 // evalData loads table name (the run's if "") for evaluating regressor r.

@@ -2,12 +2,14 @@ package run
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
+	"github.com/dlrun/dlrun/rundir"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 )
@@ -192,12 +194,7 @@ func network(c *Config, d *Data, in []int, outputs int) (*nn.Sequential, error) 
 // checkOwnData checks that d, loaded by the name run r's config.json
 // records, is still the data the run was trained on (its SHA-256), where
 // the run recorded one.
-func checkOwnData(c *Config, d *Data) error {
-	if c.DatasetSHA256 != "" && d.SHA256 != c.DatasetSHA256 {
-		return errors.Errorf("dataset %s has changed since the run began (SHA-256 %s, was %s)", d.Name, d.SHA256, c.DatasetSHA256)
-	}
-	return nil
-}
+func checkOwnData(c *Config, d *Data) error { return c.CheckDatasetSHA256(d.SHA256) }
 
 // unloadable rewords the error of loading the dataset that run r records,
 // err (a file moved or deleted since, or data given in memory under a name
@@ -233,4 +230,53 @@ func evalDataset(r *Run, name string) (string, error) {
 		return "", errors.Errorf("--data: run folder %s does not record its dataset (its model was trained on data given in memory): name it, a bundled dataset (%s) or a path", r.Dir, strings.Join(datasets.Bundled(), ", "))
 	}
 	return r.Config.Dataset, nil
+}
+
+// checkLoop reports what of loop, the loop's configuration of a run
+// (Loop of its config.json), disagrees with the model it trained: with
+// model.json's loss, dtype and batch size, and with ck, the configuration
+// the trainer recorded in the checkpoint (nil: none), setting by setting
+// but the epochs, which a resumed run may raise. Each is one line naming
+// config.json's field.
+func checkLoop(loop train.Config, info *train.ModelInfo, ck *train.Config) error {
+	loop = loop.Defaults()
+	lossName := func(name string) string {
+		if l, err := train.LossByName(name); err == nil {
+			return l.Name
+		}
+		return name
+	}
+	batch := info.BatchSize
+	if batch == 0 {
+		batch = train.Config{}.Defaults().BatchSize
+	}
+	for _, d := range []struct {
+		field         string
+		config, model any
+	}{
+		{"loss", lossName(loop.Loss), lossName(train.Config{Loss: info.Loss}.Defaults().Loss)},
+		{"dtype", loop.DType, train.Config{DType: info.DType}.Defaults().DType},
+		{"batch_size", loop.BatchSize, batch},
+	} {
+		if d.config != d.model {
+			return errors.Errorf("config.json: %s: %v, but model.json's is %v", d.field, d.config, d.model)
+		}
+	}
+	if ck == nil {
+		return nil
+	}
+	rec := ck.Defaults()
+	rec.Epochs = loop.Epochs
+	a, b := reflect.ValueOf(loop), reflect.ValueOf(rec)
+	for i := range a.NumField() {
+		f := a.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if x, y := a.Field(i).Interface(), b.Field(i).Interface(); x != y {
+			return errors.Errorf("config.json: %s: %v, but %s records %v", name, x, rundir.Checkpoint, y)
+		}
+	}
+	return nil
 }

@@ -46,21 +46,29 @@ type Recommender struct {
 // recommending is a kind whose runs recommend: it loads the ratings a run
 // was trained on.
 type recommending interface {
-	ratings(r *Run) (*datasets.Ratings, error)
+	ratings(r *Run, data string) (*datasets.Ratings, error)
 }
+
+// ErrNoRatings is wrapped by the error of Recommender for a run that does
+// not record the ratings it was trained on (its model was trained from Go,
+// on data in memory) when none are named: the run itself is usable,
+// recommendations from it are not.
+var ErrNoRatings = errors.New("it does not record its dataset (its model was trained on data given in memory): recommendations need the ratings it was trained on (--data)")
 
 // Recommender returns the run with the ratings it was trained on, which
 // its config.json names (the bundled movielens or a ratings folder,
 // datasets.LoadRatingsDir) and which must still have the SHA-256 the run
 // recorded, since the model's user and movie indices are positions in
-// them. Only a rating model recommends; closing the Recommender closes
+// them. data, if not empty, names those ratings instead, for a run that
+// does not record them (ErrNoRatings): they must fit the model's users and
+// movies. Only a rating model recommends; closing the Recommender closes
 // the run.
-func (r *Run) Recommender() (*Recommender, error) {
+func (r *Run) Recommender(data string) (*Recommender, error) {
 	k, ok := r.Kind.(recommending)
 	if !ok {
 		return nil, doesNotApply("recommending", r.Kind, "a rating model (mf, ncf, biases)")
 	}
-	rs, err := k.ratings(r)
+	rs, err := k.ratings(r, data)
 	if err != nil {
 		return nil, fmt.Errorf("run folder %s: %w", r.Dir, err)
 	}

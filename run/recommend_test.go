@@ -246,7 +246,7 @@ func TestRecommendErrors(t *testing.T) {
 	}
 	fmt.Fprintln(f, "1,1,5,2000000")
 	f.Close()
-	if _, err := recommend(biases, 1, 2); err == nil || !strings.Contains(err.Error(), "has changed") {
+	if _, err := recommend(biases, 1, 2); err == nil || !strings.Contains(err.Error(), "the data changed since the run began") {
 		t.Errorf("changed dataset: %v", err)
 	}
 }
@@ -295,7 +295,7 @@ func openRecommender(dir string, best bool) (*run.Recommender, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := r.Recommender()
+	rec, err := r.Recommender("")
 	if err != nil {
 		r.Close()
 	}

@@ -28,9 +28,13 @@ const (
 //   - a JSON file (config.json, model.json, summary.json, agent.json)
 //     that is not one JSON object, sets a key twice, or holds a value past
 //     its limits (ReadConfig, train.ReadInfo);
+//   - a safetensors file whose metadata sets a key twice;
 //   - config.json and model.json disagreeing: the task, the model, the
-//     input shape, the class names or the vocabulary against the outputs
-//     (Kind.Check);
+//     input shape, the class names or the vocabulary against the outputs,
+//     the loss, dtype and batch size (Kind.Check);
+//   - config.json and the checkpoint's record of its trainer disagreeing:
+//     any setting of the loop but the epochs, which a resumed run may
+//     raise (Kind.Check);
 //   - epochs that do not add up: the checkpoint's epoch against its
 //     history, metrics.csv's rows (one fewer is a run stopped between its
 //     checkpoint and its metrics, which resuming repairs), summary.json's
@@ -93,7 +97,11 @@ func check(fsys fs.FS, dir string) (*Config, *train.ModelInfo, Kind, error) {
 	if info == nil {
 		return nil, nil, nil, fmt.Errorf("run folder %s holds config.json but no model.json: a run stopped before it wrote its model; continue it with dlrun train --resume %s", dir, dir)
 	}
-	if err := agree(cfg, info, k); err != nil {
+	ck, err := checkpointInfo(fsys)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil, at(rundir.Checkpoint, err)
+	}
+	if err := agree(cfg, info, k, ck); err != nil {
 		return nil, nil, nil, fmt.Errorf("run folder %s: %w", dir, err)
 	}
 	var sum *Summary
@@ -111,7 +119,7 @@ func check(fsys fs.FS, dir string) (*Config, *train.ModelInfo, Kind, error) {
 			return nil, nil, nil, at(rundir.Agent, err)
 		}
 	}
-	if err := checkEpochs(fsys, dir, cfg, sum); err != nil {
+	if err := checkEpochs(fsys, dir, cfg, ck, sum); err != nil {
 		return nil, nil, nil, err
 	}
 	for _, name := range []string{rundir.Weights, rundir.Best, rundir.Checkpoint} {
@@ -184,10 +192,11 @@ func kindOfRun(cfg *Config) (Kind, error) {
 	return nil, fmt.Errorf("model: %q is none of the models of task %s (%s)", cfg.Model, cfg.Task, kindNames(func(k Kind) bool { return k.Task() == cfg.Task }, Kind.Name))
 }
 
-// agree reports what in config.json does not agree with model.json: the
-// task, the model (a reference network is described under its own name),
-// the input shape, what the kind checks.
-func agree(cfg *Config, info *train.ModelInfo, k Kind) error {
+// agree reports what in config.json does not agree with model.json and
+// ck, the checkpoint's record (nil: none): the task, the model (a
+// reference network is described under its own name), the input shape,
+// what the kind checks.
+func agree(cfg *Config, info *train.ModelInfo, k Kind, ck *train.CheckpointInfo) error {
 	if info.Task != cfg.Task {
 		return fmt.Errorf("config.json: task: %s, but model.json's is %s", cfg.Task, info.Task)
 	}
@@ -197,27 +206,34 @@ func agree(cfg *Config, info *train.ModelInfo, k Kind) error {
 	if cfg.InputShape != nil && !slices.Equal(cfg.InputShape, info.InputShape) {
 		return fmt.Errorf("config.json: input_shape: %v, but model.json's is %v", cfg.InputShape, info.InputShape)
 	}
-	return k.Check(cfg, info)
+	var trainer *train.Config
+	if ck != nil {
+		trainer = ck.Config
+	}
+	return k.Check(cfg, info, trainer)
+}
+
+// checkpointInfo reads the metadata of fsys's checkpoint
+// (train.ParseCheckpointInfo); an error wrapping fs.ErrNotExist where the
+// folder has none.
+func checkpointInfo(fsys fs.FS) (*train.CheckpointInfo, error) {
+	f, size, err := openFS(fsys, rundir.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return train.ParseCheckpointInfo(f, size)
 }
 
 // checkEpochs checks that the epochs a supervised run folder records add
-// up: the checkpoint's epoch and history, metrics.csv's rows,
-// summary.json's and config.json's epochs.
-func checkEpochs(fsys fs.FS, dir string, cfg *Config, sum *Summary) error {
-	f, size, err := openFS(fsys, rundir.Checkpoint)
-	if errors.Is(err, fs.ErrNotExist) {
+// up: the epoch and history of its checkpoint ck (nil: none), metrics.csv's
+// rows, summary.json's and config.json's epochs.
+func checkEpochs(fsys fs.FS, dir string, cfg *Config, ck *train.CheckpointInfo, sum *Summary) error {
+	if ck == nil {
 		return nil
 	}
 	at := func(name, format string, args ...any) error {
 		return fmt.Errorf("%s: %s", filepath.Join(dir, name), fmt.Sprintf(format, args...))
-	}
-	if err != nil {
-		return at(rundir.Checkpoint, "%v", err)
-	}
-	ck, err := train.ParseCheckpointInfo(f, size)
-	f.Close()
-	if err != nil {
-		return at(rundir.Checkpoint, "%v", rundir.OneLine(err))
 	}
 	epoch := ck.Epoch
 	if len(ck.History) != epoch {

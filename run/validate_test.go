@@ -133,6 +133,29 @@ func TestCheckFindsWhatDoesNotAddUp(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(dir, "model.json"))
 			os.WriteFile(filepath.Join(dir, "model.json"), []byte(strings.Replace(string(b), "{", `{"outputs": 1,`, 1)), 0o644)
 		}, "model.json: outputs: key set twice"},
+		{"loss against model.json", func(t *testing.T, dir string) {
+			editJSON(t, dir, "config.json", func(m map[string]any) { m["loss"] = "mse" })
+		}, "config.json: loss: mse, but model.json's is bce"},
+		{"batch size against model.json", func(t *testing.T, dir string) {
+			editJSON(t, dir, "config.json", func(m map[string]any) { m["batch_size"] = 7 })
+		}, "config.json: batch_size: 7, but model.json's is 4"},
+		{"dtype against model.json", func(t *testing.T, dir string) {
+			editJSON(t, dir, "config.json", func(m map[string]any) { m["dtype"] = "float64" })
+		}, "config.json: dtype: float64, but model.json's is float32"},
+		{"learning rate against the checkpoint", func(t *testing.T, dir string) {
+			editJSON(t, dir, "config.json", func(m map[string]any) { m["learning_rate"] = 5 })
+		}, "config.json: learning_rate: 5, but checkpoint.safetensors records 0.05"},
+		{"optimizer against the checkpoint", func(t *testing.T, dir string) {
+			editJSON(t, dir, "config.json", func(m map[string]any) { m["optimizer"] = "sgd" })
+		}, "config.json: optimizer: sgd, but checkpoint.safetensors records adam"},
+		{"duplicate key in the checkpoint's metadata", func(t *testing.T, dir string) {
+			p := filepath.Join(dir, "checkpoint.safetensors")
+			b, _ := os.ReadFile(p)
+			n := binary.LittleEndian.Uint64(b)
+			hdr := strings.Replace(string(b[8:8+n]), `"epoch":"2"`, `"epoch":"2","epoch":"1"`, 1)
+			out := append(binary.LittleEndian.AppendUint64(nil, uint64(len(hdr))), hdr...)
+			os.WriteFile(p, append(out, b[8+n:]...), 0o644)
+		}, `checkpoint.safetensors: not a valid safetensors file: header: __metadata__ "epoch" given twice`},
 		{"duplicate key in summary.json", func(t *testing.T, dir string) {
 			b, _ := os.ReadFile(filepath.Join(dir, "summary.json"))
 			os.WriteFile(filepath.Join(dir, "summary.json"), []byte(strings.Replace(string(b), "{", `{"epochs": 2,`, 1)), 0o644)

@@ -150,7 +150,7 @@ func (a *agentLearner) started(verb, dir string) string {
 // least 1000.
 func (a *agentLearner) chunk() int { return max(1000, a.cfg.Agent.Steps/50) }
 
-func (a *agentLearner) fit(ck string, saved func(string, int, int) error) error {
+func (a *agentLearner) fit(ck string, saving func(), saved func(string, int, int) error) error {
 	steps, chunk := a.cfg.Agent.Steps, a.chunk()
 	chunks := (steps + chunk - 1) / chunk
 	return a.agent.Train(a.newEnv, steps, chunk, a.cfg.Seed, func(c rl.Chunk) error {
@@ -166,6 +166,7 @@ func (a *agentLearner) fit(ck string, saved func(string, int, int) error) error 
 		if err := gob.NewEncoder(&buf).Encode(agentCheckpoint{state, a.rows}); err != nil {
 			return err
 		}
+		saving()
 		if err := atomicfile.WriteFile(ck, buf.Bytes(), 0o644); err != nil {
 			return err
 		}

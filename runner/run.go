@@ -62,6 +62,9 @@ type Options struct {
 	// folder is locked, before anything is trained: a command that may be
 	// interrupted learns where the run is (Stopped says what it saved).
 	Started func(dir string)
+	// Stop, if set, lets such a command end the process in agreement
+	// with the folder and the log (Stopper).
+	Stop *Stopper
 }
 
 // Follower reports whether opts make this process a follower of

@@ -38,10 +38,10 @@ type learner interface {
 	describe(dir string) error
 	// started is the log's line of what trains, after verb.
 	started(verb, dir string) string
-	// fit trains to the budget, saving the checkpoint at ck after every
-	// epoch or chunk and then calling saved with the step's log line, its
-	// number and the number expected.
-	fit(ck string, saved func(line string, step, steps int) error) error
+	// fit trains to the budget, after every epoch or chunk calling
+	// saving, saving the checkpoint at ck and then calling saved with the
+	// step's log line, its number and the number expected.
+	fit(ck string, saving func(), saved func(line string, step, steps int) error) error
 	// graph holds the weights that model.safetensors saves.
 	graph() *graph.Graph
 	// isBest reports whether the last saved step is the best so far
@@ -136,16 +136,19 @@ func (s *session) run(resume bool) (*run.Summary, error) {
 		return nil, err
 	}
 	var lines *epochLog
-	err := s.l.fit(ck, func(line string, step, steps int) error {
+	stop := s.opts.Stop
+	err := s.l.fit(ck, stop.saving, func(line string, step, steps int) error {
 		if lines == nil {
 			lines = newEpochLog(log, steps, s.opts.Progress)
 		}
+		defer stop.saved(lines)
 		if err := s.after(step == steps); err != nil {
 			return err
 		}
 		lines.line(step, line)
 		return nil
 	})
+	stop.saved(lines) // a step whose checkpoint failed
 	if lines != nil {
 		lines.flush()
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/dlrun/dlrun/rundir"
 	"github.com/dlrun/dlrun/train"
@@ -47,4 +48,48 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// A Stopper lets a signal handler end the process during a training in
+// agreement with the run folder and the log: Stop waits while a step is
+// being saved (from its checkpoint to its log line), then prints the log
+// line kept back (that of the last saved step, when the log shows every
+// few epochs) and returns; the caller then says what was saved (Stopped)
+// and exits. After Stop, the training saves no further step. The zero
+// value is ready to use; a nil *Stopper does nothing.
+type Stopper struct {
+	mu      sync.Mutex
+	holding bool      // the training goroutine holds mu (a step is being saved)
+	log     *epochLog // the training's log, once it has one
+}
+
+// Stop waits until no step is being saved, flushes the log's kept-back
+// line and keeps every later step from being saved.
+func (s *Stopper) Stop() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock() // never released: the process is ending
+	if s.log != nil {
+		s.log.flush()
+	}
+}
+
+// saving marks the start of a step's saving, before its checkpoint.
+func (s *Stopper) saving() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.holding = true
+}
+
+// saved marks the end of a step's saving, after its log line, or of a
+// saving that failed; log is the training's log.
+func (s *Stopper) saved(log *epochLog) {
+	if s == nil || !s.holding {
+		return
+	}
+	s.log, s.holding = log, false
+	s.mu.Unlock()
 }

@@ -54,8 +54,8 @@ func newSupervised(k run.SupervisedKind, c *run.Config, opts Options, info *trai
 	default:
 		return nil, err // it names the dataset
 	}
-	if c.DatasetSHA256 != "" && d.SHA256 != c.DatasetSHA256 {
-		return nil, errors.Errorf("dataset %s has changed since the run began (SHA-256 %s, was %s)", c.Dataset, d.SHA256, c.DatasetSHA256)
+	if err := c.CheckDatasetSHA256(d.SHA256); err != nil {
+		return nil, err
 	}
 	if note := k.FitBatch(c, d); note != "" && !opts.Follower() {
 		fmt.Fprintln(logWriter(opts), note)
@@ -168,11 +168,12 @@ func (s *supervised) started(verb, dir string) string {
 		verb, s.cfg.Model, s.cfg.Dataset, s.d.Train.Len(), plural(s.d.Test.Len(), "test "+unit), plural(s.cfg.Params, "parameter"), dir)
 }
 
-func (s *supervised) fit(ck string, saved func(string, int, int) error) error {
+func (s *supervised) fit(ck string, saving func(), saved func(string, int, int) error) error {
 	_, err := s.t.Fit(s.d.Train, s.d.Test, func(e train.EpochStats) error {
 		if err := checkFinite(e, s.t.Graph()); err != nil {
 			return err
 		}
+		saving()
 		if err := saveCheckpoint(s.t, ck); err != nil {
 			return err
 		}

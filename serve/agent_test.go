@@ -10,6 +10,7 @@ import (
 	"github.com/dlrun/dlrun/run"
 	"github.com/dlrun/dlrun/runner"
 	"github.com/dlrun/dlrun/serve"
+	"github.com/dlrun/dlrun/train"
 )
 
 // An agent is served as its policy network: observations in, the value of
@@ -25,6 +26,15 @@ func TestServeAnAgent(t *testing.T) {
 	if b, _ := json.Marshal(md.Outputs); md.Task != "play" || md.Inputs[0].Datatype != "FP32" || md.Describes["env"] != "cartpole" ||
 		string(b) != `[{"name":"q_values","datatype":"FP32","shape":[-1,2]},{"name":"action","datatype":"INT64","shape":[-1]}]` {
 		t.Errorf("an agent's metadata: %+v", md)
+	}
+	// Its parameters are counted from its weights (config.json records
+	// none for an agent).
+	info, err := train.ReadInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := info.NumParams(); err != nil || n == 0 || md.Parameters["params"] != float64(n) {
+		t.Errorf("an agent's metadata: params %v, want %d (%v)", md.Parameters["params"], n, err)
 	}
 	obs := [][]float32{{0.01, 0.2, -0.03, -0.3}, {0, 0, 0.1, 1}}
 	resp := infer(t, base, "dqn", inferRequest("FP32", []int{2, 4}, obs, ""))

@@ -17,8 +17,11 @@ type model struct {
 	dir  string
 	run  *run.Run
 	rec  *run.Recommender // a rating model's, with its ratings; nil for others
-	t    *run.Tensors
-	task string // the run's task, as the metadata says it
+	// noRec says why a rating model that does not record its ratings (a
+	// model trained from Go) cannot recommend; it still infers.
+	noRec error
+	t     *run.Tensors
+	task  string // the run's task, as the metadata says it
 	// classes names a classifier's probabilities, one per column; an
 	// unnamed class is called by its index.
 	classes []string
@@ -30,14 +33,19 @@ type model struct {
 
 // loadModel opens the run of folder dir (run.Open), with its best epoch's
 // weights if best, to serve under name. A run that recommends (a rating
-// model) is served with its ratings (Run.Recommender), for recommend.
+// model) is served with its ratings (Run.Recommender), for recommend; one
+// that does not record them (run.ErrNoRatings) is served for infer alone.
 func loadModel(dir, name string, best bool) (*model, error) {
 	r, err := run.Open(dir, best)
 	if err != nil {
 		return nil, err
 	}
 	m := &model{name: name, dir: dir, run: r}
-	if m.rec, err = r.Recommender(); err != nil && !errors.Is(err, run.ErrDoesNotApply) {
+	switch m.rec, err = r.Recommender(""); {
+	case err == nil, errors.Is(err, run.ErrDoesNotApply):
+	case errors.Is(err, run.ErrNoRatings):
+		m.noRec = err // served for infer; recommend says why it cannot
+	default:
 		r.Close()
 		return nil, err
 	}
@@ -137,7 +145,7 @@ func (m *model) metadata() ModelMetadata {
 			"model":      cfg.Model,
 			"dataset":    cfg.Dataset,
 			"batch_size": m.b.max,
-			"params":     cfg.Params,
+			"params":     m.run.Model.Trainer().NumParams(), // from the weights: config.json records none for an agent or a model saved from Go
 		},
 		Task:      m.task,
 		Describes: m.t.Meta,

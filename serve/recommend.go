@@ -26,6 +26,9 @@ type RecommendResponse struct {
 // user is the dataset's own user id (MovieLens's userId), as `dlrun
 // recommend --user` takes it; an unknown one is 404.
 func (s *Server) recommend(w http.ResponseWriter, r *http.Request, m *model) error {
+	if m.noRec != nil {
+		return badRequest("model %s cannot recommend: %v", m.name, m.noRec)
+	}
 	if m.rec == nil {
 		return badRequest("model %s is a %s model: recommend takes a rating model", m.name, m.task)
 	}

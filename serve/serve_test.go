@@ -570,7 +570,7 @@ func TestPredictImageAndRecommend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mfRun.Close()
-	rec, err := mfRun.Recommender()
+	rec, err := mfRun.Recommender("")
 	if err != nil {
 		t.Fatal(err)
 	}

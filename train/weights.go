@@ -401,7 +401,7 @@ func (st *stFile) parse(hdr []byte, dataLen int64, known func(string) bool) erro
 }
 
 // decodeMeta reads the __metadata__ object: at most MaxMetadataEntries
-// names, each mapped to a string.
+// names, each mapped to a string and given once.
 func decodeMeta(dec *json.Decoder) (map[string]string, error) {
 	tok, err := dec.Token()
 	if err != nil {
@@ -426,6 +426,9 @@ func decodeMeta(dec *json.Decoder) (map[string]string, error) {
 		vs, ok := v.(string)
 		if !ok {
 			return nil, errors.Errorf("%q must be a string", truncate(k.(string)))
+		}
+		if _, dup := meta[k.(string)]; dup {
+			return nil, errors.Errorf("%q given twice", truncate(k.(string)))
 		}
 		if len(meta) == MaxMetadataEntries {
 			return nil, errors.Errorf("holds more than %d entries", MaxMetadataEntries)

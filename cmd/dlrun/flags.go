@@ -67,6 +67,14 @@ func modelFlags(f *pflag.FlagSet, c *run.Config) {
 	f.SetNormalizeFunc(normalizeFlag)
 }
 
+// runDataFlag declares --data, bound to data, for the commands that use a
+// trained run (eval, generate, recommend): the data to read instead of the
+// run's, or, for a run that does not record its data (a model trained from
+// Go), the data it was trained on.
+func runDataFlag(f *pflag.FlagSet, data *string) {
+	f.StringVar(data, "data", "", "dataset to read instead of the run's: eval's test split, or for a model trained from Go the text whose characters are its vocabulary or the ratings it was trained on (default: the run's)")
+}
+
 // profileFlags declares the process options that write pprof profiles
 // of a training, bound to p (profile.go). They are not run settings:
 // config.json does not record them and --resume accepts them.

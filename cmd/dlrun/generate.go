@@ -50,5 +50,6 @@ writes the same text.`,
 	f.IntVar(&o.Length, "length", 500, "characters to write")
 	f.Float64Var(&o.Temperature, "temperature", 0.8, "sampling temperature (0: always the most likely character)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for sampling")
+	runDataFlag(f, &o.Data)
 	return cmd
 }

@@ -75,7 +75,7 @@ On the run's own dataset the loss is the run's last test_loss.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dir, "run", "", "run folder of a trained model or agent")
-	f.StringVar(&data, "data", "", "dataset to evaluate on, its test split (default: the run's)")
+	runDataFlag(f, &data)
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
 	f.IntVar(&episodes, "episodes", run.EvalEpisodes, "agents: greedy episodes (games) to play, each against each opponent")

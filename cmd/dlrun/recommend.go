@@ -13,7 +13,7 @@ import (
 )
 
 func newRecommendCmd() *cobra.Command {
-	var dir string
+	var dir, data string
 	var user, similar, top int
 	var asJSON, best bool
 	cmd := &cobra.Command{
@@ -53,8 +53,11 @@ movie id.`,
 				return atFlag("run", err)
 			}
 			defer opened.Close()
-			r, err := opened.Recommender()
+			r, err := opened.Recommender(data)
 			if err != nil {
+				if data != "" {
+					return atFlag("data", err)
+				}
 				return atFlag("run", err)
 			}
 			out := cmd.OutOrStdout()
@@ -95,6 +98,7 @@ movie id.`,
 	f.IntVar(&top, "top", 10, "movies to list")
 	f.BoolVar(&asJSON, "json", false, "print the movies as a JSON array")
 	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
+	runDataFlag(f, &data)
 	return cmd
 }
 

@@ -179,6 +179,6 @@ func TestRecommendAndEvalCommands(t *testing.T) {
 	f.Close()
 	for _, args := range [][]string{{"recommend", "--run", mf, "--user", "1"}, {"eval", "--run", mf}} {
 		_, err := dlrun(t, args...)
-		oneLineError(t, strings.Join(args[:1], " ")+" on a changed dataset", err, "has changed since the run began")
+		oneLineError(t, strings.Join(args[:1], " ")+" on a changed dataset", err, "the data changed since the run began")
 	}
 }

@@ -7,14 +7,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// Ctrl-C (SIGINT) or SIGTERM during training says on stderr what was
-// saved and how to continue, and exits with 130 or 143.
+// Ctrl-C (SIGINT) or SIGTERM during training prints the line of the last
+// saved epoch, says on stderr what was saved and how to continue, and
+// exits with 130 or 143.
 func TestStopSaysHowToContinue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds dlrun")
@@ -26,8 +28,8 @@ func TestStopSaysHowToContinue(t *testing.T) {
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		dir := filepath.Join(t.TempDir(), "run dir")
 		cmd := exec.Command(bin, "train", "--model", "mlp", "--epochs", "1000", "--out", dir)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -56,6 +58,11 @@ func TestStopSaysHowToContinue(t *testing.T) {
 		want := "dlrun: stopped after epoch " + epoch + " (checkpoint saved); continue with: dlrun train --resume '" + dir + "'"
 		if line != want {
 			t.Errorf("%v: stderr %q\nwant %q", c.sig, line, want)
+		}
+		// The saved epoch's line is printed, though the log of 1000
+		// epochs shows only every 50th.
+		if !regexp.MustCompile(`(?m)^epoch +` + epoch + `/1000 `).MatchString(stdout.String()) {
+			t.Errorf("%v: stdout lacks the line of epoch %s, the one saved:\n%s", c.sig, epoch, stdout.String())
 		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 
 // summary shows every kind's model: a reference network for its bundled
 // data, a model file for a text (its vocabulary from the text named with
-// --data), a recommender, an agent for its game, and a trained agent's run.
+// --data, refused where its outputs are not that vocabulary, as training
+// refuses it), a recommender, an agent for its game, and a trained agent's
+// run.
 func TestSummaryOfEveryKind(t *testing.T) {
 	dir := t.TempDir()
 	text := filepath.Join(dir, "text.txt")
@@ -45,6 +47,14 @@ func TestSummaryOfEveryKind(t *testing.T) {
 	}
 	_, err := dlrun(t, "summary", "--model", "cnn", "--epochs", "2")
 	oneLineError(t, "summary with a training flag", err, "unknown flag --epochs")
+	// A model file whose outputs are not the text's vocabulary is refused,
+	// as training refuses it.
+	lm5 := filepath.Join(dir, "lm5.yaml")
+	if err := os.WriteFile(lm5, []byte(strings.Replace(spec, "units: 11", "units: 5", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = dlrun(t, "summary", "--model", lm5, "--task", "next-token", "--data", text, "--seq-len", "20")
+	oneLineError(t, "summary of a model of 5 outputs for a vocabulary of 11", err, "maps [20] ids to [20 5], want [20 11] logits")
 }
 
 // Help and errors name the same bundled datasets, from one list.

@@ -63,7 +63,9 @@ them.`,
 			// Ctrl-C or SIGTERM says what was saved and how to go on.
 			var dir atomic.Pointer[string]
 			opts.Started = func(d string) { dir.Store(&d) }
+			opts.Stop = new(runner.Stopper)
 			release := onStop(cmd.ErrOrStderr(), func() string {
+				opts.Stop.Stop() // the saved epoch's line first
 				if d := dir.Load(); d != nil {
 					return runner.Stopped(*d)
 				}
