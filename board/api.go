@@ -34,7 +34,11 @@ import (
 //	                      summary.json as they are (as a string under
 //	                      config_text, summary_text where they are not
 //	                      JSON), and what Options.Check finds wrong with
-//	                      the folder, if anything
+//	                      the folder, if anything; and the run's
+//	                      explanations (dlrun explain --board) under
+//	                      "explanations", as their index is
+//	GET /api/explanation?id=A&file=NAME   a PNG picture of run A's
+//	                      explanations
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /{$}", s.page)
@@ -49,6 +53,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/runs", s.runs)
 	s.mux.HandleFunc("GET /api/curves", s.curves)
 	s.mux.HandleFunc("GET /api/run", s.run)
+	s.mux.HandleFunc("GET /api/explanation", s.explanationImage)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "no such page: "+r.URL.Path)
 	})
@@ -171,6 +176,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 			out[f.key+"_text"] = strings.ToValidUTF8(clipText(string(b), 64<<10), "\uFFFD")
 		}
 	}
+	s.explanations(run.ID, out)
 	if s.opts.Check != nil {
 		if sub, err := fs.Sub(s.scanner.fsys, run.ID); err == nil {
 			if err := s.opts.Check(sub, run.ID); err != nil {

@@ -2,8 +2,8 @@
 // standard file formats.
 //
 // The bundled data (the XOR points, a 6,000/1,000 subset of
-// Fashion-MNIST, Pride and Prejudice, and the MovieLens ratings) is
-// embedded in the binary, so dlrun works from any folder. Other data is
+// Fashion-MNIST, Pride and Prejudice, the MovieLens ratings and the JSB
+// Chorales) is embedded in the binary, so dlrun works from any folder. Other data is
 // read from a folder: IDX files (the MNIST format, gzipped or not),
 // CIFAR-10's binary batches, or ratings in MovieLens's CSV or ml-100k
 // layout (LoadRatingsDir), a UTF-8 text (LoadTextFile) or a folder of
@@ -14,7 +14,8 @@
 // image by image as training needs it (ImageFiles), so it may be larger
 // than memory. A CSV table (LoadTable) becomes model inputs by a
 // Preprocessing (standardised numbers, one-hot or embedded categories)
-// that is saved with a run and applied to new rows.
+// that is saved with a run and applied to new rows. Standard MIDI Files
+// are read as piano rolls (LoadMIDIDir).
 //
 // Every reader opens only regular files (a FIFO, a device or a directory is
 // an error naming it, and nothing blocks), checks its input and reports a

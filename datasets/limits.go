@@ -57,6 +57,14 @@ const (
 	// MaxClassesBytes bounds a classes.txt file (1 MiB).
 	MaxClassesBytes = 1 << 20
 
+	// MaxMIDIFiles bounds the MIDI files of a music dataset's folder
+	// (65,536). Each file is bounded by the music package's limits.
+	MaxMIDIFiles = 1 << 16
+
+	// MaxMusicSteps bounds the steps of a music dataset's pieces together
+	// (33,554,432: 512 MiB of piano rolls, 16 bytes a step; the JSB
+	// Chorales hold 23,134).
+	MaxMusicSteps = 1 << 25
 	// MaxClasses bounds the classes of a dataset: an image folder's class
 	// folders, a table's target values (4,096, train.MaxClasses).
 	MaxClasses = 1 << 12

@@ -41,13 +41,17 @@ type Config struct {
 	Requires     string   `json:"requires,omitempty" yaml:"requires"`
 	RequiresHint string   `json:"requires_hint,omitempty" yaml:"requires_hint"`
 	Seeds        []uint64 `json:"seeds" yaml:"seeds"`
-	// PyTorch, if set, is the side-by-side reference run by bench/torch_ref.py.
+	// PyTorch, if set, is the side-by-side reference run by a script of
+	// bench/ (torch_ref.py unless it names another).
 	PyTorch *PyTorch `json:"pytorch,omitempty" yaml:"pytorch"`
 }
 
 // PyTorch describes the reference run of an experiment.
 type PyTorch struct {
-	Model           string `json:"model" yaml:"model"` // bench/torch_ref.py's --model
+	// Script is the reference script in bench/ ("": torch_ref.py; a music
+	// model's is music_ref.py).
+	Script          string `json:"script,omitempty" yaml:"script"`
+	Model           string `json:"model" yaml:"model"` // the script's --model
 	Threads         int    `json:"threads" yaml:"threads"`
 	OpenBLASThreads int    `json:"openblas_threads" yaml:"openblas_threads"`
 	// Steps, if set, is an agent's reference budget in environment steps,

@@ -349,7 +349,7 @@ func mfEmbed(t *testing.T, ids *graph.Node, j int, table *graph.Node) *graph.Nod
 	return combineOK(t)(graph.Reshape(e, n, d))
 }
 
-// The biased matrix factorisation of issue 10, built from these ops and
+// The biased matrix factorisation, built from these ops and
 // Embedding: mean + b_user + b_movie + ⟨p_user, q_movie⟩.
 //
 //	P  = [[0.1 0.2] [0.3 -0.4] [-0.5 0.6]]          (3 users, d = 2)

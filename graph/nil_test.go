@@ -62,6 +62,8 @@ func TestNilAndZeroGraph(t *testing.T) {
 			{c.name + " InputData", func() error { _, err := g.InputData(x); return err }, "graph.New"},
 			{c.name + " Compile", func() error { _, err := g.Compile(x); return err }, "graph.New"},
 			{c.name + " CompileForward", func() error { _, err := g.CompileForward(x); return err }, "graph.New"},
+			{c.name + " CompileGradients", func() error { _, err := g.CompileGradients(x, x); return err }, "graph.New"},
+			{c.name + " TapEmbeddings", func() error { _, err := g.TapEmbeddings(func() error { return nil }); return err }, "graph.New"},
 		})
 		noPanic(t, c.name+" accessors", func() {
 			if g.Params() != nil || g.ParamByName("w") != nil || len(g.Nodes()) != 0 || g.NumParams() != 0 ||
@@ -266,6 +268,19 @@ func TestNilParamBufferProgram(t *testing.T) {
 				t.Errorf("%s Program: Close: %v", c.name, err)
 			}
 		})
+	}
+	for _, c := range []struct {
+		name string
+		gr   *graph.Gradients
+	}{{"nil", nil}, {"zero", &graph.Gradients{}}} {
+		gr := c.gr
+		runErrCases(t, []errCase{
+			{c.name + " Gradients SetSeed", func() error { return gr.SetSeed([]float64{1}) }, "graph: "},
+			{c.name + " Gradients Run", func() error { return gr.Run() }, "graph: "},
+			{c.name + " Gradients Output", func() error { _, err := gr.Output(); return err }, "graph: "},
+			{c.name + " Gradients Gradient", func() error { _, err := gr.Gradient(0); return err }, "graph: "},
+		})
+		noPanic(t, c.name+" Gradients Close", func() { _ = gr.Close() })
 	}
 	noPanic(t, "nil ShapeError", func() { _ = (*graph.ShapeError)(nil).Error() })
 }

@@ -350,7 +350,8 @@ func lastStepGrad[T kernels.Float](k lastStepKernel, g, dx []T) {
 // ids, of any shape [...] (ids are stored as floats, as every input is):
 // [..., dim], as PyTorch's nn.Embedding. Token ids [batch, steps] give
 // [batch, steps, dim]; user ids [batch] give [batch, dim]. An id outside
-// [0, vocab) is an error when the op runs.
+// [0, vocab) is an error when the op runs. While Graph.TapEmbeddings
+// builds, the rows are tapped: a Tap adds a shift to them.
 func Embedding(ids, table *Node) (*Node, error) {
 	if err := checkNodes("embedding", ids, table); err != nil {
 		return nil, err
@@ -360,7 +361,11 @@ func Embedding(ids, table *Node) (*Node, error) {
 		return nil, &ShapeError{"embedding", table.Name(), si, st, "ids must be a tensor of ids ([batch] or [batch, steps]) and the table [vocab, dim]"}
 	}
 	out := append(si.Clone(), st[1])
-	return apply(embeddingKernel{si.TotalSize(), st[0], st[1]}, out, ids, table)
+	rows, err := apply(embeddingKernel{si.TotalSize(), st[0], st[1]}, out, ids, table)
+	if err != nil {
+		return nil, err
+	}
+	return tapped(ids, table, rows) // the rows themselves unless TapEmbeddings is building
 }
 
 type embeddingKernel struct{ n, vocab, dim int }

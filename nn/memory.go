@@ -69,6 +69,8 @@ var (
 	_ BatchMemory = (*Attention)(nil)
 	_ BatchMemory = (*Conv1D)(nil)
 	_ BatchMemory = (*PositionalEmbedding)(nil)
+	_ BatchMemory = (*Reshape)(nil)
+	_ BatchMemory = (*FrameChanges)(nil)
 
 	_ MultiBatchMemory = (*Add)(nil)
 	_ MultiBatchMemory = (*Concat)(nil)
@@ -171,7 +173,11 @@ func (s *Sequential) batchValues(in []int, batch int, learning bool) int64 {
 			for _, x := range ins {
 				v -= int64(batch) * int64(size(x))
 			}
-			v = max(v, int64(batch)*int64(size(out)))
+			if _, view := l.(*Reshape); view {
+				v = max(v, 0) // a view of its input holds nothing
+			} else {
+				v = max(v, int64(batch)*int64(size(out)))
+			}
 		}
 		n += v
 	}

@@ -136,6 +136,24 @@ func init() {
 			return NewSequential("charrnn", append(layers, NewDense(vocab))...), nil
 		},
 	})
+	register(Reference{
+		Name:        "music-transformer",
+		Description: "polyphonic music transformer: each step's 88 keys -> dense 128 + learned positions -> 2 pre-norm blocks (causal self-attention, 4 heads; MLP 512 with GELU; dropout 0.2) -> layer norm -> dense 88",
+		Build: func(in []int, keys int, opt Options) (*Sequential, error) {
+			context := 160 // the positions the model learns: a JSB chorale's steps
+			if len(in) == 2 {
+				context = in[0]
+			}
+			return MusicTransformer(keys, context, 2, 4, 128, 0.2), nil
+		},
+	})
+	register(Reference{
+		Name:        "music-lstm",
+		Description: "polyphonic music model: each step's 88 keys -> LSTM 128 -> dropout 0.3 -> dense 88, a sigmoid per key of the next step",
+		Build: func(in []int, keys int, opt Options) (*Sequential, error) {
+			return NewSequential("music-lstm", &Recurrent{Cell: opt.Cell, Hidden: 128, ReturnSequences: true}, NewDropout(0.3), NewDense(keys)), nil
+		},
+	})
 	// The recommenders take [2] (user index, movie index) per example and
 	// predict one rating; outputs is not used.
 	register(Reference{
@@ -160,6 +178,15 @@ func init() {
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			users, movies := recOptions(opt)
 			return NewSequential("biases", &Biases{Users: users, Movies: movies, Mean: opt.Mean, L2: opt.L2}), nil
+		},
+	})
+	// The shot detector takes windows of frames [frames, 3, h, w] and gives
+	// its logits per frame [frames, outputs].
+	register(Reference{
+		Name:        "shots",
+		Description: "shot-boundary detector: per frame its 12 change signals beside dense 32 ReLU over its pixels -> 3 temporal convolutions 48x9 ReLU -> dense 2 (transition centred here, part of one)",
+		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
+			return ShotNet(in, outputs)
 		},
 	})
 	register(Reference{
@@ -206,6 +233,22 @@ func GPT(vocab, context, blocks, heads, width int) *Sequential {
 			NewResidual(NewLayerNorm(), NewDense(4*width), &GELU{Tanh: true}, NewDense(width)))
 	}
 	return NewSequential("gpt", append(layers, NewLayerNorm(), NewDense(vocab))...)
+}
+
+// MusicTransformer returns a causal transformer over piano rolls: each
+// step's keys projected to width by a dense layer, learned positions for
+// up to context steps, then blocks pre-norm transformer blocks —
+// residual(layer norm, causal self-attention of heads, dropout) and
+// residual(layer norm, dense 4·width, GELU, dense width, dropout) — a
+// final layer norm and a dense layer to a logit per key of the next step.
+func MusicTransformer(keys, context, blocks, heads, width int, dropout float64) *Sequential {
+	layers := []Layer{NewDense(width), NewPositionalEmbedding(context), NewDropout(dropout)}
+	for range blocks {
+		layers = append(layers,
+			NewResidual(NewLayerNorm(), NewAttention(heads, true), NewDropout(dropout)),
+			NewResidual(NewLayerNorm(), NewDense(4*width), NewGELU(), NewDense(width), NewDropout(dropout)))
+	}
+	return NewSequential("music-transformer", append(layers, NewLayerNorm(), NewDense(keys))...)
 }
 
 // ResNet returns a residual CNN for images (He et al.'s CIFAR ResNets, on

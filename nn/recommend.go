@@ -8,7 +8,7 @@ import (
 	"github.com/dlrun/dlrun/graph"
 )
 
-// This file holds the recommenders of issue 10: rating prediction from a
+// This file holds the recommenders: rating prediction from a
 // user and a movie. Per example the input is [2], a user index and a movie
 // index (stored as floats, as every input is; dense indices 0..Users-1 and
 // 0..Movies-1, exact in float32 up to 2^24), and the output [1], the

@@ -84,3 +84,7 @@ func shapeSetting(s *Settings, key string) []int {
 
 // NumParams implements Layer: Reshape has no parameters.
 func (r *Reshape) NumParams([]int) int { return 0 }
+
+// BatchValues implements BatchMemory: nothing, since a reshape is a view
+// of its input, and its gradient a view of its output's.
+func (r *Reshape) BatchValues(in []int, batch int) int64 { return 0 }

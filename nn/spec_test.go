@@ -67,7 +67,7 @@ func init() {
 		})
 }
 
-const knownKinds = "add, attention, batch_norm, biases, column_embedding, concat, conv1d, conv2d, dense, dropout, embedding, flatten, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
+const knownKinds = "add, attention, batch_norm, biases, column_embedding, concat, conv1d, conv2d, dense, dropout, embedding, flatten, frame_changes, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
 
 func TestSmallCNNSpec(t *testing.T) {
 	for _, c := range []struct{ name, doc string }{{"small-cnn.yaml", smallCNN}, {"small-cnn.json", smallCNNJSON}} {
@@ -172,10 +172,10 @@ func refInput(t *testing.T, r nn.Reference, opt nn.Options) (*nn.Sequential, []i
 	for _, c := range []struct {
 		in      []int
 		outputs int
-	}{{[]int{1, 28, 28}, 10}, {[]int{28, 28}, 10}, {[]int{12}, 30}, {[]int{2}, 1}} {
+	}{{[]int{1, 28, 28}, 10}, {[]int{28, 28}, 10}, {[]int{12}, 30}, {[]int{2}, 1}, {[]int{16, 3, 9, 16}, 2}} {
 		m, err := r.Build(c.in, c.outputs, opt)
 		if err != nil {
-			t.Fatal(err)
+			continue // a model built for its input's rank (shots) refuses others
 		}
 		if _, err := m.OutputShape(c.in); err == nil {
 			return m, c.in

@@ -148,12 +148,12 @@ func convert(r *run.Run) (*pb.ModelProto, error) {
 	c.x = run.InputName
 
 	shape := []any{"batch"}
-	if t.Steps {
-		shape = append(shape, "steps")
-	} else {
-		for _, d := range t.Shape {
-			shape = append(shape, d)
+	for i, d := range t.Shape {
+		if t.Steps && i == 0 {
+			shape = append(shape, "steps")
+			continue
 		}
+		shape = append(shape, d)
 	}
 	dt := pb.TensorProto_FLOAT
 	if t.IDs {

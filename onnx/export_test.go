@@ -13,6 +13,7 @@ import (
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/graph"
 	pb "github.com/dlrun/dlrun/internal/onnxpb"
+	"github.com/dlrun/dlrun/music/musictest"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/onnx"
 	"github.com/dlrun/dlrun/run"
@@ -339,6 +340,8 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 		{"transformer-layers", run.Config{Model: "transformer", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"gpt", run.Config{Model: "gpt", Dataset: corpus, SeqLen: 16, Config: train.Config{BatchSize: 8}}},
 		{"ppo-connect4", run.Config{Model: "ppo", Agent: &run.AgentConfig{Env: "connect4", Steps: 2048}}},
+		{"music-lstm", run.Config{Model: "music-lstm", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}}},
+		{"music-transformer", run.Config{Model: "music-transformer", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}}},
 		{"table-classify", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "kind"}}},
 		{"table-regress", run.Config{Model: "mlp", Dataset: table, Table: &run.TableConfig{Target: "price"}}},
 	}
@@ -457,6 +460,13 @@ func TestExportedModelsMatchDlrun(t *testing.T) {
 					t.Errorf("metadata vocab %q", meta["vocab"])
 				}
 				t.Logf("%s: %d streams of %d steps, inputs %v, largest difference %.2g then %.2g", c.name, n, steps, ins, d1, d2)
+			case "music":
+				shape := m.Model.Info.InputShape
+				x := values(n*shape[0]*shape[1], func(int) float64 { return float64(rng.IntN(2)) })
+				want := forward(t, m, n, shape, x)[0]
+				got := runORT(t, modules, path, map[string]ortTensor{"input": {DType: "float32", Dims: []int{n, shape[0], shape[1]}, Data: x}})
+				d := agree(t, "logits", got["logits"], []int{n, shape[0], shape[1]}, want)
+				t.Logf("%s: %d rolls of %d steps, largest difference %.2g", c.name, n, shape[0], d)
 			case "play":
 				shape := m.Model.Info.InputShape
 				size := 1

@@ -61,6 +61,10 @@ type Config struct {
 	// penalty on the embedding rows and biases of each batch, as is usual
 	// for factorisation, not a decay of every weight.
 	Dim int `json:"dim,omitempty" yaml:"dim"`
+	// Grid is the step of a music model's piano roll when it reads a
+	// folder of MIDI files: quarter (default), 8th or 16th (the bundled
+	// JSB Chorales are quarter notes).
+	Grid string `json:"grid,omitempty" yaml:"grid"`
 	// Agent holds the settings of an agent's run (dqn, ppo): its game and
 	// its budget. Nil for the other kinds, which refuse it.
 	Agent *AgentConfig `json:"agent,omitempty" yaml:"agent"`
@@ -281,6 +285,7 @@ var settings = []setting{
 	{"cell", func(c *Config) bool { return c.Cell != "" }, func(c *Config) any { return c.Cell }},
 	{"seq_len", func(c *Config) bool { return c.SeqLen != 0 }, func(c *Config) any { return c.SeqLen }},
 	{"dim", func(c *Config) bool { return c.Dim != 0 }, func(c *Config) any { return c.Dim }},
+	{"grid", func(c *Config) bool { return c.Grid != "" }, func(c *Config) any { return c.Grid }},
 	{"env", func(c *Config) bool { return c.Agent != nil && c.Agent.Env != "" }, func(c *Config) any { return c.Agent.Env }},
 	{"steps", func(c *Config) bool { return c.Agent != nil && c.Agent.Steps != 0 }, func(c *Config) any { return c.Agent.Steps }},
 	{"image_size", func(c *Config) bool { return c.Images != nil && c.Images.Size != "" }, func(c *Config) any { return c.Images.Size }},

@@ -96,7 +96,7 @@ func TestResolveRefusesWhatDoesNotApply(t *testing.T) {
 
 // config.json and experiment files use the same names for every setting.
 func TestConfigNamesAreTheSameInJSONAndYAML(t *testing.T) {
-	c := run.Config{Model: "charrnn", Task: "next-token", Dataset: "d", Cell: "gru", SeqLen: 5, Dim: 8, Agent: &run.AgentConfig{Env: "cartpole", Steps: 10},
+	c := run.Config{Model: "charrnn", Task: "next-token", Dataset: "d", Cell: "gru", SeqLen: 5, Dim: 8, Grid: "8th", Agent: &run.AgentConfig{Env: "cartpole", Steps: 10},
 		Images: &run.ImageConfig{Size: "8x6", Channels: 1, Augment: "flip", SkipBad: true},
 		Table:  &run.TableConfig{Target: "y", Fill: "mean", Ignore: []string{"id"}, Test: "t.csv"}, Config: train.Config{
 			Epochs: 1, BatchSize: 2, Optimizer: "sgd", LearningRate: 0.1, WeightDecay: 0.1, ClipNorm: 1, ClipValue: 1, Loss: "cce",

@@ -43,7 +43,7 @@ type generating interface {
 // Generates reports whether r writes text (Generate, Continue): whether
 // it is a language model's run.
 func (r *Run) Generates() bool {
-	_, ok := r.Kind.(generating)
+	_, ok := capability[generating](r)
 	return ok
 }
 
@@ -71,7 +71,7 @@ func (r *Run) Generate(o GenerateOptions) (string, error) {
 // window (attention or positions: as many steps as it was trained on) that
 // fills it starts again on the last half of the text it holds.
 func (r *Run) Continue(ctx context.Context, o GenerateOptions) (string, error) {
-	if _, ok := r.Kind.(generating); !ok {
+	if !r.Generates() {
 		return "", doesNotApply("generating text", r.Kind, "a language model (next-token)")
 	}
 	if err := o.Check(); err != nil {

@@ -17,9 +17,9 @@ import (
 // of its own, which registers it with Register; everything else asks the
 // kind of a run (Config.Kind, Run.Kind) rather than deciding by its name.
 //
-// The kinds are classify, next-token and rating, trained by train's loop on
-// a dataset (SupervisedKind), and the agents dqn and ppo, which learn to
-// play a game (AgentKind). A kind that a command does not apply to says so
+// The kinds are classify, next-token, rating and music, trained by
+// train's loop on a dataset (SupervisedKind), and the agents dqn and ppo,
+// which learn to play a game (AgentKind). A kind that a command does not apply to says so
 // in one line naming the kind (ErrDoesNotApply).
 type Kind interface {
 	// Name names the kind: classify, next-token, rating; an agent's is its
@@ -287,4 +287,13 @@ func References() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// capability returns the kind of run r as C, a capability a kind may
+// implement in its own file (recommending, generating, composing, explaining,
+// dataLoading: an interface of unexported methods), and whether it does.
+// A command that does not apply to r's kind says so with doesNotApply.
+func capability[C any](r *Run) (C, bool) {
+	c, ok := r.Kind.(C)
+	return c, ok
 }

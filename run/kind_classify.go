@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/explain"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
@@ -288,3 +289,48 @@ func (r *ClassifierReport) Print(w io.Writer) {
 
 // runData implements dataLoading.
 func (k *classify) runData(r *Run, name string) (*Data, error) { return k.evalData(r, name) }
+
+// explainInputs implements explaining: image files, CSV files of a
+// table's rows, or rows of numbers.
+func (*classify) explainInputs(r *Run, x *explain.Explainer, inputs []string, o ExplainOptions) ([]Explanation, error) {
+	if tc := r.Config.Table; tc != nil && tc.Preprocessing != nil {
+		names, xs, err := tableInputs(r, tc.Preprocessing, inputs)
+		if err != nil {
+			return nil, err
+		}
+		return explainClassifier(r, x, names, xs, nil, o)
+	}
+	xs, err := classifierInputs(r, inputs, o)
+	if err != nil {
+		return nil, err
+	}
+	return explainClassifier(r, x, inputs, xs, nil, o)
+}
+
+// explainRows implements explaining.
+func (*classify) explainRows(r *Run, x *explain.Explainer, rows int, in []float32, o ExplainOptions) ([]Explanation, error) {
+	names := make([]string, rows)
+	for i := range names {
+		names[i] = "row-" + strconv.Itoa(i+1)
+	}
+	return explainClassifier(r, x, names, splitRows(rows, in), nil, o)
+}
+
+// explainTests implements explaining.
+func (*classify) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOptions) ([]Explanation, error) {
+	xs, labels, err := testRows(r, n)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(xs))
+	for i := range names {
+		names[i] = "test-" + strconv.Itoa(i+1)
+	}
+	return explainClassifier(r, x, names, xs, labels, o)
+}
+
+// explainImportance implements explaining: a classifier of rows ranks its
+// features over its test split.
+func (*classify) explainImportance(r *Run, x *explain.Explainer, o ExplainOptions) (Explanation, error) {
+	return importanceOfRows(r, x, o)
+}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 
 	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/explain"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
@@ -250,3 +252,66 @@ func vocabOf(r *Run, name string, t *datasets.Text) ([]string, error) {
 
 // runData implements dataLoading.
 func (k *nextToken) runData(r *Run, name string) (*Data, error) { return k.evalData(r, name) }
+
+// explainInputs implements explaining: each input is a context, the text
+// whose next character is explained.
+func (*nextToken) explainInputs(r *Run, x *explain.Explainer, inputs []string, o ExplainOptions) ([]Explanation, error) {
+	vocab, err := runVocab(r)
+	if err != nil {
+		return nil, err
+	}
+	contexts := make([][]int, len(inputs))
+	for i, in := range inputs {
+		if contexts[i], err = datasets.Encode(vocab, in); err != nil {
+			return nil, errors.Wrapf(err, "input %d (%q)", i+1, clip(in))
+		}
+	}
+	return explainTexts(r, x, inputs, contexts, o)
+}
+
+// explainRows implements explaining: each row holds a context's token
+// ids.
+func (*nextToken) explainRows(r *Run, x *explain.Explainer, rows int, in []float32, o ExplainOptions) ([]Explanation, error) {
+	names := make([]string, rows)
+	contexts := make([][]int, rows)
+	for i, row := range splitRows(rows, in) {
+		names[i] = "row " + strconv.Itoa(i+1)
+		contexts[i] = make([]int, len(row))
+		for j, v := range row {
+			contexts[i][j] = int(v)
+			if float32(contexts[i][j]) != v {
+				return nil, errors.Errorf("row %d: token %d is %v, not a token id", i+1, j+1, v)
+			}
+		}
+	}
+	return explainTexts(r, x, names, contexts, o)
+}
+
+// explainTests implements explaining: n contexts of testContext tokens
+// spread evenly over the run's held-out text.
+func (*nextToken) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOptions) ([]Explanation, error) {
+	d, err := r.Data("")
+	if err != nil {
+		return nil, err
+	}
+	tokens, ok := d.Test.(train.Tokens)
+	if !ok || len(tokens) < 2 {
+		return nil, errors.Errorf("dataset %s has no held-out text to explain", d.Name)
+	}
+	size := min(testContext, len(tokens)-1)
+	n = min(n, len(tokens)-size)
+	names := make([]string, n)
+	contexts := make([][]int, n)
+	for i := range n {
+		at := i * (len(tokens) - size) / n
+		contexts[i] = tokens[at : at+size]
+		names[i] = "held-out text at character " + strconv.Itoa(at+1)
+	}
+	return explainTexts(r, x, names, contexts, o)
+}
+
+// explainImportance implements explaining: a language model has no
+// features to rank.
+func (k *nextToken) explainImportance(*Run, *explain.Explainer, ExplainOptions) (Explanation, error) {
+	return nil, doesNotApply("feature importance", k, "a classifier of rows")
+}

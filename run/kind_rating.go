@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/explain"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
@@ -206,4 +207,73 @@ func (k *rating) runData(r *Run, name string) (*Data, error) {
 		return nil, err
 	}
 	return FromRatings(rs), nil
+}
+
+// explainInputs implements explaining: each input is USER:MOVIE, the
+// dataset's ids, or USER alone for the user's top recommendation.
+func (k *rating) explainInputs(r *Run, x *explain.Explainer, inputs []string, o ExplainOptions) ([]Explanation, error) {
+	rs, err := k.recommenderRatings(r)
+	if err != nil {
+		return nil, err
+	}
+	pairs := make([]ratingPair, len(inputs))
+	names := make([]string, len(inputs))
+	for i, in := range inputs {
+		if pairs[i], err = parsePair(r, rs, in); err != nil {
+			return nil, errors.Wrapf(err, "input %d (%q)", i+1, clip(in))
+		}
+		names[i] = fmt.Sprintf("user %d, movie %d", rs.UserIDs[pairs[i].user], rs.MovieIDs[pairs[i].movie])
+	}
+	return explainRatings(r, x, rs, names, pairs, o)
+}
+
+// explainRows implements explaining: each row is a (user index, movie
+// index) pair, as the run is served.
+func (k *rating) explainRows(r *Run, x *explain.Explainer, rows int, in []float32, o ExplainOptions) ([]Explanation, error) {
+	rs, err := k.recommenderRatings(r)
+	if err != nil {
+		return nil, err
+	}
+	pairs := make([]ratingPair, rows)
+	names := make([]string, rows)
+	for i, row := range splitRows(rows, in) {
+		if len(row) != 2 {
+			return nil, errors.Errorf("row %d: %d values, want a user index and a movie index", i+1, len(row))
+		}
+		u, m := int(row[0]), int(row[1])
+		if float32(u) != row[0] || float32(m) != row[1] || u < 0 || u >= len(rs.UserIDs) || m < 0 || m >= len(rs.MovieIDs) {
+			return nil, errors.Errorf("row %d: (%v, %v) is not a user index below %d and a movie index below %d", i+1, row[0], row[1], len(rs.UserIDs), len(rs.MovieIDs))
+		}
+		pairs[i] = ratingPair{u, m}
+		names[i] = fmt.Sprintf("user %d, movie %d", rs.UserIDs[u], rs.MovieIDs[m])
+	}
+	return explainRatings(r, x, rs, names, pairs, o)
+}
+
+// explainTests implements explaining: the first test rating of each of
+// the first n users who have one.
+func (k *rating) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOptions) ([]Explanation, error) {
+	rs, err := k.recommenderRatings(r)
+	if err != nil {
+		return nil, err
+	}
+	var pairs []ratingPair
+	var names []string
+	for _, t := range rs.Test {
+		if len(pairs) == n {
+			break
+		}
+		if len(pairs) > 0 && pairs[len(pairs)-1].user == t.User {
+			continue
+		}
+		pairs = append(pairs, ratingPair{t.User, t.Movie})
+		names = append(names, fmt.Sprintf("user %d, movie %d (rated %.1f)", rs.UserIDs[t.User], rs.MovieIDs[t.Movie], t.Value))
+	}
+	return explainRatings(r, x, rs, names, pairs, o)
+}
+
+// explainImportance implements explaining: a recommender has no features
+// to rank.
+func (k *rating) explainImportance(*Run, *explain.Explainer, ExplainOptions) (Explanation, error) {
+	return nil, doesNotApply("feature importance", k, "a classifier of rows")
 }

@@ -88,6 +88,8 @@ func (s *supervised) Takes(name string, c *Config, r Config) (bool, string) {
 		if r.Dim == 0 {
 			return false, "only the mf and ncf recommenders have an embedding size to choose"
 		}
+	case "grid":
+		return false, fmt.Sprintf("it is a %s model, and grid sets the step of a music model's piano roll", s.name)
 	case "image_size", "channels", "augment", "skip_bad":
 		if !s.images {
 			return false, fmt.Sprintf("it is a %s model; %s reads an image folder for a classifier", s.name, name)

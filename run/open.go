@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dlrun/dlrun/datasets"
+	"github.com/dlrun/dlrun/explain"
 	"github.com/dlrun/dlrun/rundir"
 	"github.com/dlrun/dlrun/train"
 )
@@ -29,6 +31,9 @@ type Run struct {
 	Model *train.Model
 	// Weights is the path of the weights file loaded.
 	Weights string
+
+	expl  *explain.Explainer // made by the first explanation
+	rated *datasets.Ratings  // a recommender's ratings, read by its first explanation
 }
 
 // Open opens the run of folder dir: it checks the folder as Check does,
@@ -73,10 +78,14 @@ func pathError(err error) error {
 	return err
 }
 
-// Close releases the run's model.
+// Close releases the run's model (and what explaining it built).
 func (r *Run) Close() error {
 	if r == nil {
 		return nil
+	}
+	if r.expl != nil {
+		r.expl.Close()
+		r.expl = nil
 	}
 	return r.Model.Close()
 }
@@ -99,7 +108,7 @@ type dataLoading interface {
 // images as rows for a recurrent model, a text in the run's vocabulary,
 // ratings of the run's users and movies. An agent's run has no dataset.
 func (r *Run) Data(name string) (*Data, error) {
-	k, ok := r.Kind.(dataLoading)
+	k, ok := capability[dataLoading](r)
 	if !ok {
 		return nil, doesNotApply("loading a dataset", r.Kind, "a run that learns from one")
 	}

@@ -64,7 +64,7 @@ var ErrNoRatings = errors.New("it does not record its dataset (its model was tra
 // movies. Only a rating model recommends; closing the Recommender closes
 // the run.
 func (r *Run) Recommender(data string) (*Recommender, error) {
-	k, ok := r.Kind.(recommending)
+	k, ok := capability[recommending](r)
 	if !ok {
 		return nil, doesNotApply("recommending", r.Kind, "a rating model (mf, ncf, biases)")
 	}

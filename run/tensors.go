@@ -69,9 +69,9 @@ type Tensors struct {
 	Bound func(i int) (what string, limit int)
 	// InputDoc says what the input holds, for ONNX's doc strings.
 	InputDoc string
-	// Steps says the input's one axis is a sequence's steps, which ONNX
-	// leaves symbolic ("steps"); each example then has Shape[0] rows of
-	// outputs.
+	// Steps says the input's first axis is a sequence's steps (a token id
+	// or a piano roll's 88 keys each), which ONNX leaves symbolic
+	// ("steps"); each example then has Shape[0] rows of outputs.
 	Steps bool
 	// Pad says the model runs batches of any size through graphs it keeps
 	// per size, so a server pads a small batch to one of a few sizes; a

@@ -36,6 +36,14 @@ const (
 	Summary = "summary.json"
 	// Lock is the empty file a training process locks for the whole run.
 	Lock = ".dlrun.lock"
+	// Explanations is the folder of the explanations of a few test
+	// examples that dlrun explain --board writes into a run folder, for
+	// the board: their pictures and ExplanationIndex.
+	Explanations = "explanations"
+	// ExplanationIndex is the index of a folder of explanations (dlrun
+	// explain -o DIR, and a run's Explanations): the explanations as JSON,
+	// each naming its files in the folder.
+	ExplanationIndex = "explanations.json"
 )
 
 // Files are the files a run writes into its folder (the lock file aside).

@@ -12,7 +12,7 @@ import (
 // text/plain, a form or multipart, so refusing those keeps pages the user
 // visits from posting to the server.
 var (
-	// jsonTypes: /infer's body.
+	// jsonTypes: /infer's and /explain's body.
 	jsonTypes = []string{"application/json"}
 	// imageTypes: /predict-image's body.
 	imageTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -43,21 +43,29 @@ func checkContentType(r *http.Request, want []string) error {
 // DecodeWait, and returns the function that gives it back; with every
 // slot still taken it sets Retry-After on w and returns a 503 error.
 func (s *Server) decodeSlot(w http.ResponseWriter, r *http.Request) (release func(), err error) {
-	release = func() { <-s.decodes }
+	return s.slot(w, r, s.decodes, "decoding %d images, as many as it decodes at once")
+}
+
+// slot takes one of the slots of slots, waiting at most DecodeWait, and
+// returns the function that gives it back; with every slot still taken
+// it sets Retry-After on w and returns a 503 error saying that the
+// server is busy (busy, a format taking the number of slots).
+func (s *Server) slot(w http.ResponseWriter, r *http.Request, slots chan struct{}, busy string) (release func(), err error) {
+	release = func() { <-slots }
 	select {
-	case s.decodes <- struct{}{}:
+	case slots <- struct{}{}:
 		return release, nil
 	default:
 	}
 	t := time.NewTimer(DecodeWait)
 	defer t.Stop()
 	select {
-	case s.decodes <- struct{}{}:
+	case slots <- struct{}{}:
 		return release, nil
 	case <-r.Context().Done():
 		return nil, r.Context().Err()
 	case <-t.C:
 	}
 	w.Header().Set("Retry-After", "1")
-	return nil, errorf(http.StatusServiceUnavailable, "the server is decoding %d images, as many as it decodes at once: try again in a second", cap(s.decodes))
+	return nil, errorf(http.StatusServiceUnavailable, "the server is "+busy+": try again in a second", cap(slots))
 }

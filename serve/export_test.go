@@ -42,3 +42,16 @@ func HoldDecodes(s *Server) (release func()) {
 		}
 	}
 }
+
+// HoldExplains takes every explaining slot of s until the returned
+// release is called, as requests being explained would.
+func HoldExplains(s *Server) (release func()) {
+	for range cap(s.explains) {
+		s.explains <- struct{}{}
+	}
+	return func() {
+		for range cap(s.explains) {
+			<-s.explains
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // the process's (process_*). The model label is a served model's name,
 // or empty for a request that names none (or names an unknown one); the
 // endpoint label is health_live, health_ready, server_metadata,
-// model_metadata, model_ready, infer, predict_image, recommend, metrics
+// model_metadata, model_ready, infer, predict_image, recommend, compose, metrics
 // or unknown (any other path).
 const (
 	// MetricRequests counts the requests answered, by model, endpoint and

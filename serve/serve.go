@@ -1,7 +1,8 @@
 // Package serve serves trained runs over HTTP with the Open Inference
 // Protocol (KServe's v2 protocol, which Triton and Seldon speak too), in
 // JSON: health and metadata, inference on tensors, and dlrun's own
-// endpoints for images (predict-image) and recommendations (recommend).
+// endpoints for images (predict-image), recommendations (recommend) and
+// music (compose) and explanations (explain).
 // See docs/serving.md for the endpoints, the names, datatypes and shapes
 // of each kind of model's tensors, and the limits.
 //
@@ -20,6 +21,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/dlrun/dlrun/explain"
 	"github.com/pkg/errors"
 )
 
@@ -42,7 +44,8 @@ const (
 )
 
 // DecodeWait is how long a predict-image request waits for one of the
-// Options.MaxDecodes decoding slots before it is answered 503 with
+// Options.MaxDecodes decoding slots (an explain request for one of the
+// Options.MaxExplains slots) before it is answered 503 with
 // Retry-After: 1.
 const DecodeWait = 100 * time.Millisecond
 
@@ -94,6 +97,19 @@ type Options struct {
 	// that finds every slot taken for DecodeWait gets 503 with
 	// Retry-After.
 	MaxDecodes int
+	// MaxExplainRows bounds the rows of one explain request (default
+	// DefaultMaxExplainRows); more get 413.
+	MaxExplainRows int
+	// MaxExplainSteps bounds the steps an explain request may ask
+	// integrated gradients for (default DefaultMaxExplainSteps); more get
+	// 400.
+	MaxExplainSteps int
+	// MaxExplains bounds the explain requests explained at once across
+	// the server (default 1: an explanation costs up to steps forward and
+	// backward passes, so they queue rather than starve inference); a
+	// request that finds every slot taken for DecodeWait gets 503 with
+	// Retry-After.
+	MaxExplains int
 	// MaxTokens is the most tokens one generate request may ask for
 	// (default DefaultMaxTokens); a request for more gets 400.
 	MaxTokens int
@@ -118,6 +134,21 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.Errorf("max tokens %d: must not be negative", o.MaxTokens)
 	case o.MaxDecodes < 0:
 		return o, errors.Errorf("max decodes %d: must not be negative", o.MaxDecodes)
+	case o.MaxExplainRows < 0:
+		return o, errors.Errorf("max explain rows %d: must not be negative", o.MaxExplainRows)
+	case o.MaxExplainSteps < 0 || o.MaxExplainSteps > explain.MaxSteps:
+		return o, errors.Errorf("max explain steps %d: must be from 0 to %d", o.MaxExplainSteps, explain.MaxSteps)
+	case o.MaxExplains < 0:
+		return o, errors.Errorf("max explains %d: must not be negative", o.MaxExplains)
+	}
+	if o.MaxExplainRows == 0 {
+		o.MaxExplainRows = DefaultMaxExplainRows
+	}
+	if o.MaxExplainSteps == 0 {
+		o.MaxExplainSteps = DefaultMaxExplainSteps
+	}
+	if o.MaxExplains == 0 {
+		o.MaxExplains = 1
 	}
 	if o.MaxImageBytes == 0 {
 		o.MaxImageBytes = DefaultMaxImageBytes

@@ -29,6 +29,7 @@ type Server struct {
 	mux      *http.ServeMux
 	stopping atomic.Bool   // set by Serve's shutdown and Close: not ready
 	decodes  chan struct{} // a slot per image decoded at once (Options.MaxDecodes)
+	explains chan struct{} // a slot per request explained at once (Options.MaxExplains)
 	close    sync.Once
 }
 
@@ -59,7 +60,7 @@ func New(dirs []string, o Options) (*Server, error) {
 		folders[name] = dir
 		names = append(names, name)
 	}
-	s := &Server{opts: o, models: map[string]*model{}, metrics: newMetrics(), mux: http.NewServeMux(), decodes: make(chan struct{}, o.MaxDecodes)}
+	s := &Server{opts: o, models: map[string]*model{}, metrics: newMetrics(), mux: http.NewServeMux(), decodes: make(chan struct{}, o.MaxDecodes), explains: make(chan struct{}, o.MaxExplains)}
 	for _, name := range names {
 		dir := folders[name]
 		m, err := loadModel(dir, name, o.Best)
@@ -156,6 +157,8 @@ const (
 	epInfer          = "infer"
 	epPredictImage   = "predict_image"
 	epRecommend      = "recommend"
+	epExplain        = "explain"
+	epCompose        = "compose"
 	epGenerate       = "generate"
 	epMetrics        = "metrics"
 	epUnknown        = "unknown"
@@ -173,6 +176,8 @@ func (s *Server) routes() {
 	}
 	s.handle("/v2/models/{name}/predict-image", endpoint{epPredictImage, post, true, s.predictImage})
 	s.handle("/v2/models/{name}/recommend", endpoint{epRecommend, get, true, s.recommend})
+	s.handle("/v2/models/{name}/explain", endpoint{epExplain, post, true, s.explain})
+	s.handle("/v2/models/{name}/compose", endpoint{epCompose, post, true, s.compose})
 	s.handle("/v2/models/{name}/generate", endpoint{epGenerate, post, true, s.generate})
 	metrics := s.metrics.handler()
 	s.handle("/metrics", endpoint{epMetrics, get, false, func(w http.ResponseWriter, r *http.Request, _ *model) error {

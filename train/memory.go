@@ -78,6 +78,7 @@ var (
 	_ buildChecker = (*Classify)(nil)
 	_ buildChecker = (*NextToken)(nil)
 	_ buildChecker = (*Rating)(nil)
+	_ buildChecker = (*NextStep)(nil)
 	_ buildChecker = (*Regress)(nil)
 )
 
@@ -97,6 +98,9 @@ func (t *NextToken) batchValues(batch int) int64 {
 
 func (r *Rating) batchValues(batch int) int64 { return int64(batch) * 5 }
 
+func (t *NextStep) batchValues(batch int) int64 {
+	return int64(batch) * int64(t.SeqLen) * int64(5*t.Width+1)
+}
 func (r *Regress) batchValues(batch int) int64 { return int64(batch) * int64(size(r.Shape)+3) }
 
 // EstimateMemory returns an estimate of the memory that training model

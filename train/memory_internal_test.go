@@ -70,6 +70,8 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 	seq := func() Task { return &Classify{Shape: []int{28, 28}, Outputs: 10} }
 	text := func() Task { return &NextToken{Vocab: 80, SeqLen: 50} }
 	ratings := func() Task { return &Rating{Users: 300, Movies: 700} }
+	shots := func() Task { return &Shots{Window: 8, Frame: []int{3, 9, 16}} }
+	rolls := func() Task { return &NextStep{Width: 88, SeqLen: 40} }
 	table := func() Task { return &Regress{Shape: []int{12}} }
 	cases := []struct {
 		name, layers string
@@ -86,6 +88,8 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 		{"mf", "{mf: {users: 300, movies: 700, dim: 8, l2: 0.01}}", ratings, Config{Loss: "mse"}},
 		{"ncf", "{ncf: {users: 300, movies: 700, dim: 8, hidden: [16, 8], l2: 0.001}}", ratings, Config{Loss: "mse"}},
 		{"biases", "{biases: {users: 300, movies: 700, l2: 0.1}}", ratings, Config{Loss: "mse"}},
+		{"frame changes", "{frame_changes: {}}, {dense: {units: 2}}", shots, Config{Loss: "bce"}},
+		{"music", "{lstm: {hidden: 32, return_sequences: true}}, {dropout: {rate: 0.3}}, {dense: {units: 88}}", rolls, Config{Loss: "bce", ClipNorm: 0.01}},
 		{"table", "{column_embedding: {columns: [2, 5], sizes: [40, 100], dim: 8}}, {dense: {units: 32}}, {relu: {}}, {dense: {units: 1}}", table, Config{Loss: "mse"}},
 		{"transformer", "{embedding: {vocab: 80, dim: 32}}, {positional_embedding: {max_len: 64}}, {residual: {layers: [{layer_norm: {}}, {attention: {heads: 4, causal: true}}]}}, {residual: {layers: [{layer_norm: {}}, {dense: {units: 64}}, {gelu: {}}, {dense: {units: 32}}]}}, {dense: {units: 80}}", text, Config{Optimizer: "adamw", Schedule: "warmup_cosine", WarmupSteps: 2}},
 		{"sinusoidal", "{embedding: {vocab: 80, dim: 16}}, {positional_embedding: {sinusoidal: true}}, {attention: {heads: 2}}, {dense: {units: 80}}", text, Config{}},
@@ -140,8 +144,12 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 			task = seq()
 		case "charrnn", "gpt":
 			task = text()
+		case "music-lstm", "music-transformer":
+			task, cfg.Loss = rolls(), "bce"
 		case "mf", "ncf", "biases":
 			task, cfg.Loss = ratings(), "mse"
+		case "shots":
+			task, cfg.Loss = &Shots{Window: 16, Frame: []int{3, 9, 16}}, "bce"
 		default:
 			task = image()
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -491,12 +492,19 @@ func (m *Model) Predict(x []float32) ([][]float64, error) {
 //   - classifier: x holds examples of the model's input shape, one after
 //     another; one row of Info.Outputs values (the logits) per example.
 //   - rating model: as Predict, one row [rating] per (user, movie) pair.
+//   - shot-boundary model: x holds windows of the model's input shape
+//     [Window, 3, h, w], one after another; Window rows of ShotOutputs
+//     logits per window (Predict: their probabilities).
 //   - regression model: as Predict, one row [value] per example.
 //   - next-token model: x holds sequences of Info.InputShape[0] (T) token
 //     ids, one after another; T rows of Info.Outputs (the vocabulary)
 //     logits per sequence, row i·T+s being the logits of the token after
 //     step s of sequence i. Each sequence is read from the zero state, as
 //     a pass of training begins, whatever else x holds.
+//   - music model: x holds sequences of Info.InputShape[0] (T) steps of
+//     Info.Outputs (88) values, 0 or 1; T rows of logits per sequence, row
+//     i·T+s saying which keys sound after step s of sequence i, each
+//     sequence read from the zero state.
 //
 // A token id must be a whole number from 0 to the vocabulary less one.
 func (m *Model) Outputs(x []float32) ([][]float64, error) {
@@ -523,8 +531,14 @@ func (m *Model) forward(x []float32, probs bool) ([][]float64, error) {
 		if !probs {
 			return m.nextTokens(task, x)
 		}
+	case *Shots:
+		return m.shotWindows(task, x, probs)
+	case *NextStep:
+		if !probs {
+			return m.nextSteps(task, x)
+		}
 	}
-	return nil, errors.Errorf("predict: the model was trained for %s, not classification, rating or regression", t.task.Name())
+	return nil, errors.Errorf("predict: the model was trained for %s, not classification, rating, regression or shot detection", t.task.Name())
 }
 
 // classify runs classifier c on the examples of x: the probabilities of
@@ -584,32 +598,76 @@ func (m *Model) nextTokens(nt *NextToken, x []float32) ([][]float64, error) {
 	out := make([][]float64, 0, n*T)
 	for start := 0; start < n; start += batch {
 		k := min(batch, n-start)
-		t, err := m.forBatch(k)
-		if err != nil {
-			return nil, err
-		}
 		// k streams of T tokens each, and one more token so that the
 		// last has a successor (a target, which the outputs ignore).
 		tokens := make(Tokens, k*T+1)
 		for i := range k * T {
 			tokens[i] = int(x[start*T+i])
 		}
-		if _, err := t.start(tokens, nil); err != nil {
+		rows, err := m.firstBatchRows(k, tokens, k*T, V)
+		if err != nil {
 			return nil, err
 		}
-		if _, err := t.task.Fill(0); err != nil {
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// firstBatchRows runs the first batch of a pass over d through the model
+// rebuilt for batches of k, and returns the first rows rows of its
+// output, width values each.
+func (m *Model) firstBatchRows(k int, d Data, rows, width int) ([][]float64, error) {
+	t, err := m.forBatch(k)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.start(d, nil); err != nil {
+		return nil, err
+	}
+	if _, err := t.task.Fill(0); err != nil {
+		return nil, err
+	}
+	if _, err := t.min.Loss(); err != nil {
+		return nil, err
+	}
+	out := make([][]float64, rows)
+	for r := range out {
+		out[r] = make([]float64, width)
+		if err := t.min.prog.OutputRow(0, r, out[r]); err != nil {
 			return nil, err
 		}
-		if _, err := t.min.Loss(); err != nil {
+	}
+	return out, nil
+}
+
+// nextSteps returns the logits of music model ns after each step of each
+// sequence of x (SeqLen steps of Width values, 0 or 1), the sequences run
+// a batch at a time, each from the zero state.
+func (m *Model) nextSteps(ns *NextStep, x []float32) ([][]float64, error) {
+	T, W := ns.SeqLen, ns.Width
+	if len(x) == 0 || len(x)%(T*W) != 0 {
+		return nil, errors.Errorf("outputs: %d values are not a whole number of sequences of %d steps of %d values", len(x), T, W)
+	}
+	for i, v := range x {
+		if v != 0 && v != 1 {
+			return nil, errors.Errorf("outputs: value %d (%v) is not 0 or 1", i, v)
+		}
+	}
+	n, batch := len(x)/(T*W), m.trainer.cfg.BatchSize
+	out := make([][]float64, 0, n*T)
+	for start := 0; start < n; start += batch {
+		k := min(batch, n-start)
+		// Each sequence and one silent step more, so that its last step
+		// has a successor (a target, which the outputs ignore).
+		seqs := &Sequences{Width: W, Seqs: make([][]float32, k)}
+		for i := range seqs.Seqs {
+			seqs.Seqs[i] = append(slices.Clone(x[(start+i)*T*W:(start+i+1)*T*W]), make([]float32, W)...)
+		}
+		rows, err := m.firstBatchRows(k, seqs, k*T, W)
+		if err != nil {
 			return nil, err
 		}
-		for r := 0; r < k*T; r++ {
-			row := make([]float64, V)
-			if err := t.min.prog.OutputRow(0, r, row); err != nil {
-				return nil, err
-			}
-			out = append(out, row)
-		}
+		out = append(out, rows...)
 	}
 	return out, nil
 }

@@ -96,7 +96,7 @@ func TestReadInfoLimits(t *testing.T) {
 	if _, err := train.ReadInfo(dir0); err != nil {
 		t.Fatalf("task segment: %v", err)
 	}
-	if _, err := train.Load(dir0, false); err == nil || !strings.Contains(err.Error(), `task "segment" is not one of train's (classify, next-token, rating, regress)`) {
+	if _, err := train.Load(dir0, false); err == nil || !strings.Contains(err.Error(), `task "segment" is not one of train's (classify, music, next-token, rating, regress, shots)`) {
 		t.Fatalf("Load of task segment: %v", err)
 	}
 	// The tiny model's description passes.

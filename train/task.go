@@ -72,14 +72,19 @@ type Task interface {
 	// (Accuracy for classification; RMSE and MAE for ratings).
 	Metrics() []Metric
 	// Score reads the outputs of the batch just run and returns, for each
-	// of Metrics, the sum over the batch's examples of its per-example
-	// value (1 for a right prediction, the squared error, ...). With ev
+	// of Metrics in order, the sum over the batch's examples of its
+	// per-example value (1 for a right prediction, the squared error, ...),
+	// for a Ratio metric the batch's numerator and denominator, or for a
+	// metric of counts (Metric.Counts) its Counts sums. With ev
 	// not nil it may also append each example's label and prediction.
 	Score(p *graph.Program, ev *Evaluation) (sums []float64, err error)
 }
 
 // Metric is a figure a task scores a pass by, besides the loss: the mean
-// over the pass's examples of a per-example value, or its square root.
+// over the pass's examples of a per-example value, or its square root; or
+// a figure of counts summed over the pass, such as an F1 score from true
+// positives, false positives and false negatives, which no mean of
+// per-example values gives.
 type Metric struct {
 	// Name is the figure's snake_case name: metrics.csv and summary.json
 	// write it as train_<name> and test_<name>.
@@ -89,15 +94,69 @@ type Metric struct {
 	HigherIsBetter bool
 	// Root makes the figure the square root of the mean (RMSE).
 	Root bool
+	// Counts, when positive, makes the figure one of counts: Score
+	// returns Counts sums for it, which are added up over the pass (and
+	// over the processes of data-parallel training), and Of computes the
+	// figure from their totals. Zero means a mean of one per-example value.
+	Counts int
+	// Of computes a figure of counts from the pass's totals (Counts of
+	// them).
+	Of func(totals []float64) float64
+	// Ratio makes the figure a ratio of two sums over the pass rather
+	// than a mean over its examples: Score gives two values for it, the
+	// numerator's and the denominator's part of the batch (frame
+	// accuracy's true positives, and its true positives, false positives
+	// and false negatives together). A pass whose denominator is 0 scores 0.
+	Ratio bool
+}
+
+// width returns the number of sums Score gives for m: two for a ratio,
+// Counts for a metric of counts, one for a mean.
+func (m Metric) width() int {
+	if m.Ratio {
+		return 2
+	}
+	return max(m.Counts, 1)
 }
 
 // Accuracy is the share of examples whose prediction is right.
 var Accuracy = Metric{Name: "accuracy", HigherIsBetter: true}
 
-// reduce turns a pass's sum of per-example values over n examples into
-// the metric's figure.
-func (m Metric) reduce(sum float64, n int) float64 {
-	v := sum / float64(n)
+// figures returns how many values Score gives for metrics ms: each one's
+// width.
+func figures(ms []Metric) int {
+	n := 0
+	for _, m := range ms {
+		n += m.width()
+	}
+	return n
+}
+
+// reduce turns a pass's sums for metrics ms (Score's values summed over
+// its batches) over n examples into the metrics' figures.
+func reduce(ms []Metric, sums []float64, n int) []float64 {
+	out := make([]float64, len(ms))
+	j := 0
+	for i, m := range ms {
+		out[i] = m.reduce(sums[j:j+m.width()], n)
+		j += m.width()
+	}
+	return out
+}
+
+// reduce turns a pass's sums for m (its width of them) over n examples
+// into the metric's figure.
+func (m Metric) reduce(sums []float64, n int) float64 {
+	switch {
+	case m.Ratio:
+		if sums[1] == 0 {
+			return 0
+		}
+		return sums[0] / sums[1]
+	case m.Counts > 0:
+		return m.Of(sums)
+	}
+	v := sums[0] / float64(n)
 	if m.Root {
 		return math.Sqrt(v)
 	}
@@ -130,11 +189,15 @@ type Evaluation struct {
 	// class, in data order (Classify only).
 	Labels      []int
 	Predictions []int
+	// Probabilities holds each clip's per-frame probability of a
+	// transition centred on the frame, in clip order (Shots only).
+	Probabilities [][]float64
 }
 
-// statefulLayers returns the layers of model (looking inside Sequential
-// models and residual blocks) that carry state between batches.
-func statefulLayers(model nn.Layer) []Stateful {
+// StatefulLayers returns the layers of model (looking inside Sequential
+// models and residual blocks) that carry state between batches: what to
+// reset before a run that must start from the zero state.
+func StatefulLayers(model nn.Layer) []Stateful {
 	var out []Stateful
 	for _, l := range nn.AllLayers(model) {
 		if s, ok := l.(Stateful); ok {

@@ -143,7 +143,7 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 		t.Close()
 		return nil, err
 	}
-	t.state = statefulLayers(model)
+	t.state = StatefulLayers(model)
 	return t, nil
 }
 
@@ -266,7 +266,12 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		return 0, nil, err
 	}
 	ms := t.task.Metrics()
-	sum, count, sums := 0.0, 0, make([]float64, len(ms))
+	for _, m := range ms {
+		if m.Counts > 0 && m.Of == nil {
+			return 0, nil, errors.Errorf("task %s: metric %s of counts has no Of", t.task.Name(), m.Name)
+		}
+	}
+	sum, count, sums := 0.0, 0, make([]float64, figures(ms))
 	for i := 0; i < n; i++ {
 		k, err := t.task.Fill(i)
 		if err != nil { // an example that could not be read
@@ -299,8 +304,8 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 		if err != nil {
 			return 0, nil, err
 		}
-		if len(s) != len(ms) {
-			return 0, nil, errors.Errorf("task %s scored %d figures for %d metrics", t.task.Name(), len(s), len(ms))
+		if len(s) != len(sums) {
+			return 0, nil, errors.Errorf("task %s scored %d figures for %d metrics, which take %d", t.task.Name(), len(s), len(ms), len(sums))
 		}
 		for j, v := range s {
 			sums[j] += v
@@ -319,11 +324,7 @@ func (t *Trainer) pass(d Data, training bool, ev *Evaluation) (loss float64, met
 	if count == 0 {
 		return 0, nil, errors.New("the pass held no examples")
 	}
-	metrics = make([]float64, len(ms))
-	for j, m := range ms {
-		metrics[j] = m.reduce(sums[j], count)
-	}
-	return sum / float64(count), metrics, nil
+	return sum / float64(count), reduce(ms, sums, count), nil
 }
 
 // start resets the stateful layers (they begin every pass from zeros) and

@@ -347,8 +347,63 @@
     if (a.ok && body.check) $('#run-status').insertAdjacentHTML('beforeend', `<div class="problem">${esc(body.check)}</div>`);
     $('#run-config').textContent = a.ok ? show('config') : failure(url, a).message;
     $('#run-summary').textContent = a.ok ? show('summary') : '';
+    showExplanations(id, a.ok ? body : {});
     if (!a.ok) throw failure(url, a); // shown, and asked again at the next poll
     state.runRev = r.rev;
+  }
+
+  // showExplanations shows the explanations a run holds (dlrun explain
+  // --board): each with what it explains, and its picture (a heat map, a
+  // bar chart) or, for a text, its tokens coloured by attribution (red
+  // for, blue against). Everything from the files is set as text.
+  function showExplanations(id, body) {
+    const section = $('#run-explanations'), list = $('#run-explanation-list');
+    list.replaceChildren();
+    const items = body.explanations && Array.isArray(body.explanations.explanations) ? body.explanations.explanations : null;
+    section.hidden = !items && body.explanations_text === undefined;
+    if (!items) {
+      if (body.explanations_text !== undefined) list.textContent = String(body.explanations_text);
+      return;
+    }
+    const el = (tag, text, cls) => {
+      const e = document.createElement(tag);
+      if (text !== undefined) e.textContent = text;
+      if (cls) e.className = cls;
+      return e;
+    };
+    for (const it of items) {
+      if (!it || typeof it !== 'object') continue;
+      const box = el('div', undefined, 'explanation');
+      box.append(el('h4', String(it.input ?? '')));
+      const how = it.method ? String(it.method).replace(/-/g, ' ') + (it.steps ? `, ${it.steps} steps` : '') : '';
+      if (it.type === 'rating') {
+        box.append(el('p', `user ${it.user_id}, ${it.movie && it.movie.title ? it.movie.title : 'movie ' + (it.movie && it.movie.movie_id)}: predicted ${fmtNum(it.predicted_rating)} (${fmtNum(it.base)} for an unknown user)`));
+      } else if (it.type === 'text') {
+        box.append(el('p', `next: ${JSON.stringify(String(it.next ?? ''))} · ${how}`));
+      } else {
+        box.append(el('p', `${it.class_name ?? it.class}${it.label ? ' (true class ' + it.label + ')' : ''} · ${how}`));
+      }
+      if (it.type === 'text' && Array.isArray(it.tokens) && Array.isArray(it.values)) {
+        const m = Math.max(1e-12, ...it.values.map((v) => Math.abs(+v) || 0));
+        const pre = el('div', undefined, 'tokens');
+        it.tokens.forEach((t, i) => {
+          const v = (+it.values[i] || 0) / m, span = el('span', String(t));
+          const a = Math.min(1, Math.abs(v)).toFixed(2);
+          span.style.backgroundColor = v >= 0 ? `rgba(220, 50, 40, ${a})` : `rgba(40, 90, 220, ${a})`;
+          span.title = fmtNum(+it.values[i]);
+          pre.append(span);
+        });
+        box.append(pre);
+      }
+      for (const f of Array.isArray(it.files) ? it.files : []) {
+        if (typeof f !== 'string' || !f.endsWith('.png')) continue;
+        const img = el('img');
+        img.alt = `explanation of ${it.input}`;
+        img.src = 'api/explanation?id=' + encodeURIComponent(id) + '&file=' + encodeURIComponent(f);
+        box.append(img);
+      }
+      list.append(box);
+    }
   }
 
   // hashId returns the run ID of the hash #/run/<id>, or the text as it

@@ -49,11 +49,12 @@ func runFlags(f *pflag.FlagSet, c *run.Config) {
 // models' choices. `dlrun summary --model` takes these alone.
 func modelFlags(f *pflag.FlagSet, c *run.Config) {
 	f.StringVar(&c.Model, "model", "", "reference model (see 'dlrun models') or a model file, YAML or JSON (docs/models.md)")
-	f.StringVar(&c.Task, "task", "", "the task: classify, next-token, rating, or regress for a CSV table's number (default: the model's; for a table, what its target holds; classify for a model file)")
-	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(datasets.Bundled())+"), a folder of IDX files, CIFAR-10 batches, images (one folder per class) or ratings, a CSV table (with --target), or for next-token a UTF-8 text file (default: the model's)")
+	f.StringVar(&c.Task, "task", "", "the task: classify, next-token, rating, music, or regress for a CSV table's number (default: the model's; for a table, what its target holds; classify for a model file)")
+	f.StringVar(&c.Dataset, "data", "", "bundled dataset ("+joinNames(datasets.Bundled())+"), a folder of IDX files, CIFAR-10 batches, images (one folder per class), ratings or MIDI files, a CSV table (with --target), or for next-token a UTF-8 text file (default: the model's)")
 	f.StringVar(&c.Cell, "cell", "", "recurrent cell of the rnn and charrnn models: lstm or gru")
 	f.Var(positiveInt{&c.SeqLen}, "seq-len", "next-token models: steps of backpropagation through time per batch (default: the model's)")
 	f.Var(positiveInt{&c.Dim}, "dim", "embedding size of the mf and ncf recommenders (default 32)")
+	f.StringVar(&c.Grid, "grid", "", "music models on a folder of MIDI files: the step of the piano roll, quarter, 8th or 16th (default quarter)")
 	f.Var(agentEnv{c}, "env", "agents (dqn, ppo): the game to learn, cartpole or connect4 (default cartpole)")
 	f.Var(imageSize{c}, "image-size", "image folders: resize every image to HxW pixels (default: the images' own size)")
 	f.Var(imageChannels{c}, "channels", "image folders: 1 (grayscale) or 3 (RGB) (default: 1 if every image is gray)")

@@ -68,6 +68,6 @@ The reference models train on bundled data, so no download is needed:
 	root.SetVersionTemplate("dlrun {{.Version}}\n")
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newTrainCmd(), newRunCmd(), newEvalCmd(), newPredictCmd(), newRecommendCmd(), newGenerateCmd(), newExportCmd(), newPlayCmd(), newServeCmd(), newBoardCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newEvalCmd(), newPredictCmd(), newRecommendCmd(), newGenerateCmd(), newComposeCmd(), newCutsCmd(), newExplainCmd(), newExportCmd(), newPlayCmd(), newServeCmd(), newBoardCmd(), newSummaryCmd(), newModelsCmd(), newVersionCmd())
 	return root
 }

@@ -27,15 +27,19 @@ func newModelsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				m, in, err := runner.BuildModel(run.Config{Model: name})
-				if err != nil {
-					return err
+				// A model whose data must be made first (shots) is listed
+				// all the same, its parameters uncounted.
+				params, desc := "-", k.Describe(name)
+				if m, in, err := runner.BuildModel(run.Config{Model: name}); err == nil {
+					params = fmt.Sprint(m.NumParams(in))
+				} else {
+					desc += " [parameters not counted: " + err.Error() + "]"
 				}
 				data := c.Dataset
 				if data == "" {
 					data = c.Game()
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", name, m.NumParams(in), data, c.Task, k.Describe(name))
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", name, params, data, c.Task, desc)
 			}
 			return w.Flush()
 		},

@@ -19,7 +19,7 @@ import (
 	"github.com/dlrun/dlrun/run"
 )
 
-// The tests of data-parallel training under MPI (issue 14): built and run
+// The tests of data-parallel training under MPI: built and run
 // by .ci/run with `go test -tags mpi ./cmd/dlrun -run MPI`, after
 // installing Debian's openmpi-bin and libopenmpi-dev. Each starts
 // `mpirun -np N dlrun train` of the mlp on the bundled data.
@@ -111,7 +111,7 @@ func listDir(t *testing.T, dir string) []string {
 	return names
 }
 
-// Points 2 and 3 of issue 14: two processes train one model into one
+// Two processes train one model into one
 // folder (rank 0's; the other writes nothing), twice the same bits; one
 // process under mpirun gives the plain build's bits; two follow one
 // process's loss curve closely.

@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,6 +54,7 @@ func TestEveryWriterRefusesWhatIsNotARegularFile(t *testing.T) {
 	folders := map[string]func(p string) []string{
 		"train --out": func(p string) []string { return []string{"train", "--model", "xor", "--epochs", "1", "--out", p} },
 		"run --out":   func(p string) []string { return []string{"run", exp, "--out", p} },
+		"explain -o":  func(p string) []string { return []string{"explain", "--run", trained, "0,1", "-o", p} },
 	}
 	file, err := atomicfiletest.Regular(t.TempDir(), "kept")
 	if err != nil {
@@ -74,6 +76,33 @@ func TestEveryWriterRefusesWhatIsNotARegularFile(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// explain -o page.html writes one file: a page, whose name ends in
+// .html, that is a link to a hostile destination is refused, and the
+// destination left as it was.
+func TestExplainPageRefusesWhatIsNotARegularFile(t *testing.T) {
+	trained := filepath.Join(t.TempDir(), "xor")
+	if _, err := dlrun(t, "train", "--model", "xor", "--epochs", "1", "--out", trained); err != nil {
+		t.Fatal(err)
+	}
+	links := t.TempDir()
+	for i, n := range atomicfiletest.Make(t.TempDir()) {
+		t.Run(n.Name, func(t *testing.T) {
+			if n.Reason != "" {
+				t.Skip(n.Reason)
+			}
+			page := filepath.Join(links, strconv.Itoa(i)+".html")
+			if err := os.Symlink(n.Path, page); err != nil {
+				t.Fatal(err)
+			}
+			_, err := dlrun(t, "explain", "--run", trained, "0,1", "-o", page)
+			oneLineError(t, "explain -o "+n.Name, err, "--out: "+page+" is a symbolic link to ")
+			if err := n.Unchanged(); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/dlrun/dlrun/explain"
 	"github.com/dlrun/dlrun/serve"
 	"github.com/pkg/errors"
 	"github.com/spf13/cobra"
@@ -28,6 +29,8 @@ HTTP/JSON:
                                        image/jpeg, image/gif, image/webp; image
                                        classifiers)
   GET  /v2/models/NAME/recommend?user=ID&top=N   (rating models)
+  POST /v2/models/NAME/explain         attributions per row of an input tensor
+                                       (classifiers, language and rating models)
   GET  /metrics                        Prometheus metrics
 
 Concurrent requests to a model are run together, up to its batch size, each
@@ -55,6 +58,10 @@ finish and exits with status 0. See docs/serving.md.`,
 				return errors.Errorf("--max-body %d: must be positive", o.MaxBody)
 			case o.MaxImageBytes < 1:
 				return errors.Errorf("--max-image-bytes %d: must be positive", o.MaxImageBytes)
+			case o.MaxExplainRows < 1:
+				return errors.Errorf("--max-explain-rows %d: must be positive", o.MaxExplainRows)
+			case o.MaxExplainSteps < 1 || o.MaxExplainSteps > explain.MaxSteps:
+				return errors.Errorf("--max-explain-steps %d: must be from 1 to %d", o.MaxExplainSteps, explain.MaxSteps)
 			case o.MaxTokens < 1:
 				return errors.Errorf("--max-tokens %d: must be positive", o.MaxTokens)
 			}
@@ -84,6 +91,8 @@ finish and exits with status 0. See docs/serving.md.`,
 	f.DurationVar(&o.Timeout, "timeout", serve.DefaultTimeout, "longest a request may take; one still waiting for its model gets 503")
 	f.Int64Var(&o.MaxBody, "max-body", serve.DefaultMaxBody, "largest request body in bytes; a larger one gets 413")
 	f.Int64Var(&o.MaxImageBytes, "max-image-bytes", serve.DefaultMaxImageBytes, "most memory, in bytes, that decoding one predict-image body may take (width x height x channels x bytes per sample, from its header); a larger image gets 413 before it is decoded")
+	f.IntVar(&o.MaxExplainRows, "max-explain-rows", serve.DefaultMaxExplainRows, "most rows one explain request may hold; more get 413")
+	f.IntVar(&o.MaxExplainSteps, "max-explain-steps", serve.DefaultMaxExplainSteps, "most integrated-gradients steps an explain request may ask for; more get 400")
 	f.IntVar(&o.MaxTokens, "max-tokens", serve.DefaultMaxTokens, "most tokens one generate request may ask a next-token model to write; more gets 400")
 	return cmd
 }

@@ -50,6 +50,7 @@ func main() {
 
 type torchResult struct {
 	Accuracy      float64 `json:"test_accuracy"`
+	NLL           float64 `json:"test_nll"` // a music model's (bench/music_ref.py)
 	SamplesPerSec float64 `json:"samples_per_sec"`
 	Framework     string  `json:"framework"`
 	Note          string  `json:"-"`
@@ -139,7 +140,11 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 		return runTorchAgent(python, c, rc)
 	}
 	epochs, batch, lr := rc.Epochs, rc.BatchSize, rc.LearningRate
-	args := []string{filepath.Join("bench", "torch_ref.py"), "--model", c.PyTorch.Model,
+	script := c.PyTorch.Script
+	if script == "" {
+		script = "torch_ref.py"
+	}
+	args := []string{filepath.Join("bench", script), "--model", c.PyTorch.Model,
 		"--epochs", strconv.Itoa(epochs), "--batch", strconv.Itoa(batch), "--lr", strconv.FormatFloat(lr, 'g', -1, 64),
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}
 	if rc.WeightDecay > 0 {
@@ -161,7 +166,7 @@ func runTorch(python string, c *experiments.Config, res *experiments.Result) (to
 	case "warmup_cosine":
 		args = append(args, "--lr-schedule", "warmup_cosine", "--warmup", strconv.Itoa(rc.WarmupSteps))
 	default:
-		return torchResult{}, fmt.Errorf("bench/torch_ref.py has no %s schedule", rc.Schedule)
+		return torchResult{}, fmt.Errorf("bench/%s has no %s schedule", script, rc.Schedule)
 	}
 	if rc.SeqLen > 0 {
 		args = append(args, "--seq-len", strconv.Itoa(rc.SeqLen))
@@ -202,9 +207,9 @@ func runTorchAgent(python string, c *experiments.Config, rc run.Config) (torchRe
 		"--seed", strconv.FormatUint(c.Seeds[0], 10), "--threads", strconv.Itoa(max(c.PyTorch.Threads, 1))}, c)
 }
 
-// bundledForTorch are the datasets that bench/torch_ref.py reads from the
+// bundledForTorch are the datasets that the reference scripts read from the
 // project's own copy when given no --data.
-var bundledForTorch = map[string]bool{"": true, "fashion-mnist": true, "movielens": true, "pride-and-prejudice": true}
+var bundledForTorch = map[string]bool{"": true, "fashion-mnist": true, "movielens": true, "pride-and-prejudice": true, "jsb-chorales": true}
 
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
@@ -229,7 +234,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 	if torchVersion != "" {
 		fmt.Fprintf(&b, ", PyTorch %s (Debian python3-torch, %s)", torchVersion, torchref.Setting())
 	}
-	b.WriteString(".\n\nEvery figure below comes back bit for bit from the same command on a machine of the same instruction set: each experiment's config fixes its seeds, and dlrun's kernels do not depend on the number of cores. Accuracy and loss are on the test split (for charrnn: the held-out last 10% of the text, in bits per character and nats; for the recommenders mf, ncf and biases the accuracy column reads the test RMSE in stars, on the last 10% of each user's MovieLens ratings); samples/s counts training examples (characters for charrnn, ratings for the recommenders) per second of training, evaluation excluded; wall time covers every seed.\n\n")
+	b.WriteString(".\n\nEvery figure below comes back bit for bit from the same command on a machine of the same instruction set: each experiment's config fixes its seeds, and dlrun's kernels do not depend on the number of cores. Accuracy and loss are on the test split (for charrnn: the held-out last 10% of the text, in bits per character and nats; for the recommenders mf, ncf and biases the accuracy column reads the test RMSE in stars, on the last 10% of each user's MovieLens ratings; for music-lstm it reads the test NLL per step in nats, summed over the 88 keys, on the 77 test chorales of the JSB Chorales); samples/s counts training examples (characters for charrnn, ratings for the recommenders) per second of training, evaluation excluded; wall time covers every seed.\n\n")
 	b.WriteString("| experiment | model | epochs | seeds | test accuracy | test loss | bits/char | wall s | samples/s | params | command |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var byEpochs, agents []int // indices into results: the runs trained by epochs, and the agents'
@@ -256,6 +261,9 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		if rmse, ok := r.Metrics["rmse"]; ok { // a recommender: its accuracy is its RMSE
 			acc = "RMSE " + pm(rmse, 4)
 		}
+		if nll, ok := r.Metrics["nll"]; ok { // a music model: its NLL per step, in nats
+			acc = "NLL " + pm(nll, 3)
+		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %.1f | %.0f | %d | `%s` |\n",
 			c.Name, c.Model, s.Epochs, seedList(c.Seeds), acc, pm(r.TestLoss, 4), bpc,
 			r.WallSeconds, r.SamplesPerSec.Mean, s.Params, cmds[i])
@@ -271,6 +279,9 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		acc := r.Runs[0].Summary.TestAccuracy
 		if rmse, ok := r.Runs[0].Summary.Derived["rmse"]; ok { // a recommender: RMSE
 			acc = rmse
+		}
+		if nll, ok := r.Runs[0].Summary.Derived["nll"]; ok { // a music model: NLL per step
+			acc, t.Accuracy = nll, t.NLL
 		}
 		sps := r.Runs[0].Summary.SamplesPerSec
 		if t.SamplesPerSec == 0 {

@@ -69,6 +69,17 @@ func (f *File) Write(p []byte) (int, error) {
 // Name returns the destination's path, as given to Create.
 func (f *File) Name() string { return f.path }
 
+// TempName returns the temporary file's path, for a child process that
+// writes the content by name (ffmpeg): it must write that file in place
+// (truncating it, as ffmpeg -y does), not replace it, so that Commit
+// renames what it wrote. It is "" after Commit or Abort.
+func (f *File) TempName() string {
+	if f.f == nil {
+		return ""
+	}
+	return f.f.Name()
+}
+
 // Commit syncs the temporary file and renames it over the destination,
 // having checked the destination against the rule once more. On error the
 // temporary file is removed and the destination is as it was.
