@@ -8,19 +8,18 @@ import (
 	"testing"
 )
 
+// convCase is a convolution to test: its geometry and its filters.
+type convCase = struct {
+	g  ConvGeom
+	oc int
+}
+
 // convGeoms covers the cnn's layers (at a smaller batch), strides,
 // asymmetric and oversized padding, 1×1 and wide windows, planes smaller
 // and larger than a block of nc columns, and batches that do not fill the
 // last chunk of images.
-func convGeoms() []struct {
-	g  ConvGeom
-	oc int
-} {
-	type gc = struct {
-		g  ConvGeom
-		oc int
-	}
-	return []gc{
+func convGeoms() []convCase {
+	return []convCase{
 		{NewConvGeom(5, 1, 28, 28, 3, 3, 1, 1, 0, 0, 0, 0), 32},
 		{NewConvGeom(11, 32, 13, 13, 3, 3, 1, 1, 0, 0, 0, 0), 64},
 		{NewConvGeom(3, 3, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1), 5},

@@ -79,32 +79,18 @@ func winoForward[T Float](g ConvGeom, oc int, x, w, bias []T, relu bool, y []T, 
 	s.v = grow(s.v, tiles*winoTT*g.C)
 	winoInputs(s.v, g, x, th, tw)
 	s.m = grow(s.m, tiles*winoTT*oc)
-	u, v, m := s.u, s.v, s.m
+	m := s.m
 	// Position e: [tiles, OC] = [tiles, C] · [C, OC].
-	ParallelFor(winoTT, 1, func(lo, hi int) {
-		for e := lo; e < hi; e++ {
-			gemmRange(0, tiles, 0, oc, g.C,
-				denseA[T]{false, v[e*g.C:], winoTT * g.C},
-				denseB[T]{false, u[e*g.C*oc : (e+1)*g.C*oc], oc},
-				false, m[e*oc:], winoTT*oc)
-		}
-	})
+	winoProducts(tiles, oc, g.C, winoOperand[T]{false, s.v, winoTT * g.C, g.C}, winoOperand[T]{false, s.u, oc, g.C * oc}, m, winoTT*oc, oc)
 	ParallelFor(g.N, 1, func(lo, hi int) {
 		for n := lo; n < hi; n++ {
-			for ty := 0; ty < th; ty++ {
-				for tx := 0; tx < tw; tx++ {
-					t := (n*th+ty)*tw + tx
-					rows, cols := min(winoM, g.OH-ty*winoM), min(winoM, g.OW-tx*winoM)
-					for k := 0; k < oc; k++ {
-						var b T
-						if bias != nil {
-							b = bias[k]
-						}
-						at := ((n*oc+k)*g.OH+ty*winoM)*g.OW + tx*winoM
-						outputTile(y[at:], g.OW, m[t*winoTT*oc+k:], oc, rows, cols, b)
-					}
+			forOutputTiles(g, oc, n, th, tw, func(t, k, at, rows, cols int) {
+				var b T
+				if bias != nil {
+					b = bias[k]
 				}
-			}
+				outputTile(y[at:], g.OW, m[t*winoTT*oc+k:], oc, rows, cols, b)
+			})
 			if relu { // as addBiasReLU: NaN and -0 become 0
 				img := y[n*oc*g.OH*g.OW : (n+1)*oc*g.OH*g.OW]
 				keepPositive(img, img, img)
@@ -123,16 +109,9 @@ func winoFilterGrad[T Float](g ConvGeom, oc int, x, dy, dw []T, s *winoScratch[T
 	s.m = grow(s.m, tiles*winoTT*oc)
 	winoGrads(s.m, g, oc, dy, th, tw)
 	s.du = grow(s.du, winoTT*oc*g.C)
-	m, v, du := s.m, s.v, s.du
+	du := s.du
 	// Position e: [OC, C] = [tiles, OC]ᵀ · [tiles, C].
-	ParallelFor(winoTT, 1, func(lo, hi int) {
-		for e := lo; e < hi; e++ {
-			gemmRange(0, oc, 0, g.C, tiles,
-				denseA[T]{true, m[e*oc:], winoTT * oc},
-				denseB[T]{false, v[e*g.C:], winoTT * g.C},
-				false, du[e*oc*g.C:(e+1)*oc*g.C], g.C)
-		}
-	})
+	winoProducts(oc, g.C, tiles, winoOperand[T]{true, s.m, winoTT * oc, oc}, winoOperand[T]{false, s.v, winoTT * g.C, g.C}, du, g.C, oc*g.C)
 	for f := 0; f < oc*g.C; f++ {
 		winoFilterGradOf(dw[f*winoK*winoK:(f+1)*winoK*winoK], du, oc*g.C, f)
 	}
@@ -149,16 +128,9 @@ func winoInputGrad[T Float](g ConvGeom, oc int, w, dy, dx []T, s *winoScratch[T]
 	s.m = grow(s.m, tiles*winoTT*oc)
 	winoGrads(s.m, g, oc, dy, th, tw)
 	s.v = grow(s.v, tiles*winoTT*g.C)
-	u, m, v := s.u, s.m, s.v
+	v := s.v
 	// Position e: [tiles, C] = [tiles, OC] · [C, OC]ᵀ.
-	ParallelFor(winoTT, 1, func(lo, hi int) {
-		for e := lo; e < hi; e++ {
-			gemmRange(0, tiles, 0, g.C, oc,
-				denseA[T]{false, m[e*oc:], winoTT * oc},
-				denseB[T]{true, u[e*g.C*oc : (e+1)*g.C*oc], oc},
-				false, v[e*g.C:], winoTT*g.C)
-		}
-	})
+	winoProducts(tiles, g.C, oc, winoOperand[T]{false, s.m, winoTT * oc, oc}, winoOperand[T]{true, s.u, oc, g.C * oc}, v, winoTT*g.C, g.C)
 	ParallelFor(g.N, 1, func(lo, hi int) {
 		for n := lo; n < hi; n++ {
 			planes := dx[n*g.C*g.H*g.W : (n+1)*g.C*g.H*g.W]
@@ -175,24 +147,54 @@ func winoInputGrad[T Float](g ConvGeom, oc int, w, dy, dx []T, s *winoScratch[T]
 	})
 }
 
+// winoOperand is one operand of the 36 products of winoProducts: the
+// operand of position e is the row-major matrix at s[e·step:] with row
+// stride ld, transposed if trans.
+type winoOperand[T Float] struct {
+	trans    bool
+	s        []T
+	ld, step int
+}
+
+// winoProducts sets, for each position e of a transformed tile, the m×n
+// matrix at c[e·cstep:] (row stride ldc) to op(A_e)·op(B_e) over k steps,
+// the 36 products shared among workers, each computed as Gemm computes
+// it, so the bits do not depend on the split.
+func winoProducts[T Float](m, n, k int, a, b winoOperand[T], c []T, ldc, cstep int) {
+	ParallelFor(winoTT, 1, func(lo, hi int) {
+		for e := lo; e < hi; e++ {
+			gemmRange(0, m, 0, n, k, denseA[T]{a.trans, a.s[e*a.step:], a.ld}, denseB[T]{b.trans, b.s[e*b.step:], b.ld}, false, c[e*cstep:], ldc)
+		}
+	})
+}
+
 // winoGrads sets m[(t·36 + e)·oc + k] to position e of A dY Aᵀ for the
 // 4×4 tile dY of the output gradient's channel k at tile t, read as 0 past
 // the plane's edge.
 func winoGrads[T Float](m []T, g ConvGeom, oc int, dy []T, th, tw int) {
 	ParallelFor(g.N, 1, func(lo, hi int) {
 		for n := lo; n < hi; n++ {
-			for ty := 0; ty < th; ty++ {
-				for tx := 0; tx < tw; tx++ {
-					t := (n*th+ty)*tw + tx
-					rows, cols := min(winoM, g.OH-ty*winoM), min(winoM, g.OW-tx*winoM)
-					for k := 0; k < oc; k++ {
-						at := ((n*oc+k)*g.OH+ty*winoM)*g.OW + tx*winoM
-						gradTile(m[t*winoTT*oc+k:], oc, dy[at:], g.OW, rows, cols)
-					}
-				}
-			}
+			forOutputTiles(g, oc, n, th, tw, func(t, k, at, rows, cols int) {
+				gradTile(m[t*winoTT*oc+k:], oc, dy[at:], g.OW, rows, cols)
+			})
 		}
 	})
+}
+
+// forOutputTiles calls fn for each 4×4 tile of each of the oc output
+// planes of image n, tile by tile and plane by plane: t the tile's number
+// among the batch's, k the plane, at the offset of the tile's corner in
+// the N×OC×OH×OW output, rows × cols the part of the tile inside the plane.
+func forOutputTiles(g ConvGeom, oc, n, th, tw int, fn func(t, k, at, rows, cols int)) {
+	for ty := 0; ty < th; ty++ {
+		for tx := 0; tx < tw; tx++ {
+			t := (n*th+ty)*tw + tx
+			rows, cols := min(winoM, g.OH-ty*winoM), min(winoM, g.OW-tx*winoM)
+			for k := 0; k < oc; k++ {
+				fn(t, k, ((n*oc+k)*g.OH+ty*winoM)*g.OW+tx*winoM, rows, cols)
+			}
+		}
+	}
 }
 
 // winoFilters sets u[(e·c + ch)·oc + k] to position e of G g Gᵀ for the

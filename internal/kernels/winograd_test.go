@@ -12,15 +12,8 @@ import (
 // the cnn's second layer (at a smaller batch), "same" padding, asymmetric
 // padding up to 3, planes smaller than a tile and not a multiple of its
 // side, one image.
-func winoGeoms() []struct {
-	g  ConvGeom
-	oc int
-} {
-	type gc = struct {
-		g  ConvGeom
-		oc int
-	}
-	return []gc{
+func winoGeoms() []convCase {
+	return []convCase{
 		{NewConvGeom(3, 32, 13, 13, 3, 3, 1, 1, 0, 0, 0, 0), 64},
 		{NewConvGeom(2, 8, 10, 9, 3, 3, 1, 1, 1, 1, 1, 1), 9},
 		{NewConvGeom(2, 9, 7, 12, 3, 3, 1, 1, 0, 2, 1, 0), 8},
