@@ -85,7 +85,9 @@ func conv2D(x, w, b *gorgonia.Node, strideH, strideW int, pad Padding, relu bool
 // convKernel computes a convolution as an implicit matrix product, image
 // by image: Y_n[oc, p] = W[oc, c·kh·kw] · im2col(x_n)[c·kh·kw, p], with the
 // patches packed straight from x (kernels.ConvForward), then the bias and
-// the fused ReLU while Y_n is in cache.
+// the fused ReLU while Y_n is in cache. On the pure-Go path a float32 3×3
+// convolution of stride 1 with at least 8 channels in and out is computed
+// by Winograd's F(4×4, 3×3) instead, in all three passes.
 type convKernel struct {
 	g    kernels.ConvGeom
 	oc   int

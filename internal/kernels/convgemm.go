@@ -19,6 +19,7 @@ type ConvScratch[T Float] struct {
 	col   []T // each worker's product for one chunk of images
 	table []int32
 	geom  ConvGeom // the geometry table was made for
+	wino  winoScratch[T]
 }
 
 // setTable makes s.table the PatchTable of g.
@@ -196,7 +197,16 @@ func imagesPerChunk(n, grid int) int { return max(1, min(n, nc/grid)) }
 // from x, followed by the bias and ReLU while the product is in cache.
 // Each element is summed as Gemm sums W·im2col(x), so results do not
 // depend on GOMAXPROCS or the chunking.
+//
+// On the pure-Go path, a float32 3×3 convolution of stride 1 with enough
+// channels is computed by Winograd's F(4×4, 3×3) instead (see
+// winograd.go): a quarter of the multiplications, results within float32
+// rounding of the direct sum but not its bits.
 func ConvForward[T Float](g ConvGeom, oc int, x, w, bias []T, relu bool, y []T, s *ConvScratch[T]) {
+	if useWinograd[T](g, oc) {
+		winoForward(g, oc, x, w, bias, relu, y, &s.wino)
+		return
+	}
 	ckk, grid, chw := g.C*g.KH*g.KW, g.OH*g.OW, g.C*g.H*g.W
 	pa := packWhole(s.w, denseA[T]{false, w, ckk}, oc, ckk, mr)
 	s.w = pa.p
@@ -233,8 +243,13 @@ func ConvForward[T Float](g ConvGeom, oc int, x, w, bias []T, relu bool, y []T, 
 
 // ConvFilterGrad sets dw (OC×C×KH×KW) to the gradient of the convolution's
 // filters: dY·im2col(x)ᵀ, summed over the batch's positions in order, with
-// dy the output gradient (N×OC×OH×OW).
+// dy the output gradient (N×OC×OH×OW). It takes the Winograd route
+// where ConvForward does.
 func ConvFilterGrad[T Float](g ConvGeom, oc int, x, dy, dw []T, s *ConvScratch[T]) {
+	if useWinograd[T](g, oc) {
+		winoFilterGrad(g, oc, x, dy, dw, &s.wino)
+		return
+	}
 	ckk, k := g.C*g.KH*g.KW, g.N*g.OH*g.OW
 	a := channelsA[T]{dy, oc, g.OH * g.OW}
 	s.setTable(g)
@@ -246,8 +261,13 @@ func ConvFilterGrad[T Float](g ConvGeom, oc int, x, dy, dw []T, s *ConvScratch[T
 // input, from the filters w and the output gradient dy (N×OC×OH×OW): chunk
 // by chunk of whole images, the gradient of the chunk's im2col matrix,
 // Wᵀ·dY, then col2im while it is still in cache. Each element is summed
-// as one product over the batch followed by col2im would sum it.
+// as one product over the batch followed by col2im would sum it, except
+// where ConvForward takes the Winograd route, which this takes too.
 func ConvInputGrad[T Float](g ConvGeom, oc int, w, dy, dx []T, s *ConvScratch[T]) {
+	if useWinograd[T](g, oc) {
+		winoInputGrad(g, oc, w, dy, dx, &s.wino)
+		return
+	}
 	ckk, grid, chw := g.C*g.KH*g.KW, g.OH*g.OW, g.C*g.H*g.W
 	pa := packWhole(s.w, denseA[T]{true, w, ckk}, ckk, oc, mr)
 	s.w = pa.p

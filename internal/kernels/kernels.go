@@ -38,11 +38,13 @@ func reluMask32(dst, x, v []float32) {
 		keepPositiveVec(&dst[0], &x[0], &v[0], done)
 	}
 	for i := done; i < n; i++ {
-		if x[i] > 0 {
-			dst[i] = v[i]
-		} else {
-			dst[i] = 0
-		}
+		// x > 0 exactly when its bits u satisfy 1 <= u <= +Inf's (the
+		// sign clear, not zero, not NaN): a mask from two differences'
+		// signs, with no branch to mispredict on data whose signs are
+		// random, as a ReLU's are.
+		u := int64(math.Float32bits(x[i]))
+		keep := ^uint32(((u - 1) | (0x7f800000 - u)) >> 63)
+		dst[i] = math.Float32frombits(math.Float32bits(v[i]) & keep)
 	}
 }
 

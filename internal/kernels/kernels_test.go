@@ -8,8 +8,9 @@ import (
 
 func TestReLUFloat32BranchFree(t *testing.T) {
 	negZero := float32(math.Copysign(0, -1))
-	x := []float32{-2, -1e-30, negZero, 0, 1e-30, 3, float32(math.Inf(1)), float32(math.Inf(-1))}
-	dy := []float32{1, 2, 3, 4, 5, 6, 7, 8}
+	nan := float32(math.NaN())
+	x := []float32{-2, -1e-30, negZero, 0, 1e-30, 3, float32(math.Inf(1)), float32(math.Inf(-1)), nan, -nan, math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32}
+	dy := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}
 	y, dx := make([]float32, len(x)), make([]float32, len(x))
 	ReLU(y, x)
 	ReLUGrad(dx, x, dy)
