@@ -89,8 +89,8 @@ const (
 	GaussLegendre Rule = "gauss-legendre"
 )
 
-// Quantity is what output of a classifier (or next-token model) is
-// explained.
+// Quantity is what output of a model is explained: a classifier's (or
+// next-token model's) logit or probability, a regression's prediction.
 type Quantity string
 
 // The quantities explained.
@@ -102,6 +102,11 @@ const (
 	// the softmax of the logits of a model trained with cce, the sigmoid
 	// of a model trained with bce. A model trained with mse has none.
 	Probability Quantity = "probability"
+	// Prediction is a regression's predicted number less its target's
+	// mean, in the target's units (the model's output times the target's
+	// scale, train.ModelInfo.TargetStd): the one quantity of a regression,
+	// and of no other kind of model.
+	Prediction Quantity = "prediction"
 )
 
 // Target names the output explained: the zero Target is the predicted
@@ -164,7 +169,8 @@ type Options struct {
 	// output within 1% most often on the reference models,
 	// docs/explain.md).
 	Rule Rule
-	// Quantity is the output explained (default Logit).
+	// Quantity is the output explained (default Logit; Prediction, the
+	// only one, for a regression).
 	Quantity Quantity
 	// Baseline is integrated gradients' starting point and occlusion's
 	// replacement (default Black).
@@ -176,6 +182,9 @@ type Options struct {
 	// seventh of the image's smaller side and half the window, at least 1;
 	// 1 and 1 for a table's row).
 	Window, Stride int
+	// Signed keeps saliency's gradient as it is, with its sign (Captum's
+	// Saliency with abs=False), instead of its magnitude (the default).
+	Signed bool
 }
 
 // withDefaults returns o with its zero fields set, or an error naming a
@@ -206,9 +215,9 @@ func (o Options) withDefaults() (Options, error) {
 	switch o.Quantity {
 	case "":
 		o.Quantity = Logit
-	case Logit, Probability:
+	case Logit, Probability, Prediction:
 	default:
-		return o, errors.Errorf("unknown quantity %q to explain (known: logit, probability)", truncate(string(o.Quantity)))
+		return o, errors.Errorf("unknown quantity %q to explain (known: logit, probability, prediction)", truncate(string(o.Quantity)))
 	}
 	if o.Baseline == "" {
 		o.Baseline = Black

@@ -332,5 +332,9 @@ func (*classify) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOpti
 // explainImportance implements explaining: a classifier of rows ranks its
 // features over its test split.
 func (*classify) explainImportance(r *Run, x *explain.Explainer, o ExplainOptions) (Explanation, error) {
-	return importanceOfRows(r, x, o)
+	it, err := importanceOfRows(r, x, o)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
 }
