@@ -151,6 +151,16 @@ func clip(s string) string {
 	return s
 }
 
+// numbered returns the names of n explained rows or test examples:
+// what-1 to what-n.
+func numbered(what string, n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = what + "-" + strconv.Itoa(i+1)
+	}
+	return names
+}
+
 // splitRows splits in into rows rows.
 func splitRows(rows int, in []float32) [][]float32 {
 	per := len(in) / rows

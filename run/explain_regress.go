@@ -2,7 +2,6 @@ package run
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/explain"
@@ -29,11 +28,7 @@ func (*regress) explainInputs(r *Run, x *explain.Explainer, inputs []string, o E
 
 // explainRows implements explaining.
 func (*regress) explainRows(r *Run, x *explain.Explainer, rows int, in []float32, o ExplainOptions) ([]Explanation, error) {
-	names := make([]string, rows)
-	for i := range names {
-		names[i] = "row-" + strconv.Itoa(i+1)
-	}
-	return explainRegression(r, x, names, splitRows(rows, in), nil, o)
+	return explainRegression(r, x, numbered("row", rows), splitRows(rows, in), nil, o)
 }
 
 // explainTests implements explaining: the first n test rows, with their
@@ -54,13 +49,11 @@ func (*regress) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOptio
 	n = min(n, test.Len())
 	xs := make([][]float32, n)
 	actual := make([]float64, n)
-	names := make([]string, n)
 	for i := range xs {
 		xs[i] = make([]float32, values(test.Shape()))
 		actual[i] = p.Prediction(float64(test.Target(i, xs[i])))
-		names[i] = "test-" + strconv.Itoa(i+1)
 	}
-	return explainRegression(r, x, names, xs, actual, o)
+	return explainRegression(r, x, numbered("test", n), xs, actual, o)
 }
 
 // explainImportance implements explaining: the features ranked over the
