@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch 1.13 reference for dlrun's music models (Debian python3-torch).
 
-Trains music-lstm or music-transformer on the JSB Chorales (the bundled
+Trains music-lstm, music-lstm-joint or music-transformer on the JSB Chorales (the bundled
 datasets/data/jsb-chorales, the 229/76/77 split of Boulanger-Lewandowski et
 al. 2012) to predict each quarter-note step of a chorale, an 88-key piano
 roll (MIDI 21 to 108), from the steps before it, and prints one JSON line
@@ -20,6 +20,13 @@ The defaults are music-lstm's recipe as dlrun runs it
 batches of 4 chorales, the gradient norm clipped at 1 (dlrun's 1/88 on
 its loss averaged over the keys), 45 epochs, the last epoch's test
 figures; samples_per_sec counts predicted training steps.
+
+With --joint (music-lstm-joint) the model's 88 logits feed dlrun's
+autoregressive output: each key's logit given the keys below it in its
+step, z_k + sum_{j<k} A_kj v_j, A strictly lower triangular and zero at
+the start; the NLL is then the joint distribution's, and frame accuracy
+predicts a step's keys one by one from the lowest, each on when its
+conditional probability given the keys predicted below it is at least 0.5.
 
 Training: Adam (L2 weight decay as dlrun's), batches of whole chorales
 (padded and masked), gradient norm clipped, a constant or cosine learning
@@ -93,11 +100,37 @@ def key_range(roll):
     return (on.min(), on.max()) if len(on) else (0, KEYS - 1)
 
 
+class Autoregressive(nn.Module):
+    """dlrun's autoregressive output: the keys of a step as a fully visible
+    sigmoid belief net given the sequence model's logits z, key k's logit
+    z_k + sum_{j<k} A_kj v_j over the keys below it (A strictly lower
+    triangular, zero at the start)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(KEYS, KEYS))
+        self.register_buffer("mask", torch.tril(torch.ones(KEYS, KEYS), diagonal=-1))
+
+    def forward(self, z, v):
+        """The conditional logits of keys v (teacher forcing)."""
+        return z + F.linear(v, self.weight * self.mask)
+
+    def greedy(self, z):
+        """Each key on when its conditional probability, given the keys
+        below it as decided, is at least 0.5."""
+        a = self.weight * self.mask
+        v = torch.zeros_like(z)
+        for k in range(KEYS):
+            v[..., k] = ((z[..., k] + (v * a[k]).sum(-1)) >= 0).float()
+        return v
+
+
 class MusicLSTM(nn.Module):
     """music-lstm: the previous step's 88 keys -> stacked LSTM -> 88 logits."""
 
-    def __init__(self, hidden, layers, dropout, cell="lstm", skip=False, in_dropout=0.0, beat_bits=0):
+    def __init__(self, hidden, layers, dropout, cell="lstm", skip=False, in_dropout=0.0, beat_bits=0, joint=False):
         super().__init__()
+        self.joint = Autoregressive() if joint else None
         self.in_drop = nn.Dropout(in_dropout)
         self.beat_bits = beat_bits
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
@@ -108,6 +141,8 @@ class MusicLSTM(nn.Module):
         self.skip = nn.Linear(KEYS, KEYS, bias=False) if skip else None
 
     def forward(self, x):
+        """The logits z of the next step's keys (with a joint output, before
+        the keys below each are added)."""
         h, _ = self.rnn(with_beat(self.in_drop(x), self.beat_bits))
         y = self.out(self.drop(h))
         return y + self.skip(x) if self.skip is not None else y
@@ -147,8 +182,9 @@ class MusicTransformer(nn.Module):
     learned position embedding -> causal pre-norm blocks -> layer norm -> 88
     logits."""
 
-    def __init__(self, d, heads, layers, ff, dropout, max_len, skip=False, window=0):
+    def __init__(self, d, heads, layers, ff, dropout, max_len, skip=False, window=0, joint=False):
         super().__init__()
+        self.joint = Autoregressive() if joint else None
         self.window = window
         self.skip = nn.Linear(KEYS, KEYS, bias=False) if skip else None
         self.inp = nn.Linear(KEYS, d)
@@ -196,16 +232,26 @@ def batches(rolls, size, shuffle, rng, shift=0):
         yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
 
 
+def conditional(model, x, y):
+    """The logits of each key of y, the steps after x: with a joint output,
+    each given the keys of its step below it (teacher forcing)."""
+    z = model(x)
+    return model.joint(z, y) if model.joint is not None else z
+
+
 def evaluate(model, rolls):
     model.eval()
     nll, steps, tp, fp, fn = 0.0, 0, 0, 0, 0
     with torch.no_grad():
         for x, y, m in batches(rolls, 16, False, None):
-            logits = model(x)
+            logits = conditional(model, x, y)
             bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(-1)
             nll += float((bce * m).sum())
             steps += int(m.sum())
-            pred = (logits >= 0).float() * m.unsqueeze(-1)
+            if model.joint is not None:  # the keys decided one by one, each from those below it
+                pred = model.joint.greedy(model(x)) * m.unsqueeze(-1)
+            else:
+                pred = (logits >= 0).float() * m.unsqueeze(-1)
             tp += int((pred * y).sum())
             fp += int((pred * (1 - y)).sum())
             fn += int(((1 - pred) * y * m.unsqueeze(-1)).sum())
@@ -215,22 +261,28 @@ def evaluate(model, rolls):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="music-lstm", choices=["music-lstm", "music-gru", "music-transformer"])
+    ap.add_argument("--model", default="music-lstm", choices=["music-lstm", "music-lstm-joint", "music-gru", "music-transformer"],
+                    help="music-lstm-joint is music-lstm with --joint")
     ap.add_argument("--data", default=os.path.join(here, "..", "datasets", "data", "jsb-chorales", "jsb-chorales-quarter.json.gz"))
     ap.add_argument("--hidden", type=int, default=128, help="LSTM/GRU units, or the transformer's width")
-    ap.add_argument("--layers", type=int, default=1)
+    ap.add_argument("--layers", type=int, default=None, help="recurrent layers or transformer blocks (default 1; music-transformer 2)")
     ap.add_argument("--heads", type=int, default=4, help="transformer: attention heads")
     ap.add_argument("--ff", type=int, default=0, help="transformer: feed-forward width (0: 4 x hidden)")
-    ap.add_argument("--max-len", type=int, default=512, help="transformer: positions")
+    ap.add_argument("--max-len", type=int, default=None, help="transformer: positions (default --seq-len, else 512)")
     ap.add_argument("--window", type=int, default=0, help="transformer: attend to at most this many steps (0: all)")
-    ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--dropout", type=float, default=None, help="default 0.3; music-transformer 0.2")
     ap.add_argument("--beat-bits", type=int, default=0,
                     help="music-lstm: append this many low bits of each predicted step's index to the input")
     ap.add_argument("--in-dropout", type=float, default=0.0, help="music-lstm: dropout on the input step's keys")
     ap.add_argument("--skip", action="store_true", help="add a linear map of the input step to the output logits")
+    ap.add_argument("--joint", action="store_true",
+                    help="an autoregressive output over the keys of a step (dlrun's autoregressive layer: the -joint models)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay added to the gradients (Adam's weight_decay, as dlrun's)")
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0: none)")
+    ap.add_argument("--clip-norm", type=float, default=None,
+                    help="dlrun's clip_norm (experiments/reproduce passes it): dlrun's loss averages over the 88 keys, "
+                         "this script's sums them, so it sets --clip to 88 times it")
     ap.add_argument("--batch", type=int, default=4, help="chorales per batch")
     ap.add_argument("--transpose", type=int, default=0, help="random transposition of training chorales, +-semitones")
     ap.add_argument("--epochs", type=int, default=45)
@@ -251,6 +303,17 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--quiet", action="store_true", help="print only the final JSON line")
     args = ap.parse_args()
+    transformer = args.model == "music-transformer"
+    if args.layers is None:
+        args.layers = 2 if transformer else 1
+    if args.dropout is None:
+        args.dropout = 0.2 if transformer else 0.3
+    if args.max_len is None:
+        args.max_len = args.seq_len or 512
+    if args.clip_norm is not None:
+        args.clip = args.clip_norm * KEYS
+    if args.model == "music-lstm-joint":
+        args.joint = True
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -260,12 +323,12 @@ def main():
         longest = max(len(r) for split in data.values() for r in split)
         if longest > args.seq_len + 1:
             raise SystemExit(f"--seq-len {args.seq_len}: a chorale of {longest} steps would be cut; this script reads chorales whole")
-    if args.model == "music-transformer":
+    if transformer:
         model = MusicTransformer(args.hidden, args.heads, args.layers, args.ff or 4 * args.hidden,
-                                 args.dropout, args.max_len, args.skip, args.window)
+                                 args.dropout, args.max_len, args.skip, args.window, args.joint)
     else:
         model = MusicLSTM(args.hidden, args.layers, args.dropout, "gru" if args.model == "music-gru" else "lstm", args.skip,
-                          args.in_dropout, args.beat_bits)
+                          args.in_dropout, args.beat_bits, args.joint)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scored = model
@@ -284,7 +347,7 @@ def main():
         t0, c0 = time.time(), time.process_time()
         total, steps = 0.0, 0
         for x, y, m in batches(data["train"], args.batch, True, rng, args.transpose):
-            logits = model(x)
+            logits = conditional(model, x, y)
             bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none").sum(-1)
             loss = (bce * m).sum() / m.sum()
             opt.zero_grad()

@@ -15,7 +15,7 @@ import (
 // describes it, and the task it is trained and explained under.
 var layerModels = []struct {
 	name, layers string
-	task         string // image, rows, text, ratings, or indices or frames (refused)
+	task         string // image, rows, text, ratings, or indices, frames or joint (refused)
 }{
 	{"dense", "{flatten: {}}, {dense: {units: 32}}, {relu: {}}, {dense: {units: 10, bias: false}}", "image"},
 	{"activations", "{flatten: {}}, {tanh: {}}, {dense: {units: 24}}, {sigmoid: {}}, {dense: {units: 10}}, {softmax: {}}", "image"},
@@ -31,6 +31,7 @@ var layerModels = []struct {
 	{"graph", "{conv2d: {filters: 8, kernel: 3, padding: same, name: stem}}, {conv2d: {filters: 8, kernel: 3, padding: same, name: a}}, {relu: {name: r}}, {add: {inputs: [stem, r]}}, {conv2d: {filters: 4, kernel: 1, name: b, inputs: [stem]}}, {concat: {inputs: [add1, b], axis: 1}}, {global_avg_pool2d: {}}, {dense: {units: 10}}", "image"},
 	{"table", "{column_embedding: {columns: [0], sizes: [10], dim: 4}}, {dense: {units: 10}}", "indices"},
 	{"frames", "{frame_changes: {}}, {flatten: {}}, {dense: {units: 10}}", "frames"},
+	{"joint", "{dense: {units: 8}}, {autoregressive: {}}", "joint"},
 	{"sequence", "{conv1d: {filters: 16, kernel: 3, padding: causal}}, {gelu: {approximate: tanh}}, {conv1d: {filters: 8, kernel: 5, stride: 2, padding: same}}, {global_avg_pool1d: {}}, {reshape: {shape: [2, 4]}}, {flatten: {}}, {dense: {units: 10}}", "rows"},
 }
 
@@ -76,6 +77,9 @@ func TestCompletenessOnEveryLayerKind(t *testing.T) {
 			case "frames":
 				layers = m.layers
 				task, data = &train.Classify{Shape: []int{4, 3, 8, 8}, Outputs: 10}, nil
+			case "joint":
+				layers = m.layers
+				task, data = &train.Classify{Shape: []int{6}, Outputs: 8}, nil
 			case "ratings":
 				r := movieLens(t)
 				layers = placeholders(m.layers, 0, len(r.UserIDs), len(r.MovieIDs))
@@ -93,6 +97,15 @@ func TestCompletenessOnEveryLayerKind(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr, err := train.New(model, task, cfg)
+			if m.task == "joint" {
+				// An autoregressive output trains only under the music
+				// task, which explain does not explain yet: refused by
+				// name before anything is built.
+				if err == nil || !strings.Contains(err.Error(), "autoregressive1 (Autoregressive)") {
+					t.Errorf("a classifier ending in an autoregressive output: %v", err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

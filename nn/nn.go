@@ -14,7 +14,8 @@
 // PositionalEmbedding, the norm layers BatchNorm and LayerNorm, whose
 // parameters and buffers are named after PyTorch's state dicts, and the
 // recommenders MF, NCF and Biases, which map a (user, movie) pair to a
-// predicted rating. Dropout and BatchNorm behave differently in training
+// predicted rating, and Autoregressive, a joint output over the values of
+// a step (each value's logit given those before it; Draw samples it). Dropout and BatchNorm behave differently in training
 // and in evaluation (graph.Graph.SetTraining).
 //
 // A Sequential is a chain of layers or, where layers name their inputs

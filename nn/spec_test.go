@@ -67,7 +67,7 @@ func init() {
 		})
 }
 
-const knownKinds = "add, attention, batch_norm, biases, column_embedding, concat, conv1d, conv2d, dense, dropout, embedding, flatten, frame_changes, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
+const knownKinds = "add, attention, autoregressive, batch_norm, biases, column_embedding, concat, conv1d, conv2d, dense, dropout, embedding, flatten, frame_changes, gelu, global_avg_pool1d, global_avg_pool2d, gru, layer_norm, lstm, max_pool2d, mf, ncf, positional_embedding, relu, reshape, residual, sigmoid, softmax, tanh, test_scale"
 
 func TestSmallCNNSpec(t *testing.T) {
 	for _, c := range []struct{ name, doc string }{{"small-cnn.yaml", smallCNN}, {"small-cnn.json", smallCNNJSON}} {

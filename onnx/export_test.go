@@ -550,6 +550,30 @@ func TestExportRefusesUnknownLayers(t *testing.T) {
 	t.Log(err)
 }
 
+// A joint music model is refused with one line naming its autoregressive
+// output: its keys are drawn one by one, which one ONNX pass cannot
+// express; nothing is written.
+func TestExportRefusesAnAutoregressiveOutput(t *testing.T) {
+	dir := t.TempDir()
+	folder := trained(t, dir, "joint", run.Config{Model: "music-lstm-joint", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}})
+	out := filepath.Join(dir, "joint.onnx")
+	err := onnx.ExportRun(folder, false, out)
+	if err == nil {
+		t.Fatal("a joint music model exported")
+	}
+	for _, want := range []string{"layer 4 (autoregressive1, Autoregressive)", "no ONNX conversion", "one by one"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error on several lines: %q", err)
+	}
+	if _, statErr := os.Stat(out); !os.IsNotExist(statErr) {
+		t.Errorf("a refused export left %s", out)
+	}
+}
+
 // An attention given a padding mask (a second input) is refused with one
 // line naming the layer: the exported model has one input.
 func TestExportRefusesAPaddingMask(t *testing.T) {

@@ -75,6 +75,8 @@ func (c *converter) layer(l nn.Layer, srcs []tensor) error {
 		return c.attention(name, l)
 	case *nn.Residual:
 		return c.residual(name, l)
+	case *nn.Autoregressive:
+		return errors.New("an autoregressive output has no ONNX conversion: a step's keys are drawn one by one, each given those below it, which one pass of the exported model cannot express (dlrun compose and serve's compose endpoint draw them)")
 	case *nn.Add, *nn.Concat:
 		c.join(name, l, srcs)
 	case *nn.MaxPool2D:

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/music"
+	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 	"github.com/pkg/errors"
 )
@@ -24,7 +25,9 @@ type ComposeOptions struct {
 	Steps int
 	// Temperature divides the logits before each key is drawn on with its
 	// probability; 0 sounds exactly the keys whose probability is at
-	// least 0.5.
+	// least 0.5 (with an autoregressive output, given the keys below it
+	// as decided). dlrun compose's default is 1: the model's own
+	// distribution.
 	Temperature float64
 	// Seed seeds the draws: the same seed composes the same piece.
 	Seed uint64
@@ -65,7 +68,9 @@ func (r *Run) Composes() bool {
 // Compose writes a piece with music model r (its chosen weights): it
 // reads the prime, then draws Steps steps one at a time, each key of a
 // step on with the probability the model gives it (its logit divided by
-// the temperature), each step fed back as the next input. The piece
+// the temperature; with an autoregressive output, key by key from the
+// lowest, each given the keys drawn below it: nn.Draw), each step fed
+// back as the next input. The piece
 // returned is the prime followed by the composed steps, on the run's
 // quarter-note grid at music's default tempo.
 func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
@@ -105,6 +110,16 @@ func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
 	if err := train.LoadWeights(r.Weights, g); err != nil {
 		return nil, err
 	}
+	// A joint output draws a step's keys one by one, each given those
+	// below it; without one each key is drawn on its own (weights nil).
+	joint, err := nn.AutoregressiveOutput(model)
+	if err != nil {
+		return nil, errors.Wrapf(err, "run folder %s: model.json", r.Dir)
+	}
+	var weights []float64
+	if joint != nil {
+		weights = joint.Weights()
+	}
 	prog, err := g.CompileForward(y)
 	if err != nil {
 		return nil, err
@@ -126,7 +141,7 @@ func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
 	for t, s := range prime.Steps {
 		put(t, s)
 	}
-	logits := make([]float64, music.Keys)
+	logits, keys := make([]float64, music.Keys), make([]float64, music.Keys)
 	for t := len(prime.Steps); t < n; t++ {
 		if err := g.SetInput(x, in); err != nil {
 			return nil, err
@@ -137,9 +152,12 @@ func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
 		if err := prog.OutputRow(0, t-1, logits); err != nil {
 			return nil, err
 		}
+		if err := nn.Draw(logits, weights, o.Temperature, rng.Float64, keys); err != nil {
+			return nil, err
+		}
 		var s music.Step
-		for k, z := range logits {
-			if drawKey(z, o.Temperature, rng) {
+		for k, on := range keys {
+			if on == 1 {
 				if err := s.Add(music.Lowest + k); err != nil {
 					return nil, err
 				}
@@ -153,16 +171,6 @@ func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
 // Grid returns the step of music run r's piano rolls (config.json's
 // grid; quarter notes when it records none).
 func (r *Run) Grid() (music.Grid, error) { return parseGrid(r.Config.Grid) }
-
-// drawKey draws whether a key with logit z sounds: with probability
-// sigmoid(z / temperature), or for temperature 0 when z >= 0.
-func drawKey(z, temperature float64, rng *rand.Rand) bool {
-	if temperature <= 0 {
-		return z >= 0
-	}
-	p := 1 / (1 + math.Exp(-z/temperature))
-	return rng.Float64() < p
-}
 
 // openingStep returns a roll of one step, the first step of a training
 // piece of r's own data drawn by rng: what Compose starts from when

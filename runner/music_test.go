@@ -18,10 +18,18 @@ import (
 )
 
 // A music run writes its metrics by frame accuracy and NLL per step, and
-// `dlrun eval` gives back the run's last test NLL to the last digit.
+// `dlrun eval` gives back the run's last test NLL to the last digit, with
+// independent keys and with a joint output.
 func TestMusicRunFilesAndEvaluation(t *testing.T) {
-	data, dir := musictest.Folder(t, 10), t.TempDir()
-	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 2, BatchSize: 2}}
+	data := musictest.Folder(t, 10)
+	for _, model := range []string{"music-lstm", "music-lstm-joint"} {
+		t.Run(model, func(t *testing.T) { musicRunFilesAndEvaluation(t, model, data) })
+	}
+}
+
+func musicRunFilesAndEvaluation(t *testing.T, model, data string) {
+	dir := t.TempDir()
+	cfg := run.Config{Model: model, Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 2, BatchSize: 2}}
 	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +63,17 @@ func TestMusicRunFilesAndEvaluation(t *testing.T) {
 	}
 }
 
-// A music model resumes bit for bit.
+// A music model resumes bit for bit, with independent keys and with a
+// joint output.
 func TestMusicResumeEqualsStraightThrough(t *testing.T) {
 	data := musictest.Folder(t, 6)
-	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 8, Config: train.Config{Epochs: 2, BatchSize: 2}}
+	for _, model := range []string{"music-lstm", "music-lstm-joint"} {
+		t.Run(model, func(t *testing.T) { musicResume(t, model, data) })
+	}
+}
+
+func musicResume(t *testing.T, model, data string) {
+	cfg := run.Config{Model: model, Dataset: data, SeqLen: 8, Config: train.Config{Epochs: 2, BatchSize: 2}}
 	straight, split := filepath.Join(t.TempDir(), "straight"), filepath.Join(t.TempDir(), "split")
 	if _, err := runner.Train(cfg, runner.Options{Out: straight}); err != nil {
 		t.Fatal(err)
@@ -165,6 +180,58 @@ func TestMusicCompose(t *testing.T) {
 	defer rx.Close()
 	if _, err := rx.Compose(run.ComposeOptions{Steps: 4}); !errors.Is(err, run.ErrDoesNotApply) {
 		t.Errorf("composing with xor: %v", err)
+	}
+}
+
+// A joint model composes key by key from the conditionals its training
+// scored: at temperature 0 each key it sounds (and none it leaves silent)
+// has a conditional logit of at least 0 given the keys below it in its
+// step, as the model's outputs over the composed roll give them; the
+// same seed composes the same piece.
+func TestMusicJointCompose(t *testing.T) {
+	data, dir := musictest.Folder(t, 6), t.TempDir()
+	cfg := run.Config{Model: "music-lstm-joint", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 3, BatchSize: 2}}
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p, err := r.Compose(run.ComposeOptions{Steps: 15, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 16*music.Keys)
+	for s, step := range p.Steps {
+		step.Fill(x[s*music.Keys : (s+1)*music.Keys])
+	}
+	rows, err := r.Model.Outputs(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sounding := 0
+	for s := 1; s < 16; s++ {
+		for k, l := range rows[s-1] {
+			if on := x[s*music.Keys+k] == 1; on != (l >= 0) {
+				t.Fatalf("step %d, key %d: sounds %v, its conditional logit is %v", s+1, k, on, l)
+			}
+		}
+		sounding += len(p.Steps[s].Notes())
+	}
+	t.Logf("%d notes over 15 steps at temperature 0", sounding)
+	a, err := r.Compose(run.ComposeOptions{Steps: 20, Temperature: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Compose(run.ComposeOptions{Steps: 20, Temperature: 1, Seed: 1})
+	if err != nil || fmt.Sprint(a.Notes()) != fmt.Sprint(b.Notes()) {
+		t.Errorf("seed 1 composed %v, then %v (%v)", a.Notes(), b.Notes(), err)
+	}
+	ts, err := r.Tensors()
+	if err != nil || !strings.Contains(ts.Outputs[0].Doc, "given the keys below it") {
+		t.Errorf("the served logits are described as %+v (%v)", ts, err)
 	}
 }
 

@@ -59,6 +59,16 @@ func (s *Sequences) Steps(i int) int { return len(s.Seqs[i]) / s.Width }
 // It is scored by frame accuracy (Bay et al. 2009): true positives over
 // true positives, false positives and false negatives summed over every
 // predicted step, a value predicted on when its logit is at least 0.
+//
+// A model whose last layer is an autoregressive output
+// (nn.Autoregressive) models the values of a step jointly: Build gives
+// that layer the next step's values (teacher forcing), so the model's
+// logits are each value's conditional given the values before it in the
+// step, and the loss summed over the Width values is exactly the negative
+// log-likelihood of the joint distribution the model samples from. Its
+// frame accuracy predicts a step's values one by one, each on when its
+// conditional logit, given the values predicted before it, is at least 0
+// (nn.Draw at temperature 0: what composing at temperature 0 sounds).
 type NextStep struct {
 	// Width is the number of values of a step (88 keys).
 	Width int
@@ -72,6 +82,10 @@ type NextStep struct {
 	wT       graph.Data
 	row      []float64
 	rowsUsed int
+
+	joint          *graph.Param // the weight of the model's autoregressive output, if any
+	weights        []float64    // its values, read for each batch scored
+	want, z, guess []float64    // a step's values, logits and predicted values
 }
 
 var (
@@ -141,9 +155,25 @@ func (t *NextStep) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (
 	if err != nil {
 		return nil, nil, err
 	}
+	joint, err := nn.AutoregressiveOutput(model)
+	if err != nil {
+		return nil, nil, err
+	}
+	if joint != nil {
+		next, err := graph.Reshape(y, batch, T, W)
+		if err != nil {
+			return nil, nil, err
+		}
+		joint.Condition(next)
+		defer joint.Condition(nil)
+	}
 	logits, err := model.Build(g, x)
 	if err != nil {
 		return nil, nil, err
+	}
+	t.joint, t.weights = nil, nil
+	if joint != nil {
+		t.joint, t.weights = joint.Params()[0], make([]float64, W*W)
 	}
 	if out, err = graph.Reshape(logits, batch*T, W); err != nil {
 		return nil, nil, err
@@ -155,6 +185,7 @@ func (t *NextStep) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (
 		return nil, nil, err
 	}
 	t.row = make([]float64, W)
+	t.want, t.z, t.guess = make([]float64, W), make([]float64, W), make([]float64, W)
 	return out, lossNode, nil
 }
 
@@ -255,6 +286,13 @@ func (t *NextStep) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
 func scoreSteps[T float32 | float64](t *NextStep, p *graph.Program, yd, wd []T) ([]float64, error) {
 	W := t.Width
 	var tp, all float64
+	var weights []float64
+	if t.joint != nil {
+		if err := t.joint.ReadInto(t.weights); err != nil {
+			return nil, err
+		}
+		weights = t.weights
+	}
 	for r := range wd[:min(len(wd), t.rowsUsed)] {
 		if wd[r] == 0 {
 			continue
@@ -262,8 +300,14 @@ func scoreSteps[T float32 | float64](t *NextStep, p *graph.Program, yd, wd []T) 
 		if err := p.OutputRow(0, r, t.row); err != nil {
 			return nil, err
 		}
-		for j, z := range t.row {
-			on, want := z >= 0, yd[r*W+j] == 1
+		for j := range t.want {
+			t.want[j] = float64(yd[r*W+j])
+		}
+		if err := t.predict(weights); err != nil {
+			return nil, err
+		}
+		for j, g := range t.guess {
+			on, want := g == 1, t.want[j] == 1
 			switch {
 			case on && want:
 				tp++
@@ -274,6 +318,49 @@ func scoreSteps[T float32 | float64](t *NextStep, p *graph.Program, yd, wd []T) 
 		}
 	}
 	return []float64{tp, all}, nil
+}
+
+// predict sets t.guess to the values predicted from the logits in t.row
+// for a step whose values are t.want: each on where its logit is at least
+// 0; with an autoregressive output (weights), one by one from the logits
+// the layer was given (the conditionals, less what the step's values
+// added), each from the values predicted before it.
+func (t *NextStep) predict(weights []float64) error {
+	if weights == nil {
+		for j, z := range t.row {
+			t.guess[j] = 0
+			if z >= 0 {
+				t.guess[j] = 1
+			}
+		}
+		return nil
+	}
+	for k, l := range t.row {
+		t.z[k] = l - nn.Below(weights, t.want, k)
+	}
+	return nn.Draw(t.z, weights, 0, nil, t.guess)
+}
+
+// conditioning is implemented by the tasks that give a model's
+// autoregressive output the values it predicts (NextStep).
+type conditioning interface{ conditions() }
+
+// conditions implements conditioning.
+func (*NextStep) conditions() {}
+
+// checkJoint refuses a model holding an autoregressive output for a task
+// that would not give it the values it predicts: built without them the
+// layer passes its input through and its weight would never train.
+func checkJoint(model nn.Layer, task Task) error {
+	if _, ok := task.(conditioning); ok {
+		return nil
+	}
+	for _, l := range nn.AllLayers(model) {
+		if a, ok := l.(*nn.Autoregressive); ok && a != nil {
+			return errors.Errorf("%s (%s): an autoregressive output needs a task that gives it the values it predicts (music), not %s", a.Name(), a.Kind(), task.Name())
+		}
+	}
+	return nil
 }
 
 // Derived implements Deriver: the NLL per step in nats, the loss (binary

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -120,5 +121,122 @@ func TestNextStepDerived(t *testing.T) {
 	name, v := (&NextStep{Width: 88}).Derived(0.1)
 	if name != "nll" || v != 0.1*88 {
 		t.Errorf("Derived(0.1) = %s %v, want nll 8.8", name, v)
+	}
+}
+
+// A model with an autoregressive output is trained on the conditionals of
+// each step's values given those below them: its loss is the joint
+// negative log-likelihood computed by hand from the logits the layer is
+// given and its weight, and its frame accuracy scores the values predicted
+// one by one (nn.Draw at temperature 0), not the conditionals given the
+// true values.
+func TestNextStepJoint(t *testing.T) {
+	const W, T = 4, 6
+	d := &Sequences{Width: W, Seqs: [][]float32{
+		{1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0},
+		{0, 1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1},
+		{1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1},
+	}}
+	model := nn.NewSequential("joint", &nn.Recurrent{Hidden: 3, ReturnSequences: true}, nn.NewDense(W), nn.NewAutoregressive())
+	tr, err := New(model, &NextStep{Width: W, SeqLen: T}, Config{Loss: "bce", BatchSize: 2, Epochs: 3, Optimizer: "adam", LearningRate: 0.05, DType: "float64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if _, err := tr.Fit(d, d, nil); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := tr.Evaluate(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := tr.Graph().ParamByName("autoregressive1.weight").Values()
+	if a[1*W+0] == 0 {
+		t.Fatalf("the autoregressive weight did not train: %v", a)
+	}
+
+	// The logits the layer is given: the same model built without a
+	// condition, sharing the trained values, a sequence at a time.
+	spec, err := nn.Describe(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := spec.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nll, tp, all float64
+	steps := 0
+	for _, q := range d.Seqs {
+		n := len(q)/W - 1
+		g := graph.New(graph.WithDType(graph.Float64))
+		x, err := g.Input("x", 1, n, W)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := plain.Build(g, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.ShareValues(tr.Graph()); err != nil {
+			t.Fatal(err)
+		}
+		in := make([]float64, n*W)
+		for i := range in {
+			in[i] = float64(q[i])
+		}
+		if err := g.SetInput(x, in); err != nil {
+			t.Fatal(err)
+		}
+		p, err := g.CompileForward(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Run(false); err != nil {
+			t.Fatal(err)
+		}
+		z, want, guess := make([]float64, W), make([]float64, W), make([]float64, W)
+		for s := 0; s < n; s++ {
+			if err := p.OutputRow(0, s, z); err != nil {
+				t.Fatal(err)
+			}
+			for k := range want {
+				want[k] = float64(q[(s+1)*W+k])
+			}
+			for k := range z {
+				l := z[k] + nn.Below(a, want, k)
+				nll += math.Max(l, 0) - l*want[k] + math.Log1p(math.Exp(-math.Abs(l)))
+			}
+			if err := nn.Draw(z, a, 0, nil, guess); err != nil {
+				t.Fatal(err)
+			}
+			for k := range guess {
+				switch {
+				case guess[k] == 1 && want[k] == 1:
+					tp++
+					all++
+				case guess[k] == 1 || want[k] == 1:
+					all++
+				}
+			}
+			steps++
+		}
+		p.Close()
+	}
+	if got, want := ev.Loss*W, nll/float64(steps); math.Abs(got-want) > 1e-9 {
+		t.Errorf("NLL per step %.12f, by hand %.12f", got, want)
+	}
+	if got, want := ev.Metrics[FrameAccuracy.Name], tp/all; math.Abs(got-want) > 1e-12 {
+		t.Errorf("frame accuracy %v, by hand (values predicted one by one) %v", got, want)
+	}
+}
+
+// An autoregressive output under a task that would not give it the values
+// it predicts is refused by name.
+func TestJointNeedsTheMusicTask(t *testing.T) {
+	model := nn.NewSequential("c", nn.NewDense(4), nn.NewAutoregressive())
+	_, err := New(model, &Classify{Shape: []int{3}, Outputs: 4}, Config{})
+	if err == nil || !strings.Contains(err.Error(), "autoregressive1 (Autoregressive): an autoregressive output needs a task that gives it the values it predicts (music), not classify") {
+		t.Errorf("a classifier with an autoregressive output: %v", err)
 	}
 }

@@ -73,6 +73,9 @@ func New(model nn.Layer, task Task, cfg Config) (t *Trainer, err error) {
 	if isNil(task) {
 		return nil, errors.New("train: nil task")
 	}
+	if err := checkJoint(model, task); err != nil {
+		return nil, err
+	}
 	cfg = cfg.Defaults()
 	p, err := cfg.resolve()
 	if err != nil {

@@ -20,11 +20,13 @@ func newComposeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compose",
 		Short: "Compose music with a trained music model",
-		Long: `Load a music model (music-lstm) from its run folder and compose: the model
-reads --prime (a Standard MIDI File; without one, the first step of a piece of
-the run's training data), then draws --steps steps (quarter notes, or the
-run's --grid) one at a time, each key on with the probability the model gives
-it. -o writes the piece as a
+		Long: `Load a music model (music-lstm-joint, music-lstm, music-transformer) from its
+run folder and compose: the model reads --prime (a Standard MIDI File; without
+one, the first step of a piece of the run's training data), then draws --steps
+steps (quarter notes, or the run's --grid) one at a time, each key on with the
+probability the model gives it (a joint model's keys drawn from the lowest up,
+each given the keys drawn below it), its logit divided by --temperature (1 by
+default: the model's own distribution). -o writes the piece as a
 Standard MIDI File (type 1, 480 ticks per quarter, tempo and time signature
 set, a note held across steps written as one note); --wav renders it with
 FluidSynth and Debian's General MIDI soundfont (apt-get install fluidsynth
@@ -34,7 +36,7 @@ fluid-soundfont-gm). The same --seed composes the same piece.
 prints how much they sound like the chorales: the share of steps where 3 or 4
 notes sound (Bach: 99.8%), and the share of notes in each piece's
 best-fitting major, natural-minor or harmonic-minor scale (Bach: 94%).`,
-		Example: `  dlrun train --model music-lstm --out runs/bach
+		Example: `  dlrun train --model music-lstm-joint --out runs/bach
   dlrun compose --run runs/bach -o chorale.mid --steps 64 --seed 3
   dlrun compose --run runs/bach -o chorale.mid --wav chorale.wav
   dlrun compose --run runs/bach --prime opening.mid --temperature 0.8 -o more.mid
@@ -125,7 +127,7 @@ best-fitting major, natural-minor or harmonic-minor scale (Bach: 94%).`,
 	f.StringVar(&wav, "wav", "", "also render the piece to this WAV file with FluidSynth")
 	f.StringVar(&prime, "prime", "", "a Standard MIDI File the model reads before composing (default: a training piece's first step)")
 	f.IntVar(&o.Steps, "steps", 64, "steps to compose, on the run's grid (quarter notes for the JSB Chorales)")
-	f.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature (0: exactly the keys with probability at least 0.5)")
+	f.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature: each key's logit is divided by it (1: the model's distribution; 0: each key on where its probability, given the keys below it for a joint model, is at least 0.5)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed for sampling")
 	f.BoolVar(&stats, "stats", false, "print the statistics of 20 composed pieces (seeds --seed on)")
 	return cmd
