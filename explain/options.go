@@ -88,8 +88,8 @@ const (
 	// outputs at the baseline and at the input: Steps+2 points.
 	GaussLegendre Rule = "gauss-legendre"
 	// Adaptive is the trapezoid rule on a grid refined where the path
-	// needs it: Steps+2 points in all, a quarter of them equally spaced,
-	// the rest added in eight rounds at the middles of the intervals
+	// needs it: Steps+2 points in all, half of them equally spaced, the
+	// rest added a few at a time (3 at 50 steps) at the middles of the intervals
 	// where the trapezoid's integral of the output's derivative along the
 	// path misses the output's change across the interval the most (the
 	// kinks of ReLU and max-pooling, a gate that switches).
