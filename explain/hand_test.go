@@ -34,7 +34,7 @@ func handModel(t *testing.T, model *nn.Sequential, task train.Task, params map[s
 
 func lossFor(task train.Task) string {
 	switch task := task.(type) {
-	case *train.Rating:
+	case *train.Rating, *train.Regress:
 		return "mse"
 	case *train.Classify:
 		if task.Outputs == 1 {
@@ -153,6 +153,30 @@ func TestClassNamed(t *testing.T) {
 	if _, ok := (explain.Target{}).Index(); ok {
 		t.Error("the zero Target names a class")
 	}
+}
+
+// A regression y = x·w + b on 3 features, w = (1 −2 3), b = 0.5, whose
+// targets were divided by 2 (TargetStd): its prediction less the target's
+// mean is 2·(x·w + b), 2·8 = 16 at x = (2 1 2.5); integrated gradients
+// from the zero row gives feature j 2·x_j·w_j exactly (the model is
+// linear) and saliency 2·|w_j|.
+func TestRegressionByHand(t *testing.T) {
+	e := handModel(t, nn.NewSequential("linear", nn.NewDense(1)), &train.Regress{Shape: []int{3}, TargetStd: 2},
+		map[string][]float64{"dense1.weight": {1, -2, 3}, "dense1.bias": {0.5}})
+	x := []float32{2, 1, 2.5}
+	a, err := e.Attribute(x, explain.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues(t, "integrated gradients", a.Values, []float64{4, -4, 15})
+	if a.Quantity != explain.Prediction || a.Class != 0 || !near(a.Output, 16) || !near(*a.BaselineOutput, 1) || math.Abs(*a.Delta) > 1e-9 {
+		t.Errorf("quantity %s, class %d, output %g from %g, delta %g; want the prediction 16 from 1", a.Quantity, a.Class, a.Output, *a.BaselineOutput, *a.Delta)
+	}
+	s, err := e.Attribute(x, explain.Options{Method: explain.Saliency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues(t, "saliency", s.Values, []float64{2, 4, 6})
 }
 
 // A table's importance is the mean absolute attribution of each feature
