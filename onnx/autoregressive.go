@@ -44,15 +44,7 @@ func (c *converter) autoregressive(name string, l *nn.Autoregressive) error {
 		return err
 	}
 	keys := c.b.fresh(run.KeysName)
-	dims := []any{"batch"}
-	for i, d := range c.in {
-		if c.symbolic && i == 0 {
-			dims = append(dims, "steps")
-			continue
-		}
-		dims = append(dims, d)
-	}
-	c.keysIn = valueInfo(keys, pb.TensorProto_FLOAT, keysDoc, dims...)
+	c.keysIn = valueInfo(keys, pb.TensorProto_FLOAT, keysDoc, c.dims(c.in)...)
 	added := c.b.op("MatMul", name+"/lower", []string{keys, c.b.floats(name+".weight_masked_t", []int{k, k}, transposed(w.A, k, k))})
 	if h := l.Hidden; h > 0 {
 		pre := c.b.op("MatMul", name+"/hidden_matmul", []string{keys, c.b.floats(name+".hidden_weight_masked_t", []int{k, h}, transposed(w.W, h, k))})

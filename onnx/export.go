@@ -156,14 +156,7 @@ func convert(r *run.Run) (*pb.ModelProto, error) {
 	b.used[run.InputName] = true
 	c.x = run.InputName
 
-	shape := []any{"batch"}
-	for i, d := range t.Shape {
-		if t.Steps && i == 0 {
-			shape = append(shape, "steps")
-			continue
-		}
-		shape = append(shape, d)
-	}
+	shape := c.dims(t.Shape)
 	dt := pb.TensorProto_FLOAT
 	if t.IDs {
 		dt = pb.TensorProto_INT64
@@ -214,14 +207,7 @@ func (c *converter) heads(t *run.Tensors, info train.ModelInfo) ([]*pb.ValueInfo
 		if !o.Export {
 			continue
 		}
-		dims := []any{"batch"}
-		for i, d := range o.Shape {
-			if t.Steps && i == 0 {
-				dims = append(dims, "steps")
-				continue
-			}
-			dims = append(dims, d)
-		}
+		dims := c.dims(o.Shape)
 		dt := pb.TensorProto_FLOAT
 		doc := o.Doc
 		var name string
@@ -245,6 +231,21 @@ func (c *converter) heads(t *run.Tensors, info train.ModelInfo) ([]*pb.ValueInfo
 		out = append(out, valueInfo(name, dt, doc, dims...))
 	}
 	return out, nil
+}
+
+// dims returns the dimensions of a graph input or output of shape per
+// example: the symbolic batch, then shape, whose first axis is the
+// symbolic steps where the input's is (converter.symbolic).
+func (c *converter) dims(shape []int) []any {
+	dims := []any{"batch"}
+	for i, d := range shape {
+		if c.symbolic && i == 0 {
+			dims = append(dims, "steps")
+			continue
+		}
+		dims = append(dims, d)
+	}
+	return dims
 }
 
 // probabilities adds the probabilities of outputs x as train.Model.Predict

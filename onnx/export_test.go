@@ -167,6 +167,14 @@ func trained(t *testing.T, dir, name string, cfg run.Config) string {
 // from one to the next, as in training), and returns the raw outputs.
 func forward(t *testing.T, m *run.Run, n int, shape []int, xs ...[]float64) [][]float64 {
 	t.Helper()
+	return forwardGiven(t, m, n, shape, nil, xs...)
+}
+
+// forwardGiven is forward with the model's autoregressive output, if keys
+// is not nil, conditioned on keys (of the output's shape), as training
+// conditions it.
+func forwardGiven(t *testing.T, m *run.Run, n int, shape []int, keys []float64, xs ...[]float64) [][]float64 {
+	t.Helper()
 	model, err := m.Model.Info.Model.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +187,17 @@ func forward(t *testing.T, m *run.Run, n int, shape []int, xs ...[]float64) [][]
 	x, err := g.Input("x", append([]int{n}, shape...)...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var k *graph.Node
+	if keys != nil {
+		joint, err := nn.AutoregressiveOutput(model)
+		if err != nil || joint == nil {
+			t.Fatalf("no autoregressive output to condition (%v)", err)
+		}
+		if k, err = g.Input("keys", append([]int{n}, shape...)...); err != nil {
+			t.Fatal(err)
+		}
+		joint.Condition(k)
 	}
 	y, err := model.Build(g, x)
 	if err != nil {
@@ -196,6 +215,11 @@ func forward(t *testing.T, m *run.Run, n int, shape []int, xs ...[]float64) [][]
 	for _, v := range xs {
 		if err := g.SetInput(x, v); err != nil {
 			t.Fatal(err)
+		}
+		if k != nil {
+			if err := g.SetInput(k, keys); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := prog.Run(false); err != nil {
 			t.Fatal(err)
@@ -594,7 +618,7 @@ func TestExportedJointMusicModelsMatchDlrun(t *testing.T) {
 				return values(n*shape[0]*shape[1], func(int) float64 { return float64(rng.IntN(2)) })
 			}
 			x, keys := roll(), roll()
-			want := conditionals(t, m, n, x, keys)
+			want := forwardGiven(t, m, n, shape, keys, x)[0]
 			got := runORT(t, modules, path, map[string]ortTensor{
 				run.InputName: {DType: "float32", Dims: dims, Data: x},
 				run.KeysName:  {DType: "float32", Dims: dims, Data: keys},
@@ -614,62 +638,6 @@ func TestExportedJointMusicModelsMatchDlrun(t *testing.T) {
 			t.Logf("%s: %d rolls of %d steps, largest difference %.2g; the keys move the logits by up to %.2g", c.name, n, shape[0], d, moved)
 		})
 	}
-}
-
-// conditionals returns the conditional logits of joint music model m for
-// n rolls x conditioned on keys, as training computes them: the model
-// built afresh, its autoregressive output given keys, sharing m's weights.
-func conditionals(t *testing.T, m *run.Run, n int, x, keys []float64) []float64 {
-	t.Helper()
-	model, err := m.Model.Info.Model.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	joint, err := nn.AutoregressiveOutput(model)
-	if err != nil || joint == nil {
-		t.Fatalf("no autoregressive output (%v)", err)
-	}
-	dt, err := graph.ParseDType(m.Model.Info.DType)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := graph.New(graph.WithDType(dt))
-	shape := append([]int{n}, m.Model.Info.InputShape...)
-	in, err := g.Input("x", shape...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := g.Input("keys", shape...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	joint.Condition(k)
-	y, err := model.Build(g, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.ShareValues(m.Model.Trainer().Graph()); err != nil {
-		t.Fatal(err)
-	}
-	prog, err := g.CompileForward(y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Close()
-	if err := g.SetInput(in, x); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.SetInput(k, keys); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := prog.Run(false); err != nil {
-		t.Fatal(err)
-	}
-	out, err := prog.Output(0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // An autoregressive layer the export cannot give its condition is refused
