@@ -21,8 +21,8 @@ set it elsewhere: on a CPU without AVX-512 (an AMD Zen 3) it dies with SIGILL.
 gpt --init DIR trains from the initial weights that `go run ./bench/transformer
 -init DIR` saved (dlrun's draw for its seed) instead of PyTorch's own draw, so
 that the two frameworks start alike and see the same batches; --log-steps N
-prints the loss of the first N steps (with --dtype float64 on both sides they
-agree with bench/transformer -log-steps to the digits printed).
+prints the loss of the first N steps, as bench/transformer -log-steps does
+(docs/models.md gives the two sides' agreement).
 
 The data is read from a folder of IDX files (gzipped or not); bench/compare
 passes the bundled subset, extracted by `dlrun export-data`-free means: the

@@ -35,8 +35,8 @@
 // torch_ref.py --init trains from: both frameworks then start from the
 // same draw and see the same batches, so their curves differ only by
 // their arithmetic. -log-steps prints the loss of the first steps, as
-// torch_ref.py --log-steps does (with -dtype float64 on both sides the
-// two agree to the digits printed).
+// torch_ref.py --log-steps does (docs/models.md gives the two sides'
+// agreement).
 package main
 
 import (
