@@ -20,7 +20,9 @@ set it elsewhere: on a CPU without AVX-512 (an AMD Zen 3) it dies with SIGILL.
 
 gpt --init DIR trains from the initial weights that `go run ./bench/transformer
 -init DIR` saved (dlrun's draw for its seed) instead of PyTorch's own draw, so
-that the two frameworks start alike and see the same batches; --log-steps N
+that the two frameworks start alike and see the same batches; --save-init DIR
+saves PyTorch's draw for its seed the other way, for bench/transformer -from DIR
+(neither trains); --log-steps N
 prints the loss of the first N steps, as bench/transformer -log-steps does
 (docs/models.md gives the two sides' agreement).
 
@@ -435,6 +437,25 @@ class GPT(nn.Module):
             h = h + down(self.gelu(up(ln2(h))))
         return self.head(self.ln(h)), None
 
+    def save_dlrun(self, path):
+        """Writes the weights as a dlrun model.safetensors (float32, dlrun's
+        names, dense weights transposed to dlrun's [in, out]), which
+        bench/transformer -from loads."""
+        header, blobs, off = {}, [], 0
+        for k, v in self.state_dict().items():
+            t = v.detach().float()
+            if k.startswith("dense") and k.endswith(".weight"):
+                t = t.t()
+            b = t.contiguous().numpy().astype("<f4").tobytes()
+            header[k] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+            blobs.append(b)
+            off += len(b)
+        h = json.dumps(header).encode()
+        h += b" " * (-len(h) % 8)
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "model.safetensors"), "wb") as f:
+            f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
     def load_dlrun(self, path):
         """Loads a dlrun model.safetensors, transposing dense weights."""
         tensors = read_safetensors(path)
@@ -598,6 +619,9 @@ def run_gpt(args):
     model = GPT(len(vocab), args.seq_len)
     if args.dtype == "float64":
         model = model.double()
+    if args.save_init:
+        model.save_dlrun(args.save_init)
+        return
     if args.init:
         # dlrun's initial weights (bench/transformer -init DIR) instead
         # of this seed's draw: the same start as dlrun's training.
@@ -732,6 +756,7 @@ def main():
     ap.add_argument("--load", default="", help="gpt: held-out loss of a dlrun run folder's weights (the parity check)")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="gpt: the net's dtype (for --load, the loaded net's)")
     ap.add_argument("--init", default="", help="gpt: train from the initial weights that bench/transformer -init DIR saved (dlrun's draw)")
+    ap.add_argument("--save-init", default="", help="gpt: save this seed's initial weights as a dlrun model.safetensors in this folder (for bench/transformer -from) and stop")
     ap.add_argument("--log-steps", type=int, default=0, help="gpt: print the loss of each of the first this many training steps")
     ap.add_argument("--generate", action="store_true", help="gpt: time cached generation at batch 1")
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"),

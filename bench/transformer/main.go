@@ -34,7 +34,8 @@
 // -init saves the seed's initial weights, before any step, which
 // torch_ref.py --init trains from: both frameworks then start from the
 // same draw and see the same batches, so their curves differ only by
-// their arithmetic. -log-steps prints the loss of the first steps, as
+// their arithmetic. The other way round, torch_ref.py --save-init saves
+// PyTorch's draw for its seed, and -from trains dlrun from it. -log-steps prints the loss of the first steps, as
 // torch_ref.py --log-steps does (docs/models.md gives the two sides'
 // agreement).
 package main
@@ -46,6 +47,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -79,6 +81,7 @@ func main() {
 	steps := flag.Int("steps", 0, "time this many training steps, three times, and stop")
 	out := flag.String("out", "", "save the trained model into this folder")
 	initOut := flag.String("init", "", "save the model's initial weights (the seed's draw, before any step) into this folder and stop")
+	from := flag.String("from", "", "train from the weights of this folder's model.safetensors (torch_ref.py --save-init's PyTorch draw) instead of the seed's draw")
 	logSteps := flag.Int("log-steps", 0, "print the loss of each of the first this many training steps")
 	eval := flag.String("eval", "", "print the held-out loss of the model saved in this folder and stop")
 	gen := flag.String("generate", "", "time cached generation with the model saved in this folder and stop")
@@ -116,7 +119,7 @@ func main() {
 		if *logSteps > 0 {
 			cfg.OnBatch = logStep(*logSteps)
 		}
-		err = fit(*model, cfg, *seqLen, *width, *blocks, *heads, *embedInit, *steps, *out, *initOut)
+		err = fit(*model, cfg, *seqLen, *width, *blocks, *heads, *embedInit, *steps, *out, *initOut, *from)
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -162,7 +165,7 @@ func logStep(n int) func(int, int, float64) {
 	}
 }
 
-func fit(model string, cfg train.Config, seqLen, width, blocks, heads int, embedInit string, steps int, out, initOut string) error {
+func fit(model string, cfg train.Config, seqLen, width, blocks, heads int, embedInit string, steps int, out, initOut, from string) error {
 	m, task, trainData, test, err := setup(model, seqLen, width, blocks, heads)
 	if err != nil {
 		return err
@@ -182,6 +185,11 @@ func fit(model string, cfg train.Config, seqLen, width, blocks, heads int, embed
 		return err
 	}
 	defer t.Close()
+	if from != "" {
+		if err := train.LoadWeights(filepath.Join(from, "model.safetensors"), t.Graph()); err != nil {
+			return err
+		}
+	}
 	if initOut != "" {
 		return t.Save(initOut)
 	}
