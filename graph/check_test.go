@@ -96,7 +96,7 @@ func TestNilOperandsAreErrors(t *testing.T) {
 		{"Attention(nil)", node(func() (*gorgonia.Node, error) { return graph.Attention(n, 1, true, nil) }), []string{"attention", "nil"}},
 		{"CachedAttention(nil)", node(func() (*gorgonia.Node, error) { return graph.CachedAttention(n, 1, graph.NewKVCache(2)) }), []string{"cached attention", "nil"}},
 		{"AddPositions(nil, t)", node(func() (*gorgonia.Node, error) { return graph.AddPositions(n, table, nil) }), []string{"add positions", "table"}},
-		{"Conv1D(nil, w)", node(func() (*gorgonia.Node, error) { return graph.Conv1D(n, filt, nil, 1, 0, 0) }), []string{"conv1d", "filt"}},
+		{"Conv1D(nil, w)", node(func() (*gorgonia.Node, error) { return graph.Conv1D(n, filt, nil, 1, 1, 0, 0) }), []string{"conv1d", "filt"}},
 		{"Sub(nil, x)", node(func() (*gorgonia.Node, error) { return graph.Sub(n, x) }), []string{"sub", "operand 1 is nil"}},
 		{"Log(nil)", node(func() (*gorgonia.Node, error) { return graph.Log(n) }), []string{"log"}},
 		{"Sum(nil)", node(func() (*gorgonia.Node, error) { return graph.Sum(n) }), []string{"sum"}},

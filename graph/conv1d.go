@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/dlrun/dlrun/internal/kernels"
 	"github.com/pkg/errors"
@@ -11,12 +12,13 @@ import (
 
 // Conv1D returns the 1-D cross-correlation of sequences x [n, l, c]
 // (steps, then channels: the layout of dlrun's sequences, Keras's Conv1D)
-// with the filters w [f, c, k] (PyTorch's nn.Conv1d layout), plus the bias
-// b [f] if not nil: [n, ol, f], ol = (l + padLeft + padRight − k)/stride + 1.
-// PyTorch computes the same on x.transpose(1, 2). Each sequence is one
-// matrix product of its windows with the filters (kernels.Conv1DForward).
-// x, w and b are differentiable.
-func Conv1D(x, w, b *Node, stride, padLeft, padRight int) (*Node, error) {
+// with the filters w [f, c, k] (PyTorch's nn.Conv1d layout), whose k taps
+// lie dilation steps apart, plus the bias b [f] if not nil: [n, ol, f],
+// ol = (l + padLeft + padRight − (k−1)·dilation − 1)/stride + 1. PyTorch
+// computes the same on x.transpose(1, 2) (its dilation argument). Each
+// sequence is one matrix product of its windows with the filters
+// (kernels.Conv1DForward). x, w and b are differentiable.
+func Conv1D(x, w, b *Node, stride, dilation, padLeft, padRight int) (*Node, error) {
 	nodes := []*gorgonia.Node{x, w}
 	if b != nil {
 		nodes = append(nodes, b)
@@ -31,14 +33,15 @@ func Conv1D(x, w, b *Node, stride, padLeft, padRight int) (*Node, error) {
 	if sw.Dims() != 3 || sw[1] != sx[2] {
 		return nil, &ShapeError{"conv1d", w.Name(), sx, sw, "filters must be [out channels, in channels, kernel] with the input's channels"}
 	}
-	if stride < 1 || padLeft < 0 || padRight < 0 {
-		return nil, errors.Errorf("graph: conv1d %s: stride %d must be positive and padding %d, %d not negative", w.Name(), stride, padLeft, padRight)
+	if stride < 1 || dilation < 1 || padLeft < 0 || padRight < 0 {
+		return nil, errors.Errorf("graph: conv1d %s: stride %d and dilation %d must be positive and padding %d, %d not negative", w.Name(), stride, dilation, padLeft, padRight)
 	}
-	g := kernels.Conv1DGeom{N: sx[0], L: sx[1], C: sx[2], F: sw[0], K: sw[2], S: stride, PadL: padLeft, PadR: padRight}
-	if span := g.L + padLeft + padRight; span < g.K {
-		return nil, &ShapeError{"conv1d", w.Name(), sx, sw, fmt.Sprintf("a window of %d steps is longer than the %d padded steps", g.K, span)}
+	g := kernels.Conv1DGeom{N: sx[0], L: sx[1], C: sx[2], F: sw[0], K: sw[2], S: stride, D: dilation, PadL: padLeft, PadR: padRight}
+	reach := Conv1DSpan(g.K, dilation)
+	if span := g.L + padLeft + padRight; span < reach {
+		return nil, &ShapeError{"conv1d", w.Name(), sx, sw, fmt.Sprintf("a window of %d steps is longer than the %d padded steps", reach, span)}
 	}
-	g.OL = (g.L+padLeft+padRight-g.K)/stride + 1
+	g.OL = (g.L+padLeft+padRight-reach)/stride + 1
 	inputs := []*gorgonia.Node{x, w}
 	if b != nil {
 		if sb := b.Shape(); sb.Dims() != 1 || sb[0] != g.F {
@@ -47,6 +50,20 @@ func Conv1D(x, w, b *Node, stride, padLeft, padRight int) (*Node, error) {
 		inputs = append(inputs, b)
 	}
 	return apply(&conv1DKernel{g: g}, tensor.Shape{g.N, g.OL, g.F}, inputs...)
+}
+
+// Conv1DSpan returns the steps that a window of kernel taps dilation steps
+// apart covers: (kernel−1)·dilation + 1. It saturates at math.MaxInt
+// rather than overflow.
+func Conv1DSpan(kernel, dilation int) int {
+	if kernel < 1 {
+		return kernel
+	}
+	d := max(dilation, 1)
+	if kernel-1 > (math.MaxInt-1)/d {
+		return math.MaxInt
+	}
+	return (kernel-1)*d + 1
 }
 
 // conv1DKernel keeps the packed filters and padded input of its last
@@ -58,7 +75,7 @@ type conv1DKernel struct {
 }
 
 func (k *conv1DKernel) name() string {
-	return fmt.Sprintf("Conv1D(%d filters of %d, stride %d)", k.g.F, k.g.K, k.g.S)
+	return fmt.Sprintf("Conv1D(%d filters of %d, stride %d, dilation %d)", k.g.F, k.g.K, k.g.S, k.g.D)
 }
 
 // keepsState implements stateful: the packed filters and padded input.

@@ -59,20 +59,24 @@ func ConvWorkspace(c, kh, kw, oc, n, oh, ow, sh, sw int) int64 {
 
 // workspace counts the 1-D convolution's working memory (Conv1DWorkspace).
 func (k *conv1DKernel) workspace() int {
-	return int(Conv1DWorkspace(k.g.N, k.g.L, k.g.C, k.g.F, k.g.K, k.g.OL, k.g.PadL+k.g.PadR))
+	return int(Conv1DWorkspace(k.g.N, k.g.L, k.g.C, k.g.F, k.g.K, k.g.D, k.g.OL, k.g.PadL+k.g.PadR))
 }
 
 // Conv1DWorkspace returns the working memory, in values, that a 1-D
 // convolution of n sequences of l steps of c channels by f filters of k
-// steps, giving ol steps, with pad steps of padding in all, keeps beyond
-// its output (kernels.Conv1DScratch): its filters packed twice (the
-// forward pass's and the filter gradient's), the padded input where it
-// pads, and the input gradient's windows and padded sequences.
-func Conv1DWorkspace(n, l, c, f, k, ol, pad int) int64 {
+// taps dilation steps apart, giving ol steps, with pad steps of padding in
+// all, keeps beyond its output (kernels.Conv1DScratch): its filters packed
+// twice (the forward pass's and the filter gradient's), the padded input
+// where it pads, the gathered windows where it is dilated, and the input
+// gradient's windows and padded sequences.
+func Conv1DWorkspace(n, l, c, f, k, dilation, ol, pad int) int64 {
 	kc, lp := int64(k*c), int64(l+pad)
 	w := 2*kc*int64(f) + int64(n)*int64(ol)*kc + int64(n)*lp*int64(c)
 	if pad > 0 {
 		w += int64(n) * lp * int64(c)
+	}
+	if dilation > 1 {
+		w += int64(n) * int64(ol) * kc
 	}
 	return w
 }

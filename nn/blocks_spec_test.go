@@ -68,6 +68,46 @@ layers:
 `
 )
 
+// described builds the model file text yaml, describes it as JSON, and
+// builds that description again.
+func described(t *testing.T, yaml string) (m *nn.Sequential, js string, again *nn.Sequential) {
+	t.Helper()
+	spec, err := nn.ParseSpec([]byte(yaml), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err = spec.Build(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := nn.Describe(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err = d.Build(); err != nil {
+		t.Fatal(err)
+	}
+	return m, string(b), again
+}
+
+// A dilated convolution's dilation is described, and read back: 3 taps 4
+// steps apart leave 10 − 8 steps of a valid convolution; causal padding
+// pads the 4 steps that 2 taps 4 steps apart span beyond the first.
+func TestConv1DDilationRoundTrip(t *testing.T) {
+	m, js, again := described(t, "name: m\nlayers:\n  - conv1d: {filters: 3, kernel: 3, dilation: 4}\n  - conv1d: {filters: 2, kernel: 2, dilation: 4, padding: causal}\n")
+	if !strings.Contains(js, `"dilation":4`) {
+		t.Errorf("description %s names no dilation", js)
+	}
+	for _, mm := range []*nn.Sequential{m, again} {
+		if out, err := mm.OutputShape([]int{10, 2}); err != nil || !slices.Equal(out, []int{2, 2}) {
+			t.Errorf("output %v, %v; want [2 2]", out, err)
+		}
+	}
+}
+
 // Blocks and wired layers round-trip: the spec built, described, written
 // as JSON and as YAML and read back builds the same model (names, shapes,
 // initial values), and the description is the same each time.
@@ -198,6 +238,7 @@ func TestBlockSpecErrors(t *testing.T) {
 		{"name: m\nlayers:\n  - positional_embedding: {}\n", `missing required setting "max_len"`},
 		{"name: m\nlayers:\n  - conv1d: {filters: 2, kernel: 3, padding: full}\n", `setting "padding" must be one of "valid", "same", "causal"`},
 		{"name: m\nlayers:\n  - concat: {axis: x}\n", `setting "axis" must be an integer`},
+		{"name: m\nlayers:\n  - conv1d: {filters: 2, kernel: 3, dilation: -2}\n", `setting "dilation" must be a positive integer`},
 	} {
 		_, err := nn.ParseSpec([]byte(c.yaml), "m.yaml")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -225,6 +266,8 @@ func TestBlockShapeErrors(t *testing.T) {
 		{nn.NewSequential("m", nn.NewReshape(5, -1)), []int{2, 3}, "6 values do not make a shape [5 -1]"},
 		{nn.NewSequential("m", nn.NewPositionalEmbedding(4)), []int{6, 2}, "6 steps are more than the 4 positions"},
 		{nn.NewSequential("m", nn.NewResidual()), []int{4}, "residual1 (Residual): input shape [4]: an empty body"},
+		{nn.NewSequential("m", &nn.Conv1D{Filters: 2, Kernel: 3, Dilation: 4}), []int{8, 2},
+			"conv1d1 (Conv1D): input shape [8 2]: a kernel of 3 taps 4 steps apart (9 steps) does not fit"},
 	} {
 		if _, err := c.m.OutputShape(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v\nwant %s", err, c.want)

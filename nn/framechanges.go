@@ -7,10 +7,16 @@ import "github.com/dlrun/dlrun/graph"
 // graph.FrameChanges], the histogram, grid and pixel differences with its
 // neighbours that graph.FrameChangeSignals computes. A shot-boundary
 // detector learns from them beside its own frame features (TransNetV2 adds
-// colour histograms the same way). It has no parameters, and its input
-// must be the model's: no gradient flows back through it. In a model file,
-// frame_changes.
-type FrameChanges struct{ base }
+// colour histograms the same way). With Structure, each frame also gets
+// graph.FrameStructureChanges structure signals after them (one minus its
+// correlation with its neighbours, graph.FrameStructureSignals), which
+// tell a light switched on or off from a cut. It has no parameters, and
+// its input must be the model's: no gradient flows back through it. In a
+// model file, frame_changes ({structure: true} for the structure signals).
+type FrameChanges struct {
+	base
+	Structure bool
+}
 
 // NewFrameChanges returns a FrameChanges layer.
 func NewFrameChanges() *FrameChanges { return &FrameChanges{} }
@@ -26,7 +32,15 @@ func (f *FrameChanges) OutputShape(in []int) ([]int, error) {
 	if len(in) != 4 || in[1] != 3 {
 		return nil, shapeErr(f, in, "want sequences of RGB frames [frames, 3, height, width]")
 	}
-	return []int{in[0], graph.FrameChanges}, nil
+	return []int{in[0], f.signals()}, nil
+}
+
+// signals returns the number of signals a frame gets.
+func (f *FrameChanges) signals() int {
+	if f.Structure {
+		return graph.FrameChanges + graph.FrameStructureChanges
+	}
+	return graph.FrameChanges
 }
 
 // Build implements Layer.
@@ -34,13 +48,26 @@ func (f *FrameChanges) Build(g *graph.Graph, x *graph.Node) (*graph.Node, error)
 	if _, err := checkInput(f, g, x); err != nil {
 		return nil, err
 	}
-	return graph.FrameChangeSignals(x)
+	changes, err := graph.FrameChangeSignals(x)
+	if err != nil || !f.Structure {
+		return changes, err
+	}
+	structure, err := graph.FrameStructureSignals(x)
+	if err != nil {
+		return nil, err
+	}
+	return graph.Concat(changes, structure)
 }
 
 func init() {
 	RegisterLayer("frame_changes",
-		func(*Settings) *FrameChanges { return NewFrameChanges() },
-		func(*FrameChanges, *Settings) bool { return true })
+		func(s *Settings) *FrameChanges { return &FrameChanges{Structure: s.Bool("structure", false)} },
+		func(f *FrameChanges, s *Settings) bool {
+			if f.Structure {
+				s.Set("structure", true)
+			}
+			return true
+		})
 }
 
 // BatchValues implements BatchMemory: the signals alone, since no

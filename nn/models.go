@@ -192,7 +192,7 @@ func init() {
 	// its logits per frame [frames, outputs].
 	register(Reference{
 		Name:        "shots",
-		Description: "shot-boundary detector: per frame its 12 change signals beside dense 32 ReLU over its pixels -> 3 temporal convolutions 48x9 ReLU -> dense 2 (transition centred here, part of one)",
+		Description: "shot-boundary detector: per frame its 12 change and 4 structure signals beside dense 32 ReLU over its pixels -> temporal convolution 64x5 ReLU -> 3 residual ones dilated 2, 3, 6 -> dense 2 (middle of a transition here, part of one)",
 		Build: func(in []int, outputs int, opt Options) (*Sequential, error) {
 			return ShotNet(in, outputs)
 		},

@@ -97,7 +97,8 @@ func tableInputs(m *run.Run, n int, rng *rand.Rand) []float64 {
 
 // blockLayers is a classifier with the graph layers and blocks: a
 // residual block with a strided shortcut, a branch joined by Concat, an Add,
-// global average pooling, and a sequence branch (Reshape, Conv1D, GELU).
+// global average pooling, and a sequence branch (Reshape, Conv1D, GELU, a
+// dilated Conv1D).
 const blockLayers = `name: block-layers
 layers:
   - conv2d: {filters: 4, kernel: 3, padding: same, name: stem}
@@ -117,6 +118,7 @@ layers:
   - reshape: {shape: [28, -1], inputs: [input]}
   - conv1d: {filters: 6, kernel: 3, stride: 2, padding: same}
   - gelu: {}
+  - conv1d: {filters: 6, kernel: 3, dilation: 2, padding: same}
   - global_avg_pool1d: {}
   - add: {inputs: [pooled, globalavgpool1d1]}
   - dense: {units: 10}
@@ -124,7 +126,7 @@ layers:
 
 // transformerLayers is a language model of pre-norm transformer blocks
 // with every attention and position setting, GELU in both forms and a
-// causal Conv1D.
+// causal, dilated Conv1D.
 const transformerLayers = `name: transformer-layers
 layers:
   - embedding: {vocab: %d, dim: 8}
@@ -133,7 +135,7 @@ layers:
   - residual: [{layer_norm: {}}, {dense: {units: 16}}, {gelu: {approximate: tanh}}, {dense: {units: 8}}]
   - positional_embedding: {sinusoidal: true}
   - residual: [{attention: {heads: 4, causal: true, bias: false}}]
-  - conv1d: {filters: 8, kernel: 3, padding: causal}
+  - conv1d: {filters: 8, kernel: 3, dilation: 2, padding: causal}
   - gelu: {}
   - layer_norm: {}
   - dense: {units: %d}

@@ -141,8 +141,9 @@ func (c *converter) gelu(name string, tanh bool) {
 	c.x = c.b.op("Mul", name, []string{half, one})
 }
 
-// conv1d is nn.Conv1D on [batch, steps, channels]: ONNX's Conv on the
-// transposed [batch, channels, steps], transposed back.
+// conv1d is nn.Conv1D on [batch, steps, channels]: ONNX's Conv (with its
+// stride, dilation and pads) on the transposed [batch, channels, steps],
+// transposed back.
 func (c *converter) conv1d(name string, l *nn.Conv1D) error {
 	left, right, err := l.Pads(c.in)
 	if err != nil {
@@ -160,7 +161,7 @@ func (c *converter) conv1d(name string, l *nn.Conv1D) error {
 		}
 		in = append(in, b)
 	}
-	y := c.b.op("Conv", name+"/conv", in, attrInts("kernel_shape", l.Kernel), attrInts("strides", max(l.Stride, 1)), attrInts("pads", left, right))
+	y := c.b.op("Conv", name+"/conv", in, attrInts("kernel_shape", l.Kernel), attrInts("strides", max(l.Stride, 1)), attrInts("dilations", max(l.Dilation, 1)), attrInts("pads", left, right))
 	c.x = c.b.op("Transpose", name, []string{y}, attrInts("perm", 0, 2, 1))
 	return nil
 }

@@ -8,9 +8,9 @@ import (
 
 // ShotDetector finds a video's cuts with an opened shot detector, as
 // video.Detect runs it over the frames it decodes: each frame's
-// probability that a transition is centred on it (train.ShotStream, the
-// windows an evaluation scores), its detections (train.Peaks), each the
-// first frame of a new scene. It holds about a window of frames, however
+// probability that it lies at the middle of a transition
+// (train.ShotStream, the windows an evaluation scores), its detections
+// (train.Peaks), each the first frame of a new scene. It holds about a window of frames, however
 // long the video.
 type ShotDetector struct {
 	stream   *train.ShotStream

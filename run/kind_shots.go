@@ -20,10 +20,10 @@ import (
 func init() { Register(Shots) }
 
 // Shots is the kind of run that finds shot transitions in video: per frame
-// of a window of frames, the probability that a transition (a hard cut, a
-// dissolve, a fade) is centred on it, learned from the synthetic material
-// of video/synth and scored by the F1 of hard cuts. `dlrun cuts` detects
-// with a run of it.
+// of a window of frames, the probability that it lies at the middle of a
+// transition (a hard cut, a dissolve, a fade), learned from the synthetic
+// material of video/synth and scored by the F1 of hard cuts. `dlrun cuts`
+// detects with a run of it.
 var Shots = &shots{supervised{
 	name: "shots",
 	refs: map[string]Config{"shots": shotRecipe},
@@ -149,7 +149,7 @@ func (*shots) Tensors(r *Run) (*Tensors, error) {
 		Steps:    true,
 		Pad:      true,
 		Outputs: []Output{{Name: ProbabilitiesName, Head: Probabilities, Shape: []int{in[0], train.ShotOutputs},
-			Doc: "per frame: the probability that a transition is centred on it (what dlrun cuts detects by), and that it is part of one", Serve: true}},
+			Doc: "per frame: the probability that it lies at the middle of a transition (what dlrun cuts detects by), and that it is part of one", Serve: true}},
 		Meta: map[string]any{"window": in[0], "outputs": []string{"single", "all"}},
 	}, nil
 }

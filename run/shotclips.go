@@ -9,7 +9,10 @@ import (
 // each frame's RGB bytes as [3, h, w] planes of values from 0 to 1.
 type shotClips struct{ set *synth.Set }
 
-var _ train.Clips = shotClips{}
+var (
+	_ train.Clips         = shotClips{}
+	_ train.HardNegatives = shotClips{}
+)
 
 // Len implements train.Data: the frames of all clips.
 func (c shotClips) Len() int { return c.set.Frames() }
@@ -34,6 +37,17 @@ func (c shotClips) Transitions(i int) []train.Transition {
 	out := make([]train.Transition, len(labels))
 	for j, t := range labels {
 		out[j] = train.Transition{Start: t.Start, End: t.End, Gradual: t.Kind != "cut"}
+	}
+	return out
+}
+
+// Negatives implements train.HardNegatives: the flashes, whip pans,
+// light switches and sweeps that the material marks.
+func (c shotClips) Negatives(i int) []train.FrameSpan {
+	labels := c.set.Clips[i].Labels.Negatives
+	out := make([]train.FrameSpan, len(labels))
+	for j, n := range labels {
+		out[j] = train.FrameSpan{Start: n.Start, End: n.End}
 	}
 	return out
 }

@@ -42,11 +42,24 @@ type Clips interface {
 	Transitions(i int) []Transition
 }
 
+// FrameSpan is a run of a clip's frames, Start to End, both included.
+type FrameSpan struct{ Start, End int }
+
+// HardNegatives are Clips that also mark their hard negatives: changes
+// within a shot that are not transitions (a flash, a whip pan, a light
+// switched on or off, an object sweeping past the camera), which Shots
+// weighs more in its loss.
+type HardNegatives interface {
+	// Negatives returns the hard negatives of clip i, within its frames.
+	Negatives(i int) []FrameSpan
+}
+
 // ShotOutputs is the number of outputs a shot-boundary model gives per
-// frame: the logit that a transition is centred on the frame ("single",
-// what detections are read from) and the logit that the frame is part of
-// a transition ("all", a further target that helps training, as in
-// TransNetV2).
+// frame: the logit that the frame lies at the middle of a transition
+// (Transition.Middle: a hard cut's first new frame, the middle third of a
+// gradual transition; "single", what detections are read from) and the
+// logit that the frame is part of a transition ("all", a further target
+// that helps training, as in TransNetV2).
 const ShotOutputs = 2
 
 // MaxShotWindow bounds Shots.Window.
@@ -56,7 +69,9 @@ const MaxShotWindow = 1024
 // Window consecutive frames ([Window, 3, h, w], values in [0, 1]) and
 // gives ShotOutputs logits per frame ([Window, ShotOutputs]). The loss is
 // binary cross-entropy (bce) on each output, frames whose target is 1
-// weighed PositiveWeight, the "all" output's loss weighed AllWeight.
+// weighed PositiveWeight, frames within ShotTolerance of a hard negative
+// that the clips mark (HardNegatives) and whose target is 0 weighed
+// NegativeWeight, the "all" output's loss weighed AllWeight.
 //
 // A training pass draws about Len/Window windows at random places in the
 // clips, each mirrored left to right or not at random; an evaluation pass
@@ -89,6 +104,10 @@ type Shots struct {
 	// PositiveWeight weighs the loss of a frame whose target is 1, which
 	// are rare; zero means 5.
 	PositiveWeight float64
+	// NegativeWeight weighs the loss of a frame near a hard negative
+	// (HardNegatives), where a detector is most easily fooled; zero
+	// means 5.
+	NegativeWeight float64
 	// AllWeight weighs the "all" output's loss against the "single"
 	// output's; zero means 0.1.
 	AllWeight float64
@@ -114,9 +133,10 @@ type shotWindow struct {
 	mirror, last          bool
 }
 
-// shotTargets are a clip's per-frame targets.
+// shotTargets are a clip's per-frame targets, and the frames near its
+// hard negatives (nil where the clips mark none).
 type shotTargets struct {
-	single, all []bool
+	single, all, hard []bool
 }
 
 var (
@@ -199,7 +219,7 @@ func (s *Shots) check() error {
 	for _, v := range []struct {
 		name string
 		v    float64
-	}{{"positive weight", s.PositiveWeight}, {"all weight", s.AllWeight}} {
+	}{{"positive weight", s.PositiveWeight}, {"negative weight", s.NegativeWeight}, {"all weight", s.AllWeight}} {
 		if v.v < 0 || math.IsNaN(v.v) || math.IsInf(v.v, 0) {
 			return errors.Errorf("shots: %s %v: must be a positive number (0 for the default)", v.name, v.v)
 		}
@@ -384,9 +404,22 @@ func (s *Shots) targetsOf(i int) *shotTargets {
 	n := s.data.Frames(i)
 	t := &shotTargets{single: make([]bool, n), all: make([]bool, n)}
 	for _, tr := range s.data.Transitions(i) {
-		t.single[tr.Centre()] = true
+		first, last := tr.Middle()
+		for f := first; f <= last; f++ {
+			t.single[f] = true
+		}
 		for f := tr.Start; f <= tr.End; f++ {
 			t.all[f] = true
+		}
+	}
+	if hn, ok := s.data.(HardNegatives); ok {
+		for _, sp := range hn.Negatives(i) {
+			if t.hard == nil {
+				t.hard = make([]bool, n)
+			}
+			for f := max(sp.Start-ShotTolerance, 0); f <= min(sp.End+ShotTolerance, n-1); f++ {
+				t.hard[f] = true
+			}
 		}
 	}
 	s.targets[i] = t
@@ -409,7 +442,7 @@ func fillShots[T float32 | float64](s *Shots, x, y1, w1, y2, w2 []T) int {
 	W, fs := s.window(), len(s.frame)
 	shape := s.frameShape()
 	h, w := shape[1], shape[2]
-	pos := T(orDefault(s.PositiveWeight, 5))
+	pos, neg := T(orDefault(s.PositiveWeight, 5)), T(orDefault(s.NegativeWeight, 5))
 	clear(w1)
 	clear(w2)
 	real := 0
@@ -439,6 +472,9 @@ func fillShots[T float32 | float64](s *Shots, x, y1, w1, y2, w2 []T) int {
 				continue
 			}
 			w1[j], w2[j] = 1, 1
+			if tg.hard != nil && tg.hard[f] {
+				w1[j], w2[j] = neg, neg
+			}
 			if tg.single[f] {
 				y1[j], w1[j] = 1, pos
 			}

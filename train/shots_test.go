@@ -12,16 +12,24 @@ import (
 )
 
 func TestDetections(t *testing.T) {
+	lead := make([]float64, train.DetectionGap) // frames that keep a run apart from the start
+	after := func(p ...float64) []float64 { return append(append([]float64{}, lead...), p...) }
 	for _, c := range []struct {
 		prob []float64
 		want []int
 	}{
-		{[]float64{0, 0.2, 0.9, 0.6, 0, 0}, []int{2}},
+		{after(0, 0.2, 0.9, 0.6, 0, 0), []int{8}},
 		// Runs 5 frames apart are one; 6 apart are two.
-		{[]float64{0.7, 0, 0, 0, 0, 0.9, 0, 0, 0, 0, 0, 0.8}, []int{5, 11}},
-		{[]float64{0.5, 0.5}, []int{0}},
-		{[]float64{0.1, 0.4}, nil},
+		{after(0.7, 0, 0, 0, 0, 0.9, 0, 0, 0, 0, 0, 0.8), []int{11, 17}},
+		{after(0.5, 0.5), []int{6}},
+		{after(0.1, 0.4), nil},
 		{nil, nil},
+		// The first frame begins a shot: a run less than DetectionGap
+		// frames after it joins it (a black first frame, a fade from
+		// black), and so does a run less than DetectionGap after that.
+		{[]float64{0.2, 0.95, 0.3, 0, 0, 0, 0, 0, 0, 0.8}, []int{9}},
+		{[]float64{0.9, 0, 0, 0, 0, 0.9, 0.9, 0, 0, 0, 0, 0.6}, nil},
+		{[]float64{0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0, 0, 0, 0, 0, 0, 0.7}, []int{14}},
 	} {
 		if got := train.Detections(c.prob, 0.5); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("Detections(%v) = %v, want %v", c.prob, got, c.want)
@@ -31,18 +39,18 @@ func TestDetections(t *testing.T) {
 	// last frame of its run, and Peak names it while it is open.
 	p := train.Peaks{}
 	var at []int
-	for i, v := range []float64{0.7, 0, 0, 0, 0, 0.9, 0.6, 0, 0, 0, 0, 0, 0, 0, 0.8} {
+	for i, v := range after(0.7, 0, 0, 0, 0, 0, 0.9, 0.6, 0, 0, 0, 0, 0, 0, 0, 0.8) {
 		if d, ok := p.Add(v); ok {
 			at = append(at, d, i)
 		}
-		if i == 6 && p.Peak() != 5 {
-			t.Errorf("at frame 6 the open run peaks at %d, want 5", p.Peak())
+		if i == 13 && p.Peak() != 12 {
+			t.Errorf("at frame 13 the open run peaks at %d, want 12", p.Peak())
 		}
 	}
-	if d, ok := p.End(); !ok || d != 14 || p.Peak() != -1 {
+	if d, ok := p.End(); !ok || d != 21 || p.Peak() != -1 {
 		t.Errorf("End: %d, %v", d, ok)
 	}
-	if want := []int{5, 12}; !reflect.DeepEqual(at, want) {
+	if want := []int{6, 12, 12, 19}; !reflect.DeepEqual(at, want) {
 		t.Errorf("detections and the frames that gave them %v, want %v", at, want)
 	}
 }
@@ -214,6 +222,7 @@ func TestShotsTaskRefuses(t *testing.T) {
 		{"window", &train.Shots{Window: 5000, Frame: []int{3, 9, 16}}, train.Config{Loss: "bce"}, good, "window of 5000 frames"},
 		{"context", &train.Shots{Window: 16, Context: 8, Frame: []int{3, 9, 16}}, train.Config{Loss: "bce"}, good, "context of 8 frames"},
 		{"threshold", &train.Shots{Window: 16, Threshold: 1.5, Frame: []int{3, 9, 16}}, train.Config{Loss: "bce"}, good, "threshold 1.5"},
+		{"negative weight", &train.Shots{Window: 16, NegativeWeight: -1, Frame: []int{3, 9, 16}}, train.Config{Loss: "bce"}, good, "negative weight -1"},
 		{"frame", &train.Shots{Window: 16, Frame: []int{3, 9, 17}}, train.Config{Loss: "bce"}, good, "frames of shape [3 9 16]"},
 		{"data", &train.Shots{Window: 16, Frame: []int{3, 9, 16}}, train.Config{Loss: "bce"}, train.Tokens{1, 2}, "not train.Clips"},
 		{"transition", &train.Shots{Window: 16, Frame: []int{3, 9, 16}}, train.Config{Loss: "bce"},

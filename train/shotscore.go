@@ -11,9 +11,24 @@ type Transition struct {
 	Gradual    bool
 }
 
-// Centre returns the transition's middle frame, (Start+End)/2: the frame
-// a detector is trained to mark, and a hard cut's first new frame.
+// Centre returns the transition's middle frame, (Start+End)/2: a hard
+// cut's first new frame.
 func (t Transition) Centre() int { return (t.Start + t.End) / 2 }
+
+// Middle returns the frames a detector is trained to mark, first and last
+// included: a hard cut's first new frame; the middle third of a gradual
+// transition, the frames within (End−Start+1)/6 of its Centre. A dissolve
+// has no one frame that marks it more than its neighbours, so a detector
+// taught a single frame spreads its probability over several, each too
+// low to detect; any frame of a gradual transition matches it.
+func (t Transition) Middle() (first, last int) {
+	c := t.Centre()
+	if !t.Gradual {
+		return c, c
+	}
+	r := (t.End - t.Start + 1) / 6
+	return c - r, c + r
+}
 
 // ShotTolerance is how far, in frames, a detection may lie outside a
 // transition and still match it: TransNetV2's evaluation allows 2.
@@ -27,8 +42,11 @@ const DetectionGap = 6
 // Detections returns the frames where per-frame transition probabilities
 // prob mark a transition: each run of frames whose probability is at least
 // threshold (runs less than DetectionGap frames apart joined) gives the
-// frame of its highest probability, the first of equals. They come in
-// order. It is Peaks over the whole clip.
+// frame of its highest probability, the first of equals. The clip's first
+// frame begins a shot as a detection would: a run less than DetectionGap
+// frames after it joins it and gives none (a black frame or a fade from
+// black before the first shot is no transition). They come in order. It is
+// Peaks over the whole clip.
 func Detections(prob []float64, threshold float64) []int {
 	p := Peaks{Threshold: threshold}
 	var out []int
@@ -57,21 +75,29 @@ type Peaks struct {
 	last int // the current run's last frame
 	best float64
 	init bool
+	lead bool // the current run joins the first frame
 }
 
 // Add takes the next frame's probability p and returns a detection that
 // it completes (a frame before it), if any.
 func (k *Peaks) Add(p float64) (det int, ok bool) {
 	if !k.init {
-		k.peak, k.last, k.init = -1, -DetectionGap, true
+		k.peak, k.last, k.init, k.lead = -1, 0, true, true
 	}
 	i := k.n
 	k.n++
-	if k.peak >= 0 && i-k.last >= DetectionGap {
-		det, ok = k.peak, true
-		k.peak = -1
+	if i-k.last >= DetectionGap {
+		k.lead = false
+		if k.peak >= 0 {
+			det, ok = k.peak, true
+			k.peak = -1
+		}
 	}
 	if p < orDefault(k.Threshold, 0.5) {
+		return det, ok
+	}
+	if k.lead {
+		k.last = i
 		return det, ok
 	}
 	if k.peak < 0 || p > k.best {

@@ -8,9 +8,9 @@ import (
 
 // ShotStream runs a shot-boundary model over a video of any length as it
 // is decoded, frame by frame, holding at most Window+1 frames: each frame
-// gets the probability that a transition is centred on it from the same
-// windows an evaluation of the whole video as one clip would score it by
-// (Shots.Pass), so a stream and an evaluation agree.
+// gets the probability that it lies at the middle of a transition from
+// the same windows an evaluation of the whole video as one clip would
+// score it by (Shots.Pass), so a stream and an evaluation agree.
 type ShotStream struct {
 	m       *Model
 	w, ctx  int

@@ -189,8 +189,9 @@ type Evaluation struct {
 	// class, in data order (Classify only).
 	Labels      []int
 	Predictions []int
-	// Probabilities holds each clip's per-frame probability of a
-	// transition centred on the frame, in clip order (Shots only).
+	// Probabilities holds each clip's per-frame probability that the
+	// frame lies at the middle of a transition (Transition.Middle), in
+	// clip order (Shots only).
 	Probabilities [][]float64
 }
 

@@ -92,6 +92,7 @@ type Decoder struct {
 	err    error
 	closed bool
 	info   Info
+	pipe   bool // reading a stream, which ffmpeg cannot seek
 }
 
 // Open starts decoding the video file at path. It probes the file first,
@@ -174,7 +175,7 @@ func start(ctx context.Context, name, input string, stdin io.Reader, opt Options
 	d := &Decoder{
 		input: name, parent: parent, w: w, h: h, maxDur: opt.MaxDuration, cmd: cmd, stdout: stdout,
 		times: make(chan float64, 64), cancel: cancel, done: make(chan struct{}),
-		stderr: tail{keep: 16}, buf: make([]byte, w*h*3),
+		stderr: tail{keep: 16}, buf: make([]byte, w*h*3), pipe: stdin != nil,
 	}
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -355,6 +356,12 @@ func (d *Decoder) finish() error {
 	defer d.mu.Unlock()
 	if werr != nil {
 		if _, ok := werr.(*exec.ExitError); ok {
+			if d.pipe && d.n == 0 && d.stderr.has("partial file") {
+				// An MP4 or MOV whose index (moov) follows its samples:
+				// ffmpeg reads the index at the stream's end and cannot
+				// go back for the samples.
+				return errors.Wrapf(ErrUnreadable, "video: %s: an MP4 or MOV whose index (moov atom) comes after its frames cannot be read from a pipe: give the file's path, or remux it with ffmpeg -movflags +faststart", d.input)
+			}
 			err := classify(d.input, &d.stderr)
 			if d.n > 0 && errors.Is(err, ErrUnreadable) {
 				return errors.Wrapf(ErrUnreadable, "video: %s: after %d frames: %s", d.input, d.n, d.stderr.cause())

@@ -147,18 +147,29 @@ func TestDecodeHostile(t *testing.T) {
 }
 
 // On a pipe there is no probe: ffmpeg's own pixel limit refuses the
-// 10,000x10,000 stream, and a stream of garbage is unreadable.
+// 10,000x10,000 stream, a stream of garbage is unreadable, and an MP4
+// whose index follows its frames (ffmpeg's default) is refused in a line
+// that says how to read it.
 func TestDecodeHostilePipe(t *testing.T) {
 	needFFmpeg(t)
 	huge := append([]byte("YUV4MPEG2 W10000 H10000 F25:1 Ip A1:1 C420jpeg\nFRAME\n"), make([]byte, 4096)...)
+	// Larger than the buffer ffmpeg can look back in (a small file is read
+	// whole before it is parsed, and decodes).
+	mp4, err := os.ReadFile(ffmpegMake(t, "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=4",
+		"-c:v", "libx264", "-pix_fmt", "yuv420p", filepath.Join(t.TempDir(), "indexed-at-end.mp4")))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		data string
 		want error
+		says string
 	}{
-		{"10000x10000", string(huge), ErrTooLarge},
-		{"garbage", strings.Repeat("garbage ", 1000), ErrUnreadable},
-		{"nothing", "", ErrUnreadable},
+		{"10000x10000", string(huge), ErrTooLarge, ""},
+		{"garbage", strings.Repeat("garbage ", 1000), ErrUnreadable, ""},
+		{"nothing", "", ErrUnreadable, ""},
+		{"mp4 indexed at its end", string(mp4), ErrUnreadable, "-movflags +faststart"},
 	} {
 		d, err := OpenReader(bg, strings.NewReader(c.data), "stdin", Options{})
 		if err != nil {
@@ -166,8 +177,8 @@ func TestDecodeHostilePipe(t *testing.T) {
 		}
 		_, err = decodeAll(t, d)
 		d.Close()
-		if !errors.Is(err, c.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%s: error %v, want one line wrapping %v", c.name, err, c.want)
+		if !errors.Is(err, c.want) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: error %v, want one line wrapping %v that says %q", c.name, err, c.want, c.says)
 		}
 	}
 }

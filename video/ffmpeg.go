@@ -101,6 +101,17 @@ func (t *tail) tooLarge() string {
 	return ""
 }
 
+// has reports whether one of the lines kept holds text.
+func (t *tail) has(text string) bool {
+	t.flush()
+	for _, l := range t.lines {
+		if strings.Contains(l, text) {
+			return true
+		}
+	}
+	return false
+}
+
 // cause is the one line that best says why ffmpeg failed: its last error
 // line, without the "[demuxer @ 0x...]" prefix and the input's name, which
 // the caller's message already gives.

@@ -19,9 +19,10 @@ var (
 const gridRows, gridCols = 3, 4
 
 // FrameChangeScratch holds FrameChangeSignals' per-frame histograms and
-// grids between calls, so that a sequence allocates them once.
+// grids, and FrameStructureSignals' means and spreads, between calls, so
+// that a sequence allocates them once.
 type FrameChangeScratch struct {
-	hist, grid []float64
+	hist, grid, mean, norm []float64
 }
 
 // FrameChangeSignals writes the change signals of each of the t frames of

@@ -61,3 +61,61 @@ func TestFrameChangeSignalsShares(t *testing.T) {
 		}
 	}
 }
+
+// A frame scaled and shifted (a light switched on) keeps its structure
+// signals at 0; a different picture (a cut) moves them towards 1; two flat
+// frames give 0 and a flat one beside a picture 1.
+func TestFrameStructureSignals(t *testing.T) {
+	const h, w = 4, 6
+	size := 3 * h * w
+	picture := func(seed int) []float64 {
+		p := make([]float64, size)
+		for i := range p {
+			p[i] = float64((i*7+seed*13)%17) / 20
+		}
+		return p
+	}
+	a, b := picture(0), picture(5)
+	lit := make([]float64, size)
+	for i, v := range a {
+		lit[i] = 0.4*v + 0.1
+	}
+	flat := make([]float64, size)
+	// Frames: a, a lit darker, b (a cut), black, black.
+	x := append(append(append(append(append([]float64{}, a...), lit...), b...), flat...), flat...)
+	out := make([]float64, 5*FrameStructureChanges)
+	FrameStructureSignals(x, 5, h, w, out, &FrameChangeScratch{})
+	corr := func(p, q []float64) float64 {
+		mp, mq := 0.0, 0.0
+		for i := range p {
+			mp, mq = mp+p[i], mq+q[i]
+		}
+		mp, mq = mp/float64(size), mq/float64(size)
+		c, vp, vq := 0.0, 0.0, 0.0
+		for i := range p {
+			c += (p[i] - mp) * (q[i] - mq)
+			vp += (p[i] - mp) * (p[i] - mp)
+			vq += (q[i] - mq) * (q[i] - mq)
+		}
+		return c / math.Sqrt(vp*vq)
+	}
+	cut := 1 - corr(a, b)
+	if cut < 0.5 {
+		t.Fatalf("two pictures correlate %v; the test needs different ones", 1-cut)
+	}
+	want := [5][FrameStructureChanges]float64{
+		// lags -2 -1 1 2: the frames 2 and 1 later, 1 and 2 earlier
+		{cut, 0, 0, 0},
+		{1, cut, 0, 0},
+		{1, 1, cut, cut},
+		{0, 0, 1, 1},
+		{0, 0, 0, 1},
+	}
+	for f := range 5 {
+		for j := range FrameStructureChanges {
+			if got := out[f*FrameStructureChanges+j]; math.Abs(got-want[f][j]) > 1e-9 {
+				t.Errorf("frame %d signal %d = %v, want %v", f, j, got, want[f][j])
+			}
+		}
+	}
+}
