@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -38,6 +39,9 @@ type Attribution struct {
 	// Occlusion's window side and stride.
 	Window int `json:"window,omitempty"`
 	Stride int `json:"stride,omitempty"`
+	// Signed says that saliency's values are the gradient itself, not its
+	// magnitude.
+	Signed bool `json:"signed,omitempty"`
 }
 
 // Sum returns the sum of the attributions.
@@ -49,9 +53,10 @@ func (a *Attribution) Sum() float64 {
 	return s
 }
 
-// Attribute explains a classifier's output for example x (the model's
-// input shape, row-major: an image [channels, height, width] or
-// [height, width], a table's row [features]) with opt's method.
+// Attribute explains a classifier's or a regression's output for example
+// x (the model's input shape, row-major: an image [channels, height,
+// width] or [height, width], a table's row [features]) with opt's method.
+// A regression's output is its prediction (Quantity Prediction).
 func (e *Explainer) Attribute(x []float32, opt Options) (*Attribution, error) {
 	as, err := e.AttributeAll([][]float32{x}, opt)
 	if err != nil {
@@ -63,11 +68,12 @@ func (e *Explainer) Attribute(x []float32, opt Options) (*Attribution, error) {
 // AttributeAll explains each example of xs as Attribute does, running
 // their passes in common batches.
 func (e *Explainer) AttributeAll(xs [][]float32, opt Options) ([]*Attribution, error) {
+	asked := opt.Quantity
 	opt, err := opt.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if err := e.checkTask("classify", "classification"); err != nil {
+	if opt, err = e.quantityOf(opt, asked); err != nil {
 		return nil, err
 	}
 	if err := e.checkValues(); err != nil {
@@ -94,7 +100,7 @@ func (e *Explainer) AttributeAll(xs [][]float32, opt Options) ([]*Attribution, e
 	}
 	switch opt.Method {
 	case Saliency:
-		err = e.saliency(shape, values, picks, as, opt.Quantity)
+		err = e.saliency(shape, values, picks, as, opt)
 	case Occlusion:
 		err = e.occlusion(shape, values, picks, as, opt)
 	default:
@@ -104,6 +110,31 @@ func (e *Explainer) AttributeAll(xs [][]float32, opt Options) ([]*Attribution, e
 		return nil, err
 	}
 	return as, nil
+}
+
+// quantityOf returns opt with the quantity the model's task explains: a
+// classifier's (asked, or the logit), a regression's prediction; or an
+// error for a model of another task, or a quantity or class the task has
+// not.
+func (e *Explainer) quantityOf(opt Options, asked Quantity) (Options, error) {
+	name := e.info.Model.Name
+	switch e.info.Task {
+	case "classify":
+		if asked == Prediction {
+			return opt, errors.Errorf("explain: model %s is a classifier: explain a class's logit or probability, not a prediction", name)
+		}
+		return opt, nil
+	case "regress":
+		if asked != "" && asked != Prediction {
+			return opt, errors.Errorf("explain: model %s is a regression: its output is a prediction, not a %s", name, truncate(string(asked)))
+		}
+		if _, ok := opt.Target.Index(); ok {
+			return opt, errors.Errorf("explain: model %s is a regression: it has no class to name", name)
+		}
+		opt.Quantity = Prediction
+		return opt, nil
+	}
+	return opt, kindError(fmt.Sprintf("explain: model %s was trained for %s, not classification or regression", name, e.info.Task))
 }
 
 // checkExample reports whether x, example i (from 0) of a call, is an
@@ -134,12 +165,26 @@ func (e *Explainer) classes(shape []int, values [][]float64, opt Options) ([]cla
 	}
 	picks := make([]classPick, len(values))
 	outs := make([]float64, len(values))
+	if opt.Quantity == Prediction {
+		// The prediction in the target's units, less its mean.
+		scale := e.info.TargetStd
+		if scale == 0 {
+			scale = 1
+		}
+		for r := range picks {
+			picks[r] = classPick{pick{index: 0, sign: scale}, 0}
+		}
+	}
 	err := e.do(request{
 		shape:    shape,
 		quantity: opt.Quantity,
 		rows:     len(values),
 		input:    func(r int, x []float64) { copy(x, values[r]) },
 		visit: func(r int, out, _ []float64) error {
+			if opt.Quantity == Prediction {
+				outs[r] = picks[r].of(out)
+				return nil
+			}
 			c, ok := opt.Target.Index()
 			if !ok {
 				c = e.predict(out, opt.Quantity)
@@ -181,20 +226,24 @@ func picksOf(cs []classPick) []pick {
 	return ps
 }
 
-// saliency sets as[i].Values to |∂output/∂x| at values[i].
-func (e *Explainer) saliency(shape []int, values [][]float64, picks []classPick, as []*Attribution, q Quantity) error {
+// saliency sets as[i].Values to |∂output/∂x| at values[i], or to the
+// gradient itself where opt.Signed.
+func (e *Explainer) saliency(shape []int, values [][]float64, picks []classPick, as []*Attribution, opt Options) error {
 	return e.do(request{
 		shape:    shape,
 		rows:     len(values),
 		input:    func(r int, x []float64) { copy(x, values[r]) },
-		quantity: q,
+		quantity: opt.Quantity,
 		seed:     func(r int) (int, float64) { return picks[r].index, picks[r].sign },
 		visit: func(r int, _, g []float64) error {
 			v := make([]float64, len(g))
 			for j, d := range g {
-				v[j] = math.Abs(d)
+				v[j] = d
+				if !opt.Signed {
+					v[j] = math.Abs(d)
+				}
 			}
-			as[r].Values = v
+			as[r].Values, as[r].Signed = v, opt.Signed
 			return nil
 		},
 	})

@@ -28,9 +28,14 @@ func benchExplain(b *testing.B, name string, opt explain.Options) {
 	}
 }
 
-// Integrated gradients' 52 points (Gauss–Legendre's 50 nodes and the two
-// ends) run as one batch.
+// Integrated gradients' 52 points by the default adaptive rule: 27
+// equally spaced in one batch, then 9 rounds of 3 (the last of 1).
 func BenchmarkIntegratedGradientsCNN(b *testing.B) { benchExplain(b, "cnn", explain.Options{}) }
+
+// Gauss–Legendre's 52 points (its 50 nodes and the two ends) in one batch.
+func BenchmarkIntegratedGradientsGaussLegendreCNN(b *testing.B) {
+	benchExplain(b, "cnn", explain.Options{Rule: explain.GaussLegendre})
+}
 
 func BenchmarkSaliencyCNN(b *testing.B) {
 	benchExplain(b, "cnn", explain.Options{Method: explain.Saliency})

@@ -31,6 +31,7 @@ func TestBadInput(t *testing.T) {
 	image := handModel(t, nn.NewSequential("image", nn.NewFlatten(), nn.NewDense(2)), &train.Classify{Shape: []int{1, 4, 4}, Outputs: 2}, nil)
 	text := handModel(t, nn.NewSequential("bigram", nn.NewEmbedding(3, 2), nn.NewDense(3)), &train.NextToken{Vocab: 3, SeqLen: 4}, nil)
 	rec := handModel(t, nn.NewSequential("mf", &nn.MF{Users: 2, Movies: 3, Dim: 2}), &train.Rating{Users: 2, Movies: 3}, nil)
+	reg := handModel(t, nn.NewSequential("linear", nn.NewDense(1)), &train.Regress{Shape: []int{3}}, nil)
 	msetr, err := train.New(nn.NewSequential("regress", nn.NewDense(2)), &train.Classify{Shape: []int{3}, Outputs: 2}, train.Config{Loss: "mse"})
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +59,10 @@ func TestBadInput(t *testing.T) {
 		{"an unknown baseline", attr(classifier, row, explain.Options{Baseline: "grey"}), `unknown baseline "grey"`},
 		{"an unknown quantity", attr(classifier, row, explain.Options{Quantity: "odds"}), `unknown quantity "odds" to explain`},
 		{"probabilities of mse", attr(mse, row, explain.Options{Quantity: explain.Probability}), "model regress was trained with mse, whose outputs are no probabilities"},
+		{"a classifier's prediction", attr(classifier, row, explain.Options{Quantity: explain.Prediction}), "model linear is a classifier: explain a class's logit or probability, not a prediction"},
+		{"a regression's probability", attr(reg, row, explain.Options{Quantity: explain.Probability}), "model linear is a regression: its output is a prediction, not a probability"},
+		{"a regression's class", attr(reg, row, explain.Options{Target: explain.Class(1)}), "model linear is a regression: it has no class to name"},
+		{"a next token's prediction", txt(text, []int{0}, vocab, explain.Options{Quantity: explain.Prediction}), "a next token is explained by its logit or probability, not a prediction"},
 		{"a blurred table", attr(classifier, row, explain.Options{Baseline: explain.Blur}), "the blur baseline needs an image"},
 		{"a NaN blur", attr(image, img, explain.Options{Baseline: explain.Blur, BlurSigma: math.NaN()}), "blur sigma NaN"},
 		{"a huge blur", attr(image, img, explain.Options{Baseline: explain.Blur, BlurSigma: 1e9}), "blur sigma 1e+09"},

@@ -246,6 +246,9 @@ type request struct {
 	shape    []int // the per-example input shape
 	quantity Quantity
 	rows     int
+	// batch is the least batch to run them in (0: rows): requests of a
+	// few rows each, one after another, share the graph of the largest.
+	batch int
 	// input writes row r's input (token or user and movie ids where the
 	// taps are moved).
 	input func(r int, x []float64)
@@ -268,7 +271,7 @@ func (e *Explainer) do(req request) error {
 	if req.rows == 0 {
 		return nil
 	}
-	batch, err := e.batchFor(req.shape, req.rows)
+	batch, err := e.batchFor(req.shape, max(req.rows, req.batch))
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func handModel(t *testing.T, model *nn.Sequential, task train.Task, params map[s
 
 func lossFor(task train.Task) string {
 	switch task := task.(type) {
-	case *train.Rating:
+	case *train.Rating, *train.Regress:
 		return "mse"
 	case *train.Classify:
 		if task.Outputs == 1 {
@@ -155,6 +155,30 @@ func TestClassNamed(t *testing.T) {
 	}
 }
 
+// A regression y = x·w + b on 3 features, w = (1 −2 3), b = 0.5, whose
+// targets were divided by 2 (TargetStd): its prediction less the target's
+// mean is 2·(x·w + b), 2·8 = 16 at x = (2 1 2.5); integrated gradients
+// from the zero row gives feature j 2·x_j·w_j exactly (the model is
+// linear) and saliency 2·|w_j|.
+func TestRegressionByHand(t *testing.T) {
+	e := handModel(t, nn.NewSequential("linear", nn.NewDense(1)), &train.Regress{Shape: []int{3}, TargetStd: 2},
+		map[string][]float64{"dense1.weight": {1, -2, 3}, "dense1.bias": {0.5}})
+	x := []float32{2, 1, 2.5}
+	a, err := e.Attribute(x, explain.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues(t, "integrated gradients", a.Values, []float64{4, -4, 15})
+	if a.Quantity != explain.Prediction || a.Class != 0 || !near(a.Output, 16) || !near(*a.BaselineOutput, 1) || math.Abs(*a.Delta) > 1e-9 {
+		t.Errorf("quantity %s, class %d, output %g from %g, delta %g; want the prediction 16 from 1", a.Quantity, a.Class, a.Output, *a.BaselineOutput, *a.Delta)
+	}
+	s, err := e.Attribute(x, explain.Options{Method: explain.Saliency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues(t, "saliency", s.Values, []float64{2, 4, 6})
+}
+
 // A table's importance is the mean absolute attribution of each feature
 // over the rows: for the linear model, the mean of |x_j·W_jc| for each
 // row's predicted class c.
@@ -217,6 +241,20 @@ func TestIntegratedGradientsQuadratureByHand(t *testing.T) {
 	}
 	if a.Rule != explain.GaussLegendre || !near(a.Output, 1.65) || !near(*a.BaselineOutput, 0) || math.Abs(a.Values[0]/6-0.55) > 0.02 {
 		t.Errorf("gauss-legendre: %s, output %g, baseline %g, attributions %v", a.Rule, a.Output, *a.BaselineOutput, a.Values)
+	}
+	// The adaptive rule starts from 26 equal intervals and bisects the one
+	// holding the switch in each of its 9 rounds (the only interval whose
+	// trapezoid misses the output's change): the switch ends in an interval
+	// of 1/13312, [0.449970, 0.450045], whose trapezoid takes 0.00002 too
+	// little of the output's 1.65.
+	ad, err := e.Attribute(x, explain.Options{Rule: explain.Adaptive, Target: explain.Class(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := 0.44996995, 0.45004507
+	integral := 0.55 + (1.5*(hi-lo)-3*(hi-0.45))/3
+	if ad.Rule != explain.Adaptive || ad.Steps != 50 || math.Abs(ad.Values[0]/6-integral) > 1e-6 || math.Abs(*ad.Delta+0.0000225) > 1e-6 || !near(ad.Output, 1.65) {
+		t.Errorf("adaptive: %s, %d steps, attributions %v (want %v), delta %g", ad.Rule, ad.Steps, ad.Values, []float64{6 * integral, -3 * integral}, *ad.Delta)
 	}
 	// Class 0's probability, 1 − σ(z), of the one sigmoid output: its
 	// attributions are class 1's negated.

@@ -44,6 +44,7 @@ func HeatMap(a *Attribution, x []float32) (image.Image, error) {
 	if err := finite("explain: heat map: the image", x); err != nil {
 		return nil, err
 	}
+	magnitude := a.Method == Saliency && !a.Signed // drawn in viridis from 0
 	plane := p.h * p.w
 	m := make([]float64, plane)
 	grey := make([]float64, plane)
@@ -51,7 +52,7 @@ func HeatMap(a *Attribution, x []float32) (image.Image, error) {
 		for c := 0; c < p.lead; c++ {
 			v := a.Values[c*plane+j]
 			switch {
-			case a.Method == Saliency:
+			case magnitude:
 				m[j] = math.Max(m[j], v)
 			case a.Method == Occlusion:
 				m[j] = v
@@ -70,7 +71,7 @@ func HeatMap(a *Attribution, x []float32) (image.Image, error) {
 	for y := range H {
 		for xx := range W {
 			j := (y/k)*p.w + xx/k
-			img.SetRGBA(xx, y, tint(grey[j], m[j], scale, a.Method == Saliency))
+			img.SetRGBA(xx, y, tint(grey[j], m[j], scale, magnitude))
 		}
 	}
 	// The colour bar, with its ends and middle labelled.
@@ -78,7 +79,7 @@ func HeatMap(a *Attribution, x []float32) (image.Image, error) {
 	for xx := range bw {
 		t := float64(xx) / float64(bw-1)
 		var c color.RGBA
-		if a.Method == Saliency {
+		if magnitude {
 			c = magnitudeColour(t, 1)
 		} else {
 			c = signedColour(2*t-1, 1)
@@ -86,7 +87,7 @@ func HeatMap(a *Attribution, x []float32) (image.Image, error) {
 		fill(img, image.Rect(4+xx, H+6, 5+xx, H+18), c)
 	}
 	lo, mid, hi := fmt.Sprintf("%.3g", -scale), "0", fmt.Sprintf("%+.3g", scale)
-	if a.Method == Saliency {
+	if magnitude {
 		lo, mid, hi = "0", fmt.Sprintf("%.3g", scale/2), fmt.Sprintf("%.3g", scale)
 	}
 	ink := color.RGBA{40, 40, 40, 255}

@@ -87,10 +87,17 @@ const (
 	// degree below 2·Steps. The ends of the path are run too, for the
 	// outputs at the baseline and at the input: Steps+2 points.
 	GaussLegendre Rule = "gauss-legendre"
+	// Adaptive is the trapezoid rule on a grid refined where the path
+	// needs it: Steps+2 points in all, half of them equally spaced, the
+	// rest added a few at a time (3 at 50 steps) at the middles of the intervals
+	// where the trapezoid's integral of the output's derivative along the
+	// path misses the output's change across the interval the most (the
+	// kinks of ReLU and max-pooling, a gate that switches).
+	Adaptive Rule = "adaptive"
 )
 
-// Quantity is what output of a classifier (or next-token model) is
-// explained.
+// Quantity is what output of a model is explained: a classifier's (or
+// next-token model's) logit or probability, a regression's prediction.
 type Quantity string
 
 // The quantities explained.
@@ -102,6 +109,11 @@ const (
 	// the softmax of the logits of a model trained with cce, the sigmoid
 	// of a model trained with bce. A model trained with mse has none.
 	Probability Quantity = "probability"
+	// Prediction is a regression's predicted number less its target's
+	// mean, in the target's units (the model's output times the target's
+	// scale, train.ModelInfo.TargetStd): the one quantity of a regression,
+	// and of no other kind of model.
+	Prediction Quantity = "prediction"
 )
 
 // Target names the output explained: the zero Target is the predicted
@@ -159,12 +171,12 @@ type Options struct {
 	// Steps is integrated gradients' number of intervals, or of
 	// Gauss–Legendre's nodes (default 50, at most MaxSteps).
 	Steps int
-	// Rule is integrated gradients' quadrature (default GaussLegendre: of
-	// the three, the one whose attributions sum to the change of the
-	// output within 1% most often on the reference models,
-	// docs/explain.md).
+	// Rule is integrated gradients' quadrature (default Adaptive: of the
+	// rules, the one whose attributions sum to the change of the output
+	// within 1% on every reference model, docs/explain.md).
 	Rule Rule
-	// Quantity is the output explained (default Logit).
+	// Quantity is the output explained (default Logit; Prediction, the
+	// only one, for a regression).
 	Quantity Quantity
 	// Baseline is integrated gradients' starting point and occlusion's
 	// replacement (default Black).
@@ -176,6 +188,9 @@ type Options struct {
 	// seventh of the image's smaller side and half the window, at least 1;
 	// 1 and 1 for a table's row).
 	Window, Stride int
+	// Signed keeps saliency's gradient as it is, with its sign (Captum's
+	// Saliency with abs=False), instead of its magnitude (the default).
+	Signed bool
 }
 
 // withDefaults returns o with its zero fields set, or an error naming a
@@ -198,17 +213,17 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	switch o.Rule {
 	case "":
-		o.Rule = GaussLegendre
-	case Trapezoid, RightSum, GaussLegendre:
+		o.Rule = Adaptive
+	case Trapezoid, RightSum, GaussLegendre, Adaptive:
 	default:
-		return o, errors.Errorf("unknown quadrature rule %q (known: trapezoid, right-sum, gauss-legendre)", truncate(string(o.Rule)))
+		return o, errors.Errorf("unknown quadrature rule %q (known: trapezoid, right-sum, gauss-legendre, adaptive)", truncate(string(o.Rule)))
 	}
 	switch o.Quantity {
 	case "":
 		o.Quantity = Logit
-	case Logit, Probability:
+	case Logit, Probability, Prediction:
 	default:
-		return o, errors.Errorf("unknown quantity %q to explain (known: logit, probability)", truncate(string(o.Quantity)))
+		return o, errors.Errorf("unknown quantity %q to explain (known: logit, probability, prediction)", truncate(string(o.Quantity)))
 	}
 	if o.Baseline == "" {
 		o.Baseline = Black

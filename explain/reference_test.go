@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
 
 	"github.com/dlrun/dlrun/datasets"
 	"github.com/dlrun/dlrun/explain"
+	"github.com/dlrun/dlrun/graph"
 	"github.com/dlrun/dlrun/nn"
 	"github.com/dlrun/dlrun/train"
 )
@@ -45,7 +47,14 @@ func reference(t testing.TB, name string) *train.Trainer {
 // epochs epochs on a part of its bundled data (none for epochs 0).
 func trainReference(t testing.TB, name string, seed uint64, epochs int) *train.Trainer {
 	t.Helper()
-	ref, err := nn.ReferenceByName(name)
+	refName := name
+	switch name {
+	case "gru":
+		refName = "rnn"
+	case "regress":
+		refName = "mlp"
+	}
+	ref, err := nn.ReferenceByName(refName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,9 +70,17 @@ func trainReference(t testing.TB, name string, seed uint64, epochs int) *train.T
 		model, err = ref.New(d.Shape, 2)
 		task, data = &train.Classify{Shape: d.Shape, Outputs: 2}, d.Train
 		cfg.BatchSize, cfg.LearningRate, epochs = 4, 0.05, 100*epochs
-	case "mlp", "cnn", "cnn-bn", "rnn", "resnet":
-		d := fashion(t, name == "rnn")
+	case "regress": // the mlp regressing y = 1 + 3·x1 − 2·x2 + x1·x3 + noise, standardised
+		rows := regressionRows(512)
+		model, err = ref.New(rows.Shape(), 1)
+		task, data = &train.Regress{Shape: rows.Shape(), TargetStd: 2}, rows
+		cfg.Loss, cfg.LearningRate, epochs = "mse", 0.01, 20*epochs
+	case "mlp", "cnn", "cnn-bn", "rnn", "gru", "resnet":
+		d := fashion(t, name == "rnn" || name == "gru")
 		model, err = ref.New(d.Shape, 10)
+		if name == "gru" {
+			model, err = ref.Build(d.Shape, 10, nn.Options{Cell: graph.GRUCell})
+		}
 		task, data = &train.Classify{Shape: d.Shape, Outputs: 10}, d.Train.Subset(1024)
 		switch name {
 		case "cnn", "cnn-bn":
@@ -100,6 +117,35 @@ func trainReference(t testing.TB, name string, seed uint64, epochs int) *train.T
 		}
 	}
 	return tr
+}
+
+// targetRows are a table's rows with a real target each (train.Targets).
+type targetRows struct {
+	x, y  []float32
+	width int
+}
+
+func (r *targetRows) Len() int     { return len(r.y) }
+func (r *targetRows) Shape() []int { return []int{r.width} }
+func (r *targetRows) Target(i int, dst []float32) float32 {
+	copy(dst, r.x[i*r.width:(i+1)*r.width])
+	return r.y[i]
+}
+
+// regressionRows returns n rows of 4 standard normal features and the
+// target 1 + 3·x1 − 2·x2 + x1·x3 plus noise (x4 does not count), divided
+// by 2 (train.Regress's TargetStd).
+func regressionRows(n int) *targetRows {
+	rng := rand.New(rand.NewPCG(7, 8))
+	r := &targetRows{width: 4}
+	for range n {
+		x := []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+		for _, v := range x {
+			r.x = append(r.x, float32(v))
+		}
+		r.y = append(r.y, float32((1+3*x[0]-2*x[1]+x[0]*x[2]+0.1*rng.NormFloat64())/2))
+	}
+	return r
 }
 
 func fashion(t testing.TB, rows bool) *datasets.Dataset {
@@ -165,19 +211,13 @@ func newExplainer(t *testing.T, tr *train.Trainer) *explain.Explainer {
 }
 
 // complete checks the completeness of one of a test's explanations: the
-// attributions must sum to the output's change within 2%, and at most one
-// of the test's explanations may be off by more than 1% (checked at the
-// test's end, which logs the largest error). Completeness at 50 steps is
-// a quadrature's, not exact: over 100 test examples of each reference
-// model trained by its recipe, 83% (the rnn) to 100% of the explanations
-// are within 1% (docs/explain.md, BenchmarkQualityCompleteness).
+// attributions must sum to the output's change within 1%. The test logs
+// its largest error at its end.
 func complete(t *testing.T, what string, out, base, delta float64) {
 	t.Helper()
 	rel := math.Abs(delta) / math.Abs(out-base)
-	if !(rel <= 0.02) {
+	if !(rel <= 0.01) {
 		t.Errorf("%s: attributions sum to %.5g, the output moves by %.5g (%.5g to %.5g): %.2f%% off", what, out-base+delta, out-base, base, out, 100*rel)
-	} else if rel > 0.01 {
-		t.Logf("%s: attributions sum to %.5g, the output moves by %.5g (%.5g to %.5g): %.2f%% off", what, out-base+delta, out-base, base, out, 100*rel)
 	}
 	worstMu.Lock()
 	defer worstMu.Unlock()
@@ -186,21 +226,14 @@ func complete(t *testing.T, what string, out, base, delta float64) {
 			worstMu.Lock()
 			defer worstMu.Unlock()
 			t.Logf("completeness: within %.3f%% at worst", 100*worst[t])
-			if over[t] > 1 {
-				t.Errorf("completeness: %d explanations off by more than 1%%, want at most one", over[t])
-			}
 		})
 	}
 	worst[t] = math.Max(worst[t], rel)
-	if rel > 0.01 {
-		over[t]++
-	}
 }
 
 var (
 	worstMu sync.Mutex
 	worst   = map[*testing.T]float64{}
-	over    = map[*testing.T]int{}
 )
 
 // The reference models whose completeness the test below checks. A
@@ -216,9 +249,16 @@ var notExplained = map[string]string{
 
 var completenessChecked = []string{"xor", "mlp", "cnn", "cnn-bn", "rnn", "resnet", "charrnn", "gpt", "mf", "ncf", "biases"}
 
-// Integrated gradients at 50 steps (the default) satisfies completeness on
-// every reference model, as complete checks it: the attributions sum to
-// the output at the input less the output at the baseline.
+// completenessExamples is how many examples of each reference model the
+// completeness test explains: the first test images, held-out contexts,
+// users' first test ratings or rows.
+const completenessExamples = 16
+
+// Integrated gradients at 50 steps with the default rule satisfies
+// completeness on every example of a fixed sample of every reference model
+// (and the rnn with a GRU, and the mlp regressing a table's rows), as
+// complete checks it: the attributions sum to the output at the input less
+// the output at the baseline within 1%.
 func TestCompletenessOnTheReferenceModels(t *testing.T) {
 	for _, r := range nn.References() {
 		if why, ok := notExplained[r.Name]; ok {
@@ -239,15 +279,15 @@ func TestCompletenessOnTheReferenceModels(t *testing.T) {
 			complete(t, fmt.Sprintf("point %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
 		}
 	})
-	for _, name := range []string{"mlp", "cnn", "cnn-bn", "rnn", "resnet"} {
+	for _, name := range []string{"mlp", "cnn", "cnn-bn", "rnn", "gru", "resnet"} {
 		t.Run(name, func(t *testing.T) {
 			e := newExplainer(t, reference(t, name))
-			as, err := e.AttributeAll(testImages(t, name == "rnn", examples), explain.Options{})
+			as, err := e.AttributeAll(testImages(t, name == "rnn" || name == "gru", completenessExamples), explain.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i, a := range as {
-				if a.Steps != 50 || a.Rule != explain.GaussLegendre || a.Baseline != explain.Black {
+				if a.Steps != 50 || a.Rule != explain.Adaptive || a.Baseline != explain.Black {
 					t.Fatalf("defaults: %d steps, %s, %s baseline", a.Steps, a.Rule, a.Baseline)
 				}
 				complete(t, fmt.Sprintf("example %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
@@ -259,7 +299,7 @@ func TestCompletenessOnTheReferenceModels(t *testing.T) {
 	}
 	t.Run("cnn blurred", func(t *testing.T) {
 		e := newExplainer(t, reference(t, "cnn"))
-		as, err := e.AttributeAll(testImages(t, false, examples), explain.Options{Baseline: explain.Blur})
+		as, err := e.AttributeAll(testImages(t, false, completenessExamples), explain.Options{Baseline: explain.Blur})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,11 +307,31 @@ func TestCompletenessOnTheReferenceModels(t *testing.T) {
 			complete(t, fmt.Sprintf("example %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
 		}
 	})
+	t.Run("regress", func(t *testing.T) {
+		e := newExplainer(t, reference(t, "regress"))
+		rows := regressionRows(512 + completenessExamples)
+		xs := make([][]float32, completenessExamples)
+		for i := range xs {
+			xs[i] = make([]float32, rows.width)
+			rows.Target(512+i, xs[i])
+		}
+		as, err := e.AttributeAll(xs, explain.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range as {
+			if a.Quantity != explain.Prediction {
+				t.Fatalf("a regression's quantity: %s", a.Quantity)
+			}
+			complete(t, fmt.Sprintf("row %d", i+1), a.Output, *a.BaselineOutput, *a.Delta)
+		}
+	})
 	for _, name := range []string{"charrnn", "gpt"} {
 		t.Run(name, func(t *testing.T) {
 			e := newExplainer(t, reference(t, name))
 			text := austen(t)
-			for i := range 2 {
+			const contexts = 4
+			for i := range contexts {
 				a, err := e.Text(text.HeldOut[i*200:i*200+32], text.Vocab, explain.Options{})
 				if err != nil {
 					t.Fatal(err)
@@ -284,7 +344,7 @@ func TestCompletenessOnTheReferenceModels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newExplainer(t, reference(t, name))
 			r := movieLens(t)
-			for _, test := range firstTests(r, examples) {
+			for _, test := range firstTests(r, completenessExamples) {
 				rec, err := e.Recommendation(test.User, test.Movie, ratedBy(r, test.User), explain.Options{})
 				if err != nil {
 					t.Fatal(err)
@@ -327,47 +387,66 @@ func ratedBy(r *datasets.Ratings, user int) []explain.Rated {
 	return out
 }
 
-// Adebayo et al.'s sanity check (2018): an attribution must depend on
-// what the model learnt. The cnn's attributions after its weights are
-// re-initialised rank the pixels differently from the trained cnn's:
-// Spearman's correlation, averaged over the examples, under 0.5.
-//
-// For saliency the ranks are compared on the image's interior, 3 pixels
-// in from the edges: the cnn's unpadded 3×3 convolutions see the pixels
-// near an edge through fewer windows, and its second pooling drops the
-// last row and column of its input, so that in any cnn of these layers,
-// trained or not, those pixels get smaller gradients. Over the whole image
-// that shared frame makes the correlation about 0.6; inside it, about 0.3.
+// Adebayo et al.'s sanity check (2018), their model parameter
+// randomisation test: an attribution must depend on what the model learnt.
+// The cnn with every layer re-initialised (cascading randomisation to the
+// bottom) ranks the pixels differently from the trained cnn: Spearman's
+// correlation of the signed maps (the gradient itself, integrated
+// gradients), averaged over the examples, under 0.5 over the whole image.
+// The maps' absolute values share more, whatever the weights: integrated
+// gradients is zero wherever the input is (the black background), and
+// the gradient's magnitude is shaped by the architecture and the
+// input's silhouette (docs/explain.md measures both). Saliency's must
+// still be further from the trained cnn's than two initialisations of
+// the cnn (seeds 2 and 3) are from each other.
 func TestAttributionsFailWithReinitialisedWeights(t *testing.T) {
 	trained := newExplainer(t, reference(t, "cnn"))
 	fresh := trainReference(t, "cnn", 2, 0)
 	defer fresh.Close()
 	random := newExplainer(t, fresh)
+	other := trainReference(t, "cnn", 3, 0)
+	defer other.Close()
+	random3 := newExplainer(t, other)
 	xs := testImages(t, false, examples)
 	for _, method := range []explain.Method{explain.Saliency, explain.IntegratedGradients} {
-		a, err := trained.AttributeAll(xs, explain.Options{Method: method})
+		opt := explain.Options{Method: method, Signed: true}
+		a, err := trained.AttributeAll(xs, opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var whole, inside float64
+		var abs, signed, absRandom float64
 		for i, x := range xs {
 			// The same class in both: the trained model's prediction.
-			b, err := random.Attribute(x, explain.Options{Method: method, Target: explain.Class(a[i].Class)})
+			opt.Target = explain.Class(a[i].Class)
+			b, err := random.Attribute(x, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			whole += spearman(a[i].Values, b.Values) / examples
-			inside += spearman(interior(a[i].Values, 28, 3), interior(b.Values, 28, 3)) / examples
+			c, err := random3.Attribute(x, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			abs += spearman(absolute(a[i].Values), absolute(b.Values)) / examples
+			signed += spearman(a[i].Values, b.Values) / examples
+			absRandom += spearman(absolute(c.Values), absolute(b.Values)) / examples
 		}
-		t.Logf("%s: Spearman's correlation %.3f over the whole image, %.3f inside", method, whole, inside)
-		rho := whole
-		if method == explain.Saliency {
-			rho = inside
+		t.Logf("%s: Spearman's correlation, trained against re-initialised, %.3f of the absolute maps, %.3f signed; two initialisations %.3f (absolute)", method, abs, signed, absRandom)
+		if !(signed < 0.5) {
+			t.Errorf("%s of the trained and the re-initialised cnn: Spearman's correlation %.3f (signed), want < 0.5", method, signed)
 		}
-		if !(rho < 0.5) {
-			t.Errorf("%s of the trained and the re-initialised cnn: Spearman's correlation %.3f, want < 0.5", method, rho)
+		if method == explain.Saliency && !(abs < absRandom) {
+			t.Errorf("saliency of the trained and the re-initialised cnn: Spearman's correlation %.3f, want less than two initialisations' %.3f", abs, absRandom)
 		}
 	}
+}
+
+// absolute returns |v|.
+func absolute(v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = math.Abs(x)
+	}
+	return out
 }
 
 // interior returns the values of a side×side image that lie at least

@@ -35,6 +35,9 @@ func (e *Explainer) Text(context []int, vocab []string, opt Options) (*TextAttri
 	if err := e.checkTask("next-token", "next-token prediction"); err != nil {
 		return nil, err
 	}
+	if opt.Quantity == Prediction {
+		return nil, errors.New("explain: a next token is explained by its logit or probability, not a prediction")
+	}
 	if opt.Method != IntegratedGradients {
 		return nil, errors.Errorf("explain: text is explained by integrated gradients over the embeddings, not %s", opt.Method)
 	}

@@ -110,7 +110,7 @@ type explaining interface {
 func (r *Run) explainer() (*explain.Explainer, explaining, error) {
 	k, ok := r.explaining()
 	if !ok {
-		return nil, nil, doesNotApply("explaining", r.Kind, "a classifier, a language model or a recommender")
+		return nil, nil, doesNotApply("explaining", r.Kind, "a classifier, a regression, a language model or a recommender")
 	}
 	if r.expl == nil {
 		x, err := explain.New(r.Model.Trainer())

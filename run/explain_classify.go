@@ -34,13 +34,21 @@ type ImageExplanation struct {
 	pixels []float32
 }
 
-// RowExplanation is a classifier's answer for a row of features (a point,
-// a table's row) explained: the attribution of each feature, drawn as a
-// bar chart (explain.BarChart).
+// RowExplanation is a classifier's or a regression's answer for a row of
+// features (a point, a table's row) explained: the attribution of each
+// feature, drawn as a bar chart (explain.BarChart).
 type RowExplanation struct {
 	ExplanationHead
-	ClassName string `json:"class_name"`
+	// ClassName names a classifier's class explained; Label, for a test
+	// example, its true class.
+	ClassName string `json:"class_name,omitempty"`
 	Label     string `json:"label,omitempty"`
+	// A regression's target column, its prediction for the row in the
+	// target's units (the Attribution's Output is the prediction less the
+	// target's mean) and, for a test row, the true value.
+	Target     string   `json:"target,omitempty"`
+	Prediction *float64 `json:"prediction,omitempty"`
+	Actual     *float64 `json:"actual,omitempty"`
 	// Features names the features, in the row's order.
 	Features []string `json:"features"`
 	// Row is the row's values.
@@ -141,6 +149,16 @@ func clip(s string) string {
 		return s[:40] + "..."
 	}
 	return s
+}
+
+// numbered returns the names of n explained rows or test examples:
+// what-1 to what-n.
+func numbered(what string, n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = what + "-" + strconv.Itoa(i+1)
+	}
+	return names
 }
 
 // splitRows splits in into rows rows.
@@ -250,8 +268,9 @@ func methodName(m explain.Method) string {
 	return strings.ReplaceAll(string(m), "-", " ")
 }
 
-// attributionLines says what attribution a explains and how it was made,
-// on a line each: the class and its output, then the method's figures.
+// attributionLines says what a classifier's attribution a explains and
+// how it was made, on a line each: the class and its output, then the
+// method's figures.
 func attributionLines(a *explain.Attribution, class, label string) []string {
 	quantity := "logit"
 	if a.Quantity == explain.Probability {
@@ -261,21 +280,29 @@ func attributionLines(a *explain.Attribution, class, label string) []string {
 	if label != "" {
 		head += fmt.Sprintf("; the true class is %s", label)
 	}
-	var how string
+	return []string{head, methodLine(a, quantity, 0)}
+}
+
+// methodLine says how attribution a was made and its figures, the output
+// explained named quantity; offset is added to the outputs printed (a
+// regression's target mean).
+func methodLine(a *explain.Attribution, quantity string, offset float64) string {
+	gradient := "|gradient|"
+	if a.Signed {
+		gradient = "gradient"
+	}
 	switch a.Method {
 	case explain.Saliency:
-		how = fmt.Sprintf("saliency: |gradient| up to %.4g", maxAbs(a.Values))
+		return fmt.Sprintf("saliency: %s up to %.4g", gradient, maxAbs(a.Values))
 	case explain.Occlusion:
-		how = fmt.Sprintf("occlusion, a %d-wide window every %d over a %s baseline: the %s falls by up to %.4g", a.Window, a.Stride, a.Baseline, quantity, maxAbs(a.Values))
-	default:
-		base, delta := 0.0, 0.0
-		if a.BaselineOutput != nil && a.Delta != nil {
-			base, delta = *a.BaselineOutput, *a.Delta
-		}
-		how = fmt.Sprintf("integrated gradients, %d steps (%s) from a %s baseline: the attributions sum to %.4g, the %s moves %.4g from %.4g (%.2f%% off)",
-			a.Steps, a.Rule, a.Baseline, a.Sum(), quantity, a.Output-base, base, 100*math.Abs(delta)/math.Abs(a.Output-base))
+		return fmt.Sprintf("occlusion, a %d-wide window every %d over a %s baseline: the %s falls by up to %.4g", a.Window, a.Stride, a.Baseline, quantity, maxAbs(a.Values))
 	}
-	return []string{head, how}
+	base, delta := 0.0, 0.0
+	if a.BaselineOutput != nil && a.Delta != nil {
+		base, delta = *a.BaselineOutput, *a.Delta
+	}
+	return fmt.Sprintf("integrated gradients, %d steps (%s) from a %s baseline: the attributions sum to %.4g, the %s moves %.4g from %.4g (%.2f%% off)",
+		a.Steps, a.Rule, a.Baseline, a.Sum(), quantity, a.Output-base, base+offset, 100*math.Abs(delta)/math.Abs(a.Output-base))
 }
 
 func maxAbs(v []float64) float64 {
@@ -332,7 +359,7 @@ func (e *ImageExplanation) HTML(w io.Writer) error {
 // Print implements Explanation: what is explained and how, then each
 // feature's value and attribution, the largest attribution first.
 func (e *RowExplanation) Print(w io.Writer, _ bool) error {
-	lines := attributionLines(e.Attribution, e.ClassName, e.Label)
+	lines := e.lines()
 	if _, err := fmt.Fprintf(w, "%s: %s\n", e.Input, strings.Join(lines, "\n  ")); err != nil {
 		return err
 	}
@@ -365,7 +392,7 @@ func (e *RowExplanation) Files() ([]File, error) {
 }
 
 func (e *RowExplanation) chart() ([]byte, error) {
-	img, err := explain.BarChart(fmt.Sprintf("%s: %s of %s", e.Input, methodName(e.Method), e.ClassName), e.Features, e.Values)
+	img, err := explain.BarChart(fmt.Sprintf("%s: %s of %s", e.Input, methodName(e.Method), e.explained()), e.Features, e.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +405,7 @@ func (e *RowExplanation) HTML(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return htmlFigure(w, attributionLines(e.Attribution, e.ClassName, e.Label), b, "attributions of "+e.Input)
+	return htmlFigure(w, e.lines(), b, "attributions of "+e.Input)
 }
 
 // encodePNG encodes img as PNG.

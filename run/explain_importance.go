@@ -20,9 +20,11 @@ const MaxImportanceExamples = 10_000
 type ImportanceExplanation struct {
 	ExplanationHead
 	// Method is the attribution method averaged; Class the class
-	// explained by name ("" for each example's predicted class).
+	// explained by name ("" for each example's predicted class), or
+	// Target a regression's target column, whose prediction is explained.
 	Method explain.Method `json:"method"`
 	Class  string         `json:"class,omitempty"`
+	Target string         `json:"target,omitempty"`
 	// Examples is how many examples the means are over.
 	Examples int `json:"examples"`
 	// Features names the features, in the row's order; Values holds their
@@ -33,11 +35,11 @@ type ImportanceExplanation struct {
 
 var _ Explanation = (*ImportanceExplanation)(nil)
 
-// ExplainImportance explains a classifier of rows over its own test split
-// (its first MaxImportanceExamples examples): the mean absolute
-// attribution of each feature, for each example's predicted class or the
-// one o names. A run of another kind, or of images, is an error wrapping
-// ErrDoesNotApply.
+// ExplainImportance explains a classifier or a regression of rows over
+// its own test split (its first MaxImportanceExamples examples): the mean
+// absolute attribution of each feature, for each example's predicted class
+// or the one o names, or a regression's prediction. A run of another kind,
+// or of images, is an error wrapping ErrDoesNotApply.
 func (r *Run) ExplainImportance(o ExplainOptions) (*Explanations, error) {
 	x, k, err := r.explainer()
 	if err != nil {
@@ -50,9 +52,9 @@ func (r *Run) ExplainImportance(o ExplainOptions) (*Explanations, error) {
 	return r.explanations([]Explanation{it}, nil)
 }
 
-// importanceOfRows explains classifier r's test rows with x, as
-// ExplainImportance says.
-func importanceOfRows(r *Run, x *explain.Explainer, o ExplainOptions) (Explanation, error) {
+// importanceOfRows explains classifier or regression r's test rows with
+// x, as ExplainImportance says.
+func importanceOfRows(r *Run, x *explain.Explainer, o ExplainOptions) (*ImportanceExplanation, error) {
 	t, err := r.Tensors()
 	if err != nil {
 		return nil, err
@@ -89,7 +91,10 @@ func importanceOfRows(r *Run, x *explain.Explainer, o ExplainOptions) (Explanati
 // what says what the means are of.
 func (e *ImportanceExplanation) what() string {
 	class := "each example's predicted class"
-	if e.Class != "" {
+	switch {
+	case e.Target != "":
+		class = "the predicted " + e.Target
+	case e.Class != "":
 		class = "class " + e.Class
 	}
 	return fmt.Sprintf("mean |%s| of %s over %s", methodName(e.Method), class, plural(e.Examples, "example"))

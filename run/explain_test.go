@@ -1,9 +1,12 @@
 package run_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -366,4 +369,98 @@ func TestExplainImportance(t *testing.T) {
 	if !errors.Is(err, run.ErrDoesNotApply) {
 		t.Errorf("importance of images: %v does not wrap ErrDoesNotApply", err)
 	}
+}
+
+// writeTable writes rows as a CSV file in a new temporary folder and
+// returns its path.
+func writeTable(t *testing.T, name string, rows []string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A regression of a table's rows is explained as a classifier of rows
+// is: each feature's attribution to the prediction, in the target's
+// units (y = 100 + 30·x − 10·z: a row one unit of x above the mean gets
+// about 30 from x), summing to the prediction's change from the
+// baseline; and its features ranked over the test rows. A class is
+// refused.
+func TestExplainRegression(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	rows := []string{"x,z,colour,y"}
+	for i := range 400 {
+		x, z := rng.NormFloat64(), rng.NormFloat64()
+		rows = append(rows, fmt.Sprintf("%.4f,%.4f,%s,%.4f", x, z, []string{"red", "blue"}[i%2], 100+30*x-10*z+rng.NormFloat64()))
+	}
+	cfg := run.Config{Model: "mlp", Dataset: writeTable(t, "reg.csv", rows), Table: &run.TableConfig{Target: "y"}}
+	cfg.Epochs, cfg.BatchSize, cfg.LearningRate = 30, 16, 0.01
+	r := openTrained(t, cfg, nil)
+	if r.Kind != run.Regress || !r.Explains() {
+		t.Fatalf("kind %s, explains %v", r.Kind.Name(), r.Explains())
+	}
+	p := r.Config.Table.Preprocessing
+	in := writeTable(t, "rows.csv", []string{"colour,z,x", fmt.Sprintf("red,%g,%g", p.Columns[1].Mean, p.Columns[0].Mean+1)})
+	ex, err := r.Explain([]string{in}, run.ExplainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := ex.Items[0].(*run.RowExplanation)
+	if len(ex.Items) != 1 || !ok {
+		t.Fatalf("explanations %+v", ex.Items)
+	}
+	var predicted bytes.Buffer
+	if err := r.PredictTable(in, &predicted); err != nil {
+		t.Fatal(err)
+	}
+	want, err := strconv.ParseFloat(strings.TrimSpace(predicted.String()[strings.LastIndexByte(strings.TrimSpace(predicted.String()), ',')+1:]), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Type != "row" || e.Target != "y" || e.Prediction == nil || math.Abs(*e.Prediction-want) > 1e-3*math.Abs(want) || e.Quantity != explain.Prediction || e.ClassName != "" {
+		t.Fatalf("explanation %+v, prediction %v, want %v", e, e.Prediction, want)
+	}
+	if !slices.Equal(e.Features[:2], []string{"x", "z"}) || !(e.Values[0] > 20 && e.Values[0] < 40) || math.Abs(e.Values[1]) > 5 {
+		t.Errorf("features %v, attributions %v: want about 30 from x and little from z", e.Features, e.Values)
+	}
+	if math.Abs(*e.Delta) > 0.01*math.Abs(e.Output-*e.BaselineOutput) || math.Abs(e.Sum()-*e.Delta-(*e.Prediction-p.TargetMean-*e.BaselineOutput)) > 1e-9*math.Abs(want) {
+		t.Errorf("attributions sum to %v, the prediction moves %v (delta %v)", e.Sum(), e.Output-*e.BaselineOutput, *e.Delta)
+	}
+	var sb strings.Builder
+	if err := ex.Print(&sb, false); err != nil || !strings.Contains(sb.String(), "y predicted ") || !strings.Contains(sb.String(), "the prediction moves") || !strings.Contains(sb.String(), "colour=red") {
+		t.Errorf("printed: %v\n%s", err, sb.String())
+	}
+	files, err := e.Files()
+	if err != nil || len(files) != 1 || !strings.HasPrefix(string(files[0].Data), "\x89PNG") {
+		t.Errorf("files: %v", err)
+	}
+	// A served row, the same values: the same attributions.
+	served, err := r.ExplainRows(1, e.Row, run.ExplainOptions{})
+	if err != nil || !slices.Equal(served.Items[0].(*run.RowExplanation).Values, e.Values) {
+		t.Errorf("served row: %v", err)
+	}
+	tests, err := r.ExplainTests(2, run.ExplainOptions{Options: explain.Options{Method: explain.Occlusion}})
+	if err != nil || len(tests.Items) != 2 || tests.Items[0].(*run.RowExplanation).Actual == nil {
+		t.Fatalf("test rows: %v", err)
+	}
+	imp, err := r.ExplainImportance(run.ExplainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := imp.Items[0].(*run.ImportanceExplanation)
+	if it.Target != "y" || it.Features[0] != "x" || !(it.Values[0] > it.Values[1] && it.Values[1] > it.Values[2]) {
+		t.Errorf("importance %+v: want x, then z, then the colour", it)
+	}
+	sb.Reset()
+	if err := imp.Print(&sb, false); err != nil || !strings.Contains(sb.String(), "mean |integrated gradients| of the predicted y over") {
+		t.Errorf("printed: %v\n%s", err, sb.String())
+	}
+	_, err = r.Explain([]string{in}, run.ExplainOptions{Class: "big"})
+	oneLine(t, "a class of a regression", err, "a regression has no classes")
+	_, err = r.Explain([]string{in}, run.ExplainOptions{Options: explain.Options{Quantity: explain.Probability}})
+	oneLine(t, "a regression's probability", err, "its output is a prediction, not a probability")
+	_, err = r.ExplainImportance(run.ExplainOptions{Class: "big"})
+	oneLine(t, "a class of a regression's importance", err, "a regression has no classes")
 }

@@ -309,11 +309,7 @@ func (*classify) explainInputs(r *Run, x *explain.Explainer, inputs []string, o 
 
 // explainRows implements explaining.
 func (*classify) explainRows(r *Run, x *explain.Explainer, rows int, in []float32, o ExplainOptions) ([]Explanation, error) {
-	names := make([]string, rows)
-	for i := range names {
-		names[i] = "row-" + strconv.Itoa(i+1)
-	}
-	return explainClassifier(r, x, names, splitRows(rows, in), nil, o)
+	return explainClassifier(r, x, numbered("row", rows), splitRows(rows, in), nil, o)
 }
 
 // explainTests implements explaining.
@@ -322,15 +318,15 @@ func (*classify) explainTests(r *Run, x *explain.Explainer, n int, o ExplainOpti
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, len(xs))
-	for i := range names {
-		names[i] = "test-" + strconv.Itoa(i+1)
-	}
-	return explainClassifier(r, x, names, xs, labels, o)
+	return explainClassifier(r, x, numbered("test", len(xs)), xs, labels, o)
 }
 
 // explainImportance implements explaining: a classifier of rows ranks its
 // features over its test split.
 func (*classify) explainImportance(r *Run, x *explain.Explainer, o ExplainOptions) (Explanation, error) {
-	return importanceOfRows(r, x, o)
+	it, err := importanceOfRows(r, x, o)
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
 }

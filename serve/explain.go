@@ -35,8 +35,8 @@ type ExplainRequest struct {
 // ExplainResponse is the answer to an explain request: a
 // run.Explanation per row, in the rows' order, as dlrun explain --json
 // writes them (a row of a classifier of images is an image's
-// explanation, of a language model a text's, of a rating model a
-// recommendation's).
+// explanation, of a classifier or a regression of table rows a row's, of
+// a language model a text's, of a rating model a recommendation's).
 type ExplainResponse struct {
 	ModelName    string            `json:"model_name"`
 	ModelVersion string            `json:"model_version"`
@@ -53,7 +53,7 @@ type ExplainResponse struct {
 // for concurrent use.
 func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *model) error {
 	if !m.run.Explains() {
-		return badRequest("model %s is a %s model: explain takes a classifier, a language model or a rating model", m.name, m.task)
+		return badRequest("model %s is a %s model: explain takes a classifier, a regression, a language model or a rating model", m.name, m.task)
 	}
 	if err := checkContentType(r, jsonTypes); err != nil {
 		return err

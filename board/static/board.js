@@ -380,6 +380,8 @@
         box.append(el('p', `user ${it.user_id}, ${it.movie && it.movie.title ? it.movie.title : 'movie ' + (it.movie && it.movie.movie_id)}: predicted ${fmtNum(it.predicted_rating)} (${fmtNum(it.base)} for an unknown user)`));
       } else if (it.type === 'text') {
         box.append(el('p', `next: ${JSON.stringify(String(it.next ?? ''))} · ${how}`));
+      } else if (it.target !== undefined && it.prediction !== undefined) {
+        box.append(el('p', `${it.target} predicted ${fmtNum(it.prediction)}${it.actual !== undefined ? ' (true value ' + fmtNum(it.actual) + ')' : ''} · ${how}`));
       } else {
         box.append(el('p', `${it.class_name ?? it.class}${it.label ? ' (true class ' + it.label + ')' : ''} · ${how}`));
       }

@@ -26,6 +26,8 @@ how its answer is explained, is the run's kind's:
                     the attribution of every pixel to the class, as a heat map
   table classifier  a CSV file of rows (as dlrun predict reads it): each
                     feature's attribution, per row
+  regression        a CSV file of rows: each feature's attribution to the
+                    prediction, in the target's units, per row
   other classifier  a row of comma-separated numbers: each feature's attribution
   language model    a text (the context): each character's attribution to the
                     character the model predicts next, in colour
@@ -44,8 +46,8 @@ and written with -o: a folder (a picture per input, named after it, and
 explanations.json) or, for a name ending in .html, one HTML page. --board
 explains the first --examples test examples of the run's own data instead and
 writes them into the run folder's explanations/, where dlrun board shows them.
---importance ranks a classifier of rows' features over its test split: each
-feature's mean absolute attribution, as a bar chart.`,
+--importance ranks the features of a classifier or regression of rows over
+its test split: each feature's mean absolute attribution, as a bar chart.`,
 		Example: `  dlrun explain --run runs/cnn shirt.png -o heatmaps
   dlrun explain --run runs/cnn --method occlusion --class Sneaker boot.png -o boot.html
   dlrun explain --run runs/austen "It is a truth universally acknowledge"
@@ -126,7 +128,7 @@ feature's mean absolute attribution, as a bar chart.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "run", "", "run folder of a trained classifier, language model or recommender")
+	f.StringVar(&dir, "run", "", "run folder of a trained classifier, regression, language model or recommender")
 	f.StringVarP(&out, "out", "o", "", "write the explanations to this folder, or to this HTML page (a name ending in .html)")
 	f.BoolVar(&asJSON, "json", false, "print the explanations as JSON")
 	f.StringVar(&method, "method", "ig", "saliency, ig (integrated gradients) or occlusion")
@@ -137,6 +139,6 @@ feature's mean absolute attribution, as a bar chart.`,
 	f.BoolVar(&best, "best", false, "use the best epoch's weights instead of the last")
 	f.BoolVar(&board, "board", false, "explain the first --examples test examples into the run folder's explanations/, for dlrun board")
 	f.IntVar(&examples, "examples", 4, "with --board: how many test examples to explain")
-	f.BoolVar(&importance, "importance", false, "rank a classifier of rows' features over its test split (mean absolute attribution)")
+	f.BoolVar(&importance, "importance", false, "rank the features of a classifier or regression of rows over its test split (mean absolute attribution)")
 	return cmd
 }

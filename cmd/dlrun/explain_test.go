@@ -25,7 +25,7 @@ func TestExplainCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, img+": ") || !strings.Contains(out, "integrated gradients, 50 steps (gauss-legendre) from a black baseline") || !strings.Contains(out, "wrote 2 files to "+maps) {
+	if !strings.Contains(out, img+": ") || !strings.Contains(out, "integrated gradients, 50 steps (adaptive) from a black baseline") || !strings.Contains(out, "wrote 2 files to "+maps) {
 		t.Errorf("explain -o:\n%s", out)
 	}
 	for _, f := range []string{"gray-28x28-integrated-gradients.png", "explanations.json"} {

@@ -4,7 +4,9 @@
 # explained on its first two test images by each method; a character model
 # (charrnn, one epoch) explained on a sentence, as its HTML page looks in
 # headless Chromium; mf's top recommendation for user 1 explained by the
-# user's ratings; xor's features ranked. Takes a few minutes on 2 cores.
+# user's ratings; xor's features ranked; a regression of the Boston house
+# prices (python3-sklearn's CSV), one row explained and its features
+# ranked. Takes a few minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=docs/explain
@@ -39,4 +41,13 @@ cp "$tmp"/mf-out/user-1-movie-*-ratings.png "$out/mf-user-1.png"
 dlrun train --model xor --out "$tmp/xor" >/dev/null
 dlrun explain --run "$tmp/xor" --importance -o "$tmp/xor-out" >/dev/null
 cp "$tmp/xor-out/importance.png" "$out/xor-importance.png"
+
+# Its first line is "rows,columns,...": the header is the second.
+tail -n +2 /usr/lib/python3/dist-packages/sklearn/datasets/data/boston_house_prices.csv > "$tmp/boston.csv"
+head -2 "$tmp/boston.csv" > "$tmp/row.csv"
+dlrun train --data "$tmp/boston.csv" --target MEDV --fill mean --epochs 40 --out "$tmp/boston" >/dev/null
+(cd "$tmp" && dlrun explain --run boston row.csv -o boston-row >/dev/null) # the picture names row.csv
+cp "$tmp/boston-row/row-integrated-gradients.png" "$out/boston-row.png"
+dlrun explain --run "$tmp/boston" --importance -o "$tmp/boston-importance" >/dev/null
+cp "$tmp/boston-importance/importance.png" "$out/boston-importance.png"
 ls -l "$out"/*.png
