@@ -21,10 +21,10 @@ batches of 4 chorales, the gradient norm clipped at 1 (dlrun's 1/88 on
 its loss averaged over the keys), 45 epochs, the last epoch's test
 figures; samples_per_sec counts predicted training steps.
 
-With --joint (music-lstm-joint) the model's 88 logits feed dlrun's
-autoregressive output: each key's logit given the keys below it in its
-step, z_k + sum_{j<k} A_kj v_j, A strictly lower triangular and zero at
-the start; the NLL is then the joint distribution's, and frame accuracy
+With --joint (music-lstm-joint: with 128 hidden units) the model's 88
+logits feed dlrun's autoregressive output (the class Autoregressive): each
+key's logit given the keys below it in its step; the NLL is then the
+joint distribution's, and frame accuracy
 predicts a step's keys one by one from the lowest, each on when its
 conditional probability given the keys predicted below it is at least 0.5.
 
@@ -101,36 +101,52 @@ def key_range(roll):
 
 
 class Autoregressive(nn.Module):
-    """dlrun's autoregressive output: the keys of a step as a fully visible
-    sigmoid belief net given the sequence model's logits z, key k's logit
-    z_k + sum_{j<k} A_kj v_j over the keys below it (A strictly lower
-    triangular, zero at the start)."""
+    """dlrun's autoregressive output (nn.Autoregressive): the keys of a step
+    given the sequence model's logits z, key k's logit
+    z_k + sum_{j<k} A_kj v_j + sum_h U_kh relu(c_h + sum_j W_hj v_j), A
+    strictly lower triangular, hidden unit h of degree m_h = 1 + h mod 87
+    reading the keys j < m_h and feeding the keys k >= m_h (MADE); A and U
+    zero at the start, W and c nn.Linear's."""
 
-    def __init__(self):
+    def __init__(self, hidden=0):
         super().__init__()
+        self.hidden = hidden
         self.weight = nn.Parameter(torch.zeros(KEYS, KEYS))
         self.register_buffer("mask", torch.tril(torch.ones(KEYS, KEYS), diagonal=-1))
+        if hidden:
+            deg = torch.tensor([1 + h % (KEYS - 1) for h in range(hidden)])
+            self.register_buffer("reads", (torch.arange(KEYS)[None, :] < deg[:, None]).float())  # [hidden, keys]
+            self.register_buffer("feeds", (deg[None, :] <= torch.arange(KEYS)[:, None]).float())  # [keys, hidden]
+            self.inner = nn.Linear(KEYS, hidden)
+            self.out = nn.Parameter(torch.zeros(KEYS, hidden))
+
+    def added(self, v):
+        """What the keys v add to each key's logit (only those below it count)."""
+        y = F.linear(v, self.weight * self.mask)
+        if self.hidden:
+            h = torch.relu(F.linear(v, self.inner.weight * self.reads, self.inner.bias))
+            y = y + F.linear(h, self.out * self.feeds)
+        return y
 
     def forward(self, z, v):
         """The conditional logits of keys v (teacher forcing)."""
-        return z + F.linear(v, self.weight * self.mask)
+        return z + self.added(v)
 
     def greedy(self, z):
         """Each key on when its conditional probability, given the keys
         below it as decided, is at least 0.5."""
-        a = self.weight * self.mask
         v = torch.zeros_like(z)
         for k in range(KEYS):
-            v[..., k] = ((z[..., k] + (v * a[k]).sum(-1)) >= 0).float()
+            v[..., k] = ((z[..., k] + self.added(v)[..., k]) >= 0).float()
         return v
 
 
 class MusicLSTM(nn.Module):
     """music-lstm: the previous step's 88 keys -> stacked LSTM -> 88 logits."""
 
-    def __init__(self, hidden, layers, dropout, cell="lstm", skip=False, in_dropout=0.0, beat_bits=0, joint=False):
+    def __init__(self, hidden, layers, dropout, cell="lstm", skip=False, in_dropout=0.0, beat_bits=0, joint=False, joint_hidden=0):
         super().__init__()
-        self.joint = Autoregressive() if joint else None
+        self.joint = Autoregressive(joint_hidden) if joint else None
         self.in_drop = nn.Dropout(in_dropout)
         self.beat_bits = beat_bits
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
@@ -182,9 +198,9 @@ class MusicTransformer(nn.Module):
     learned position embedding -> causal pre-norm blocks -> layer norm -> 88
     logits."""
 
-    def __init__(self, d, heads, layers, ff, dropout, max_len, skip=False, window=0, joint=False):
+    def __init__(self, d, heads, layers, ff, dropout, max_len, skip=False, window=0, joint=False, joint_hidden=0):
         super().__init__()
-        self.joint = Autoregressive() if joint else None
+        self.joint = Autoregressive(joint_hidden) if joint else None
         self.window = window
         self.skip = nn.Linear(KEYS, KEYS, bias=False) if skip else None
         self.inp = nn.Linear(KEYS, d)
@@ -277,6 +293,7 @@ def main():
     ap.add_argument("--skip", action="store_true", help="add a linear map of the input step to the output logits")
     ap.add_argument("--joint", action="store_true",
                     help="an autoregressive output over the keys of a step (dlrun's autoregressive layer: the -joint models)")
+    ap.add_argument("--joint-hidden", type=int, default=None, help="the autoregressive output's hidden units (default 0; music-lstm-joint 128)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay added to the gradients (Adam's weight_decay, as dlrun's)")
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0: none)")
@@ -314,6 +331,10 @@ def main():
         args.clip = args.clip_norm * KEYS
     if args.model == "music-lstm-joint":
         args.joint = True
+        if args.joint_hidden is None:
+            args.joint_hidden = 128
+    if args.joint_hidden is None:
+        args.joint_hidden = 0
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -325,10 +346,10 @@ def main():
             raise SystemExit(f"--seq-len {args.seq_len}: a chorale of {longest} steps would be cut; this script reads chorales whole")
     if transformer:
         model = MusicTransformer(args.hidden, args.heads, args.layers, args.ff or 4 * args.hidden,
-                                 args.dropout, args.max_len, args.skip, args.window, args.joint)
+                                 args.dropout, args.max_len, args.skip, args.window, args.joint, args.joint_hidden)
     else:
         model = MusicLSTM(args.hidden, args.layers, args.dropout, "gru" if args.model == "music-gru" else "lstm", args.skip,
-                          args.in_dropout, args.beat_bits, args.joint)
+                          args.in_dropout, args.beat_bits, args.joint, args.joint_hidden)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scored = model

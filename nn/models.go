@@ -156,10 +156,10 @@ func init() {
 	})
 	register(Reference{
 		Name:        "music-lstm-joint",
-		Description: "polyphonic music model with a joint output: each step's 88 keys -> LSTM 128 -> dropout 0.3 -> dense 88 -> autoregressive (each key of the next step given the keys below it)",
+		Description: "polyphonic music model with a joint output: each step's 88 keys -> LSTM 128 -> dropout 0.3 -> dense 88 -> autoregressive with 128 hidden units (each key of the next step given the keys below it)",
 		Build: func(in []int, keys int, opt Options) (*Sequential, error) {
 			return NewSequential("music-lstm-joint", &Recurrent{Cell: opt.Cell, Hidden: 128, ReturnSequences: true}, NewDropout(0.3),
-				NewDense(keys), NewAutoregressive()), nil
+				NewDense(keys), &Autoregressive{Hidden: 128}), nil
 		},
 	})
 	// The recommenders take [2] (user index, movie index) per example and

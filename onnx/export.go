@@ -21,6 +21,8 @@
 //	LayerNorm    LayerNormalization (last axis)
 //	MF, NCF, Biases   Gather of the embeddings' and biases' rows, Mul and
 //	             ReduceSum (MF), Concat and Gemm/Relu (NCF), Add
+//	Autoregressive   MatMul, Add and Relu of the second input "keys" with
+//	             the masked weights (a music model's last layer only)
 //
 // A layer of another type (one registered with nn.RegisterLayer) is
 // refused with an error naming the layer (ErrNotExportable).
@@ -40,6 +42,10 @@
 //	            stateful recurrent layer adds an input "<layer>.h0" (and
 //	            "<layer>.c0") [batch, hidden], zeros to start, and the
 //	            outputs "<layer>.h" (and "<layer>.c") to feed back
+//	music       input "input" float32 [batch, steps, 88], a piano roll,
+//	            output "logits" [batch, steps, 88]; a model ending in an
+//	            autoregressive output also takes "keys" float32 (the
+//	            logits' shape), the keys its logits are conditioned on
 //	dqn, ppo    input "input" float32 [batch, observation shape...], the
 //	            policy's outputs "q_values" (dqn) or "logits" (ppo)
 //	            [batch, actions] and the greedy "action" int64 [batch]
@@ -143,18 +149,14 @@ func convert(r *run.Run) (*pb.ModelProto, error) {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
 	b := newBuilder(seq.Name())
-	c := &converter{b: b, g: r.Model.Trainer().Graph(), in: info.InputShape, ids: t.IDs}
+	c := &converter{b: b, g: r.Model.Trainer().Graph(), in: info.InputShape, ids: t.IDs, symbolic: t.Steps}
+	if c.joint, err = nn.AutoregressiveOutput(seq); err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
 	b.used[run.InputName] = true
 	c.x = run.InputName
 
-	shape := []any{"batch"}
-	for i, d := range t.Shape {
-		if t.Steps && i == 0 {
-			shape = append(shape, "steps")
-			continue
-		}
-		shape = append(shape, d)
-	}
+	shape := c.dims(t.Shape)
 	dt := pb.TensorProto_FLOAT
 	if t.IDs {
 		dt = pb.TensorProto_INT64
@@ -170,7 +172,11 @@ func convert(r *run.Run) (*pb.ModelProto, error) {
 	if b.bytes > MaxBytes {
 		return nil, fmt.Errorf("onnx: model %s holds %d bytes of weights, more than the %d an ONNX file without external data may hold (onnx.MaxBytes)", seq.Name(), b.bytes, int64(MaxBytes))
 	}
-	b.g.Input = append([]*pb.ValueInfoProto{input}, c.stateIn...)
+	b.g.Input = []*pb.ValueInfoProto{input}
+	if c.keysIn != nil {
+		b.g.Input = append(b.g.Input, c.keysIn)
+	}
+	b.g.Input = append(b.g.Input, c.stateIn...)
 	b.g.Output = append(outputs, c.stateOut...)
 	b.g.DocString = proto.String(fmt.Sprintf("dlrun %s model %s (%s)", version.Version, seq.Name(), info.Task))
 
@@ -201,19 +207,16 @@ func (c *converter) heads(t *run.Tensors, info train.ModelInfo) ([]*pb.ValueInfo
 		if !o.Export {
 			continue
 		}
-		dims := []any{"batch"}
-		for i, d := range o.Shape {
-			if t.Steps && i == 0 {
-				dims = append(dims, "steps")
-				continue
-			}
-			dims = append(dims, d)
-		}
+		dims := c.dims(o.Shape)
 		dt := pb.TensorProto_FLOAT
+		doc := o.Doc
 		var name string
 		switch o.Head {
 		case run.Raw:
 			name = c.b.op("Identity", o.Name, []string{raw})
+			if c.keysIn != nil {
+				doc = jointDoc
+			}
 		case run.Probabilities:
 			name = c.probabilities(raw, o.Name, info)
 		case run.Scaled:
@@ -225,9 +228,24 @@ func (c *converter) heads(t *run.Tensors, info train.ModelInfo) ([]*pb.ValueInfo
 		default:
 			return nil, fmt.Errorf("onnx: output %s: no ONNX head for it", o.Name)
 		}
-		out = append(out, valueInfo(name, dt, o.Doc, dims...))
+		out = append(out, valueInfo(name, dt, doc, dims...))
 	}
 	return out, nil
+}
+
+// dims returns the dimensions of a graph input or output of shape per
+// example: the symbolic batch, then shape, whose first axis is the
+// symbolic steps where the input's is (converter.symbolic).
+func (c *converter) dims(shape []int) []any {
+	dims := []any{"batch"}
+	for i, d := range shape {
+		if c.symbolic && i == 0 {
+			dims = append(dims, "steps")
+			continue
+		}
+		dims = append(dims, d)
+	}
+	return dims
 }
 
 // probabilities adds the probabilities of outputs x as train.Model.Predict

@@ -1,6 +1,7 @@
 package onnx_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -166,6 +167,14 @@ func trained(t *testing.T, dir, name string, cfg run.Config) string {
 // from one to the next, as in training), and returns the raw outputs.
 func forward(t *testing.T, m *run.Run, n int, shape []int, xs ...[]float64) [][]float64 {
 	t.Helper()
+	return forwardGiven(t, m, n, shape, nil, xs...)
+}
+
+// forwardGiven is forward with the model's autoregressive output, if keys
+// is not nil, conditioned on keys (of the output's shape), as training
+// conditions it.
+func forwardGiven(t *testing.T, m *run.Run, n int, shape []int, keys []float64, xs ...[]float64) [][]float64 {
+	t.Helper()
 	model, err := m.Model.Info.Model.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +187,17 @@ func forward(t *testing.T, m *run.Run, n int, shape []int, xs ...[]float64) [][]
 	x, err := g.Input("x", append([]int{n}, shape...)...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var k *graph.Node
+	if keys != nil {
+		joint, err := nn.AutoregressiveOutput(model)
+		if err != nil || joint == nil {
+			t.Fatalf("no autoregressive output to condition (%v)", err)
+		}
+		if k, err = g.Input("keys", append([]int{n}, shape...)...); err != nil {
+			t.Fatal(err)
+		}
+		joint.Condition(k)
 	}
 	y, err := model.Build(g, x)
 	if err != nil {
@@ -195,6 +215,11 @@ func forward(t *testing.T, m *run.Run, n int, shape []int, xs ...[]float64) [][]
 	for _, v := range xs {
 		if err := g.SetInput(x, v); err != nil {
 			t.Fatal(err)
+		}
+		if k != nil {
+			if err := g.SetInput(k, keys); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := prog.Run(false); err != nil {
 			t.Fatal(err)
@@ -552,27 +577,119 @@ func TestExportRefusesUnknownLayers(t *testing.T) {
 	t.Log(err)
 }
 
-// A joint music model is refused with one line naming its autoregressive
-// output: its keys are drawn one by one, which one ONNX pass cannot
-// express; nothing is written.
-func TestExportRefusesAnAutoregressiveOutput(t *testing.T) {
+// jointLayers is a joint music model without hidden units in its
+// autoregressive output.
+const jointLayers = `name: joint-plain
+layers:
+  - lstm: {hidden: 12, return_sequences: true}
+  - dense: {units: 88}
+  - autoregressive: {}
+`
+
+// TestExportedJointMusicModelsMatchDlrun exports joint music models (an
+// autoregressive output with hidden units, music-lstm-joint, and without)
+// and checks that ONNX Runtime's logits, given a roll and the keys they
+// are conditioned on, are dlrun's conditionals as training computes them,
+// and that the keys change them.
+func TestExportedJointMusicModelsMatchDlrun(t *testing.T) {
+	modules := ortModules(t)
 	dir := t.TempDir()
-	folder := trained(t, dir, "joint", run.Config{Model: "music-lstm-joint", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}})
-	out := filepath.Join(dir, "joint.onnx")
-	err := onnx.ExportRun(folder, false, out)
-	if err == nil {
-		t.Fatal("a joint music model exported")
+	plain := filepath.Join(dir, "joint-plain.yaml")
+	if err := os.WriteFile(plain, []byte(jointLayers), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"layer 4 (autoregressive1, Autoregressive)", "no ONNX conversion", "one by one"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
+	for _, c := range []struct{ name, model string }{{"music-lstm-joint", "music-lstm-joint"}, {"joint-plain", plain}} {
+		t.Run(c.name, func(t *testing.T) {
+			folder := trained(t, dir, c.name, run.Config{Model: c.model, Task: "music", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}})
+			m, err := run.Open(folder, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			path, mp := export(t, m, t.TempDir())
+			if ins := names(mp.GetGraph().GetInput()); fmt.Sprint(ins) != fmt.Sprint([]string{run.InputName, run.KeysName}) {
+				t.Fatalf("inputs %v, want the roll and the keys", ins)
+			}
+			const n = 3
+			shape := m.Model.Info.InputShape
+			dims := []int{n, shape[0], shape[1]}
+			rng := rand.New(rand.NewPCG(5, 5))
+			roll := func() []float64 {
+				return values(n*shape[0]*shape[1], func(int) float64 { return float64(rng.IntN(2)) })
+			}
+			x, keys := roll(), roll()
+			want := forwardGiven(t, m, n, shape, keys, x)[0]
+			got := runORT(t, modules, path, map[string]ortTensor{
+				run.InputName: {DType: "float32", Dims: dims, Data: x},
+				run.KeysName:  {DType: "float32", Dims: dims, Data: keys},
+			})
+			d := agree(t, "logits", got["logits"], dims, want)
+			silent := runORT(t, modules, path, map[string]ortTensor{
+				run.InputName: {DType: "float32", Dims: dims, Data: x},
+				run.KeysName:  {DType: "float32", Dims: dims, Data: make([]float64, len(keys))},
+			})
+			moved := 0.0
+			for i, v := range silent["logits"].Data {
+				moved = math.Max(moved, math.Abs(v-got["logits"].Data[i]))
+			}
+			if moved < 1e-4 {
+				t.Errorf("the keys move the logits by %.2g at most: the trained autoregressive weights are not in the export", moved)
+			}
+			t.Logf("%s: %d rolls of %d steps, largest difference %.2g; the keys move the logits by up to %.2g", c.name, n, shape[0], d, moved)
+		})
 	}
-	if strings.Contains(err.Error(), "\n") {
-		t.Errorf("error on several lines: %q", err)
+}
+
+// An autoregressive layer the export cannot give its condition is refused
+// in one line naming it, and nothing is written: one that is not the
+// model's last layer, and one in a model whose task does not condition it.
+// Training makes neither, so each is a joint music model's model.json
+// altered (run.Open refuses both).
+func TestExportRefusesAnUnconditionedAutoregressive(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "joint-plain.yaml")
+	if err := os.WriteFile(spec, []byte(jointLayers), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if _, statErr := os.Stat(out); !os.IsNotExist(statErr) {
-		t.Errorf("a refused export left %s", out)
+	for _, c := range []struct {
+		name  string
+		alter func(info map[string]any)
+		want  string
+	}{
+		{"inside", func(info map[string]any) {
+			model := info["model"].(map[string]any)
+			model["layers"] = append(model["layers"].([]any), map[string]any{"dropout": map[string]any{"rate": 0.1}})
+		}, "autoregressive1 (Autoregressive): an autoregressive output must be the model's last layer"},
+		{"classify", func(info map[string]any) { info["task"] = "classify" }, "config.json: task: music, but model.json's is classify"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			folder := trained(t, dir, c.name, run.Config{Model: spec, Task: "music", Dataset: musictest.Folder(t, 5), SeqLen: 12, Config: train.Config{Epochs: 1, BatchSize: 2}})
+			file := filepath.Join(folder, "model.json")
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info map[string]any
+			if err := json.Unmarshal(b, &info); err != nil {
+				t.Fatal(err)
+			}
+			c.alter(info)
+			if b, err = json.Marshal(info); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, c.name+".onnx")
+			err = onnx.ExportRun(folder, false, out)
+			if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one line saying %q", err, c.want)
+			}
+			if _, statErr := os.Stat(out); !os.IsNotExist(statErr) {
+				t.Errorf("a refused export left %s", out)
+			}
+			t.Log(err)
+		})
 	}
 }
 

@@ -19,12 +19,18 @@ type converter struct {
 	ids bool   // it holds int64 ids, not float32 values
 	// extra inputs and outputs: the states of stateful recurrent layers
 	stateIn, stateOut []*pb.ValueInfoProto
+	symbolic          bool // the input's first axis (after the batch) is symbolic steps
+	// joint is the model's autoregressive output, nil if it has none (or
+	// its task does not condition it); keysIn is the input of the keys it
+	// is conditioned on, once converted.
+	joint  *nn.Autoregressive
+	keysIn *pb.ValueInfoProto
 }
 
 // Exportable lists the layer kinds Export converts.
 var Exportable = []string{"Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "GELU", "Flatten", "Reshape", "Conv2D", "Conv1D",
 	"MaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "Dropout", "Embedding", "PositionalEmbedding", "Attention", "LSTM", "GRU",
-	"BatchNorm", "LayerNorm", "Residual", "Add", "Concat", "MF", "NCF", "Biases", "ColumnEmbedding"}
+	"BatchNorm", "LayerNorm", "Residual", "Add", "Concat", "MF", "NCF", "Biases", "ColumnEmbedding", "Autoregressive"}
 
 // layer converts l, whose inputs are srcs (the current tensor first).
 func (c *converter) layer(l nn.Layer, srcs []tensor) error {
@@ -76,7 +82,7 @@ func (c *converter) layer(l nn.Layer, srcs []tensor) error {
 	case *nn.Residual:
 		return c.residual(name, l)
 	case *nn.Autoregressive:
-		return errors.New("an autoregressive output has no ONNX conversion: a step's keys are drawn one by one, each given those below it, which one pass of the exported model cannot express (dlrun compose and serve's compose endpoint draw them)")
+		return c.autoregressive(name, l)
 	case *nn.Add, *nn.Concat:
 		c.join(name, l, srcs)
 	case *nn.MaxPool2D:
@@ -164,11 +170,7 @@ func (c *converter) values(name string) ([]float32, []int, error) {
 	if f64 == nil {
 		return nil, nil, errors.Errorf("%s holds no values", name)
 	}
-	v := make([]float32, len(f64))
-	for i, x := range f64 {
-		v[i] = float32(x)
-	}
-	return v, shape, nil
+	return float32s(f64), shape, nil
 }
 
 // asIDs returns the current tensor as int64 ids, cast from its float

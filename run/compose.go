@@ -69,7 +69,7 @@ func (r *Run) Composes() bool {
 // reads the prime, then draws Steps steps one at a time, each key of a
 // step on with the probability the model gives it (its logit divided by
 // the temperature; with an autoregressive output, key by key from the
-// lowest, each given the keys drawn below it: nn.Draw), each step fed
+// lowest, each given the keys drawn below it: nn.JointWeights.Draw), each step fed
 // back as the next input. The piece
 // returned is the prime followed by the composed steps, on the run's
 // quarter-note grid at music's default tempo.
@@ -116,9 +116,11 @@ func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, "run folder %s: model.json", r.Dir)
 	}
-	var weights []float64
+	var weights *nn.JointWeights
 	if joint != nil {
-		weights = joint.Weights()
+		if weights, err = joint.Weights(music.Keys); err != nil {
+			return nil, err
+		}
 	}
 	prog, err := g.CompileForward(y)
 	if err != nil {
@@ -152,7 +154,7 @@ func (r *Run) Compose(o ComposeOptions) (*music.Roll, error) {
 		if err := prog.OutputRow(0, t-1, logits); err != nil {
 			return nil, err
 		}
-		if err := nn.Draw(logits, weights, o.Temperature, rng.Float64, keys); err != nil {
+		if err := weights.Draw(logits, o.Temperature, rng.Float64, keys); err != nil {
 			return nil, err
 		}
 		var s music.Step

@@ -7,7 +7,8 @@ import "github.com/dlrun/dlrun/datasets"
 // export` names its ONNX graph's inputs and outputs with them
 // (docs/onnx.md). Which a run has is its kind's (Kind.Tensors).
 const (
-	InputName         = "input"         // every model's one input
+	InputName         = "input"         // every model's input
+	KeysName          = "keys"          // an exported joint music model's second input: the keys its logits are conditioned on, of their shape
 	ProbabilitiesName = "probabilities" // a classifier's (or a policy's) probabilities [N, classes]
 	TopClassesName    = "top_classes"   // a classifier's k most probable classes, "<probability>:<index>:<class>"
 	LogitsName        = "logits"        // raw outputs: a classifier's [N, outputs], a language model's [N, T, vocabulary], a policy's [N, actions]

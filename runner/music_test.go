@@ -124,14 +124,7 @@ func TestMusicSettings(t *testing.T) {
 func TestMusicCompose(t *testing.T) {
 	data, dir := musictest.Folder(t, 6), t.TempDir()
 	cfg := run.Config{Model: "music-lstm", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 1, BatchSize: 2}}
-	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := run.Open(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := trainAndOpen(t, cfg, dir)
 	compose := func(o run.ComposeOptions) *music.Roll {
 		t.Helper()
 		p, err := r.Compose(o)
@@ -191,14 +184,7 @@ func TestMusicCompose(t *testing.T) {
 func TestMusicJointCompose(t *testing.T) {
 	data, dir := musictest.Folder(t, 6), t.TempDir()
 	cfg := run.Config{Model: "music-lstm-joint", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 3, BatchSize: 2}}
-	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := run.Open(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := trainAndOpen(t, cfg, dir)
 	p, err := r.Compose(run.ComposeOptions{Steps: 15, Seed: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -284,14 +270,7 @@ func TestMusicGrid(t *testing.T) {
 func TestMusicTransformer(t *testing.T) {
 	data, dir := musictest.Folder(t, 6), t.TempDir()
 	cfg := run.Config{Model: "music-transformer", Dataset: data, SeqLen: 16, Config: train.Config{Epochs: 1, BatchSize: 2}}
-	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
-		t.Fatal(err)
-	}
-	r, err := run.Open(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := trainAndOpen(t, cfg, dir)
 	rep, err := r.Evaluate(run.EvalOptions{})
 	if err != nil || rep.(*run.MusicReport).NLL <= 0 {
 		t.Fatalf("eval: %+v %v", rep, err)
@@ -302,4 +281,19 @@ func TestMusicTransformer(t *testing.T) {
 	if _, err := r.Compose(run.ComposeOptions{Steps: 40, Seed: 1}); err == nil || !strings.Contains(err.Error(), "more than the 16 positions") {
 		t.Errorf("composing past the positions: %v", err)
 	}
+}
+
+// trainAndOpen trains cfg into dir and opens the run, closed when the
+// test ends.
+func trainAndOpen(t *testing.T, cfg run.Config, dir string) *run.Run {
+	t.Helper()
+	if _, err := runner.Train(cfg, runner.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }

@@ -90,7 +90,7 @@ func TestEstimateMemoryMatchesTheGraph(t *testing.T) {
 		{"biases", "{biases: {users: 300, movies: 700, l2: 0.1}}", ratings, Config{Loss: "mse"}},
 		{"frame changes", "{frame_changes: {}}, {dense: {units: 2}}", shots, Config{Loss: "bce"}},
 		{"music", "{lstm: {hidden: 32, return_sequences: true}}, {dropout: {rate: 0.3}}, {dense: {units: 88}}", rolls, Config{Loss: "bce", ClipNorm: 0.01}},
-		{"joint", "{lstm: {hidden: 32, return_sequences: true}}, {dense: {units: 88}}, {autoregressive: {}}", rolls, Config{Loss: "bce"}},
+		{"joint", "{lstm: {hidden: 32, return_sequences: true}}, {dense: {units: 88}}, {autoregressive: {hidden: 64}}", rolls, Config{Loss: "bce"}},
 		{"table", "{column_embedding: {columns: [2, 5], sizes: [40, 100], dim: 8}}, {dense: {units: 32}}, {relu: {}}, {dense: {units: 1}}", table, Config{Loss: "mse"}},
 		{"transformer", "{embedding: {vocab: 80, dim: 32}}, {positional_embedding: {max_len: 64}}, {residual: {layers: [{layer_norm: {}}, {attention: {heads: 4, causal: true}}]}}, {residual: {layers: [{layer_norm: {}}, {dense: {units: 64}}, {gelu: {}}, {dense: {units: 32}}]}}, {dense: {units: 80}}", text, Config{Optimizer: "adamw", Schedule: "warmup_cosine", WarmupSteps: 2}},
 		{"sinusoidal", "{embedding: {vocab: 80, dim: 16}}, {positional_embedding: {sinusoidal: true}}, {attention: {heads: 2}}, {dense: {units: 80}}", text, Config{}},

@@ -68,7 +68,8 @@ func (s *Sequences) Steps(i int) int { return len(s.Seqs[i]) / s.Width }
 // log-likelihood of the joint distribution the model samples from. Its
 // frame accuracy predicts a step's values one by one, each on when its
 // conditional logit, given the values predicted before it, is at least 0
-// (nn.Draw at temperature 0: what composing at temperature 0 sounds).
+// (nn.JointWeights.Draw at temperature 0: what composing at temperature 0
+// sounds).
 type NextStep struct {
 	// Width is the number of values of a step (88 keys).
 	Width int
@@ -83,9 +84,9 @@ type NextStep struct {
 	row      []float64
 	rowsUsed int
 
-	joint          *graph.Param // the weight of the model's autoregressive output, if any
-	weights        []float64    // its values, read for each batch scored
-	want, z, guess []float64    // a step's values, logits and predicted values
+	joint          []*graph.Param   // the parameters of the model's autoregressive output, if any
+	weights        *nn.JointWeights // their values, read for each batch scored
+	want, z, guess []float64        // a step's values, logits and predicted values
 }
 
 var (
@@ -173,7 +174,7 @@ func (t *NextStep) Build(g *graph.Graph, model nn.Layer, batch int, loss Loss) (
 	}
 	t.joint, t.weights = nil, nil
 	if joint != nil {
-		t.joint, t.weights = joint.Params()[0], make([]float64, W*W)
+		t.joint, t.weights = joint.Params(), nn.NewJointWeights(W, joint.Hidden)
 	}
 	if out, err = graph.Reshape(logits, batch*T, W); err != nil {
 		return nil, nil, err
@@ -286,9 +287,9 @@ func (t *NextStep) Score(p *graph.Program, _ *Evaluation) ([]float64, error) {
 func scoreSteps[T float32 | float64](t *NextStep, p *graph.Program, yd, wd []T) ([]float64, error) {
 	W := t.Width
 	var tp, all float64
-	var weights []float64
+	var weights *nn.JointWeights
 	if t.joint != nil {
-		if err := t.joint.ReadInto(t.weights); err != nil {
+		if err := t.weights.Read(t.joint); err != nil {
 			return nil, err
 		}
 		weights = t.weights
@@ -325,20 +326,17 @@ func scoreSteps[T float32 | float64](t *NextStep, p *graph.Program, yd, wd []T) 
 // 0; with an autoregressive output (weights), one by one from the logits
 // the layer was given (the conditionals, less what the step's values
 // added), each from the values predicted before it.
-func (t *NextStep) predict(weights []float64) error {
+func (t *NextStep) predict(weights *nn.JointWeights) error {
 	if weights == nil {
-		for j, z := range t.row {
-			t.guess[j] = 0
-			if z >= 0 {
-				t.guess[j] = 1
-			}
-		}
-		return nil
+		return weights.Draw(t.row, 0, nil, t.guess)
+	}
+	if err := weights.Added(t.want, t.z); err != nil {
+		return err
 	}
 	for k, l := range t.row {
-		t.z[k] = l - nn.Below(weights, t.want, k)
+		t.z[k] = l - t.z[k]
 	}
-	return nn.Draw(t.z, weights, 0, nil, t.guess)
+	return weights.Draw(t.z, 0, nil, t.guess)
 }
 
 // conditioning is implemented by the tasks that give a model's

@@ -137,7 +137,8 @@ func TestNextStepJoint(t *testing.T) {
 		{0, 1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1},
 		{1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1},
 	}}
-	model := nn.NewSequential("joint", &nn.Recurrent{Hidden: 3, ReturnSequences: true}, nn.NewDense(W), nn.NewAutoregressive())
+	joint := &nn.Autoregressive{Hidden: 3}
+	model := nn.NewSequential("joint", &nn.Recurrent{Hidden: 3, ReturnSequences: true}, nn.NewDense(W), joint)
 	tr, err := New(model, &NextStep{Width: W, SeqLen: T}, Config{Loss: "bce", BatchSize: 2, Epochs: 3, Optimizer: "adam", LearningRate: 0.05, DType: "float64"})
 	if err != nil {
 		t.Fatal(err)
@@ -150,9 +151,12 @@ func TestNextStepJoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := tr.Graph().ParamByName("autoregressive1.weight").Values()
-	if a[1*W+0] == 0 {
-		t.Fatalf("the autoregressive weight did not train: %v", a)
+	a, err := joint.Weights(W)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.A[1*W+0] == 0 || a.U[2*3+1] == 0 {
+		t.Fatalf("the autoregressive weights did not train: %+v", a)
 	}
 
 	// The logits the layer is given: the same model built without a
@@ -195,7 +199,7 @@ func TestNextStepJoint(t *testing.T) {
 		if _, err := p.Run(false); err != nil {
 			t.Fatal(err)
 		}
-		z, want, guess := make([]float64, W), make([]float64, W), make([]float64, W)
+		z, want, guess, added := make([]float64, W), make([]float64, W), make([]float64, W), make([]float64, W)
 		for s := 0; s < n; s++ {
 			if err := p.OutputRow(0, s, z); err != nil {
 				t.Fatal(err)
@@ -203,11 +207,14 @@ func TestNextStepJoint(t *testing.T) {
 			for k := range want {
 				want[k] = float64(q[(s+1)*W+k])
 			}
+			if err := a.Added(want, added); err != nil {
+				t.Fatal(err)
+			}
 			for k := range z {
-				l := z[k] + nn.Below(a, want, k)
+				l := z[k] + added[k]
 				nll += math.Max(l, 0) - l*want[k] + math.Log1p(math.Exp(-math.Abs(l)))
 			}
-			if err := nn.Draw(z, a, 0, nil, guess); err != nil {
+			if err := a.Draw(z, 0, nil, guess); err != nil {
 				t.Fatal(err)
 			}
 			for k := range guess {

@@ -50,7 +50,8 @@ func main() {
 
 type torchResult struct {
 	Accuracy      float64 `json:"test_accuracy"`
-	NLL           float64 `json:"test_nll"` // a music model's (bench/music_ref.py)
+	NLL           float64 `json:"test_nll"`           // a music model's (bench/music_ref.py)
+	BitsPerChar   float64 `json:"test_bits_per_char"` // a language model's
 	SamplesPerSec float64 `json:"samples_per_sec"`
 	Framework     string  `json:"framework"`
 	Note          string  `json:"-"`
@@ -268,7 +269,7 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 			c.Name, c.Model, s.Epochs, seedList(c.Seeds), acc, pm(r.TestLoss, 4), bpc,
 			r.WallSeconds, r.SamplesPerSec.Mean, s.Params, cmds[i])
 	}
-	b.WriteString("\n## PyTorch side by side\n\nThe same nets, data, optimizer, batch size, epochs and first seed in PyTorch (`bench/torch_ref.py`), with the thread split (torch / OpenBLAS) that `go run ./bench/compare` found fastest here.\n\n")
+	b.WriteString("\n## PyTorch side by side\n\nThe same nets, data, optimizer, batch size, epochs and first seed in PyTorch (`bench/torch_ref.py`), with the thread split (torch / OpenBLAS) that `go run ./bench/compare` found fastest here. The accuracy columns read as the table above does: held-out bits per character for the language models (lower is better), test RMSE for the recommenders, test NLL per step for the music models.\n\n")
 	b.WriteString("| experiment | dlrun accuracy | PyTorch accuracy | dlrun samples/s | PyTorch samples/s | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
 	for _, i := range byEpochs {
 		r := results[i]
@@ -282,6 +283,9 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		}
 		if nll, ok := r.Runs[0].Summary.Derived["nll"]; ok { // a music model: NLL per step
 			acc, t.Accuracy = nll, t.NLL
+		}
+		if bpc, ok := r.Runs[0].Summary.Derived["bits_per_char"]; ok { // a language model: bits per character
+			acc, t.Accuracy = bpc, t.BitsPerChar
 		}
 		sps := r.Runs[0].Summary.SamplesPerSec
 		if t.SamplesPerSec == 0 {

@@ -42,7 +42,7 @@ func FrameStructureSignals[T Float](x []T, t, h, w int, out []T, s *FrameChangeS
 		m, ss := sum/float64(size), 0.0
 		for _, v := range frame {
 			d := float64(v) - m
-			ss += d * d
+			ss += float64(d * d) // rounded: no fused multiply-add on any GOARCH
 		}
 		mean[f], norm[f] = m, math.Sqrt(ss)
 	}
@@ -61,7 +61,7 @@ func FrameStructureSignals[T Float](x []T, t, h, w int, out []T, s *FrameChangeS
 				a, b := x[f*size:(f+1)*size], x[g*size:(g+1)*size]
 				cov := 0.0
 				for i := range a {
-					cov += (float64(a[i]) - mean[f]) * (float64(b[i]) - mean[g])
+					cov += float64((float64(a[i]) - mean[f]) * (float64(b[i]) - mean[g])) // rounded, as above
 				}
 				v = 1 - cov/(norm[f]*norm[g])
 			}
