@@ -123,6 +123,10 @@ func addRows[T Float](dst []T, ldd int, src []T, lds, rows, width int) {
 		addRows512(&d[0], ldd, &any(src).([]float32)[0], lds, rows, width)
 		return
 	}
+	if d, ok := any(dst).([]float32); ok && cpu.x86 {
+		addRows256(&d[0], ldd, &any(src).([]float32)[0], lds, rows, width)
+		return
+	}
 	for r := 0; r < rows; r++ {
 		d, s := dst[r*ldd:r*ldd+width], src[r*lds:r*lds+width]
 		for k, v := range s {

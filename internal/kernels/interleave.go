@@ -24,6 +24,23 @@ func interleaveA[T Float](dst []T, rows *[mr][]T, n int) {
 		}
 		rows, dst, n = &rest, dst[done*mr:], n-done
 	}
+	if d, ok := any(dst).([]float32); ok && cpu.x86 && n >= 8 {
+		var ptrs [mr]*float32
+		for i, r := range rows {
+			ptrs[i] = &any(r[:n]).([]float32)[0]
+		}
+		done := n &^ 7
+		_ = d[done*mr-1]
+		interleave6x256(&d[0], &ptrs, done)
+		if done == n {
+			return
+		}
+		var rest [mr][]T
+		for i, r := range rows {
+			rest[i] = r[done:n]
+		}
+		rows, dst, n = &rest, dst[done*mr:], n-done
+	}
 	r0, r1, r2, r3, r4, r5 := rows[0][:n], rows[1][:n], rows[2][:n], rows[3][:n], rows[4][:n], rows[5][:n]
 	dst = dst[:n*mr]
 	for p := range r0 {
@@ -42,6 +59,23 @@ func interleaveB[T Float](dst []T, rows *[nr][]T, n int) {
 		done := n &^ (nr - 1)
 		_ = d[done*nr-1]
 		transpose16x512(&d[0], &ptrs, done)
+		if done == n {
+			return
+		}
+		var rest [nr][]T
+		for l, r := range rows {
+			rest[l] = r[done:n]
+		}
+		rows, dst, n = &rest, dst[done*nr:], n-done
+	}
+	if d, ok := any(dst).([]float32); ok && cpu.x86 && n >= 8 {
+		var ptrs [nr]*float32
+		for l, r := range rows {
+			ptrs[l] = &any(r[:n]).([]float32)[0]
+		}
+		done := n &^ 7
+		_ = d[done*nr-1]
+		transpose16x256(&d[0], &ptrs, done)
 		if done == n {
 			return
 		}
