@@ -235,13 +235,34 @@ func MaxPoolGrad[T Float](g ConvGeom, dy, y []T, arg []int32, dx []T) {
 				continue
 			}
 			m := y[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW]
-			for k, a := range arg[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW] {
+			args := arg[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW]
+			if _, ok := any(d).([]float32); ok {
+				maskedScatter32(any(plane).([]float32), any(d).([]float32), any(m).([]float32), args)
+				continue
+			}
+			for k, a := range args {
 				if m[k] > 0 {
 					plane[a] += d[k]
 				}
 			}
 		}
 	})
+}
+
+// maskedScatter32 adds d[k] to plane[arg[k]] where m[k] > 0, for a plane
+// that started at +0: it adds +0 elsewhere, which changes no value (a sum
+// that starts at +0 is never -0), so that the ReLU's mask is taken without
+// a branch, through keepPositive, a block at a time.
+func maskedScatter32(plane, d, m []float32, arg []int32) {
+	var buf [256]float32
+	for lo := 0; lo < len(arg); lo += len(buf) {
+		hi := min(lo+len(buf), len(arg))
+		kept := buf[:hi-lo]
+		keepPositive(kept, m[lo:hi], d[lo:hi])
+		for k, a := range arg[lo:hi] {
+			plane[a] += kept[k]
+		}
+	}
 }
 
 // Mul sets dst[i] = a[i]·b[i].
