@@ -196,6 +196,12 @@ func maxPool2x2[T Float](g ConvGeom, x, y []T, arg []int32) {
 					start = g.OW &^ 3
 					b, of := any(bot).([]float32), any(o).([]float32)
 					pool2x2Row(&f[0], &b[0], &of[0], &ix[0], start, int32(r0), int32(g.W))
+					if last := g.OW - 4; start < g.OW {
+						// the last four windows, overlapping ones already
+						// done: the same values again, with no scalar tail
+						pool2x2Row(&f[2*last], &b[2*last], &of[last], &ix[last], 4, int32(r0+2*last), int32(g.W))
+						start = g.OW
+					}
 				}
 				for ow := start; ow < len(o); ow++ {
 					c := 2 * ow
