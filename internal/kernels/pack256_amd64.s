@@ -369,3 +369,123 @@ rdone:
 	MOVQ BX, ret+40(FP)
 	VZEROUPPER
 	RET
+
+// lanes256 holds the lane numbers 0 to 7, from which col2imPlane256 makes
+// its masks.
+DATA lanes256<>+0(SB)/4, $0
+DATA lanes256<>+4(SB)/4, $1
+DATA lanes256<>+8(SB)/4, $2
+DATA lanes256<>+12(SB)/4, $3
+DATA lanes256<>+16(SB)/4, $4
+DATA lanes256<>+20(SB)/4, $5
+DATA lanes256<>+24(SB)/4, $6
+DATA lanes256<>+28(SB)/4, $7
+GLOBL lanes256<>(SB), RODATA|NOPTR, $32
+
+// func col2imPlane256(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int)
+// col2imPlane512 eight columns at a time: for each row ih < h of the plane
+// dst (h×w) and each 8-column chunk, the sum, in terms order starting from
+// zero, of the terms that cover row ih (ihLo <= ih < ihHi): col[off +
+// ih·ow + iw] for lo <= iw < hi. Lanes a term does not cover read nothing
+// (masked loads) and add +0, which leaves any sum that started at +0
+// unchanged.
+TEXT ·col2imPlane256(SB), NOSPLIT, $0-56
+	MOVQ    dst+0(FP), DI
+	MOVQ    h+8(FP), R8
+	MOVQ    w+16(FP), R9
+	MOVQ    ow+24(FP), R10
+	MOVQ    col+32(FP), SI
+	MOVQ    terms+40(FP), R11
+	MOVQ    nterms+48(FP), R12
+	VMOVDQU lanes256<>(SB), Y15
+	XORQ    R13, R13 // ih
+
+crow:
+	CMPQ R13, R8
+	JGE  cdone
+	XORQ R14, R14 // c0: the chunk's first column
+
+cchunk:
+	CMPQ   R14, R9
+	JGE    cnextrow
+	VXORPS Y0, Y0, Y0
+	MOVQ   R11, BX // term pointer
+	MOVQ   R12, R15 // terms left
+
+cterm:
+	TESTQ R15, R15
+	JE    cstore
+	// skip a term that does not cover row ih
+	CMPQ  R13, 24(BX)
+	JL    cskip
+	CMPQ  R13, 32(BX)
+	JGE   cskip
+	// lanes [a, b): a = clamp(lo-c0, 0, 8), b = clamp(hi-c0, 0, 8)
+	MOVQ    8(BX), AX
+	SUBQ    R14, AX
+	MOVQ    $0, DX
+	CMPQ    AX, DX
+	CMOVQLT DX, AX
+	MOVQ    $8, DX
+	CMPQ    AX, DX
+	CMOVQGT DX, AX
+	MOVQ    16(BX), CX
+	SUBQ    R14, CX
+	MOVQ    $0, DX
+	CMPQ    CX, DX
+	CMOVQLT DX, CX
+	MOVQ    $8, DX
+	CMPQ    CX, DX
+	CMOVQGT DX, CX
+	CMPQ    AX, CX
+	JGE     cskip
+	// mask: a-1 < lane < b
+	DECQ         AX
+	MOVQ         AX, X2
+	VPBROADCASTD X2, Y2
+	VPCMPGTD     Y2, Y15, Y3 // lane > a-1
+	MOVQ         CX, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     Y15, Y4, Y5 // b > lane
+	VPAND        Y5, Y3, Y3
+	// address: col + 4·(off + ih·ow + c0)
+	MOVQ       R13, AX
+	IMULQ      R10, AX
+	ADDQ       0(BX), AX
+	ADDQ       R14, AX
+	VMASKMOVPS (SI)(AX*4), Y3, Y1
+	VADDPS     Y1, Y0, Y0
+
+cskip:
+	ADDQ $40, BX
+	DECQ R15
+	JMP  cterm
+
+cstore:
+	// store lanes c0 .. min(c0+8, w)
+	MOVQ  R13, AX
+	IMULQ R9, AX
+	ADDQ  R14, AX
+	MOVQ  R9, CX
+	SUBQ  R14, CX
+	CMPQ  CX, $8
+	JL    cpartial
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ  $8, R14
+	JMP   cchunk
+
+cpartial:
+	MOVQ         CX, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     Y15, Y4, Y5 // w-c0 > lane
+	VMASKMOVPS   Y0, Y5, (DI)(AX*4)
+	ADDQ         $8, R14
+	JMP          cchunk
+
+cnextrow:
+	INCQ R13
+	JMP  crow
+
+cdone:
+	VZEROUPPER
+	RET
