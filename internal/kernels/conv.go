@@ -76,8 +76,8 @@ func col2im[T Float](g ConvGeom, cols, dx []T, lo, hi int) {
 }
 
 // col2imTerm is one window position's contribution to a plane in
-// col2imPlane512 and col2imPlane256: row ih, column iw takes col[off + ih·OW + iw] when
-// ihLo <= ih < ihHi and lo <= iw < hi.
+// col2imPlane512 and col2imPlane256: row ih, column iw takes
+// col[off + ih·OW + iw] when ihLo <= ih < ihHi and lo <= iw < hi.
 type col2imTerm struct{ off, lo, hi, ihLo, ihHi int }
 
 // maxCol2imTerms bounds the window positions col2im vectorises (a 7×7
