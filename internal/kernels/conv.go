@@ -35,7 +35,7 @@ func col2im[T Float](g ConvGeom, cols, dx []T, lo, hi int) {
 		termBuf [maxCol2imTerms]col2imTerm
 		terms   []col2imTerm
 	)
-	if _, ok := any(dx).([]float32); ok && cpu.x86 && g.SH == 1 && g.SW == 1 && g.KH*g.KW <= maxCol2imTerms {
+	if _, ok := any(dx).([]float32); ok && cpu.wide && g.SH == 1 && g.SW == 1 && g.KH*g.KW <= maxCol2imTerms {
 		terms = termBuf[:0]
 	}
 	for nc := lo; nc < hi; nc++ {
@@ -76,17 +76,16 @@ func col2im[T Float](g ConvGeom, cols, dx []T, lo, hi int) {
 }
 
 // col2imTerm is one window position's contribution to a plane in
-// col2imPlane512 and col2imPlane256: row ih, column iw takes
-// col[off + ih·OW + iw] when ihLo <= ih < ihHi and lo <= iw < hi.
+// col2imPlane512: row ih, column iw takes col[off + ih·OW + iw] when
+// ihLo <= ih < ihHi and lo <= iw < hi.
 type col2imTerm struct{ off, lo, hi, ihLo, ihHi int }
 
 // maxCol2imTerms bounds the window positions col2im vectorises (a 7×7
 // window); larger windows take the Go loop.
 const maxCol2imTerms = 49
 
-// col2imVector is col2im of plane (n, c) for strides of 1, one AVX-512 (or
-// AVX2) pass over the plane: each value sums its terms in window order, in
-// a register.
+// col2imVector is col2im of plane (n, c) for strides of 1, one AVX-512 pass
+// over the plane: each value sums its terms in window order, in a register.
 func col2imVector(g ConvGeom, cols, plane []float32, n, c int, terms []col2imTerm) {
 	ld := g.N * g.OH * g.OW
 	terms = terms[:0]
@@ -104,11 +103,7 @@ func col2imVector(g ConvGeom, cols, plane []float32, n, c int, terms []col2imTer
 		}
 	}
 	_ = cols[len(cols)-1]
-	if cpu.wide {
-		col2imPlane512(&plane[0], g.H, g.W, g.OW, &cols[0], &terms[0], len(terms))
-		return
-	}
-	col2imPlane256(&plane[0], g.H, g.W, g.OW, &cols[0], &terms[0], len(terms))
+	col2imPlane512(&plane[0], g.H, g.W, g.OW, &cols[0], &terms[0], len(terms))
 }
 
 // floorDiv is a/b rounded down, for b > 0.

@@ -46,9 +46,3 @@ func gather256(dst, src *float32, idx *int32, n int)
 //
 //go:noescape
 func gatherRuns256(dst, src *float32, idx, runs *int32, n int) int
-
-// col2imPlane256 is col2im's loop over one plane for stride 1, eight
-// columns at a time; see col2imTerm and pack256_amd64.s.
-//
-//go:noescape
-func col2imPlane256(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int)

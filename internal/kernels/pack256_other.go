@@ -20,7 +20,3 @@ func addRows256(dst *float32, ldd int, src *float32, lds, rows, width int) { pan
 func gather256(dst, src *float32, idx *int32, n int) { panic("unreachable") }
 
 func gatherRuns256(dst, src *float32, idx, runs *int32, n int) int { panic("unreachable") }
-
-func col2imPlane256(dst *float32, h, w, ow int, col *float32, terms *col2imTerm, nterms int) {
-	panic("unreachable")
-}
