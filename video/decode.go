@@ -36,8 +36,10 @@ type Options struct {
 	// DefaultMaxPixels.
 	MaxPixels int
 	// Fast skips the decoder's in-loop deblocking filter (H.264, HEVC):
-	// decoding is about a fifth faster, and the slight blockiness it leaves
-	// does not survive scaling to thumbnails.
+	// decoding takes about an eighth less CPU, but the blockiness it
+	// leaves builds up from frame to frame until the next key frame, and
+	// enough of it survives scaling to thumbnails to move a detection by a
+	// frame or two now and then (bench/shotsfast measures it).
 	Fast bool
 	// Tools names ffmpeg and ffprobe; the zero value finds them on PATH.
 	Tools Tools
