@@ -10,8 +10,9 @@
 # each with the deblocking filter and without it (video.Options.Fast,
 # -skip_loop_filter all): CPU milliseconds per frame (user + system,
 # which a busy machine disturbs less than wall time) and the multiple of
-# real time that wall time gives. The best line of each size is the most
-# any program that decodes with ffmpeg can reach there.
+# real time that wall time gives. One thread decodes with the least CPU a
+# frame, so its figure bounds any way of spreading the decoding over 2
+# cores: 2 x 1000 / (ms a frame) frames a second at most.
 #
 # Given a dlrun binary, it then times `dlrun cuts` (the bundled detector)
 # on the same clips, three times each: wall seconds, CPU seconds, peak
