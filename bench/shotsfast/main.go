@@ -73,11 +73,7 @@ func labels(clip string) ([]train.Transition, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %v", clip, err)
 	}
-	var ts []train.Transition
-	for _, t := range l.Transitions {
-		ts = append(ts, train.Transition{Start: t.Start, End: t.End, Gradual: t.Kind != "cut"})
-	}
-	return ts, true, nil
+	return run.ShotTransitions(l), true, nil
 }
 
 func compare(args []string) error {

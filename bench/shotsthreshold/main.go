@@ -67,10 +67,7 @@ func sweep(dir string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", clip, err)
 		}
-		var trans []train.Transition
-		for _, t := range l.Transitions {
-			trans = append(trans, train.Transition{Start: t.Start, End: t.End, Gradual: t.Kind != "cut"})
-		}
+		trans := run.ShotTransitions(l)
 		prob, err := probabilities(r, clip)
 		if err != nil {
 			return err
