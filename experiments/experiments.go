@@ -209,12 +209,16 @@ type Stat struct {
 
 // Result is the outcome of an experiment.
 type Result struct {
-	Config       *Config      `json:"config"`
-	Skipped      string       `json:"skipped,omitempty"`
-	Runs         []SeedResult `json:"runs,omitempty"`
-	TestAccuracy Stat         `json:"test_accuracy"`
-	TestLoss     Stat         `json:"test_loss"`
-	BitsPerChar  Stat         `json:"test_bits_per_char"`
+	Config  *Config      `json:"config"`
+	Skipped string       `json:"skipped,omitempty"`
+	Runs    []SeedResult `json:"runs,omitempty"`
+	// TestAccuracy is nil for a task not scored by accuracy (a
+	// recommender's, a regression's, a music model's).
+	TestAccuracy *Stat `json:"test_accuracy,omitempty"`
+	TestLoss     Stat  `json:"test_loss"`
+	// BitsPerChar is a language model's held-out bits per character; nil
+	// for the other kinds.
+	BitsPerChar *Stat `json:"test_bits_per_char,omitempty"`
 	// Metrics holds every other test figure of the task by name (rmse,
 	// mae for a recommender), over the seeds.
 	Metrics       map[string]Stat `json:"metrics,omitempty"`
@@ -222,7 +226,7 @@ type Result struct {
 	WallSeconds   float64         `json:"wall_seconds"` // all seeds together
 	// An agent's: the mean return of its greedy evaluation, and in
 	// Connect4 its score against each reference opponent, over the seeds.
-	MeanReturn Stat            `json:"mean_return"`
+	MeanReturn *Stat           `json:"mean_return,omitempty"` // nil but for an agent
 	Scores     map[string]Stat `json:"scores,omitempty"`
 }
 
@@ -313,9 +317,15 @@ func Run(c *Config, out string, opts runner.Options) (*Result, error) {
 		s.Std = math.Sqrt(s.Std / float64(len(res.Runs)))
 		return s
 	}
-	res.TestAccuracy = stat(func(r SeedResult) float64 { return r.Summary.TestAccuracy })
+	if !res.Runs[0].Summary.NoAccuracy {
+		acc := stat(func(r SeedResult) float64 { return r.Summary.TestAccuracy })
+		res.TestAccuracy = &acc
+	}
 	res.TestLoss = stat(func(r SeedResult) float64 { return r.Summary.TestLoss })
-	res.BitsPerChar = stat(func(r SeedResult) float64 { return r.Summary.Derived["bits_per_char"] })
+	if _, ok := res.Runs[0].Summary.Derived["bits_per_char"]; ok {
+		bpc := stat(func(r SeedResult) float64 { return r.Summary.Derived["bits_per_char"] })
+		res.BitsPerChar = &bpc
+	}
 	for name := range res.Runs[0].Summary.Derived {
 		if res.Metrics == nil {
 			res.Metrics = map[string]Stat{}
@@ -324,7 +334,8 @@ func Run(c *Config, out string, opts runner.Options) (*Result, error) {
 	}
 	res.SamplesPerSec = stat(func(r SeedResult) float64 { return r.Summary.SamplesPerSec })
 	if res.Runs[0].Summary.Agent != nil {
-		res.MeanReturn = stat(func(r SeedResult) float64 { return r.Summary.Agent.MeanReturn })
+		ret := stat(func(r SeedResult) float64 { return r.Summary.Agent.MeanReturn })
+		res.MeanReturn = &ret
 		for name := range res.Runs[0].Summary.Agent.Scores {
 			if res.Scores == nil {
 				res.Scores = map[string]Stat{}

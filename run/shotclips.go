@@ -31,11 +31,17 @@ func (c shotClips) Frame(i, f int, dst []float32) {
 	FramePlanes(c.set.Frame(i, f), c.set.Width*c.set.Height, dst)
 }
 
-// Transitions implements train.Clips: a dissolve or a fade is gradual.
+// Transitions implements train.Clips.
 func (c shotClips) Transitions(i int) []train.Transition {
-	labels := c.set.Clips[i].Labels.Transitions
-	out := make([]train.Transition, len(labels))
-	for j, t := range labels {
+	return ShotTransitions(c.set.Clips[i].Labels)
+}
+
+// ShotTransitions returns the transitions that a clip's labels give, as a
+// shot detector is trained and scored on them: a dissolve or a fade is
+// gradual.
+func ShotTransitions(l synth.Labels) []train.Transition {
+	out := make([]train.Transition, len(l.Transitions))
+	for j, t := range l.Transitions {
 		out[j] = train.Transition{Start: t.Start, End: t.End, Gradual: t.Kind != "cut"}
 	}
 	return out

@@ -24,6 +24,10 @@ type Summary struct {
 	TrainLoss    float64 `json:"train_loss"`
 	TestLoss     float64 `json:"test_loss"`
 	TestAccuracy float64 `json:"test_accuracy"` // for a task scored by accuracy
+	// NoAccuracy reports that the task is not scored by accuracy (a
+	// recommender's, a regression's, a music model's): summary.json then
+	// has no test_accuracy, rather than a 0 that reads as a figure.
+	NoAccuracy bool `json:"-"`
 	// Derived holds the task's other test figures by name: its metrics
 	// besides accuracy (rmse, mae) and the figure derived from the test
 	// loss (train.Deriver; bits_per_char for next-token prediction).
@@ -91,12 +95,15 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 	}
 	type plain Summary
 	b, err := json.Marshal(plain(s))
-	if err != nil || len(s.Derived) == 0 {
+	if err != nil || len(s.Derived) == 0 && !s.NoAccuracy {
 		return b, err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, err
+	}
+	if s.NoAccuracy {
+		delete(m, "test_accuracy")
 	}
 	for k, v := range s.Derived {
 		m["test_"+k] = v
@@ -132,6 +139,9 @@ func (s *Summary) UnmarshalJSON(b []byte) error {
 			}
 			s.Derived[name] = v
 		}
+	}
+	if _, ok := m["test_accuracy"]; !ok {
+		s.NoAccuracy = true
 	}
 	if _, old := m["env"]; old {
 		// An agent's summary.json as an earlier dlrun wrote it: its

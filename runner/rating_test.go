@@ -13,7 +13,8 @@ import (
 )
 
 // A rating model's run writes its metrics by RMSE and MAE: metrics.csv's
-// columns and summary.json's figures. (Its quality, a test RMSE of at most
+// columns and summary.json's figures, and no accuracy, which it is not
+// scored by. (Its quality, a test RMSE of at most
 // 0.893 after mf's 20 epochs: BenchmarkQualityMFOnMovieLens.)
 func TestRatingRunFiles(t *testing.T) {
 	dir := t.TempDir()
@@ -30,6 +31,9 @@ func TestRatingRunFiles(t *testing.T) {
 	sum, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil || !bytes.Contains(sum, []byte(`"test_rmse"`)) || !bytes.Contains(sum, []byte(`"test_mae"`)) {
 		t.Errorf("summary.json lacks test_rmse and test_mae: %s", sum)
+	}
+	if bytes.Contains(sum, []byte(`"test_accuracy"`)) {
+		t.Errorf("summary.json gives a recommender an accuracy: %s", sum)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -276,7 +277,8 @@ func (s *supervised) summary() (*run.Summary, []string, error) {
 		Model: cfg.Model, Task: cfg.Task, Dataset: cfg.Dataset, Seed: cfg.Seed, Epochs: last.Epoch, BatchSize: cfg.BatchSize,
 		DType: cfg.DType, Optimizer: cfg.Optimizer, LearningRate: s.t.BaseLearningRate(), Params: cfg.Params,
 		TrainLoss: last.TrainLoss, TestLoss: last.TestLoss, TestAccuracy: last.TestAccuracy,
-		BestEpoch: s.t.Best() + 1, Monitor: monitorName(cfg.Monitor), Stopped: s.t.Stopped(),
+		NoAccuracy: !slices.ContainsFunc(s.metrics, func(m train.Metric) bool { return m.Name == train.Accuracy.Name }),
+		BestEpoch:  s.t.Best() + 1, Monitor: monitorName(cfg.Monitor), Stopped: s.t.Stopped(),
 		SamplesPerSec: sps, SkippedImages: len(s.d.Skipped),
 	}
 	for k, v := range last.Metrics {

@@ -15,8 +15,7 @@ type ShotStream struct {
 	m       *Model
 	w, ctx  int
 	size    int       // values of a frame
-	buf     []float32 // the last frames pushed, up to w+1, oldest first
-	held    int       // frames in buf
+	buf     []float32 // the last w+1 frames pushed: frame i in slot i mod (w+1)
 	n       int       // frames pushed
 	a       int       // the first frame not yet scored
 	x       []float32 // a window
@@ -55,12 +54,7 @@ func (st *ShotStream) Push(frame []float32) (probs []float64, first int, err err
 	if len(frame) != st.size {
 		return nil, 0, errors.Errorf("shots: frame %d has %d values, the model reads %d", st.n, len(frame), st.size)
 	}
-	if st.held == st.w+1 {
-		copy(st.buf, st.buf[st.size:])
-		st.held--
-	}
-	copy(st.buf[st.held*st.size:], frame)
-	st.held++
+	copy(st.slot(st.n), frame)
 	st.n++
 	// A window of frames [start, start+w) scores frames [a, start+w-ctx)
 	// once a frame past it shows that it is not the video's last.
@@ -82,13 +76,18 @@ func (st *ShotStream) Flush() (probs []float64, first int, err error) {
 	return st.score(min(max(st.a-st.ctx, 0), max(st.n-st.w, 0)), st.n)
 }
 
+// slot returns the part of buf that holds frame i, one of the last w+1
+// frames pushed (or the next).
+func (st *ShotStream) slot(i int) []float32 {
+	j := i % (st.w + 1)
+	return st.buf[j*st.size : (j+1)*st.size]
+}
+
 // score runs the window of frames from start (the last frame repeated
 // past the video's end) and returns the probabilities of frames [a, b).
 func (st *ShotStream) score(start, b int) ([]float64, int, error) {
-	oldest := st.n - st.held // the frame buf begins with
 	for t := range st.w {
-		f := min(start+t, st.n-1) - oldest
-		copy(st.x[t*st.size:(t+1)*st.size], st.buf[f*st.size:(f+1)*st.size])
+		copy(st.x[t*st.size:(t+1)*st.size], st.slot(min(start+t, st.n-1)))
 	}
 	rows, err := st.m.Predict(st.x)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -35,8 +36,10 @@ type Options struct {
 	// DefaultMaxPixels.
 	MaxPixels int
 	// Fast skips the decoder's in-loop deblocking filter (H.264, HEVC):
-	// decoding is about a fifth faster, and the slight blockiness it leaves
-	// does not survive scaling to thumbnails.
+	// decoding takes about an eighth less CPU, but the blockiness it
+	// leaves builds up from frame to frame until the next key frame, and
+	// enough of it survives scaling to thumbnails to move a detection by a
+	// frame or two now and then (bench/shotsfast measures it).
 	Fast bool
 	// Tools names ffmpeg and ffprobe; the zero value finds them on PATH.
 	Tools Tools
@@ -102,17 +105,54 @@ func Open(ctx context.Context, path string, opt Options) (*Decoder, error) {
 	if _, _, err := opt.size(); err != nil {
 		return nil, err
 	}
-	info, err := Probe(ctx, opt.Tools, path, opt.MaxPixels)
-	if err != nil {
-		return nil, err
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		// A FIFO or device is read once: ffmpeg may start only after
+		// ffprobe has read it (and Probe's error says what is wrong).
+		info, err := Probe(ctx, opt.Tools, path, opt.MaxPixels)
+		if err != nil {
+			return nil, err
+		}
+		d, err := start(ctx, path, "file:"+path, nil, opt)
+		if err != nil {
+			return nil, err
+		}
+		d.setInfo(info)
+		return d, nil
 	}
+	// ffmpeg starts while ffprobe reads the file, so that neither waits
+	// for the other to load; ffmpeg is stopped if the probe finds fault.
+	type probed struct {
+		info Info
+		err  error
+	}
+	ch := make(chan probed, 1)
+	go func() {
+		info, err := Probe(ctx, opt.Tools, path, opt.MaxPixels)
+		ch <- probed{info, err}
+	}()
 	d, err := start(ctx, path, "file:"+path, nil, opt)
+	p := <-ch
+	if p.err != nil {
+		if err == nil {
+			d.stop()
+		}
+		return nil, p.err
+	}
 	if err != nil {
 		return nil, err
 	}
-	d.info = info
-	d.rate = info.Rate
+	d.setInfo(p.info)
 	return d, nil
+}
+
+// setInfo records what Probe read of the file being decoded.
+func (d *Decoder) setInfo(info Info) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.info = info
+	if info.Rate > 0 || d.rate == 0 {
+		d.rate = info.Rate
+	}
 }
 
 // OpenReader decodes the video that r streams (a pipe, say), named name in
@@ -129,6 +169,16 @@ func OpenReader(ctx context.Context, r io.Reader, name string, opt Options) (*De
 func Lavfi(ctx context.Context, graph string, opt Options) (*Decoder, error) {
 	return start(ctx, "lavfi "+graph, graph, nil, opt, "-f", "lavfi")
 }
+
+// pipeSize is the room asked for in the pipe of frames (Linux's most for
+// a user by default): 269 frames of 48x27 read ahead, ten seconds of 25 fps
+// video, so that decoding goes on while a detector scores a window.
+const pipeSize = 1 << 20
+
+// maxQueued bounds the frame times read from ffmpeg's log ahead of their
+// frames: more than the frames of 48x27 that the pipe holds, so that the
+// log never holds ffmpeg back while the pipe has room.
+const maxQueued = 1024
 
 // start runs ffmpeg on input (a file: URL, pipe:0 reading stdin, or what
 // the input options before it name).
@@ -172,9 +222,10 @@ func start(ctx context.Context, name, input string, stdin io.Reader, opt Options
 		cancel()
 		return nil, errors.Wrap(err, "video")
 	}
+	growPipe(stdout, pipeSize)
 	d := &Decoder{
 		input: name, parent: parent, w: w, h: h, maxDur: opt.MaxDuration, cmd: cmd, stdout: stdout,
-		times: make(chan float64, 64), cancel: cancel, done: make(chan struct{}),
+		times: make(chan float64, maxQueued), cancel: cancel, done: make(chan struct{}),
 		stderr: tail{keep: 16}, buf: make([]byte, w*h*3), pipe: stdin != nil,
 	}
 	if err := cmd.Start(); err != nil {

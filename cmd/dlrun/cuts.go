@@ -29,6 +29,7 @@ type cutsOptions struct {
 	maxDuration float64
 	threshold   float64
 	minScene    int
+	fast        bool
 }
 
 // The extensions of -o: scene lists, and the summary edit's containers.
@@ -63,7 +64,9 @@ by a complete one):
   --summary N -o short.mp4
                     an edit of the N shots that differ most, joined in order.
 -o may be given more than once. --max-duration stops decoding at that time
-(a pipe that never ends).`,
+(a pipe that never ends). --fast skips H.264's and HEVC's deblocking filter:
+decoding takes about an eighth less CPU, and a detection may move a frame or
+two within a dissolve.`,
 		Example: `  dlrun cuts film.mp4
   dlrun cuts film.mp4 -o scenes.csv --thumbs sheet.png --split scenes/
   dlrun cuts film.mp4 --method content -o scenes.edl
@@ -92,6 +95,7 @@ by a complete one):
 	f.Var(nonNegativeFloat{&o.maxDuration}, "max-duration", "stop decoding at this time in seconds (0: the whole video)")
 	f.Var(nonNegativeFloat{&o.threshold}, "threshold", "content method: the HSV content difference that makes a cut (0: 27)")
 	f.Var(nonNegativeInt{&o.minScene}, "min-scene-len", "content method: the fewest frames of a scene (0: 15)")
+	f.BoolVar(&o.fast, "fast", false, "decode without the H.264/HEVC deblocking filter: faster, detections may move a frame or two")
 	return cmd
 }
 
@@ -169,7 +173,7 @@ func cuts(ctx context.Context, w io.Writer, path string, o cutsOptions) error {
 	var (
 		det  video.Detector
 		lag  int
-		opt  = video.Options{MaxDuration: o.maxDuration}
+		opt  = video.Options{MaxDuration: o.maxDuration, Fast: o.fast}
 		name = "stdin"
 	)
 	if path != "-" {

@@ -202,8 +202,9 @@ func TestCutsRefuses(t *testing.T) {
 	}
 }
 
-// Without --run, the bundled detector finds the clip's two cuts; a run of
-// another kind is refused in one line.
+// Without --run, the bundled detector finds the clip's two cuts, with the
+// deblocking filter and without it (--fast); a run of another kind is
+// refused in one line.
 func TestCutsLearned(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds dlrun")
@@ -212,17 +213,23 @@ func TestCutsLearned(t *testing.T) {
 	dir := t.TempDir()
 	clip := threeShotClip(t, dir)
 	list := filepath.Join(dir, "s.json")
-	if _, stderr, ok := runBinary(t, "cuts", clip, "-o", list); !ok {
-		t.Fatalf("cuts: %s", stderr)
-	}
 	var doc struct {
 		Scenes []struct {
 			StartFrame int `json:"start_frame"`
 		} `json:"scenes"`
 	}
-	b, err := os.ReadFile(list)
-	if err != nil || json.Unmarshal(b, &doc) != nil || len(doc.Scenes) != 3 || doc.Scenes[1].StartFrame != 50 || doc.Scenes[2].StartFrame != 100 {
-		t.Errorf("bundled detector's scenes (%v):\n%s", err, b)
+	for _, fast := range []bool{false, true} {
+		args := []string{"cuts", clip, "-o", list}
+		if fast {
+			args = append(args, "--fast")
+		}
+		if _, stderr, ok := runBinary(t, args...); !ok {
+			t.Fatalf("cuts: %s", stderr)
+		}
+		b, err := os.ReadFile(list)
+		if err != nil || json.Unmarshal(b, &doc) != nil || len(doc.Scenes) != 3 || doc.Scenes[1].StartFrame != 50 || doc.Scenes[2].StartFrame != 100 {
+			t.Errorf("bundled detector's scenes, fast %v (%v):\n%s", fast, err, b)
+		}
 	}
 	xor := filepath.Join(dir, "xor")
 	if _, stderr, ok := runBinary(t, "train", "--model", "xor", "--epochs", "1", "--out", xor); !ok {

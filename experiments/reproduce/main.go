@@ -256,9 +256,9 @@ func render(results []*experiments.Result, cmds []string, torch map[string]torch
 		s := r.Runs[0].Summary
 		bpc := ""
 		if _, ok := r.Metrics["bits_per_char"]; ok { // a language model
-			bpc = pm(r.BitsPerChar, 3)
+			bpc = pmOf(r.BitsPerChar, 3)
 		}
-		acc := pm(r.TestAccuracy, 4)
+		acc := pmOf(r.TestAccuracy, 4)
 		if rmse, ok := r.Metrics["rmse"]; ok { // a recommender: its accuracy is its RMSE
 			acc = "RMSE " + pm(rmse, 4)
 		}
@@ -328,7 +328,7 @@ func renderAgents(b *strings.Builder, results []*experiments.Result, all []int, 
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s | %s | %.1f | %.0f | `%s` |\n", c.Name, c.Model, s.Env, s.Steps, seedList(c.Seeds),
-			pm(r.MeanReturn, 1), strings.Join(scores, ", "), r.WallSeconds, r.SamplesPerSec.Mean, cmds[i])
+			pmOf(r.MeanReturn, 1), strings.Join(scores, ", "), r.WallSeconds, r.SamplesPerSec.Mean, cmds[i])
 	}
 	b.WriteString("\nThe same agents in PyTorch (`bench/rl_ref.py`: the same algorithms, networks and hyperparameters, the games' rules in Python), first seed; the result is the mean return (cartpole) or the score against random (connect4), and the PyTorch run's steps are its own where the experiment sets a shorter reference budget:\n\n")
 	b.WriteString("| experiment | dlrun result | PyTorch result | dlrun steps/s | PyTorch steps/s (steps) | speed ratio | PyTorch run |\n|---|---|---|---|---|---|---|\n")
@@ -346,6 +346,14 @@ func renderAgents(b *strings.Builder, results []*experiments.Result, all []int, 
 		}
 		fmt.Fprintf(b, "| %s | %.2f | %.2f | %.0f | %.0f (%d) | %.2fx | %s |\n", r.Config.Name, mine, theirs, s.SamplesPerSec, t.StepsPerSec, t.Steps, s.SamplesPerSec/t.StepsPerSec, t.Note)
 	}
+}
+
+// pmOf is pm of a figure the experiment may lack: empty for nil.
+func pmOf(s *experiments.Stat, digits int) string {
+	if s == nil {
+		return ""
+	}
+	return pm(*s, digits)
 }
 
 func pm(s experiments.Stat, digits int) string {

@@ -123,6 +123,10 @@ func addRows[T Float](dst []T, ldd int, src []T, lds, rows, width int) {
 		addRows512(&d[0], ldd, &any(src).([]float32)[0], lds, rows, width)
 		return
 	}
+	if d, ok := any(dst).([]float32); ok && cpu.x86 {
+		addRows256(&d[0], ldd, &any(src).([]float32)[0], lds, rows, width)
+		return
+	}
 	for r := 0; r < rows; r++ {
 		d, s := dst[r*ldd:r*ldd+width], src[r*lds:r*lds+width]
 		for k, v := range s {
@@ -192,6 +196,12 @@ func maxPool2x2[T Float](g ConvGeom, x, y []T, arg []int32) {
 					start = g.OW &^ 3
 					b, of := any(bot).([]float32), any(o).([]float32)
 					pool2x2Row(&f[0], &b[0], &of[0], &ix[0], start, int32(r0), int32(g.W))
+					if last := g.OW - 4; start < g.OW {
+						// the last four windows, overlapping ones already
+						// done: the same values again, with no scalar tail
+						pool2x2Row(&f[2*last], &b[2*last], &of[last], &ix[last], 4, int32(r0+2*last), int32(g.W))
+						start = g.OW
+					}
 				}
 				for ow := start; ow < len(o); ow++ {
 					c := 2 * ow
@@ -231,13 +241,34 @@ func MaxPoolGrad[T Float](g ConvGeom, dy, y []T, arg []int32, dx []T) {
 				continue
 			}
 			m := y[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW]
-			for k, a := range arg[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW] {
+			args := arg[nc*g.OH*g.OW : (nc+1)*g.OH*g.OW]
+			if _, ok := any(d).([]float32); ok {
+				maskedScatter32(any(plane).([]float32), any(d).([]float32), any(m).([]float32), args)
+				continue
+			}
+			for k, a := range args {
 				if m[k] > 0 {
 					plane[a] += d[k]
 				}
 			}
 		}
 	})
+}
+
+// maskedScatter32 adds d[k] to plane[arg[k]] where m[k] > 0, for a plane
+// that started at +0: it adds +0 elsewhere, which changes no value (a sum
+// that starts at +0 is never -0), so that the ReLU's mask is taken without
+// a branch, through keepPositive, a block at a time.
+func maskedScatter32(plane, d, m []float32, arg []int32) {
+	var buf [256]float32
+	for lo := 0; lo < len(arg); lo += len(buf) {
+		hi := min(lo+len(buf), len(arg))
+		kept := buf[:hi-lo]
+		keepPositive(kept, m[lo:hi], d[lo:hi])
+		for k, a := range arg[lo:hi] {
+			plane[a] += kept[k]
+		}
+	}
 }
 
 // Mul sets dst[i] = a[i]·b[i].

@@ -18,15 +18,41 @@ type ConvScratch[T Float] struct {
 	w     []T // the filters packed as the A operand
 	col   []T // each worker's product for one chunk of images
 	table []int32
+	runs  []int32  // runLengths of table
 	geom  ConvGeom // the geometry table was made for
 	wino  winoScratch[T]
 }
 
-// setTable makes s.table the PatchTable of g.
+// setTable makes s.table the PatchTable of g, and s.runs its run lengths.
 func (s *ConvScratch[T]) setTable(g ConvGeom) {
 	if s.table == nil || s.geom != g {
 		s.table, s.geom = PatchTable(g), g
+		s.runs = runLengths(s.table, g.OH*g.OW)
 	}
+}
+
+// runLengths returns, for each entry of a patch table whose rows hold
+// grid entries, how many entries from it on in its row read consecutive
+// values of the plane (table[t+k] = table[t]+k), or 0 where it is padding:
+// where those runs are long, packing copies them instead of gathering
+// value by value.
+func runLengths(table []int32, grid int) []int32 {
+	runs := make([]int32, len(table))
+	for row := 0; row+grid <= len(table); row += grid {
+		next := int32(0) // the run length of the entry after t in its row
+		for t := row + grid - 1; t >= row; t-- {
+			switch {
+			case table[t] < 0:
+				next = 0
+			case t+1 < row+grid && next > 0 && table[t+1] == table[t]+1:
+				next++
+			default:
+				next = 1
+			}
+			runs[t] = next
+		}
+	}
+	return runs
 }
 
 // patches is the im2col matrix of a batch of images as a panel source:
@@ -46,6 +72,7 @@ type patches[T Float] struct {
 	grid  int     // output positions per image
 	khw   int     // window positions
 	table []int32 // [khw][grid]: offset within the plane, or -1
+	runs  []int32 // runLengths of table
 	trans bool
 }
 
@@ -86,7 +113,8 @@ func (s *patches[T]) line(r, q0 int, out []T) {
 		if s.table == nil {
 			copy(out[:seg], src[pos:pos+seg])
 		} else {
-			gather(out[:seg], src, s.table[ij*s.grid+pos:ij*s.grid+pos+seg])
+			t := ij*s.grid + pos
+			gatherRuns(out[:seg], src, s.table[t:t+seg], s.runs[t:t+seg])
 		}
 		out = out[seg:]
 		n, pos = n+1, 0
@@ -101,12 +129,46 @@ func gather[T Float](dst, src []T, idx []int32) {
 		gather512(&d[0], &any(src).([]float32)[0], &idx[0], len(d))
 		return
 	}
+	if d, ok := any(dst).([]float32); ok && cpu.x86 && len(d) >= 8 {
+		done := len(d) &^ 7
+		gather256(&d[0], &any(src).([]float32)[0], &idx[0], done)
+		dst, idx = dst[done:], idx[done:]
+	}
 	for k, i := range idx {
 		if i >= 0 {
 			dst[k] = src[i]
 		} else {
 			dst[k] = 0
 		}
+	}
+}
+
+// minRun is the shortest run of consecutive values that gatherRuns copies
+// rather than gathers.
+const minRun = 8
+
+// gatherRuns is gather with the run lengths of idx (see runLengths): runs
+// of minRun values or more are copied, the values between them gathered.
+func gatherRuns[T Float](dst, src []T, idx, runs []int32) {
+	idx, runs = idx[:len(dst)], runs[:len(dst)]
+	k := 0
+	if d, ok := any(dst).([]float32); ok && cpu.x86 && len(d) >= 8 {
+		k = gatherRuns256(&d[0], &any(src).([]float32)[0], &idx[0], &runs[0], len(d))
+	}
+	for k < len(dst) {
+		n := min(int(runs[k]), len(dst)-k)
+		if n >= minRun {
+			i := int(idx[k])
+			copy(dst[k:k+n], src[i:i+n])
+			k += n
+			continue
+		}
+		end := k + 1 // the gathered piece: up to the next long run
+		for end < len(dst) && min(int(runs[end]), len(dst)-end) < minRun {
+			end++
+		}
+		gather(dst[k:end], src, idx[k:end])
+		k = end
 	}
 }
 
@@ -146,6 +208,10 @@ func toPanels[T Float](dst []T, stride int, line []T, panels int) {
 	_ = line[panels*nr-1]
 	if d, ok := any(dst).([]float32); ok && cpu.wide {
 		panels512(&d[0], stride, &any(line).([]float32)[0], panels)
+		return
+	}
+	if d, ok := any(dst).([]float32); ok && cpu.x86 {
+		panels256(&d[0], stride, &any(line).([]float32)[0], panels)
 		return
 	}
 	for jp := 0; jp < panels; jp++ {
@@ -219,7 +285,7 @@ func ConvForward[T Float](g ConvGeom, oc int, x, w, bias []T, relu bool, y []T, 
 		for chunk := lo; chunk < hi; chunk++ {
 			n0, n1 := chunk*per, min((chunk+1)*per, g.N)
 			cols := (n1 - n0) * grid
-			src := patches[T]{img: x[n0*chw : n1*chw], chans: g.C, plane: g.H * g.W, grid: grid, khw: g.KH * g.KW, table: s.table}
+			src := patches[T]{img: x[n0*chw : n1*chw], chans: g.C, plane: g.H * g.W, grid: grid, khw: g.KH * g.KW, table: s.table, runs: s.runs}
 			prod := y[n0*oc*grid : n1*oc*grid] // one image: its NCHW block is the product
 			if per > 1 {
 				prod = s.col[worker*oc*per*grid : worker*oc*per*grid+oc*cols]
@@ -253,7 +319,7 @@ func ConvFilterGrad[T Float](g ConvGeom, oc int, x, dy, dw []T, s *ConvScratch[T
 	ckk, k := g.C*g.KH*g.KW, g.N*g.OH*g.OW
 	a := channelsA[T]{dy, oc, g.OH * g.OW}
 	s.setTable(g)
-	b := patches[T]{img: x, chans: g.C, plane: g.H * g.W, grid: g.OH * g.OW, khw: g.KH * g.KW, table: s.table, trans: true}
+	b := patches[T]{img: x, chans: g.C, plane: g.H * g.W, grid: g.OH * g.OW, khw: g.KH * g.KW, table: s.table, runs: s.runs, trans: true}
 	parallelGemmRange(oc, ckk, k, a, b, false, dw, ckk)
 }
 
@@ -356,6 +422,12 @@ func addBiasReLU[T Float](dst, src []T, b T, relu bool) {
 	if d, ok := any(dst).([]float32); ok && cpu.wide {
 		if len(d) > 0 {
 			biasReLU512(&d[0], &any(src).([]float32)[0], len(d), float32(b), relu)
+		}
+		return
+	}
+	if d, ok := any(dst).([]float32); ok && cpu.x86 {
+		if len(d) > 0 {
+			biasReLU256(&d[0], &any(src).([]float32)[0], len(d), float32(b), relu)
 		}
 		return
 	}

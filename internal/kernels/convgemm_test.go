@@ -297,3 +297,40 @@ func TestMaxPoolGradAfterReLU(t *testing.T) {
 		}
 	}
 }
+
+// gatherRuns, which copies the runs of consecutive values a patch table
+// reads, sets what gather sets, on every path, for padded, strided and
+// plain tables and segments starting anywhere in a row.
+func TestGatherRunsMatchesGather(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, g := range []ConvGeom{
+		NewConvGeom(1, 1, 13, 13, 3, 3, 1, 1, 0, 0, 0, 0),
+		NewConvGeom(1, 1, 28, 28, 3, 3, 1, 1, 0, 0, 0, 0),
+		NewConvGeom(1, 1, 20, 20, 5, 5, 1, 1, 2, 2, 2, 2),
+		NewConvGeom(1, 1, 30, 40, 3, 3, 2, 2, 1, 1, 1, 1),
+		NewConvGeom(1, 1, 9, 33, 1, 7, 1, 1, 0, 0, 3, 3),
+	} {
+		table, grid := PatchTable(g), g.OH*g.OW
+		runs := runLengths(table, grid)
+		src := make([]float32, g.H*g.W)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+		}
+		eachPath(t, func(p path) {
+			for trial := 0; trial < 200; trial++ {
+				row := r.IntN(g.KH*g.KW) * grid
+				pos := r.IntN(grid)
+				n := r.IntN(grid - pos + 1)
+				got, want := make([]float32, n), make([]float32, n)
+				for i := range got {
+					got[i], want[i] = float32(i+1), float32(-i-1) // overwritten
+				}
+				gatherRuns(got, src, table[row+pos:row+pos+n], runs[row+pos:row+pos+n])
+				withPath(t, pathGo, func() { gather(want, src, table[row+pos:row+pos+n]) })
+				if i := sameBits(got, want); i >= 0 {
+					t.Fatalf("%s %+v row %d pos %d n %d: at %d %v, want %v", p, g, row/grid, pos, n, i, got[i], want[i])
+				}
+			}
+		})
+	}
+}

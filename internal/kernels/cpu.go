@@ -29,6 +29,7 @@ func (p path) String() string { return pathNames[p] }
 type machine struct {
 	path   path
 	vector bool // kern6x16 and the 8-wide loops run (AVX2 on amd64, NEON on arm64)
+	x86    bool // the AVX2 packing loops run (amd64), where no AVX-512 loop does
 	wide   bool // the AVX-512 loops run
 }
 
@@ -37,7 +38,7 @@ type machine struct {
 var cpu = machineFor(bestPath())
 
 func machineFor(p path) machine {
-	return machine{path: p, vector: p != pathGo, wide: p == pathAVX512}
+	return machine{path: p, vector: p != pathGo, x86: p == pathAVX2 || p == pathAVX512, wide: p == pathAVX512}
 }
 
 // bestPath returns the best path this machine and build support.

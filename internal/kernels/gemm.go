@@ -395,6 +395,11 @@ func packB[T Float](buf []T, trans bool, b []T, ldb, pc, kb, jc, nb int) []T {
 			rowsToPanel512(&d[0], &any(b).([]float32)[pc*ldb+col0], ldb, kb)
 			continue
 		}
+		if d, ok := any(dst).([]float32); ok && cpu.x86 && cols == nr {
+			_ = b[(pc+kb-1)*ldb+col0+nr-1]
+			rowsToPanel256(&d[0], &any(b).([]float32)[pc*ldb+col0], ldb, kb)
+			continue
+		}
 		for p := 0; p < kb; p++ {
 			row := b[(pc+p)*ldb+col0 : (pc+p)*ldb+col0+cols]
 			d := dst[p*nr : p*nr+nr]

@@ -7,14 +7,20 @@ package kernels
 
 // interleaveA writes dst[p·mr+i] = rows[i][p] for p < n.
 func interleaveA[T Float](dst []T, rows *[mr][]T, n int) {
-	if d, ok := any(dst).([]float32); ok && cpu.wide && n >= 16 {
+	if d, ok := any(dst).([]float32); ok && cpu.x86 && n >= 8 {
 		var ptrs [mr]*float32
 		for i, r := range rows {
 			ptrs[i] = &any(r[:n]).([]float32)[0]
 		}
-		done := n &^ 15
-		_ = d[done*mr-1]
-		interleave6x512(&d[0], &ptrs, done, &interleave6Idx[0][0], &interleave6Masks[0][0])
+		done := n &^ 7
+		if cpu.wide && n >= 16 {
+			done = n &^ 15
+			_ = d[done*mr-1]
+			interleave6x512(&d[0], &ptrs, done, &interleave6Idx[0][0], &interleave6Masks[0][0])
+		} else {
+			_ = d[done*mr-1]
+			interleave6x256(&d[0], &ptrs, done)
+		}
 		if done == n {
 			return
 		}
@@ -34,14 +40,20 @@ func interleaveA[T Float](dst []T, rows *[mr][]T, n int) {
 
 // interleaveB writes dst[p·nr+l] = rows[l][p] for p < n.
 func interleaveB[T Float](dst []T, rows *[nr][]T, n int) {
-	if d, ok := any(dst).([]float32); ok && cpu.wide && n >= nr {
+	if d, ok := any(dst).([]float32); ok && cpu.x86 && n >= 8 {
 		var ptrs [nr]*float32
 		for l, r := range rows {
 			ptrs[l] = &any(r[:n]).([]float32)[0]
 		}
-		done := n &^ (nr - 1)
-		_ = d[done*nr-1]
-		transpose16x512(&d[0], &ptrs, done)
+		done := n &^ 7
+		if cpu.wide && n >= nr {
+			done = n &^ (nr - 1)
+			_ = d[done*nr-1]
+			transpose16x512(&d[0], &ptrs, done)
+		} else {
+			_ = d[done*nr-1]
+			transpose16x256(&d[0], &ptrs, done)
+		}
 		if done == n {
 			return
 		}
