@@ -18,6 +18,14 @@ On a CPU with AVX-512, set OPENBLAS_CORETYPE=SkylakeX as the Go benches do
 (internal/torchref): Debian's OpenBLAS may otherwise pick slow kernels. Do not
 set it elsewhere: on a CPU without AVX-512 (an AMD Zen 3) it dies with SIGILL.
 
+gpt --init DIR trains from the initial weights that `go run ./bench/transformer
+-init DIR` saved (dlrun's draw for its seed) instead of PyTorch's own draw, so
+that the two frameworks start alike and see the same batches; --save-init DIR
+saves PyTorch's draw for its seed the other way, for bench/transformer -from DIR
+(neither trains); --log-steps N
+prints the loss of the first N steps, as bench/transformer -log-steps does
+(docs/models.md gives the two sides' agreement).
+
 The data is read from a folder of IDX files (gzipped or not); bench/compare
 passes the bundled subset, extracted by `dlrun export-data`-free means: the
 files under datasets/data/fashion-mnist are read directly.
@@ -429,6 +437,25 @@ class GPT(nn.Module):
             h = h + down(self.gelu(up(ln2(h))))
         return self.head(self.ln(h)), None
 
+    def save_dlrun(self, path):
+        """Writes the weights as a dlrun model.safetensors (float32, dlrun's
+        names, dense weights transposed to dlrun's [in, out]), which
+        bench/transformer -from loads."""
+        header, blobs, off = {}, [], 0
+        for k, v in self.state_dict().items():
+            t = v.detach().float()
+            if k.startswith("dense") and k.endswith(".weight"):
+                t = t.t()
+            b = t.contiguous().numpy().astype("<f4").tobytes()
+            header[k] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+            blobs.append(b)
+            off += len(b)
+        h = json.dumps(header).encode()
+        h += b" " * (-len(h) % 8)
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "model.safetensors"), "wb") as f:
+            f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
     def load_dlrun(self, path):
         """Loads a dlrun model.safetensors, transposing dense weights."""
         tensors = read_safetensors(path)
@@ -522,10 +549,11 @@ def warmup_cosine(warmup, steps):
     return f
 
 
-def chunk_pass(model, tokens, batch, seq_len, lossf, opt=None, sched=None, clip=0.0, limit=None, on_step=None):
+def chunk_pass(model, tokens, batch, seq_len, lossf, opt=None, sched=None, clip=0.0, limit=None, on_step=None, on_loss=None):
     """One pass of dlrun's train.NextToken over tokens for a model without
     carried state (the transformer): batch contiguous streams, chunks of
-    seq_len steps, the last one shorter. It returns (loss, accuracy)."""
+    seq_len steps, the last one shorter. on_loss, if set, is called with
+    each training step's loss. It returns (loss, accuracy)."""
     n = (len(tokens) - 1) // batch
     x = tokens[:batch * n].view(batch, n)
     y = torch.stack([tokens[b * n + 1:b * n + n + 1] for b in range(batch)])
@@ -547,6 +575,8 @@ def chunk_pass(model, tokens, batch, seq_len, lossf, opt=None, sched=None, clip=
         steps += 1
         if on_step is not None:
             on_step()
+        if on_loss is not None and opt is not None:
+            on_loss(loss.item())
         k = yb.numel()
         total += loss.item() * k
         correct += (logits.argmax(-1) == yb).sum().item()
@@ -587,6 +617,15 @@ def run_gpt(args):
                           "dtype": args.dtype, "test_loss": loss_v, "bits_per_char": loss_v / math.log(2), "test_accuracy": acc}))
         return
     model = GPT(len(vocab), args.seq_len)
+    if args.dtype == "float64":
+        model = model.double()
+    if args.save_init:
+        model.save_dlrun(args.save_init)
+        return
+    if args.init:
+        # dlrun's initial weights (bench/transformer -init DIR) instead
+        # of this seed's draw: the same start as dlrun's training.
+        model.load_dlrun(os.path.join(args.init, "model.safetensors"))
     if args.generate:
         return time_generation(args, model, train)
     per_epoch = -(-((len(train) - 1) // args.batch) // args.seq_len)
@@ -595,10 +634,17 @@ def run_gpt(args):
         return time_steps(args, model, lambda on_step, limit: chunk_pass(
             model, train, args.batch, args.seq_len, lossf, opt, sched, args.clip_norm, limit, on_step), args.batch * args.seq_len)
     train_secs, loss_v, acc = 0.0, 0.0, 0.0
+    logged = [0]
+
+    def log_step(loss):
+        if logged[0] < args.log_steps:
+            logged[0] += 1
+            print(f"step {logged[0]} loss {loss:.9g}", file=sys.stderr)
     for epoch in range(args.epochs):
         model.train()
         t0 = time.perf_counter()
-        train_loss, _ = chunk_pass(model, train, args.batch, args.seq_len, lossf, opt, sched, args.clip_norm)
+        train_loss, _ = chunk_pass(model, train, args.batch, args.seq_len, lossf, opt, sched, args.clip_norm,
+                                   on_loss=log_step)
         train_secs += time.perf_counter() - t0
         model.eval()
         with torch.no_grad():
@@ -708,7 +754,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=0, help="--lr-schedule warmup_cosine: warm-up steps")
     ap.add_argument("--steps", type=int, default=0, help="gpt, resnet: time three windows of this many training steps and stop")
     ap.add_argument("--load", default="", help="gpt: held-out loss of a dlrun run folder's weights (the parity check)")
-    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="--load: the net's dtype")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"], help="gpt: the net's dtype (for --load, the loaded net's)")
+    ap.add_argument("--init", default="", help="gpt: train from the initial weights that bench/transformer -init DIR saved (dlrun's draw)")
+    ap.add_argument("--save-init", default="", help="gpt: save this seed's initial weights as a dlrun model.safetensors in this folder (for bench/transformer -from) and stop")
+    ap.add_argument("--log-steps", type=int, default=0, help="gpt: print the loss of each of the first this many training steps")
     ap.add_argument("--generate", action="store_true", help="gpt: time cached generation at batch 1")
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "datasets", "data", "fashion-mnist"),
                     help="IDX folder; mf, ncf, biases: MovieLens folder; charrnn: a UTF-8 text file, gzipped or not (default: the bundled novel)")

@@ -8,6 +8,7 @@
 //	go run ./bench/transformer -model gpt -steps 30                 # training throughput only
 //	go run ./bench/transformer -model gpt -generate /tmp/gpt        # per-token time of cached generation
 //	go run ./bench/transformer -eval /tmp/gpt                       # held-out loss of a saved run
+//	go run ./bench/transformer -model gpt -init /tmp/gpt0           # the seed's initial weights, untrained
 //	go run ./bench/transformer -compare 5                           # training speed against PyTorch
 //	go run ./bench/transformer -compare-generate /tmp/gpt           # cached generation against PyTorch
 //
@@ -29,6 +30,14 @@
 // check). Throughput counts training characters (or images) per second
 // of training steps, evaluation excluded; -steps times three windows of
 // that many steps after a warm-up and prints their median.
+//
+// -init saves the seed's initial weights, before any step, which
+// torch_ref.py --init trains from: both frameworks then start from the
+// same draw and see the same batches, so their curves differ only by
+// their arithmetic. The other way round, torch_ref.py --save-init saves
+// PyTorch's draw for its seed, and -from trains dlrun from it. -log-steps prints the loss of the first steps, as
+// torch_ref.py --log-steps does (docs/models.md gives the two sides'
+// agreement).
 package main
 
 import (
@@ -38,6 +47,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -70,6 +80,9 @@ func main() {
 	dtype := flag.String("dtype", "float32", "float32 or float64")
 	steps := flag.Int("steps", 0, "time this many training steps, three times, and stop")
 	out := flag.String("out", "", "save the trained model into this folder")
+	initOut := flag.String("init", "", "save the model's initial weights (the seed's draw, before any step) into this folder and stop")
+	from := flag.String("from", "", "train from the weights of this folder's model.safetensors (torch_ref.py --save-init's PyTorch draw) instead of the seed's draw")
+	logSteps := flag.Int("log-steps", 0, "print the loss of each of the first this many training steps")
 	eval := flag.String("eval", "", "print the held-out loss of the model saved in this folder and stop")
 	gen := flag.String("generate", "", "time cached generation with the model saved in this folder and stop")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here")
@@ -103,7 +116,10 @@ func main() {
 		if *schedule == "warmup_cosine" {
 			cfg.WarmupSteps = *warmup
 		}
-		err = fit(*model, cfg, *seqLen, *width, *blocks, *heads, *embedInit, *steps, *out)
+		if *logSteps > 0 {
+			cfg.OnBatch = logStep(*logSteps)
+		}
+		err = fit(*model, cfg, *seqLen, *width, *blocks, *heads, *embedInit, *steps, *out, *initOut, *from)
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
@@ -137,7 +153,19 @@ func setup(model string, seqLen, width, blocks, heads int) (nn.Layer, train.Task
 	return nil, nil, nil, nil, fmt.Errorf("unknown model %q (want gpt or resnet)", model)
 }
 
-func fit(model string, cfg train.Config, seqLen, width, blocks, heads int, embedInit string, steps int, out string) error {
+// logStep returns an OnBatch that prints the loss of each of the first n
+// training steps (counted over the whole training, from 1), as
+// torch_ref.py --log-steps prints PyTorch's.
+func logStep(n int) func(int, int, float64) {
+	step := 0
+	return func(_, _ int, loss float64) {
+		if step++; step <= n {
+			fmt.Printf("step %d loss %.9g\n", step, loss)
+		}
+	}
+}
+
+func fit(model string, cfg train.Config, seqLen, width, blocks, heads int, embedInit string, steps int, out, initOut, from string) error {
 	m, task, trainData, test, err := setup(model, seqLen, width, blocks, heads)
 	if err != nil {
 		return err
@@ -157,6 +185,14 @@ func fit(model string, cfg train.Config, seqLen, width, blocks, heads int, embed
 		return err
 	}
 	defer t.Close()
+	if from != "" {
+		if err := train.LoadWeights(filepath.Join(from, "model.safetensors"), t.Graph()); err != nil {
+			return err
+		}
+	}
+	if initOut != "" {
+		return t.Save(initOut)
+	}
 	fmt.Printf("%s: %d parameters, %+v\n", model, t.NumParams(), cfg)
 	start := time.Now()
 	_, err = t.Fit(trainData, test, func(s train.EpochStats) error {
